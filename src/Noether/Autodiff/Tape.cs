@@ -1,0 +1,222 @@
+using System.Numerics;
+using Noether.Tensors;
+
+namespace Noether.Autodiff;
+
+/// <summary>
+/// Reverse-mode automatic differentiation. Operations on <see cref="Variable{T}"/> are recorded in the
+/// order they run, which is a topological order, so the backward pass walks the tape once from the end.
+/// Backward rules are themselves tape operations: with <c>createGraph: true</c> the gradient is a
+/// differentiable function and a second pass gives exact Hessian-vector products.
+/// </summary>
+/// <remarks>A tape is not thread-safe. Use one per training step (or call <see cref="Reset"/>).</remarks>
+public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly List<Variable<T>> _nodes = [];
+    private readonly Dictionary<Parameter<T>, Variable<T>> _bound = new(ReferenceEqualityComparer.Instance);
+    private int _pauseDepth;
+    private int _generation;
+
+    /// <summary>True unless recording is paused (inside a first-order backward pass or <see cref="Pause"/>).</summary>
+    public bool IsRecording => _pauseDepth == 0;
+
+    /// <summary>Number of recorded nodes.</summary>
+    public int Count => _nodes.Count;
+
+    /// <summary>A value that needs no gradient.</summary>
+    public Variable<T> Constant(Tensor<T> value, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return new Variable<T>(this, value, false, null, null, name);
+    }
+
+    /// <summary>An input that needs a gradient (a leaf of the graph).</summary>
+    public Variable<T> Leaf(Tensor<T> value, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var v = new Variable<T>(this, value, true, null, null, name);
+        Append(v);
+        return v;
+    }
+
+    /// <summary>The leaf bound to <paramref name="parameter"/> on this tape (created on first use).</summary>
+    public Variable<T> Bind(Parameter<T> parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        if (!_bound.TryGetValue(parameter, out var v))
+        {
+            v = Leaf(parameter.Value, parameter.Name);
+            _bound.Add(parameter, v);
+        }
+        return v;
+    }
+
+    /// <summary>Pauses recording until the returned scope is disposed (inference, parameter updates).</summary>
+    public PauseScope Pause()
+    {
+        _pauseDepth++;
+        return new PauseScope(this);
+    }
+
+    /// <summary>Forgets every recorded node and parameter binding (variables from before become constants' peers: do not reuse them).</summary>
+    public void Reset()
+    {
+        _nodes.Clear();
+        _bound.Clear();
+        _generation++;
+    }
+
+    /// <summary>
+    /// Gradients of <paramref name="output"/> with respect to each of <paramref name="wrt"/>. The output must
+    /// be a scalar unless a <paramref name="seed"/> (the vector in a vector-Jacobian product) is given.
+    /// A variable the output does not depend on gets a zero gradient.
+    /// </summary>
+    /// <param name="output">The differentiated variable.</param>
+    /// <param name="wrt">Variables of this tape (leaves or intermediate).</param>
+    /// <param name="seed">Gradient of some scalar with respect to <paramref name="output"/>; ones when null.</param>
+    /// <param name="createGraph">Record the backward pass so the gradients can be differentiated again.</param>
+    public Variable<T>[] Gradient(Variable<T> output, IReadOnlyList<Variable<T>> wrt, Variable<T>? seed = null, bool createGraph = false)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (seed is null && output.Value.Length != 1)
+            throw Errors.BadShape("gradient", nameof(output), output.Shape, "a scalar (or pass a seed of the output's shape)");
+        return Gradient([output], [seed ?? Constant(Tensor<T>.Ones(output.Value.ShapeArray))], wrt, createGraph);
+    }
+
+    /// <summary>
+    /// The vector-Jacobian product Σ_j seeds_jᵀ ∂outputs_j/∂wrt_i for each i: one backward pass from several
+    /// outputs at once. With the outputs a gradient recorded by <c>createGraph: true</c> and the seeds a
+    /// direction v, this is the Hessian-vector product Hv (the Hessian is symmetric).
+    /// </summary>
+    public Variable<T>[] Gradient(IReadOnlyList<Variable<T>> outputs, IReadOnlyList<Variable<T>> seeds, IReadOnlyList<Variable<T>> wrt, bool createGraph = false)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(seeds);
+        ArgumentNullException.ThrowIfNull(wrt);
+        if (outputs.Count != seeds.Count)
+            throw new ArgumentException($"gradient: {outputs.Count} outputs but {seeds.Count} seeds", nameof(seeds));
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            CheckOwn(outputs[i], $"{nameof(outputs)}[{i}]");
+            CheckOwn(seeds[i], $"{nameof(seeds)}[{i}]");
+            if (!seeds[i].Value.SameShape(outputs[i].Value))
+                throw Errors.ShapeMismatch("gradient", $"seeds[{i}]", seeds[i].Shape, $"outputs[{i}]", outputs[i].Shape, "a seed must have its output's shape");
+        }
+        for (int i = 0; i < wrt.Count; i++) CheckOwn(wrt[i], $"{nameof(wrt)}[{i}]");
+
+        int end = -1;
+        foreach (var o in outputs) if (o.RequiresGrad) end = Math.Max(end, o.Index);
+        var result = new Variable<T>[wrt.Count];
+        if (end < 0)
+        {
+            for (int i = 0; i < wrt.Count; i++) result[i] = Constant(Tensor<T>.Zeros(wrt[i].Value.ShapeArray));
+            return result;
+        }
+
+        // Only nodes that lie on a path from some wrt variable to an output need a gradient.
+        var wanted = new bool[end + 1];
+        int lowest = end + 1;
+        foreach (var w in wrt)
+            if (w.Index >= 0 && w.Index <= end)
+            {
+                wanted[w.Index] = true;
+                lowest = Math.Min(lowest, w.Index);
+            }
+        for (int i = lowest + 1; i <= end; i++)
+        {
+            if (wanted[i]) continue;
+            var parents = _nodes[i].Parents;
+            if (parents is null) continue;
+            foreach (var p in parents)
+                if (p.Index >= 0 && wanted[p.Index]) { wanted[i] = true; break; }
+        }
+
+        if (!createGraph) _pauseDepth++;
+        try
+        {
+            var grads = new Variable<T>?[end + 1];
+            for (int i = 0; i < outputs.Count; i++)
+            {
+                var o = outputs[i];
+                if (!o.RequiresGrad || !wanted[o.Index]) continue;
+                grads[o.Index] = grads[o.Index] is { } acc ? Ops.Add(acc, seeds[i]) : seeds[i];
+            }
+            for (int i = end; i >= lowest; i--)
+            {
+                var g = grads[i];
+                if (g is null) continue;
+                var node = _nodes[i];
+                if (node.Backward is null || node.Parents is null) continue;
+                var parentGrads = node.Backward(g);
+                for (int j = 0; j < node.Parents.Length; j++)
+                {
+                    var p = node.Parents[j];
+                    var pg = parentGrads[j];
+                    if (pg is null || p.Index < 0 || !wanted[p.Index]) continue;
+                    grads[p.Index] = grads[p.Index] is { } acc ? Ops.Add(acc, pg) : pg;
+                }
+            }
+            for (int i = 0; i < wrt.Count; i++)
+            {
+                var w = wrt[i];
+                result[i] = (w.Index >= 0 && w.Index <= end ? grads[w.Index] : null) ?? Constant(Tensor<T>.Zeros(w.Value.ShapeArray));
+            }
+        }
+        finally
+        {
+            if (!createGraph) _pauseDepth--;
+        }
+        return result;
+    }
+
+    /// <summary>Gradient tensors of a scalar <paramref name="output"/> with respect to parameters bound on this tape (zeros for unbound ones).</summary>
+    public Tensor<T>[] Gradient(Variable<T> output, IReadOnlyList<Parameter<T>> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var wrt = new Variable<T>[parameters.Count];
+        for (int i = 0; i < wrt.Length; i++)
+            wrt[i] = _bound.TryGetValue(parameters[i], out var v) ? v : Constant(parameters[i].Value, parameters[i].Name);
+        var g = Gradient(output, wrt);
+        var result = new Tensor<T>[g.Length];
+        for (int i = 0; i < g.Length; i++) result[i] = g[i].Value;
+        return result;
+    }
+
+    internal Variable<T> Record(Tensor<T> value, Variable<T>[] parents, BackwardRule<T> backward)
+    {
+        if (_pauseDepth > 0) return new Variable<T>(this, value, false, null, null, null);
+        bool requires = false;
+        foreach (var p in parents)
+        {
+            if (!ReferenceEquals(p.Tape, this))
+                throw new ArgumentException($"an operation mixes variables of two tapes ({p})", nameof(parents));
+            requires |= p.RequiresGrad;
+        }
+        if (!requires) return new Variable<T>(this, value, false, null, null, null);
+        var v = new Variable<T>(this, value, true, parents, backward, null);
+        Append(v);
+        return v;
+    }
+
+    private void Append(Variable<T> v)
+    {
+        v.Index = _nodes.Count;
+        v.Generation = _generation;
+        _nodes.Add(v);
+    }
+
+    private void CheckOwn(Variable<T> v, string name)
+    {
+        ArgumentNullException.ThrowIfNull(v, name);
+        if (!ReferenceEquals(v.Tape, this)) throw new ArgumentException($"{name} belongs to another tape", name);
+        if (v.Index >= 0 && v.Generation != _generation)
+            throw new ArgumentException($"{name} was recorded before the tape was reset", name);
+    }
+
+    /// <summary>Resumes recording when disposed.</summary>
+    public readonly struct PauseScope(Tape<T> tape) : IDisposable
+    {
+        /// <inheritdoc/>
+        public void Dispose() => tape._pauseDepth--;
+    }
+}

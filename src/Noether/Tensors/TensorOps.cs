@@ -1,0 +1,259 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Noether.Tensors;
+
+/// <summary>Elementwise binary operations with broadcasting.</summary>
+public enum BinaryOp
+{
+    /// <summary>a + b</summary>
+    Add,
+    /// <summary>a − b</summary>
+    Subtract,
+    /// <summary>a · b</summary>
+    Multiply,
+    /// <summary>a / b</summary>
+    Divide,
+}
+
+/// <summary>
+/// Value-level tensor kernels (no derivatives): products, transposes, broadcasting arithmetic and
+/// reductions. Public methods validate shapes and allocate the result; kernels are TensorPrimitives
+/// (SIMD) or <see cref="Blas"/>.
+/// </summary>
+public static class TensorOps
+{
+    /// <summary>Matrix product op(a)·op(b) of rank-2 tensors.</summary>
+    public static Tensor<T> MatMul<T>(Tensor<T> a, Tensor<T> b, bool transposeA = false, bool transposeB = false,
+        BlasProvider provider = BlasProvider.Auto) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a.Rank != 2) throw Errors.BadShape("matmul", "left", a.Shape, "a matrix (rank 2)");
+        if (b.Rank != 2) throw Errors.BadShape("matmul", "right", b.Shape, "a matrix (rank 2)");
+        int m = transposeA ? a.Dim(1) : a.Dim(0), ka = transposeA ? a.Dim(0) : a.Dim(1);
+        int kb = transposeB ? b.Dim(1) : b.Dim(0), n = transposeB ? b.Dim(0) : b.Dim(1);
+        if (ka != kb)
+            throw Errors.ShapeMismatch("matmul", "left", a.Shape, "right", b.Shape,
+                $"inner dimensions {ka} and {kb} differ{(transposeA || transposeB ? $"; transposed: left {transposeA}, right {transposeB}" : "")}");
+        var c = Tensor<T>.Zeros(m, n);
+        Blas.Gemm(transposeA, transposeB, m, n, ka, T.One, a.Data, a.Dim(1), b.Data, b.Dim(1), T.Zero, c.Data, n, provider);
+        return c;
+    }
+
+    /// <summary>Transpose of a matrix.</summary>
+    public static Tensor<T> Transpose<T>(Tensor<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a.Rank != 2) throw Errors.BadShape("transpose", "tensor", a.Shape, "a matrix (rank 2)");
+        int r = a.Dim(0), c = a.Dim(1);
+        var t = Tensor<T>.Zeros(c, r);
+        var src = a.Data;
+        var dst = t.Data;
+        const int B = 32;
+        for (int i0 = 0; i0 < r; i0 += B)
+            for (int j0 = 0; j0 < c; j0 += B)
+                for (int i = i0; i < Math.Min(i0 + B, r); i++)
+                    for (int j = j0; j < Math.Min(j0 + B, c); j++)
+                        dst[j * r + i] = src[i * c + j];
+        return t;
+    }
+
+    /// <summary>The broadcast shape of two shapes (NumPy rules), or an exception naming both.</summary>
+    public static int[] BroadcastShape(ReadOnlySpan<int> a, ReadOnlySpan<int> b, string op = "broadcast")
+    {
+        int rank = Math.Max(a.Length, b.Length);
+        var result = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int da = i < rank - a.Length ? 1 : a[i - (rank - a.Length)];
+            int db = i < rank - b.Length ? 1 : b[i - (rank - b.Length)];
+            if (da != db && da != 1 && db != 1)
+                throw Errors.ShapeMismatch(op, "left", a, "right", b, $"dimension {i} is {da} against {db}; shapes must be equal or 1 there");
+            result[i] = da == 1 ? db : da;
+        }
+        return result;
+    }
+
+    /// <summary>Elementwise a ∘ b with broadcasting.</summary>
+    public static Tensor<T> Binary<T>(BinaryOp op, Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a.SameShape(b))
+        {
+            var r = Tensor<T>.Zeros(a.ShapeArray);
+            Apply(op, a.Data, b.Data, r.Data);
+            return r;
+        }
+        var shape = BroadcastShape(a.Shape, b.Shape, OpName(op));
+        var result = Tensor<T>.Zeros(shape);
+        BroadcastKernel(op, a, b, result);
+        return result;
+    }
+
+    /// <summary>Elementwise a ∘ s for a scalar s.</summary>
+    public static Tensor<T> Binary<T>(BinaryOp op, Tensor<T> a, T s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var r = Tensor<T>.Zeros(a.ShapeArray);
+        ApplyScalarRight(op, a.Data, s, r.Data);
+        return r;
+    }
+
+    /// <summary>Elementwise s ∘ a for a scalar s.</summary>
+    public static Tensor<T> Binary<T>(BinaryOp op, T s, Tensor<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var r = Tensor<T>.Zeros(a.ShapeArray);
+        ApplyScalarLeft(op, s, a.Data, r.Data);
+        return r;
+    }
+
+    /// <summary>Sums <paramref name="a"/> over the axes along which <paramref name="shape"/> was broadcast to a's shape.</summary>
+    public static Tensor<T> SumTo<T>(Tensor<T> a, ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a.Shape.SequenceEqual(shape)) return a;
+        var check = BroadcastShape(shape, a.Shape, "sum-to");
+        if (!check.AsSpan().SequenceEqual(a.Shape))
+            throw Errors.ShapeMismatch("sum-to", "tensor", a.Shape, "target", shape, "the target does not broadcast to the tensor");
+        var result = Tensor<T>.Zeros(shape.ToArray());
+        // Accumulate with the target broadcast back over a's shape: result[idx mod shape] += a[idx].
+        Pad4(a.Shape, out var ad);
+        Pad4(shape, out var td);
+        var ts = Strides4(td);
+        for (int d = 0; d < 4; d++) if (td[d] == 1) ts[d] = 0;
+        var src = a.Data;
+        var dst = result.Data;
+        int inner = ad[3];
+        int idx = 0;
+        for (int i0 = 0; i0 < ad[0]; i0++)
+            for (int i1 = 0; i1 < ad[1]; i1++)
+                for (int i2 = 0; i2 < ad[2]; i2++)
+                {
+                    int baseT = i0 * ts[0] + i1 * ts[1] + i2 * ts[2];
+                    var row = src.AsSpan(idx, inner);
+                    if (ts[3] == 0) dst[baseT] += TensorPrimitives.Sum<T>(row);
+                    else TensorPrimitives.Add(dst.AsSpan(baseT, inner), row, dst.AsSpan(baseT, inner));
+                    idx += inner;
+                }
+        return result;
+    }
+
+    /// <summary>Copies <paramref name="a"/> broadcast to <paramref name="shape"/>.</summary>
+    public static Tensor<T> BroadcastTo<T>(Tensor<T> a, ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a.Shape.SequenceEqual(shape)) return a;
+        var check = BroadcastShape(a.Shape, shape, "broadcast-to");
+        if (!check.AsSpan().SequenceEqual(shape))
+            throw Errors.ShapeMismatch("broadcast-to", "tensor", a.Shape, "target", shape, "the tensor does not broadcast to the target");
+        var result = Tensor<T>.Zeros(shape.ToArray());
+        BroadcastKernel(BinaryOp.Add, result, a, result);
+        return result;
+    }
+
+    /// <summary>Sum of all elements.</summary>
+    public static T Sum<T>(Tensor<T> a) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sum<T>(a.Data);
+
+    /// <summary>Frobenius inner product ⟨a, b⟩ = Σ a_ij b_ij.</summary>
+    public static T Dot<T>(Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (a.Length != b.Length) throw Errors.ShapeMismatch("dot", "left", a.Shape, "right", b.Shape, "element counts differ");
+        return TensorPrimitives.Dot<T>(a.Data, b.Data);
+    }
+
+    /// <summary>Frobenius norm.</summary>
+    public static T Norm<T>(Tensor<T> a) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Norm<T>(a.Data);
+
+    /// <summary>Largest |a_i − b_i|.</summary>
+    public static T MaxAbsDifference<T>(Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!a.SameShape(b)) throw Errors.ShapeMismatch("max-abs-difference", "left", a.Shape, "right", b.Shape, "shapes differ");
+        T max = T.Zero;
+        for (int i = 0; i < a.Length; i++) max = T.Max(max, T.Abs(a.Data[i] - b.Data[i]));
+        return max;
+    }
+
+    internal static string OpName(BinaryOp op) => op switch
+    {
+        BinaryOp.Add => "add",
+        BinaryOp.Subtract => "subtract",
+        BinaryOp.Multiply => "multiply",
+        _ => "divide",
+    };
+
+    internal static void Apply<T>(BinaryOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(x, y, d); break;
+            case BinaryOp.Subtract: TensorPrimitives.Subtract(x, y, d); break;
+            case BinaryOp.Multiply: TensorPrimitives.Multiply(x, y, d); break;
+            default: TensorPrimitives.Divide(x, y, d); break;
+        }
+    }
+
+    internal static void ApplyScalarRight<T>(BinaryOp op, ReadOnlySpan<T> x, T s, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(x, s, d); break;
+            case BinaryOp.Subtract: TensorPrimitives.Subtract(x, s, d); break;
+            case BinaryOp.Multiply: TensorPrimitives.Multiply(x, s, d); break;
+            default: TensorPrimitives.Divide(x, s, d); break;
+        }
+    }
+
+    internal static void ApplyScalarLeft<T>(BinaryOp op, T s, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(y, s, d); break;
+            case BinaryOp.Subtract: TensorPrimitives.Subtract(s, y, d); break;
+            case BinaryOp.Multiply: TensorPrimitives.Multiply(y, s, d); break;
+            default: TensorPrimitives.Divide(s, y, d); break;
+        }
+    }
+
+    // Broadcasting over shapes padded to rank 4; the innermost dimension runs through TensorPrimitives.
+    private static void BroadcastKernel<T>(BinaryOp op, Tensor<T> a, Tensor<T> b, Tensor<T> result) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Pad4(a.Shape, out var ad);
+        Pad4(b.Shape, out var bd);
+        Pad4(result.Shape, out var rd);
+        var asd = Strides4(ad);
+        var bsd = Strides4(bd);
+        for (int d = 0; d < 4; d++)
+        {
+            if (ad[d] == 1) asd[d] = 0;
+            if (bd[d] == 1) bsd[d] = 0;
+        }
+        int inner = rd[3];
+        var x = a.Data;
+        var y = b.Data;
+        var z = result.Data;
+        int idx = 0;
+        for (int i0 = 0; i0 < rd[0]; i0++)
+            for (int i1 = 0; i1 < rd[1]; i1++)
+                for (int i2 = 0; i2 < rd[2]; i2++)
+                {
+                    int ao = i0 * asd[0] + i1 * asd[1] + i2 * asd[2];
+                    int bo = i0 * bsd[0] + i1 * bsd[1] + i2 * bsd[2];
+                    var dst = z.AsSpan(idx, inner);
+                    if (asd[3] != 0 && bsd[3] != 0) Apply(op, x.AsSpan(ao, inner), y.AsSpan(bo, inner), dst);
+                    else if (asd[3] != 0) ApplyScalarRight(op, x.AsSpan(ao, inner), y[bo], dst);
+                    else if (bsd[3] != 0) ApplyScalarLeft(op, x[ao], y.AsSpan(bo, inner), dst);
+                    else dst.Fill(Scalar(op, x[ao], y[bo]));
+                    idx += inner;
+                }
+    }
+
+    private static T Scalar<T>(BinaryOp op, T x, T y) where T : unmanaged, IFloatingPointIeee754<T> => op switch
+    {
+        BinaryOp.Add => x + y,
+        BinaryOp.Subtract => x - y,
+        BinaryOp.Multiply => x * y,
+        _ => x / y,
+    };
+
+    private static void Pad4(ReadOnlySpan<int> shape, out int[] padded)
+    {
+        padded = [1, 1, 1, 1];
+        for (int i = 0; i < shape.Length; i++) padded[4 - shape.Length + i] = shape[i];
+    }
+
+    private static int[] Strides4(int[] dims) => [dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1];
+}
