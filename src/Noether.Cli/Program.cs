@@ -1,6 +1,20 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using Noether.Cli.Commands;
+
 namespace Noether.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) => 0;
+    private static int Main(string[] args)
+    {
+        // A plain root named "noether" (RootCommand would take the assembly's name, Noether.Cli).
+        var root = new Command("noether", "Noether: chart the flat minima of neural networks with the symmetries of their parameter space and the conserved quantities of gradient flow.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
+        foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
+        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
 }

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace Noether.Cli.Commands;
+
+/// <summary>Exit codes of the <c>noether</c> command.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Usage = 1;
+    public const int BadInput = 2;
+    public const int Internal = 70;
+    public const int Cancelled = 130;
+}
+
+/// <summary>
+/// Runs a command body so that a user never sees a stack trace: bad input becomes one line on stderr
+/// naming the problem and a non-zero exit code; Ctrl-C cancels cleanly.
+/// </summary>
+internal static class CliAction
+{
+    public static void Set(Command command, Func<ParseResult, CancellationToken, Task<int>> body) =>
+        command.SetAction(async (parse, token) => await Run(() => body(parse, token)));
+
+    public static void Set(Command command, Func<ParseResult, int> body) =>
+        command.SetAction((parse, _) => Run(() => Task.FromResult(body(parse))));
+
+    private static async Task<int> Run(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (OperationCanceledException)
+        {
+            Error("cancelled; no partial results were written");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
+                                       or InvalidDataException or InvalidOperationException or ArithmeticException)
+        {
+            Error(e.Message);
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e)
+        {
+            Error($"internal error ({e.GetType().Name}): {e.Message}");
+            if (Environment.GetEnvironmentVariable("NOETHER_DEBUG") == "1") Console.Error.WriteLine(e);
+            else Console.Error.WriteLine("(set NOETHER_DEBUG=1 for details)");
+            return ExitCodes.Internal;
+        }
+    }
+
+    public static void Error(string message) => Console.Error.WriteLine($"noether: error: {message}");
+
+    /// <summary>The console for tables and progress (plain text when not a terminal).</summary>
+    public static IAnsiConsole Out { get; } = AnsiConsole.Console;
+}
