@@ -178,6 +178,12 @@ public sealed class CsvTable
 
     private static void AppendLine(StringBuilder sb, string[] cells)
     {
+        // A lone empty field would be an empty line, which readers skip: quote it.
+        if (cells.Length == 1 && cells[0].Length == 0)
+        {
+            sb.Append("\"\"\n");
+            return;
+        }
         for (int i = 0; i < cells.Length; i++)
         {
             if (i > 0) sb.Append(',');
