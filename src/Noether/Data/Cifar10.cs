@@ -140,8 +140,6 @@ public static class Cifar10
 
         var images = new float[total * pixels];
         var labels = new int[total];
-        Span<float> table = stackalloc float[256];
-        for (int v = 0; v < 256; v++) table[v] = v / 255f;
         int n = 0;
         for (int f = 0; f < paths.Count; f++)
         {
@@ -154,9 +152,7 @@ public static class Cifar10
                     throw new DataFormatException(paths[f], $"record {r} (byte offset {r * RecordSize}) has label {record[0]}, expected 0–{ClassCount - 1}");
                 labels[n] = record[0];
                 // Record layout R(32×32) G(32×32) B(32×32), each row-major, is already [C, H, W].
-                var dest = images.AsSpan(n * pixels, pixels);
-                var src = record[1..];
-                for (int i = 0; i < pixels; i++) dest[i] = table[src[i]];
+                Idx.PixelsToUnitInterval(record[1..], images.AsSpan(n * pixels, pixels));
             }
         }
         var tensor = new Tensor<float>(images, (int)total, Channels, ImageSize, ImageSize);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 using Noether.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Noether.Data;
 
@@ -90,14 +91,19 @@ public static class Idx
         return new ImageDataset(tensor, labelInts, classCount, classNames, source);
     }
 
-    /// <summary>byte → byte / 255 through a 256-entry table (exact, and the same value everywhere).</summary>
+    /// <summary>byte → byte / 255 (IEEE division, correctly rounded, vectorised; the same value on every machine).</summary>
     internal static float[] PixelsToUnitInterval(ReadOnlySpan<byte> pixels)
     {
-        Span<float> table = stackalloc float[256];
-        for (int v = 0; v < 256; v++) table[v] = v / 255f;
         var result = new float[pixels.Length];
-        for (int i = 0; i < pixels.Length; i++) result[i] = table[pixels[i]];
+        PixelsToUnitInterval(pixels, result);
         return result;
+    }
+
+    /// <summary>Writes byte / 255 for each of <paramref name="pixels"/> into <paramref name="destination"/>.</summary>
+    internal static void PixelsToUnitInterval(ReadOnlySpan<byte> pixels, Span<float> destination)
+    {
+        TensorPrimitives.ConvertTruncating<byte, float>(pixels, destination);
+        TensorPrimitives.Divide(destination, 255f, destination);
     }
 
     private static int HeaderSize(int dimensions) => 4 + 4 * dimensions;

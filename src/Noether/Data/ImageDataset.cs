@@ -110,24 +110,41 @@ public sealed class ImageDataset
     /// </summary>
     public (Tensor<T> Inputs, int[] Labels) Gather<T>(ReadOnlySpan<int> indices) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var inputs = new Tensor<T>(new T[indices.Length * SampleSize], indices.Length, Channels, Height, Width);
+        var labels = new int[indices.Length];
+        GatherInto(indices, inputs, labels);
+        return (inputs, labels);
+    }
+
+    /// <summary>
+    /// <see cref="Gather{T}"/> into caller-owned buffers (no allocation): <paramref name="inputs"/> must be
+    /// [indices.Length, C, H, W] and <paramref name="labels"/> hold indices.Length entries.
+    /// </summary>
+    public void GatherInto<T>(ReadOnlySpan<int> indices, Tensor<T> inputs, Span<int> labels) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (!inputs.HasShape(indices.Length, Channels, Height, Width))
+            throw Errors.BadShape("ImageDataset.GatherInto", nameof(inputs), inputs.Shape, $"{indices.Length}×{Channels}×{Height}×{Width}");
+        if (labels.Length != indices.Length)
+            throw new ArgumentException($"ImageDataset.GatherInto: labels holds {labels.Length} entries, expected {indices.Length}", nameof(labels));
         for (int i = 0; i < indices.Length; i++)
             if ((uint)indices[i] >= (uint)Count)
                 throw Errors.OutOfRange($"indices[{i}]", indices[i], $"a sample index in [0, {Count})");
         int size = SampleSize;
-        var data = new T[indices.Length * size];
-        var labels = new int[indices.Length];
         var source = Images.Data;
+        var data = inputs.Data;
         for (int i = 0; i < indices.Length; i++)
         {
             var row = source.AsSpan(indices[i] * size, size);
             var dest = data.AsSpan(i * size, size);
             if (typeof(T) == typeof(float))
                 row.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(dest));
+            else if (typeof(T) == typeof(double))
+                TensorPrimitives.ConvertTruncating<float, double>(row, System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(dest));
             else
                 for (int j = 0; j < size; j++) dest[j] = T.CreateTruncating(row[j]);
             labels[i] = Labels[indices[i]];
         }
-        return (new Tensor<T>(data, indices.Length, Channels, Height, Width), labels);
     }
 
     /// <summary>The images converted to float64 (a new [N, C, H, W] tensor; every float32 value is represented exactly).</summary>

@@ -53,6 +53,17 @@ public class IdxTests
     }
 
     [Fact]
+    public void Load_EveryByteValue_BecomesExactlyByteOver255()
+    {
+        using var dir = new TempDirectory();
+        var pixels = Enumerable.Range(0, 256).Select(v => (byte)v).ToArray();
+        File.WriteAllBytes(dir.File("img"), IdxFiles.Images(1, 16, 16, pixels));
+        File.WriteAllBytes(dir.File("lbl"), IdxFiles.Labels([0]));
+        var data = Idx.Load(dir.File("img"), dir.File("lbl"), 1);
+        for (int v = 0; v < 256; v++) Assert.Equal(v / 255f, data.Images.Data[v]);
+    }
+
+    [Fact]
     public void ReadLabels_ImageFileGiven_WrongMagicNumberNamesFileAndBothMagics()
     {
         using var dir = new TempDirectory();

@@ -124,6 +124,23 @@ public class MinibatchesTests
     }
 
     [Fact]
+    public void GatherInto_ReusedBuffer_MatchesGather()
+    {
+        var data = Numbered(40);
+        var inputs = Tensor<double>.Zeros(3, 1, 1, 2);
+        var labels = new int[3];
+        foreach (var indices in new[] { new[] { 5, 0, 39 }, new[] { 7, 7, 1 } })
+        {
+            data.GatherInto<double>(indices, inputs, labels);
+            var (expected, expectedLabels) = data.Gather<double>(indices);
+            Assert.Equal(expected.Data, inputs.Data);
+            Assert.Equal(expectedLabels, labels);
+            Assert.Equal(indices.Select(i => data.Labels[i]), labels);
+        }
+        Assert.Throws<ArgumentException>(() => data.GatherInto<double>([1, 2], inputs, labels));
+    }
+
+    [Fact]
     public void Create_BadArguments_AreRejectedWithTheirNames()
     {
         var data = Numbered(5);
