@@ -158,7 +158,7 @@ public static class Idx
         try
         {
             using var gzip = new GZipStream(new MemoryStream(raw, writable: false), CompressionMode.Decompress);
-            using var output = new MemoryStream(raw.Length * 4);
+            using var output = new MemoryStream((int)Math.Min(4L * raw.Length, Array.MaxLength));
             gzip.CopyTo(output);
             return output.ToArray();
         }
