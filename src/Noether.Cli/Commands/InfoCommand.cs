@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Numerics;
 using System.Runtime;
 using System.Runtime.InteropServices;
+using Noether.Data;
 using Noether.Tensors;
 using Spectre.Console;
 
@@ -35,6 +36,13 @@ internal static class InfoCommand
 
     private static IEnumerable<(string, string)> DatasetLocations()
     {
-        yield break;
+        var fashion = FashionMnist.Locate();
+        yield return ("Fashion-MNIST", fashion.Found
+            ? $"{fashion.Directory} (chosen by {fashion.ChosenBy})"
+            : $"not found in {fashion.Directory} (chosen by {fashion.ChosenBy}); install: {FashionMnist.InstallCommand}");
+        var cifar = Cifar10.Locate();
+        yield return ("CIFAR-10", cifar.Found
+            ? $"{cifar.Directory} (chosen by {cifar.ChosenBy})"
+            : $"not found (set {Cifar10.EnvironmentVariable} or pass --data-dir to a folder with the binary batches)");
     }
 }
