@@ -50,15 +50,17 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
     {
         ArgumentNullException.ThrowIfNull(v);
         if (v.Count != _inputs.Length) throw new ArgumentException($"hessian-vector product: {v.Count} direction tensors for {_inputs.Length} inputs", nameof(v));
-        var seeds = new Variable<T>[v.Count];
         for (int i = 0; i < v.Count; i++)
         {
+            ArgumentNullException.ThrowIfNull(v[i], $"v[{i}]");
             if (!v[i].Shape.SequenceEqual(Shapes[i]))
                 throw Errors.ShapeMismatch("hessian-vector product", $"v[{i}]", v[i].Shape, $"input {i}", Shapes[i], "shapes differ");
-            seeds[i] = _tape.Constant(v[i]);
         }
-        var hv = _tape.Gradient(_gradient, seeds, _inputs, createGraph: false);
-        return hv.Select(x => x.Value).ToArray();
+        var result = MultiplyCore(v, null);
+        // A product may pass a direction through unchanged (the gradient of ½‖x‖² is x): never hand back the caller's tensor.
+        for (int i = 0; i < result.Length; i++)
+            if (ReferenceEquals(result[i].Data, v[i].Data)) result[i] = result[i].Clone();
+        return result;
     }
 
     /// <summary>H·v for a flat v (inputs concatenated in order, each row-major).</summary>
@@ -75,7 +77,7 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         }
         var result = new T[Dimension];
         offset = 0;
-        foreach (var t in Multiply(parts))
+        foreach (var t in MultiplyCore(parts, null))
         {
             t.Data.CopyTo(result, offset);
             offset += t.Length;
@@ -83,28 +85,74 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         return result;
     }
 
-    /// <summary>The full Hessian, column by column from unit vectors, then symmetrised against rounding.</summary>
+    /// <summary>
+    /// The full Hessian (inputs flattened in order), one product H·e_j per column. Row j of the result is
+    /// written from H·e_j (H is symmetric), then H is symmetrised, ½(H + Hᵀ), against rounding. Only the
+    /// gradient block that e_j touches is seeded: the other seeds are exactly zero and would add only zeros.
+    /// </summary>
     public Tensor<T> Full()
     {
         int n = Dimension;
-        var h = Tensor<T>.Zeros(n, n);
-        var e = new T[n];
-        for (int j = 0; j < n; j++)
+        var h = GC.AllocateUninitializedArray<T>(n * n);
+        var directions = new Tensor<T>[_inputs.Length];
+        for (int i = 0; i < directions.Length; i++) directions[i] = Tensor<T>.Zeros(Shapes[i]);
+        var active = new bool[_inputs.Length];
+        int row = 0;
+        for (int part = 0; part < directions.Length; part++)
         {
-            e[j] = T.One;
-            var column = Multiply(e);
-            e[j] = T.Zero;
-            for (int i = 0; i < n; i++) h.Data[i * n + j] = column[i];
-        }
-        var half = T.CreateChecked(0.5);
-        for (int i = 0; i < n; i++)
-            for (int j = i + 1; j < n; j++)
+            active[part] = true;
+            var d = directions[part].Data;
+            for (int e = 0; e < d.Length; e++, row++)
             {
-                var s = half * (h.Data[i * n + j] + h.Data[j * n + i]);
-                h.Data[i * n + j] = s;
-                h.Data[j * n + i] = s;
+                d[e] = T.One;
+                var column = MultiplyCore(directions, active);
+                d[e] = T.Zero;
+                int offset = row * n;
+                foreach (var t in column)
+                {
+                    t.Data.CopyTo(h, offset);
+                    offset += t.Length;
+                }
             }
-        return h;
+            active[part] = false;
+        }
+        Symmetrise(h, n);
+        return new Tensor<T>(h, [n, n], true);
+    }
+
+    // One backward pass through the recorded gradient graph seeded with v (only the active blocks when given).
+    private Tensor<T>[] MultiplyCore(IReadOnlyList<Tensor<T>> v, bool[]? active)
+    {
+        int count = 0;
+        for (int i = 0; i < v.Count; i++) if (active is null || active[i]) count++;
+        var outputs = new Variable<T>[count];
+        var seeds = new Variable<T>[count];
+        for (int i = 0, k = 0; i < v.Count; i++)
+        {
+            if (active is not null && !active[i]) continue;
+            outputs[k] = _gradient[i];
+            seeds[k++] = _tape.Constant(v[i]);
+        }
+        var hv = _tape.Gradient(outputs, seeds, _inputs, createGraph: false);
+        var result = new Tensor<T>[hv.Length];
+        for (int i = 0; i < hv.Length; i++) result[i] = hv[i].Value;
+        return result;
+    }
+
+    // h ← ½(h + hᵀ) in cache-sized tiles.
+    private static void Symmetrise(T[] h, int n)
+    {
+        const int B = 32;
+        var half = T.CreateChecked(0.5);
+        for (int i0 = 0; i0 < n; i0 += B)
+            for (int j0 = i0; j0 < n; j0 += B)
+                for (int i = i0; i < Math.Min(i0 + B, n); i++)
+                    for (int j = Math.Max(j0, i + 1); j < Math.Min(j0 + B, n); j++)
+                    {
+                        var s = half * (h[i * n + j] + h[j * n + i]);
+                        h[i * n + j] = s;
+                        h[j * n + i] = s;
+                    }
     }
 }
 
