@@ -200,6 +200,8 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         if (p == T.One) return a;
+        // a⁰ = 1 does not depend on a (the generic rule would give 0·a⁻¹ = NaN at a = 0).
+        if (p == T.Zero) return a.Tape.Constant(Tensor<T>.Ones(a.Value.ShapeArray));
         Tensor<T> value;
         if (p == T.CreateChecked(2)) value = TensorOps.Binary(BinaryOp.Multiply, a.Value, a.Value);
         else value = Map(a.Value, (x, d) => TensorPrimitives.Pow(x, p, d));
