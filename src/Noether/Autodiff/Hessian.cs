@@ -85,39 +85,94 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         return result;
     }
 
+    /// <summary>Directions per backward pass in <see cref="Full()"/>.</summary>
+    public const int DefaultBatchSize = 64;
+
     /// <summary>
-    /// The full Hessian (inputs flattened in order), one product H·e_j per column. Row j of the result is
-    /// written from H·e_j (H is symmetric), then H is symmetrised, ½(H + Hᵀ), against rounding. Only the
-    /// gradient block that e_j touches is seeded: the other seeds are exactly zero and would add only zeros.
+    /// The full Hessian (inputs flattened in order), assembled from products H·e_j. Row j of the result is written
+    /// from H·e_j (H is symmetric), then H is symmetrised, ½(H + Hᵀ), against rounding. Up to
+    /// <see cref="DefaultBatchSize"/> directions share one backward pass (batched rules: one large kernel call per
+    /// node instead of many small ones); a graph with an op that has no batched rule falls back to one pass per
+    /// column. Either way each column is the exact double-backward product.
     /// </summary>
-    public Tensor<T> Full()
+    public Tensor<T> Full() => Full(DefaultBatchSize);
+
+    /// <summary>The full Hessian with <paramref name="batchSize"/> directions per backward pass (1: one pass per column).</summary>
+    public Tensor<T> Full(int batchSize)
     {
+        Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
         int n = Dimension;
         var h = GC.AllocateUninitializedArray<T>(n * n);
+        var offsets = new int[_inputs.Length + 1];
+        for (int i = 0; i < _inputs.Length; i++) offsets[i + 1] = offsets[i] + _inputs[i].Value.Length;
+        bool batched = batchSize > 1;
+        for (int col = 0; col < n;)
+        {
+            int b = Math.Min(batchSize, n - col);
+            if (batched && TryBatch(col, b, offsets, h)) { col += b; continue; }
+            batched = false;
+            Columns(col, b, offsets, h);
+            col += b;
+        }
+        Symmetrise(h, n);
+        LastFullWasBatched = batched;
+        return new Tensor<T>(h, [n, n], true);
+    }
+
+    /// <summary>Whether the last <see cref="Full(int)"/> ran batched passes throughout (for tests).</summary>
+    internal bool LastFullWasBatched { get; private set; }
+
+    // Rows col … col+b−1 of H from one batched pass; false if some op on the way has no batched rule.
+    private bool TryBatch(int col, int b, int[] offsets, T[] h)
+    {
+        int n = Dimension;
+        foreach (var shape in Shapes) if (shape.Length >= Tensor<T>.MaxRank) return false; // no rank left for the batch axis
+        var outputs = new List<Variable<T>>();
+        var seeds = new List<Tensor<T>>();
+        for (int i = 0; i < _inputs.Length; i++)
+        {
+            int lo = Math.Max(col, offsets[i]), hi = Math.Min(col + b, offsets[i + 1]);
+            if (lo >= hi) continue; // e_j is zero on this block: its seed would add only zeros
+            int size = offsets[i + 1] - offsets[i];
+            var seed = Tensor<T>.Zeros(Batched.With(b, Shapes[i]));
+            for (int j = lo; j < hi; j++) seed.Data[(j - col) * size + (j - offsets[i])] = T.One;
+            outputs.Add(_gradient[i]);
+            seeds.Add(seed);
+        }
+        var hv = _tape.BatchedGradient(outputs, seeds, _inputs, b);
+        if (hv is null) return false;
+        for (int i = 0; i < hv.Length; i++)
+        {
+            int size = offsets[i + 1] - offsets[i];
+            var data = hv[i].Data;
+            for (int item = 0; item < b; item++)
+                Array.Copy(data, item * size, h, (long)(col + item) * n + offsets[i], size);
+        }
+        return true;
+    }
+
+    // Rows col … col+b−1 of H, one backward pass each.
+    private void Columns(int col, int b, int[] offsets, T[] h)
+    {
+        int n = Dimension;
         var directions = new Tensor<T>[_inputs.Length];
         for (int i = 0; i < directions.Length; i++) directions[i] = Tensor<T>.Zeros(Shapes[i]);
         var active = new bool[_inputs.Length];
-        int row = 0;
-        for (int part = 0; part < directions.Length; part++)
+        for (int j = col; j < col + b; j++)
         {
+            int part = Array.FindLastIndex(offsets, o => o <= j);
             active[part] = true;
-            var d = directions[part].Data;
-            for (int e = 0; e < d.Length; e++, row++)
-            {
-                d[e] = T.One;
-                var column = MultiplyCore(directions, active);
-                d[e] = T.Zero;
-                int offset = row * n;
-                foreach (var t in column)
-                {
-                    t.Data.CopyTo(h, offset);
-                    offset += t.Length;
-                }
-            }
+            directions[part].Data[j - offsets[part]] = T.One;
+            var column = MultiplyCore(directions, active);
+            directions[part].Data[j - offsets[part]] = T.Zero;
             active[part] = false;
+            int offset = j * n;
+            foreach (var t in column)
+            {
+                t.Data.CopyTo(h, offset);
+                offset += t.Length;
+            }
         }
-        Symmetrise(h, n);
-        return new Tensor<T>(h, [n, n], true);
     }
 
     // One backward pass through the recorded gradient graph seeded with v (only the active blocks when given).

@@ -45,7 +45,8 @@ public static partial class Ops
         var data = value.Data;
         for (int i = 0; i < data.Length; i++) data[i] = T.Sqrt(data[i]);
         Variable<T>? r = null;
-        r = a.Tape.Record(value, [a], g => [Multiply(a, Multiply(g, SafeReciprocal(r!)))]);
+        r = a.Tape.Record(value, [a], g => [Multiply(a, Multiply(g, SafeReciprocal(r!)))],
+            g => [Batched.Multiply(Batched.Multiply(g, SafeReciprocalValue(value)), a.Value)]);
         return keepDims ? r : Reshape(r, ReducedShape(a.Value, ax));
     }
 
@@ -61,7 +62,7 @@ public static partial class Ops
     {
         var value = Tensor<T>.Scalar(c * System.Numerics.Tensors.TensorPrimitives.SumOfSquares<T>(a.Value.Data));
         var twoC = c + c;
-        return a.Tape.Record(value, [a], g => [ScaleByScalar(a, g, twoC)]);
+        return a.Tape.Record(value, [a], g => [ScaleByScalar(a, g, twoC)], g => [Batched.Outer(g, TensorOps.Binary(BinaryOp.Multiply, a.Value, twoC))]);
     }
 
     /// <summary>
@@ -74,20 +75,29 @@ public static partial class Ops
         var value = TensorOps.Binary(BinaryOp.Multiply, a.Value, factor * s.Value.Data[0]);
         return tape.Record(value, [a, s], g => [
             a.RequiresGrad ? ScaleByScalar(g, s, factor) : null,
-            s.RequiresGrad ? Reshape(Scale(Sum(Multiply(g, a)), factor), s.Value.ShapeArray) : null]);
+            s.RequiresGrad ? Reshape(Scale(Sum(Multiply(g, a)), factor), s.Value.ShapeArray) : null],
+            g => [a.RequiresGrad ? Batched.Scale(g, factor * s.Value.Data[0]) : null,
+                  s.RequiresGrad ? Batched.Scale(Batched.DotEach(g, a.Value, s.Value.ShapeRef), factor) : null]);
     }
 
     // 1/x where x > 0 and 0 elsewhere (for x ≥ 0 such as norms): the derivative −1/x² likewise, written
     // through the node itself (−y²) so it stays 0 at x = 0 and differentiates again.
     internal static Variable<T> SafeReciprocal<T>(Variable<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var value = Tensor<T>.EmptyLike(x.Value);
-        var src = x.Value.Data;
+        var value = SafeReciprocalValue(x.Value);
+        Variable<T>? y = null;
+        y = x.Tape.Record(value, [x], g => [Scale(Multiply(g, Multiply(y!, y!)), -T.One)],
+            g => [Batched.Multiply(g, TensorOps.Binary(BinaryOp.Multiply, TensorOps.Binary(BinaryOp.Multiply, value, value), -T.One))]);
+        return y;
+    }
+
+    private static Tensor<T> SafeReciprocalValue<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var value = Tensor<T>.EmptyLike(x);
+        var src = x.Data;
         var dst = value.Data;
         for (int i = 0; i < src.Length; i++) dst[i] = src[i] > T.Zero ? T.One / src[i] : T.Zero;
-        Variable<T>? y = null;
-        y = x.Tape.Record(value, [x], g => [Scale(Multiply(g, Multiply(y!, y!)), -T.One)]);
-        return y;
+        return value;
     }
 
     private static int NormalizeAxis<T>(string op, Variable<T> a, int axis) where T : unmanaged, IFloatingPointIeee754<T>

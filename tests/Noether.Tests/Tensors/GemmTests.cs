@@ -8,7 +8,8 @@ namespace Noether.Tests.Tensors;
 /// The managed products (direct small kernel up to 64³ multiply-adds, packed cache-blocked kernel above) against
 /// OpenBLAS. Both are sums of k products in some order; each differs from the exact result by at most
 /// γ·(|α|(|A||B|)_ij + |β||C_ij|) with γ ≈ (k + 2)·u (u the unit roundoff, ε/2), so they differ from each other by at
-/// most (k + 2)·ε·(|α|(|A||B|)_ij + |β||C_ij|): the bound used here, entry by entry.
+/// most (k + 2)·ε·(|α|(|A||B|)_ij + |β||C_ij|): the bound used here, entry by entry, plus 2(k + 2)·η for
+/// results in the subnormal range (η the smallest subnormal, where rounding errors stop being relative).
 /// </summary>
 public class GemmTests
 {
@@ -58,6 +59,8 @@ public class GemmTests
         Blas.Gemm(ta, tb, m, n, k, al, a, lda, b, ldb, be, native, ldc, BlasProvider.OpenBlas);
         Blas.Gemm(ta, tb, m, n, k, al, a, lda, b, ldb, be, managed, ldc, BlasProvider.Managed);
         double eps = typeof(T) == typeof(float) ? Math.Pow(2, -23) : Math.Pow(2, -52);
+        // Below the normal range rounding is absolute: each operation may also err by the smallest subnormal η.
+        double eta = double.CreateChecked(T.Epsilon);
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)
@@ -69,7 +72,8 @@ public class GemmTests
                     double bpj = double.CreateChecked(tb ? b[j * ldb + p] : b[p * ldb + j]);
                     magnitude += Math.Abs(aip * bpj);
                 }
-                double bound = (k + 2) * eps * (Math.Abs(alpha) * magnitude + Math.Abs(beta) * Math.Abs(double.CreateChecked(c0[i * ldc + j])));
+                double bound = (k + 2) * eps * (Math.Abs(alpha) * magnitude + Math.Abs(beta) * Math.Abs(double.CreateChecked(c0[i * ldc + j])))
+                    + (k + 2) * 2 * eta;
                 double diff = Math.Abs(double.CreateChecked(native[i * ldc + j]) - double.CreateChecked(managed[i * ldc + j]));
                 if (!(diff <= bound))
                     throw new Xunit.Sdk.XunitException($"{typeof(T).Name} {m}×{n}×{k} transA={ta} transB={tb} α={alpha} β={beta}: C[{i},{j}] differs by {diff:E3} > {bound:E3}");
