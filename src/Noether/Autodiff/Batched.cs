@@ -96,12 +96,12 @@ internal static class Batched
         if (needB)
         {
             // op(A)ᵀ·g for all items at once: g rearranged as m×(B·n) (items side by side), one k×m times m×(B·n) product.
-            var side = new T[m * batch * n];
+            var side = GC.AllocateUninitializedArray<T>(m * batch * n);
             var src = g.Data;
             for (int item = 0; item < batch; item++)
                 for (int i = 0; i < m; i++)
                     Array.Copy(src, (item * m + i) * n, side, (i * batch + item) * n, n);
-            var y = new T[k * batch * n];
+            var y = GC.AllocateUninitializedArray<T>(k * batch * n);
             Blas.Gemm(!transA, false, k, batch * n, m, T.One, a.Data, a.Dim(1), side, batch * n, T.Zero, y, batch * n);
             var x = new Tensor<T>(GC.AllocateUninitializedArray<T>(batch * k * n), [batch, k, n], true);
             for (int p = 0; p < k; p++)

@@ -86,7 +86,7 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
     }
 
     /// <summary>Directions per backward pass in <see cref="Full()"/>.</summary>
-    public const int DefaultBatchSize = 64;
+    public const int DefaultBatchSize = 16;
 
     /// <summary>
     /// The full Hessian (inputs flattened in order), assembled from products H·e_j. Row j of the result is written
@@ -109,12 +109,14 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         for (int col = 0; col < n;)
         {
             int b = Math.Min(batchSize, n - col);
-            if (batched && TryBatch(col, b, offsets, h)) { col += b; continue; }
-            batched = false;
-            Columns(col, b, offsets, h);
+            if (!(batched && TryBatch(col, b, offsets, h)))
+            {
+                batched = false;
+                Columns(col, b, offsets, h);
+            }
+            SymmetriseRows(h, n, col, b);
             col += b;
         }
-        Symmetrise(h, n);
         LastFullWasBatched = batched;
         return new Tensor<T>(h, [n, n], true);
     }
@@ -194,20 +196,24 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         return result;
     }
 
-    // h ← ½(h + hᵀ) in cache-sized tiles.
-    private static void Symmetrise(T[] h, int n)
+    // Once rows col … col+b−1 are written (while they are still in cache): h_ir = h_ri ← ½(h_ir + h_ri) for every
+    // pair with r in the block and i < r. Each pair is visited once, when its later row arrives.
+    private static void SymmetriseRows(T[] h, int n, int col, int b)
     {
-        const int B = 32;
         var half = T.CreateChecked(0.5);
-        for (int i0 = 0; i0 < n; i0 += B)
-            for (int j0 = i0; j0 < n; j0 += B)
-                for (int i = i0; i < Math.Min(i0 + B, n); i++)
-                    for (int j = Math.Max(j0, i + 1); j < Math.Min(j0 + B, n); j++)
-                    {
-                        var s = half * (h[i * n + j] + h[j * n + i]);
-                        h[i * n + j] = s;
-                        h[j * n + i] = s;
-                    }
+        int end = col + b;
+        for (int i = 0; i < end; i++)
+        {
+            int rowI = i * n;
+            for (int r = Math.Max(col, i + 1); r < end; r++)
+            {
+                ref T upper = ref h[rowI + r];
+                ref T lower = ref h[r * n + i];
+                var s = half * (upper + lower);
+                upper = s;
+                lower = s;
+            }
+        }
     }
 }
 

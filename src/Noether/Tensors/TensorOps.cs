@@ -95,7 +95,8 @@ public static class TensorOps
             ApplyScalarLeft(op, a.Data[0], b.Data, r.Data);
             return r;
         }
-        var result = Tensor<T>.ZerosOwned(shape);
+        // The kernel writes every element: no need to zero the buffer first.
+        var result = new Tensor<T>(GC.AllocateUninitializedArray<T>(Tensor<T>.Count(shape)), shape, true);
         BroadcastKernel(op, a, b, result);
         return result;
     }
@@ -160,8 +161,10 @@ public static class TensorOps
         if (!check.AsSpan().SequenceEqual(shape))
             throw Errors.ShapeMismatch("broadcast-to", "tensor", a.Shape, "target", shape, "the tensor does not broadcast to the target");
         if (a.Length == 1) return Tensor<T>.Full(a.Data[0], shape.ToArray());
-        var result = Tensor<T>.ZerosOwned(shape.ToArray());
-        BroadcastKernel(BinaryOp.Add, result, a, result);
+        var target = shape.ToArray();
+        // a·1 copies a exactly (NaN and −0 included) into every broadcast position; every element is written.
+        var result = new Tensor<T>(GC.AllocateUninitializedArray<T>(Tensor<T>.Count(target)), target, true);
+        BroadcastKernel(BinaryOp.Multiply, a, Tensor<T>.Scalar(T.One), result);
         return result;
     }
 
