@@ -92,36 +92,52 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
     /// The full Hessian (inputs flattened in order), assembled from products H·e_j. Row j of the result is written
     /// from H·e_j (H is symmetric), then H is symmetrised, ½(H + Hᵀ), against rounding. Up to
     /// <see cref="DefaultBatchSize"/> directions share one backward pass (batched rules: one large kernel call per
-    /// node instead of many small ones); a graph with an op that has no batched rule falls back to one pass per
-    /// column. Either way each column is the exact double-backward product.
+    /// node instead of many small ones), and blocks of directions run on all processors; a graph with an op that has
+    /// no batched rule falls back to one pass per column. Either way each column is the exact double-backward
+    /// product, and the result does not depend on the number of threads.
     /// </summary>
     public Tensor<T> Full() => Full(DefaultBatchSize);
 
     /// <summary>The full Hessian with <paramref name="batchSize"/> directions per backward pass (1: one pass per column).</summary>
-    public Tensor<T> Full(int batchSize)
+    /// <param name="batchSize">Directions per backward pass.</param>
+    /// <param name="threads">Blocks of directions computed at once (0: one per processor). Batched passes only read the recorded graph.</param>
+    public Tensor<T> Full(int batchSize, int threads = 0)
     {
         Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
+        if (threads < 0) throw Errors.OutOfRange(nameof(threads), threads, "0 (one per processor) or a positive count");
         int n = Dimension;
         var h = GC.AllocateUninitializedArray<T>(n * n);
         var offsets = new int[_inputs.Length + 1];
         for (int i = 0; i < _inputs.Length; i++) offsets[i + 1] = offsets[i] + _inputs[i].Value.Length;
-        bool batched = batchSize > 1;
-        for (int col = 0; col < n;)
+        int blocks = (n + batchSize - 1) / batchSize;
+        var done = new bool[blocks];
+        if (batchSize > 1 && blocks > 0)
         {
-            int b = Math.Min(batchSize, n - col);
-            if (!(batched && TryBatch(col, b, offsets, h)))
+            // The first block on this thread (it tells whether batching works at all), the rest in parallel.
+            done[0] = TryBatch(0, Math.Min(batchSize, n), offsets, h);
+            if (done[0] && blocks > 1)
             {
-                batched = false;
-                Columns(col, b, offsets, h);
+                var options = new ParallelOptions { MaxDegreeOfParallelism = threads == 0 ? Environment.ProcessorCount : threads };
+                Parallel.For(1, blocks, options, k =>
+                {
+                    int col = k * batchSize;
+                    done[k] = TryBatch(col, Math.Min(batchSize, n - col), offsets, h);
+                });
             }
-            SymmetriseRows(h, n, col, b);
-            col += b;
         }
-        LastFullWasBatched = batched;
+        // Blocks the batched rules could not do, one double-backward pass per column (the tape is not thread-safe).
+        for (int k = 0; k < blocks; k++)
+            if (!done[k])
+            {
+                int col = k * batchSize;
+                Columns(col, Math.Min(batchSize, n - col), offsets, h);
+            }
+        Symmetrise(h, n);
+        LastFullWasBatched = blocks > 0 && done.All(d => d);
         return new Tensor<T>(h, [n, n], true);
     }
 
-    /// <summary>Whether the last <see cref="Full(int)"/> ran batched passes throughout (for tests).</summary>
+    /// <summary>Whether the last <see cref="Full(int, int)"/> ran batched passes throughout (for tests).</summary>
     internal bool LastFullWasBatched { get; private set; }
 
     // Rows col … col+b−1 of H from one batched pass; false if some op on the way has no batched rule.
@@ -196,22 +212,29 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         return result;
     }
 
-    // Once rows col … col+b−1 are written (while they are still in cache): h_ir = h_ri ← ½(h_ir + h_ri) for every
-    // pair with r in the block and i < r. Each pair is visited once, when its later row arrives.
-    private static void SymmetriseRows(T[] h, int n, int col, int b)
+    // h ← ½(h + hᵀ) in tiles small enough that the strided column side stays in L1.
+    private static void Symmetrise(T[] h, int n)
     {
+        const int B = 16;
         var half = T.CreateChecked(0.5);
-        int end = col + b;
-        for (int i = 0; i < end; i++)
+        for (int i0 = 0; i0 < n; i0 += B)
         {
-            int rowI = i * n;
-            for (int r = Math.Max(col, i + 1); r < end; r++)
+            int i1 = Math.Min(i0 + B, n);
+            for (int j0 = i0; j0 < n; j0 += B)
             {
-                ref T upper = ref h[rowI + r];
-                ref T lower = ref h[r * n + i];
-                var s = half * (upper + lower);
-                upper = s;
-                lower = s;
+                int j1 = Math.Min(j0 + B, n);
+                for (int i = i0; i < i1; i++)
+                {
+                    int rowI = i * n;
+                    for (int j = Math.Max(j0, i + 1); j < j1; j++)
+                    {
+                        ref T upper = ref h[rowI + j];
+                        ref T lower = ref h[j * n + i];
+                        var s = half * (upper + lower);
+                        upper = s;
+                        lower = s;
+                    }
+                }
             }
         }
     }

@@ -64,6 +64,22 @@ public class BatchedHessianTests
         Close.Assert(reference, hessian.Full(7), 0, 1e-12 * scale);
     }
 
+    /// <summary>Blocks of directions run in parallel, but each block's arithmetic is fixed: the result is bit-identical.</summary>
+    [Fact]
+    public void Full_ThreadCount_DoesNotChangeTheResult()
+    {
+        var rng = new Random(4);
+        var point = new[] { OpCheck.RandomTensor(rng, 10, 50), OpCheck.RandomTensor(rng, 50, 5) };
+        var y = OpCheck.RandomTensor(rng, 10, 5);
+        var hessian = new HessianOperator<double>((tape, p) =>
+            Ops.MseLoss(Ops.MatMul(p[0], Ops.Tanh(p[1])), tape.Constant(y), LossReduction.Sum, half: true), point);
+        var serial = hessian.Full(16, threads: 1);
+        Assert.True(hessian.LastFullWasBatched);
+        Assert.Equal(serial.Data, hessian.Full(16, threads: 2).Data);
+        Assert.Equal(serial.Data, hessian.Full(16, threads: 4).Data);
+        Close.Assert(hessian.Full(1), serial, 0, 1e-12 * serial.Data.Max(Math.Abs));
+    }
+
     [Fact]
     public void Full_OpWithoutBatchedRule_FallsBackAndStillThrowsForFirstOrderOps()
     {
