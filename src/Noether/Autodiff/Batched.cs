@@ -63,16 +63,18 @@ internal static class Batched
     public static Tensor<T> TransposeEach<T>(Tensor<T> g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int b = g.Dim(0), r = g.Dim(1), c = g.Dim(2);
-        var t = new Tensor<T>(GC.AllocateUninitializedArray<T>(g.Length), [b, c, r], true);
-        var src = g.Data;
-        var dst = t.Data;
-        for (int k = 0; k < b; k++)
-        {
-            int o = k * r * c;
+        var t = new Tensor<T>(Scratch<T>.Uninitialized(g.Length), [b, c, r], true);
+        ref T src = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(g.Data);
+        ref T dst = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t.Data);
+        // Sequential reads, writes strided by r within one small item (it stays in L1).
+        for (int k = 0, o = 0; k < b; k++, o += r * c)
             for (int i = 0; i < r; i++)
+            {
+                ref T row = ref System.Runtime.CompilerServices.Unsafe.Add(ref src, o + i * c);
+                ref T column = ref System.Runtime.CompilerServices.Unsafe.Add(ref dst, o + i);
                 for (int j = 0; j < c; j++)
-                    dst[o + j * r + i] = src[o + i * c + j];
-        }
+                    System.Runtime.CompilerServices.Unsafe.Add(ref column, j * r) = System.Runtime.CompilerServices.Unsafe.Add(ref row, j);
+            }
         return t;
     }
 
@@ -89,25 +91,17 @@ internal static class Batched
         if (needA)
         {
             // g·op(B)ᵀ for all items at once: stacked rows (B·m)×n times n×k.
-            var x = new Tensor<T>(GC.AllocateUninitializedArray<T>(batch * m * k), [batch, m, k], true);
+            var x = new Tensor<T>(Scratch<T>.Uninitialized(batch * m * k), [batch, m, k], true);
             Blas.Gemm(false, !transB, batch * m, k, n, T.One, g.Data, n, b.Data, b.Dim(1), T.Zero, x.Data, k);
             ga = transA ? TransposeEach(x) : x;
         }
         if (needB)
         {
-            // op(A)ᵀ·g for all items at once: g rearranged as m×(B·n) (items side by side), one k×m times m×(B·n) product.
-            var side = GC.AllocateUninitializedArray<T>(m * batch * n);
-            var src = g.Data;
-            for (int item = 0; item < batch; item++)
-                for (int i = 0; i < m; i++)
-                    Array.Copy(src, (item * m + i) * n, side, (i * batch + item) * n, n);
-            var y = GC.AllocateUninitializedArray<T>(k * batch * n);
-            Blas.Gemm(!transA, false, k, batch * n, m, T.One, a.Data, a.Dim(1), side, batch * n, T.Zero, y, batch * n);
-            var x = new Tensor<T>(GC.AllocateUninitializedArray<T>(batch * k * n), [batch, k, n], true);
-            for (int p = 0; p < k; p++)
-                for (int item = 0; item < batch; item++)
-                    Array.Copy(y, (p * batch + item) * n, x.Data, (item * k + p) * n, n);
-            gb = transB ? TransposeEach(x) : x;
+            // (op(A)ᵀ·g_β)ᵀ = g_βᵀ·op(A) for all items at once: the transposed items stacked, (B·n)×m times m×k.
+            var gt = TransposeEach(g);
+            var x = new Tensor<T>(Scratch<T>.Uninitialized(batch * n * k), [batch, n, k], true);
+            Blas.Gemm(false, transA, batch * n, k, m, T.One, gt.Data, m, a.Data, a.Dim(1), T.Zero, x.Data, k);
+            gb = transB ? x : TransposeEach(x);
         }
         return (ga, gb);
     }
@@ -116,7 +110,7 @@ internal static class Batched
     public static Tensor<T> Outer<T>(Tensor<T> g, Tensor<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int batch = g.Length, n = d.Length;
-        var r = new Tensor<T>(GC.AllocateUninitializedArray<T>(batch * n), With(batch, d.Shape), true);
+        var r = new Tensor<T>(Scratch<T>.Uninitialized(batch * n), With(batch, d.Shape), true);
         for (int item = 0; item < batch; item++)
             System.Numerics.Tensors.TensorPrimitives.Multiply<T>(d.Data, g.Data[item], r.Data.AsSpan(item * n, n));
         return r;

@@ -89,8 +89,8 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
     public const int DefaultBatchSize = 16;
 
     /// <summary>
-    /// The full Hessian (inputs flattened in order), assembled from products H·e_j. Row j of the result is written
-    /// from H·e_j (H is symmetric), then H is symmetrised, ½(H + Hᵀ), against rounding. Up to
+    /// The full Hessian (inputs flattened in order), assembled from products H·e_j: the entries h_ji for i ≥ j come
+    /// from H·e_j and are mirrored below the diagonal, so the result is exactly symmetric. Up to
     /// <see cref="DefaultBatchSize"/> directions share one backward pass (batched rules: one large kernel call per
     /// node instead of many small ones), and blocks of directions run on all processors; a graph with an op that has
     /// no batched rule falls back to one pass per column. Either way each column is the exact double-backward
@@ -103,27 +103,45 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
     /// <param name="threads">Blocks of directions computed at once (0: one per processor). Batched passes only read the recorded graph.</param>
     public Tensor<T> Full(int batchSize, int threads = 0)
     {
+        var h = new Tensor<T>(GC.AllocateUninitializedArray<T>(Dimension * Dimension), [Dimension, Dimension], true);
+        FullInto(h, batchSize, threads);
+        return h;
+    }
+
+    /// <summary>
+    /// <see cref="Full(int, int)"/> written into <paramref name="destination"/> (Dimension × Dimension, overwritten).
+    /// Reusing one buffer for many Hessians of the same size spares a large allocation each time: in .NET a fresh
+    /// multi-megabyte array costs a full collection and page faults (about 2 ms for 750×750 here), as much as the
+    /// arithmetic.
+    /// </summary>
+    public void FullInto(Tensor<T> destination, int batchSize = DefaultBatchSize, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
         Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
         if (threads < 0) throw Errors.OutOfRange(nameof(threads), threads, "0 (one per processor) or a positive count");
         int n = Dimension;
-        var h = GC.AllocateUninitializedArray<T>(n * n);
+        if (!destination.HasShape(n, n)) throw Errors.BadShape("hessian", nameof(destination), destination.Shape, $"{n}×{n}");
+        var h = destination.Data;
         var offsets = new int[_inputs.Length + 1];
         for (int i = 0; i < _inputs.Length; i++) offsets[i + 1] = offsets[i] + _inputs[i].Value.Length;
         int blocks = (n + batchSize - 1) / batchSize;
         var done = new bool[blocks];
         if (batchSize > 1 && blocks > 0)
         {
-            // The first block on this thread (it tells whether batching works at all), the rest in parallel.
-            done[0] = TryBatch(0, Math.Min(batchSize, n), offsets, h);
-            if (done[0] && blocks > 1)
-            {
-                var options = new ParallelOptions { MaxDegreeOfParallelism = threads == 0 ? Environment.ProcessorCount : threads };
-                Parallel.For(1, blocks, options, k =>
+            // The first block on this thread (it tells whether batching works at all), the rest in parallel, each
+            // worker recycling its temporaries from pass to pass.
+            var scratch = new Scratch<T>();
+            done[0] = TryBatch(0, Math.Min(batchSize, n), offsets, h, scratch);
+            int workers = threads == 0 ? Environment.ProcessorCount : threads;
+            if (done[0] && blocks > 1 && workers == 1)
+                for (int k = 1; k < blocks; k++) done[k] = TryBatch(k * batchSize, Math.Min(batchSize, n - k * batchSize), offsets, h, scratch);
+            else if (done[0] && blocks > 1)
+                Parallel.For(1, blocks, new ParallelOptions { MaxDegreeOfParallelism = workers }, () => new Scratch<T>(), (k, _, pool) =>
                 {
                     int col = k * batchSize;
-                    done[k] = TryBatch(col, Math.Min(batchSize, n - col), offsets, h);
-                });
-            }
+                    done[k] = TryBatch(col, Math.Min(batchSize, n - col), offsets, h, pool);
+                    return pool;
+                }, _ => { });
         }
         // Blocks the batched rules could not do, one double-backward pass per column (the tape is not thread-safe).
         for (int k = 0; k < blocks; k++)
@@ -132,16 +150,28 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
                 int col = k * batchSize;
                 Columns(col, Math.Min(batchSize, n - col), offsets, h);
             }
-        Symmetrise(h, n);
         LastFullWasBatched = blocks > 0 && done.All(d => d);
-        return new Tensor<T>(h, [n, n], true);
     }
 
-    /// <summary>Whether the last <see cref="Full(int, int)"/> ran batched passes throughout (for tests).</summary>
+    /// <summary>Whether the last <see cref="FullInto"/> ran batched passes throughout (for tests).</summary>
     internal bool LastFullWasBatched { get; private set; }
 
     // Rows col … col+b−1 of H from one batched pass; false if some op on the way has no batched rule.
-    private bool TryBatch(int col, int b, int[] offsets, T[] h)
+    private bool TryBatch(int col, int b, int[] offsets, T[] h, Scratch<T> scratch)
+    {
+        using var scope = scratch.Enter();
+        try
+        {
+            return TryBatchCore(col, b, offsets, h);
+        }
+        finally
+        {
+            // Every [B, …] tensor of the pass is dead once its rows are in h.
+            scratch.ReleaseAll();
+        }
+    }
+
+    private bool TryBatchCore(int col, int b, int[] offsets, T[] h)
     {
         int n = Dimension;
         foreach (var shape in Shapes) if (shape.Length >= Tensor<T>.MaxRank) return false; // no rank left for the batch axis
@@ -159,13 +189,7 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         }
         var hv = _tape.BatchedGradient(outputs, seeds, _inputs, b);
         if (hv is null) return false;
-        for (int i = 0; i < hv.Length; i++)
-        {
-            int size = offsets[i + 1] - offsets[i];
-            var data = hv[i].Data;
-            for (int item = 0; item < b; item++)
-                Array.Copy(data, item * size, h, (long)(col + item) * n + offsets[i], size);
-        }
+        WriteRows(h, n, col, b, hv, offsets);
         return true;
     }
 
@@ -184,11 +208,30 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
             var column = MultiplyCore(directions, active);
             directions[part].Data[j - offsets[part]] = T.Zero;
             active[part] = false;
-            int offset = j * n;
-            foreach (var t in column)
+            WriteRows(h, n, j, 1, column, offsets);
+        }
+    }
+
+    // Rows col … col+b−1 of H from the product tensors (one per input, items [B, …] in order): the entries on and
+    // above the diagonal, h_ri for i ≥ r, and their mirror images h_ir in columns col … col+b−1, so H comes out exactly
+    // symmetric, each pair from the product with the smaller index. Blocks write disjoint entries (they may run in
+    // parallel); the mirror images go in row-contiguous runs of b, read from the block's own (cached) products.
+    private static void WriteRows(T[] h, int n, int col, int b, Tensor<T>[] parts, int[] offsets)
+    {
+        for (int p = 0; p < parts.Length; p++)
+        {
+            int lo = offsets[p], hi = offsets[p + 1], size = hi - lo;
+            if (hi <= col) continue;
+            var src = parts[p].Data;
+            for (int item = 0; item < b; item++)
             {
-                t.Data.CopyTo(h, offset);
-                offset += t.Length;
+                int r = col + item, start = Math.Max(r, lo);
+                if (start < hi) src.AsSpan(item * size + start - lo, hi - start).CopyTo(h.AsSpan(r * n + start, hi - start));
+            }
+            for (int i = Math.Max(lo, col + 1); i < hi; i++)
+            {
+                int rowI = i * n, items = Math.Min(b, i - col); // r = col + item < i
+                for (int item = 0; item < items; item++) h[rowI + col + item] = src[item * size + i - lo];
             }
         }
     }
@@ -212,32 +255,6 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         return result;
     }
 
-    // h ← ½(h + hᵀ) in tiles small enough that the strided column side stays in L1.
-    private static void Symmetrise(T[] h, int n)
-    {
-        const int B = 16;
-        var half = T.CreateChecked(0.5);
-        for (int i0 = 0; i0 < n; i0 += B)
-        {
-            int i1 = Math.Min(i0 + B, n);
-            for (int j0 = i0; j0 < n; j0 += B)
-            {
-                int j1 = Math.Min(j0 + B, n);
-                for (int i = i0; i < i1; i++)
-                {
-                    int rowI = i * n;
-                    for (int j = Math.Max(j0, i + 1); j < j1; j++)
-                    {
-                        ref T upper = ref h[rowI + j];
-                        ref T lower = ref h[j * n + i];
-                        var s = half * (upper + lower);
-                        upper = s;
-                        lower = s;
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// <summary>Convenience entry points for Hessians of scalar functions.</summary>

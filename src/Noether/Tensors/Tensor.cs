@@ -92,7 +92,7 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal static Tensor<T> ZerosLike(Tensor<T> like) => new(new T[like.Length], like._shape, true);
 
     /// <summary>A tensor with <paramref name="like"/>'s shape whose contents the caller overwrites entirely.</summary>
-    internal static Tensor<T> EmptyLike(Tensor<T> like) => new(GC.AllocateUninitializedArray<T>(like.Length), like._shape, true);
+    internal static Tensor<T> EmptyLike(Tensor<T> like) => new(Scratch<T>.Uninitialized(like.Length), like._shape, true);
 
     /// <summary>A tensor of zeros of a validated shape array that the caller gives up (kept, not copied).</summary>
     internal static Tensor<T> ZerosOwned(int[] shape) => new(new T[Count(shape)], shape, true);

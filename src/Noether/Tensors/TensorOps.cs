@@ -96,7 +96,7 @@ public static class TensorOps
             return r;
         }
         // The kernel writes every element: no need to zero the buffer first.
-        var result = new Tensor<T>(GC.AllocateUninitializedArray<T>(Tensor<T>.Count(shape)), shape, true);
+        var result = new Tensor<T>(Scratch<T>.Uninitialized(Tensor<T>.Count(shape)), shape, true);
         BroadcastKernel(op, a, b, result);
         return result;
     }
@@ -124,7 +124,10 @@ public static class TensorOps
         var check = BroadcastShape(shape, a.Shape, "sum-to");
         if (!check.AsSpan().SequenceEqual(a.Shape))
             throw Errors.ShapeMismatch("sum-to", "tensor", a.Shape, "target", shape, "the target does not broadcast to the tensor");
-        var result = Tensor<T>.ZerosOwned(shape.ToArray());
+        var target = shape.ToArray();
+        var buffer = Scratch<T>.Uninitialized(Tensor<T>.Count(target));
+        Array.Clear(buffer);
+        var result = new Tensor<T>(buffer, target, true);
         if (result.Length == 1)
         {
             result.Data[0] = TensorPrimitives.Sum<T>(a.Data);
@@ -163,7 +166,7 @@ public static class TensorOps
         if (a.Length == 1) return Tensor<T>.Full(a.Data[0], shape.ToArray());
         var target = shape.ToArray();
         // a·1 copies a exactly (NaN and −0 included) into every broadcast position; every element is written.
-        var result = new Tensor<T>(GC.AllocateUninitializedArray<T>(Tensor<T>.Count(target)), target, true);
+        var result = new Tensor<T>(Scratch<T>.Uninitialized(Tensor<T>.Count(target)), target, true);
         BroadcastKernel(BinaryOp.Multiply, a, Tensor<T>.Scalar(T.One), result);
         return result;
     }

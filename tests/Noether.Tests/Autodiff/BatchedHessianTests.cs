@@ -81,6 +81,26 @@ public class BatchedHessianTests
     }
 
     [Fact]
+    public void FullInto_ReusedBuffer_EqualsFullAndIsExactlySymmetric()
+    {
+        var rng = new Random(6);
+        var point = new[] { OpCheck.RandomTensor(rng, 3, 7), OpCheck.RandomTensor(rng, 7, 4) };
+        var y = OpCheck.RandomTensor(rng, 3, 4);
+        var hessian = new HessianOperator<double>((tape, p) =>
+            Ops.MseLoss(Ops.MatMul(p[0], Ops.Sigmoid(p[1])), tape.Constant(y), LossReduction.Sum, half: true), point);
+        var expected = hessian.Full();
+        var buffer = Tensor<double>.Full(double.NaN, 49, 49);
+        hessian.FullInto(buffer, batchSize: 5);
+        Close.Assert(expected, buffer, 0, 1e-12 * expected.Data.Max(Math.Abs));
+        for (int i = 0; i < 49; i++)
+            for (int j = 0; j < 49; j++)
+                Assert.Equal(buffer[i, j], buffer[j, i]);
+        var ex = Assert.Throws<ArgumentException>(() => hessian.FullInto(Tensor<double>.Zeros(49, 48)));
+        Assert.Contains("49×48", ex.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => hessian.Full(0));
+    }
+
+    [Fact]
     public void Full_OpWithoutBatchedRule_FallsBackAndStillThrowsForFirstOrderOps()
     {
         var z = OpCheck.RandomTensor(new Random(1), 3, 2);
