@@ -85,6 +85,64 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         return result;
     }
 
+    /// <summary>
+    /// H·v for many directions at once: row k of <paramref name="directions"/> (k × Dimension, inputs concatenated
+    /// as in <see cref="Multiply(ReadOnlySpan{T})"/>) gives row k of the result. Up to <see cref="DefaultBatchSize"/>
+    /// directions share one batched backward pass (e.g. the probes of a stochastic trace estimate); graphs with an op
+    /// lacking a batched rule fall back to one pass per direction.
+    /// </summary>
+    public Tensor<T> MultiplyMany(Tensor<T> directions)
+    {
+        ArgumentNullException.ThrowIfNull(directions);
+        if (directions.Rank != 2 || directions.Dim(1) != Dimension)
+            throw Errors.BadShape("hessian-vector product", nameof(directions), directions.Shape, $"k×{Dimension} (one direction per row)");
+        int count = directions.Dim(0), n = Dimension;
+        var result = Tensor<T>.Zeros(count, n);
+        var offsets = Offsets();
+        bool batched = !Shapes.Any(shape => shape.Length >= Tensor<T>.MaxRank);
+        var scratch = new Scratch<T>();
+        for (int start = 0; start < count; start += DefaultBatchSize)
+        {
+            int b = Math.Min(DefaultBatchSize, count - start);
+            if (batched)
+            {
+                using (scratch.Enter())
+                {
+                    // Row-major [b, n] splits into one [b, …shape] seed per input.
+                    var seeds = new Tensor<T>[_inputs.Length];
+                    for (int i = 0; i < seeds.Length; i++)
+                    {
+                        int size = offsets[i + 1] - offsets[i];
+                        seeds[i] = Tensor<T>.Zeros(Batched.With(b, Shapes[i]));
+                        for (int item = 0; item < b; item++)
+                            Array.Copy(directions.Data, (start + item) * n + offsets[i], seeds[i].Data, item * size, size);
+                    }
+                    var hv = _tape.BatchedGradient(_gradient, seeds, _inputs, b);
+                    if (hv is not null)
+                        for (int i = 0; i < hv.Length; i++)
+                        {
+                            int size = offsets[i + 1] - offsets[i];
+                            for (int item = 0; item < b; item++)
+                                Array.Copy(hv[i].Data, item * size, result.Data, (start + item) * n + offsets[i], size);
+                        }
+                    batched = hv is not null;
+                }
+                scratch.ReleaseAll();
+                if (batched) continue;
+            }
+            for (int item = 0; item < b; item++)
+                Multiply(directions.Data.AsSpan((start + item) * n, n)).CopyTo(result.Data, (start + item) * n);
+        }
+        return result;
+    }
+
+    private int[] Offsets()
+    {
+        var offsets = new int[_inputs.Length + 1];
+        for (int i = 0; i < _inputs.Length; i++) offsets[i + 1] = offsets[i] + _inputs[i].Value.Length;
+        return offsets;
+    }
+
     /// <summary>Directions per backward pass in <see cref="Full()"/>.</summary>
     public const int DefaultBatchSize = 16;
 
@@ -122,8 +180,7 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         int n = Dimension;
         if (!destination.HasShape(n, n)) throw Errors.BadShape("hessian", nameof(destination), destination.Shape, $"{n}×{n}");
         var h = destination.Data;
-        var offsets = new int[_inputs.Length + 1];
-        for (int i = 0; i < _inputs.Length; i++) offsets[i + 1] = offsets[i] + _inputs[i].Value.Length;
+        var offsets = Offsets();
         int blocks = (n + batchSize - 1) / batchSize;
         var done = new bool[blocks];
         if (batchSize > 1 && blocks > 0)

@@ -100,6 +100,27 @@ public class BatchedHessianTests
         Assert.Throws<ArgumentOutOfRangeException>(() => hessian.Full(0));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(37)]
+    public void MultiplyMany_RandomDirections_EqualOneProductPerDirection(int count)
+    {
+        var rng = new Random(count);
+        var point = new[] { OpCheck.RandomTensor(rng, 4, 6), OpCheck.RandomTensor(rng, 6, 3), OpCheck.RandomTensor(rng, 6, 1) };
+        var y = OpCheck.RandomTensor(rng, 4, 3);
+        var hessian = new HessianOperator<double>((tape, p) =>
+            Ops.MseLoss(Ops.MatMul(p[0], Ops.Tanh(Ops.Add(p[1], p[2]))), tape.Constant(y), LossReduction.Mean), point);
+        var directions = OpCheck.RandomTensor(rng, count, hessian.Dimension);
+        var many = hessian.MultiplyMany(directions);
+        for (int k = 0; k < count; k++)
+        {
+            var one = hessian.Multiply(directions.Data.AsSpan(k * hessian.Dimension, hessian.Dimension));
+            Close.Assert(one, many.Data.AsSpan(k * hessian.Dimension, hessian.Dimension), 1e-12, 1e-14, $"direction {k}");
+        }
+        Assert.Throws<ArgumentException>(() => hessian.MultiplyMany(Tensor<double>.Zeros(2, hessian.Dimension + 1)));
+    }
+
     [Fact]
     public void Full_OpWithoutBatchedRule_FallsBackAndStillThrowsForFirstOrderOps()
     {
