@@ -27,7 +27,8 @@ public static partial class Ops
         var value = Map(a.Value, static (x, d) => TensorPrimitives.Sigmoid(x, d));
         Variable<T>? y = null;
         // σ' = σ(1 − σ), written through y so the rule differentiates again.
-        y = a.Tape.Record(value, [a], g => [Multiply(g, Multiply(y!, AddScalar(Scale(y!, -T.One), T.One)))]);
+        y = a.Tape.Record(value, [a], g => [Multiply(g, Multiply(y!, AddScalar(Scale(y!, -T.One), T.One)))],
+            g => [Batched.Multiply(g, TensorOps.Binary(BinaryOp.Multiply, value, TensorOps.Binary(BinaryOp.Subtract, T.One, value)))]);
         return y;
     }
 
@@ -37,7 +38,8 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(a);
         var value = Map(a.Value, static (x, d) => TensorPrimitives.Tanh(x, d));
         Variable<T>? y = null;
-        y = a.Tape.Record(value, [a], g => [Multiply(g, AddScalar(Scale(Multiply(y!, y!), -T.One), T.One))]);
+        y = a.Tape.Record(value, [a], g => [Multiply(g, AddScalar(Scale(Multiply(y!, y!), -T.One), T.One))],
+            g => [Batched.Multiply(g, TensorOps.Binary(BinaryOp.Subtract, T.One, TensorOps.Binary(BinaryOp.Multiply, value, value)))]);
         return y;
     }
 }

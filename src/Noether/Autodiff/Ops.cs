@@ -18,7 +18,8 @@ public static partial class Ops
     {
         var tape = Same(a, b);
         var value = TensorOps.Binary(BinaryOp.Add, a.Value, b.Value);
-        return tape.Record(value, [a, b], g => [Reduce(g, a), Reduce(g, b)]);
+        return tape.Record(value, [a, b], g => [Reduce(g, a), Reduce(g, b)],
+            g => [a.RequiresGrad ? Batched.ReduceTo(g, a.Value.ShapeRef) : null, b.RequiresGrad ? Batched.ReduceTo(g, b.Value.ShapeRef) : null]);
     }
 
     /// <summary>a − b with broadcasting.</summary>
@@ -26,7 +27,9 @@ public static partial class Ops
     {
         var tape = Same(a, b);
         var value = TensorOps.Binary(BinaryOp.Subtract, a.Value, b.Value);
-        return tape.Record(value, [a, b], g => [Reduce(g, a), b.RequiresGrad ? Reduce(Scale(g, -T.One), b) : null]);
+        return tape.Record(value, [a, b], g => [Reduce(g, a), b.RequiresGrad ? Reduce(Scale(g, -T.One), b) : null],
+            g => [a.RequiresGrad ? Batched.ReduceTo(g, a.Value.ShapeRef) : null,
+                  b.RequiresGrad ? Batched.ReduceTo(Batched.Scale(g, -T.One), b.Value.ShapeRef) : null]);
     }
 
     /// <summary>a ⊙ b (elementwise) with broadcasting.</summary>
@@ -36,7 +39,9 @@ public static partial class Ops
         var value = TensorOps.Binary(BinaryOp.Multiply, a.Value, b.Value);
         return tape.Record(value, [a, b], g => [
             a.RequiresGrad ? Reduce(Multiply(g, b), a) : null,
-            b.RequiresGrad ? Reduce(Multiply(g, a), b) : null]);
+            b.RequiresGrad ? Reduce(Multiply(g, a), b) : null],
+            g => [a.RequiresGrad ? Batched.ReduceTo(Batched.Multiply(g, b.Value), a.Value.ShapeRef) : null,
+                  b.RequiresGrad ? Batched.ReduceTo(Batched.Multiply(g, a.Value), b.Value.ShapeRef) : null]);
     }
 
     /// <summary>a / b (elementwise) with broadcasting.</summary>
@@ -46,7 +51,10 @@ public static partial class Ops
         var value = TensorOps.Binary(BinaryOp.Divide, a.Value, b.Value);
         return tape.Record(value, [a, b], g => [
             a.RequiresGrad ? Reduce(Divide(g, b), a) : null,
-            b.RequiresGrad ? Reduce(Scale(Divide(Multiply(g, a), Multiply(b, b)), -T.One), b) : null]);
+            b.RequiresGrad ? Reduce(Scale(Divide(Multiply(g, a), Multiply(b, b)), -T.One), b) : null],
+            g => [a.RequiresGrad ? Batched.ReduceTo(TensorOps.Binary(BinaryOp.Divide, g, b.Value), a.Value.ShapeRef) : null,
+                  b.RequiresGrad ? Batched.ReduceTo(Batched.Multiply(g, TensorOps.Binary(BinaryOp.Multiply,
+                      TensorOps.Binary(BinaryOp.Divide, a.Value, TensorOps.Binary(BinaryOp.Multiply, b.Value, b.Value)), -T.One)), b.Value.ShapeRef) : null]);
     }
 
     /// <summary>s·a for a scalar s.</summary>
@@ -54,7 +62,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         var value = TensorOps.Binary(BinaryOp.Multiply, a.Value, s);
-        return a.Tape.Record(value, [a], g => [Scale(g, s)]);
+        return a.Tape.Record(value, [a], g => [Scale(g, s)], g => [Batched.Scale(g, s)]);
     }
 
     /// <summary>a + s for a scalar s.</summary>
@@ -62,7 +70,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         var value = TensorOps.Binary(BinaryOp.Add, a.Value, s);
-        return a.Tape.Record(value, [a], g => [g]);
+        return a.Tape.Record(value, [a], g => [g], g => [g]);
     }
 
     /// <summary>1 / a elementwise.</summary>
@@ -71,7 +79,8 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(a);
         var value = TensorOps.Binary(BinaryOp.Divide, T.One, a.Value);
         Variable<T>? y = null;
-        y = a.Tape.Record(value, [a], g => [Scale(Multiply(g, Multiply(y!, y!)), -T.One)]);
+        y = a.Tape.Record(value, [a], g => [Scale(Multiply(g, Multiply(y!, y!)), -T.One)],
+            g => [Batched.Multiply(g, TensorOps.Binary(BinaryOp.Multiply, TensorOps.Binary(BinaryOp.Multiply, value, value), -T.One))]);
         return y;
     }
 
@@ -103,6 +112,10 @@ public static partial class Ops
                     _ => MatMul(g, a, true, true),
                 };
             return [ga, gb];
+        }, g =>
+        {
+            var (ga, gb) = Batched.MatMulBackward(g, a.Value, b.Value, transposeA, transposeB, a.RequiresGrad, b.RequiresGrad);
+            return [ga, gb];
         });
     }
 
@@ -110,7 +123,7 @@ public static partial class Ops
     public static Variable<T> Transpose<T>(Variable<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);
-        return a.Tape.Record(TensorOps.Transpose(a.Value), [a], g => [Transpose(g)]);
+        return a.Tape.Record(TensorOps.Transpose(a.Value), [a], g => [Transpose(g)], g => [Batched.TransposeEach(g)]);
     }
 
     // ---- shape -------------------------------------------------------------------------------
@@ -120,7 +133,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         var original = a.Value.ShapeArray;
-        return a.Tape.Record(a.Value.Reshape(shape), [a], g => [Reshape(g, original)]);
+        return a.Tape.Record(a.Value.Reshape(shape), [a], g => [Reshape(g, original)], g => [Batched.Reshape(g, original)]);
     }
 
     /// <summary>Flattens all but the first dimension: [N, …] → [N, rest].</summary>
@@ -137,7 +150,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(a);
         if (a.Shape.SequenceEqual(shape)) return a;
         var original = a.Value.ShapeArray;
-        return a.Tape.Record(TensorOps.SumTo(a.Value, shape), [a], g => [BroadcastTo(g, original)]);
+        return a.Tape.Record(TensorOps.SumTo(a.Value, shape), [a], g => [BroadcastTo(g, original)], g => [Batched.BroadcastTo(g, original)]);
     }
 
     /// <summary>Repeats <paramref name="a"/> along broadcast axes to <paramref name="shape"/>.</summary>
@@ -146,7 +159,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(a);
         if (a.Shape.SequenceEqual(shape)) return a;
         var original = a.Value.ShapeArray;
-        return a.Tape.Record(TensorOps.BroadcastTo(a.Value, shape), [a], g => [SumTo(g, original)]);
+        return a.Tape.Record(TensorOps.BroadcastTo(a.Value, shape), [a], g => [SumTo(g, original)], g => [Batched.ReduceTo(g, original)]);
     }
 
     // ---- reductions --------------------------------------------------------------------------
@@ -156,7 +169,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         var original = a.Value.ShapeArray;
-        return a.Tape.Record(Tensor<T>.Scalar(TensorOps.Sum(a.Value)), [a], g => [BroadcastTo(g, original)]);
+        return a.Tape.Record(Tensor<T>.Scalar(TensorOps.Sum(a.Value)), [a], g => [BroadcastTo(g, original)], g => [Batched.BroadcastTo(g, original)]);
     }
 
     /// <summary>Mean of all elements (a scalar).</summary>
@@ -183,7 +196,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(a);
         var value = Map(a.Value, static (x, d) => TensorPrimitives.Exp(x, d));
         Variable<T>? y = null;
-        y = a.Tape.Record(value, [a], g => [Multiply(g, y!)]);
+        y = a.Tape.Record(value, [a], g => [Multiply(g, y!)], g => [Batched.Multiply(g, value)]);
         return y;
     }
 
@@ -192,7 +205,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         var value = Map(a.Value, static (x, d) => TensorPrimitives.Log(x, d));
-        return a.Tape.Record(value, [a], g => [Divide(g, a)]);
+        return a.Tape.Record(value, [a], g => [Divide(g, a)], g => [TensorOps.Binary(BinaryOp.Divide, g, a.Value)]);
     }
 
     /// <summary>aᵖ elementwise for a constant exponent p.</summary>
@@ -200,10 +213,18 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         if (p == T.One) return a;
+        // a⁰ = 1 does not depend on a (the generic rule would give 0·a⁻¹ = NaN at a = 0).
+        if (p == T.Zero) return a.Tape.Constant(Tensor<T>.Ones(a.Value.ShapeArray));
         Tensor<T> value;
         if (p == T.CreateChecked(2)) value = TensorOps.Binary(BinaryOp.Multiply, a.Value, a.Value);
         else value = Map(a.Value, (x, d) => TensorPrimitives.Pow(x, p, d));
-        return a.Tape.Record(value, [a], g => [Multiply(g, Scale(Pow(a, p - T.One), p))]);
+        return a.Tape.Record(value, [a], g => [Multiply(g, Scale(Pow(a, p - T.One), p))], g =>
+        {
+            // p·a^(p−1) as a value.
+            var pm1 = p - T.One;
+            var d = pm1 == T.One ? a.Value : Map(a.Value, (x, dst) => TensorPrimitives.Pow(x, pm1, dst));
+            return [Batched.Multiply(g, TensorOps.Binary(BinaryOp.Multiply, d, p))];
+        });
     }
 
     /// <summary>a² elementwise.</summary>
@@ -219,7 +240,7 @@ public static partial class Ops
     internal static Variable<T> MultiplyConstant<T>(Variable<T> a, Tensor<T> mask) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var value = TensorOps.Binary(BinaryOp.Multiply, a.Value, mask);
-        return a.Tape.Record(value, [a], g => [MultiplyConstant(g, mask)]);
+        return a.Tape.Record(value, [a], g => [MultiplyConstant(g, mask)], g => [Batched.Multiply(g, mask)]);
     }
 
     // ---- helpers -----------------------------------------------------------------------------

@@ -182,7 +182,10 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         return result;
     }
 
-    internal Variable<T> Record(Tensor<T> value, Variable<T>[] parents, BackwardRule<T> backward)
+    internal Variable<T> Record(Tensor<T> value, Variable<T>[] parents, BackwardRule<T> backward) => Record(value, parents, backward, null);
+
+    /// <summary>Records an op with a batched rule too (nodes of rank ≤ 3 only: the batch adds an axis and tensors stop at rank 4).</summary>
+    internal Variable<T> Record(Tensor<T> value, Variable<T>[] parents, BackwardRule<T> backward, BatchedBackwardRule<T>? batched)
     {
         if (_pauseDepth > 0) return new Variable<T>(this, value, false, null, null, null);
         bool requires = false;
@@ -193,9 +196,91 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
             requires |= p.RequiresGrad;
         }
         if (!requires) return new Variable<T>(this, value, false, null, null, null);
-        var v = new Variable<T>(this, value, true, parents, backward, null);
+        if (batched is not null)
+        {
+            if (value.Rank >= Tensor<T>.MaxRank) batched = null;
+            else foreach (var p in parents) if (p.Rank >= Tensor<T>.MaxRank) batched = null;
+        }
+        var v = new Variable<T>(this, value, true, parents, backward, null, batched);
         Append(v);
         return v;
+    }
+
+    /// <summary>
+    /// Batched first-order pass: for B seeds at once (each seed tensor [B, …output shape]) the vector-Jacobian
+    /// products [B, …wrt shape]. Returns null when some node on the way has no batched rule (the caller then
+    /// falls back to one <see cref="Gradient(IReadOnlyList{Variable{T}}, IReadOnlyList{Variable{T}}, IReadOnlyList{Variable{T}}, bool)"/> per seed).
+    /// </summary>
+    internal Tensor<T>[]? BatchedGradient(IReadOnlyList<Variable<T>> outputs, IReadOnlyList<Tensor<T>> seeds, IReadOnlyList<Variable<T>> wrt, int batch)
+    {
+        // The batch axis needs a free rank.
+        foreach (var o in outputs) if (o.Rank >= Tensor<T>.MaxRank) return null;
+        foreach (var w in wrt) if (w.Rank >= Tensor<T>.MaxRank) return null;
+        int end = -1;
+        foreach (var o in outputs) if (o.RequiresGrad) end = Math.Max(end, o.Index);
+        var result = new Tensor<T>[wrt.Count];
+        if (end < 0)
+        {
+            for (int i = 0; i < wrt.Count; i++) result[i] = Tensor<T>.Zeros(Batched.With(batch, wrt[i].Shape));
+            return result;
+        }
+        // Nodes reachable backwards from the seeded outputs …
+        var reached = new bool[end + 1];
+        foreach (var o in outputs) if (o.RequiresGrad) reached[o.Index] = true;
+        // … that also lie on a path from a wrt variable.
+        var wanted = new bool[end + 1];
+        int lowest = end + 1;
+        foreach (var w in wrt)
+            if (w.Index >= 0 && w.Index <= end)
+            {
+                wanted[w.Index] = true;
+                lowest = Math.Min(lowest, w.Index);
+            }
+        for (int i = lowest + 1; i <= end; i++)
+        {
+            if (wanted[i]) continue;
+            var parents = _nodes[i].Parents;
+            if (parents is null) continue;
+            foreach (var p in parents)
+                if (p.Index >= 0 && wanted[p.Index]) { wanted[i] = true; break; }
+        }
+        for (int i = end; i >= lowest; i--)
+        {
+            if (!reached[i] || !wanted[i]) continue;
+            var node = _nodes[i];
+            if (node.Parents is null) continue;
+            if (node.BatchedBackward is null) return null;
+            foreach (var p in node.Parents) if (p.Index >= 0) reached[p.Index] = true;
+        }
+
+        var grads = new Tensor<T>?[end + 1];
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            var o = outputs[i];
+            if (!o.RequiresGrad || !wanted[o.Index]) continue;
+            grads[o.Index] = grads[o.Index] is { } acc ? TensorOps.Binary(BinaryOp.Add, acc, seeds[i]) : seeds[i];
+        }
+        for (int i = end; i >= lowest; i--)
+        {
+            var g = grads[i];
+            if (g is null) continue;
+            var node = _nodes[i];
+            if (node.BatchedBackward is null || node.Parents is null) continue;
+            var parentGrads = node.BatchedBackward(g);
+            for (int j = 0; j < node.Parents.Length; j++)
+            {
+                var p = node.Parents[j];
+                var pg = parentGrads[j];
+                if (pg is null || p.Index < 0 || !wanted[p.Index]) continue;
+                grads[p.Index] = grads[p.Index] is { } acc ? TensorOps.Binary(BinaryOp.Add, acc, pg) : pg;
+            }
+        }
+        for (int i = 0; i < wrt.Count; i++)
+        {
+            var w = wrt[i];
+            result[i] = (w.Index >= 0 && w.Index <= end ? grads[w.Index] : null) ?? Tensor<T>.Zeros(Batched.With(batch, w.Shape));
+        }
+        return result;
     }
 
     private void Append(Variable<T> v)

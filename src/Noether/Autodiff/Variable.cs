@@ -11,13 +11,23 @@ namespace Noether.Autodiff;
 internal delegate Variable<T>?[] BackwardRule<T>(Variable<T> outputGradient) where T : unmanaged, IFloatingPointIeee754<T>;
 
 /// <summary>
+/// The same vector-Jacobian product for a batch of B output gradients at once, on raw tensors: the argument has
+/// shape [B, …output shape], each result [B, …parent shape] (null for a parent that needs no gradient). Used for
+/// first-order passes over many directions (the columns of a full Hessian): one large kernel call per node
+/// instead of B small ones. Not recorded, so never differentiated again.
+/// </summary>
+internal delegate Tensor<T>?[] BatchedBackwardRule<T>(Tensor<T> outputGradients) where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>
 /// A node of a <see cref="Tape{T}"/>: a tensor value and, when it depends on something that needs a
 /// gradient, the rule that carries gradients back to its parents.
 /// </summary>
 public sealed class Variable<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    internal Variable(Tape<T> tape, Tensor<T> value, bool requiresGrad, Variable<T>[]? parents, BackwardRule<T>? backward, string? name)
+    internal Variable(Tape<T> tape, Tensor<T> value, bool requiresGrad, Variable<T>[]? parents, BackwardRule<T>? backward, string? name,
+        BatchedBackwardRule<T>? batchedBackward = null)
     {
+        BatchedBackward = batchedBackward;
         Tape = tape;
         Value = value;
         RequiresGrad = requiresGrad;
@@ -47,6 +57,9 @@ public sealed class Variable<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal Variable<T>[]? Parents { get; }
 
     internal BackwardRule<T>? Backward { get; }
+
+    /// <summary>The batched rule, when the op has one (see <see cref="BatchedBackwardRule{T}"/>).</summary>
+    internal BatchedBackwardRule<T>? BatchedBackward { get; }
 
     /// <summary>Position on the tape, or −1 for a constant.</summary>
     internal int Index { get; set; } = -1;

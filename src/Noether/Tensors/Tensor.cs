@@ -33,6 +33,15 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
         _shape = (int[])shape.Clone();
     }
 
+    /// <summary>Trusted constructor for kernels: no validation, and <paramref name="shape"/> is kept, not copied.</summary>
+    /// <remarks>Shapes are never mutated, so tensors of one shape may share the array (saves an allocation per op).</remarks>
+    internal Tensor(T[] data, int[] shape, bool trusted)
+    {
+        System.Diagnostics.Debug.Assert(trusted && Count(shape) == data.Length);
+        Data = data;
+        _shape = shape;
+    }
+
     /// <summary>The contiguous row-major buffer (shared, not copied).</summary>
     public T[] Data { get; }
 
@@ -76,6 +85,18 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>True when the shape equals <paramref name="shape"/>.</summary>
     public bool HasShape(params int[] shape) => Shape.SequenceEqual(shape);
 
+    /// <summary>The shape array itself (never mutate it): lets kernels build results without copying shapes.</summary>
+    internal int[] ShapeRef => _shape;
+
+    /// <summary>A tensor of zeros with <paramref name="like"/>'s shape (shape array shared).</summary>
+    internal static Tensor<T> ZerosLike(Tensor<T> like) => new(new T[like.Length], like._shape, true);
+
+    /// <summary>A tensor with <paramref name="like"/>'s shape whose contents the caller overwrites entirely.</summary>
+    internal static Tensor<T> EmptyLike(Tensor<T> like) => new(Scratch<T>.Uninitialized(like.Length), like._shape, true);
+
+    /// <summary>A tensor of zeros of a validated shape array that the caller gives up (kept, not copied).</summary>
+    internal static Tensor<T> ZerosOwned(int[] shape) => new(new T[Count(shape)], shape, true);
+
     /// <summary>A tensor of zeros.</summary>
     public static Tensor<T> Zeros(params int[] shape) => new(new T[Count(shape)], shape);
 
@@ -91,7 +112,7 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     public static Tensor<T> Ones(params int[] shape) => Full(T.One, shape);
 
     /// <summary>A rank-0 tensor.</summary>
-    public static Tensor<T> Scalar(T value) => new([value]);
+    public static Tensor<T> Scalar(T value) => new([value], [], true);
 
     /// <summary>The n×n identity matrix.</summary>
     public static Tensor<T> Identity(int n)

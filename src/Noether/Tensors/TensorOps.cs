@@ -34,7 +34,7 @@ public static class TensorOps
         if (ka != kb)
             throw Errors.ShapeMismatch("matmul", "left", a.Shape, "right", b.Shape,
                 $"inner dimensions {ka} and {kb} differ{(transposeA || transposeB ? $"; transposed: left {transposeA}, right {transposeB}" : "")}");
-        var c = Tensor<T>.Zeros(m, n);
+        var c = new Tensor<T>(GC.AllocateUninitializedArray<T>(m * n), [m, n], true);
         Blas.Gemm(transposeA, transposeB, m, n, ka, T.One, a.Data, a.Dim(1), b.Data, b.Dim(1), T.Zero, c.Data, n, provider);
         return c;
     }
@@ -77,12 +77,26 @@ public static class TensorOps
     {
         if (a.SameShape(b))
         {
-            var r = Tensor<T>.Zeros(a.ShapeArray);
+            var r = Tensor<T>.EmptyLike(a);
             Apply(op, a.Data, b.Data, r.Data);
             return r;
         }
         var shape = BroadcastShape(a.Shape, b.Shape, OpName(op));
-        var result = Tensor<T>.Zeros(shape);
+        // A one-element operand broadcast to the other's shape is a scalar operation.
+        if (b.Length == 1 && shape.AsSpan().SequenceEqual(a.Shape))
+        {
+            var r = Tensor<T>.EmptyLike(a);
+            ApplyScalarRight(op, a.Data, b.Data[0], r.Data);
+            return r;
+        }
+        if (a.Length == 1 && shape.AsSpan().SequenceEqual(b.Shape))
+        {
+            var r = Tensor<T>.EmptyLike(b);
+            ApplyScalarLeft(op, a.Data[0], b.Data, r.Data);
+            return r;
+        }
+        // The kernel writes every element: no need to zero the buffer first.
+        var result = new Tensor<T>(Scratch<T>.Uninitialized(Tensor<T>.Count(shape)), shape, true);
         BroadcastKernel(op, a, b, result);
         return result;
     }
@@ -90,7 +104,7 @@ public static class TensorOps
     /// <summary>Elementwise a ∘ s for a scalar s.</summary>
     public static Tensor<T> Binary<T>(BinaryOp op, Tensor<T> a, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var r = Tensor<T>.Zeros(a.ShapeArray);
+        var r = Tensor<T>.EmptyLike(a);
         ApplyScalarRight(op, a.Data, s, r.Data);
         return r;
     }
@@ -98,7 +112,7 @@ public static class TensorOps
     /// <summary>Elementwise s ∘ a for a scalar s.</summary>
     public static Tensor<T> Binary<T>(BinaryOp op, T s, Tensor<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var r = Tensor<T>.Zeros(a.ShapeArray);
+        var r = Tensor<T>.EmptyLike(a);
         ApplyScalarLeft(op, s, a.Data, r.Data);
         return r;
     }
@@ -110,11 +124,20 @@ public static class TensorOps
         var check = BroadcastShape(shape, a.Shape, "sum-to");
         if (!check.AsSpan().SequenceEqual(a.Shape))
             throw Errors.ShapeMismatch("sum-to", "tensor", a.Shape, "target", shape, "the target does not broadcast to the tensor");
-        var result = Tensor<T>.Zeros(shape.ToArray());
+        var target = shape.ToArray();
+        var buffer = Scratch<T>.Uninitialized(Tensor<T>.Count(target));
+        Array.Clear(buffer);
+        var result = new Tensor<T>(buffer, target, true);
+        if (result.Length == 1)
+        {
+            result.Data[0] = TensorPrimitives.Sum<T>(a.Data);
+            return result;
+        }
         // Accumulate with the target broadcast back over a's shape: result[idx mod shape] += a[idx].
-        Pad4(a.Shape, out var ad);
-        Pad4(shape, out var td);
-        var ts = Strides4(td);
+        Span<int> ad = stackalloc int[4], td = stackalloc int[4], ts = stackalloc int[4];
+        Pad4(a.Shape, ad);
+        Pad4(shape, td);
+        Strides4(td, ts);
         for (int d = 0; d < 4; d++) if (td[d] == 1) ts[d] = 0;
         var src = a.Data;
         var dst = result.Data;
@@ -140,8 +163,11 @@ public static class TensorOps
         var check = BroadcastShape(a.Shape, shape, "broadcast-to");
         if (!check.AsSpan().SequenceEqual(shape))
             throw Errors.ShapeMismatch("broadcast-to", "tensor", a.Shape, "target", shape, "the tensor does not broadcast to the target");
-        var result = Tensor<T>.Zeros(shape.ToArray());
-        BroadcastKernel(BinaryOp.Add, result, a, result);
+        if (a.Length == 1) return Tensor<T>.Full(a.Data[0], shape.ToArray());
+        var target = shape.ToArray();
+        // a·1 copies a exactly (NaN and −0 included) into every broadcast position; every element is written.
+        var result = new Tensor<T>(Scratch<T>.Uninitialized(Tensor<T>.Count(target)), target, true);
+        BroadcastKernel(BinaryOp.Multiply, a, Tensor<T>.Scalar(T.One), result);
         return result;
     }
 
@@ -211,11 +237,12 @@ public static class TensorOps
     // Broadcasting over shapes padded to rank 4; the innermost dimension runs through TensorPrimitives.
     private static void BroadcastKernel<T>(BinaryOp op, Tensor<T> a, Tensor<T> b, Tensor<T> result) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Pad4(a.Shape, out var ad);
-        Pad4(b.Shape, out var bd);
-        Pad4(result.Shape, out var rd);
-        var asd = Strides4(ad);
-        var bsd = Strides4(bd);
+        Span<int> ad = stackalloc int[4], bd = stackalloc int[4], rd = stackalloc int[4], asd = stackalloc int[4], bsd = stackalloc int[4];
+        Pad4(a.Shape, ad);
+        Pad4(b.Shape, bd);
+        Pad4(result.Shape, rd);
+        Strides4(ad, asd);
+        Strides4(bd, bsd);
         for (int d = 0; d < 4; d++)
         {
             if (ad[d] == 1) asd[d] = 0;
@@ -249,11 +276,17 @@ public static class TensorOps
         _ => x / y,
     };
 
-    private static void Pad4(ReadOnlySpan<int> shape, out int[] padded)
+    private static void Pad4(ReadOnlySpan<int> shape, Span<int> padded)
     {
-        padded = [1, 1, 1, 1];
+        padded.Fill(1);
         for (int i = 0; i < shape.Length; i++) padded[4 - shape.Length + i] = shape[i];
     }
 
-    private static int[] Strides4(int[] dims) => [dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1];
+    private static void Strides4(ReadOnlySpan<int> dims, Span<int> strides)
+    {
+        strides[3] = 1;
+        strides[2] = dims[3];
+        strides[1] = dims[2] * dims[3];
+        strides[0] = dims[1] * dims[2] * dims[3];
+    }
 }
