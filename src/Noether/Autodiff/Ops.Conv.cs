@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Noether.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -8,10 +9,10 @@ namespace Noether.Autodiff;
 public static partial class Ops
 {
     // Convolution is bilinear in (input, weight), and the three maps involved are each other's adjoints:
-    //   y  = Conv(x, W)              ⟨g, Conv(x, W)⟩ = ⟨x, InputGrad(g, W)⟩ = ⟨W, WeightGrad(g, x)⟩,
-    // so the backward rule of every one of them is written with the other two and convolution is
-    // differentiable any number of times (exact Hessian-vector products through CNNs). Max-pooling
-    // likewise routes through a fixed argmax: gather and scatter are adjoint and linear.
+    //   ⟨g, Conv(x, W)⟩ = ⟨x, InputGrad(g, W)⟩ = ⟨W, WeightGrad(g, x)⟩,
+    // so the backward rule of each is written with the other two and convolution is differentiable any
+    // number of times (exact Hessian-vector products through CNNs). Max-pooling routes through a fixed
+    // argmax: gather and scatter are linear and adjoint, so pooling differentiates again as well.
 
     /// <summary>
     /// 2-D cross-correlation (PyTorch's <c>conv2d</c>): input [N, C, H, W], weight [O, C, kh, kw], optional bias [O];
@@ -41,9 +42,10 @@ public static partial class Ops
     /// floor mode: [N, C, H, W] → [N, C, ⌊(H − k)/s⌋ + 1, ⌊(W − k)/s⌋ + 1].
     /// </summary>
     /// <remarks>
-    /// The gradient goes to the window's maximum; on ties, to the first maximum in row-major order (as PyTorch),
-    /// and a NaN counts as the maximum so it propagates. The argmax is fixed, so the op is piecewise linear and its
-    /// backward rule differentiates again (the second derivative is zero almost everywhere).
+    /// The gradient goes to the window's maximum. PyTorch's rule decides ties: scanning the window in row-major order,
+    /// a value replaces the current maximum when it is greater or NaN — so the first of equal maxima wins, and a NaN
+    /// (the last one, if several) propagates. The argmax is fixed, so the op is piecewise linear and its backward rule
+    /// differentiates again (the second derivative is zero almost everywhere).
     /// </remarks>
     /// <param name="input">Feature maps [N, C, H, W].</param>
     /// <param name="kernelSize">Window side k ≥ 1.</param>
@@ -51,20 +53,64 @@ public static partial class Ops
     public static Variable<T> MaxPool2d<T>(Variable<T> input, int kernelSize, int? stride = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(input);
-        int s = stride ?? kernelSize;
-        if (kernelSize < 1) throw Errors.OutOfRange(nameof(kernelSize), kernelSize, "a positive window size");
-        if (s < 1) throw Errors.OutOfRange(nameof(stride), s, "a positive stride");
         if (input.Rank != 4) throw Errors.BadShape("max-pool2d", nameof(input), input.Shape, "rank 4 [N, C, H, W]");
-        int h = input.Value.Dim(2), w = input.Value.Dim(3);
-        if (h < kernelSize || w < kernelSize)
-            throw Errors.BadShape("max-pool2d", nameof(input), input.Shape, $"height and width ≥ the kernel size {kernelSize}");
-        int oh = (h - kernelSize) / s + 1, ow = (w - kernelSize) / s + 1;
+        var pool = PoolGeometry.Create(input.Value.Dim(2), input.Value.Dim(3), kernelSize, stride, nameof(input));
         var inputShape = input.Value.ShapeArray;
-        int[] outputShape = [inputShape[0], inputShape[1], oh, ow];
-        var value = Tensor<T>.Zeros(outputShape);
-        var argmax = new int[value.Length];
-        ConvKernels.MaxPoolForward(input.Value.Data, value.Data, argmax, inputShape[0] * inputShape[1], h, w, kernelSize, s, oh, ow);
+        var value = new Tensor<T>(GC.AllocateUninitializedArray<T>(inputShape[0] * inputShape[1] * pool.P), inputShape[0], inputShape[1], pool.OH, pool.OW);
+        var argmax = GC.AllocateUninitializedArray<int>(value.Length);
+        ConvKernels.MaxPool(input.Value.Data, value.Data, argmax, 0, inputShape[0] * inputShape[1], pool);
         return input.Tape.Record(value, [input], g => [PoolScatter(g, argmax, inputShape)]);
+    }
+
+    /// <summary>
+    /// <c>MaxPool2d(Conv2d(input, weight, bias, stride, padding), poolKernel, poolStride)</c> computed without
+    /// materialising the convolution's output: each image is convolved into a small cache-resident buffer and pooled
+    /// at once, and the backward pass scatters the pooled gradient image by image. Same values and gradients as the
+    /// two ops in sequence (the argmax rule is <see cref="MaxPool2d{T}"/>'s), at a fraction of the memory traffic.
+    /// </summary>
+    /// <remarks>
+    /// Twice differentiable: when the backward pass is itself recorded (<c>createGraph</c>), the rule falls back to the
+    /// differentiable convolution adjoints.
+    /// </remarks>
+    /// <param name="input">Images [N, C, H, W].</param>
+    /// <param name="weight">Filters [O, C, kh, kw].</param>
+    /// <param name="bias">One value per output channel [O], or null.</param>
+    /// <param name="stride">Convolution stride ≥ 1.</param>
+    /// <param name="padding">Convolution zero padding ≥ 0.</param>
+    /// <param name="poolKernel">Pooling window side ≥ 1.</param>
+    /// <param name="poolStride">Pooling step; null means <paramref name="poolKernel"/>.</param>
+    public static Variable<T> Conv2dMaxPool2d<T>(Variable<T> input, Variable<T> weight, Variable<T>? bias, int stride, int padding,
+        int poolKernel, int? poolStride = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var tape = Same(input, weight);
+        if (bias is not null) Same(input, bias);
+        var conv = ConvGeometry.Create(input.Shape, weight.Shape, bias is null ? default : bias.Shape, bias is not null, stride, padding);
+        var pool = PoolGeometry.Create(conv.OH, conv.OW, poolKernel, poolStride, "convolution output");
+        var (value, argmax) = ConvKernels.ForwardPooled(input.Value, weight.Value, bias?.Value, conv, pool);
+        Variable<T>[] parents = bias is null ? [input, weight] : [input, weight, bias];
+        int[] convShape = [conv.N, conv.O, conv.OH, conv.OW];
+        return tape.Record(value, parents, g =>
+        {
+            if (tape.IsRecording)
+            {
+                var gy = PoolScatter(g, argmax, convShape);
+                return [
+                    input.RequiresGrad ? ConvInputGradient(gy, weight, conv) : null,
+                    weight.RequiresGrad ? ConvWeightGradient(gy, input, conv) : null,
+                    bias is { RequiresGrad: true } ? ChannelSum(gy) : null];
+            }
+            var (gx, gw) = ConvKernels.PooledGradients(g.Value, argmax, input.Value, weight.Value, conv, input.RequiresGrad, weight.RequiresGrad);
+            Tensor<T>? gb = null;
+            if (bias is { RequiresGrad: true })
+            {
+                gb = Tensor<T>.Zeros(conv.O);
+                ConvKernels.ChannelSum(g.Value.Data, gb.Data, conv.N, conv.O, pool.P);
+            }
+            return [
+                gx is null ? null : tape.Constant(gx),
+                gw is null ? null : tape.Constant(gw),
+                gb is null ? null : tape.Constant(gb)];
+        });
     }
 
     // ---- convolution and its adjoints ---------------------------------------------------------
@@ -112,7 +158,7 @@ public static partial class Ops
     /// <summary>[C] → [N, C, H, W], constant over batch and space (adjoint of <see cref="ChannelSum{T}"/>).</summary>
     private static Variable<T> ChannelBroadcast<T>(Variable<T> a, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var value = Tensor<T>.Zeros(shape);
+        var value = new Tensor<T>(GC.AllocateUninitializedArray<T>(shape[0] * shape[1] * shape[2] * shape[3]), shape);
         int plane = shape[2] * shape[3];
         var src = a.Value.Data;
         var dst = value.Data;
@@ -128,9 +174,7 @@ public static partial class Ops
     private static Variable<T> PoolScatter<T>(Variable<T> g, int[] argmax, int[] inputShape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var value = Tensor<T>.Zeros(inputShape);
-        var src = g.Value.Data;
-        var dst = value.Data;
-        for (int i = 0; i < argmax.Length; i++) dst[argmax[i]] += src[i];
+        ConvKernels.Scatter(g.Value.Data, argmax, 0, value.Data);
         var outputShape = g.Value.ShapeArray;
         return g.Tape.Record(value, [g], u => [PoolGather(u, argmax, outputShape)]);
     }
@@ -156,6 +200,12 @@ internal readonly record struct ConvGeometry(int N, int C, int H, int W, int O, 
     /// <summary>Rows of the im2col matrix: one per (channel, kernel row, kernel column).</summary>
     public int CK => C * KH * KW;
 
+    /// <summary>Elements of one input image.</summary>
+    public int InSize => C * H * W;
+
+    /// <summary>Elements of one output image.</summary>
+    public int OutSize => O * OH * OW;
+
     /// <summary>A 1×1 kernel with stride 1 and no padding: the image already is its im2col matrix.</summary>
     public bool IsPointwise => KH == 1 && KW == 1 && Stride == 1 && Padding == 0;
 
@@ -171,11 +221,28 @@ internal readonly record struct ConvGeometry(int N, int C, int H, int W, int O, 
         if (hasBias && (bias.Length != 1 || bias[0] != weight[0]))
             throw Errors.ShapeMismatch(op, nameof(bias), bias, nameof(weight), weight, $"bias must be [{weight[0]}], one value per output channel");
         int h = input[2] + 2 * padding, w = input[3] + 2 * padding;
-        if (weight[2] < 1 || weight[3] < 1 || h < weight[2] || w < weight[3])
+        if (weight[0] < 1 || weight[2] < 1 || weight[3] < 1 || h < weight[2] || w < weight[3])
             throw Errors.ShapeMismatch(op, nameof(input), input, nameof(weight), weight,
                 $"the {weight[2]}×{weight[3]} kernel does not fit the padded {h}×{w} image");
         return new ConvGeometry(input[0], input[1], input[2], input[3], weight[0], weight[2], weight[3], stride, padding,
             (h - weight[2]) / stride + 1, (w - weight[3]) / stride + 1);
+    }
+}
+
+/// <summary>The sizes of one max-pooling over H×W planes.</summary>
+internal readonly record struct PoolGeometry(int H, int W, int K, int S, int OH, int OW)
+{
+    /// <summary>Outputs per plane.</summary>
+    public int P => OH * OW;
+
+    public static PoolGeometry Create(int h, int w, int kernelSize, int? stride, string inputName)
+    {
+        int s = stride ?? kernelSize;
+        if (kernelSize < 1) throw Errors.OutOfRange(nameof(kernelSize), kernelSize, "a positive window size");
+        if (s < 1) throw Errors.OutOfRange(nameof(stride), s, "a positive stride");
+        if (h < kernelSize || w < kernelSize)
+            throw new ArgumentException($"max-pool2d: {inputName} planes are {h}×{w}, smaller than the {kernelSize}×{kernelSize} window", inputName);
+        return new PoolGeometry(h, w, kernelSize, s, (h - kernelSize) / s + 1, (w - kernelSize) / s + 1);
     }
 }
 
@@ -192,75 +259,74 @@ internal static class ConvKernels
     public static Tensor<T> Forward<T>(Tensor<T> input, Tensor<T> weight, Tensor<T>? bias, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var output = new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * g.O * g.P), g.N, g.O, g.OH, g.OW);
+        var output = new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * g.OutSize), g.N, g.O, g.OH, g.OW);
         var x = input.Data;
-        var w = weight.Data;
-        var b = bias?.Data;
         var y = output.Data;
-        ForBatch(g, (start, end) =>
+        var w = FoldBias(weight, bias, g, out int k);
+        ForBatch(g, (_, start, end) =>
         {
-            int inSize = g.C * g.H * g.W, outSize = g.O * g.P;
-            T[]? col = g.IsPointwise ? null : ArrayPool<T>.Shared.Rent(g.CK * g.P);
+            var col = RentColumns<T>(g, k);
             try
             {
-                for (int n = start; n < end; n++)
-                {
-                    ReadOnlySpan<T> xn = x.AsSpan(n * inSize, inSize);
-                    var yn = y.AsSpan(n * outSize, outSize);
-                    ReadOnlySpan<T> cols = xn;
-                    if (col is not null)
-                    {
-                        Im2Col(xn, col, g);
-                        cols = col;
-                    }
-                    Blas.Gemm(false, false, g.O, g.P, g.CK, T.One, w, g.CK, cols, g.P, T.Zero, yn, g.P);
-                    if (b is not null)
-                        for (int o = 0; o < g.O; o++)
-                        {
-                            var row = yn.Slice(o * g.P, g.P);
-                            TensorPrimitives.Add(row, b[o], row);
-                        }
-                }
+                for (int n = start; n < end; n++) ForwardImage<T>(x.AsSpan(n * g.InSize, g.InSize), w, k, bias, col, y.AsSpan(n * g.OutSize, g.OutSize), g);
             }
             finally
             {
-                if (col is not null) ArrayPool<T>.Shared.Return(col);
+                Return(col);
             }
         });
         return output;
     }
 
-    public static Tensor<T> InputGradient<T>(Tensor<T> outputGradient, Tensor<T> weight, ConvGeometry g)
+    /// <summary>Convolution followed by max-pooling, one image at a time through a scratch buffer.</summary>
+    public static (Tensor<T> Pooled, int[] Argmax) ForwardPooled<T>(Tensor<T> input, Tensor<T> weight, Tensor<T>? bias, ConvGeometry g, PoolGeometry pool)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var result = new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * g.C * g.H * g.W), g.N, g.C, g.H, g.W);
-        var dy = outputGradient.Data;
-        var w = weight.Data;
-        var dx = result.Data;
-        ForBatch(g, (start, end) =>
+        int pooledSize = g.O * pool.P;
+        var output = new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * pooledSize), g.N, g.O, pool.OH, pool.OW);
+        var argmax = GC.AllocateUninitializedArray<int>(output.Length);
+        var x = input.Data;
+        var y = output.Data;
+        var w = FoldBias(weight, bias, g, out int k);
+        ForBatch(g, (_, start, end) =>
         {
-            int inSize = g.C * g.H * g.W, outSize = g.O * g.P;
-            T[]? col = g.IsPointwise ? null : ArrayPool<T>.Shared.Rent(g.CK * g.P);
+            var col = RentColumns<T>(g, k);
+            var conv = ArrayPool<T>.Shared.Rent(g.OutSize);
             try
             {
                 for (int n = start; n < end; n++)
                 {
-                    ReadOnlySpan<T> dyn = dy.AsSpan(n * outSize, outSize);
-                    var dxn = dx.AsSpan(n * inSize, inSize);
-                    if (col is null)
-                    {
-                        Blas.Gemm(true, false, g.CK, g.P, g.O, T.One, w, g.CK, dyn, g.P, T.Zero, dxn, g.P);
-                        continue;
-                    }
-                    // dcol = Wᵀ·dyₙ, then every column entry is added back to the pixel it was copied from.
-                    Blas.Gemm(true, false, g.CK, g.P, g.O, T.One, w, g.CK, dyn, g.P, T.Zero, col, g.P);
-                    dxn.Clear();
-                    Col2ImAdd(col, dxn, g);
+                    ForwardImage<T>(x.AsSpan(n * g.InSize, g.InSize), w, k, bias, col, conv, g);
+                    MaxPool(conv, y.AsSpan(n * pooledSize, pooledSize), argmax.AsSpan(n * pooledSize, pooledSize), n * g.OutSize, g.O, pool);
                 }
             }
             finally
             {
-                if (col is not null) ArrayPool<T>.Shared.Return(col);
+                Return(col);
+                ArrayPool<T>.Shared.Return(conv);
+            }
+        });
+        return (output, argmax);
+    }
+
+    public static Tensor<T> InputGradient<T>(Tensor<T> outputGradient, Tensor<T> weight, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * g.InSize), g.N, g.C, g.H, g.W);
+        var dy = outputGradient.Data;
+        var w = weight.Data;
+        var dx = result.Data;
+        ForBatch(g, (_, start, end) =>
+        {
+            var col = RentColumns<T>(g, g.CK);
+            try
+            {
+                for (int n = start; n < end; n++)
+                    InputGradientImage<T>(dy.AsSpan(n * g.OutSize, g.OutSize), w, col, dx.AsSpan(n * g.InSize, g.InSize), g);
+            }
+            finally
+            {
+                Return(col);
             }
         });
         return result;
@@ -272,45 +338,111 @@ internal static class ConvKernels
         var dy = outputGradient.Data;
         var x = input.Data;
         int workers = Workers(g);
-        int size = g.O * g.CK;
         // One accumulator per worker (summed at the end), so no two threads write the same gradient.
         var partial = new T[workers][];
         ForBatch(g, workers, (worker, start, end) =>
         {
-            int inSize = g.C * g.H * g.W, outSize = g.O * g.P;
-            var dw = partial[worker] = new T[size];
-            T[]? col = g.IsPointwise ? null : ArrayPool<T>.Shared.Rent(g.CK * g.P);
+            var dw = partial[worker] = new T[g.O * g.CK];
+            var col = RentColumns<T>(g, g.CK);
+            try
+            {
+                for (int n = start; n < end; n++)
+                    WeightGradientImage<T>(dy.AsSpan(n * g.OutSize, g.OutSize), x.AsSpan(n * g.InSize, g.InSize), col, dw, g);
+            }
+            finally
+            {
+                Return(col);
+            }
+        });
+        return new Tensor<T>(Sum(partial), g.O, g.C, g.KH, g.KW);
+    }
+
+    /// <summary>Input and weight gradients of <see cref="ForwardPooled{T}"/> from the pooled gradient, without the dense [N, O, OH, OW] gradient.</summary>
+    public static (Tensor<T>? Input, Tensor<T>? Weight) PooledGradients<T>(Tensor<T> pooledGradient, int[] argmax, Tensor<T> input, Tensor<T> weight,
+        ConvGeometry g, bool wantInput, bool wantWeight) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!wantInput && !wantWeight) return (null, null);
+        var gp = pooledGradient.Data;
+        var x = input.Data;
+        var w = weight.Data;
+        int pooledSize = gp.Length / g.N;
+        var dx = wantInput ? new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * g.InSize), g.N, g.C, g.H, g.W) : null;
+        int workers = Workers(g);
+        var partial = new T[workers][];
+        ForBatch(g, workers, (worker, start, end) =>
+        {
+            var dw = wantWeight ? partial[worker] = new T[g.O * g.CK] : null;
+            var col = RentColumns<T>(g, g.CK);
+            var dy = ArrayPool<T>.Shared.Rent(g.OutSize);
             try
             {
                 for (int n = start; n < end; n++)
                 {
-                    ReadOnlySpan<T> xn = x.AsSpan(n * inSize, inSize);
-                    ReadOnlySpan<T> cols = xn;
-                    if (col is not null)
-                    {
-                        Im2Col(xn, col, g);
-                        cols = col;
-                    }
-                    Blas.Gemm(false, true, g.O, g.CK, g.P, T.One, dy.AsSpan(n * outSize, outSize), g.P, cols, g.P, T.One, dw, g.CK);
+                    var dyn = dy.AsSpan(0, g.OutSize);
+                    dyn.Clear();
+                    Scatter(gp.AsSpan(n * pooledSize, pooledSize), argmax.AsSpan(n * pooledSize, pooledSize), n * g.OutSize, dyn);
+                    if (dw is not null) WeightGradientImage<T>(dyn, x.AsSpan(n * g.InSize, g.InSize), col, dw, g);
+                    if (dx is not null) InputGradientImage<T>(dyn, w, col, dx.Data.AsSpan(n * g.InSize, g.InSize), g);
                 }
             }
             finally
             {
-                if (col is not null) ArrayPool<T>.Shared.Return(col);
+                Return(col);
+                ArrayPool<T>.Shared.Return(dy);
             }
         });
-        var result = partial[0];
-        for (int i = 1; i < workers; i++) TensorPrimitives.Add(result, partial[i], result);
-        return new Tensor<T>(result, g.O, g.C, g.KH, g.KW);
+        return (dx, wantWeight ? new Tensor<T>(Sum(partial), g.O, g.C, g.KH, g.KW) : null);
     }
 
-    public static void ChannelSum<T>(ReadOnlySpan<T> a, Span<T> result, int n, int channels, int plane)
+    // ---- one image ----------------------------------------------------------------------------
+
+    /// <summary>yₙ = W·im2col(xₙ) (+ b), W possibly carrying the bias as its last column (k = CK + 1).</summary>
+    private static void ForwardImage<T>(ReadOnlySpan<T> xn, T[] w, int k, Tensor<T>? bias, T[]? col, Span<T> yn, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0, off = 0; i < n; i++)
-            for (int c = 0; c < channels; c++, off += plane)
-                result[c] += TensorPrimitives.Sum(a.Slice(off, plane));
+        ReadOnlySpan<T> cols = xn;
+        if (col is not null)
+        {
+            Im2Col(xn, col, g);
+            cols = col;
+        }
+        Blas.Gemm(false, false, g.O, g.P, k, T.One, w, k, cols, g.P, T.Zero, yn, g.P);
+        if (bias is not null && k == g.CK)
+            for (int o = 0; o < g.O; o++)
+            {
+                var row = yn.Slice(o * g.P, g.P);
+                TensorPrimitives.Add(row, bias.Data[o], row);
+            }
     }
+
+    /// <summary>dxₙ = col2im(Wᵀ·dyₙ).</summary>
+    private static void InputGradientImage<T>(ReadOnlySpan<T> dyn, T[] w, T[]? col, Span<T> dxn, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (col is null)
+        {
+            Blas.Gemm(true, false, g.CK, g.P, g.O, T.One, w, g.CK, dyn, g.P, T.Zero, dxn, g.P);
+            return;
+        }
+        Blas.Gemm(true, false, g.CK, g.P, g.O, T.One, w, g.CK, dyn, g.P, T.Zero, col, g.P);
+        dxn.Clear();
+        Col2ImAdd(col, dxn, g);
+    }
+
+    /// <summary>dw += dyₙ·im2col(xₙ)ᵀ.</summary>
+    private static void WeightGradientImage<T>(ReadOnlySpan<T> dyn, ReadOnlySpan<T> xn, T[]? col, T[] dw, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ReadOnlySpan<T> cols = xn;
+        if (col is not null)
+        {
+            Im2Col(xn, col, g);
+            cols = col;
+        }
+        Blas.Gemm(false, true, g.O, g.CK, g.P, T.One, dyn, g.P, cols, g.P, T.One, dw, g.CK);
+    }
+
+    // ---- lowering -----------------------------------------------------------------------------
 
     /// <summary>Lowers one image [C, H, W] to its im2col matrix [C·kh·kw, OH·OW] (zero where the window hangs over the padding).</summary>
     public static void Im2Col<T>(ReadOnlySpan<T> x, Span<T> col, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
@@ -381,41 +513,136 @@ internal static class ConvKernels
         if (hi < lo) hi = lo;
     }
 
-    /// <summary>Max over each window of each of <paramref name="planes"/> H×W planes, recording the flat index of the maximum.</summary>
-    public static void MaxPoolForward<T>(T[] x, T[] y, int[] argmax, int planes, int h, int w, int k, int s, int oh, int ow)
+    // ---- pooling ------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Max over each window of <paramref name="planes"/> consecutive H×W planes of <paramref name="x"/>, recording the
+    /// index of the maximum plus <paramref name="indexOffset"/>. PyTorch's rule, scanning each window in row-major order:
+    /// take v when v &gt; max or v is NaN.
+    /// </summary>
+    public static void MaxPool<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> argmax, int indexOffset, int planes, PoolGeometry p)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (p.K == 2 && p.S == 2)
+        {
+            MaxPool2x2(x, y, argmax, indexOffset, planes, p);
+            return;
+        }
         int i = 0;
         for (int plane = 0; plane < planes; plane++)
         {
-            int baseIn = plane * h * w;
-            for (int r = 0; r < oh; r++)
-                for (int c = 0; c < ow; c++, i++)
+            int baseIn = plane * p.H * p.W;
+            for (int r = 0; r < p.OH; r++)
+                for (int c = 0; c < p.OW; c++, i++)
                 {
-                    int first = baseIn + r * s * w + c * s;
+                    int first = baseIn + r * p.S * p.W + c * p.S;
                     int best = first;
-                    T max = x[first];
-                    if (!T.IsNaN(max))
-                        for (int a = 0; a < k; a++)
+                    T max = T.NegativeInfinity;
+                    for (int a = 0; a < p.K; a++)
+                    {
+                        int rowStart = first + a * p.W;
+                        for (int b = 0; b < p.K; b++)
                         {
-                            int rowStart = first + a * w;
-                            for (int b = 0; b < k; b++)
+                            T v = x[rowStart + b];
+                            if (v > max || T.IsNaN(v))
                             {
-                                T v = x[rowStart + b];
-                                // Strictly greater keeps the first maximum on ties; a NaN wins and ends the scan.
-                                if (v > max || T.IsNaN(v))
-                                {
-                                    max = v;
-                                    best = rowStart + b;
-                                    if (T.IsNaN(v)) goto done;
-                                }
+                                max = v;
+                                best = rowStart + b;
                             }
                         }
-                    done:
-                    y[i] = max;
-                    argmax[i] = best;
+                    }
+                    y[i] = x[best];
+                    argmax[i] = best + indexOffset;
                 }
         }
+    }
+
+    /// <summary>
+    /// The common 2×2, stride-2 window without data-dependent branches (random data would mispredict every other
+    /// comparison): the winner of each row's pair, then of the two rows. "Take the later one when it is greater or NaN"
+    /// applied as this tree makes the same choice as PyTorch's row-major scan.
+    /// </summary>
+    private static void MaxPool2x2<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> argmax, int indexOffset, int planes, PoolGeometry p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = p.W, i = 0;
+        for (int plane = 0; plane < planes; plane++)
+        {
+            int baseIn = plane * p.H * w;
+            for (int r = 0; r < p.OH; r++)
+            {
+                int top = baseIn + 2 * r * w;
+                for (int c = 0; c < p.OW; c++, i++)
+                {
+                    int a = top + 2 * c, b = a + w;
+                    int ia = a + Takes(x[a + 1], x[a]);
+                    int ib = b + Takes(x[b + 1], x[b]);
+                    int best = ia + Takes(x[ib], x[ia]) * (ib - ia);
+                    y[i] = x[best];
+                    argmax[i] = best + indexOffset;
+                }
+            }
+        }
+    }
+
+    /// <summary>1 when <paramref name="later"/> replaces <paramref name="current"/> as the maximum (greater, or NaN), else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Takes<T>(T later, T current) where T : unmanaged, IFloatingPointIeee754<T> =>
+        (later > current ? 1 : 0) | (T.IsNaN(later) ? 1 : 0);
+
+    /// <summary>dx[argmax[i] − indexOffset] += g[i].</summary>
+    public static void Scatter<T>(ReadOnlySpan<T> g, ReadOnlySpan<int> argmax, int indexOffset, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < g.Length; i++) dx[argmax[i] - indexOffset] += g[i];
+    }
+
+    public static void ChannelSum<T>(ReadOnlySpan<T> a, Span<T> result, int n, int channels, int plane)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0, off = 0; i < n; i++)
+            for (int c = 0; c < channels; c++, off += plane)
+                result[c] += TensorPrimitives.Sum(a.Slice(off, plane));
+    }
+
+    // ---- plumbing -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// W as [O, k]; with a bias (and a real im2col matrix) k = CK + 1 and the bias is W's last column, multiplied by a row
+    /// of ones in the im2col matrix — the product then adds the bias for free instead of a pass over the output.
+    /// </summary>
+    private static T[] FoldBias<T>(Tensor<T> weight, Tensor<T>? bias, ConvGeometry g, out int k) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        k = g.CK;
+        if (bias is null || g.IsPointwise) return weight.Data;
+        k = g.CK + 1;
+        var w = new T[g.O * k];
+        for (int o = 0; o < g.O; o++)
+        {
+            weight.Data.AsSpan(o * g.CK, g.CK).CopyTo(w.AsSpan(o * k));
+            w[o * k + g.CK] = bias.Data[o];
+        }
+        return w;
+    }
+
+    /// <summary>A scratch im2col matrix of k rows (null for pointwise kernels); a row beyond CK is filled with ones.</summary>
+    private static T[]? RentColumns<T>(ConvGeometry g, int k) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (g.IsPointwise) return null;
+        var col = ArrayPool<T>.Shared.Rent(k * g.P);
+        if (k > g.CK) col.AsSpan(g.CK * g.P, (k - g.CK) * g.P).Fill(T.One);
+        return col;
+    }
+
+    private static void Return<T>(T[]? buffer)
+    {
+        if (buffer is not null) ArrayPool<T>.Shared.Return(buffer);
+    }
+
+    private static T[] Sum<T>(T[][] partial) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = partial[0];
+        for (int i = 1; i < partial.Length; i++) TensorPrimitives.Add(result, partial[i], result);
+        return result;
     }
 
     private static int Workers(ConvGeometry g)
@@ -424,7 +651,7 @@ internal static class ConvKernels
         return work < ParallelThreshold ? 1 : Math.Min(Environment.ProcessorCount, g.N);
     }
 
-    private static void ForBatch(ConvGeometry g, Action<int, int> body) => ForBatch(g, Workers(g), (_, start, end) => body(start, end));
+    private static void ForBatch(ConvGeometry g, Action<int, int, int> body) => ForBatch(g, Workers(g), body);
 
     private static void ForBatch(ConvGeometry g, int workers, Action<int, int, int> body)
     {

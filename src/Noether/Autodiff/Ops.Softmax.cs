@@ -78,12 +78,21 @@ internal static class SoftmaxKernels
     public static void LogSoftmax<T>(Tensor<T> z, Tensor<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = z.Dim(0), k = z.Dim(1);
+        var scratch = new T[k];
         for (int i = 0; i < n; i++)
         {
             var row = z.Data.AsSpan(i * k, k);
             var dst = y.Data.AsSpan(i * k, k);
-            T shift = LogSumExp(row, dst);
-            TensorPrimitives.Subtract(row, shift, dst);
+            // (z − max) − log Σ exp(z − max): subtracting the large max first keeps the small remainder exact.
+            T max = TensorPrimitives.Max<T>(row);
+            if (!T.IsFinite(max))
+            {
+                TensorPrimitives.Subtract(row, LogSumExp(row, scratch), dst);
+                continue;
+            }
+            TensorPrimitives.Subtract(row, max, dst);
+            TensorPrimitives.Exp<T>(dst, scratch);
+            TensorPrimitives.Subtract(dst, T.Log(TensorPrimitives.Sum<T>(scratch)), dst);
         }
     }
 
@@ -101,7 +110,7 @@ internal static class SoftmaxKernels
         }
     }
 
-    /// <summary>Mean over rows of logsumexp(zᵢ) − zᵢ[labelᵢ], accumulated in double.</summary>
+    /// <summary>Mean over rows of −log softmax(zᵢ)[labelᵢ] = log Σ exp(zᵢ − max) − (zᵢ[labelᵢ] − max), accumulated in double.</summary>
     public static T CrossEntropy<T>(Tensor<T> z, int[] labels) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = z.Dim(0), k = z.Dim(1);
@@ -110,7 +119,15 @@ internal static class SoftmaxKernels
         for (int i = 0; i < n; i++)
         {
             var row = z.Data.AsSpan(i * k, k);
-            total += double.CreateTruncating(LogSumExp(row, scratch) - row[labels[i]]);
+            T max = TensorPrimitives.Max<T>(row);
+            if (!T.IsFinite(max))
+            {
+                total += double.CreateTruncating(LogSumExp(row, scratch) - row[labels[i]]);
+                continue;
+            }
+            TensorPrimitives.Subtract(row, max, scratch);
+            TensorPrimitives.Exp<T>(scratch, scratch);
+            total += double.CreateTruncating(T.Log(TensorPrimitives.Sum<T>(scratch)) - (row[labels[i]] - max));
         }
         return T.CreateTruncating(total / n);
     }

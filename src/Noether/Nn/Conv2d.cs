@@ -63,4 +63,11 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <inheritdoc/>
     protected override Variable<T> ForwardCore(Tape<T> tape, Variable<T> input) =>
         Ops.Conv2d(input, tape.Bind(Weight), Bias is null ? null : tape.Bind(Bias), Stride, Padding);
+
+    /// <summary>This layer followed by <paramref name="pool"/>, fused.</summary>
+    internal Variable<T> ForwardPooled(Tape<T> tape, Variable<T> input, MaxPool2d<T> pool)
+    {
+        if (!ReferenceEquals(input.Tape, tape)) throw new ArgumentException($"{Name}: the input belongs to another tape", nameof(input));
+        return Ops.Conv2dMaxPool2d(input, tape.Bind(Weight), Bias is null ? null : tape.Bind(Bias), Stride, Padding, pool.KernelSize, pool.Stride);
+    }
 }

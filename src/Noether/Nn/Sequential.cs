@@ -52,10 +52,23 @@ public class Sequential<T> : Module<T> where T : unmanaged, IFloatingPointIeee75
     public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// A <see cref="Conv2d{T}"/> directly followed by a <see cref="MaxPool2d{T}"/> runs as one fused op
+    /// (<see cref="Ops.Conv2dMaxPool2d{T}"/>): the same values and gradients without materialising the convolution's
+    /// output.
+    /// </remarks>
     protected override Variable<T> ForwardCore(Tape<T> tape, Variable<T> input)
     {
         var x = input;
-        foreach (var layer in _layers) x = layer.Forward(tape, x);
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            if (_layers[i] is Conv2d<T> conv && i + 1 < _layers.Length && _layers[i + 1] is MaxPool2d<T> pool)
+            {
+                x = conv.ForwardPooled(tape, x, pool);
+                i++;
+            }
+            else x = _layers[i].Forward(tape, x);
+        }
         return x;
     }
 }
