@@ -560,26 +560,60 @@ internal static class ConvKernels
     /// <summary>
     /// The common 2×2, stride-2 window without data-dependent branches (random data would mispredict every other
     /// comparison): the winner of each row's pair, then of the two rows. "Take the later one when it is greater or NaN"
-    /// applied as this tree makes the same choice as PyTorch's row-major scan.
+    /// applied as this tree makes the same choice as PyTorch's row-major scan. SIMD lanes compare x[j] with x[j + 1]
+    /// for every column j and the even columns are kept; the winner's offset in the window (0, 1, W, W + 1) travels as
+    /// a value of type T, exact for any realistic width.
     /// </summary>
     private static void MaxPool2x2<T>(ReadOnlySpan<T> x, Span<T> y, Span<int> argmax, int indexOffset, int planes, PoolGeometry p)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int w = p.W, i = 0;
+        int w = p.W, lanes = Vector<T>.Count;
+        // A vector starting at column j reads up to column j + lanes, which must stay inside the row.
+        int lastVector = Vector.IsHardwareAccelerated ? w - 1 - lanes : -1;
+        Span<T> value = w <= 256 ? stackalloc T[w] : new T[w];
+        Span<T> offset = w <= 256 ? stackalloc T[w] : new T[w];
+        T wide = T.CreateTruncating(w);
+        var one = Vector<T>.One;
+        var down = new Vector<T>(wide);
+        var downRight = new Vector<T>(wide + T.One);
+        ref T xr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        ref T vr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(value);
+        ref T or = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(offset);
+        int i = 0;
         for (int plane = 0; plane < planes; plane++)
         {
             int baseIn = plane * p.H * w;
             for (int r = 0; r < p.OH; r++)
             {
-                int top = baseIn + 2 * r * w;
+                int a = baseIn + 2 * r * w, b = a + w;
+                int j = 0;
+                for (; j <= lastVector; j += lanes)
+                {
+                    var a0 = Vector.LoadUnsafe(ref xr, (nuint)(a + j));
+                    var a1 = Vector.LoadUnsafe(ref xr, (nuint)(a + j + 1));
+                    var b0 = Vector.LoadUnsafe(ref xr, (nuint)(b + j));
+                    var b1 = Vector.LoadUnsafe(ref xr, (nuint)(b + j + 1));
+                    var ta = Vector.GreaterThan(a1, a0) | ~Vector.Equals(a1, a1);
+                    var tb = Vector.GreaterThan(b1, b0) | ~Vector.Equals(b1, b1);
+                    var wa = Vector.ConditionalSelect(ta, a1, a0);
+                    var wb = Vector.ConditionalSelect(tb, b1, b0);
+                    var tv = Vector.GreaterThan(wb, wa) | ~Vector.Equals(wb, wb);
+                    Vector.ConditionalSelect(tv, wb, wa).StoreUnsafe(ref vr, (nuint)j);
+                    Vector.ConditionalSelect(tv, Vector.ConditionalSelect(tb, downRight, down), Vector.ConditionalSelect(ta, one, Vector<T>.Zero))
+                        .StoreUnsafe(ref or, (nuint)j);
+                }
+                for (; j + 1 < w; j += 2)
+                {
+                    int ia = a + j + Takes(x[a + j + 1], x[a + j]);
+                    int ib = b + j + Takes(x[b + j + 1], x[b + j]);
+                    int best = ia + Takes(x[ib], x[ia]) * (ib - ia);
+                    value[j] = x[best];
+                    offset[j] = T.CreateTruncating(best - a - j);
+                }
                 for (int c = 0; c < p.OW; c++, i++)
                 {
-                    int a = top + 2 * c, b = a + w;
-                    int ia = a + Takes(x[a + 1], x[a]);
-                    int ib = b + Takes(x[b + 1], x[b]);
-                    int best = ia + Takes(x[ib], x[ia]) * (ib - ia);
-                    y[i] = x[best];
-                    argmax[i] = best + indexOffset;
+                    y[i] = value[2 * c];
+                    argmax[i] = a + 2 * c + int.CreateTruncating(offset[2 * c]) + indexOffset;
                 }
             }
         }
