@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Noether.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -525,7 +527,9 @@ internal static class ConvKernels
     {
         if (p.K == 2 && p.S == 2)
         {
-            MaxPool2x2(x, y, argmax, indexOffset, planes, p);
+            if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && p.OW >= Vector256<float>.Count)
+                MaxPool2x2Float(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), argmax, indexOffset, planes, p);
+            else MaxPool2x2(x, y, argmax, indexOffset, planes, p);
             return;
         }
         int i = 0;
@@ -576,9 +580,9 @@ internal static class ConvKernels
         var one = Vector<T>.One;
         var down = new Vector<T>(wide);
         var downRight = new Vector<T>(wide + T.One);
-        ref T xr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-        ref T vr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(value);
-        ref T or = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(offset);
+        ref T xr = ref MemoryMarshal.GetReference(x);
+        ref T vr = ref MemoryMarshal.GetReference(value);
+        ref T or = ref MemoryMarshal.GetReference(offset);
         int i = 0;
         for (int plane = 0; plane < planes; plane++)
         {
@@ -614,6 +618,59 @@ internal static class ConvKernels
                 {
                     y[i] = value[2 * c];
                     argmax[i] = a + 2 * c + int.CreateTruncating(offset[2 * c]) + indexOffset;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="MaxPool2x2{T}"/> for float32 with eight outputs per step: each row's 16 columns are split into their
+    /// even and odd columns by two permutes, so values and argmax indices are computed and stored in place. The last
+    /// step of a row overlaps the previous one (recomputing identical outputs) instead of a scalar tail.
+    /// </summary>
+    private static void MaxPool2x2Float(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int indexOffset, int planes, PoolGeometry p)
+    {
+        const int lanes = 8;
+        int w = p.W, ow = p.OW;
+        var even = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        var odd = Vector256.Create(1, 3, 5, 7, 1, 3, 5, 7);
+        var upper = Vector256.Create(0, 0, 0, 0, -1, -1, -1, -1).AsSingle();
+        var twice = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        var oneInt = Vector256<int>.One;
+        var down = Vector256.Create(w);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        ref int ar = ref MemoryMarshal.GetReference(argmax);
+        int i = 0;
+        for (int plane = 0; plane < planes; plane++)
+        {
+            int baseIn = plane * p.H * w;
+            for (int r = 0; r < p.OH; r++, i += ow)
+            {
+                int a = baseIn + 2 * r * w, b = a + w;
+                for (int c0 = 0; ; c0 += lanes)
+                {
+                    if (c0 + lanes > ow) c0 = ow - lanes;
+                    // Columns 2c0 … 2c0 + 15 of both rows (2c0 + 16 ≤ 2·OW ≤ W: inside the row).
+                    var a0 = Vector256.LoadUnsafe(ref xr, (nuint)(a + 2 * c0));
+                    var a1 = Vector256.LoadUnsafe(ref xr, (nuint)(a + 2 * c0 + lanes));
+                    var b0 = Vector256.LoadUnsafe(ref xr, (nuint)(b + 2 * c0));
+                    var b1 = Vector256.LoadUnsafe(ref xr, (nuint)(b + 2 * c0 + lanes));
+                    var ae = Vector256.ConditionalSelect(upper, Vector256.Shuffle(a1, even), Vector256.Shuffle(a0, even));
+                    var ao = Vector256.ConditionalSelect(upper, Vector256.Shuffle(a1, odd), Vector256.Shuffle(a0, odd));
+                    var be = Vector256.ConditionalSelect(upper, Vector256.Shuffle(b1, even), Vector256.Shuffle(b0, even));
+                    var bo = Vector256.ConditionalSelect(upper, Vector256.Shuffle(b1, odd), Vector256.Shuffle(b0, odd));
+                    var ta = Vector256.GreaterThan(ao, ae) | ~Vector256.Equals(ao, ao);
+                    var tb = Vector256.GreaterThan(bo, be) | ~Vector256.Equals(bo, bo);
+                    var wa = Vector256.ConditionalSelect(ta, ao, ae);
+                    var wb = Vector256.ConditionalSelect(tb, bo, be);
+                    var tv = Vector256.GreaterThan(wb, wa) | ~Vector256.Equals(wb, wb);
+                    Vector256.ConditionalSelect(tv, wb, wa).StoreUnsafe(ref yr, (nuint)(i + c0));
+                    var offsetA = ta.AsInt32() & oneInt;
+                    var offsetB = down + (tb.AsInt32() & oneInt);
+                    var index = Vector256.Create(a + indexOffset + 2 * c0) + twice + Vector256.ConditionalSelect(tv.AsInt32(), offsetB, offsetA);
+                    index.StoreUnsafe(ref ar, (nuint)(i + c0));
+                    if (c0 + lanes >= ow) break;
                 }
             }
         }

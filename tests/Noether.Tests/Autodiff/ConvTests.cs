@@ -239,6 +239,56 @@ public class ConvTests
         Close.Assert(counts, g.Data, 0, 0, "gradient routes");
     }
 
+    [Fact]
+    public void MaxPool2d_Float32VectorPath_MatchesReferenceScan()
+    {
+        // Rows of ≥ 16 columns take the 8-wide float path (with an overlapping last step when OW is not a multiple of 8).
+        var cases = Gen.Select(Gen.Int[1, 2], Gen.Int[1, 3], Gen.Int[2, 9], Gen.Int[16, 37], Gen.Int[0, 1_000_000]);
+        cases.Sample((n, c, h, w, seed) =>
+        {
+            var rng = new Random(seed);
+            var x = Tensor<double>.Zeros(n, c, h, w);
+            for (int i = 0; i < x.Length; i++) x.Data[i] = rng.Next(0, 4) - 1.5;
+            for (int i = 0; i < x.Length / 50; i++) x.Data[rng.Next(x.Length)] = double.NaN;
+            var (expected, arg) = ReferencePool(x, 2, 2);
+            var tape = new Tape<float>();
+            var input = tape.Leaf(x.Cast<float>());
+            var y = Ops.MaxPool2d(input, 2);
+            for (int i = 0; i < y.Value.Length; i++)
+                Assert.True(((float)expected.Data[i]).Equals(y.Value.Data[i]), $"output {i}: expected {expected.Data[i]}, got {y.Value.Data[i]}");
+            var mask = IsFiniteMask(y.Value.Cast<double>()).Cast<float>();
+            var g = tape.Gradient(Ops.Sum(Ops.MultiplyConstant(y, mask)), [input])[0].Value;
+            var counts = new double[x.Length];
+            for (int i = 0; i < arg.Length; i++) if (!double.IsNaN(expected.Data[i])) counts[arg[i]] += 1;
+            Close.Assert(counts, g.Cast<double>().Data, 0, 0, "gradient routes");
+        }, iter: 100, seed: Seed);
+    }
+
+    [Fact]
+    public void Conv2dMaxPool2d_Float32_EqualsTheTwoOpsInSequence()
+    {
+        var x = Random(1, 3, 2, 28, 28).Cast<float>();
+        var w = Random(2, 5, 2, 3, 3).Cast<float>();
+        var b = Random(3, 5).Cast<float>();
+        var g = Random(4, 3, 5, 14, 14).Cast<float>();
+        float[][] Run(bool fused)
+        {
+            var tape = new Tape<float>();
+            var vx = tape.Leaf(x);
+            var vw = tape.Leaf(w);
+            var vb = tape.Leaf(b);
+            var y = fused ? Ops.Conv2dMaxPool2d(vx, vw, vb, 1, 1, 2) : Ops.MaxPool2d(Ops.Conv2d(vx, vw, vb, 1, 1), 2);
+            var grads = tape.Gradient(Ops.Sum(Ops.Multiply(y, tape.Constant(g))), [vx, vw, vb]);
+            return [y.Value.Data, .. grads.Select(t => t.Value.Data)];
+        }
+        var (fusedResult, sequence) = (Run(true), Run(false));
+        Assert.Equal(sequence[0], fusedResult[0]);
+        Assert.Equal(sequence[1], fusedResult[1]);
+        // Weight and bias gradients sum the same products in another order: float rounding only.
+        for (int i = 2; i < 4; i++)
+            Close.Assert(Array.ConvertAll(sequence[i], v => (double)v), Array.ConvertAll(fusedResult[i], v => (double)v), 1e-5, 1e-5);
+    }
+
     private static Tensor<double> IsFiniteMask(Tensor<double> t)
     {
         var m = Tensor<double>.Zeros(t.ShapeArray);
