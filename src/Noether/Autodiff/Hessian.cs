@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Numerics;
 using Noether.Tensors;
 
@@ -11,6 +13,10 @@ public delegate Variable<T> ScalarFunction<T>(Tape<T> tape, IReadOnlyList<Variab
 /// own backward graph (double backward), then each product Hv is one more backward pass through that
 /// graph, seeded with v. Exact to rounding; no finite differences.
 /// </summary>
+/// <remarks>
+/// Not thread-safe: call one method at a time (<see cref="Full(int, int)"/> parallelises internally, over
+/// batched passes that only read the recorded graph).
+/// </remarks>
 public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Tape<T> _tape = new();
@@ -285,10 +291,15 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
                 int r = col + item, start = Math.Max(r, lo);
                 if (start < hi) src.AsSpan(item * size + start - lo, hi - start).CopyTo(h.AsSpan(r * n + start, hi - start));
             }
+            ref T from = ref MemoryMarshal.GetArrayDataReference(src);
+            ref T to = ref MemoryMarshal.GetArrayDataReference(h);
             for (int i = Math.Max(lo, col + 1); i < hi; i++)
             {
-                int rowI = i * n, items = Math.Min(b, i - col); // r = col + item < i
-                for (int item = 0; item < items; item++) h[rowI + col + item] = src[item * size + i - lo];
+                // Row i, columns col … col+items−1 (r = col + item < i), gathered from column i of the block's products.
+                ref T row = ref Unsafe.Add(ref to, (nint)i * n + col);
+                ref T column = ref Unsafe.Add(ref from, i - lo);
+                int items = Math.Min(b, i - col);
+                for (int item = 0; item < items; item++) Unsafe.Add(ref row, item) = Unsafe.Add(ref column, item * size);
             }
         }
     }
