@@ -250,9 +250,15 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
             outputs.Add(_gradient[i]);
             seeds.Add(seed);
         }
-        var hv = _tape.BatchedGradient(outputs, seeds, _inputs, b);
+        // Only entries on and above the diagonal are written (WriteRows mirrors them): inputs that lie wholly to the
+        // left of this block need no gradient, and skipping them prunes their branches from the pass.
+        var wrt = new List<Variable<T>>();
+        var parts = new Tensor<T>[_inputs.Length];
+        for (int i = 0; i < _inputs.Length; i++) if (offsets[i + 1] > col) wrt.Add(_inputs[i]);
+        var hv = _tape.BatchedGradient(outputs, seeds, wrt, b);
         if (hv is null) return false;
-        WriteRows(h, n, col, b, hv, offsets);
+        for (int i = 0, k = 0; i < _inputs.Length; i++) if (offsets[i + 1] > col) parts[i] = hv[k++];
+        WriteRows(h, n, col, b, parts, offsets);
         return true;
     }
 
