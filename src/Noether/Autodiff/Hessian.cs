@@ -341,4 +341,11 @@ public static class Hessian
     /// <summary>The full Hessian of f at the point (inputs flattened in order).</summary>
     public static Tensor<T> Full<T>(ScalarFunction<T> function, IReadOnlyList<Tensor<T>> point)
         where T : unmanaged, IFloatingPointIeee754<T> => new HessianOperator<T>(function, point).Full();
+
+    /// <summary>
+    /// The full Hessian of f at the point written into <paramref name="destination"/> (n×n, n the number of
+    /// scalar inputs): for many Hessians of one size, reuse the buffer (see <see cref="HessianOperator{T}.FullInto"/>).
+    /// </summary>
+    public static void FullInto<T>(ScalarFunction<T> function, IReadOnlyList<Tensor<T>> point, Tensor<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => new HessianOperator<T>(function, point).FullInto(destination);
 }
