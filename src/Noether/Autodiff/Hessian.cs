@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Numerics;
 using Noether.Tensors;
 
@@ -11,6 +13,10 @@ public delegate Variable<T> ScalarFunction<T>(Tape<T> tape, IReadOnlyList<Variab
 /// own backward graph (double backward), then each product Hv is one more backward pass through that
 /// graph, seeded with v. Exact to rounding; no finite differences.
 /// </summary>
+/// <remarks>
+/// Not thread-safe: call one method at a time (<see cref="Full(int, int)"/> parallelises internally, over
+/// batched passes that only read the recorded graph).
+/// </remarks>
 public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Tape<T> _tape = new();
@@ -244,9 +250,15 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
             outputs.Add(_gradient[i]);
             seeds.Add(seed);
         }
-        var hv = _tape.BatchedGradient(outputs, seeds, _inputs, b);
+        // Only entries on and above the diagonal are written (WriteRows mirrors them): inputs that lie wholly to the
+        // left of this block need no gradient, and skipping them prunes their branches from the pass.
+        var wrt = new List<Variable<T>>();
+        var parts = new Tensor<T>[_inputs.Length];
+        for (int i = 0; i < _inputs.Length; i++) if (offsets[i + 1] > col) wrt.Add(_inputs[i]);
+        var hv = _tape.BatchedGradient(outputs, seeds, wrt, b);
         if (hv is null) return false;
-        WriteRows(h, n, col, b, hv, offsets);
+        for (int i = 0, k = 0; i < _inputs.Length; i++) if (offsets[i + 1] > col) parts[i] = hv[k++];
+        WriteRows(h, n, col, b, parts, offsets);
         return true;
     }
 
@@ -285,10 +297,15 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
                 int r = col + item, start = Math.Max(r, lo);
                 if (start < hi) src.AsSpan(item * size + start - lo, hi - start).CopyTo(h.AsSpan(r * n + start, hi - start));
             }
+            ref T from = ref MemoryMarshal.GetArrayDataReference(src);
+            ref T to = ref MemoryMarshal.GetArrayDataReference(h);
             for (int i = Math.Max(lo, col + 1); i < hi; i++)
             {
-                int rowI = i * n, items = Math.Min(b, i - col); // r = col + item < i
-                for (int item = 0; item < items; item++) h[rowI + col + item] = src[item * size + i - lo];
+                // Row i, columns col … col+items−1 (r = col + item < i), gathered from column i of the block's products.
+                ref T row = ref Unsafe.Add(ref to, (nint)i * n + col);
+                ref T column = ref Unsafe.Add(ref from, i - lo);
+                int items = Math.Min(b, i - col);
+                for (int item = 0; item < items; item++) Unsafe.Add(ref row, item) = Unsafe.Add(ref column, item * size);
             }
         }
     }
@@ -324,4 +341,11 @@ public static class Hessian
     /// <summary>The full Hessian of f at the point (inputs flattened in order).</summary>
     public static Tensor<T> Full<T>(ScalarFunction<T> function, IReadOnlyList<Tensor<T>> point)
         where T : unmanaged, IFloatingPointIeee754<T> => new HessianOperator<T>(function, point).Full();
+
+    /// <summary>
+    /// The full Hessian of f at the point written into <paramref name="destination"/> (n×n, n the number of
+    /// scalar inputs): for many Hessians of one size, reuse the buffer (see <see cref="HessianOperator{T}.FullInto"/>).
+    /// </summary>
+    public static void FullInto<T>(ScalarFunction<T> function, IReadOnlyList<Tensor<T>> point, Tensor<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => new HessianOperator<T>(function, point).FullInto(destination);
 }

@@ -91,11 +91,8 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>A tensor of zeros with <paramref name="like"/>'s shape (shape array shared).</summary>
     internal static Tensor<T> ZerosLike(Tensor<T> like) => new(new T[like.Length], like._shape, true);
 
-    /// <summary>A tensor with <paramref name="like"/>'s shape whose contents the caller overwrites entirely.</summary>
+    /// <summary>A tensor with <paramref name="like"/>'s shape whose contents the caller overwrites entirely (from the thread's <see cref="Scratch{T}"/> pool when one is entered).</summary>
     internal static Tensor<T> EmptyLike(Tensor<T> like) => new(Scratch<T>.Uninitialized(like.Length), like._shape, true);
-
-    /// <summary>A tensor of zeros of a validated shape array that the caller gives up (kept, not copied).</summary>
-    internal static Tensor<T> ZerosOwned(int[] shape) => new(new T[Count(shape)], shape, true);
 
     /// <summary>A tensor of zeros.</summary>
     public static Tensor<T> Zeros(params int[] shape) => new(new T[Count(shape)], shape);

@@ -95,6 +95,10 @@ public class BatchedHessianTests
         for (int i = 0; i < 49; i++)
             for (int j = 0; j < 49; j++)
                 Assert.Equal(buffer[i, j], buffer[j, i]);
+        var viaStatic = Tensor<double>.Zeros(49, 49);
+        Hessian.FullInto<double>((tape, p) =>
+            Ops.MseLoss(Ops.MatMul(p[0], Ops.Sigmoid(p[1])), tape.Constant(y), LossReduction.Sum, half: true), point, viaStatic);
+        Assert.Equal(expected.Data, viaStatic.Data);
         var ex = Assert.Throws<ArgumentException>(() => hessian.FullInto(Tensor<double>.Zeros(49, 48)));
         Assert.Contains("49×48", ex.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => hessian.Full(0));
