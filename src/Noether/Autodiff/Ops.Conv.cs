@@ -87,7 +87,7 @@ public static partial class Ops
         var tape = Same(input, weight);
         if (bias is not null) Same(input, bias);
         var conv = ConvGeometry.Create(input.Shape, weight.Shape, bias is null ? default : bias.Shape, bias is not null, stride, padding);
-        var pool = PoolGeometry.Create(conv.OH, conv.OW, poolKernel, poolStride, "convolution output");
+        var pool = PoolGeometry.Create(conv.OH, conv.OW, poolKernel, poolStride, "convolution output", nameof(poolKernel), nameof(poolStride));
         var (value, argmax) = ConvKernels.ForwardPooled(input.Value, weight.Value, bias?.Value, conv, pool);
         Variable<T>[] parents = bias is null ? [input, weight] : [input, weight, bias];
         int[] convShape = [conv.N, conv.O, conv.OH, conv.OW];
@@ -237,13 +237,13 @@ internal readonly record struct PoolGeometry(int H, int W, int K, int S, int OH,
     /// <summary>Outputs per plane.</summary>
     public int P => OH * OW;
 
-    public static PoolGeometry Create(int h, int w, int kernelSize, int? stride, string inputName)
+    public static PoolGeometry Create(int h, int w, int kernelSize, int? stride, string inputName, string kernelName = "kernelSize", string strideName = "stride")
     {
         int s = stride ?? kernelSize;
-        if (kernelSize < 1) throw Errors.OutOfRange(nameof(kernelSize), kernelSize, "a positive window size");
-        if (s < 1) throw Errors.OutOfRange(nameof(stride), s, "a positive stride");
+        if (kernelSize < 1) throw Errors.OutOfRange(kernelName, kernelSize, "a positive window size");
+        if (s < 1) throw Errors.OutOfRange(strideName, s, "a positive stride");
         if (h < kernelSize || w < kernelSize)
-            throw new ArgumentException($"max-pool2d: {inputName} planes are {h}×{w}, smaller than the {kernelSize}×{kernelSize} window", inputName);
+            throw new ArgumentException($"max-pool2d: {inputName} planes are {h}×{w}, smaller than the {kernelSize}×{kernelSize} window", kernelName);
         return new PoolGeometry(h, w, kernelSize, s, (h - kernelSize) / s + 1, (w - kernelSize) / s + 1);
     }
 }

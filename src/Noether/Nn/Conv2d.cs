@@ -51,6 +51,15 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <summary>The per-channel bias [O], or null.</summary>
     public Parameter<T>? Bias { get; }
 
+    /// <summary>Input channels C.</summary>
+    public int InChannels => Weight.Value.Dim(1);
+
+    /// <summary>Output channels O.</summary>
+    public int OutChannels => Weight.Value.Dim(0);
+
+    /// <summary>Kernel side k.</summary>
+    public int KernelSize => Weight.Value.Dim(2);
+
     /// <summary>Step between windows.</summary>
     public int Stride { get; }
 

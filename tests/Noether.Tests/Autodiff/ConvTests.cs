@@ -133,6 +133,46 @@ public class ConvTests
         }, iter: 100, seed: Seed);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Conv2d_LargeBatchSplitAcrossCores_EqualsImageByImage(bool pooled)
+    {
+        // 16·8·16²·18 ≈ 590k multiply-adds: above the threshold where the batch is split across threads. Each image
+        // alone (N = 1) runs serially; the batch result must equal the images stacked, the weight and bias gradients
+        // their sum.
+        var x = Random(21, 16, 2, 16, 16);
+        var w = Random(22, 8, 2, 3, 3);
+        var b = Random(23, 8);
+        int outSide = pooled ? 8 : 16;
+        var readout = Random(24, 16, 8, outSide, outSide);
+        Tensor<double>[] Run(Tensor<double> xs, Tensor<double> r)
+        {
+            var tape = new Tape<double>();
+            var (vx, vw, vb) = (tape.Leaf(xs), tape.Leaf(w), tape.Leaf(b));
+            var y = pooled ? Ops.Conv2dMaxPool2d(vx, vw, vb, 1, 1, 2) : Ops.Conv2d(vx, vw, vb, 1, 1);
+            var g = tape.Gradient(Ops.Sum(Ops.Multiply(y, tape.Constant(r))), [vx, vw, vb]);
+            return [y.Value, g[0].Value, g[1].Value, g[2].Value];
+        }
+        var batch = Run(x, readout);
+        if (!pooled) Close.Assert(DirectConvolution(x, w, b, 1, 1), batch[0], 1e-13, 1e-13, "forward");
+        var weightSum = new double[w.Length];
+        var biasSum = new double[b.Length];
+        int imageIn = 2 * 16 * 16, imageOut = 8 * outSide * outSide;
+        for (int n = 0; n < 16; n++)
+        {
+            var xn = new Tensor<double>(x.Data.AsSpan(n * imageIn, imageIn).ToArray(), 1, 2, 16, 16);
+            var rn = new Tensor<double>(readout.Data.AsSpan(n * imageOut, imageOut).ToArray(), 1, 8, outSide, outSide);
+            var single = Run(xn, rn);
+            Close.Assert(single[0].Data, batch[0].Data.AsSpan(n * imageOut, imageOut), 0, 0, $"image {n} output");
+            Close.Assert(single[1].Data, batch[1].Data.AsSpan(n * imageIn, imageIn), 0, 0, $"image {n} input gradient");
+            for (int i = 0; i < weightSum.Length; i++) weightSum[i] += single[2].Data[i];
+            for (int i = 0; i < biasSum.Length; i++) biasSum[i] += single[3].Data[i];
+        }
+        Close.Assert(weightSum, batch[2].Data, 1e-12, 1e-12, "weight gradient");
+        Close.Assert(biasSum, batch[3].Data, 1e-12, 1e-12, "bias gradient");
+    }
+
     // ---- max-pooling ------------------------------------------------------------------------------
 
     public sealed record PoolCase(int N, int C, int H, int W, int K, int Stride, int DataSeed)
