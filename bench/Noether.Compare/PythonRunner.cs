@@ -52,6 +52,7 @@ internal sealed class PythonRunner(string python, string scriptsDirectory, TimeS
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             WorkingDirectory = ScriptsDirectory,
+            Environment = { ["PYTHONDONTWRITEBYTECODE"] = "1" },
         };
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         Process process;

@@ -5,5 +5,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet build "$root/bench/Noether.Compare/Noether.Compare.csproj" -c Release -v quiet -nologo >&2
+dotnet build "$root/bench/Noether.Compare/Noether.Compare.csproj" -c Release -v quiet -nologo -clp:NoSummary >&2
 exec dotnet "$root/bench/Noether.Compare/bin/Release/net10.0/Noether.Compare.dll" --scripts "$root/bench/compare" "$@"

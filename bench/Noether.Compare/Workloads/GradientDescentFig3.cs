@@ -1,4 +1,5 @@
 using Noether.Autodiff;
+using Noether.Benchmarks;
 using Noether.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -12,7 +13,8 @@ namespace Noether.Compare.Workloads;
 /// </summary>
 internal sealed class GradientDescentFig3(bool relu) : IWorkload
 {
-    private const int M = 5, H = 50, N = 10, Steps = 2000;
+    private const int Steps = 2000;
+    private static readonly int M = Networks.Fig3.M, H = Networks.Fig3.H, N = Networks.Fig3.N;
     private const double LearningRate = 0.01;
 
     private Tensor<double> _u0 = null!, _v0 = null!, _x = null!, _y = null!;
@@ -72,10 +74,7 @@ internal sealed class GradientDescentFig3(bool relu) : IWorkload
             _tape.Reset();
             var u = _tape.Bind(_u);
             var v = _tape.Bind(_v);
-            var hidden = Ops.MatMul(v, _tape.Constant(_x));
-            if (relu) hidden = Ops.Relu(hidden);
-            var residual = _tape.Constant(_y) - Ops.MatMul(u, hidden);
-            var loss = Ops.Sum(Ops.Square(residual)) * 0.5;
+            var loss = Networks.Loss(u, v, _x, _y, relu ? Networks.Activation.Relu : Networks.Activation.Identity);
             var grads = _tape.Gradient(loss, parameters);
             _lastLoss = loss.Value.ScalarValue;
             TensorPrimitives.MultiplyAdd(grads[0].Data, -LearningRate, _u.Value.Data, _u.Value.Data);

@@ -1,4 +1,5 @@
 using Noether.Autodiff;
+using Noether.Benchmarks;
 using Noether.Tensors;
 
 namespace Noether.Compare.Workloads;
@@ -11,7 +12,7 @@ namespace Noether.Compare.Workloads;
 /// </summary>
 internal sealed class HessianFig8(bool tanh) : IWorkload
 {
-    private const int M = 10, H = 50, N = 5;
+    private static readonly int M = Networks.Fig8.M, H = Networks.Fig8.H, N = Networks.Fig8.N;
     private Tensor<double> _u = null!, _v = null!, _x = null!, _y = null!;
     private Tensor<double>? _hessian;
 
@@ -50,13 +51,8 @@ internal sealed class HessianFig8(bool tanh) : IWorkload
     /// <inheritdoc/>
     public void Run() => _hessian = Hessian.Full(Loss, [_u, _v]);
 
-    private Variable<double> Loss(Tape<double> tape, IReadOnlyList<Variable<double>> p)
-    {
-        var hidden = Ops.MatMul(p[1], tape.Constant(_x));
-        if (tanh) hidden = Ops.Tanh(hidden);
-        var residual = tape.Constant(_y) - Ops.MatMul(p[0], hidden);
-        return Ops.Sum(Ops.Square(residual)) * 0.5;
-    }
+    private Variable<double> Loss(Tape<double> tape, IReadOnlyList<Variable<double>> p) =>
+        Networks.Loss(p[0], p[1], _x, _y, tanh ? Networks.Activation.Tanh : Networks.Activation.Identity);
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, object?> Finish(WorkloadContext context)
