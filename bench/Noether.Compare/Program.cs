@@ -7,7 +7,7 @@ using Noether.Tensors;
 namespace Noether.Compare;
 
 /// <summary>Options of one comparison run.</summary>
-internal sealed record RunSettings(int Runs, int Warmup, int Seed, string Output, string Python, string? Scripts,
+internal sealed record RunSettings(int Runs, int Warmup, int Rounds, int Seed, string Output, string Python, string? Scripts,
     IReadOnlyList<string> Only, IReadOnlyList<string> Skip, bool Strict, bool List, TimeSpan Timeout);
 
 /// <summary>
@@ -43,6 +43,8 @@ internal static class Program
 
           --runs N        timed runs per side, median reported (default 5; < 5 is a smoke test)
           --warmup N      untimed runs first, per side (default 1)
+          --rounds R      alternate Noether and PyTorch R times per workload, pooling the runs (default 1);
+                          on a busy machine this spreads load changes over both sides
           --only A,B      run only workloads whose name contains one of these (e.g. gd,hessian)
           --skip A,B      skip workloads whose name contains one of these (e.g. managed,cnn)
           --out DIR       output folder for results.json / results.md (default: <repo>/out/compare)
@@ -110,10 +112,10 @@ internal static class Program
         var started = DateTimeOffset.Now;
         var machine = Machine.Detect();
         var noether = Machine.NoetherSettings();
-        Console.WriteLine($"Noether vs PyTorch {message} — median of {settings.Runs} runs after {settings.Warmup} warm-up, ratio = Noether/PyTorch (lower is better)");
+        Console.WriteLine($"Noether vs PyTorch {message} — median of {settings.Runs * settings.Rounds} runs{(settings.Rounds > 1 ? $" ({settings.Rounds} alternating rounds of {settings.Runs})" : "")} after {settings.Warmup} warm-up, ratio = Noether/PyTorch (lower is better)");
         Console.WriteLine($"machine: {machine.Cpu}, {machine.Cores} cores @ {machine.GHz:F2} GHz, peak ≈ {machine.PeakF64GFlops:F0} GFLOP/s f64, {machine.PeakF32GFlops:F0} f32 ({Machine.FlopsPerCycleF64}/{Machine.FlopsPerCycleF32} FLOP/cycle/core, AVX2 FMA)");
         Console.WriteLine($"Noether: {noether["allocation"]}; GC {noether["gc"]}; BLAS {noether["blas"]} ({noether["blas_threads"]} threads)");
-        if (settings.Runs < 5) Console.WriteLine("note: fewer than 5 runs — a smoke test, not a measurement");
+        if (settings.Runs * settings.Rounds < 5) Console.WriteLine("note: fewer than 5 runs — a smoke test, not a measurement");
         Console.WriteLine();
 
         var rows = new List<Row>();
@@ -125,12 +127,18 @@ internal static class Program
             var row = new Row(w);
             rows.Add(row);
             var context = new WorkloadContext(work, w.Name, settings.Seed);
-            Console.Write($"{w.Name,-24} Noether ");
-            RunNoether(w, row, context, settings);
-            Console.Write(row.NoetherStatus ?? $"{Row.F(row.NoetherMedian, "F2")} ms");
-            Console.Write(" | PyTorch ");
-            RunPyTorch(w, row, context, settings, python, work, twinCache);
-            Console.WriteLine(row.PyTorchStatus ?? $"{Row.F(row.PyTorchMedian, "F2")} ms{(row.Ratio is { } r ? $" | ratio {r:F3}" : "")}");
+            string? loadBefore = LoadAverage();
+            Console.Write($"{w.Name,-24} ");
+            for (int round = 1; round <= settings.Rounds; round++)
+            {
+                RunNoether(w, row, context, settings, round);
+                RunPyTorch(w, row, context, settings, python, work, twinCache);
+            }
+            Console.Write("Noether " + (row.NoetherStatus ?? $"{Row.F(row.NoetherMedian, "F2")} ms"));
+            Console.Write(" | PyTorch " + (row.PyTorchStatus ?? $"{Row.F(row.PyTorchMedian, "F2")} ms"));
+            if (row.Ratio is { } ratio) Console.Write($" | ratio {ratio:F3}");
+            if (loadBefore is not null) row.NoetherFacts["load_average_1min"] = $"{loadBefore} → {LoadAverage()}";
+            Console.WriteLine(loadBefore is null ? "" : $" | load {loadBefore} → {LoadAverage()}");
             pytorchEnv ??= row.PyTorch?["env"]?.AsObject();
             anyError |= row.NoetherStatus?.StartsWith("error", StringComparison.Ordinal) == true
                         || row.PyTorchStatus?.StartsWith("error", StringComparison.Ordinal) == true;
@@ -146,23 +154,24 @@ internal static class Program
         return settings.Strict && anyError ? 1 : 0;
     }
 
-    private static void RunNoether(IWorkload w, Row row, WorkloadContext context, RunSettings settings)
+    private static void RunNoether(IWorkload w, Row row, WorkloadContext context, RunSettings settings, int round)
     {
         if (!w.NoetherImplemented)
         {
             row.NoetherStatus = "not yet implemented";
             return;
         }
+        if (row.NoetherStatus is not null) return; // failed in an earlier round
         try
         {
-            w.Prepare(context);
+            if (round == 1) w.Prepare(context);
             for (int i = 0; i < settings.Warmup; i++)
             {
                 w.BeforeRun();
                 w.Run();
             }
-            var allocated = new List<double>();
-            var collections = new int[3]; // during timed regions only
+            var allocated = row.AllocatedMb;
+            var collections = row.Collections; // during timed regions only
             for (int i = 0; i < settings.Runs; i++)
             {
                 w.BeforeRun();
@@ -183,7 +192,7 @@ internal static class Program
             foreach (var (k, v) in w.Finish(context)) row.NoetherFacts[k] = v;
             row.NoetherFacts["allocated_mb_per_run"] = Stats.Median(allocated);
             row.NoetherFacts["gc_per_run_gen0_gen1_gen2"] =
-                string.Join('/', collections.Select(c => ((double)c / settings.Runs).ToString("0.#", CultureInfo.InvariantCulture)));
+                string.Join('/', collections.Select(c => ((double)c / allocated.Count).ToString("0.#", CultureInfo.InvariantCulture)));
             using var self = Process.GetCurrentProcess();
             row.NoetherFacts["process_peak_rss_mb"] = self.PeakWorkingSet64 / (1024.0 * 1024.0);
         }
@@ -207,26 +216,43 @@ internal static class Program
             row.PyTorchStatus = "not run (the Noether side wrote no inputs)";
             return;
         }
-        if (!twin.NeedsInputs && cache.TryGetValue(twin.Key, out var cached))
+        if (row.PyTorchStatus is not null) return; // failed in an earlier round
+        bool reuse = !twin.NeedsInputs && settings.Rounds == 1; // rows timing the same PyTorch work share one run
+        if (reuse && cache.TryGetValue(twin.Key, out var cached))
         {
             (row.PyTorch, row.PyTorchStatus) = cached;
             return;
         }
         try
         {
-            row.PyTorch = python.Run(twin, settings.Runs, settings.Warmup, context.InputsManifest, context.ResultsManifest,
+            var result = python.Run(twin, settings.Runs, settings.Warmup, context.InputsManifest, context.ResultsManifest,
                 Path.Combine(work, $"{w.Name}.pytorch.json"));
+            row.PyTorch = row.PyTorch is null ? result : Rounds.Merge(row.PyTorch, result);
         }
         catch (InvalidOperationException e)
         {
+            row.PyTorch = null;
             row.PyTorchStatus = $"error: {e.Message}";
         }
-        if (!twin.NeedsInputs) cache[twin.Key] = (row.PyTorch, row.PyTorchStatus);
+        if (reuse) cache[twin.Key] = (row.PyTorch, row.PyTorchStatus);
+    }
+
+    /// <summary>The 1-minute load average (/proc/loadavg), or null off Linux: how busy the machine was.</summary>
+    private static string? LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static RunSettings Parse(string[] args)
     {
-        int runs = 5, warmup = 1, seed = 1, timeout = 3600;
+        int runs = 5, warmup = 1, seed = 1, timeout = 3600, rounds = 1;
         string? output = null, scripts = null;
         string pythonPath = "/usr/bin/python3";
         var only = new List<string>();
@@ -245,6 +271,7 @@ internal static class Program
             {
                 case "--runs": runs = NextInt(1); break;
                 case "--warmup": warmup = NextInt(0); break;
+                case "--rounds": rounds = NextInt(1); break;
                 case "--seed": seed = NextInt(0); break;
                 case "--timeout": timeout = NextInt(1); break;
                 case "--only": only.AddRange(Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); break;
@@ -259,7 +286,7 @@ internal static class Program
             }
         }
         output ??= FindUp("Noether.slnx") is { } sln ? Path.Combine(Path.GetDirectoryName(sln)!, "out", "compare") : Path.Combine("out", "compare");
-        return new RunSettings(runs, warmup, seed, output, pythonPath, scripts, only, skip, strict, list, TimeSpan.FromSeconds(timeout));
+        return new RunSettings(runs, warmup, rounds, seed, output, pythonPath, scripts, only, skip, strict, list, TimeSpan.FromSeconds(timeout));
     }
 
     /// <summary>The first existing <paramref name="relative"/> path above the current folder or the program's folder.</summary>

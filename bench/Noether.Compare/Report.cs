@@ -55,8 +55,8 @@ internal sealed class Report(Machine machine, Dictionary<string, object?> noethe
     {
         var sb = new StringBuilder();
         sb.AppendLine("# Noether vs PyTorch").AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Run {started:yyyy-MM-dd HH:mm:ss zzz}; median of {settings.Runs} timed runs per side after {settings.Warmup} warm-up run(s); ratio = Noether / PyTorch (lower is better). Benchmarks are indicative, never a gate.").AppendLine();
-        if (settings.Runs < 5) sb.AppendLine($"**Fewer than 5 runs: these medians are a smoke test, not a measurement.**").AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Run {started:yyyy-MM-dd HH:mm:ss zzz}; median of {settings.Runs * settings.Rounds} timed runs per side{(settings.Rounds > 1 ? $" ({settings.Rounds} alternating rounds of {settings.Runs})" : "")} after {settings.Warmup} warm-up run(s) per round; ratio = Noether / PyTorch (lower is better). Benchmarks are indicative, never a gate.").AppendLine();
+        if (settings.Runs * settings.Rounds < 5) sb.AppendLine($"**Fewer than 5 runs: these medians are a smoke test, not a measurement.**").AppendLine();
         sb.AppendLine("| " + string.Join(" | ", Header) + " |");
         sb.AppendLine("|" + string.Join("|", Header.Select((_, c) => c is >= 1 and <= 3 ? "---:" : "---")) + "|");
         foreach (var r in rows) sb.AppendLine("| " + string.Join(" | ", Cells(r).Select(c => c.Replace("|", "\\|", StringComparison.Ordinal))) + " |");
@@ -137,6 +137,7 @@ internal sealed class Report(Machine machine, Dictionary<string, object?> noethe
             ["started"] = started.ToString("O", CultureInfo.InvariantCulture),
             ["runs"] = settings.Runs,
             ["warmup"] = settings.Warmup,
+            ["rounds"] = settings.Rounds,
             ["seed"] = settings.Seed,
             ["ratio"] = "Noether median / PyTorch median (lower is better)",
             ["machine"] = JsonSerializer.SerializeToNode(machine),

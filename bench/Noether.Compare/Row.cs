@@ -22,7 +22,13 @@ internal sealed class Row(IWorkload workload)
     /// <summary>Facts the Noether side reported (final loss, allocations, ...).</summary>
     public Dictionary<string, object?> NoetherFacts { get; } = [];
 
-    /// <summary>The twin's JSON result, or null.</summary>
+    /// <summary>MB allocated by each timed Noether run.</summary>
+    public List<double> AllocatedMb { get; } = [];
+
+    /// <summary>Gen0/gen1/gen2 collections during Noether's timed runs.</summary>
+    public int[] Collections { get; } = new int[3];
+
+    /// <summary>The twin's JSON result (pooled over rounds), or null.</summary>
     public JsonObject? PyTorch { get; set; }
 
     /// <summary>Why PyTorch has no number, or null.</summary>
