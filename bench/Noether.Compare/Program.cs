@@ -147,6 +147,7 @@ internal static class Program
         var report = new Report(machine, noether, pytorchEnv, settings, started);
         Console.WriteLine();
         Console.Write(Report.Table(rows));
+        foreach (var error in rows.SelectMany(r => r.Errors())) Console.WriteLine(error);
         string throughput = report.Throughput(rows);
         if (throughput.Length > 0) Console.Write("\n" + throughput);
         var (json, md) = report.Write(rows, output);

@@ -65,9 +65,16 @@ internal sealed class Row(IWorkload workload)
 
     /// <summary>The "result" column: pass / MISS / info / not yet implemented / error.</summary>
     public string Verdict =>
-        NoetherStatus is { } ns ? ns
-        : PyTorchStatus is { } ps ? "pytorch: " + ps
+        NoetherStatus is { } ns ? (ns.StartsWith("error", StringComparison.Ordinal) ? "error (Noether)" : ns)
+        : PyTorchStatus is { } ps ? (ps.StartsWith("error", StringComparison.Ordinal) ? "error (PyTorch)" : "PyTorch " + ps)
         : Pass switch { true => "pass", false => "MISS", null => "info" };
+
+    /// <summary>Full error messages of either side, for the lines under the table.</summary>
+    public IEnumerable<string> Errors()
+    {
+        if (NoetherStatus?.StartsWith("error", StringComparison.Ordinal) == true) yield return $"{Workload.Name}, Noether: {NoetherStatus}";
+        if (PyTorchStatus?.StartsWith("error", StringComparison.Ordinal) == true) yield return $"{Workload.Name}, PyTorch: {PyTorchStatus}";
+    }
 
     /// <summary>Formats a number for tables (invariant culture).</summary>
     public static string F(double? x, string format = "F1") => x is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "—";
