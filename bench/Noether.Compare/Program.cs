@@ -137,8 +137,9 @@ internal static class Program
             Console.Write("Noether " + (row.NoetherStatus ?? $"{Row.F(row.NoetherMedian, "F2")} ms"));
             Console.Write(" | PyTorch " + (row.PyTorchStatus ?? $"{Row.F(row.PyTorchMedian, "F2")} ms"));
             if (row.Ratio is { } ratio) Console.Write($" | ratio {ratio:F3}");
-            if (loadBefore is not null) row.NoetherFacts["load_average_1min"] = $"{loadBefore} → {LoadAverage()}";
-            Console.WriteLine(loadBefore is null ? "" : $" | load {loadBefore} → {LoadAverage()}");
+            string load = loadBefore is null ? "" : $"{loadBefore} → {LoadAverage()}";
+            if (load.Length > 0) row.NoetherFacts["load_average_1min"] = load;
+            Console.WriteLine(load.Length > 0 ? $" | load {load}" : "");
             pytorchEnv ??= row.PyTorch?["env"]?.AsObject();
             anyError |= row.NoetherStatus?.StartsWith("error", StringComparison.Ordinal) == true
                         || row.PyTorchStatus?.StartsWith("error", StringComparison.Ordinal) == true;
