@@ -1,0 +1,69 @@
+using Noether.Autodiff;
+using Noether.Benchmarks;
+using Noether.Tensors;
+
+namespace Noether.Compare.Workloads;
+
+/// <summary>
+/// (c) The full 750×750 Hessian of the Fig. 8 network, L = ½‖Y − U σ(V X)‖², U 10×50, V 50×5, X = I₅,
+/// Y 10×5, float64, σ = identity or tanh, through <see cref="Hessian.Full{T}"/> (record the gradient once
+/// with its graph, then one backward pass per column). Timed: building the operator and all 750 columns.
+/// The twin (bench/compare/hessian_fig8.py) compares its Hessian with the one written here.
+/// </summary>
+internal sealed class HessianFig8(bool tanh) : IWorkload
+{
+    private static readonly int M = Networks.Fig8.M, H = Networks.Fig8.H, N = Networks.Fig8.N;
+    private Tensor<double> _u = null!, _v = null!, _x = null!, _y = null!;
+    private Tensor<double>? _hessian;
+
+    /// <inheritdoc/>
+    public string Name => tanh ? "hessian-fig8-tanh" : "hessian-fig8-identity";
+
+    /// <inheritdoc/>
+    public string Item => "(c)";
+
+    /// <inheritdoc/>
+    public string Description => $"full {M * H + H * N}×{M * H + H * N} Hessian, Fig. 8 net (U {M}×{H}, V {H}×{N}, X = I), {(tanh ? "tanh" : "identity")}, float64";
+
+    /// <inheritdoc/>
+    public double? Target => 0.5;
+
+    /// <inheritdoc/>
+    public bool NoetherImplemented => true;
+
+    /// <inheritdoc/>
+    public PythonTwin? Python => new("hessian_fig8.py", Name, [], NeedsInputs: true);
+
+    /// <inheritdoc/>
+    public void Prepare(WorkloadContext context)
+    {
+        var random = new Random(context.Seed);
+        _u = Inputs.Gaussian(random, 0.3, M, H); // Fig. 8 init std 0.3
+        _v = Inputs.Gaussian(random, 0.3, H, N);
+        _y = Inputs.Gaussian(random, 1.0, M, N);
+        _x = Tensor<double>.Identity(N);
+        context.WriteInputs(new Dictionary<string, (double[], int[])>
+        {
+            ["U"] = Inputs.Entry(_u), ["V"] = Inputs.Entry(_v), ["X"] = Inputs.Entry(_x), ["Y"] = Inputs.Entry(_y),
+        });
+    }
+
+    /// <inheritdoc/>
+    public void Run() => _hessian = Hessian.Full(Loss, [_u, _v]);
+
+    private Variable<double> Loss(Tape<double> tape, IReadOnlyList<Variable<double>> p) =>
+        Networks.Loss(p[0], p[1], _x, _y, tanh ? Networks.Activation.Tanh : Networks.Activation.Identity);
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, object?> Finish(WorkloadContext context)
+    {
+        var h = _hessian ?? throw new InvalidOperationException("Finish before Run");
+        context.WriteResults(new Dictionary<string, (double[], int[])> { ["H"] = Inputs.Entry(h) });
+        double asymmetry = 0; // Hessian.Full symmetrises; 0 confirms the layout the twin compares against
+        int n = h.Dim(0);
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++)
+                asymmetry = Math.Max(asymmetry, Math.Abs(h[i, j] - h[j, i]));
+        return new Dictionary<string, object?> { ["dimension"] = n, ["max_asymmetry"] = asymmetry };
+    }
+}
