@@ -21,7 +21,7 @@ namespace Noether.Compare.Workloads;
 /// gather batch → forward → <c>Ops.CrossEntropy</c> (mean over the batch, on logits) → gradient → Adam step.</item>
 /// <item><see cref="IWorkload.Finish"/> (untimed): test accuracy on t10k (expect ≈ 83–84 % after one epoch, as the
 /// twin) and return it as "test_accuracy"; the runner already records the process's peak resident
-/// memory (acceptance: one epoch under 1 GB).</item>
+/// memory (acceptance: one epoch under 1 GB — measure with <c>--only cnn</c>, as the peak is per process).</item>
 /// </list>
 /// </remarks>
 internal sealed class CnnEpoch : IWorkload
