@@ -167,7 +167,10 @@ internal static class Program
         try
         {
             if (round == 1) w.Prepare(context);
-            for (int i = 0; i < settings.Warmup; i++)
+            // Tiered JIT needs tens of calls (or ~1 s) before hot loops reach optimised code: warm up until both
+            // the requested count and a small time budget are spent, so the timed runs see steady state.
+            var warm = Stopwatch.StartNew();
+            for (int i = 0; i < settings.Warmup || (round == 1 && i < 50 && warm.Elapsed.TotalSeconds < 1.5); i++)
             {
                 w.BeforeRun();
                 w.Run();

@@ -37,8 +37,7 @@ public static class Networks
             Activation.Tanh => Ops.Tanh(hidden),
             _ => hidden,
         };
-        var residual = tape.Constant(y) - Ops.MatMul(u, hidden);
-        return Ops.Sum(Ops.Square(residual)) * 0.5;
+        return Ops.MseLoss(Ops.MatMul(u, hidden), tape.Constant(y), LossReduction.Sum, half: true);
     }
 
     /// <summary>An r×c matrix with N(0, std²) entries from a seeded generator (Box–Muller).</summary>
