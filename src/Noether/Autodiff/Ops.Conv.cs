@@ -367,7 +367,7 @@ internal static class ConvKernels
         var gp = pooledGradient.Data;
         var x = input.Data;
         var w = weight.Data;
-        int pooledSize = gp.Length / g.N;
+        int pooledSize = g.N == 0 ? 0 : gp.Length / g.N;
         var dx = wantInput ? new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * g.InSize), g.N, g.C, g.H, g.W) : null;
         int workers = Workers(g);
         var partial = new T[workers][];

@@ -387,6 +387,19 @@ public class ConvTests
         }, iter: 100, seed: Seed);
     }
 
+    [Fact]
+    public void Conv2dAndPool_EmptyBatch_GiveEmptyOutputsAndZeroGradients()
+    {
+        var tape = new Tape<double>();
+        var x = tape.Leaf(Tensor<double>.Zeros(0, 2, 6, 6));
+        var w = tape.Leaf(Random(1, 3, 2, 3, 3));
+        var b = tape.Leaf(Random(2, 3));
+        var y = Ops.Conv2dMaxPool2d(x, w, b, 1, 1, 2);
+        Assert.Equal([0, 3, 3, 3], y.Value.ShapeArray);
+        var g = tape.Gradient(Ops.Sum(Ops.Add(Ops.Sum(y), Ops.Sum(Ops.Conv2d(x, w, b, 1, 1)))), [w, b]);
+        Assert.All(g[0].Value.Data.Concat(g[1].Value.Data), v => Assert.Equal(0.0, v));
+    }
+
     // ---- errors -----------------------------------------------------------------------------------
 
     [Fact]
