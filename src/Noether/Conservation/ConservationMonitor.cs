@@ -20,11 +20,14 @@ public sealed record ConservationRecord(long Step, double Time, double[] Value, 
 /// <param name="MaxRelativeChange">Largest <see cref="ConservationRecord.RelativeChange"/> seen.</param>
 /// <param name="MaxAbsNormalisedDrift">Largest |Q̃(t) − Q̃(0)| over components and time.</param>
 /// <param name="Eq41Checks">Number of consecutive pairs for which eq. 41 was checked.</param>
-/// <param name="Eq41MaxRelativeError">max |measured − predicted| / max(|predicted|, floor) over components and steps; the floor 64·ε·(max|First| + max|Second|) is the rounding with which a difference of Q values can be known.</param>
-/// <param name="Eq41ChecksAboveFloor">Checks where |predicted| exceeded the floor, so the relative error is a real relative error.</param>
-/// <param name="Eq41BoundViolations">Steps where |measured| &gt; bound + floor for some component.</param>
+/// <param name="Eq41MaxErrorOverMagnitude">max |measured − predicted| / M over all checks, M = max_i(|First_i| + |Second_i|): the
+/// update θ − ηg is itself rounded, which moves Q by about ε·M, so this is the identity's accuracy in absolute terms (≈ 1e-15).</param>
+/// <param name="Eq41ResolvableChecks">Checks with |predicted| ≥ <see cref="ConservationMonitor.ResolvableFraction"/>·M, where ΔQ stands
+/// clear of that rounding and a relative error is meaningful.</param>
+/// <param name="Eq41MaxRelativeError">max |measured − predicted| / |predicted| over the resolvable checks.</param>
+/// <param name="Eq41BoundViolations">Checks where |measured| &gt; bound + 64ε·M for some component.</param>
 public sealed record ConservationSummary(long Observations, double MaxRelativeChange, double MaxAbsNormalisedDrift,
-    long Eq41Checks, double Eq41MaxRelativeError, long Eq41ChecksAboveFloor, long Eq41BoundViolations);
+    long Eq41Checks, double Eq41MaxErrorOverMagnitude, long Eq41ResolvableChecks, double Eq41MaxRelativeError, long Eq41BoundViolations);
 
 /// <summary>
 /// Watches a conserved quantity during any training loop: call <see cref="Observe"/> once per step with the current
@@ -46,8 +49,12 @@ public sealed class ConservationMonitor
     private double[]? _predicted;
     private double[]? _bound;
     private long _observations;
-    private double _maxRelativeChange, _maxDrift, _eq41MaxError;
-    private long _eq41Checks, _eq41AboveFloor, _eq41Violations;
+    private double _maxRelativeChange, _maxDrift, _eq41MaxError, _eq41MaxRelative;
+    private long _eq41Checks, _eq41Resolvable, _eq41Violations;
+
+    /// <summary>ΔQ counts as resolvable (for the relative error of eq. 41) when |η²Q(g)| ≥ this × M: the rounding of the
+    /// update, a few ε·M, is then at most about 1e-11 of ΔQ.</summary>
+    public const double ResolvableFraction = 1e-4;
 
     /// <summary>Monitors <paramref name="quantity"/>, keeping a record every <paramref name="recordEvery"/> observations (the summary sees all).</summary>
     public ConservationMonitor(ConservedQuantity quantity, int recordEvery = 1)
@@ -71,7 +78,7 @@ public sealed class ConservationMonitor
     public double[]? InitialValue => _initial?.Value();
 
     /// <summary>The summary over every observation so far.</summary>
-    public ConservationSummary Summary => new(_observations, _maxRelativeChange, _maxDrift, _eq41Checks, _eq41MaxError, _eq41AboveFloor, _eq41Violations);
+    public ConservationSummary Summary => new(_observations, _maxRelativeChange, _maxDrift, _eq41Checks, _eq41MaxError, _eq41Resolvable, _eq41MaxRelative, _eq41Violations);
 
     /// <summary>
     /// Observes θ_t. Give <paramref name="gradient"/> and <paramref name="learningRate"/> when the next step will be
@@ -118,18 +125,28 @@ public sealed class ConservationMonitor
             measured = new double[value.Length];
             predicted = _predicted;
             bound = _bound;
-            double floor = FloorFactor * terms.Magnitude();
-            bool violated = false, aboveFloor = true;
+            double magnitude = terms.Magnitude();
+            double floor = FloorFactor * magnitude;
+            bool violated = false, resolvable = false;
+            double stepRelative = 0;
             for (int i = 0; i < value.Length; i++)
             {
                 measured[i] = value[i] - _previous[i];
-                double err = Math.Abs(measured[i] - predicted[i]) / Math.Max(Math.Abs(predicted[i]), floor);
-                _eq41MaxError = Math.Max(_eq41MaxError, err);
-                if (Math.Abs(predicted[i]) <= floor) aboveFloor = false;
+                double err = Math.Abs(measured[i] - predicted[i]);
+                _eq41MaxError = Math.Max(_eq41MaxError, magnitude == 0 ? err : err / magnitude);
+                if (Math.Abs(predicted[i]) >= ResolvableFraction * magnitude)
+                {
+                    resolvable = true;
+                    stepRelative = Math.Max(stepRelative, err / Math.Abs(predicted[i]));
+                }
                 if (Math.Abs(measured[i]) > bound![i] + floor) violated = true;
             }
             _eq41Checks++;
-            if (aboveFloor) _eq41AboveFloor++;
+            if (resolvable)
+            {
+                _eq41Resolvable++;
+                _eq41MaxRelative = Math.Max(_eq41MaxRelative, stepRelative);
+            }
             if (violated) _eq41Violations++;
         }
 

@@ -20,9 +20,13 @@ public enum GradientFlowMethod
 /// <param name="MaxSteps">Give up (with an exception) after this many attempted steps.</param>
 /// <param name="Method">The scheme.</param>
 /// <param name="FixedStep">Step of <see cref="GradientFlowMethod.RungeKutta4"/>.</param>
+/// <param name="MinStep">When the error control asks for a step below this, the step is taken anyway (counted in
+/// <see cref="GradientFlowResult.ForcedSteps"/>). 0 (the default) never forces: the integration then fails with a clear
+/// message where the gradient is discontinuous and the flow slides along the discontinuity (e.g. a ReLU pre-activation
+/// held at 0 by the data of other samples), since no explicit scheme can meet a tolerance there.</param>
 public sealed record GradientFlowOptions(double RelativeTolerance = 1e-10, double AbsoluteTolerance = 1e-12, double InitialStep = 1e-3,
-    double MaxStep = double.PositiveInfinity, long MaxSteps = 50_000_000, GradientFlowMethod Method = GradientFlowMethod.DormandPrince45,
-    double FixedStep = 1e-3);
+    double MaxStep = double.PositiveInfinity, long MaxSteps = 5_000_000, GradientFlowMethod Method = GradientFlowMethod.DormandPrince45,
+    double FixedStep = 1e-3, double MinStep = 0);
 
 /// <summary>A point on the flow handed to the observer (the tensors are fresh copies).</summary>
 /// <param name="Time">t.</param>
@@ -38,7 +42,18 @@ public sealed record FlowPoint(double Time, Tensor<double>[] Parameters, double 
 /// <param name="AcceptedSteps">Steps accepted.</param>
 /// <param name="RejectedSteps">Steps rejected by the error control.</param>
 /// <param name="GradientEvaluations">Calls of the loss-and-gradient function.</param>
-public sealed record GradientFlowResult(Tensor<double>[] Final, double Time, double FinalLoss, long AcceptedSteps, long RejectedSteps, long GradientEvaluations);
+/// <param name="ForcedSteps">Steps taken at <see cref="GradientFlowOptions.MinStep"/> without meeting the tolerance.</param>
+public sealed record GradientFlowResult(Tensor<double>[] Final, double Time, double FinalLoss, long AcceptedSteps, long RejectedSteps, long GradientEvaluations,
+    long ForcedSteps = 0);
+
+/// <summary>What a flat integration did.</summary>
+/// <param name="Final">θ(T).</param>
+/// <param name="Loss">L(θ(T)).</param>
+/// <param name="Accepted">Steps accepted (forced ones included).</param>
+/// <param name="Rejected">Steps rejected.</param>
+/// <param name="Forced">Steps taken at the minimum step without meeting the tolerance.</param>
+/// <param name="Evaluations">Gradient evaluations.</param>
+public sealed record FlatFlowResult(double[] Final, double Loss, long Accepted, long Rejected, long Forced, long Evaluations);
 
 /// <summary>A loss and its gradient on a flat parameter vector: writes ∇L(θ) into <paramref name="gradient"/>, returns L(θ).</summary>
 public delegate double FlatLossGradient(ReadOnlySpan<double> theta, Span<double> gradient);
@@ -81,15 +96,15 @@ public static class GradientFlow
         }
         Action<double, double[], double, double[]>? flatObserver = observer is null ? null
             : (t, theta, loss, gradient) => observer(new FlowPoint(t, Unflatten(theta, shapes), loss, Unflatten(gradient, shapes)));
-        var (final, loss, accepted, rejected, evaluations) = IntegrateFlat(Field, flat, endTime, options ?? new GradientFlowOptions(), flatObserver, outputTimes, cancellationToken);
-        return new GradientFlowResult(Unflatten(final, shapes), endTime, loss, accepted, rejected, evaluations);
+        var r = IntegrateFlat(Field, flat, endTime, options ?? new GradientFlowOptions(), flatObserver, outputTimes, cancellationToken);
+        return new GradientFlowResult(Unflatten(r.Final, shapes), endTime, r.Loss, r.Accepted, r.Rejected, r.Evaluations, r.Forced);
     }
 
     /// <summary>
     /// Integrates on a flat parameter vector (no allocation per step beyond the stages); the observer receives
     /// (t, θ, L, ∇L) in buffers it must copy to keep.
     /// </summary>
-    public static (double[] Final, double Loss, long Accepted, long Rejected, long Evaluations) IntegrateFlat(FlatLossGradient lossAndGradient,
+    public static FlatFlowResult IntegrateFlat(FlatLossGradient lossAndGradient,
         double[] initial, double endTime, GradientFlowOptions options, Action<double, double[], double, double[]>? observer = null,
         IReadOnlyList<double>? outputTimes = null, CancellationToken cancellationToken = default)
     {
@@ -102,6 +117,7 @@ public static class GradientFlow
         Errors.ThrowIfNotPositive(options.InitialStep, "options.InitialStep");
         if (!(options.MaxStep > 0)) throw Errors.OutOfRange("options.MaxStep", options.MaxStep, "a positive step");
         Errors.ThrowIfNotPositive(options.FixedStep, "options.FixedStep");
+        if (!(options.MinStep >= 0)) throw Errors.OutOfRange("options.MinStep", options.MinStep, "a step ≥ 0");
         var outputs = CheckOutputTimes(outputTimes, endTime);
         return options.Method == GradientFlowMethod.DormandPrince45
             ? DormandPrince(lossAndGradient, initial, endTime, options, observer, outputs, cancellationToken)
@@ -119,7 +135,7 @@ public static class GradientFlow
     // Fifth-order weights minus the embedded fourth-order ones.
     private const double E1 = 71.0 / 57600, E3 = -71.0 / 16695, E4 = 71.0 / 1920, E5 = -17253.0 / 339200, E6 = 22.0 / 525, E7 = -1.0 / 40;
 
-    private static (double[], double, long, long, long) DormandPrince(FlatLossGradient f, double[] initial, double endTime, GradientFlowOptions o,
+    private static FlatFlowResult DormandPrince(FlatLossGradient f, double[] initial, double endTime, GradientFlowOptions o,
         Action<double, double[], double, double[]>? observer, double[]? outputs, CancellationToken ct)
     {
         int d = initial.Length;
@@ -129,7 +145,7 @@ public static class GradientFlow
         // k_i hold gradients (the field is −gradient, folded into the combination signs).
         var k1 = new double[d]; var k2 = new double[d]; var k3 = new double[d]; var k4 = new double[d];
         var k5 = new double[d]; var k6 = new double[d]; var k7 = new double[d];
-        long evaluations = 0, accepted = 0, rejected = 0;
+        long evaluations = 0, accepted = 0, rejected = 0, forced = 0;
         double loss = f(y, k1); evaluations++;
         double lossNew = loss;
         observer?.Invoke(0, y, loss, k1);
@@ -138,7 +154,10 @@ public static class GradientFlow
         while (t < endTime)
         {
             ct.ThrowIfCancellationRequested();
-            if (accepted + rejected >= o.MaxSteps) throw new InvalidOperationException($"gradient flow: {o.MaxSteps} steps did not reach t = {endTime} (at t = {t}); loosen the tolerances or raise MaxSteps");
+            if (accepted + rejected >= o.MaxSteps)
+                throw new InvalidOperationException($"gradient flow: {o.MaxSteps} steps did not reach t = {endTime} (stuck at t = {t}, step {h:G3}). " +
+                    "If the gradient is discontinuous (ReLU kinks) the flow may be sliding along a kink, where no explicit scheme meets a tolerance: " +
+                    "set MinStep to push through, use whitened inputs (X = I), or loosen the tolerances");
             double target = outputs is not null && nextOutput < outputs.Length ? outputs[nextOutput] : endTime;
             bool hits = t + h >= target * (1 - 1e-15);
             double step = hits ? target - t : h;
@@ -162,7 +181,9 @@ public static class GradientFlow
             err = Math.Sqrt(err / Math.Max(1, d));
             if (!double.IsFinite(err)) throw new InvalidOperationException($"gradient flow: the state became non-finite at t = {t} (step {step})");
             double factor = err == 0 ? 5 : Math.Clamp(0.9 * Math.Pow(err, -0.2), 0.2, 5);
-            if (err <= 1)
+            bool force = err > 1 && step <= o.MinStep;
+            if (force) forced++;
+            if (err <= 1 || force)
             {
                 t = hits ? target : t + step;
                 (y, yNew) = (yNew, y);
@@ -171,18 +192,18 @@ public static class GradientFlow
                 accepted++;
                 if (hits && outputs is not null && nextOutput < outputs.Length) nextOutput++;
                 if (observer is not null && (outputs is null || hits)) observer(t, y, loss, k1);
-                if (!hits || step >= h) h = Math.Min(o.MaxStep, step * factor);
+                if (!hits || step >= h) h = Math.Max(o.MinStep, Math.Min(o.MaxStep, step * factor));
             }
             else
             {
                 rejected++;
-                h = step * Math.Max(0.2, factor);
+                h = Math.Max(o.MinStep, step * Math.Max(0.2, factor));
             }
         }
-        return (y, loss, accepted, rejected, evaluations);
+        return new FlatFlowResult(y, loss, accepted, rejected, forced, evaluations);
     }
 
-    private static (double[], double, long, long, long) RungeKutta4(FlatLossGradient f, double[] initial, double endTime, GradientFlowOptions o,
+    private static FlatFlowResult RungeKutta4(FlatLossGradient f, double[] initial, double endTime, GradientFlowOptions o,
         Action<double, double[], double, double[]>? observer, double[]? outputs, CancellationToken ct)
     {
         int d = initial.Length;
@@ -212,7 +233,7 @@ public static class GradientFlow
             if (hits && outputs is not null && nextOutput < outputs.Length) nextOutput++;
             if (observer is not null && (outputs is null || hits)) observer(t, y, loss, k1);
         }
-        return (y, loss, steps, 0, evaluations);
+        return new FlatFlowResult(y, loss, steps, 0, 0, evaluations);
     }
 
     // destination = y − step·Σ a_j k_j (the field is −∇L).
