@@ -18,12 +18,16 @@ public sealed class ActivationIntegral
 {
     private readonly Func<double, double>? _closedForm;
 
-    private ActivationIntegral(Activation activation, Func<double, double>? closedForm, bool quadratic)
+    private ActivationIntegral(Activation activation, Func<double, double>? closedForm, bool quadratic, double quadraticFactor = double.NaN)
     {
         Activation = activation;
         _closedForm = closedForm;
         IsQuadratic = quadratic;
+        QuadraticFactor = quadraticFactor;
     }
+
+    /// <summary>c with G(v) = c·v² when <see cref="IsQuadratic"/> (c = 1/(2α)), else NaN.</summary>
+    public double QuadraticFactor { get; }
 
     /// <summary>σ.</summary>
     public Activation Activation { get; }
@@ -45,14 +49,14 @@ public sealed class ActivationIntegral
             throw new ArgumentException($"eq. 48 needs an elementwise activation σ: ℝ → ℝ, but '{activation.Name}' acts on whole columns (radial); use the angular-momentum identity", nameof(activation));
         return activation.Kind switch
         {
-            ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu => new(activation, v => 0.5 * v * v, true),
+            ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu => new(activation, v => 0.5 * v * v, true, 0.5),
             ActivationKind.Sigmoid => new(activation, v => v + Math.Exp(v) - 1, false),
             ActivationKind.Tanh => new(activation, v =>
             {
                 double s = Math.Sinh(v);
                 return 0.5 * s * s;
             }, false),
-            _ when activation.HomogeneityDegree is double alpha => new(activation, v => v * v / (2 * alpha), true),
+            _ when activation.HomogeneityDegree is double alpha => new(activation, v => v * v / (2 * alpha), true, 1 / (2 * alpha)),
             _ => new(activation, null, false),
         };
     }
