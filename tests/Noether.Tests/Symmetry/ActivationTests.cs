@@ -88,6 +88,27 @@ public class ActivationTests
     }
 
     [Fact]
+    public void Parse_BadLeakySlope_Throws()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Activation.Parse("leaky-relu:abc"));
+        Assert.Contains("slope", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Activation.LeakyRelu(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Activation.LeakyRelu(-0.1));
+        Assert.Equal(0.25, Activation.Parse("leaky-relu:0.25").Slope);
+    }
+
+    [Theory]
+    [InlineData("identity", "GL(4)")]
+    [InlineData("relu", "positive scaling (α = 1) on ℝ^4")]
+    [InlineData("radial", "O(4)")]
+    [InlineData("tanh", null)]
+    [InlineData("sigmoid", null)]
+    public void ForActivation_ReturnsTheLinearSymmetryGroup(string name, string? group)
+    {
+        Assert.Equal(group, MatrixGroup.ForActivation(Activation.Parse(name), 4)?.Name);
+    }
+
+    [Fact]
     public void Radial_Derivative_ThrowsBecauseNotElementwise()
     {
         Assert.Throws<InvalidOperationException>(() => Activation.RadialInverseOnePlusNorm.Derivative(1.0));
