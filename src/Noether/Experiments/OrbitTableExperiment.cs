@@ -1,0 +1,98 @@
+using Noether.Symmetry;
+
+namespace Noether.Experiments;
+
+/// <summary>The groups whose orbits the orbit table measures.</summary>
+public enum OrbitGroup
+{
+    /// <summary>GL_h (linear layers), eq. 20.</summary>
+    GeneralLinear,
+    /// <summary>Positive scaling (homogeneous σ), eq. 21.</summary>
+    PositiveScaling,
+    /// <summary>O(h) (radial σ), eq. 22.</summary>
+    Orthogonal,
+}
+
+/// <summary>Settings of the orbit-dimension table (B.6, eqs. 20–22).</summary>
+public sealed record OrbitTableSettings
+{
+    /// <summary>(m, h, n) shapes, including h &gt; max(m, n) where the paper's eqs. 21–22 fail.</summary>
+    public IReadOnlyList<LayerShape> Shapes { get; init; } =
+        [new(3, 2, 4), new(4, 4, 4), new(6, 3, 1), new(5, 6, 2), new(2, 7, 3), new(3, 9, 2), new(1, 6, 1), new(4, 20, 3), new(10, 50, 5)];
+
+    /// <summary>The groups.</summary>
+    public IReadOnlyList<OrbitGroup> Groups { get; init; } = [OrbitGroup.GeneralLinear, OrbitGroup.PositiveScaling, OrbitGroup.Orthogonal];
+
+    /// <summary>Rank cut relative to the largest singular value.</summary>
+    public double RelativeTolerance { get; init; } = OrbitDimension.DefaultTolerance;
+
+    /// <summary>Seed of the generic (Gaussian) θ at each shape.</summary>
+    public int Seed { get; init; }
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Shapes);
+        ArgumentNullException.ThrowIfNull(Groups);
+        for (int i = 0; i < Shapes.Count; i++) Shapes[i].Validate($"Shapes[{i}]");
+        if (!(RelativeTolerance > 0 && RelativeTolerance < 1)) throw Errors.OutOfRange(nameof(RelativeTolerance), RelativeTolerance, "a number in (0, 1)");
+    }
+}
+
+/// <summary>One row: the measured orbit dimension next to the closed forms.</summary>
+/// <param name="Shape">(m, h, n).</param>
+/// <param name="Group">The group.</param>
+/// <param name="AlgebraDimension">dim 𝔤.</param>
+/// <param name="Measured">Numerical rank of M ↦ M̄_θ.</param>
+/// <param name="Corrected">The SPEC's closed form.</param>
+/// <param name="Paper">The paper's eq. 20, 21 or 22.</param>
+/// <param name="MatchesCorrected">Measured = Corrected.</param>
+/// <param name="PaperDiffers">Paper ≠ Corrected (then h &gt; max(m, n)).</param>
+/// <param name="SmallestKept">Smallest singular value counted in the rank.</param>
+/// <param name="LargestDropped">Largest singular value counted as zero (0 when none).</param>
+/// <param name="Gap">SmallestKept / LargestDropped.</param>
+public sealed record OrbitTableRow(LayerShape Shape, OrbitGroup Group, int AlgebraDimension, int Measured, int Corrected, int Paper,
+    bool MatchesCorrected, bool PaperDiffers, double SmallestKept, double LargestDropped, double Gap);
+
+/// <summary>The orbit table.</summary>
+/// <param name="Settings">The settings it ran with.</param>
+/// <param name="Rows">One row per (shape, group).</param>
+public sealed record OrbitTableResult(OrbitTableSettings Settings, IReadOnlyList<OrbitTableRow> Rows);
+
+/// <summary>Orbit dimensions measured by SVD at generic θ, against the corrected closed forms and the paper's eqs. 20–22.</summary>
+public static class OrbitTableExperiment
+{
+    /// <summary>Measures every (shape, group). Pure: the result depends only on the settings.</summary>
+    public static OrbitTableResult Run(OrbitTableSettings settings, IProgress<ExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var rows = new List<OrbitTableRow>();
+        long total = (long)settings.Shapes.Count * settings.Groups.Count, done = 0;
+        for (int s = 0; s < settings.Shapes.Count; s++)
+        {
+            var shape = settings.Shapes[s];
+            // One generic θ per shape, seeded deterministically from the settings seed and the shape index.
+            var theta = TwoLayerParameters.Gaussian(new Random(unchecked(settings.Seed * 7919 + s)), shape.M, shape.H, shape.N);
+            foreach (var kind in settings.Groups)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                progress?.Report(new ExperimentProgress($"{kind} {shape}", done, total));
+                MatrixGroup group = kind switch
+                {
+                    OrbitGroup.GeneralLinear => new GeneralLinearGroup(shape.H),
+                    OrbitGroup.PositiveScaling => new PositiveScalingGroup(shape.H),
+                    _ => new OrthogonalGroup(shape.H),
+                };
+                var r = OrbitDimension.Measure(group, theta, settings.RelativeTolerance);
+                int corrected = OrbitDimension.ClosedForm(group, shape.M, shape.N)!.Value;
+                int paper = OrbitDimension.PaperClosedForm(group, shape.M, shape.N)!.Value;
+                double kept = r.Dimension > 0 ? r.SingularValues[r.Dimension - 1] : 0;
+                double dropped = r.Dimension < r.SingularValues.Length ? r.SingularValues[r.Dimension] : 0;
+                rows.Add(new OrbitTableRow(shape, kind, r.AlgebraDimension, r.Dimension, corrected, paper, r.Dimension == corrected, paper != corrected, kept, dropped, r.Gap));
+                done++;
+            }
+        }
+        progress?.Report(new ExperimentProgress("done", total, total));
+        return new OrbitTableResult(settings, rows);
+    }
+}

@@ -1,0 +1,124 @@
+using Noether.Conservation;
+using Noether.Symmetry;
+
+namespace Noether.Experiments;
+
+/// <summary>Settings of the Xavier experiment (Appendix E, Figs. 4–5).</summary>
+public sealed record XavierSettings
+{
+    /// <summary>(m, h, n) tuples of Fig. 4 (linear network, Q = ½Tr[UᵀU − VVᵀ]).</summary>
+    public IReadOnlyList<LayerShape> Shapes { get; init; } = [new(100, 100, 100), new(100, 200, 100), new(200, 100, 100)];
+
+    /// <summary>Independent Xavier draws per tuple (paper: 1000).</summary>
+    public int Draws { get; init; } = 1000;
+
+    /// <summary>Activations of Fig. 5 (eq. 48 form, elementwise σ).</summary>
+    public IReadOnlyList<string> Activations { get; init; } = ["identity", "relu", "sigmoid", "tanh"];
+
+    /// <summary>The shape of Fig. 5 (paper: m = h = n = 100).</summary>
+    public LayerShape IntegralFormShape { get; init; } = new(100, 100, 100);
+
+    /// <summary>Seed of the draws.</summary>
+    public int Seed { get; init; }
+
+    internal void Validate()
+    {
+        if (Shapes is null) throw new ArgumentNullException(nameof(Shapes));
+        for (int i = 0; i < Shapes.Count; i++) Shapes[i].Validate($"Shapes[{i}]");
+        if (Draws < 2) throw Errors.OutOfRange(nameof(Draws), Draws, "at least 2 draws");
+        ArgumentNullException.ThrowIfNull(Activations);
+        IntegralFormShape.Validate(nameof(IntegralFormShape));
+    }
+}
+
+/// <summary>The sample of Q over the draws next to its predicted distribution.</summary>
+/// <param name="Label">"(m, h, n)" for Fig. 4 or the activation's name for Fig. 5.</param>
+/// <param name="Shape">(m, h, n).</param>
+/// <param name="Values">Q for each draw (for the histogram).</param>
+/// <param name="Mean">Sample mean.</param>
+/// <param name="Variance">Unbiased sample variance.</param>
+/// <param name="PredictedMean">E[Q] derived in <see cref="XavierDistribution"/> (½(m − h) for the linear case), or NaN.</param>
+/// <param name="PredictedVariance">Var[Q] derived there (½(m/h + h/n) for the linear case), or NaN.</param>
+/// <param name="StandardError">√(PredictedVariance / draws) (the sample's own when no prediction exists).</param>
+/// <param name="MeanZScore">(Mean − PredictedMean) / StandardError.</param>
+/// <param name="WithinThreeStandardErrors">|MeanZScore| ≤ 3.</param>
+/// <param name="PaperMean">The paper's eq. 47 value m − h (linear case only, else NaN).</param>
+public sealed record XavierSample(string Label, LayerShape Shape, double[] Values, double Mean, double Variance, double PredictedMean,
+    double PredictedVariance, double StandardError, double MeanZScore, bool WithinThreeStandardErrors, double PaperMean);
+
+/// <summary>Figs. 4 and 5.</summary>
+/// <param name="Settings">The settings it ran with.</param>
+/// <param name="Linear">Fig. 4: one sample per (m, h, n).</param>
+/// <param name="IntegralForms">Fig. 5: one sample per activation at <see cref="XavierSettings.IntegralFormShape"/>.</param>
+public sealed record XavierResult(XavierSettings Settings, IReadOnlyList<XavierSample> Linear, IReadOnlyList<XavierSample> IntegralForms);
+
+/// <summary>
+/// The distribution of Q under Xavier initialisation U_ij ~ N(0, 1/h), V_ij ~ N(0, 1/n) (eq. 46): its measured mean
+/// and variance over independent draws against E[Q] = ½(m − h) and Var[Q] = ½(m/h + h/n) (the paper's eq. 47 prints
+/// m − h), and the eq. 48 form for elementwise σ (Fig. 5) against the moments derived in <see cref="XavierDistribution"/>.
+/// </summary>
+public static class XavierExperiment
+{
+    /// <summary>Draws and scores. Pure: the result depends only on the settings.</summary>
+    public static XavierResult Run(XavierSettings settings, IProgress<ExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var activations = settings.Activations.Select(Activation.Parse).ToArray();
+        var quantities = activations.Select(a => ConservedQuantity.IntegralForm(a)).ToArray(); // throws for radial σ
+        long total = (long)settings.Draws * (settings.Shapes.Count + (activations.Length > 0 ? 1 : 0));
+        long done = 0;
+        var random = new Random(settings.Seed);
+        var trace = ConservedQuantity.ImbalanceTrace(0.5);
+
+        var linear = new List<XavierSample>();
+        foreach (var shape in settings.Shapes)
+        {
+            var values = new double[settings.Draws];
+            for (int d = 0; d < values.Length; d++)
+            {
+                values[d] = trace.Evaluate(TwoLayerParameters.Xavier(random, shape.M, shape.H, shape.N))[0];
+                Tick(ref done);
+            }
+            var predicted = XavierDistribution.LinearTrace(shape.M, shape.H, shape.N);
+            linear.Add(Summarise(shape.ToString(), shape, values, predicted, shape.M - shape.H));
+        }
+
+        var forms = new List<XavierSample>();
+        if (activations.Length > 0)
+        {
+            var shape = settings.IntegralFormShape;
+            var values = activations.Select(_ => new double[settings.Draws]).ToArray();
+            for (int d = 0; d < settings.Draws; d++)
+            {
+                var theta = TwoLayerParameters.Xavier(random, shape.M, shape.H, shape.N);
+                for (int a = 0; a < activations.Length; a++) values[a][d] = quantities[a].Evaluate(theta)[0];
+                Tick(ref done);
+            }
+            for (int a = 0; a < activations.Length; a++)
+                forms.Add(Summarise(activations[a].Name, shape, values[a], XavierDistribution.IntegralForm(activations[a], shape.M, shape.H, shape.N), double.NaN));
+        }
+        return new XavierResult(settings, linear, forms);
+
+        void Tick(ref long count)
+        {
+            count++;
+            if (count % 50 == 0 || count == total)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                progress?.Report(new ExperimentProgress("Xavier draws", count, total));
+            }
+        }
+    }
+
+    private static XavierSample Summarise(string label, LayerShape shape, double[] values, QuantityMoments? predicted, double paperMean)
+    {
+        double mean = values.Average();
+        double variance = values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1);
+        double predictedMean = predicted?.Mean ?? double.NaN;
+        double predictedVariance = predicted?.Variance ?? double.NaN;
+        double se = Math.Sqrt((predicted is null ? variance : predictedVariance) / values.Length);
+        double z = (mean - predictedMean) / se;
+        return new XavierSample(label, shape, values, mean, variance, predictedMean, predictedVariance, se, z, Math.Abs(z) <= 3, paperMean);
+    }
+}
