@@ -138,7 +138,7 @@ public static class Cifar10
         if (total * pixels > Array.MaxLength)
             throw new ArgumentException($"Cifar10.ReadBatches: {total} images do not fit in one tensor", nameof(paths));
 
-        var images = new float[total * pixels];
+        var images = GC.AllocateUninitializedArray<float>((int)(total * pixels), pinned: true); // see Idx.PixelsToUnitInterval
         var labels = new int[total];
         int n = 0;
         for (int f = 0; f < paths.Count; f++)
