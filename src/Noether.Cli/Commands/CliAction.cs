@@ -54,5 +54,13 @@ internal static class CliAction
     public static void Error(string message) => Console.Error.WriteLine($"noether: error: {message}");
 
     /// <summary>The console for tables and progress (plain text when not a terminal).</summary>
-    public static IAnsiConsole Out { get; } = AnsiConsole.Console;
+    public static IAnsiConsole Out { get; } = CreateConsole();
+
+    private static IAnsiConsole CreateConsole()
+    {
+        var console = AnsiConsole.Console;
+        // Redirected output (logs, CI) would otherwise be wrapped at Spectre's default of 80 columns.
+        if (Console.IsOutputRedirected) console.Profile.Width = 160;
+        return console;
+    }
 }

@@ -122,7 +122,8 @@ internal static class TrainCommand
         loss.Axes.YAxis = lossAxis;
         loss.LegendText = "train loss";
         lossAxis.Label.Text = "train loss (cross-entropy)";
-        plot.ShowLegend();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+        plot.ShowLegend(ScottPlot.Alignment.MiddleRight);
         Figure.Save(plot, Path.Combine(outDir, "training.png"));
 
         CliAction.Out.MarkupLine(string.Create(CultureInfo.InvariantCulture,
