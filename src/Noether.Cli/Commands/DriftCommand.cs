@@ -141,7 +141,7 @@ internal static class DriftCommand
         DrawPanels(result, c => c.Loss, $"log10 loss  ({(result.Settings.Loss == SquaredErrorLoss.Mean ? "‖Y − F‖²/(m·k)" : "½‖Y − F‖²")})", "Loss",
             Path.Combine(outDir, "drift-loss.png"), Alignment.LowerLeft, nested: true);
 
-        var table = new Table().Border(TableBorder.Rounded).Title("Fig. 3: drift of Q under GD vs gradient flow")
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape("Fig. 3: drift of Q under GD vs gradient flow"))
             .AddColumn("σ").AddColumn("run").AddColumn(new TableColumn("steps").RightAligned()).AddColumn(new TableColumn("loss: start → end").RightAligned())
             .AddColumn(new TableColumn("max |ΔQ~|").RightAligned()).AddColumn(new TableColumn("eq. 41 max rel. error").RightAligned())
             .AddColumn(new TableColumn("eq. 42 bound violations").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned());
@@ -155,7 +155,7 @@ internal static class DriftCommand
             table.AddRow(Markup.Escape(c.Activation), Markup.Escape(run), Markup.Escape(stepsText), loss, ExperimentConsole.Sci(c.MaxAbsDeltaNormalisedQ), eq41, bound,
                 ExperimentConsole.Fixed(c.Seconds, 1));
         }
-        table.Caption("eq. 41 error: max |ΔQ − η²Q(∇L)| / |η²Q(∇L)| over every step (* relative to |f₁| + |f₂| when no step was resolvable); – : Q not quadratic");
+        table.Caption(Markup.Escape("eq. 41 error: max |ΔQ − η²Q(∇L)| / |η²Q(∇L)| over every step (* relative to |f₁| + |f₂| when no step was resolvable); – : Q not quadratic"));
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"wall {elapsed.TotalSeconds:F1} s; wrote drift.csv, summary.json, drift-q.png, drift-loss.png to {outDir}"));
@@ -184,6 +184,6 @@ internal static class DriftCommand
             plot.ShowLegend(legend);
             plots.Add(plot);
         }
-        Panels.Save(plots, plots.Count == 1 ? 1 : 2, path);
+        Panels.Save(plots, Panels.Columns(plots.Count), path);
     }
 }

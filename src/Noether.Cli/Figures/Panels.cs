@@ -28,6 +28,9 @@ internal static class Panels
         AtomicFile.WriteAllBytes(path, image.GetImageBytes(ImageFormat.Png, 100));
     }
 
+    /// <summary>Columns for <paramref name="count"/> panels: one row up to three, then rows of two or three.</summary>
+    public static int Columns(int count) => count <= 3 ? count : count == 4 ? 2 : 3;
+
     /// <summary>Points (log10 x, log10 |y|) of the finite pairs with x &gt; 0 and y ≠ 0.</summary>
     public static (double[] X, double[] Y) LogLog(IReadOnlyList<double> x, IReadOnlyList<double> y, bool absolute = true)
     {
