@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return TrainCommand.Create();
         yield return DriftCommand.Create();
         yield return XavierCommand.Create();
+        yield return OrbitCommand.Create();
     }
 }
