@@ -12,5 +12,6 @@ internal static class CommandCatalog
         yield return DriftCommand.Create();
         yield return XavierCommand.Create();
         yield return OrbitCommand.Create();
+        yield return DiscoverCommand.Create();
     }
 }
