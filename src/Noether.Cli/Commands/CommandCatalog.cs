@@ -13,5 +13,6 @@ internal static class CommandCatalog
         yield return XavierCommand.Create();
         yield return OrbitCommand.Create();
         yield return DiscoverCommand.Create();
+        yield return SymmetryCheckCommand.Create();
     }
 }
