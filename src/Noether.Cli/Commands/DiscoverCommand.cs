@@ -26,14 +26,9 @@ internal static class DiscoverCommand
         var defaults = new DiscoverSettings();
         var activation = ListOptions.Activations("--activation", "Activations σ, comma-separated: " + ListOptions.ActivationNames + ".", [.. defaults.Activations], elementwiseOnly: false);
         activation.Aliases.Add("--activations");
-        var widths = ListOptions.PositiveInts("--widths", "Hidden widths h, comma-separated (h ≤ 16: the SVD has 2h² unknowns).", [.. defaults.Widths]);
-        widths.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int[]>() is { } list && list.FirstOrDefault(h => h > 16) is > 16 and var big)
-                r.AddError($"--widths: h = {big} is too large (at most 16: the constraint matrix has 6h² rows and 2h² columns)");
-        });
+        var widths = ListOptions.PositiveInts("--widths", "Hidden widths h, comma-separated (h ≤ 16: the SVD has 2h² unknowns).", [.. defaults.Widths], max: 16);
         var samples = new Option<int?>("--samples") { Description = "Random (θ, X, Y) constraints per algebra (default 3·2h² + 20; at least 2h²)." };
-        samples.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError($"--samples must be a positive integer (got {r.GetValueOrDefault<int?>()})"); });
+        samples.Validators.Add(r => { if (r.TryGet(out int? v) && v is <= 0) r.AddError($"--samples must be a positive integer (got {v})"); });
         var tolerance = ListOptions.UnitInterval("--tolerance", "Rank cut: singular values ≤ tolerance × the largest span the null space.", SymmetryDiscovery.DefaultTolerance);
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/discover");
@@ -47,7 +42,7 @@ internal static class DiscoverCommand
         {
             var h = parse.GetValue(widths)!.Distinct().ToArray();
             if (parse.GetValue(samples) is { } s && s < 2 * h.Max() * h.Max())
-                throw new ArgumentException($"--samples: {s} constraints are fewer than the 2h² = {2 * h.Max() * h.Max()} unknowns for h = {h.Max()}", "--samples");
+                throw new ArgumentException($"--samples: {s} constraints are fewer than the 2h² = {2 * h.Max() * h.Max()} unknowns for h = {h.Max()}");
             var settings = new DiscoverSettings
             {
                 Activations = parse.GetValue(activation)!.Distinct().ToArray(),

@@ -37,11 +37,11 @@ internal static class DriftCommand
         };
         profile.AcceptOnlyFromAmong(Profiles);
         var steps = new Option<long?>("--steps") { Description = "Gradient-descent steps per run (sigmoid runs take twice as many, as in the paper); overrides the profile." };
-        steps.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is <= 0) r.AddError($"--steps must be a positive integer (got {r.GetValueOrDefault<long?>()})"); });
+        steps.Validators.Add(r => { if (r.TryGet(out long? v) && v is <= 0) r.AddError($"--steps must be a positive integer (got {v})"); });
         var lr = ListOptions.PositiveDoubles("--lr", "Learning rates η, comma-separated.", [0.1, 0.01, 0.001]);
         var activations = ListOptions.Activations("--activations", "Elementwise activations σ, comma-separated.", ["identity", "relu", "sigmoid", "tanh"], elementwiseOnly: true);
         var records = new Option<int?>("--records") { Description = "Points per curve (log-spaced); overrides the profile." };
-        records.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is <= 1) r.AddError($"--records must be an integer ≥ 2 (got {r.GetValueOrDefault<int?>()})"); });
+        records.Validators.Add(r => { if (r.TryGet(out int? v) && v is <= 1) r.AddError($"--records must be an integer ≥ 2 (got {v})"); });
         var loss = new Option<string>("--loss")
         {
             Description = "mean: ‖Y − F‖²/(m·k), PyTorch's MSELoss as the authors used; half-sum: ½‖Y − F‖² (SPEC convention).",

@@ -67,8 +67,12 @@ internal static class ListOptions
         }, "x1,x2,…");
 
     /// <summary>Positive integers, e.g. hidden widths.</summary>
-    public static Option<int[]> PositiveInts(string name, string description, int[] defaultValue) =>
-        List(name, description, defaultValue, (item, _) => ParsePositiveInt(item), "n1,n2,…");
+    public static Option<int[]> PositiveInts(string name, string description, int[] defaultValue, int max = int.MaxValue) =>
+        List(name, description, defaultValue, (item, _) =>
+        {
+            int v = ParsePositiveInt(item);
+            return v <= max ? v : throw new ArgumentException($"{item} is too large (at most {max})");
+        }, "n1,n2,…");
 
     /// <summary>Activation names checked with <see cref="Activation.Parse"/>; <paramref name="elementwiseOnly"/> rejects radial ones.</summary>
     public static Option<string[]> Activations(string name, string description, string[] defaultValue, bool elementwiseOnly) =>
@@ -91,8 +95,12 @@ internal static class ListOptions
     private const string ElementwiseNames = "identity, relu, leaky-relu[:slope], sigmoid, tanh";
 
     /// <summary>(m, h, n) shapes written m×h×n (x, X or ×), e.g. <c>100x200x100,200x100x100</c>.</summary>
-    public static Option<LayerShape[]> Shapes(string name, string description, LayerShape[] defaultValue) =>
-        List(name, description, defaultValue, (item, _) => ParseShape(item), "MxHxN,…");
+    public static Option<LayerShape[]> Shapes(string name, string description, LayerShape[] defaultValue, int maxHidden = int.MaxValue) =>
+        List(name, description, defaultValue, (item, _) =>
+        {
+            var shape = ParseShape(item);
+            return shape.H <= maxHidden ? shape : throw new ArgumentException($"shape '{item}': h = {shape.H} is too large (at most {maxHidden})");
+        }, "MxHxN,…");
 
     /// <summary>One (m, h, n) shape written m×h×n.</summary>
     public static Option<LayerShape> Shape(string name, string description, LayerShape defaultValue)
@@ -141,7 +149,7 @@ internal static class ListOptions
         var option = new Option<double?>(name) { Description = description };
         option.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<double?>() is { } v && (!(v > 0) || double.IsInfinity(v)))
+            if (r.TryGet(out double? value) && value is { } v && (!(v > 0) || double.IsInfinity(v)))
                 r.AddError($"{name} must be a positive finite number (got {v.ToString(CultureInfo.InvariantCulture)})");
         });
         return option;
@@ -153,9 +161,30 @@ internal static class ListOptions
         var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(r =>
         {
-            double v = r.GetValueOrDefault<double>();
-            if (!(v > 0 && v < 1)) r.AddError($"{name} must be a number strictly between 0 and 1 (got {v.ToString(CultureInfo.InvariantCulture)})");
+            if (r.TryGet(out double v) && !(v > 0 && v < 1)) r.AddError($"{name} must be a number strictly between 0 and 1 (got {v.ToString(CultureInfo.InvariantCulture)})");
         });
         return option;
+    }
+}
+
+/// <summary>Reading an option's value inside a validator.</summary>
+internal static class OptionResults
+{
+    /// <summary>
+    /// The value, or false when the token could not be converted (e.g. <c>--draws abc</c>): the parser reports that
+    /// error itself, while <see cref="OptionResult.GetValueOrDefault{T}"/> would throw from inside the validator.
+    /// </summary>
+    public static bool TryGet<T>(this OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
     }
 }

@@ -40,12 +40,7 @@ internal static class OrbitCommand
     public static Command Create()
     {
         var defaults = new OrbitTableSettings();
-        var shapes = ListOptions.Shapes("--shapes", "Shapes (m, h, n) written m×h×n, comma-separated (h ≤ 200: the rank is an SVD over dim 𝔤 columns).", [.. defaults.Shapes]);
-        shapes.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<Noether.Experiments.LayerShape[]>() is { } list && list.FirstOrDefault(s => s.H > 200) is { H: > 0 } big)
-                r.AddError($"--shapes: h = {big.H} in {big} is too large for a dense SVD of the GL(h) action (at most 200)");
-        });
+        var shapes = ListOptions.Shapes("--shapes", "Shapes (m, h, n) written m×h×n, comma-separated (h ≤ 100: the rank is an SVD over dim 𝔤 = h² columns).", [.. defaults.Shapes], maxHidden: 100);
         var groups = new Option<string[]>("--groups")
         {
             Description = "Groups: gl (eq. 20), scaling (eq. 21), orthogonal (eq. 22), comma-separated.",

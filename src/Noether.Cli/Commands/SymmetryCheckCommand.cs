@@ -60,7 +60,8 @@ internal static class SymmetryCheckCommand
         var activation = new Option<string>("--activation") { Description = "Hidden activation: " + ListOptions.ActivationNames + ".", DefaultValueFactory = _ => defaults.Activation };
         activation.Validators.Add(r =>
         {
-            string name = r.GetValueOrDefault<string>() ?? "";
+            if (!r.TryGet(out string? text)) return;
+            string name = text ?? "";
             try { Activation.Parse(name); }
             catch (ArgumentException) { r.AddError($"--activation: unknown activation '{name}'; valid: {ListOptions.ActivationNames}"); }
         });
@@ -79,27 +80,20 @@ internal static class SymmetryCheckCommand
         {
             arch, activation, batch, draws, scale, epsilon, layer, weightScale, noSweep, seed, output, force,
         };
-        command.Validators.Add(r =>
-        {
-            // Cross-option checks at parse time, so a bad combination fails before --out is touched.
-            var widths = r.GetValue(arch);
-            if (widths is null || widths.Length < 3) return;
-            int hidden = widths.Length - 2;
-            int chosen = r.GetValue(layer) ?? hidden;
-            if (chosen < 1 || chosen > hidden)
-            {
-                r.AddError($"--layer must be a hidden layer between 1 and {hidden} for --arch {string.Join(",", widths)} (got {chosen})");
-                return;
-            }
-            int k = r.GetValue(batch);
-            if (k > widths[chosen])
-                r.AddError($"--batch-size: the nonlinear action on hidden layer {chosen} (width {widths[chosen]}) needs k ≤ {widths[chosen]} samples per batch (got {k}); Prop. 8 keeps the output only when σ(gZ) has full column rank k ≤ h");
-        });
         CliAction.Set(command, (parse, token) =>
         {
+            // Cross-option checks before --out is touched.
+            var widths = parse.GetValue(arch)!;
+            int hidden = widths.Length - 2;
+            int chosen = parse.GetValue(layer) ?? hidden;
+            if (chosen < 1 || chosen > hidden)
+                throw new ArgumentException($"--layer must be a hidden layer between 1 and {hidden} for --arch {string.Join(",", widths)} (got {chosen})");
+            int k = parse.GetValue(batch);
+            if (k > widths[chosen])
+                throw new ArgumentException($"--batch-size: the nonlinear action on hidden layer {chosen} (width {widths[chosen]}) needs k ≤ {widths[chosen]} samples per batch (got {k}); Prop. 8 keeps the output only when σ(gZ) has full column rank k ≤ h");
             var settings = new SymmetryCheckSettings
             {
-                Widths = parse.GetValue(arch)!,
+                Widths = widths,
                 Activation = parse.GetValue(activation)!,
                 BatchSize = parse.GetValue(batch),
                 Draws = parse.GetValue(draws),

@@ -31,13 +31,13 @@ internal static class XavierCommand
     public static Command Create()
     {
         var draws = new Option<int>("--draws") { Description = "Independent Xavier draws per tuple (paper: 1000).", DefaultValueFactory = _ => 1000 };
-        draws.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 2) r.AddError($"--draws must be an integer ≥ 2 (got {r.GetValueOrDefault<int>()})"); });
+        draws.Validators.Add(r => { if (r.TryGet(out int v) && v < 2) r.AddError($"--draws must be an integer ≥ 2 (got {v})"); });
         var defaults = new XavierSettings();
         var shapes = ListOptions.Shapes("--shapes", "Fig. 4 tuples (m, h, n) of the linear network, written m×h×n, comma-separated.", [.. defaults.Shapes]);
         var activations = ListOptions.Activations("--activations", "Fig. 5 activations (elementwise σ, eq. 48 form), comma-separated.", [.. defaults.Activations], elementwiseOnly: true);
         var integralShape = ListOptions.Shape("--integral-shape", "Fig. 5 shape m×h×n (paper: 100x100x100).", defaults.IntegralFormShape);
         var bins = new Option<int>("--bins") { Description = "Histogram bins.", DefaultValueFactory = _ => 40 };
-        bins.Validators.Add(r => { int b = r.GetValueOrDefault<int>(); if (b < 2 || b > 1000) r.AddError($"--bins must be an integer between 2 and 1000 (got {b})"); });
+        bins.Validators.Add(r => { if (r.TryGet(out int b) && (b < 2 || b > 1000)) r.AddError($"--bins must be an integer between 2 and 1000 (got {b})"); });
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/xavier");
         var force = CommonOptions.Force();
