@@ -80,7 +80,7 @@ internal static class DriftCommand
             return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"Drift of Q (eq. 48) under GD, profile {profileName}: m={settings.M}, h={settings.H}, n={settings.N}, X = I, {settings.Loss} loss, {settings.Steps} steps ({settings.SigmoidSteps ?? settings.Steps} for sigmoid), η ∈ {{{string.Join(", ", settings.LearningRates)}}}, seed {settings.Seed}"));
+                    $"Drift of Q (eq. 48) under GD, profile {profileName}: m={settings.M}, h={settings.H}, n={settings.N}, X = I, loss {(settings.Loss == SquaredErrorLoss.Mean ? "‖Y − F‖²/(m·k) (PyTorch MSELoss)" : "½‖Y − F‖²")}, {settings.Steps} steps ({settings.SigmoidSteps ?? settings.Steps} for sigmoid), η ∈ {{{string.Join(", ", settings.LearningRates)}}}, seed {settings.Seed}"));
                 var clock = Stopwatch.StartNew();
                 var result = ExperimentConsole.Run("drift", (p, t) => DriftExperiment.Run(settings, p, t), token);
                 Write(outDir, profileName, result, clock.Elapsed);
@@ -143,7 +143,7 @@ internal static class DriftCommand
 
         var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape("Fig. 3: drift of Q under GD vs gradient flow"))
             .AddColumn("σ").AddColumn("run").AddColumn(new TableColumn("steps").RightAligned()).AddColumn(new TableColumn("loss: start → end").RightAligned())
-            .AddColumn(new TableColumn("max |ΔQ~|").RightAligned()).AddColumn(new TableColumn("eq. 41 max rel. error").RightAligned())
+            .AddColumn(new TableColumn("max |ΔQ~|").RightAligned()).AddColumn(new TableColumn("eq. 41 error").RightAligned())
             .AddColumn(new TableColumn("eq. 42 bound violations").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned());
         foreach (var c in result.Curves)
         {
@@ -155,7 +155,7 @@ internal static class DriftCommand
             table.AddRow(Markup.Escape(c.Activation), Markup.Escape(run), Markup.Escape(stepsText), loss, ExperimentConsole.Sci(c.MaxAbsDeltaNormalisedQ), eq41, bound,
                 ExperimentConsole.Fixed(c.Seconds, 1));
         }
-        table.Caption(Markup.Escape("eq. 41 error: max |ΔQ − η²Q(∇L)| / |η²Q(∇L)| over every step (* relative to |f₁| + |f₂| when no step was resolvable); – : Q not quadratic"));
+        table.Caption(Markup.Escape("eq. 41 error: max |ΔQ − η²Q(∇L)| / |η²Q(∇L)|; *: / (|f₁| + |f₂|), no step resolvable; –: Q not quadratic"));
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"wall {elapsed.TotalSeconds:F1} s; wrote drift.csv, summary.json, drift-q.png, drift-loss.png to {outDir}"));

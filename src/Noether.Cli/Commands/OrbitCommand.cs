@@ -150,7 +150,7 @@ internal static class OrbitCommand
                 r.PaperDiffers ? $"[red]{r.Paper}[/]" : r.Paper.ToString(CultureInfo.InvariantCulture), paper,
                 double.IsPositiveInfinity(r.Gap) ? "∞" : ExperimentConsole.Sci(r.Gap));
         }
-        table.Caption(Markup.Escape("gap: smallest singular value kept / largest dropped (∞: none dropped). The paper's eqs. 21–22 can differ only where h > max(m, n)."));
+        table.Caption(Markup.Escape("gap = smallest kept / largest dropped singular value (∞: none dropped); eqs. 21–22 can differ only where h > max(m, n)"));
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"{result.Rows.Count(r => r.MatchesCorrected)}/{result.Rows.Count} rows: measured = corrected; the paper's formula is wrong in {result.Rows.Count(r => r.PaperDiffers)} rows; wall {elapsed.TotalSeconds:F1} s; wrote orbit.csv, summary.json, orbit.png to {outDir}"));
