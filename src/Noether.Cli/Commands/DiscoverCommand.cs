@@ -54,7 +54,7 @@ internal static class DiscoverCommand
             return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"Discovering the symmetry algebra of (U, V) ↦ (U + tUA, V + tBV) for σ ∈ {{{string.Join(", ", settings.Activations)}}}, h ∈ {{{string.Join(", ", settings.Widths)}}}; rank tolerance {settings.Options.RelativeTolerance:G3}, seed {settings.Seed}"));
+                    $"Discovering the symmetry algebra of (U, V) ↦ (U + tUA, V + tBV) for σ ∈ {{{string.Join(", ", settings.Activations)}}}, h ∈ {{{string.Join(", ", settings.Widths)}}}; rank tolerance {ExperimentConsole.Sci(settings.Options.RelativeTolerance)}, seed {settings.Seed}"));
                 var clock = Stopwatch.StartNew();
                 var result = ExperimentConsole.Run("discover", (p, t) => DiscoverExperiment.Run(settings, p, t), token);
                 Write(outDir, result, clock.Elapsed);

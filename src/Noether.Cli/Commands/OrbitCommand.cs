@@ -78,7 +78,7 @@ internal static class OrbitCommand
             return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"Orbit dimensions at a generic (Gaussian) θ per shape: numerical rank with relative tolerance {settings.RelativeTolerance:G3}, seed {settings.Seed}"));
+                    $"Orbit dimensions at a generic (Gaussian) θ per shape: numerical rank with relative tolerance {ExperimentConsole.Sci(settings.RelativeTolerance)}, seed {settings.Seed}"));
                 var clock = Stopwatch.StartNew();
                 var result = ExperimentConsole.Run("orbit", (p, t) => OrbitTableExperiment.Run(settings, p, t), token);
                 Write(outDir, result, clock.Elapsed);
