@@ -9,5 +9,10 @@ internal static class CommandCatalog
     {
         yield return InfoCommand.Create();
         yield return TrainCommand.Create();
+        yield return DriftCommand.Create();
+        yield return XavierCommand.Create();
+        yield return OrbitCommand.Create();
+        yield return DiscoverCommand.Create();
+        yield return SymmetryCheckCommand.Create();
     }
 }

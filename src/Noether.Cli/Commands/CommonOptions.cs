@@ -21,7 +21,7 @@ internal static class CommonOptions
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() <= 0) r.AddError($"{name} must be a positive integer (got {r.GetValueOrDefault<int>()})");
+            if (r.TryGet(out int v) && v <= 0) r.AddError($"{name} must be a positive integer (got {v})");
         });
         return option;
     }
@@ -31,8 +31,7 @@ internal static class CommonOptions
         var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(r =>
         {
-            double v = r.GetValueOrDefault<double>();
-            if (!(v > 0) || double.IsInfinity(v)) r.AddError($"{name} must be a positive finite number (got {v.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+            if (r.TryGet(out double v) && (!(v > 0) || double.IsInfinity(v))) r.AddError($"{name} must be a positive finite number (got {v.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
         });
         return option;
     }

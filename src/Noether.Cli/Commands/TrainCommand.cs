@@ -22,7 +22,7 @@ internal static class TrainCommand
         var hidden = CommonOptions.PositiveInt("--hidden", "Hidden width h of the layer the group acts on.", 32);
         var channels = CommonOptions.PositiveInt("--channels", "Convolution channels.", 16);
         var limit = new Option<int?>("--train-limit") { Description = "Train on the first N training images only." };
-        limit.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError("--train-limit must be a positive integer"); });
+        limit.Validators.Add(r => { if (r.TryGet(out int? v) && v is <= 0) r.AddError("--train-limit must be a positive integer"); });
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/train");
         var force = CommonOptions.Force();

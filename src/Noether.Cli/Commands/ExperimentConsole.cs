@@ -1,0 +1,117 @@
+using System.Globalization;
+using Noether.Experiments;
+using Spectre.Console;
+
+namespace Noether.Cli.Commands;
+
+/// <summary>
+/// Runs a library experiment (Settings → Result, reporting <see cref="ExperimentProgress"/>) under a progress display:
+/// a Spectre progress bar on a terminal, plain "… 40%" lines otherwise. Experiments may report from worker threads
+/// (drift runs in parallel) while Spectre's progress is not thread-safe, so the bar is refreshed from one thread by
+/// polling the latest report.
+/// </summary>
+internal static class ExperimentConsole
+{
+    public static T Run<T>(string description, Func<IProgress<ExperimentProgress>, CancellationToken, T> run, CancellationToken token)
+    {
+        var console = CliAction.Out;
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            var gate = new object();
+            int lastDecile = -1;
+            var plain = new InlineProgress<ExperimentProgress>(p =>
+            {
+                int decile = (int)Math.Floor(p.Fraction * 10 + 1e-9);
+                lock (gate)
+                {
+                    if (decile <= lastDecile) return;
+                    lastDecile = decile;
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{description}: {decile * 10}% ({p.Stage})"));
+                }
+            });
+            return run(plain, token);
+        }
+
+        ExperimentProgress? latest = null;
+        T result = default!;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(description), maxValue: 1);
+                var work = Task.Run(() => run(new InlineProgress<ExperimentProgress>(p => Volatile.Write(ref latest, p)), token), token);
+                while (!work.IsCompleted)
+                {
+                    Refresh(task, Volatile.Read(ref latest), description);
+                    Thread.Sleep(100);
+                }
+                Refresh(task, Volatile.Read(ref latest), description);
+                result = work.GetAwaiter().GetResult(); // rethrows the experiment's own exception
+                task.Value = 1;
+                task.StopTask();
+            });
+        return result;
+    }
+
+    private static void Refresh(ProgressTask task, ExperimentProgress? p, string description)
+    {
+        if (p is null) return;
+        task.Value = p.Fraction;
+        task.Description = Markup.Escape($"{description}: {p.Stage}");
+    }
+
+    /// <summary>
+    /// <see cref="OutputDirectory.Prepare"/>, remembering whether the folder existed, so that a run that fails after it
+    /// (the experiment's own validation, a divergence, Ctrl-C) can remove the empty folder it created: a rejected run
+    /// leaves nothing behind.
+    /// </summary>
+    public static string PrepareOutput(string path, bool force, out bool created)
+    {
+        created = !Directory.Exists(Path.GetFullPath(path));
+        return OutputDirectory.Prepare(path, force);
+    }
+
+    /// <summary>Runs <paramref name="body"/> (the computation and the writes) and removes a folder this run created if it fails while still empty.</summary>
+    public static int WithOutput(string outDir, bool created, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch when (created && Directory.Exists(outDir) && !Directory.EnumerateFileSystemEntries(outDir).Any())
+        {
+            Directory.Delete(outDir);
+            throw;
+        }
+    }
+
+    /// <summary>Writes a table; when the output is not a terminal (a file, CI) it is rendered wide instead of wrapped at 80 columns.</summary>
+    public static void Write(Table table)
+    {
+        Widen();
+        CliAction.Out.Write(table);
+    }
+
+    /// <summary>Writes one line of plain text (no markup), unwrapped when the output is not a terminal.</summary>
+    public static void Line(string text)
+    {
+        Widen();
+        CliAction.Out.MarkupLine(Markup.Escape(text));
+    }
+
+    private static void Widen()
+    {
+        var console = CliAction.Out;
+        if (!console.Profile.Capabilities.Interactive && console.Profile.Width < 200) console.Profile.Width = 200;
+    }
+
+    /// <summary>"[green]pass[/]" or "[red]FAIL[/]".</summary>
+    public static string Verdict(bool pass) => pass ? "[green]pass[/]" : "[red]FAIL[/]";
+
+    /// <summary>A number in scientific notation, invariant culture ("NaN" kept).</summary>
+    public static string Sci(double v) => double.IsNaN(v) ? "NaN" : v.ToString("0.00e+00", CultureInfo.InvariantCulture);
+
+    /// <summary>A number with <paramref name="digits"/> decimals, invariant culture.</summary>
+    public static string Fixed(double v, int digits = 3) => v.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+}
