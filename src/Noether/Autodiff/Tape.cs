@@ -51,6 +51,26 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         return v;
     }
 
+    /// <summary>
+    /// Binds <paramref name="parameter"/> to <paramref name="variable"/>, an existing leaf or constant of this tape with the
+    /// parameter's shape, so modules (which call <see cref="Bind(Parameter{T})"/>) use it: a leaf to differentiate a model
+    /// with respect to given inputs (e.g. those of a <see cref="HessianOperator{T}"/>), a constant to hold a parameter fixed.
+    /// Must come before the parameter's first use on this tape.
+    /// </summary>
+    /// <exception cref="ArgumentException">The variable belongs to another tape, is an intermediate result, has another
+    /// shape, or the parameter is already bound on this tape.</exception>
+    public void BindTo(Parameter<T> parameter, Variable<T> variable)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        ArgumentNullException.ThrowIfNull(variable);
+        if (!ReferenceEquals(variable.Tape, this)) throw new ArgumentException($"bind: {variable} belongs to another tape", nameof(variable));
+        if (variable.Parents is not null) throw new ArgumentException($"bind: {variable} is the result of an operation; bind a leaf or a constant", nameof(variable));
+        if (!variable.Value.SameShape(parameter.Value))
+            throw Errors.ShapeMismatch("bind", nameof(variable), variable.Shape, parameter.Name, parameter.Value.Shape, "shapes must be equal");
+        if (_bound.ContainsKey(parameter)) throw new ArgumentException($"bind: {parameter} is already bound on this tape", nameof(parameter));
+        _bound.Add(parameter, variable);
+    }
+
     /// <summary>Pauses recording until the returned scope is disposed (inference, parameter updates).</summary>
     public PauseScope Pause()
     {

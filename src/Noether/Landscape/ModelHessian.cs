@@ -1,0 +1,61 @@
+using System.Numerics;
+using Noether.Autodiff;
+using Noether.Nn;
+using Noether.Tensors;
+
+namespace Noether.Landscape;
+
+/// <summary>
+/// Hessians of a model's loss with respect to its parameters (all, or a chosen subset such as the last layers), as
+/// <see cref="HessianOperator{T}"/>s: the model runs on a fresh tape whose parameter leaves are the operator's inputs,
+/// so every product is an exact double-backward pass. Works for any <see cref="Module{T}"/> built from twice-
+/// differentiable ops — including the SPEC CNN, whose convolution, pooling and cross-entropy rules differentiate again.
+/// </summary>
+public static class ModelHessian
+{
+    /// <summary>
+    /// The Hessian of <paramref name="loss"/>(model(<paramref name="inputs"/>)) with respect to <paramref name="wrt"/>
+    /// (default: every parameter of the model, in registration order); the other parameters are held fixed.
+    /// </summary>
+    /// <param name="model">The model (its parameters' current values are the point).</param>
+    /// <param name="inputs">A batch, as the model's forward pass expects it.</param>
+    /// <param name="loss">The loss of the model's output (recorded on the given tape).</param>
+    /// <param name="wrt">The parameters to differentiate with respect to; each must belong to the model, without repeats.</param>
+    /// <exception cref="ArgumentException">A parameter that is not the model's, a repeated one, or an empty list.</exception>
+    public static HessianOperator<T> Create<T>(Module<T> model, Tensor<T> inputs, Func<Tape<T>, Variable<T>, Variable<T>> loss,
+        IReadOnlyList<Parameter<T>>? wrt = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(loss);
+        var all = model.Parameters;
+        var chosen = wrt ?? all;
+        if (chosen.Count == 0) throw new ArgumentException($"model hessian: no parameters to differentiate with respect to ({model})", nameof(wrt));
+        var set = new HashSet<Parameter<T>>(ReferenceEqualityComparer.Instance);
+        foreach (var p in chosen)
+        {
+            ArgumentNullException.ThrowIfNull(p, nameof(wrt));
+            if (!all.Contains(p)) throw new ArgumentException($"model hessian: {p} is not a parameter of {model} (its parameters: {string.Join(", ", all.Select(q => q.Name))})", nameof(wrt));
+            if (!set.Add(p)) throw new ArgumentException($"model hessian: {p} is listed twice", nameof(wrt));
+        }
+        var fixedParameters = all.Where(p => !set.Contains(p)).ToArray();
+        var chosenArray = chosen.ToArray();
+        ScalarFunction<T> function = (tape, leaves) =>
+        {
+            for (int i = 0; i < chosenArray.Length; i++) tape.BindTo(chosenArray[i], leaves[i]);
+            foreach (var p in fixedParameters) tape.BindTo(p, tape.Constant(p.Value, p.Name));
+            var value = loss(tape, model.Forward(tape, tape.Constant(inputs)));
+            if (value is null || value.Value.Length != 1) throw new InvalidOperationException("model hessian: the loss must return a scalar variable");
+            return value;
+        };
+        return new HessianOperator<T>(function, chosenArray.Select(p => p.Value).ToArray());
+    }
+
+    /// <summary>The Hessian of the mean cross-entropy of a classifier's logits on a labelled batch (see <see cref="Create{T}"/>).</summary>
+    public static HessianOperator<T> CrossEntropy<T>(Module<T> model, Tensor<T> inputs, int[] labels, IReadOnlyList<Parameter<T>>? wrt = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        return Create(model, inputs, (_, logits) => Ops.CrossEntropy(logits, labels), wrt);
+    }
+}

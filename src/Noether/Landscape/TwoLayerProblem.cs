@@ -1,0 +1,235 @@
+using Noether.Autodiff;
+using Noether.Nn;
+using Noether.Tensors;
+
+namespace Noether.Landscape;
+
+/// <summary>
+/// The paper's two-layer regression problem F(X) = U σ(VX) with U m×h, V h×n, X n×k (columns are samples) and targets
+/// Y m×k (SPEC "Conventions"), with its loss c·‖Y − U σ(VX)‖²_F, where c = ½ for the SPEC loss or 1 (<see cref="Half"/>),
+/// divided by m·k when mean-reduced as PyTorch's <c>nn.MSELoss</c> is (the authors' scripts). Value and gradient are
+/// computed directly with preallocated buffers (GD runs hundreds of thousands of steps); <see cref="Function"/> gives the
+/// same loss as a tape function for exact Hessians.
+/// </summary>
+/// <remarks>Not thread-safe (shared buffers); use one instance per thread.</remarks>
+public sealed class TwoLayerProblem
+{
+    private readonly Tensor<double> _z, _a, _f, _ga;
+
+    /// <summary>A problem with data <paramref name="x"/> (n×k), targets <paramref name="y"/> (m×k) and hidden width <paramref name="hidden"/>.</summary>
+    /// <exception cref="ArgumentException">Shapes that do not fit, or an undefined activation.</exception>
+    public TwoLayerProblem(ActivationKind activation, int hidden, Tensor<double> x, Tensor<double> y, LossReduction reduction = LossReduction.Sum,
+        bool half = true, double leakySlope = 0.01)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (!Enum.IsDefined(activation)) throw Errors.OutOfRange(nameof(activation), activation, "a defined ActivationKind");
+        if (reduction is not (LossReduction.Sum or LossReduction.Mean)) throw Errors.OutOfRange(nameof(reduction), reduction, "Sum or Mean");
+        Errors.ThrowIfNotPositive(hidden, nameof(hidden));
+        if (x.Rank != 2 || x.Length == 0) throw Errors.BadShape("two-layer problem", nameof(x), x.Shape, "a non-empty n×k matrix (columns are samples)");
+        if (y.Rank != 2 || y.Dim(1) != x.Dim(1))
+            throw Errors.ShapeMismatch("two-layer problem", nameof(y), y.Shape, nameof(x), x.Shape, "Y must be m×k with the k samples of X as columns");
+        if (!double.IsFinite(leakySlope)) throw Errors.OutOfRange(nameof(leakySlope), leakySlope, "a finite slope");
+        Activation = activation;
+        Hidden = hidden;
+        X = x;
+        Y = y;
+        Reduction = reduction;
+        Half = half;
+        LeakySlope = leakySlope;
+        XIsIdentity = x.Dim(0) == x.Dim(1) && IsIdentity(x);
+        int k = x.Dim(1);
+        _z = Tensor<double>.Zeros(hidden, k);
+        _a = Tensor<double>.Zeros(hidden, k);
+        _f = Tensor<double>.Zeros(y.Dim(0), k);
+        _ga = Tensor<double>.Zeros(hidden, k);
+    }
+
+    /// <summary>σ.</summary>
+    public ActivationKind Activation { get; }
+
+    /// <summary>h.</summary>
+    public int Hidden { get; }
+
+    /// <summary>Inputs n×k.</summary>
+    public Tensor<double> X { get; }
+
+    /// <summary>Targets m×k.</summary>
+    public Tensor<double> Y { get; }
+
+    /// <summary>Sum (SPEC) or mean over the m·k outputs (the authors' scripts).</summary>
+    public LossReduction Reduction { get; }
+
+    /// <summary>Whether the loss carries the factor ½.</summary>
+    public bool Half { get; }
+
+    /// <summary>LeakyReLU's negative slope (used by <see cref="ActivationKind.LeakyRelu"/> only).</summary>
+    public double LeakySlope { get; }
+
+    /// <summary>X = I (whitened input), as in the paper's Appendices D, F, G; the product VX is skipped.</summary>
+    public bool XIsIdentity { get; }
+
+    /// <summary>m.</summary>
+    public int Outputs => Y.Dim(0);
+
+    /// <summary>n.</summary>
+    public int Inputs => X.Dim(0);
+
+    /// <summary>k.</summary>
+    public int Samples => X.Dim(1);
+
+    /// <summary>h(m + n): the number of parameters.</summary>
+    public int ParameterCount => Hidden * (Outputs + Inputs);
+
+    /// <summary>c in L = c·‖Y − F‖²: ½ or 1, divided by m·k when mean-reduced.</summary>
+    public double Scale => (Half ? 0.5 : 1.0) / (Reduction == LossReduction.Mean ? Outputs * Samples : 1);
+
+    /// <summary>L(U, V).</summary>
+    public double Loss(Tensor<double> u, Tensor<double> v)
+    {
+        Check(u, v);
+        return Forward(u, v);
+    }
+
+    /// <summary>L(U, V), writing ∂L/∂U into <paramref name="gradU"/> and ∂L/∂V into <paramref name="gradV"/>.</summary>
+    public double LossAndGradient(Tensor<double> u, Tensor<double> v, Tensor<double> gradU, Tensor<double> gradV)
+    {
+        Check(u, v);
+        ArgumentNullException.ThrowIfNull(gradU);
+        ArgumentNullException.ThrowIfNull(gradV);
+        if (!gradU.SameShape(u)) throw Errors.ShapeMismatch("two-layer gradient", nameof(gradU), gradU.Shape, "U", u.Shape, "shapes must be equal");
+        if (!gradV.SameShape(v)) throw Errors.ShapeMismatch("two-layer gradient", nameof(gradV), gradV.Shape, "V", v.Shape, "shapes must be equal");
+        double loss = Forward(u, v);
+        int m = Outputs, h = Hidden, n = Inputs, k = Samples;
+        double c2 = 2 * Scale;
+        // R = F − Y (kept in _f); ∂L/∂F = 2c·R.
+        var f = _f.Data;
+        var y = Y.Data;
+        for (int i = 0; i < f.Length; i++) f[i] -= y[i];
+        Blas.Gemm(false, true, m, h, k, c2, f, k, _a.Data, k, 0.0, gradU.Data, h);       // G_U = 2c R Aᵀ
+        Blas.Gemm(true, false, h, k, m, c2, u.Data, h, f, k, 0.0, _ga.Data, k);          // G_A = 2c Uᵀ R
+        var z = _z.Data;
+        var ga = _ga.Data;
+        var a = _a.Data;
+        for (int i = 0; i < ga.Length; i++) ga[i] *= Derivative(z[i], a[i]);              // G_Z = G_A ⊙ σ'(Z)
+        if (XIsIdentity) ga.AsSpan().CopyTo(gradV.Data);
+        else Blas.Gemm(false, true, h, n, k, 1.0, ga, k, X.Data, k, 0.0, gradV.Data, n); // G_V = G_Z Xᵀ
+        return loss;
+    }
+
+    /// <summary>
+    /// The same loss as a tape function of the inputs [U, V] (X and Y constants), for exact Hessians by double
+    /// backward (<see cref="HessianOperator{T}"/>).
+    /// </summary>
+    public ScalarFunction<double> Function()
+    {
+        var x = X;
+        var y = Y;
+        var kind = Activation;
+        double slope = LeakySlope;
+        bool identity = XIsIdentity;
+        var reduction = Reduction;
+        bool half = Half;
+        return (tape, p) =>
+        {
+            if (p.Count != 2) throw new ArgumentException($"two-layer loss: {p.Count} inputs, expected [U, V]", nameof(p));
+            var z = identity ? p[1] : Ops.MatMul(p[1], tape.Constant(x));
+            var a = kind switch
+            {
+                ActivationKind.Identity => z,
+                ActivationKind.Relu => Ops.Relu(z),
+                ActivationKind.LeakyRelu => Ops.LeakyRelu(z, slope),
+                ActivationKind.Sigmoid => Ops.Sigmoid(z),
+                _ => Ops.Tanh(z),
+            };
+            return Ops.MseLoss(Ops.MatMul(p[0], a), tape.Constant(y), reduction, half);
+        };
+    }
+
+    /// <summary>
+    /// The scalar conserved quantity of gradient flow for whitened input (X = I), paper eq. 48:
+    /// Q = ½Tr[UᵀU] − Σ_{a,j} G(V_aj) with G' = σ/σ' and G(0) = 0 (SPEC "Conserved quantities"): G(v) = v²/2 for the
+    /// identity, ReLU and LeakyReLU; v + eᵛ − 1 for the sigmoid; ½sinh²v for tanh. For the linear network this is
+    /// ½Tr[UᵀU − VVᵀ], the trace of the conserved matrix ½(UᵀU − VVᵀ).
+    /// </summary>
+    public static double ConservedQuantity(ActivationKind activation, Tensor<double> u, Tensor<double> v)
+    {
+        ArgumentNullException.ThrowIfNull(u);
+        ArgumentNullException.ThrowIfNull(v);
+        double q = 0;
+        foreach (var x in u.Data) q += 0.5 * x * x;
+        foreach (var x in v.Data)
+            q -= activation switch
+            {
+                ActivationKind.Sigmoid => x + Math.Exp(x) - 1,
+                ActivationKind.Tanh => 0.5 * Math.Sinh(x) * Math.Sinh(x),
+                _ => 0.5 * x * x,
+            };
+        return q;
+    }
+
+    /// <summary>U m×h and V h×n with N(0, stdU²) and N(0, stdV²) entries drawn from <paramref name="rng"/> (U first, row-major).</summary>
+    public (Tensor<double> U, Tensor<double> V) Initialise(double stdU, double stdV, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        var u = Init.Gaussian(Tensor<double>.Zeros(Outputs, Hidden), stdU, rng);
+        var v = Init.Gaussian(Tensor<double>.Zeros(Hidden, Inputs), stdV, rng);
+        return (u, v);
+    }
+
+    private double Forward(Tensor<double> u, Tensor<double> v)
+    {
+        int m = Outputs, h = Hidden, n = Inputs, k = Samples;
+        if (XIsIdentity) v.Data.AsSpan().CopyTo(_z.Data);
+        else Blas.Gemm(false, false, h, k, n, 1.0, v.Data, n, X.Data, k, 0.0, _z.Data, k);
+        var z = _z.Data;
+        var a = _a.Data;
+        for (int i = 0; i < z.Length; i++) a[i] = Apply(z[i]);
+        Blas.Gemm(false, false, m, k, h, 1.0, u.Data, h, a, k, 0.0, _f.Data, k);
+        double s = 0;
+        var f = _f.Data;
+        var y = Y.Data;
+        for (int i = 0; i < f.Length; i++)
+        {
+            double r = f[i] - y[i];
+            s += r * r;
+        }
+        return Scale * s;
+    }
+
+    private double Apply(double z) => Activation switch
+    {
+        ActivationKind.Identity => z,
+        ActivationKind.Relu => z > 0 ? z : 0,
+        ActivationKind.LeakyRelu => z > 0 ? z : LeakySlope * z,
+        ActivationKind.Sigmoid => 1 / (1 + Math.Exp(-z)),
+        _ => Math.Tanh(z),
+    };
+
+    // σ'(z) given a = σ(z); at the kink the derivative is taken from the left, as Ops.Relu does (0 for ReLU).
+    private double Derivative(double z, double a) => Activation switch
+    {
+        ActivationKind.Identity => 1,
+        ActivationKind.Relu => z > 0 ? 1 : 0,
+        ActivationKind.LeakyRelu => z > 0 ? 1 : LeakySlope,
+        ActivationKind.Sigmoid => a * (1 - a),
+        _ => 1 - a * a,
+    };
+
+    private void Check(Tensor<double> u, Tensor<double> v)
+    {
+        ArgumentNullException.ThrowIfNull(u);
+        ArgumentNullException.ThrowIfNull(v);
+        if (!u.HasShape(Outputs, Hidden)) throw Errors.BadShape("two-layer problem", "U", u.Shape, $"{Outputs}×{Hidden} (m×h)");
+        if (!v.HasShape(Hidden, Inputs)) throw Errors.BadShape("two-layer problem", "V", v.Shape, $"{Hidden}×{Inputs} (h×n)");
+    }
+
+    private static bool IsIdentity(Tensor<double> x)
+    {
+        int n = x.Dim(0);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (x[i, j] != (i == j ? 1.0 : 0.0)) return false;
+        return true;
+    }
+}

@@ -1,0 +1,44 @@
+using Noether.Experiments;
+using Noether.Landscape;
+
+namespace Noether.Tests.Landscape.Experiments;
+
+public class EllipseConvergenceTests
+{
+    [Fact]
+    public void Run_Defaults_NumericalFlowMatchesClosedFormAndConservesQ()
+    {
+        var r = EllipseConvergence.Run(new EllipseConvergenceSettings());
+        Assert.Equal(5, r.Curves.Count);
+        foreach (var c in r.Curves)
+        {
+            Assert.True(c.MaxRelativeError < 1e-9, $"Q = {c.Q}: L(t) error {c.MaxRelativeError:E2}");
+            Assert.True(c.MaxQDrift < 1e-9, $"Q = {c.Q}: Q drift {c.MaxQDrift:E2}");
+            Assert.Equal(1, c.ClosedFormLoss[0], 12);
+        }
+    }
+
+    /// <summary>
+    /// At fixed L₀ a larger Q puts more of the loss on w₁, which decays as e^{−4t}: slower than w₂ (e^{−4at}) when a &gt; 1 and
+    /// faster when a &lt; 1, so the loss at the end is ordered by Q one way or the other; for the circle it does not depend on Q.
+    /// </summary>
+    [Theory]
+    [InlineData(2.0, 1.0)]
+    [InlineData(0.5, -1.0)]
+    public void Run_LossAtTheEnd_IsOrderedByQ(double a, double expectedRho)
+    {
+        var r = EllipseConvergence.Run(new EllipseConvergenceSettings(A: a, Points: 11));
+        Assert.Equal(expectedRho, RankCorrelation.Spearman(r.Curves.Select(c => c.Q).ToArray(), r.Curves.Select(c => c.ClosedFormLoss[^1]).ToArray()), 12);
+    }
+
+    [Fact]
+    public void Run_Circle_LossDoesNotDependOnQ()
+    {
+        var r = EllipseConvergence.Run(new EllipseConvergenceSettings(A: 1, Points: 11));
+        foreach (var c in r.Curves) Assert.Equal(r.Curves[0].NumericalLoss[^1], c.NumericalLoss[^1], 12);
+    }
+
+    [Fact]
+    public void Validate_NonPositiveQ_Throws() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => EllipseConvergence.Run(new EllipseConvergenceSettings(ConservedQuantities: [1, -2])));
+}
