@@ -21,7 +21,7 @@ public class ConvergenceRateTests
             Assert.Equal(run.FinalLoss, run.Losses[^1]);
             if (run.StepsToThreshold is { } s)
             {
-                // Every recorded loss before the crossing is above the threshold, every one at or after it... only the crossing itself is guaranteed below.
+                // The reported step is the first crossing: every loss recorded before it is still above the threshold.
                 for (int i = 0; i < run.Steps.Length && run.Steps[i] < s; i++) Assert.True(run.Losses[i] > r.Threshold);
             }
             // GD drift of Q is O(η²) per step (Appendix D): small next to Q's spread here.
