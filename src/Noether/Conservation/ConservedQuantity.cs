@@ -1,0 +1,272 @@
+using Noether.Symmetry;
+using Noether.Tensors;
+
+namespace Noether.Conservation;
+
+/// <summary>
+/// The two terms of a conserved quantity written as a difference Q = First − Second, componentwise (a scalar Q
+/// has one component, the h×h imbalance matrix h² row-major). Every Q of the paper has this form (a U-term minus
+/// a V-term), and the split is what the normalised drift of eq. 43 divides by.
+/// </summary>
+/// <param name="First">The U-side term, e.g. UᵀU or ½Tr UᵀU.</param>
+/// <param name="Second">The V-side term, e.g. VVᵀ or Σ∫σ/σ'.</param>
+public sealed record QuantityTerms(double[] First, double[] Second)
+{
+    /// <summary>Q = First − Second.</summary>
+    public double[] Value()
+    {
+        var q = new double[First.Length];
+        for (int i = 0; i < q.Length; i++) q[i] = First[i] - Second[i];
+        return q;
+    }
+
+    /// <summary>max_i (|First_i| + |Second_i|): the size of the terms Q is the difference of.</summary>
+    public double Magnitude()
+    {
+        double m = 0;
+        for (int i = 0; i < First.Length; i++) m = Math.Max(m, Math.Abs(First[i]) + Math.Abs(Second[i]));
+        return m;
+    }
+}
+
+/// <summary>
+/// A function Q(θ) that gradient flow conserves for some symmetry (Appendix C), evaluated on the parameter list of a
+/// network. Two-layer lists are [U, V]; for an MLP [W₁, …, W_L] pick the pair with the indices (U = W_{i+1}, V = W_i).
+/// </summary>
+public abstract class ConservedQuantity
+{
+    /// <summary>A quantity of the pair (θ[uIndex], θ[vIndex]).</summary>
+    protected ConservedQuantity(int uIndex, int vIndex)
+    {
+        if (uIndex < 0) throw Errors.OutOfRange(nameof(uIndex), uIndex, "a non-negative index");
+        if (vIndex < 0) throw Errors.OutOfRange(nameof(vIndex), vIndex, "a non-negative index");
+        UIndex = uIndex;
+        VIndex = vIndex;
+    }
+
+    /// <summary>Position of U (the layer after the hidden one) in the parameter list.</summary>
+    public int UIndex { get; }
+
+    /// <summary>Position of V (the layer into the hidden one) in the parameter list.</summary>
+    public int VIndex { get; }
+
+    /// <summary>A short name, e.g. "UᵀU − VVᵀ".</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// True when Q is a quadratic form Q(θ) = ⟨θ, Kθ⟩ with ⟨∇L, Kθ⟩ = 0. Then one gradient-descent step changes it by
+    /// exactly Q(θ − ηg) − Q(θ) = −2η⟨g, Kθ⟩ + η²Q(g) = η²Q(g): eq. 41, generalised from Tr[UᵀU − VVᵀ] to every
+    /// quadratic conserved quantity (the matrix UᵀU − VVᵀ gives η²(G_UᵀG_U − G_V G_Vᵀ), diag(αUᵀU − VVᵀ) its diagonal).
+    /// </summary>
+    public virtual bool IsQuadratic => false;
+
+    /// <summary>The shape of Q: [] scalar, [h] a vector, [h, h] a matrix.</summary>
+    public abstract int[] ValueShape(int h);
+
+    /// <summary>The two terms at θ.</summary>
+    public QuantityTerms Terms(IReadOnlyList<Tensor<double>> theta)
+    {
+        ArgumentNullException.ThrowIfNull(theta);
+        if (UIndex >= theta.Count || VIndex >= theta.Count)
+            throw new ArgumentException($"{Name}: the parameter list has {theta.Count} tensors but U is at {UIndex} and V at {VIndex}", nameof(theta));
+        var u = theta[UIndex];
+        var v = theta[VIndex];
+        ArgumentNullException.ThrowIfNull(u, $"theta[{UIndex}]");
+        ArgumentNullException.ThrowIfNull(v, $"theta[{VIndex}]");
+        if (u.Rank != 2 || v.Rank != 2 || u.Dim(1) != v.Dim(0))
+            throw Errors.ShapeMismatch(Name, "U", u.Shape, "V", v.Shape, "U must be m×h and V h×n");
+        return ComputeTerms(u, v);
+    }
+
+    /// <summary>Q(θ).</summary>
+    public double[] Evaluate(IReadOnlyList<Tensor<double>> theta) => Terms(theta).Value();
+
+    /// <summary>Q(U, V) for a two-layer network.</summary>
+    public double[] Evaluate(TwoLayerParameters theta)
+    {
+        ArgumentNullException.ThrowIfNull(theta);
+        return ComputeTerms(theta.U, theta.V).Value();
+    }
+
+    /// <summary>The terms for valid U (m×h) and V (h×n).</summary>
+    protected abstract QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v);
+
+    /// <summary>The whole matrix Q = UᵀU − VVᵀ (h×h), conserved for linear layers (Ex. 7; for an MLP, W_{i+1}ᵀW_{i+1} − W_iW_iᵀ).</summary>
+    public static ConservedQuantity Imbalance(int uIndex = 0, int vIndex = 1) => new ImbalanceMatrix(uIndex, vIndex);
+
+    /// <summary>The imbalance matrix of hidden layer i (1 ≤ i &lt; L) of an MLP with parameter list [W₁, …, W_L].</summary>
+    public static ConservedQuantity LayerImbalance(int hiddenLayer)
+    {
+        if (hiddenLayer < 1) throw Errors.OutOfRange(nameof(hiddenLayer), hiddenLayer, "a hidden layer index ≥ 1");
+        return new ImbalanceMatrix(hiddenLayer, hiddenLayer - 1);
+    }
+
+    /// <summary>The scalar c·Tr[UᵀU − VVᵀ]: c = 1 in eq. 41, c = ½ in eq. 45.</summary>
+    public static ConservedQuantity ImbalanceTrace(double factor = 0.5, int uIndex = 0, int vIndex = 1) => new ImbalanceTrace(factor, uIndex, vIndex);
+
+    /// <summary>diag(αUᵀU − VVᵀ) (Ex. 9), conserved for elementwise σ homogeneous of degree α (ReLU, LeakyReLU: α = 1).</summary>
+    public static ConservedQuantity HomogeneousDiagonal(double alpha = 1, int uIndex = 0, int vIndex = 1) => new HomogeneousDiagonal(alpha, uIndex, vIndex);
+
+    /// <summary>Q_M(θ) = ⟨θ, M̄_θ⟩ for symmetric M in the algebra of <paramref name="group"/> (eq. 25; see <see cref="MatrixGroup.QuadraticForm"/>).</summary>
+    public static ConservedQuantity Quadratic(MatrixGroup group, Tensor<double> m, int uIndex = 0, int vIndex = 1) => new QuadraticFormQuantity(group, m, uIndex, vIndex);
+
+    /// <summary>The scalar eq. 48 form ½Tr[UᵀU] − Σ_{a,j} ∫₀^{V_aj} σ/σ' (conserved for elementwise σ with whitened input X = I).</summary>
+    public static ConservedQuantity IntegralForm(Activation activation, int uIndex = 0, int vIndex = 1) =>
+        new IntegralFormQuantity(ActivationIntegral.For(activation), perUnit: false, uIndex, vIndex);
+
+    /// <summary>
+    /// The eq. 48 form per hidden unit a: ½(UᵀU)_aa − Σ_j ∫₀^{V_aj} σ/σ' (h values, each conserved on its own with X = I:
+    /// d/dt of both terms is ⟨(UᵀR)_a, σ(V_a)⟩).
+    /// </summary>
+    public static ConservedQuantity IntegralFormPerUnit(Activation activation, int uIndex = 0, int vIndex = 1) =>
+        new IntegralFormQuantity(ActivationIntegral.For(activation), perUnit: true, uIndex, vIndex);
+
+    /// <summary>
+    /// The natural conserved quantity of a two-layer net with activation σ: UᵀU − VVᵀ for the identity, diag(αUᵀU − VVᵀ)
+    /// for homogeneous elementwise σ, the per-unit eq. 48 form for other elementwise σ (valid only with X = I); radial σ
+    /// has none of the form Q_M (Ex. 10): use <see cref="RadialAngularMomentum"/>.
+    /// </summary>
+    public static ConservedQuantity ForActivation(Activation activation)
+    {
+        ArgumentNullException.ThrowIfNull(activation);
+        if (activation.Kind == ActivationKind.Identity) return Imbalance();
+        if (!activation.IsElementwise)
+            throw new ArgumentException($"'{activation.Name}' is radial: O(h) has no symmetric algebra elements, so there is no nontrivial Q_M (Ex. 10); check the angular-momentum identity instead", nameof(activation));
+        if (activation.HomogeneityDegree is double alpha) return HomogeneousDiagonal(alpha);
+        return IntegralFormPerUnit(activation);
+    }
+
+    internal static double[] Flatten(Tensor<double> t) => (double[])t.Data.Clone();
+
+    internal static double[] Diagonal(Tensor<double> t, double scale = 1)
+    {
+        int h = t.Dim(0);
+        var d = new double[h];
+        for (int i = 0; i < h; i++) d[i] = scale * t.Data[i * h + i];
+        return d;
+    }
+}
+
+/// <summary>UᵀU − VVᵀ (Ex. 7).</summary>
+internal sealed class ImbalanceMatrix(int uIndex, int vIndex) : ConservedQuantity(uIndex, vIndex)
+{
+    public override string Name => "UᵀU − VVᵀ";
+    public override bool IsQuadratic => true;
+    public override int[] ValueShape(int h) => [h, h];
+    protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v) =>
+        new(Flatten(Mat.Mul(u, u, ta: true)), Flatten(Mat.Mul(v, v, tb: true)));
+}
+
+/// <summary>c·Tr[UᵀU − VVᵀ].</summary>
+internal sealed class ImbalanceTrace : ConservedQuantity
+{
+    private readonly double _factor;
+
+    public ImbalanceTrace(double factor, int uIndex, int vIndex) : base(uIndex, vIndex)
+    {
+        if (!double.IsFinite(factor) || factor == 0) throw Errors.OutOfRange(nameof(factor), factor, "a finite nonzero factor");
+        _factor = factor;
+    }
+
+    public override string Name => _factor == 1 ? "Tr[UᵀU − VVᵀ]" : FormattableString.Invariant($"{_factor:G4}·Tr[UᵀU − VVᵀ]");
+    public override bool IsQuadratic => true;
+    public override int[] ValueShape(int h) => [];
+    protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v) =>
+        new([_factor * Mat.Dot(u, u)], [_factor * Mat.Dot(v, v)]);
+}
+
+/// <summary>diag(αUᵀU − VVᵀ) (Ex. 9).</summary>
+internal sealed class HomogeneousDiagonal : ConservedQuantity
+{
+    private readonly double _alpha;
+
+    public HomogeneousDiagonal(double alpha, int uIndex, int vIndex) : base(uIndex, vIndex)
+    {
+        if (!double.IsFinite(alpha) || alpha == 0) throw Errors.OutOfRange(nameof(alpha), alpha, "a finite nonzero homogeneity degree");
+        _alpha = alpha;
+    }
+
+    public override string Name => _alpha == 1 ? "diag(UᵀU − VVᵀ)" : FormattableString.Invariant($"diag({_alpha:G4}·UᵀU − VVᵀ)");
+    public override bool IsQuadratic => true;
+    public override int[] ValueShape(int h) => [h];
+
+    protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v)
+    {
+        int m = u.Dim(0), h = u.Dim(1), n = v.Dim(1);
+        var first = new double[h];
+        var second = new double[h];
+        for (int i = 0; i < m; i++)
+            for (int a = 0; a < h; a++)
+            {
+                double x = u.Data[i * h + a];
+                first[a] += _alpha * x * x;
+            }
+        for (int a = 0; a < h; a++)
+            for (int j = 0; j < n; j++)
+            {
+                double x = v.Data[a * n + j];
+                second[a] += x * x;
+            }
+        return new QuantityTerms(first, second);
+    }
+}
+
+/// <summary>Q_M = ⟨θ, M̄θ⟩ = ⟨VVᵀ, M⟩ − ⟨UᵀU, dπ(M)⟩ for symmetric M (eq. 25).</summary>
+internal sealed class QuadraticFormQuantity : ConservedQuantity
+{
+    private readonly MatrixGroup _group;
+    private readonly Tensor<double> _m;
+    private readonly Tensor<double> _dpi;
+
+    public QuadraticFormQuantity(MatrixGroup group, Tensor<double> m, int uIndex, int vIndex) : base(uIndex, vIndex)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        group.ValidateAlgebraElement(m, nameof(m));
+        // Reuse the group's symmetric-M check on a tiny probe so the message is the same everywhere.
+        group.QuadraticForm(m, new TwoLayerParameters(Tensor<double>.Zeros(1, group.Size), Tensor<double>.Zeros(group.Size, 1)));
+        _group = group;
+        _m = m.Clone();
+        _dpi = group.AlgebraRepresentation(_m);
+    }
+
+    public override string Name => $"Q_M = ⟨θ, M̄θ⟩ ({_group.Name})";
+    public override bool IsQuadratic => true;
+    public override int[] ValueShape(int h) => [];
+
+    protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v)
+    {
+        if (u.Dim(1) != _group.Size) throw new ArgumentException($"{Name}: hidden width {u.Dim(1)} but the group acts on {_group.Size}", nameof(u));
+        return new([Mat.Dot(Mat.Mul(v, v, tb: true), _m)], [Mat.Dot(Mat.Mul(u, u, ta: true), _dpi)]);
+    }
+}
+
+/// <summary>The eq. 48 form, scalar or per hidden unit.</summary>
+internal sealed class IntegralFormQuantity(ActivationIntegral integral, bool perUnit, int uIndex, int vIndex) : ConservedQuantity(uIndex, vIndex)
+{
+    public override string Name => perUnit
+        ? $"½(UᵀU)_aa − Σ_j ∫₀^V_aj σ/σ' ({integral.Activation.Name})"
+        : $"½Tr[UᵀU] − Σ ∫₀^V σ/σ' ({integral.Activation.Name})";
+
+    // Quadratic exactly when G(v) = v²/(2α), i.e. for homogeneous σ.
+    public override bool IsQuadratic => integral.IsQuadratic;
+
+    public override int[] ValueShape(int h) => perUnit ? [h] : [];
+
+    protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v)
+    {
+        int m = u.Dim(0), h = u.Dim(1), n = v.Dim(1);
+        var first = new double[h];
+        var second = new double[h];
+        for (int i = 0; i < m; i++)
+            for (int a = 0; a < h; a++)
+            {
+                double x = u.Data[i * h + a];
+                first[a] += 0.5 * x * x;
+            }
+        for (int a = 0; a < h; a++)
+            for (int j = 0; j < n; j++)
+                second[a] += integral.Evaluate(v.Data[a * n + j]);
+        if (perUnit) return new QuantityTerms(first, second);
+        return new QuantityTerms([first.Sum()], [second.Sum()]);
+    }
+}
