@@ -68,6 +68,14 @@ public static class LinfAttacks
         if (data.Count == 0) throw new ArgumentException("attack: the data set is empty", nameof(data));
         var adversarial = new float[data.Images.Length];
         int size = data.SampleSize, batch = 0;
+        // ε = 0 (or nothing to do) leaves every image where it is: the projection onto [x, x] is x. Skip the gradients.
+        if (attack.Epsilon == 0 || (attack.Steps == 0 && !(attack.Kind == AttackKind.Pgd && attack.RandomStart)))
+        {
+            data.Images.Data.AsSpan().CopyTo(adversarial);
+            progress?.Report(new AttackProgress(data.Count, data.Count));
+            return new ImageDataset(new Tensor<float>(adversarial, data.Count, data.Channels, data.Height, data.Width), data.Labels, data.ClassCount,
+                data.ClassNames, $"{data.Source} under {attack.Label} on {target.Name}");
+        }
         var indices = new int[batchSize];
         for (int start = 0; start < data.Count; start += batchSize, batch++)
         {

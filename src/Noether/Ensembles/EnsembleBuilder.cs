@@ -119,7 +119,10 @@ public static class EnsembleBuilder
     {
         Nn.ActivationKind.Identity => Activation.Identity,
         Nn.ActivationKind.Relu => Activation.Relu,
-        Nn.ActivationKind.LeakyRelu => Activation.LeakyRelu(layer.Slope),
+        Nn.ActivationKind.LeakyRelu when layer.Slope == 1 => Activation.Identity,
+        Nn.ActivationKind.LeakyRelu when layer.Slope >= 0 => Activation.LeakyRelu(layer.Slope),
+        Nn.ActivationKind.LeakyRelu => Activation.Elementwise($"leaky-relu({layer.Slope})", z => Ops.LeakyRelu(z, layer.Slope),
+            x => x > 0 ? x : layer.Slope * x, x => x > 0 ? 1 : layer.Slope),
         Nn.ActivationKind.Sigmoid => Activation.Sigmoid,
         _ => Activation.Tanh,
     };

@@ -98,7 +98,10 @@ public enum IllConditionedPolicy
 /// <param name="CalibrationSize">k, the calibration batch size for group and shuffle; null means h. Must be ≤ h: the
 /// calibrated member reproduces the model on its batch only when σ(gH₀) has full column rank k ≤ h (Prop. 8); for
 /// k &lt; h, π(I, H₀) is a projection and even ε = 0 changes the model off the batch.</param>
-/// <param name="ConditionLimit">Largest accepted condition number of the inverted matrix (see <see cref="IllConditionedPolicy"/>).</param>
+/// <param name="ConditionLimit">Largest accepted condition number of the inverted matrix (see <see cref="IllConditionedPolicy"/>).
+/// The default 1e8 keeps π's rounding error (about cond·1e-16 relative in float64) below 1e-8. On the SPEC CNN trained
+/// on Fashion-MNIST, σ(gH₀) for k = h = 32 calibration images has condition numbers of 1e4–1e6 at every ε, ε = 0
+/// included: a trained network's hidden pre-activations on 32 images are nearly collinear.</param>
 /// <param name="Policy">Reject or regularise ill-conditioned members.</param>
 /// <param name="Reading">Calibrated (fixed weights) or the literal batch-dependent reading (group only).</param>
 /// <param name="PredictionBatchSize">For <see cref="GroupActionReading.BatchDependent"/>: the batch size k the
@@ -111,7 +114,7 @@ public sealed record EnsembleOptions(
     GroupElementForm Form = GroupElementForm.IdentityPlus,
     double? GeneratorStd = null,
     int? CalibrationSize = null,
-    double ConditionLimit = 1e6,
+    double ConditionLimit = 1e8,
     IllConditionedPolicy Policy = IllConditionedPolicy.Reject,
     GroupActionReading Reading = GroupActionReading.Calibrated,
     int PredictionBatchSize = 128)
