@@ -6,6 +6,20 @@ using Noether.Tensors;
 
 namespace Noether.Attacks;
 
+/// <summary>What an adaptive attack on an ensemble differentiates.</summary>
+public enum EnsembleAttackLoss
+{
+    /// <summary>
+    /// Cross-entropy of the members' averaged logits (the definition of the adaptive threat model). Caveat: the
+    /// ensemble predicts by the mode of its members' classes, and averaged logits can be dominated by a few members
+    /// with large logits, so this objective can be a weak surrogate (measured: see the attack experiment's remarks).
+    /// </summary>
+    AveragedLogits,
+
+    /// <summary>−log of the members' mean softmax probability of the true class: the loss of the mean-softmax rule.</summary>
+    AveragedProbabilities,
+}
+
 /// <summary>
 /// A differentiable classifier an attack takes input gradients from: logits recorded on a tape, whose cross-entropy is
 /// differentiated with respect to the input images (tape.Leaf(inputs) → logits → Ops.CrossEntropy → Gradient).
@@ -43,14 +57,17 @@ public sealed class AttackTarget<T> where T : unmanaged, IFloatingPointIeee754<T
         });
     }
 
-    /// <summary>The ensemble's averaged logits (the adaptive threat model).</summary>
-    public static AttackTarget<T> Ensemble(Ensemble<T> ensemble)
+    /// <summary>The ensemble under the adaptive threat model: cross-entropy of its averaged logits (default) or of its mean softmax.</summary>
+    public static AttackTarget<T> Ensemble(Ensemble<T> ensemble, EnsembleAttackLoss loss = EnsembleAttackLoss.AveragedLogits)
     {
+        if (!Enum.IsDefined(loss)) throw Errors.OutOfRange(nameof(loss), loss, "a defined EnsembleAttackLoss");
         ArgumentNullException.ThrowIfNull(ensemble);
         if (ensemble.Options.Reading == GroupActionReading.BatchDependent)
             throw new ArgumentException("an adaptive attack needs gradients through the ensemble; the batch-dependent reading of the group action has none here (use the calibrated reading)", nameof(ensemble));
         if (ensemble.Count == 0) throw new ArgumentException($"the ensemble has no members ({ensemble.Rejected} rejected as ill-conditioned)", nameof(ensemble));
-        return new AttackTarget<T>($"{ensemble} averaged logits", ensemble.AverageLogits);
+        return loss == EnsembleAttackLoss.AveragedLogits
+            ? new AttackTarget<T>($"{ensemble} averaged logits", ensemble.AverageLogits)
+            : new AttackTarget<T>($"{ensemble} mean softmax", ensemble.LogMeanProbabilities);
     }
 
     /// <summary>The logits for a batch (no gradient).</summary>

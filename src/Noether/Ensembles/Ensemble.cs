@@ -152,6 +152,23 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
+    /// log of the members' mean softmax probabilities ([B, classes], recorded on the tape): cross-entropy on it is
+    /// −log p̄[y], the loss of the mean-softmax rule — an adaptive attack objective that, unlike the averaged logits, is not
+    /// dominated by the few members with large logits. Not available for the batch-dependent reading.
+    /// </summary>
+    public Variable<T> LogMeanProbabilities(Tape<T> tape, Variable<T> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (!ReferenceEquals(inputs.Tape, tape)) throw new ArgumentException("ensemble: the inputs belong to another tape", nameof(inputs));
+        _heads.CheckInputs(inputs.Value, nameof(inputs));
+        ThrowIfEmpty();
+        if (Options.Reading == GroupActionReading.BatchDependent)
+            throw new NotSupportedException("the batch-dependent reading of the group action is not differentiable here; use the calibrated reading for adaptive attacks");
+        return _heads.LogMeanSoftmax(tape, _heads.Logits(tape, _heads.HiddenPreActivation(tape, inputs)));
+    }
+
+    /// <summary>
     /// Member <paramref name="index"/> as a stand-alone SPEC CNN with fixed weights (conv copied, hidden weight A V and
     /// bias A b, output weight U', output bias c), e.g. to save it as safetensors. Not available for the batch-dependent reading.
     /// </summary>

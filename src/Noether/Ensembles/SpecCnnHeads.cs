@@ -109,6 +109,19 @@ internal sealed class SpecCnnHeads<T> where T : unmanaged, IFloatingPointIeee754
     public Variable<T> AverageLogits(Tape<T> tape, Variable<T> logits) =>
         Count == 1 ? logits : Ops.MatMul(logits, tape.Constant(_averaging));
 
+    /// <summary>
+    /// log of the mean over heads of the softmax probabilities, [B, C] (plus 1e-30 inside the log so that a class every
+    /// head gives probability 0 stays finite). Cross-entropy on these "logits" is −log p̄[y]: the loss of the
+    /// mean-softmax prediction rule.
+    /// </summary>
+    public Variable<T> LogMeanSoftmax(Tape<T> tape, Variable<T> logits)
+    {
+        int b = logits.Value.Dim(0);
+        var probabilities = Ops.Reshape(Ops.Softmax(Ops.Reshape(logits, b * Count, Classes)), b, Count * Classes);
+        var mean = Count == 1 ? probabilities : Ops.MatMul(probabilities, tape.Constant(_averaging));
+        return Ops.Log(Ops.AddScalar(mean, T.CreateChecked(1e-30)));
+    }
+
     /// <summary>Throws unless <paramref name="inputs"/> is [B, C, S, S] with the model's channels and image side.</summary>
     public void CheckInputs(Tensor<T> inputs, string name)
     {

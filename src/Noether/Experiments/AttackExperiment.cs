@@ -63,6 +63,7 @@ public static class AttackPresets
 /// <param name="Policy">Reject or regularise ill-conditioned members.</param>
 /// <param name="Vote">How the ensemble predicts (mode of classes, or mean softmax).</param>
 /// <param name="ThreatModels">Transfer, adaptive or both (null: both).</param>
+/// <param name="AdaptiveLoss">What the adaptive attack differentiates: the averaged logits (the definition) or the mean softmax.</param>
 /// <param name="Attacks">The attack grid (null: <see cref="AttackPresets.Default"/>).</param>
 /// <param name="TestLimit">Use only the first this many test images (null: all).</param>
 /// <param name="BatchSize">Images per attack batch.</param>
@@ -78,6 +79,7 @@ public sealed record AttackExperimentSettings(
     IllConditionedPolicy Policy = IllConditionedPolicy.Reject,
     EnsembleVote Vote = EnsembleVote.Mode,
     IReadOnlyList<ThreatModel>? ThreatModels = null,
+    EnsembleAttackLoss AdaptiveLoss = EnsembleAttackLoss.AveragedLogits,
     IReadOnlyList<LinfAttack>? Attacks = null,
     int? TestLimit = null,
     int BatchSize = 500)
@@ -107,6 +109,7 @@ public sealed record AttackExperimentSettings(
         if (AttackList.Count == 0) throw new ArgumentException("attack experiment: no attacks given", nameof(Attacks));
         foreach (var attack in AttackList) (attack ?? throw new ArgumentNullException(nameof(Attacks), "an attack is null")).Validate();
         if (!Enum.IsDefined(Vote)) throw Errors.OutOfRange("vote", Vote, "mode or mean-softmax");
+        if (!Enum.IsDefined(AdaptiveLoss)) throw Errors.OutOfRange("adaptive loss", AdaptiveLoss, "averaged logits or averaged probabilities");
         if (TestLimit is { } limit) Errors.ThrowIfNotPositive(limit, "test limit");
         Errors.ThrowIfNotPositive(BatchSize, "batch size");
     }
@@ -169,6 +172,20 @@ public readonly record struct AttackExperimentProgress(string Stage, int StageIn
 /// transfer threat model (examples computed on the single model once per attack, as in the paper) and the adaptive one
 /// (gradients through each ensemble's averaged logits). A pure function of its inputs and settings.
 /// </summary>
+/// <remarks>
+/// Defects of the authors' notebooks (SPEC "Ensembles and attacks") not copied here: cross-entropy is applied to raw
+/// logits (theirs applied it to softmax outputs, a double softmax); images stay in [0, 1] end to end, the range the
+/// attacks clip to (theirs fed [−0.5, 0.5] to the model but clipped to [0, 1]); each image is perturbed once per attack
+/// step and projected once (theirs perturbed twice); the official test split is used (theirs held out 1000 training
+/// images); everything is seeded.
+/// <para>Reading the adaptive rows: with <see cref="EnsembleAttackLoss.AveragedLogits"/> (the definition) the
+/// attack can look weak against group ensembles for a reason unrelated to robustness. Their members' π(g, H₀) is
+/// ill-conditioned, so a few members have large logits off the calibration batches and dominate the average, while the
+/// ensemble predicts by the mode of its members' classes. Measured on Fashion-MNIST (2000 test images, ε_g = 0.3, 10
+/// members, PGD-10 at 8/255): the attack drives the averaged-logit classifier to 29% but the mode vote stays at 65%;
+/// the mean-softmax objective (<see cref="EnsembleAttackLoss.AveragedProbabilities"/>) brings the mode vote to 46%,
+/// below the single model's 57% and below the transfer attack's 54%. Compare all three before calling an ensemble robust.</para>
+/// </remarks>
 public static class AttackExperiment
 {
     /// <summary>Runs the comparison.</summary>
@@ -230,7 +247,7 @@ public static class AttackExperiment
                     double accuracy = double.NaN;
                     if (e.Count > 0)
                     {
-                        var onEnsemble = Perturb(AttackTarget<float>.Ensemble(e), test, attack, attackSeed, settings.BatchSize, ++stage, stages,
+                        var onEnsemble = Perturb(AttackTarget<float>.Ensemble(e, settings.AdaptiveLoss), test, attack, attackSeed, settings.BatchSize, ++stage, stages,
                             $"{EnsembleOptions.Name(e.Options.Builder)} ensemble", progress, cancellationToken);
                         accuracy = EnsembleAccuracy(e, EnsembleExperiment.HiddenPreActivations(trunk, onEnsemble, settings.BatchSize, cancellationToken), test.Labels, settings.Vote);
                     }

@@ -77,6 +77,34 @@ public class LinfAttackTests
     }
 
     [Fact]
+    public void LossGradient_OfTheEnsembleMeanSoftmax_MatchesFiniteDifferences()
+    {
+        // Cross-entropy of log p̄ is −log p̄[y]; the "logits" handed to the check are log of the mean of the stand-alone
+        // members' softmax outputs (the 1e-30 inside the target's log is far below these probabilities).
+        var model = SpecCnnCopy.Convert<float, double>(Setup.Value.Model);
+        var ensemble = EnsembleBuilder.Build(model, Setup.Value.Train, new EnsembleOptions(EnsembleBuilderKind.Random, 0.8, Members: 3, Seed: 1));
+        var members = Enumerable.Range(0, ensemble.Count).Select(ensemble.MemberModel).ToArray();
+        Tensor<double> LogMeanSoftmax(Tensor<double> x)
+        {
+            var result = Tensor<double>.Zeros(x.Dim(0), Classes);
+            foreach (var member in members)
+            {
+                var logits = member.Predict(x);
+                for (int i = 0; i < x.Dim(0); i++)
+                {
+                    double max = Enumerable.Range(0, Classes).Max(j => logits[i, j]);
+                    double sum = Enumerable.Range(0, Classes).Sum(j => Math.Exp(logits[i, j] - max));
+                    for (int j = 0; j < Classes; j++) result[i, j] += Math.Exp(logits[i, j] - max) / sum / members.Length;
+                }
+            }
+            for (int i = 0; i < result.Length; i++) result.Data[i] = Math.Log(result.Data[i]);
+            return result;
+        }
+        var (x, labels) = Setup.Value.Test.Gather<double>(Enumerable.Range(0, 5).ToArray());
+        CheckGradient(AttackTarget<double>.Ensemble(ensemble, EnsembleAttackLoss.AveragedProbabilities), LogMeanSoftmax, x, labels);
+    }
+
+    [Fact]
     public void Fgsm_IsTheClippedSignStep_AndRaisesTheLoss()
     {
         var model = SpecCnnCopy.Convert<float, double>(Setup.Value.Model);
