@@ -121,6 +121,8 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     public int[] Predict(Tensor<T> inputs, EnsembleVote vote = EnsembleVote.Mode) => EnsembleVoting.Combine(MemberLogits(inputs), vote);
 
     /// <summary>Fraction of <paramref name="data"/> the ensemble classifies correctly, in batches of <paramref name="batchSize"/>.</summary>
+    /// <remarks>For the batch-dependent reading the prediction batches restart at every batch of <paramref name="batchSize"/>
+    /// images, so the result depends on both sizes.</remarks>
     public double Accuracy(ImageDataset data, EnsembleVote vote = EnsembleVote.Mode, int batchSize = 1000)
     {
         ArgumentNullException.ThrowIfNull(data);

@@ -50,6 +50,19 @@ public class EnsembleExperimentTests
     }
 
     [Fact]
+    public void EnsembleExperiment_BatchDependentReading_WithBatchesUpToH_IsTheSingleModel()
+    {
+        // σ(gH)⁺σ(gH) = I_k for k ≤ h: the literal reading of Appendix H changes nothing, whatever ε.
+        var (model, train, test) = Setup.Value;
+        var settings = new EnsembleExperimentSettings([EnsembleBuilderKind.Group], [0.5, 2], Members: 3,
+            GroupReading: GroupActionReading.BatchDependent, PredictionBatchSize: Hidden);
+        var result = EnsembleExperiment.Run(model, train, test, settings);
+        Assert.All(result.Rows, r => Assert.Equal((0.0, 1.0), (r.AccuracyChange, r.Agreement)));
+        var wide = EnsembleExperiment.Run(model, train, test, settings with { PredictionBatchSize = 60 });
+        Assert.Contains(wide.Rows, r => r.Agreement < 1);
+    }
+
+    [Fact]
     public void AttackExperiment_StrengthZeroGivesCleanAccuracies_AndThreatModelsAreLabelled()
     {
         var (model, train, test) = Setup.Value;
