@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using Noether.Autodiff;
+using Noether.Data;
+using Noether.Ensembles;
+using Noether.Nn;
+using Noether.Tensors;
+
+namespace Noether.Experiments;
+
+/// <summary>
+/// Settings of <see cref="EnsembleExperiment"/> (paper Fig. 9: accuracy change against ε for the five builders).
+/// </summary>
+/// <param name="Builders">Which constructions; null means all five (group, ginv, random, shuffle, perm-interp).</param>
+/// <param name="Epsilons">The ε grid; null means <see cref="DefaultEpsilons"/>.</param>
+/// <param name="Members">Members per ensemble (N ≥ 1).</param>
+/// <param name="Seed">Seeds every draw; each (builder, ε) uses the same seed, so the builders share g and H₀ member by member.</param>
+/// <param name="Form">g = I + εM or exp(εM).</param>
+/// <param name="GeneratorStd">Entry standard deviation of M and D (null: 1/√h).</param>
+/// <param name="CalibrationSize">Calibration batch k for group and shuffle (null: h).</param>
+/// <param name="ConditionLimit">Members whose inverted matrix is worse conditioned are rejected or regularised.</param>
+/// <param name="Policy">Reject or regularise ill-conditioned members.</param>
+/// <param name="Vote">Mode of the members' classes (the paper's rule) or mean softmax.</param>
+/// <param name="GroupReading">Calibrated (fixed weights) or the literal batch-dependent reading for the group builder.</param>
+/// <param name="PredictionBatchSize">Prediction batch size of the batch-dependent reading (its outputs depend on it).</param>
+/// <param name="TestLimit">Use only the first this many test images (null: all).</param>
+/// <param name="BatchSize">Images per forward pass.</param>
+public sealed record EnsembleExperimentSettings(
+    IReadOnlyList<EnsembleBuilderKind>? Builders = null,
+    IReadOnlyList<double>? Epsilons = null,
+    int Members = 10,
+    int Seed = 0,
+    GroupElementForm Form = GroupElementForm.IdentityPlus,
+    double? GeneratorStd = null,
+    int? CalibrationSize = null,
+    double ConditionLimit = 1e8,
+    IllConditionedPolicy Policy = IllConditionedPolicy.Reject,
+    EnsembleVote Vote = EnsembleVote.Mode,
+    GroupActionReading GroupReading = GroupActionReading.Calibrated,
+    int PredictionBatchSize = 128,
+    int? TestLimit = null,
+    int BatchSize = 1000)
+{
+    /// <summary>The default ε grid: 0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10 (with M's entries of std 1/√h, ‖εM‖₂ ≈ 2ε).</summary>
+    public static IReadOnlyList<double> DefaultEpsilons { get; } = [0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+
+    /// <summary>A quick run: ε ∈ {0, 0.1, 1, 10}, 5 members, the first 1000 test images.</summary>
+    public static EnsembleExperimentSettings Quick { get; } = new(Epsilons: [0, 0.1, 1, 10], Members: 5, TestLimit: 1000);
+
+    /// <summary>The builders to run (all five when <see cref="Builders"/> is null).</summary>
+    public IReadOnlyList<EnsembleBuilderKind> BuilderList => Builders ?? Enum.GetValues<EnsembleBuilderKind>();
+
+    /// <summary>The ε grid to run.</summary>
+    public IReadOnlyList<double> EpsilonList => Epsilons ?? DefaultEpsilons;
+
+    /// <summary>The ensemble options for one (builder, ε) point.</summary>
+    public EnsembleOptions Options(EnsembleBuilderKind builder, double epsilon) =>
+        new(builder, epsilon, Members, Seed, Form, GeneratorStd, CalibrationSize, ConditionLimit, Policy,
+            builder == EnsembleBuilderKind.Group ? GroupReading : GroupActionReading.Calibrated, PredictionBatchSize);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting (h is the model's hidden width).</summary>
+    public void Validate(int hidden)
+    {
+        if (BuilderList.Count == 0) throw new ArgumentException("ensemble experiment: no builders given", nameof(Builders));
+        if (EpsilonList.Count == 0) throw new ArgumentException("ensemble experiment: the ε grid is empty", nameof(Epsilons));
+        foreach (var builder in BuilderList)
+            foreach (double epsilon in EpsilonList) Options(builder, epsilon).Validate(hidden);
+        if (!Enum.IsDefined(Vote)) throw Errors.OutOfRange("vote", Vote, "mode or mean-softmax");
+        if (TestLimit is { } limit) Errors.ThrowIfNotPositive(limit, "test limit");
+        Errors.ThrowIfNotPositive(BatchSize, "batch size");
+    }
+}
+
+/// <summary>One (builder, ε) point of Fig. 9.</summary>
+/// <param name="Builder">The construction.</param>
+/// <param name="Epsilon">ε.</param>
+/// <param name="Accuracy">Ensemble test accuracy (NaN when every member was rejected).</param>
+/// <param name="AccuracyChange">Accuracy − the single model's accuracy (Fig. 9's y axis).</param>
+/// <param name="Members">Members kept.</param>
+/// <param name="Rejected">Members rejected as ill-conditioned.</param>
+/// <param name="Regularised">Members kept with a damped inverse.</param>
+/// <param name="MeanMemberAccuracy">Mean over members of each member's own accuracy.</param>
+/// <param name="Agreement">Fraction of test images where the ensemble predicts the single model's class.</param>
+/// <param name="MedianCondition">Median condition number of the members' inverted matrices (NaN without members).</param>
+/// <param name="MaxCondition">Largest of them.</param>
+public sealed record EnsembleAccuracyRow(EnsembleBuilderKind Builder, double Epsilon, double Accuracy, double AccuracyChange, int Members, int Rejected,
+    int Regularised, double MeanMemberAccuracy, double Agreement, double MedianCondition, double MaxCondition)
+{
+    /// <summary>The builder's short name (group, ginv, random, shuffle, perm-interp).</summary>
+    public string Name => EnsembleOptions.Name(Builder);
+}
+
+/// <summary>Everything Fig. 9 plots and its summary prints.</summary>
+/// <param name="Settings">The settings run.</param>
+/// <param name="SingleAccuracy">The single model's test accuracy.</param>
+/// <param name="TestCount">Test images used.</param>
+/// <param name="TestSource">Where they came from.</param>
+/// <param name="CalibrationSource">Where calibration batches were drawn from.</param>
+/// <param name="Hidden">The model's hidden width h (= the default calibration batch size).</param>
+/// <param name="Rows">One row per (builder, ε), builders in order, ε ascending within each.</param>
+/// <param name="Seconds">Wall time.</param>
+public sealed record EnsembleExperimentResult(EnsembleExperimentSettings Settings, double SingleAccuracy, int TestCount, string TestSource,
+    string CalibrationSource, int Hidden, IReadOnlyList<EnsembleAccuracyRow> Rows, double Seconds)
+{
+    /// <summary>Members rejected over all points.</summary>
+    public int TotalRejected => Rows.Sum(r => r.Rejected);
+
+    /// <summary>Members regularised over all points.</summary>
+    public int TotalRegularised => Rows.Sum(r => r.Regularised);
+}
+
+/// <summary>Progress of <see cref="EnsembleExperiment"/>: (builder, ε) points finished.</summary>
+/// <param name="Done">Points done.</param>
+/// <param name="Total">Points in all.</param>
+/// <param name="Last">The point just finished.</param>
+public readonly record struct EnsembleExperimentProgress(int Done, int Total, EnsembleAccuracyRow Last);
+
+/// <summary>
+/// Paper Fig. 9: for each builder and ε, an N-member ensemble of the trained model and its test accuracy compared with
+/// the single model's. The hidden pre-activations of the test set are computed once and every ensemble is evaluated on
+/// them (members differ only after the hidden layer). A pure function of its inputs and settings.
+/// </summary>
+public static class EnsembleExperiment
+{
+    /// <summary>Runs the sweep.</summary>
+    /// <param name="model">The trained SPEC CNN (trained with <see cref="CnnTraining"/> or loaded from safetensors).</param>
+    /// <param name="calibration">The training split (calibration batches are drawn from it).</param>
+    /// <param name="test">The test split.</param>
+    /// <param name="settings">Grid and sizes.</param>
+    /// <param name="progress">Reports every finished point.</param>
+    /// <param name="cancellationToken">Checked between points.</param>
+    public static EnsembleExperimentResult Run(SpecCnn<float> model, ImageDataset calibration, ImageDataset test, EnsembleExperimentSettings settings,
+        IProgress<EnsembleExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(calibration);
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(settings);
+        int h = model.Hidden.OutFeatures;
+        settings.Validate(h);
+        CheckFits(model, calibration, nameof(calibration));
+        CheckFits(model, test, nameof(test));
+        var clock = Stopwatch.StartNew();
+        if (settings.TestLimit is { } limit && limit < test.Count) test = test.Subset(0, limit);
+
+        var trunk = new SpecCnnHeads<float>(model, null);
+        var hidden = HiddenPreActivations(trunk, test, settings.BatchSize, cancellationToken);
+        var single = SingleModelPredictions(trunk, hidden);
+        double singleAccuracy = Accuracy(single, test.Labels);
+
+        var rows = new List<EnsembleAccuracyRow>();
+        var epsilons = settings.EpsilonList.Order().ToArray();
+        int total = settings.BuilderList.Count * epsilons.Length;
+        foreach (var builder in settings.BuilderList)
+            foreach (double epsilon in epsilons)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var ensemble = EnsembleBuilder.Build(model, calibration, settings.Options(builder, epsilon), cancellationToken);
+                var row = Evaluate(ensemble, hidden, test.Labels, single, singleAccuracy, settings.Vote);
+                rows.Add(row);
+                progress?.Report(new EnsembleExperimentProgress(rows.Count, total, row));
+            }
+        return new EnsembleExperimentResult(settings, singleAccuracy, test.Count, test.Source, calibration.Source, h, rows, clock.Elapsed.TotalSeconds);
+    }
+
+    internal static EnsembleAccuracyRow Evaluate(Ensemble<float> ensemble, Tensor<float> hidden, int[] labels, int[] single, double singleAccuracy, EnsembleVote vote)
+    {
+        var conditions = ensemble.Members.Select(m => m.ConditionNumber).Order().ToArray();
+        double median = conditions.Length == 0 ? double.NaN : conditions[conditions.Length / 2];
+        double max = conditions.Length == 0 ? double.NaN : conditions[^1];
+        var o = ensemble.Options;
+        if (ensemble.Count == 0)
+            return new EnsembleAccuracyRow(o.Builder, o.Epsilon, double.NaN, double.NaN, 0, ensemble.Rejected, 0, double.NaN, double.NaN, median, max);
+        var logits = ensemble.MemberLogitsFromHidden(hidden);
+        var predicted = EnsembleVoting.Combine(logits, vote);
+        var members = EnsembleVoting.MemberPredictions(logits);
+        int n = labels.Length;
+        long memberCorrect = 0, agree = 0;
+        for (int i = 0; i < n; i++)
+        {
+            for (int m = 0; m < ensemble.Count; m++) if (members[i, m] == labels[i]) memberCorrect++;
+            if (predicted[i] == single[i]) agree++;
+        }
+        double accuracy = Accuracy(predicted, labels);
+        return new EnsembleAccuracyRow(o.Builder, o.Epsilon, accuracy, accuracy - singleAccuracy, ensemble.Count, ensemble.Rejected, ensemble.Regularised,
+            (double)memberCorrect / ((long)n * ensemble.Count), (double)agree / n, median, max);
+    }
+
+    /// <summary>H = f(x)Vᵀ + b for the whole data set, [N, h].</summary>
+    internal static Tensor<float> HiddenPreActivations(SpecCnnHeads<float> trunk, ImageDataset data, int batchSize, CancellationToken cancellationToken)
+    {
+        int h = trunk.Hidden;
+        var hidden = new Tensor<float>(new float[data.Count * h], data.Count, h);
+        int start = 0;
+        foreach (var (inputs, _) in Minibatches.Create(data, batchSize, null, shuffle: false))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var tape = new Tape<float>();
+            using (tape.Pause())
+                trunk.HiddenPreActivation(tape, tape.Constant(inputs)).Value.Data.AsSpan().CopyTo(hidden.Data.AsSpan(start * h));
+            start += inputs.Dim(0);
+        }
+        return hidden;
+    }
+
+    /// <summary>The single model's classes from its hidden pre-activations (arg-max, first on ties).</summary>
+    internal static int[] SingleModelPredictions(SpecCnnHeads<float> trunk, Tensor<float> hidden)
+    {
+        var tape = new Tape<float>();
+        Tensor<float> logits;
+        using (tape.Pause()) logits = trunk.Logits(tape, tape.Constant(hidden)).Value;
+        return EnsembleVoting.Combine(logits.Reshape(hidden.Dim(0), 1, trunk.Classes), EnsembleVote.Mode);
+    }
+
+    internal static double Accuracy(int[] predicted, int[] labels)
+    {
+        long correct = 0;
+        for (int i = 0; i < labels.Length; i++) if (predicted[i] == labels[i]) correct++;
+        return (double)correct / labels.Length;
+    }
+
+    internal static void CheckFits(SpecCnn<float> model, ImageDataset data, string name)
+    {
+        if (data.Count == 0) throw new ArgumentException($"{name}: the data set is empty", name);
+        if (data.Channels != model.InChannels || data.Height != model.ImageSize || data.Width != model.ImageSize)
+            throw new ArgumentException($"{name}: images are {data.Channels}×{data.Height}×{data.Width} but the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize}", name);
+        if (data.ClassCount != model.Output.OutFeatures)
+            throw new ArgumentException($"{name}: the data set has {data.ClassCount} classes but the model outputs {model.Output.OutFeatures}", name);
+    }
+}
