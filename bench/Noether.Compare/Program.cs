@@ -26,6 +26,7 @@ internal static class Program
         new CnnEpoch(),
         new HessianFig8(tanh: false),
         new HessianFig8(tanh: true),
+        new DriftFig3(),
         new MatMul<double>(512, BlasProvider.OpenBlas),
         new MatMul<double>(512, BlasProvider.Managed),
         new MatMul<double>(2048, BlasProvider.OpenBlas),
