@@ -86,7 +86,9 @@ if args.noether:
     noether, _ = harness.read_bundle(args.noether)
     ours = noether["final_loss"]
     keys = [f"{k}/{lr:g}" for k in ("identity", "relu", "sigmoid", "tanh") for lr in rates]
-    diff = max(abs(final[k] - float(ours[i])) / max(abs(final[k]), 1e-300) for i, k in enumerate(keys))
-    result["check"] = {"what": "final loss of the 12 runs: max relative |PyTorch - Noether|",
-                       "max_abs_diff": float(diff), "max_abs_value": 1.0}
+    # Absolute differences: several runs converge to losses of 1e-30, where only rounding differs.
+    diff = max(abs(final[k] - float(ours[i])) for i, k in enumerate(keys))
+    result["final_losses"] = {k: {"pytorch": final[k], "noether": float(ours[i])} for i, k in enumerate(keys)}
+    result["check"] = {"what": "final loss of the 12 runs: max |PyTorch - Noether|",
+                       "max_abs_diff": float(diff), "max_abs_value": max(abs(v) for v in final.values())}
 harness.write_result(args.out, result)

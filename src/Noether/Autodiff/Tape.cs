@@ -134,22 +134,7 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
 
         // Only nodes that lie on a path from some wrt variable to an output need a gradient.
-        var wanted = new bool[end + 1];
-        int lowest = end + 1;
-        foreach (var w in wrt)
-            if (w.Index >= 0 && w.Index <= end)
-            {
-                wanted[w.Index] = true;
-                lowest = Math.Min(lowest, w.Index);
-            }
-        for (int i = lowest + 1; i <= end; i++)
-        {
-            if (wanted[i]) continue;
-            var parents = _nodes[i].Parents;
-            if (parents is null) continue;
-            foreach (var p in parents)
-                if (p.Index >= 0 && wanted[p.Index]) { wanted[i] = true; break; }
-        }
+        var wanted = DependsOn(wrt, end, out int lowest);
 
         if (!createGraph) _pauseDepth++;
         try
@@ -248,22 +233,7 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         var reached = new bool[end + 1];
         foreach (var o in outputs) if (o.RequiresGrad) reached[o.Index] = true;
         // … that also lie on a path from a wrt variable.
-        var wanted = new bool[end + 1];
-        int lowest = end + 1;
-        foreach (var w in wrt)
-            if (w.Index >= 0 && w.Index <= end)
-            {
-                wanted[w.Index] = true;
-                lowest = Math.Min(lowest, w.Index);
-            }
-        for (int i = lowest + 1; i <= end; i++)
-        {
-            if (wanted[i]) continue;
-            var parents = _nodes[i].Parents;
-            if (parents is null) continue;
-            foreach (var p in parents)
-                if (p.Index >= 0 && wanted[p.Index]) { wanted[i] = true; break; }
-        }
+        var wanted = DependsOn(wrt, end, out int lowest);
         for (int i = end; i >= lowest; i--)
         {
             if (!reached[i] || !wanted[i]) continue;
@@ -308,6 +278,31 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         v.Index = _nodes.Count;
         v.Generation = _generation;
         _nodes.Add(v);
+    }
+
+    /// <summary>
+    /// Marks the nodes up to <paramref name="end"/> that depend on some of <paramref name="wrt"/> (the only ones a
+    /// backward pass needs to visit); <paramref name="lowest"/> is the first such node.
+    /// </summary>
+    private bool[] DependsOn(IReadOnlyList<Variable<T>> wrt, int end, out int lowest)
+    {
+        var wanted = new bool[end + 1];
+        lowest = end + 1;
+        foreach (var w in wrt)
+            if (w.Index >= 0 && w.Index <= end)
+            {
+                wanted[w.Index] = true;
+                lowest = Math.Min(lowest, w.Index);
+            }
+        for (int i = lowest + 1; i <= end; i++)
+        {
+            if (wanted[i]) continue;
+            var parents = _nodes[i].Parents;
+            if (parents is null) continue;
+            foreach (var p in parents)
+                if (p.Index >= 0 && wanted[p.Index]) { wanted[i] = true; break; }
+        }
+        return wanted;
     }
 
     private void CheckOwn(Variable<T> v, string name)
