@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -6,7 +7,7 @@ namespace Noether.Serialization;
 /// <summary>
 /// JSON for results (summary.json and friends) through System.Text.Json, which formats numbers culture-invariantly
 /// and round-trippably: camelCase property names, indented, enums as strings, NaN and ±∞ written as the strings
-/// "NaN", "Infinity", "-Infinity" (plain JSON has no such numbers) and read back.
+/// "NaN", "Infinity", "-Infinity" (plain JSON has no such numbers) and read back; non-ASCII text (σ, η, ‖·‖) written as is.
 /// </summary>
 public static class ResultJson
 {
@@ -18,6 +19,9 @@ public static class ResultJson
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
             WriteIndented = true,
+            // Results carry mathematics (σ, η, ‖·‖, Q̃): keep it readable instead of \uXXXX. The files are never embedded
+            // in HTML unescaped, so the HTML-safety of the default encoder buys nothing here.
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals | JsonNumberHandling.AllowReadingFromString,
             Converters = { new JsonStringEnumConverter() },
         };

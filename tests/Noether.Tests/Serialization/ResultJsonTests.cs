@@ -38,6 +38,15 @@ public class ResultJsonTests
     }
 
     [Fact]
+    public void Serialize_MathematicalText_IsWrittenUnescapedAndReadBack()
+    {
+        var json = ResultJson.Serialize(new Row("ΔQ̃ of σ at η, ‖U‖²", 1, 2, Verdict.Holds, []));
+        Assert.Contains("ΔQ̃ of σ at η, ‖U‖²", json);
+        Assert.DoesNotContain("\\u", json);
+        Assert.Equal("ΔQ̃ of σ at η, ‖U‖²", ResultJson.Deserialize<Row>(json).Name);
+    }
+
+    [Fact]
     public void Serialize_UnderACommaDecimalCulture_WritesPointDecimals()
     {
         var saved = CultureInfo.CurrentCulture;
