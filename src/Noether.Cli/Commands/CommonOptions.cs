@@ -35,4 +35,24 @@ internal static class CommonOptions
         });
         return option;
     }
+
+    /// <summary>
+    /// <c>--shard i/n</c>: run only part i of n of a sweep's grid (contiguous blocks, sizes differing by at most one);
+    /// <c>noether merge</c> joins the parts into exactly the unsharded output. Null when not given.
+    /// </summary>
+    public static Option<Noether.Experiments.Shard?> Shard()
+    {
+        var option = new Option<Noether.Experiments.Shard?>("--shard")
+        {
+            Description = "Run only part i of n of the sweep's grid (i/n, 1 ≤ i ≤ n, e.g. 2/4; for a Slurm array: ${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}); join the parts with `noether merge`.",
+        };
+        option.CustomParser = r =>
+        {
+            string text = string.Join(' ', r.Tokens.Select(t => t.Value));
+            if (Noether.Experiments.Shard.TryParse(text, out var shard)) return shard;
+            r.AddError($"--shard must be {Noether.Experiments.Shard.ExpectedForm}, e.g. 2/4 (got '{text}')");
+            return null;
+        };
+        return option;
+    }
 }

@@ -52,12 +52,13 @@ internal static class DriftCommand
         var flowTime = ListOptions.OptionalPositiveDouble("--flow-time", "End time of the gradient flow (default: steps × the smallest η, the span of the slowest GD run).");
         var noFlow = new Option<bool>("--no-flow") { Description = "Skip the gradient-flow contrast." };
         var seed = CommonOptions.Seed();
+        var shard = CommonOptions.Shard();
         var output = CommonOptions.Out("results/drift");
         var force = CommonOptions.Force();
 
         var command = new Command("drift", "Fig. 3: drift of the conserved quantity Q under gradient descent (ΔQ~ of eq. 43) and the loss, per σ and η, against the gradient flow; eq. 41 checked at every step.")
         {
-            profile, steps, lr, activations, records, loss, initStd, flowTime, noFlow, seed, output, force,
+            profile, steps, lr, activations, records, loss, initStd, flowTime, noFlow, seed, shard, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
@@ -74,6 +75,7 @@ internal static class DriftCommand
                 FlowTime = parse.GetValue(flowTime),
                 IncludeGradientFlow = !parse.GetValue(noFlow),
                 Seed = parse.GetValue(seed),
+                Shard = parse.GetValue(shard),
                 Parallelism = Environment.ProcessorCount,
             };
             string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
@@ -84,6 +86,8 @@ internal static class DriftCommand
                 var clock = Stopwatch.StartNew();
                 var result = ExperimentConsole.Run("drift", (p, t) => DriftExperiment.Run(settings, p, t), token);
                 Write(outDir, profileName, result, clock.Elapsed);
+                if (settings.Shard is { } part)
+                    ShardOutput.Complete(outDir, "drift", profileName, part, DriftExperiment.GridSize(settings), settings, null, result.Curves, ["drift.csv"], clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
@@ -92,7 +96,8 @@ internal static class DriftCommand
 
     private static string Method(DriftCurve c) => c.IsGradientFlow ? "flow" : "gd";
 
-    private static void Write(string outDir, string profile, DriftResult result, TimeSpan elapsed)
+    /// <summary>Writes drift.csv, summary.json and the figures of <paramref name="result"/> (also a result merged from shards) and prints the table.</summary>
+    internal static void Write(string outDir, string profile, DriftResult result, TimeSpan elapsed)
     {
         var csv = new CsvTable("activation", "method", "learning_rate", "step", "time", "loss", "q", "delta_q_normalised");
         foreach (var c in result.Curves)

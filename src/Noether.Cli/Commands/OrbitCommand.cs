@@ -58,12 +58,13 @@ internal static class OrbitCommand
         };
         var tolerance = ListOptions.UnitInterval("--tolerance", "Rank cut: singular values ≤ tolerance × the largest count as zero.", defaults.RelativeTolerance);
         var seed = CommonOptions.Seed();
+        var shard = CommonOptions.Shard();
         var output = CommonOptions.Out("results/orbit");
         var force = CommonOptions.Force();
 
         var command = new Command("orbit", "Orbit dimensions at generic θ (rank of M ↦ M̄θ) against the corrected closed forms and the paper's eqs. 20–22 (wrong for h > max(m, n)).")
         {
-            shapes, groups, tolerance, seed, output, force,
+            shapes, groups, tolerance, seed, shard, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
@@ -73,6 +74,7 @@ internal static class OrbitCommand
                 Groups = parse.GetValue(groups)!.Select(g => GroupNames[g]).Distinct().ToArray(),
                 RelativeTolerance = parse.GetValue(tolerance),
                 Seed = parse.GetValue(seed),
+                Shard = parse.GetValue(shard),
             };
             string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
             return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
@@ -82,13 +84,16 @@ internal static class OrbitCommand
                 var clock = Stopwatch.StartNew();
                 var result = ExperimentConsole.Run("orbit", (p, t) => OrbitTableExperiment.Run(settings, p, t), token);
                 Write(outDir, result, clock.Elapsed);
+                if (settings.Shard is { } part)
+                    ShardOutput.Complete(outDir, "orbit", null, part, OrbitTableExperiment.GridSize(settings), settings, null, result.Rows, ["orbit.csv"], clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
         return command;
     }
 
-    private static void Write(string outDir, OrbitTableResult result, TimeSpan elapsed)
+    /// <summary>Writes orbit.csv, summary.json and orbit.png of <paramref name="result"/> (also a result merged from shards) and prints the table.</summary>
+    internal static void Write(string outDir, OrbitTableResult result, TimeSpan elapsed)
     {
         var csv = new CsvTable("m", "h", "n", "group", "algebra_dimension", "measured", "corrected", "paper", "paper_equation", "measured_equals_corrected",
             "paper_differs", "h_exceeds_max_m_n", "smallest_kept_singular_value", "largest_dropped_singular_value", "gap");

@@ -39,12 +39,13 @@ internal static class XavierCommand
         var bins = new Option<int>("--bins") { Description = "Histogram bins.", DefaultValueFactory = _ => 40 };
         bins.Validators.Add(r => { if (r.TryGet(out int b) && (b < 2 || b > 1000)) r.AddError($"--bins must be an integer between 2 and 1000 (got {b})"); });
         var seed = CommonOptions.Seed();
+        var shard = CommonOptions.Shard();
         var output = CommonOptions.Out("results/xavier");
         var force = CommonOptions.Force();
 
         var command = new Command("xavier", "Figs. 4–5: Q under Xavier initialisation: histograms, measured mean against ½(m − h) (and the paper's m − h), variance against ½(m/h + h/n); the eq. 48 form per σ.")
         {
-            draws, shapes, activations, integralShape, bins, seed, output, force,
+            draws, shapes, activations, integralShape, bins, seed, shard, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
@@ -55,6 +56,7 @@ internal static class XavierCommand
                 Activations = parse.GetValue(activations)!,
                 IntegralFormShape = parse.GetValue(integralShape),
                 Seed = parse.GetValue(seed),
+                Shard = parse.GetValue(shard),
             };
             int binCount = parse.GetValue(bins);
             string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
@@ -64,15 +66,27 @@ internal static class XavierCommand
                     $"Q under Xavier initialisation U ~ N(0, 1/h), V ~ N(0, 1/n): {settings.Draws} draws per tuple, seed {settings.Seed}"));
                 var clock = Stopwatch.StartNew();
                 var result = ExperimentConsole.Run("xavier", (p, t) => XavierExperiment.Run(settings, p, t), token);
-                var rows = result.Linear.Select(s => Score("Fig. 4", s, XavierDistribution.LinearTrace(s.Shape.M, s.Shape.H, s.Shape.N)))
-                    .Concat(result.IntegralForms.Zip(settings.Activations, (s, name) => Score("Fig. 5", s,
-                        XavierDistribution.IntegralForm(Activation.Parse(name), s.Shape.M, s.Shape.H, s.Shape.N))))
-                    .ToArray();
-                Write(outDir, result, rows, binCount, clock.Elapsed);
+                WriteResult(outDir, result, binCount, clock.Elapsed);
+                if (settings.Shard is { } part)
+                    ShardOutput.Complete(outDir, "xavier", null, part, XavierExperiment.GridSize(settings), settings, new { bins = binCount },
+                        [.. result.Linear, .. result.IntegralForms], ["xavier.csv", "xavier-draws.csv"], clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
         return command;
+    }
+
+    /// <summary>Scores every sample (also of a result merged from shards), writes the files and prints the table.</summary>
+    internal static void WriteResult(string outDir, XavierResult result, int binCount, TimeSpan elapsed)
+    {
+        // A shard holds the Fig. 5 activations from its first grid item on (items: the tuples, then the activations).
+        var items = Shard.ItemsOf(result.Settings.Shard, XavierExperiment.GridSize(result.Settings));
+        var names = result.Settings.Activations.Skip(Math.Max(0, items.Start - result.Settings.Shapes.Count));
+        var rows = result.Linear.Select(s => Score("Fig. 4", s, XavierDistribution.LinearTrace(s.Shape.M, s.Shape.H, s.Shape.N)))
+            .Concat(result.IntegralForms.Zip(names, (s, name) => Score("Fig. 5", s,
+                XavierDistribution.IntegralForm(Activation.Parse(name), s.Shape.M, s.Shape.H, s.Shape.N))))
+            .ToArray();
+        Write(outDir, result, rows, binCount, elapsed);
     }
 
     // The variance test: z = (s² − Var) / SE(s²), SE from the derived fourth cumulant when there is one, else the sample's.

@@ -61,6 +61,9 @@ public sealed record DriftSettings
     /// <summary>Seed of Y and θ₀ (shared by every run, so curves differ only by σ and η).</summary>
     public int Seed { get; init; }
 
+    /// <summary>Run only this part of the grid (<see cref="DriftExperiment.GridSize"/>); null: all of it.</summary>
+    public Shard? Shard { get; init; }
+
     /// <summary>The authors' toy-script setting (SPEC): m = 5, h = 50, n = 10, U, V ~ N(0, 0.1²), η ∈ {0.1, 0.01, 0.001},
     /// 400 000 steps (800 000 for sigmoid), mean-reduced MSE.</summary>
     public static DriftSettings Paper => new() { Steps = 400_000, SigmoidSteps = 800_000, Records = 400 };
@@ -111,7 +114,7 @@ public sealed record Eq41Statistics(long Checks, double MaxErrorOverMagnitude, l
 
 /// <summary>All curves of the drift experiment.</summary>
 /// <param name="Settings">The settings it ran with.</param>
-/// <param name="Curves">Per activation: one GD curve per η, then the flow curve when asked.</param>
+/// <param name="Curves">Per activation: one GD curve per η, then the flow curve when asked (only the shard's, in grid order, when sharded).</param>
 public sealed record DriftResult(DriftSettings Settings, IReadOnlyList<DriftCurve> Curves);
 
 /// <summary>
@@ -121,7 +124,17 @@ public sealed record DriftResult(DriftSettings Settings, IReadOnlyList<DriftCurv
 /// </summary>
 public static class DriftExperiment
 {
-    /// <summary>Runs every (σ, η) and the flows. Pure: the result depends only on the settings.</summary>
+    /// <summary>
+    /// The number of grid items: one per (σ, η) and one flow per σ when asked, ordered σ-major (every η of σ₁, its flow,
+    /// then σ₂ …). Y and θ₀ are drawn from the seed before the grid is split, so every shard starts from the same θ₀.
+    /// </summary>
+    public static int GridSize(DriftSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.Activations.Count * (settings.LearningRates.Count + (settings.IncludeGradientFlow ? 1 : 0));
+    }
+
+    /// <summary>Runs every (σ, η) and the flows (those of <see cref="DriftSettings.Shard"/> when set). Pure: the result depends only on the settings.</summary>
     public static DriftResult Run(DriftSettings settings, IProgress<ExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -142,6 +155,8 @@ public static class DriftExperiment
             foreach (var eta in settings.LearningRates) jobs.Add((a, eta));
             if (settings.IncludeGradientFlow) jobs.Add((a, double.NaN));
         }
+        var items = Shard.ItemsOf(settings.Shard, jobs.Count);
+        jobs = jobs.GetRange(items.Start, items.Length);
         long StepsOf(int a) => activations[a].Kind == ActivationKind.Sigmoid && settings.SigmoidSteps is { } s ? s : settings.Steps;
         const long flowUnits = 1000;
         long total = jobs.Sum(j => double.IsNaN(j.Eta) ? flowUnits : StepsOf(j.Activation));

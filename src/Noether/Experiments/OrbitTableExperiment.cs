@@ -29,6 +29,9 @@ public sealed record OrbitTableSettings
     /// <summary>Seed of the generic (Gaussian) θ at each shape.</summary>
     public int Seed { get; init; }
 
+    /// <summary>Run only this part of the grid (<see cref="OrbitTableExperiment.GridSize"/>); null: all of it.</summary>
+    public Shard? Shard { get; init; }
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Shapes);
@@ -55,26 +58,37 @@ public sealed record OrbitTableRow(LayerShape Shape, OrbitGroup Group, int Algeb
 
 /// <summary>The orbit table.</summary>
 /// <param name="Settings">The settings it ran with.</param>
-/// <param name="Rows">One row per (shape, group).</param>
+/// <param name="Rows">One row per (shape, group) (the shard's, in grid order, when sharded).</param>
 public sealed record OrbitTableResult(OrbitTableSettings Settings, IReadOnlyList<OrbitTableRow> Rows);
 
 /// <summary>Orbit dimensions measured by SVD at generic θ, against the corrected closed forms and the paper's eqs. 20–22.</summary>
 public static class OrbitTableExperiment
 {
-    /// <summary>Measures every (shape, group). Pure: the result depends only on the settings.</summary>
+    /// <summary>The number of grid items: one per (shape, group), shape-major (every group of the first shape, then the next).</summary>
+    public static int GridSize(OrbitTableSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.Shapes.Count * settings.Groups.Count;
+    }
+
+    /// <summary>Measures every (shape, group) (those of <see cref="OrbitTableSettings.Shard"/> when set). Pure: the result depends only on the settings.</summary>
     public static OrbitTableResult Run(OrbitTableSettings settings, IProgress<ExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         var rows = new List<OrbitTableRow>();
-        long total = (long)settings.Shapes.Count * settings.Groups.Count, done = 0;
+        var items = Shard.ItemsOf(settings.Shard, GridSize(settings));
+        long total = items.Length, done = 0;
         for (int s = 0; s < settings.Shapes.Count; s++)
         {
             var shape = settings.Shapes[s];
+            if (!Enumerable.Range(s * settings.Groups.Count, settings.Groups.Count).Any(items.Contains)) continue;
             // One generic θ per shape, seeded deterministically from the settings seed and the shape index.
             var theta = TwoLayerParameters.Gaussian(new Random(unchecked(settings.Seed * 7919 + s)), shape.M, shape.H, shape.N);
-            foreach (var kind in settings.Groups)
+            for (int g = 0; g < settings.Groups.Count; g++)
             {
+                if (!items.Contains(s * settings.Groups.Count + g)) continue;
+                var kind = settings.Groups[g];
                 cancellationToken.ThrowIfCancellationRequested();
                 progress?.Report(new ExperimentProgress($"{kind} {shape}", done, total));
                 MatrixGroup group = kind switch

@@ -18,8 +18,12 @@ public sealed record XavierSettings
     /// <summary>The shape of Fig. 5 (paper: m = h = n = 100).</summary>
     public LayerShape IntegralFormShape { get; init; } = new(100, 100, 100);
 
-    /// <summary>Seed of the draws.</summary>
+    /// <summary>Seed of the draws: tuple s of Fig. 4 draws from its own generator, seeded from (seed, s); Fig. 5 from one
+    /// generator seeded from the seed alone, shared by every σ (so the σ are compared on the same draws).</summary>
     public int Seed { get; init; }
+
+    /// <summary>Run only this part of the grid (<see cref="XavierExperiment.GridSize"/>); null: all of it.</summary>
+    public Shard? Shard { get; init; }
 
     internal void Validate()
     {
@@ -48,8 +52,8 @@ public sealed record XavierSample(string Label, LayerShape Shape, double[] Value
 
 /// <summary>Figs. 4 and 5.</summary>
 /// <param name="Settings">The settings it ran with.</param>
-/// <param name="Linear">Fig. 4: one sample per (m, h, n).</param>
-/// <param name="IntegralForms">Fig. 5: one sample per activation at <see cref="XavierSettings.IntegralFormShape"/>.</param>
+/// <param name="Linear">Fig. 4: one sample per (m, h, n) (the shard's, when sharded).</param>
+/// <param name="IntegralForms">Fig. 5: one sample per activation at <see cref="XavierSettings.IntegralFormShape"/> (the shard's, when sharded).</param>
 public sealed record XavierResult(XavierSettings Settings, IReadOnlyList<XavierSample> Linear, IReadOnlyList<XavierSample> IntegralForms);
 
 /// <summary>
@@ -59,21 +63,34 @@ public sealed record XavierResult(XavierSettings Settings, IReadOnlyList<XavierS
 /// </summary>
 public static class XavierExperiment
 {
-    /// <summary>Draws and scores. Pure: the result depends only on the settings.</summary>
+    /// <summary>The number of grid items: the Fig. 4 tuples, then the Fig. 5 activations.</summary>
+    public static int GridSize(XavierSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.Shapes.Count + settings.Activations.Count;
+    }
+
+    /// <summary>Draws and scores (the items of <see cref="XavierSettings.Shard"/> when set). Pure: each item's draws depend
+    /// only on the settings and the item, never on which other items run.</summary>
     public static XavierResult Run(XavierSettings settings, IProgress<ExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         var activations = settings.Activations.Select(Activation.Parse).ToArray();
         var quantities = activations.Select(a => ConservedQuantity.IntegralForm(a)).ToArray(); // throws for radial σ
-        long total = (long)settings.Draws * (settings.Shapes.Count + (activations.Length > 0 ? 1 : 0));
+        var items = Shard.ItemsOf(settings.Shard, GridSize(settings));
+        int shapeCount = settings.Shapes.Count;
+        var shapeIndices = Enumerable.Range(items.Start, items.Length).Where(i => i < shapeCount).ToArray();
+        var activationIndices = Enumerable.Range(items.Start, items.Length).Where(i => i >= shapeCount).Select(i => i - shapeCount).ToArray();
+        long total = (long)settings.Draws * (shapeIndices.Length + (activationIndices.Length > 0 ? 1 : 0));
         long done = 0;
-        var random = new Random(settings.Seed);
         var trace = ConservedQuantity.ImbalanceTrace(0.5);
 
         var linear = new List<XavierSample>();
-        foreach (var shape in settings.Shapes)
+        foreach (int s in shapeIndices)
         {
+            var shape = settings.Shapes[s];
+            var random = new Random(Seeds.Derive(settings.Seed, 4, s));
             var values = new double[settings.Draws];
             for (int d = 0; d < values.Length; d++)
             {
@@ -85,18 +102,22 @@ public static class XavierExperiment
         }
 
         var forms = new List<XavierSample>();
-        if (activations.Length > 0)
+        if (activationIndices.Length > 0)
         {
             var shape = settings.IntegralFormShape;
-            var values = activations.Select(_ => new double[settings.Draws]).ToArray();
+            var random = new Random(Seeds.Derive(settings.Seed, 5));
+            var values = activationIndices.Select(_ => new double[settings.Draws]).ToArray();
             for (int d = 0; d < settings.Draws; d++)
             {
                 var theta = TwoLayerParameters.Xavier(random, shape.M, shape.H, shape.N);
-                for (int a = 0; a < activations.Length; a++) values[a][d] = quantities[a].Evaluate(theta)[0];
+                for (int j = 0; j < activationIndices.Length; j++) values[j][d] = quantities[activationIndices[j]].Evaluate(theta)[0];
                 Tick(ref done);
             }
-            for (int a = 0; a < activations.Length; a++)
-                forms.Add(Summarise(activations[a].Name, shape, values[a], XavierDistribution.IntegralForm(activations[a], shape.M, shape.H, shape.N), double.NaN));
+            for (int j = 0; j < activationIndices.Length; j++)
+            {
+                var a = activations[activationIndices[j]];
+                forms.Add(Summarise(a.Name, shape, values[j], XavierDistribution.IntegralForm(a, shape.M, shape.H, shape.N), double.NaN));
+            }
         }
         return new XavierResult(settings, linear, forms);
 
