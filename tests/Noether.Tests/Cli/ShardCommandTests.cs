@@ -1,0 +1,33 @@
+namespace Noether.Tests.Cli;
+
+/// <summary>Bad --shard values: a parse error naming --shard and the value, nothing written.</summary>
+public sealed class ShardCommandTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("noether-shard-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Theory]
+    [InlineData("drift", "0/2")]
+    [InlineData("xavier", "3/2")]
+    [InlineData("orbit", "abc")]
+    [InlineData("drift", "1/0")]
+    public void Sweep_BadShard_FailsCleanlyNamingTheOptionAndValue(string command, string shard)
+    {
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run([command, "--shard", shard, "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "--shard", $"'{shard}'", "1 ≤ i ≤ n");
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Orbit_MoreShardsThanGridItems_FailsCleanlyAndLeavesNothing()
+    {
+        // 2 shapes × 1 group = 2 grid items: a third shard would be empty.
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run(["orbit", "--shapes", "3x2x4,4x4x4", "--groups", "gl", "--shard", "3/3", "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "3/3", "2 grid items");
+        Assert.Equal(2, r.ExitCode);
+        Assert.False(Directory.Exists(outDir));
+    }
+}
