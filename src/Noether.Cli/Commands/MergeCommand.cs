@@ -167,20 +167,27 @@ internal static class MergeCommand
         var elapsed = TimeSpan.FromSeconds(shards.Sum(s => s.File.WallSeconds));
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"merging {shards.Length} shards of '{first.Command}' ({first.GridSize} grid items, {elapsed.TotalSeconds:F1} s of shard wall time)"));
-        Sweeps[first.Command].Write(new Merged(outDir, first.Profile, (JsonObject)first.Settings.DeepClone(), first.Options, items, elapsed));
-
-        // The CSVs written from the rebuilt result must be the shards' CSVs concatenated in grid order.
+        // The shards' CSVs joined in grid order (header once); checked before anything is written.
+        var joined = new Dictionary<string, string>();
         foreach (var csv in first.Csv)
         {
             var texts = shards.Select(s => File.ReadAllText(Path.Combine(s.Dir, csv))).ToArray();
             string header = HeaderOf(texts[0]);
             for (int i = 1; i < texts.Length; i++)
-                if (HeaderOf(texts[i]) != header) throw new InvalidDataException($"merge: {Path.Combine(shards[i].Dir, csv)} has another header than {Path.Combine(shards[0].Dir, csv)}");
-            string joined = header + string.Concat(texts.Select(t => t[HeaderOf(t).Length..]));
-            string merged = File.ReadAllText(Path.Combine(outDir, csv));
-            if (merged != joined)
-                throw new InvalidDataException($"merge: {csv} rebuilt from the shards' results differs from their {csv} files joined; were the shards written by different versions of noether?");
+                if (HeaderOf(texts[i]) != header)
+                    throw new InvalidDataException($"merge: {Path.Combine(shards[i].Dir, csv)} has another header than {Path.Combine(shards[0].Dir, csv)}");
+            joined[csv] = header + string.Concat(texts.Select(t => t[HeaderOf(t).Length..]));
         }
+
+        var existing = Directory.GetFiles(outDir).ToHashSet(StringComparer.Ordinal);
+        Sweeps[first.Command].Write(new Merged(outDir, first.Profile, (JsonObject)first.Settings.DeepClone(), first.Options, items, elapsed));
+        // The CSVs written from the rebuilt result must be the shards' CSVs joined; if not, nothing new is left behind.
+        foreach (var (csv, text) in joined)
+            if (File.ReadAllText(Path.Combine(outDir, csv)) != text)
+            {
+                foreach (var file in Directory.GetFiles(outDir).Where(f => !existing.Contains(f))) File.Delete(file);
+                throw new InvalidDataException($"merge: {csv} rebuilt from the shards' results differs from their {csv} files joined; were the shards written by different versions of noether?");
+            }
 
         string summaryPath = Path.Combine(outDir, "summary.json");
         var summary = JsonNode.Parse(File.ReadAllText(summaryPath))!.AsObject();

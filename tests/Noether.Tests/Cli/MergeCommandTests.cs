@@ -114,6 +114,7 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
     [InlineData("absent", "orbit-1 no-such-folder", "", "no-such-folder", "does not exist")]
     [InlineData("corrupt", "orbit-1 corrupt", "corrupt", "not a valid shard file", "corrupt")]
     [InlineData("into a shard", "orbit-1 orbit-2", "out=orbit-1", "one of the shard folders")]
+    [InlineData("tampered", "orbit-1 tampered", "tampered", "orbit.csv", "differs")]
     public void Merge_ShardsThatDoNotBelongTogether_FailWithOneLineNamingTheFolder(string name, string folders, string setup, params string[] mentions)
     {
         _ = name;
@@ -127,6 +128,21 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
                 foreach (var f in Directory.GetFiles(_runs.Path("orbit-2"))) File.Copy(f, Path.Combine(corrupt, Path.GetFileName(f)));
                 string shardFile = Path.Combine(corrupt, "shard.json");
                 File.WriteAllText(shardFile, File.ReadAllText(shardFile)[..200]); // truncated
+            }
+        }
+        if (setup == "tampered")
+        {
+            // A CSV edited after the run no longer matches the shard's own results: the merge is refused, not silently "fixed".
+            string tampered = _runs.Path("tampered");
+            if (!Directory.Exists(tampered))
+            {
+                Directory.CreateDirectory(tampered);
+                foreach (var f in Directory.GetFiles(_runs.Path("orbit-2"))) File.Copy(f, Path.Combine(tampered, Path.GetFileName(f)));
+                string csv = Path.Combine(tampered, "orbit.csv");
+                var lines = File.ReadAllLines(csv);
+                lines[1] = lines[1].Replace(",true,", ",false,", StringComparison.Ordinal);
+                Assert.NotEqual(File.ReadAllLines(csv)[1], lines[1]);
+                File.WriteAllText(csv, string.Join('\n', lines) + "\n");
             }
         }
         if (setup == "out=orbit-1") outDir = _runs.Path("orbit-1");
