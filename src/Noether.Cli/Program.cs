@@ -15,6 +15,16 @@ internal static class Program
             new VersionOption(),
         };
         foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
-        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line on stderr, as for every other bad input (System.CommandLine would print each error on its own
+            // lines, "Must be one of:" lists over several, and the whole help text after them).
+            string problems = string.Join("; ", parse.Errors.Select(e => string.Join(' ', e.Message.Split((char[])['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.')));
+            string help = parse.CommandResult.Command == root ? "noether --help" : $"noether {parse.CommandResult.Command.Name} --help";
+            CliAction.Error($"{problems} (see '{help}')");
+            return ExitCodes.Usage;
+        }
+        return parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).GetAwaiter().GetResult();
     }
 }
