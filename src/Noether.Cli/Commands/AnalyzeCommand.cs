@@ -87,7 +87,7 @@ internal static class AnalyzeCommand
                 catch (ArgumentException e) when (parse.GetValue(ensembleOut) is not null)
                 {
                     if (created && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);
-                    throw new ArgumentException(e.Message.Replace("--out:", "--ensemble-out:", StringComparison.Ordinal), e);
+                    throw new ArgumentException(e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal).Replace("--out:", "--ensemble-out:", StringComparison.Ordinal), e);
                 }
             }
             return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
