@@ -234,7 +234,7 @@ internal static class AnalyzeCommand
                 $"sharpness: top Hessian eigenvalue {sharpness.TopEigenvalues[0]:G6} (Lanczos, {sharpness.LanczosIterations} steps, residual {sharpness.Residuals[0]:G2}{(sharpness.LanczosConverged ? "" : ", NOT converged")}), trace {sharpness.Trace!.Trace:G6} ± {sharpness.Trace.StandardError:G2} (Hutchinson, {sharpness.Trace.Probes} probes); {sharpness.Seconds:F1} s"));
         if (rescaled is not null)
             ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-                $"rescale: loss before {rescaled.LossBefore:R}, after {rescaled.LossAfter:R} (|Δ| = {Math.Abs(rescaled.LossAfter - rescaled.LossBefore):G3}, float64); as written ({SafeTensors.DTypeName(s.DType)}) {rescaled.WrittenLoss:R}; Q moved by up to {rescaled.MaxQChange:G3} → {Path.Combine(outDir, "rescaled.safetensors")}"));
+                $"rescale: loss before {rescaled.LossBefore:R}, after {rescaled.LossAfter:R} (|Δ| = {Math.Abs(rescaled.LossAfter - rescaled.LossBefore):G3}, float64); as written ({SafeTensors.DTypeName(s.DType)}) {rescaled.WrittenLoss:R}; Q moved by up to {rescaled.MaxQChange:G3} → rescaled.safetensors"));
         if (ensemble is not null)
             ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                 $"ensemble: {ensemble.Members} member(s) ({ensemble.Rejected} rejected as ill-conditioned), ε = {ensemble.Epsilon}; member loss {ensemble.MinLoss:G6} … {ensemble.MaxLoss:G6}, max |ΔL| = {ensemble.MaxAbsLossChange:G3} from the model's {loss:G6} → {ensembleDir}"));
@@ -359,12 +359,13 @@ internal static class AnalyzeCommand
         foreach (var r in rows)
         {
             string orbit = r.OrbitClosedForm is null ? "–"
-                : $"{(r.OrbitMeasured?.ToString(CultureInfo.InvariantCulture) ?? "n/m")} / {r.OrbitClosedForm} / {r.OrbitPaper}{(r.OrbitPaper != r.OrbitClosedForm ? " (paper off)" : "")}";
+                : $"{(r.OrbitMeasured?.ToString(CultureInfo.InvariantCulture) ?? "n/m")}{(r.OrbitMeasured < r.OrbitClosedForm ? " (θ not generic)" : "")} / {r.OrbitClosedForm} / {r.OrbitPaper}{(r.OrbitPaper != r.OrbitClosedForm ? " (paper off)" : "")}";
             string q = r.QSummary is { } qs ? $"{ExperimentConsole.Sci(qs.Min)} … {ExperimentConsole.Sci(qs.Max)}, {ExperimentConsole.Sci(qs.Trace)}" : "–";
             table.AddRow(Markup.Escape($"{r.Pair}: {r.Layers}"), Markup.Escape(r.Between), r.Hidden.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Group),
                 Markup.Escape(orbit), Markup.Escape(r.Quantity), Markup.Escape(q));
         }
-        table.Caption(Markup.Escape("V̂ = [V | b]: biases count as a weight on a constant input; n/m: not measured (dim 𝔤 too large for a dense SVD), closed form shown; full Q in conserved.csv"));
+        table.Caption(Markup.Escape("V̂ = [V | b]: a bias is a weight on a constant input; full Q in conserved.csv" +
+            (rows.Any(r => r.OrbitClosedForm is not null && r.OrbitMeasured is null) ? "; n/m: not measured (dim 𝔤 too large for a dense SVD)" : "")));
         ExperimentConsole.Write(table);
     }
 
@@ -376,10 +377,14 @@ internal static class AnalyzeCommand
             bool measured = r.OrbitMeasured is not null;
             bool agrees = r.OrbitMeasured == r.OrbitClosedForm;
             bool paperOff = r.OrbitPaper != r.OrbitClosedForm;
-            var verdict = !measured ? Verdict.Measured : !agrees ? Verdict.NotReproduced : paperOff ? Verdict.Corrected : Verdict.Reproduced;
+            // Below the generic value the weights are special (e.g. rank-deficient: a larger stabiliser), which the closed
+            // forms exclude; above it would contradict them.
+            bool special = measured && r.OrbitMeasured < r.OrbitClosedForm;
+            var verdict = !measured || special ? Verdict.Measured : !agrees ? Verdict.NotReproduced : paperOff ? Verdict.Corrected : Verdict.Reproduced;
             claims.Add(new Claim($"orbit-dimension-pair-{r.Pair}", "eqs. 20–22", $"orbit dimension of {r.Group} at generic parameters (pair {r.Pair}, m={r.M}, h={r.Hidden}, n={r.N})",
                 $"{r.OrbitClosedForm} (SPEC); paper {r.OrbitPaper}", measured ? $"rank {r.OrbitMeasured}" : "not measured (dim 𝔤 too large)", verdict,
-                paperOff ? "the paper's eqs. 21–22 are wrong when h > max(m, n) (SPEC)" : null));
+                special ? "these weights are not generic (e.g. rank-deficient U or V̂): the stabiliser is larger and the orbit smaller than the closed form for generic θ"
+                    : paperOff ? "the paper's eqs. 21–22 are wrong when h > max(m, n) (SPEC)" : null));
         }
         if (rescale is not null)
         {

@@ -245,6 +245,8 @@ public sealed class AnalyzeCommandTests : IDisposable
             Assert.Equal($"GL({h})", pairs[p].GetProperty("group").GetString());
         }
         // GL orbit dimension h² − max(0, h−n)·max(0, h−m) (eq. 20): pair 1 (m=2, h=3, n=785): 9; pair 2 (m=10, h=2, n=4): 4.
+        // (The writer's sin weights have rank ≤ 2 (≤ 3 with the bias); the map's kernel {M : UM = 0, MV̂ = 0} has dimension
+        // (h − rank U)(h − rank V̂) = 0 in both pairs here, so the generic value is expected.)
         Assert.Equal(9, pairs[0].GetProperty("orbitMeasured").GetInt32());
         Assert.Equal(4, pairs[1].GetProperty("orbitMeasured").GetInt32());
 
@@ -294,6 +296,68 @@ public sealed class AnalyzeCommandTests : IDisposable
             Assert.False(layers[0].wm[0, 0] == w[0][0, 0], "the member equals the model: no group element was applied");
             Assert.Equal(reference, Loss(layers, z => z, 20), 1e-10);
         }
+    }
+
+    [Fact]
+    public void Analyze_HiddenWiderThanNeighbours_MeasuresTheCorrectedScalingOrbit()
+    {
+        string data = AnalyzeFixtures.WriteIdx(Path.Combine(_dir, "data"));
+        string weights = Path.Combine(_dir, "wide.safetensors");
+        AnalyzeFixtures.WriteWithPython(weights, "784-2-20-10", "F32");
+        string outDir = Path.Combine(_dir, "out");
+        var r = CliRunner.RunInProcess(["analyze", "--weights", weights, "--arch", "mlp:784-2-20-10:leaky-relu=0.2", "--data-dir", data, "--no-sharpness", "--out", outDir]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var summary = CliOutput.Summary(outDir, "analyze");
+        var pair = summary.GetProperty("pairs")[1];
+        // Pair 2: U is 10×20, V̂ = [W | b] is 20×3; h = 20 > max(m, n) = 10: the scaling orbit has dimension h = 20
+        // (SPEC), the paper's eq. 21 says min(h, max(n, m)) = 10.
+        Assert.Equal(20, pair.GetProperty("orbitMeasured").GetInt32());
+        Assert.Equal(20, pair.GetProperty("orbitClosedForm").GetInt32());
+        Assert.Equal(10, pair.GetProperty("orbitPaper").GetInt32());
+        var claim = summary.GetProperty("claims").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "orbit-dimension-pair-2");
+        Assert.Equal("Corrected", claim.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
+    public void Analyze_SpecCnn_ChannelScalingQuantityMatchesPlainLoopsAndRescaleKeepsTheLoss()
+    {
+        string data = AnalyzeFixtures.WriteIdx(Path.Combine(_dir, "data"));
+        // A tiny SPEC CNN: 2 conv channels, h = 3, 10 classes, 28×28 inputs (pooled 14×14 = 196 features per channel).
+        var rng = new Random(7);
+        double Draw() => rng.NextDouble() - 0.5;
+        var shapes = new (string Name, int[] Shape)[] { ("0.weight", [2, 1, 3, 3]), ("0.bias", [2]), ("3.weight", [3, 392]), ("3.bias", [3]), ("5.weight", [10, 3]), ("5.bias", [10]) };
+        var values = shapes.ToDictionary(t => t.Name, t => Enumerable.Range(0, t.Shape.Aggregate(1, (a, b) => a * b)).Select(_ => Draw() * (t.Name == "3.weight" ? 0.1 : 1)).ToArray());
+        string weights = Path.Combine(_dir, "cnn.safetensors");
+        Noether.Serialization.SafeTensors.Write(weights, shapes.Select(t => (t.Name, new Noether.Tensors.Tensor<double>(values[t.Name], t.Shape))));
+        string outDir = Path.Combine(_dir, "out");
+        var r = CliRunner.RunInProcess(["analyze", "--weights", weights, "--arch", "spec-cnn:hidden=3,classes=10", "--data-dir", data, "--no-sharpness", "--rescale",
+            "--ensemble", "2", "--out", outDir]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var summary = CliOutput.Summary(outDir, "analyze");
+        var q = summary.GetProperty("pairs")[0].GetProperty("q").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(2, q.Length);
+        for (int c = 0; c < 2; c++)
+        {
+            // Channel c owns columns c·196 … c·196 + 195 of the hidden weight; its conv filter and bias form the row of V̂.
+            double u = 0, v = values["0.bias"][c] * values["0.bias"][c];
+            for (int i = 0; i < 3; i++)
+                for (int p = 0; p < 196; p++) u += Math.Pow(values["3.weight"][i * 392 + c * 196 + p], 2);
+            for (int k = 0; k < 9; k++) v += Math.Pow(values["0.weight"][c * 9 + k], 2);
+            Assert.Equal(u - v, q[c], 1e-13);
+        }
+        var hidden = summary.GetProperty("pairs")[1].GetProperty("q").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int a = 0; a < 3; a++)
+        {
+            double u = 0, v = values["3.bias"][a] * values["3.bias"][a];
+            for (int i = 0; i < 10; i++) u += Math.Pow(values["5.weight"][i * 3 + a], 2);
+            for (int j = 0; j < 392; j++) v += Math.Pow(values["3.weight"][a * 392 + j], 2);
+            Assert.Equal(u - v, hidden[a], 1e-13);
+        }
+        // Channel scaling through max-pool and unit scaling through LeakyReLU leave the loss unchanged (float64).
+        var rescale = summary.GetProperty("rescale");
+        Assert.Equal(rescale.GetProperty("lossBefore").GetDouble(), rescale.GetProperty("lossAfter").GetDouble(), 1e-12);
+        Assert.Equal([1, 2], rescale.GetProperty("pairs").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(outDir, "ensemble"), "member-*.safetensors").Length);
     }
 
     public static TheoryData<string, string, string[]> MalformedFiles() => new()
