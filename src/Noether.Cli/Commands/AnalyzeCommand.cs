@@ -72,6 +72,8 @@ internal static class AnalyzeCommand
                 parse.GetValue(ensemble), parse.GetValue(epsilon), parse.GetValue(seed));
             if (settings.Rescale && AnalyzeModel.Pairs(spec, model).All(p => p.Group is null))
                 throw new ArgumentException($"--rescale: no hidden layer of {spec.Text} admits a positive scaling (the activation is not homogeneous)");
+            if (settings.Ensemble is not null && model is not SpecCnn<double> && AnalyzeModel.Pairs(spec, model).All(p => p.Group is null))
+                throw new ArgumentException($"--ensemble: no hidden layer of {spec.Text} admits a linear symmetry group (the activation is not homogeneous): every member would equal the model");
 
             bool forced = parse.GetValue(force);
             string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, forced, out bool created);
@@ -138,7 +140,7 @@ internal static class AnalyzeCommand
                     bool matrix = q.Length == h * h && p.Group is GeneralLinearGroup;
                     conserved.AddRow(i + 1, matrix ? k / h : k, matrix ? k % h : k, terms.First[k], terms.Second[k], q[k]);
                 }
-            var orbit = p.MeasureOrbit(MaxMeasuredAlgebra);
+            var orbit = p.MeasureOrbit(MaxMeasuredAlgebra, OrbitTolerance(s.DType));
             rows.Add(new PairRow(i + 1, p.Name, p.Between, h, p.U().Dim(0), p.VHat().Dim(1), p.VBias is not null, p.Group?.Name ?? "none", p.GroupNote,
                 p.Group?.AlgebraDimension, p.Alpha, orbit?.Dimension, orbit?.Gap, p.ClosedForm(), p.PaperForm(), p.QuantityName,
                 q is null ? null : Summary(q, p.Group is GeneralLinearGroup ? h : 0), q));
@@ -200,6 +202,7 @@ internal static class AnalyzeCommand
             parameters = model.ParameterCount,
             conventions = "pair i: V̂ = [V | b] (h × (n+1); the bias is a weight on a constant input and the group acts on it as on V) feeds the hidden layer, U (m × h) reads it; Q = UᵀU − V̂V̂ᵀ (identity σ, Ex. 7) or diag(α UᵀU − V̂V̂ᵀ) (homogeneous σ, Ex. 9); loss = mean cross-entropy of the logits",
             data = new { dataset = dataset.Source, samples = labels.Length, seed = s.Seed },
+            orbitRankTolerance = OrbitTolerance(s.DType),
             loss,
             accuracy,
             pairs = rows.Select(r => new
@@ -331,6 +334,12 @@ internal static class AnalyzeCommand
         return (new EnsembleResult(members.Count, rejected, s.Epsilon, method, losses, losses.Min(), losses.Max(), losses.Max(l => Math.Abs(l - loss))), members);
     }
 
+    /// <summary>
+    /// The rank cut for orbit dimensions, relative to the largest singular value: 1e-9 for F64 weights (the library's
+    /// default), 1e-5 for F32, whose rounding (ε ≈ 6e-8, times √size) would otherwise make every low-rank matrix look full rank.
+    /// </summary>
+    private static double OrbitTolerance(SafeTensorDType dtype) => dtype == SafeTensorDType.F64 ? OrbitDimension.DefaultTolerance : 1e-5;
+
     private static double ConditionNumber(Tensor<double> g)
     {
         var (singular, _, _) = Lapack.Svd(g, vectors: false);
@@ -359,13 +368,17 @@ internal static class AnalyzeCommand
         foreach (var r in rows)
         {
             string orbit = r.OrbitClosedForm is null ? "–"
-                : $"{(r.OrbitMeasured?.ToString(CultureInfo.InvariantCulture) ?? "n/m")}{(r.OrbitMeasured < r.OrbitClosedForm ? " (θ not generic)" : "")} / {r.OrbitClosedForm} / {r.OrbitPaper}{(r.OrbitPaper != r.OrbitClosedForm ? " (paper off)" : "")}";
+                : $"{(r.OrbitMeasured?.ToString(CultureInfo.InvariantCulture) ?? "n/m")}{(r.OrbitGap is double g && double.IsNaN(g) ? "*" : "")}{(r.OrbitMeasured < r.OrbitClosedForm ? " (θ not generic)" : "")} / {r.OrbitClosedForm} / {r.OrbitPaper}{(r.OrbitPaper != r.OrbitClosedForm ? " (paper off)" : "")}";
             string q = r.QSummary is { } qs ? $"{ExperimentConsole.Sci(qs.Min)} … {ExperimentConsole.Sci(qs.Max)}, {ExperimentConsole.Sci(qs.Trace)}" : "–";
             table.AddRow(Markup.Escape($"{r.Pair}: {r.Layers}"), Markup.Escape(r.Between), r.Hidden.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Group),
                 Markup.Escape(orbit), Markup.Escape(r.Quantity), Markup.Escape(q));
         }
-        table.Caption(Markup.Escape("V̂ = [V | b]: a bias is a weight on a constant input; full Q in conserved.csv" +
-            (rows.Any(r => r.OrbitClosedForm is not null && r.OrbitMeasured is null) ? "; n/m: not measured (dim 𝔤 too large for a dense SVD)" : "")));
+        var notes = new List<string> { "V̂ = [V | b]: a bias is a weight on a constant input" };
+        if (rows.Any(r => r.Q is not null)) notes.Add("full Q in conserved.csv");
+        if (rows.Any(r => r.OrbitGap is double g && double.IsNaN(g)))
+            notes.Add("*: GL_h rank from h² − (h − rank U)(h − rank V̂) (dim 𝔤 too large for an SVD of the map)");
+        if (rows.Any(r => r.OrbitClosedForm is not null && r.OrbitMeasured is null)) notes.Add("n/m: not measured (dim 𝔤 too large for a dense SVD)");
+        table.Caption(Markup.Escape(string.Join("; ", notes)));
         ExperimentConsole.Write(table);
     }
 

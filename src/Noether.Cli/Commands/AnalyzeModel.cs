@@ -131,8 +131,10 @@ internal sealed class AnalyzePair
     /// are exactly the column norms √(α²‖U_a‖² + ‖V̂_a‖²). Otherwise U and V̂ are first replaced by the triangular
     /// factors of their thin QR decompositions (U = Q R, V̂ᵀ = Q' R'), which leaves ‖U dπ(M)‖ and ‖M V̂‖, hence every
     /// singular value of the map, unchanged, and the map is factorised by SVD when dim 𝔤 ≤ <paramref name="maxAlgebra"/>.
+    /// Larger GL_h pairs use the exact identity rank = h² − (h − rank U)(h − rank V̂) (no singular values or gap then);
+    /// larger pairs of other groups return null.
     /// </summary>
-    public OrbitDimensionResult? MeasureOrbit(int maxAlgebra)
+    public OrbitDimensionResult? MeasureOrbit(int maxAlgebra, double tolerance)
     {
         if (Group is null) return null;
         var u = U();
@@ -149,14 +151,27 @@ internal sealed class AnalyzePair
                 s[a] = Math.Sqrt(sum);
             }
             Array.Sort(s, (x, y) => y.CompareTo(x));
-            int rank = s[0] == 0 ? 0 : s.Count(x => x > OrbitDimension.DefaultTolerance * s[0]);
+            int rank = s[0] == 0 ? 0 : s.Count(x => x > tolerance * s[0]);
             double gap = rank >= s.Length ? double.PositiveInfinity : rank == 0 ? 0 : s[rank] == 0 ? double.PositiveInfinity : s[rank - 1] / s[rank];
-            return new OrbitDimensionResult(rank, h, s, OrbitDimension.DefaultTolerance, gap);
+            return new OrbitDimensionResult(rank, h, s, tolerance, gap);
         }
-        if (Group.AlgebraDimension > maxAlgebra) return null;
+        if (Group.AlgebraDimension > maxAlgebra)
+        {
+            if (Group is not GeneralLinearGroup) return null;
+            // The kernel of M ↦ (−UM, MV̂) is {M : range M ⊆ ker U, rows of M ⊥ range V̂}, of dimension
+            // (h − rank U)(h − rank V̂) at every θ: the orbit dimension from two small SVDs instead of the h²-column map.
+            int rankU = Rank(u.Dim(0) > h ? Triangular(u) : u, tolerance), rankV = Rank(v.Dim(1) > h ? Triangular(TensorOps.Transpose(v)) : v, tolerance);
+            return new OrbitDimensionResult(h * h - (h - rankU) * (h - rankV), h * h, [], tolerance, double.NaN);
+        }
         var ru = u.Dim(0) > h ? Triangular(u) : u;
         var rv = v.Dim(1) > h ? TensorOps.Transpose(Triangular(TensorOps.Transpose(v))) : v;
-        return OrbitDimension.Measure(Group, new TwoLayerParameters(ru, rv));
+        return OrbitDimension.Measure(Group, new TwoLayerParameters(ru, rv), tolerance);
+    }
+
+    private static int Rank(Tensor<double> a, double tolerance)
+    {
+        var (singular, _, _) = Lapack.Svd(a, vectors: false);
+        return singular.Length == 0 || singular[0] == 0 ? 0 : singular.Count(x => x > tolerance * singular[0]);
     }
 
     /// <summary>R of the thin QR decomposition of a tall matrix (rows ≥ columns).</summary>

@@ -376,6 +376,17 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Equal(16 * 16 - 14 * 13, pairs[0].GetProperty("orbitMeasured").GetInt32());
         Assert.Equal(8 * 8 - 6 * 5, pairs[1].GetProperty("orbitMeasured").GetInt32());
         Assert.Equal(256, pairs[0].GetProperty("orbitClosedForm").GetInt32());
+
+        // Wider layers (dim 𝔤 = h² > 600) use the rank identity instead of an SVD of the map, and F32 weights a rank cut
+        // (1e-5) above float32 rounding: the same kernel count must come out, h² − (h − 2)(h − 3).
+        string wide = Path.Combine(_dir, "lowrank-wide.safetensors");
+        AnalyzeFixtures.WriteWithPython(wide, "784-40-30-10", "F32");
+        string outWide = Path.Combine(_dir, "out-wide");
+        r = CliRunner.RunInProcess(["analyze", "--weights", wide, "--arch", "mlp:784-40-30-10:identity", "--data-dir", data, "--no-sharpness", "--out", outWide]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        pairs = CliOutput.Summary(outWide, "analyze").GetProperty("pairs");
+        Assert.Equal(40 * 40 - 38 * 37, pairs[0].GetProperty("orbitMeasured").GetInt32());
+        Assert.Equal(30 * 30 - 28 * 27, pairs[1].GetProperty("orbitMeasured").GetInt32());
     }
 
     public static TheoryData<string, string, int, string> ValidSpecs() => new()
