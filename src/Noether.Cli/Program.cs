@@ -15,6 +15,29 @@ internal static class Program
             new VersionOption(),
         };
         foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
-        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line on stderr, as for every other bad input (System.CommandLine would print each error on its own
+            // lines, "Must be one of:" lists over several, and the whole help text after them).
+            string problems = string.Join("; ", parse.Errors.Select(Describe));
+            string help = parse.CommandResult.Command == root ? "noether --help" : $"noether {parse.CommandResult.Command.Name} --help";
+            CliAction.Error($"{problems} (see '{help}')");
+            return ExitCodes.Usage;
+        }
+        return parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).GetAwaiter().GetResult();
+    }
+
+    /// <summary>A parse error on one line, prefixed with the option it concerns when the message does not name it.</summary>
+    private static string Describe(System.CommandLine.Parsing.ParseError error)
+    {
+        string message = string.Join(' ', error.Message.Split((char[])['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.');
+        string? option = error.SymbolResult switch
+        {
+            System.CommandLine.Parsing.OptionResult o => o.Option.Name,
+            System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o.Option.Name,
+            _ => null,
+        };
+        return option is not null && !message.Contains(option, StringComparison.Ordinal) ? $"{option}: {message}" : message;
     }
 }

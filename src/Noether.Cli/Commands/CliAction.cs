@@ -19,8 +19,24 @@ internal static class ExitCodes
 /// </summary>
 internal static class CliAction
 {
+    // Ctrl-C (SIGINT) and SIGTERM cancel the body's token through handlers installed here, for as long as the body runs:
+    // the body computes synchronously inside the action, before System.CommandLine would install its own handler, so
+    // without these the default signal handling killed the process with no "cancelled" line and left behind the folder
+    // the run had created. A second signal terminates at once (a body that does not check its token can still be stopped).
     public static void Set(Command command, Func<ParseResult, CancellationToken, Task<int>> body) =>
-        command.SetAction(async (parse, token) => await Run(() => body(parse, token)));
+        command.SetAction(async (parse, token) =>
+        {
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(token);
+            void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+            {
+                if (cancel.IsCancellationRequested) return;
+                context.Cancel = true;
+                cancel.Cancel();
+            }
+            using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+            using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
+            return await Run(() => body(parse, cancel.Token));
+        });
 
     public static void Set(Command command, Func<ParseResult, int> body) =>
         command.SetAction((parse, _) => Run(() => Task.FromResult(body(parse))));
@@ -39,7 +55,8 @@ internal static class CliAction
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
                                        or InvalidDataException or InvalidOperationException or ArithmeticException)
         {
-            Error(e.Message);
+            // ArgumentException appends " (Parameter 'name')" to its message: noise next to a message that already names the input.
+            Error(e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message);
             return ExitCodes.BadInput;
         }
         catch (Exception e)

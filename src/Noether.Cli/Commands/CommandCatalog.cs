@@ -15,5 +15,6 @@ internal static class CommandCatalog
         yield return DiscoverCommand.Create();
         yield return SymmetryCheckCommand.Create();
         yield return MergeCommand.Create();
+        yield return AnalyzeCommand.Create();
     }
 }

@@ -36,11 +36,15 @@ internal static class TrainCommand
             var settings = new CnnTrainingSettings(parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(epochs), parse.GetValue(batch),
                 parse.GetValue(lr), parse.GetValue(seed), parse.GetValue(channels), parse.GetValue(hidden), TrainLimit: parse.GetValue(limit));
             settings.Validate();
-            string outDir = OutputDirectory.Prepare(parse.GetValue(output)!, parse.GetValue(force));
-            var clock = Stopwatch.StartNew();
-            var result = Run(settings, token);
-            Write(outDir, settings, result, clock.Elapsed);
-            return Task.FromResult(ExitCodes.Ok);
+            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
+            // A run that fails before writing (missing or corrupt data, Ctrl-C) removes the folder it created.
+            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            {
+                var clock = Stopwatch.StartNew();
+                var result = Run(settings, token);
+                Write(outDir, settings, result, clock.Elapsed);
+                return ExitCodes.Ok;
+            }));
         });
         return command;
     }
