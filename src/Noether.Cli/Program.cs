@@ -6,7 +6,14 @@ namespace Noether.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static int Main(string[] args) =>
+        BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+
+    /// <summary>
+    /// The root command with every sub-command. <c>noether reproduce</c> builds a fresh root per step and invokes it
+    /// in-process, so a step runs through exactly the parse/validate/invoke path a user's command line takes.
+    /// </summary>
+    public static Command BuildRoot()
     {
         // A plain root named "noether" (RootCommand would take the assembly's name, Noether.Cli).
         var root = new Command("noether", "Noether: chart the flat minima of neural networks with the symmetries of their parameter space and the conserved quantities of gradient flow.")
@@ -15,6 +22,6 @@ internal static class Program
             new VersionOption(),
         };
         foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
-        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        return root;
     }
 }

@@ -14,5 +14,6 @@ internal static class CommandCatalog
         yield return OrbitCommand.Create();
         yield return DiscoverCommand.Create();
         yield return SymmetryCheckCommand.Create();
+        yield return ReproduceCommand.Create();
     }
 }
