@@ -29,7 +29,21 @@ internal sealed record MachineInfo(int Cores, string Cpu, string Os, string Runt
         catch (IOException)
         {
         }
-        return pretty is null ? RuntimeInformation.OSDescription : $"{pretty} ({RuntimeInformation.OSDescription}, {RuntimeInformation.OSArchitecture})";
+        string kernel = File.Exists("/proc/sys/kernel/osrelease") ? SafeRead("/proc/sys/kernel/osrelease") : "";
+        string system = pretty ?? RuntimeInformation.OSDescription;
+        return kernel.Length > 0 ? $"{system}, kernel {kernel}, {RuntimeInformation.OSArchitecture}" : $"{system}, {RuntimeInformation.OSArchitecture}";
+    }
+
+    private static string SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     // "key : value" lines of a /proc file; null when the file or the key is absent (not Linux).

@@ -90,7 +90,9 @@ internal static class ReportWriter
             html.Append("<p>No claims.</p>\n");
             return;
         }
-        html.Append("<table class=\"claims\">\n<thead><tr>");
+        html.Append("<table class=\"claims\">\n<colgroup>");
+        if (withStep) html.Append("<col class=\"c-step\">");
+        html.Append("<col class=\"c-source\"><col class=\"c-claim\"><col class=\"c-predicted\"><col class=\"c-measured\"><col class=\"c-verdict\"></colgroup>\n<thead><tr>");
         if (withStep) html.Append("<th>step</th>");
         html.Append("<th>source</th><th>claim</th><th>predicted</th><th>measured</th><th>verdict</th></tr></thead>\n<tbody>\n");
         foreach (var (step, c) in rows)
@@ -146,7 +148,7 @@ internal static class ReportWriter
         :root { --fg: #1d2330; --muted: #5b6474; --line: #dfe3ea; --bg: #fbfcfd; --accent: #2a5caa; }
         * { box-sizing: border-box; }
         body { margin: 0; background: var(--bg); color: var(--fg); font: 16px/1.55 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; }
-        main { max-width: 1180px; margin: 0 auto; padding: 2rem 1.5rem 4rem; }
+        main { max-width: 1180px; margin: 0 auto; padding: 2rem 1.5rem 4rem; overflow-wrap: anywhere; }
         h1 { font-size: 1.7rem; line-height: 1.25; margin: 0 0 .6rem; }
         h2 { font-size: 1.35rem; margin: 2.4rem 0 .8rem; padding-bottom: .3rem; border-bottom: 2px solid var(--line); }
         h3 { font-size: 1.1rem; margin: 1.4rem 0 .5rem; }
@@ -158,10 +160,12 @@ internal static class ReportWriter
         dl.facts dd { margin: 0; }
         .profile { font-weight: bold; padding: .05rem .5rem; border-radius: 4px; background: #e8eefb; color: var(--accent); }
         nav ol { columns: 3; margin: .2rem 0; }
-        table.claims { width: 100%; border-collapse: collapse; background: #fff; font-size: .92rem; margin: .6rem 0 1.2rem; }
+        table.claims { width: 100%; table-layout: fixed; border-collapse: collapse; background: #fff; font-size: .92rem; margin: .6rem 0 1.2rem; }
         table.claims th, table.claims td { border: 1px solid var(--line); padding: .35rem .55rem; vertical-align: top; text-align: left; }
         table.claims th { background: #f1f3f7; }
-        td.source { white-space: nowrap; }
+        table.claims col.c-step { width: 9%; } table.claims col.c-source { width: 10%; } table.claims col.c-claim { width: 28%; }
+        table.claims col.c-predicted { width: 17%; } table.claims col.c-measured { width: 26%; } table.claims col.c-verdict { width: 10%; }
+        td.source { overflow-wrap: normal; }
         .note { color: var(--muted); font-size: .85rem; margin-top: .2rem; }
         .badge { display: inline-block; white-space: nowrap; padding: .05rem .45rem; border-radius: 4px; font-size: .85rem; font-weight: bold; color: #fff; }
         .badge.v-reproduced { background: #2e7d32; } tr.v-reproduced td:last-child { background: #e8f5e9; }
