@@ -259,7 +259,7 @@ internal static class DiscoverCommand
             string measured = "dimension for h = " + string.Join(", ", algebras.Select(a => a.Width)) + ": " + string.Join(", ", algebras.Select(a => a.Dimension)) +
                 (known ? $" (known: {string.Join(", ", algebras.Select(a => a.KnownDimension))})" : "") + $"; basis: {Structure(algebras[^1])}";
             var verdict = !known ? Verdict.Measured : match == algebras.Length ? Verdict.Reproduced : match == 0 ? Verdict.NotReproduced : Verdict.Partial;
-            claims.Add(new Claim($"discover-{a0.Activation.Replace(' ', '-').Replace(':', '-').Replace('/', '-')}", source,
+            claims.Add(new Claim("discover-" + System.Text.RegularExpressions.Regex.Replace(a0.Activation.ToLowerInvariant(), "[^a-z0-9.]+", "-").Trim('-'), source,
                 $"σ = {a0.Activation}: {Meaning(a0)}",
                 Known(a0), measured, verdict,
                 "found numerically as the null space of ⟨∇_U L, UA⟩ + ⟨∇_V L, BV⟩ = 0 over random (θ, X, Y); each basis element re-checked on fresh data (≤ 1e-9)"));

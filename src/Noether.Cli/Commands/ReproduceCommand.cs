@@ -49,12 +49,13 @@ internal static class ReproduceCommand
             var selected = parse.GetValue(only) is { } list ? list.Split(',', StringSplitOptions.TrimEntries).ToHashSet() : null;
             var steps = ReproducePlan.Steps.Where(s => selected is null || selected.Contains(s.Name)).ToArray();
             string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return await Run(outDir, created, profileName, steps, token);
+            return await RunPlan(outDir, created, profileName, steps, token);
         });
         return command;
     }
 
-    private static async Task<int> Run(string outDir, bool created, string profile, IReadOnlyList<ReproduceStep> steps, CancellationToken token)
+    /// <summary>Runs <paramref name="steps"/> into <paramref name="outDir"/> (prepared by the caller) and writes the report; the exit code of the run.</summary>
+    internal static async Task<int> RunPlan(string outDir, bool created, string profile, IReadOnlyList<ReproduceStep> steps, CancellationToken token)
     {
         var console = CliAction.Out;
         var started = DateTimeOffset.UtcNow;

@@ -55,7 +55,7 @@ internal static class ReportWriter
         foreach (var group in summary.Corrections.GroupBy(c => c.Section))
         {
             html.Append("<h3>").Append(E(group.Key)).Append("</h3>\n<ul class=\"corrections\">\n");
-            foreach (var c in group) html.Append("<li><strong>").Append(E(c.Title)).Append("</strong>: ").Append(E(c.Text)).Append("</li>\n");
+            foreach (var c in group) html.Append("<li><strong>").Append(E(c.Title)).Append("</strong>: ").Append(InlineCode(E(c.Text))).Append("</li>\n");
             html.Append("</ul>\n");
         }
         html.Append("</section>\n<footer>Written by <code>noether reproduce</code>; the numbers are also in summary.json beside this file, each step's CSVs in its folder.</footer>\n</main>\n</body>\n</html>\n");
@@ -143,6 +143,9 @@ internal static class ReportWriter
     private static string Gib(long bytes) => (bytes / (1024.0 * 1024.0 * 1024.0)).ToString("0.0", CultureInfo.InvariantCulture) + " GiB";
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
+
+    // Markdown's `code` in the (already escaped) corrections text.
+    private static string InlineCode(string encoded) => System.Text.RegularExpressions.Regex.Replace(encoded, "`([^`]+)`", "<code>$1</code>");
 
     private const string Css = """
         :root { --fg: #1d2330; --muted: #5b6474; --line: #dfe3ea; --bg: #fbfcfd; --accent: #2a5caa; }
