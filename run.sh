@@ -53,6 +53,6 @@ set -e
 out=results/reproduce
 for ((i = 0; i < ${#args[@]}; i++)); do [[ "${args[i]}" == --out ]] && out="${args[i+1]}"; done
 if [[ -f "$out/report.html" ]]; then
-  echo "report: $(cd "$out" && pwd)/report.html"
+  echo "open the report: file://$(cd "$out" && pwd)/report.html"
 fi
 exit "$status"

@@ -47,5 +47,7 @@ internal static class ReproducePlan
         new("orbit", "orbit", [], [], []),                                                 // eqs. 20–22
         new("discover", "discover", [], [], []),                                           // B.2–B.5
         new("symmetry-check", "symmetry-check", [], [], []),                               // eq. 1, Prop. 5, Prop. 8, eq. 16
+        // Prop. 8 with h > k under tanh (ReLU's σ(Z) is often rank-deficient at g = I): π(I, Z) is a projection (SPEC).
+        new("symmetry-check-tanh", "symmetry-check", ["--activation", "tanh", "--batch-size", "3", "--no-sweep"], ["--activation", "tanh", "--batch-size", "3", "--no-sweep"], ["--activation", "tanh", "--batch-size", "3", "--no-sweep"]),
     ];
 }
