@@ -6,8 +6,9 @@ namespace Noether.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) =>
-        BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    // InvokeAsync: the synchronous Invoke never hooks Ctrl-C/SIGTERM to the actions' cancellation token.
+    private static Task<int> Main(string[] args) =>
+        BuildRoot().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(2) });
 
     /// <summary>
     /// The root command with every sub-command. <c>noether reproduce</c> builds a fresh root per step and invokes it

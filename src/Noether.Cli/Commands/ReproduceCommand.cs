@@ -45,6 +45,9 @@ internal static class ReproduceCommand
         };
         CliAction.Set(command, async (parse, token) =>
         {
+            // Return to System.CommandLine at once: it hooks Ctrl-C/SIGTERM to the token only after the action's task is
+            // handed back, and every step below runs synchronously.
+            await Task.Yield();
             string profileName = parse.GetValue(profile)!;
             var selected = parse.GetValue(only) is { } list ? list.Split(',', StringSplitOptions.TrimEntries).ToHashSet() : null;
             var steps = ReproducePlan.Steps.Where(s => selected is null || selected.Contains(s.Name)).ToArray();
@@ -63,6 +66,33 @@ internal static class ReproduceCommand
         var outcomes = new List<StepOutcome>();
         var newDirs = new List<string>();
         ExperimentConsole.Line($"noether reproduce, profile {profile}: {steps.Count} steps ({string.Join(", ", steps.Select(s => s.Name))}) into {outDir}");
+        // Ctrl-C: System.CommandLine ends the process shortly after cancelling the token even while a step is still
+        // running, so the clean-up runs from the cancellation itself, not only from the catch below.
+        int cleaned = 0;
+        void CleanUp()
+        {
+            if (Interlocked.Exchange(ref cleaned, 1) == 1) return;
+            foreach (var dir in newDirs.ToArray())
+            {
+                try
+                {
+                    if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // A step may be writing into it as it dies; the catch below tries again.
+                    Interlocked.Exchange(ref cleaned, 0);
+                }
+            }
+            try
+            {
+                if (created && Directory.Exists(outDir) && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        using var onCancel = token.Register(CleanUp);
         try
         {
             for (int i = 0; i < steps.Count; i++)
@@ -80,14 +110,16 @@ internal static class ReproduceCommand
                     : string.Create(CultureInfo.InvariantCulture, $"step {i + 1} of {steps.Count}: {step.Name} FAILED after {ReportWriter.Duration(outcome.Seconds)}: {FirstLine(outcome.Error)}"));
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException e)
         {
-            // Ctrl-C: remove what this run started (the step folders it created, the run folder if it created it) and keep
-            // what was there before.
-            foreach (var dir in newDirs) if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-            if (created && Directory.Exists(outDir) && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);
-            throw;
+            // Remove what this run started (the step folders it created, the run folder if it created it); keep what was there before.
+            Interlocked.Exchange(ref cleaned, 0);
+            CleanUp();
+            // A step that saw the cancellation has said so already: one line on stderr, not two.
+            if (e is not StepCancelledException) CliAction.Error("cancelled; no report was written and the step folders this run created were removed");
+            return ExitCodes.Cancelled;
         }
+        onCancel.Dispose();
 
         var summary = new ReproduceSummary("reproduce", profile, started, MachineInfo.Current(), clock.Elapsed.TotalSeconds, MachineInfo.PeakMemoryBytes(),
             outcomes.All(o => o.Status == StepStatus.Ok), ReproduceSummary.CountVerdicts(outcomes), outcomes, SpecCorrections.All);
@@ -142,8 +174,8 @@ internal static class ReproduceCommand
             Console.SetError(originalError);
         }
         double seconds = clock.Elapsed.TotalSeconds;
+        if (exit == ExitCodes.Cancelled) throw new StepCancelledException();
         token.ThrowIfCancellationRequested();
-        if (exit == ExitCodes.Cancelled) throw new OperationCanceledException();
         string stderr = captured.ToString().Trim();
         if (exit != ExitCodes.Ok)
             return new StepOutcome(step.Name, args, StepStatus.Failed, exit, seconds, stderr.Length > 0 ? stderr : $"exit code {exit}", [], []);
@@ -157,6 +189,9 @@ internal static class ReproduceCommand
             return new StepOutcome(step.Name, args, StepStatus.Failed, exit, seconds, e.Message, [], []);
         }
     }
+
+    /// <summary>A step ended by Ctrl-C, having reported it on stderr itself.</summary>
+    private sealed class StepCancelledException : OperationCanceledException;
 
     /// <summary>Writes to two writers: the terminal's stderr and the capture for the report.</summary>
     private sealed class TeeWriter(TextWriter first, TextWriter second) : TextWriter
