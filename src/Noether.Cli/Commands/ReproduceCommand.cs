@@ -72,7 +72,9 @@ internal static class ReproduceCommand
         void CleanUp()
         {
             if (Interlocked.Exchange(ref cleaned, 1) == 1) return;
-            foreach (var dir in newDirs.ToArray())
+            string[] dirs;
+            lock (newDirs) dirs = [.. newDirs];
+            foreach (var dir in dirs)
             {
                 try
                 {
@@ -99,7 +101,7 @@ internal static class ReproduceCommand
             {
                 var step = steps[i];
                 string stepDir = Path.Combine(outDir, step.Name);
-                if (!Directory.Exists(stepDir)) newDirs.Add(stepDir);
+                if (!Directory.Exists(stepDir)) lock (newDirs) newDirs.Add(stepDir);
                 console.Write(new Rule(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                     $"step {i + 1} of {steps.Count}: {step.Name} · elapsed {ReportWriter.Duration(clock.Elapsed.TotalSeconds)}"))).LeftJustified());
                 var outcome = await RunStep(step, profile, stepDir, token);
