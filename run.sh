@@ -1,29 +1,58 @@
 #!/usr/bin/env bash
-# Fresh machine → results: installs what is missing (Debian packages when root), builds, runs the main job.
-# Usage: ./run.sh [extra arguments for the main job]
+# Fresh machine → report: installs what is missing (Debian packages when root), restores and builds, finds the
+# Fashion-MNIST dataset, runs `noether reproduce` (every experiment of the paper) and prints where report.html is.
+# Usage: ./run.sh [reproduce options, e.g. --profile quick | --profile full | --only drift,xavier | --out DIR]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-packages=(libopenblas0-pthread dataset-fashion-mnist)
-missing=()
-for pkg in "${packages[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-if ((${#missing[@]})); then
-  if [[ $(id -u) -eq 0 ]]; then
-    echo "installing ${missing[*]} …"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  else
-    echo "run.sh: missing Debian packages: ${missing[*]}" >&2
-    echo "install them with: sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
+as_root() { [[ $(id -u) -eq 0 ]]; }
+install_debian() { # packages…
+  echo "run.sh: installing $* …"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# 1. OpenBLAS (Noether falls back to managed kernels without it, but the default profile's times assume it).
+if ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
+  if as_root; then install_debian libopenblas0-pthread
+  else echo "run.sh: libopenblas0-pthread is missing; Noether will use its slower managed kernels (install: sudo apt-get install -y libopenblas0-pthread)" >&2; fi
 fi
+
+# 2. The dataset: $NOETHER_FASHION_MNIST if set, else Debian's package folder; installed from Debian when missing.
+data="${NOETHER_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}"
+if [[ -f "$data/train-images-idx3-ubyte.gz" || -f "$data/train-images-idx3-ubyte" ]]; then
+  echo "run.sh: Fashion-MNIST found in $data"
+elif [[ -n "${NOETHER_FASHION_MNIST:-}" ]]; then
+  echo "run.sh: NOETHER_FASHION_MNIST=$data has no train-images-idx3-ubyte(.gz); unset it to use Debian's dataset-fashion-mnist" >&2
+  exit 1
+elif as_root; then
+  install_debian dataset-fashion-mnist
+else
+  echo "run.sh: Fashion-MNIST not found in $data" >&2
+  echo "install it with: sudo apt-get install -y dataset-fashion-mnist   (or set NOETHER_FASHION_MNIST to a folder with the IDX files)" >&2
+  exit 1
+fi
+
+# 3. The .NET 10 SDK, restore and build.
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "run.sh: the .NET 10 SDK is required (https://dot.net); 'dotnet' is not on PATH" >&2
   exit 1
 fi
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet restore src/Noether.Cli --nologo -v quiet
+dotnet build src/Noether.Cli -c Release --no-restore --nologo -v quiet -clp:NoSummary
 
-# The main job. (`noether reproduce` takes this place once every experiment has a command.)
-out=results/train
-./noether train --out "$out" --force "$@"
-echo "results: $(pwd)/$out"
+# 4. Every experiment, into one report (the default profile unless the arguments name one).
+args=("$@")
+[[ " ${args[*]-} " == *" --profile "* ]] || args=(--profile default "${args[@]}")
+[[ " ${args[*]-} " == *" --out "* ]] || args+=(--out results/reproduce)
+set +e
+dotnet src/Noether.Cli/bin/Release/net10.0/Noether.Cli.dll reproduce --force "${args[@]}"
+status=$?
+set -e
+out=results/reproduce
+for ((i = 0; i < ${#args[@]}; i++)); do [[ "${args[i]}" == --out ]] && out="${args[i+1]}"; done
+if [[ -f "$out/report.html" ]]; then
+  echo "open the report: file://$(cd "$out" && pwd)/report.html"
+fi
+exit "$status"

@@ -6,15 +6,11 @@ namespace Noether.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args)
+    // Ctrl-C/SIGTERM are handled by CliAction (its own PosixSignal handlers cancel the action's token, so the action can
+    // remove what it created); System.CommandLine's handler would force an exit after its timeout instead.
+    private static async Task<int> Main(string[] args)
     {
-        // A plain root named "noether" (RootCommand would take the assembly's name, Noether.Cli).
-        var root = new Command("noether", "Noether: chart the flat minima of neural networks with the symmetries of their parameter space and the conserved quantities of gradient flow.")
-        {
-            new HelpOption(),
-            new VersionOption(),
-        };
-        foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
+        var root = BuildRoot();
         var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (parse.Errors.Count > 0)
         {
@@ -25,7 +21,23 @@ internal static class Program
             CliAction.Error($"{problems} (see '{help}')");
             return ExitCodes.Usage;
         }
-        return parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).GetAwaiter().GetResult();
+        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+    }
+
+    /// <summary>
+    /// The root command with every sub-command. <c>noether reproduce</c> builds a fresh root per step and invokes it
+    /// in-process, so a step runs through exactly the parse/validate/invoke path a user's command line takes.
+    /// </summary>
+    public static Command BuildRoot()
+    {
+        // A plain root named "noether" (RootCommand would take the assembly's name, Noether.Cli).
+        var root = new Command("noether", "Noether: chart the flat minima of neural networks with the symmetries of their parameter space and the conserved quantities of gradient flow.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
+        foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
+        return root;
     }
 
     /// <summary>A parse error on one line, prefixed with the option it concerns when the message does not name it.</summary>

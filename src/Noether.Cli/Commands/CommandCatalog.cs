@@ -16,5 +16,6 @@ internal static class CommandCatalog
         yield return SymmetryCheckCommand.Create();
         yield return MergeCommand.Create();
         yield return AnalyzeCommand.Create();
+        yield return ReproduceCommand.Create();
     }
 }

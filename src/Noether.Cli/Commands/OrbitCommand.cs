@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Noether.Cli.Figures;
+using Noether.Cli.Report;
 using Noether.Experiments;
 using Noether.Serialization;
 using ScottPlot;
@@ -139,6 +140,11 @@ internal static class OrbitCommand
             allMeasuredEqualCorrected = result.Rows.All(r => r.MatchesCorrected),
             rowsWherePaperIsWrong = result.Rows.Count(r => r.PaperDiffers),
             wallSeconds = elapsed.TotalSeconds,
+            claims = Claims(result),
+            figures = new[]
+            {
+                new FigureRef("orbit.png", null, "Orbit dimension (log10) per shape (m, h, n) and group: the measured rank of M ↦ M̄θ (dots) on the corrected closed form (line); the paper's eqs. 21–22 (crosses) fall off it wherever h > max(m, n)."),
+            },
         });
 
         Draw(result, Path.Combine(outDir, "orbit.png"));
@@ -196,5 +202,31 @@ internal static class OrbitCommand
     {
         for (int i = 0; i < shapes.Count; i++) if (shapes[i] == shape) return i;
         return -1;
+    }
+
+    // The report contract: one claim per group (eqs. 20–22). Corrected when the measured rank follows SPEC's closed form and the
+    // printed formula differs in some rows; NotReproduced when the measurement disagrees with the corrected form itself.
+    private static List<Claim> Claims(OrbitTableResult result)
+    {
+        var claims = new List<Claim>();
+        foreach (var group in result.Rows.GroupBy(r => r.Group))
+        {
+            var rows = group.ToArray();
+            int agree = rows.Count(r => r.MatchesCorrected);
+            int paperWrong = rows.Count(r => r.PaperDiffers);
+            var example = rows.Where(r => r.PaperDiffers).MaxBy(r => r.Shape.H);
+            var (id, statement, predicted) = group.Key switch
+            {
+                OrbitGroup.GeneralLinear => ("orbit-eq20-gl", "The GL(h) orbit of a generic θ has dimension h² − max(0, h − n)·max(0, h − m).", "eq. 20 as printed"),
+                OrbitGroup.PositiveScaling => ("orbit-eq21-scaling", "The positive-scaling orbit has dimension min(h, max(n, m)) (eq. 21); SPEC: h.", "h (paper: min(h, max(n, m)))"),
+                _ => ("orbit-eq22-orthogonal", "The O(h) orbit has dimension C(h,2) − C(max(0, h − max(m, n)), 2) (eq. 22); SPEC: m + n in place of max(m, n).", "C(h,2) − C(max(0, h − m − n), 2) (paper: max(m, n))"),
+            };
+            string measured = $"measured rank = corrected form in {agree} of {rows.Length} shapes; the printed formula differs in {paperWrong}" +
+                (example is null ? "" : $" (e.g. (m, h, n) = {example.Shape}: measured {example.Measured}, paper {example.Paper})");
+            var verdict = agree < rows.Length ? Verdict.NotReproduced : paperWrong > 0 ? Verdict.Corrected : Verdict.Reproduced;
+            claims.Add(new Claim(id, Equation(group.Key), statement, predicted, measured, verdict,
+                paperWrong > 0 ? "the printed formula is wrong whenever h > max(m, n); see the corrections" : null));
+        }
+        return claims;
     }
 }

@@ -1,0 +1,53 @@
+namespace Noether.Cli.Report;
+
+/// <summary>
+/// One step of <c>noether reproduce</c>: a sub-command and its arguments per profile. The runner adds
+/// <c>--out DIR/&lt;Name&gt; --force</c>; the command must write a summary.json that follows the report contract
+/// (<see cref="Claim"/>, <see cref="FigureRef"/>).
+/// </summary>
+/// <param name="Name">The step's name: its folder under --out and its name for <c>--only</c> (the command's name unless a command runs twice).</param>
+/// <param name="Command">The sub-command, as typed after <c>noether</c>.</param>
+/// <param name="Quick">Arguments for <c>--profile quick</c> (the whole plan in ≲ 2 minutes on 2 cores).</param>
+/// <param name="Default">Arguments for <c>--profile default</c> (the whole plan in ≲ 15 minutes on 2 cores).</param>
+/// <param name="Full">Arguments for <c>--profile full</c> (the paper's sizes).</param>
+internal sealed record ReproduceStep(string Name, string Command, string[] Quick, string[] Default, string[] Full)
+{
+    /// <summary>A command that has its own <c>--profile quick|default|full</c>: the step passes the profile through.</summary>
+    public static ReproduceStep Profiled(string command, params string[] extra) =>
+        new(command, command, ["--profile", "quick", .. extra], ["--profile", "default", .. extra], ["--profile", "full", .. extra]);
+
+    /// <summary>The arguments of this step for <paramref name="profile"/> (quick, default or full), without --out/--force.</summary>
+    public string[] ArgumentsFor(string profile) => profile switch
+    {
+        "quick" => Quick,
+        "default" => Default,
+        "full" => Full,
+        _ => throw new ArgumentException($"--profile: expected quick, default or full (got '{profile}')", nameof(profile)),
+    };
+
+    /// <summary>The full command line of this step: <c>COMMAND ARGS --out OUT --force</c>.</summary>
+    public string[] CommandLine(string profile, string outDir) => [Command, .. ArgumentsFor(profile), "--out", outDir, "--force"];
+}
+
+/// <summary>
+/// What <c>noether reproduce</c> runs, in order. Adding an experiment is one line: <c>ReproduceStep.Profiled("name")</c> for a
+/// command with <c>--profile</c>, or <c>new("name", "name", [quick args], [default args], [full args])</c>.
+/// </summary>
+internal static class ReproducePlan
+{
+    /// <summary>The profiles, fastest first.</summary>
+    public static readonly string[] Profiles = ["quick", "default", "full"];
+
+    /// <summary>Every step, in the order they run and appear in the report. Per-step times: docs/reproduce.md.</summary>
+    public static IReadOnlyList<ReproduceStep> Steps { get; } =
+    [
+        new("train", "train", ["--epochs", "1"], ["--epochs", "5"], ["--epochs", "10"]),   // Appendix H CNN (the paper: 10 epochs)
+        ReproduceStep.Profiled("drift"),                                                   // Fig. 3, eqs. 41–43
+        new("xavier", "xavier", ["--draws", "200"], ["--draws", "1000"], ["--draws", "1000"]), // Figs. 4–5, eq. 47
+        new("orbit", "orbit", [], [], []),                                                 // eqs. 20–22
+        new("discover", "discover", [], [], []),                                           // B.2–B.5
+        new("symmetry-check", "symmetry-check", [], [], []),                               // eq. 1, Prop. 5, Prop. 8, eq. 16
+        // Prop. 8 with h > k under tanh (ReLU's σ(Z) is often rank-deficient at g = I): π(I, Z) is a projection (SPEC).
+        new("symmetry-check-tanh", "symmetry-check", ["--activation", "tanh", "--batch-size", "3", "--no-sweep"], ["--activation", "tanh", "--batch-size", "3", "--no-sweep"], ["--activation", "tanh", "--batch-size", "3", "--no-sweep"]),
+    ];
+}

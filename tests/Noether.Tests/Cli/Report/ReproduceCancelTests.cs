@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace Noether.Tests.Cli.Report;
+
+public sealed class ReproduceCancelTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("noether-reproduce-cancel-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task CtrlC_RemovesTheStepFoldersItCreated_AndKeepsWhatWasThere()
+    {
+        // A folder with earlier results, run into with --force; SIGINT while the second step runs.
+        string earlier = Path.Combine(_dir, "earlier");
+        Directory.CreateDirectory(earlier);
+        File.WriteAllText(Path.Combine(earlier, "result.txt"), "keep me");
+
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Noether.Cli.dll"), "reproduce", "--profile", "default", "--only", "xavier,orbit", "--out", _dir, "--force" })
+            info.ArgumentList.Add(a);
+        info.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        // Wait until the second step (orbit: seconds) has started, then interrupt.
+        string? line;
+        while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.Contains("step 2 of 2: orbit", StringComparison.Ordinal)) { }
+        Assert.NotNull(line);
+        Assert.True(Directory.Exists(Path.Combine(_dir, "xavier")), "the first step's folder should exist before the interrupt");
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        _ = process.StandardOutput.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "reproduce did not stop after SIGINT");
+
+        Assert.Equal(130, process.ExitCode);
+        var errors = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(errors);
+        Assert.Contains("cancelled", errors[0]);
+        Assert.Equal(["earlier"], Directory.EnumerateFileSystemEntries(_dir).Select(Path.GetFileName));
+        Assert.Equal("keep me", File.ReadAllText(Path.Combine(earlier, "result.txt")));
+    }
+}
