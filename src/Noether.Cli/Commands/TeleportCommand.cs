@@ -188,7 +188,9 @@ internal static class TeleportCommand
                 targetOk ? Verdict.Reproduced : Verdict.NotReproduced),
             new Claim("teleport-sharpness-moves", "Appendix G", "Points of one minimum with different Q have different sharpness.",
                 "λ_max changes with Q at equal loss", Inv($"λ_max {r.SharpnessBefore:G6} → {r.SharpnessAfter:G6} with Tr Q {traceBefore:G6} → {traceAfter:G6}; flat eigenvalues (|λ| ≤ 1e-3) {flatBefore.Flat} → {flatAfter.Flat}"),
-                Verdict.Measured, "the loss and the flat count are the same at both points; only the curved part of the spectrum moves"),
+                Verdict.Measured, flatBefore.Flat == flatAfter.Flat
+                    ? "same loss and same number of flat eigenvalues at both points; only the curved part of the spectrum moved"
+                    : "the number of flat eigenvalues differs: the point is not a critical point, where the orbit's tangent need not lie in the Hessian's kernel"),
         };
         var figures = new[]
         {
