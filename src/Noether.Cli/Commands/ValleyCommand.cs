@@ -31,7 +31,11 @@ internal static class ValleyCommand
         _ => new(new LayerShape(10, 8, 12), 100, 20_000, 0.05, 61, 31, 4),
     };
 
-    private sealed record Chart(TrainedNetwork Network, MatrixGroup Group, ValleyLine[] GroupLines, ValleyLine[] RandomLines, ValleyPlane Random2D, ValleyPlane Mixed2D,
+    /// <summary>What is charted: a point, its loss, its group and how random directions are drawn.</summary>
+    private sealed record Subject(string Description, string LossName, MatrixGroup Group, TwoLayerParameters Theta, Func<TwoLayerParameters, double> Loss,
+        Func<Random, TwoLayerParameters> Direction, object Source);
+
+    private sealed record Chart(Subject Subject, ValleyLine[] GroupLines, ValleyLine[] RandomLines, ValleyPlane Random2D, ValleyPlane Mixed2D,
         ValleyPlane Group2D, double ThetaNorm);
 
     public static Command Create()
@@ -52,6 +56,10 @@ internal static class ValleyCommand
         points.Validators.Add(r => { if (r.TryGet(out int? v) && v is < 3 or > 2001) r.AddError($"--points must be an integer between 3 and 2001 (got {v})"); });
         var grid = new Option<int?>("--grid") { Description = "Points per side of the 2-D grids (default: the profile's)." };
         grid.Validators.Add(r => { if (r.TryGet(out int? v) && v is < 3 or > 201) r.AddError($"--grid must be an integer between 3 and 201 (got {v})"); });
+        var cnn = new Option<string?>("--cnn") { Description = "Chart the SPEC CNN saved by `noether train` (model.safetensors) through its last two linear layers instead of the two-layer network." };
+        var data = new Option<string?>("--data") { Description = "With --cnn: the dataset folder (Fashion-MNIST IDX files, or CIFAR-10 binaries for a 3-channel model); default: the standard location." };
+        var cnnSamples = new Option<int>("--cnn-samples") { Description = "With --cnn: test images in the loss (the first N of the test split).", DefaultValueFactory = _ => 256 };
+        cnnSamples.Validators.Add(r => { if (r.TryGet(out int v) && v is < 1 or > 10000) r.AddError($"--cnn-samples must be an integer between 1 and 10000 (got {v})"); });
         var extent = CommonOptions.PositiveDouble("--extent", "Slices run over α, t ∈ [−extent, extent]; a filter-normalised d has ‖d‖ = ‖θ*‖ and a group generator starts at speed ‖θ*‖.", 1.0);
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/valley");
@@ -59,7 +67,7 @@ internal static class ValleyCommand
 
         var command = new Command("valley", "Chart the valley: loss along group paths exp(tM)·θ* (flat) vs random filter-normalised directions (Li et al. 2018), 1-D against parameter distance and 2-D heatmaps.")
         {
-            profile, activation, shape, weights, directions, points, grid, extent, seed, output, force,
+            profile, activation, shape, weights, cnn, data, cnnSamples, directions, points, grid, extent, seed, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
@@ -68,45 +76,64 @@ internal static class ValleyCommand
             var net = new NetworkSettings(TeleportSetup.ParseActivation(parse.GetValue(activation)!),
                 parse.GetValue(shape) is { } text ? ListOptions.ParseShape(text) : p.Shape, p.Samples, p.Steps, p.LearningRate, 1.0, 0.1, parse.GetValue(seed), parse.GetValue(weights));
             if (net.Weights is { } w && !File.Exists(w)) throw new FileNotFoundException($"--weights: {w} not found", w);
+            string? cnnPath = parse.GetValue(cnn);
+            if (cnnPath is not null && net.Weights is not null) throw new ArgumentException("give --cnn or --weights, not both");
+            if (cnnPath is not null && !File.Exists(cnnPath)) throw new FileNotFoundException($"--cnn: {cnnPath} not found", cnnPath);
             int k = parse.GetValue(directions) ?? p.Directions, n1 = parse.GetValue(points) ?? p.Points, n2 = parse.GetValue(grid) ?? p.Grid;
             double range = parse.GetValue(extent);
             string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
             return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
             {
                 var clock = Stopwatch.StartNew();
-                var chart = ExperimentConsole.Run("valley", (progress, t) => Compute(net, k, n1, n2, range, progress, t), token);
-                ExperimentConsole.Line($"valley, profile {profileName}: {TeleportSetup.Describe(net, chart.Network)}");
-                Write(outDir, profileName, net, chart, range, clock.Elapsed);
+                var chart = ExperimentConsole.Run("valley", (progress, t) =>
+                {
+                    var subject = cnnPath is null ? TwoLayerSubject(net, progress, t) : CnnSubject(cnnPath, parse.GetValue(data), parse.GetValue(cnnSamples));
+                    return Compute(subject, net.Seed, k, n1, n2, range, progress, t);
+                }, token);
+                ExperimentConsole.Line($"valley, profile {profileName}: {chart.Subject.Description}");
+                Write(outDir, profileName, net, cnnPath, chart, range, clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
         return command;
     }
 
-    private static Chart Compute(NetworkSettings net, int directions, int points, int grid, double extent, IProgress<ExperimentProgress> progress, CancellationToken token)
+    private static Subject TwoLayerSubject(NetworkSettings net, IProgress<ExperimentProgress> progress, CancellationToken token)
     {
         var trained = TeleportSetup.Build(net, progress, token);
         var problem = trained.Problem;
-        var theta = trained.Theta;
-        double Loss(TwoLayerParameters p) => problem.Loss(p.U, p.V);
-        var group = Landscape.Teleport.GroupFor(problem);
-        var rng = new Random(net.Seed + 1);
+        return new Subject(TeleportSetup.Describe(net, trained), "½‖Y − Uσ(VX)‖²", Landscape.Teleport.GroupFor(problem), trained.Theta, p => problem.Loss(p.U, p.V),
+            rng => Valley.FilterNormalizedDirection(trained.Theta, rng), new { source = trained.Source, steps = trained.Steps, gradientNorm = trained.GradientNorm });
+    }
+
+    private static Subject CnnSubject(string path, string? data, int samples)
+    {
+        var (head, description) = ValleyCnnLoader.Load(path, data, samples);
+        return new Subject(description, "mean cross-entropy", head.Group, head.Parameters, head.Loss, head.FilterNormalizedDirection, new { source = path });
+    }
+
+    private static Chart Compute(Subject subject, int seed, int directions, int points, int grid, double extent, IProgress<ExperimentProgress> progress, CancellationToken token)
+    {
+        var theta = subject.Theta;
+        var loss = subject.Loss;
+        var group = subject.Group;
+        var rng = new Random(seed + 1);
         var m1 = Valley.UnitSpeedGenerator(group, theta, rng);
         var m2 = Valley.UnitSpeedGenerator(group, theta, rng);
         var line = Valley.Symmetric(extent, points);
         progress.Report(new ExperimentProgress("1-D slices", 4, 8));
-        var groupLines = new[] { Valley.GroupLine(Loss, group, theta, m1, line, "group path exp(tM₁)·θ*"), Valley.GroupLine(Loss, group, theta, m2, line, "group path exp(tM₂)·θ*") };
-        var ds = Enumerable.Range(0, directions).Select(_ => Valley.FilterNormalizedDirection(theta, rng)).ToArray();
-        var randomLines = ds.Select((d, i) => Valley.DirectionLine(Loss, theta, d, line, $"random direction d{i + 1}")).ToArray();
+        var groupLines = new[] { Valley.GroupLine(loss, group, theta, m1, line, "group path exp(tM₁)·θ*"), Valley.GroupLine(loss, group, theta, m2, line, "group path exp(tM₂)·θ*") };
+        var ds = Enumerable.Range(0, directions).Select(_ => subject.Direction(rng)).ToArray();
+        var randomLines = ds.Select((d, i) => Valley.DirectionLine(loss, theta, d, line, $"random direction d{i + 1}")).ToArray();
         token.ThrowIfCancellationRequested();
         progress.Report(new ExperimentProgress("2-D slices", 5, 8));
         var plane = Valley.Symmetric(extent, grid);
-        var random2D = Valley.DirectionPlane(Loss, theta, ds[0], ds[1], plane, plane);
+        var random2D = Valley.DirectionPlane(loss, theta, ds[0], ds[1], plane, plane);
         progress.Report(new ExperimentProgress("2-D slices", 6, 8));
-        var mixed = Valley.MixedPlane(Loss, group, theta, m1, ds[0], plane, plane);
+        var mixed = Valley.MixedPlane(loss, group, theta, m1, ds[0], plane, plane);
         progress.Report(new ExperimentProgress("2-D slices", 7, 8));
-        var flat = Valley.GroupPlane(Loss, group, theta, m1, m2, plane, plane);
-        return new Chart(trained, group, groupLines, randomLines, random2D, mixed, flat, theta.Norm());
+        var flat = Valley.GroupPlane(loss, group, theta, m1, m2, plane, plane);
+        return new Chart(subject, groupLines, randomLines, random2D, mixed, flat, theta.Norm());
     }
 
     private static double MaxRelativeSpread(double[,] grid, double reference)
@@ -116,10 +143,10 @@ internal static class ValleyCommand
         return worst / reference;
     }
 
-    private static void Write(string outDir, string profile, NetworkSettings net, Chart c, double extent, TimeSpan elapsed)
+    private static void Write(string outDir, string profile, NetworkSettings net, string? cnnPath, Chart c, double extent, TimeSpan elapsed)
     {
-        var theta = c.Network.Theta;
-        double lStar = c.Network.Problem.Loss(theta.U, theta.V);
+        var theta = c.Subject.Theta;
+        double lStar = c.Subject.Loss(theta);
         var lines = new CsvTable("curve", "kind", "coordinate", "distance", "loss");
         foreach (var (l, kind) in c.GroupLines.Select(l => (l, "group")).Concat(c.RandomLines.Select(l => (l, "random"))))
             for (int i = 0; i < l.Loss.Length; i++) lines.AddRow(l.Label, kind, l.Coordinate[i], l.Distance[i], l.Loss[i]);
@@ -165,13 +192,18 @@ internal static class ValleyCommand
             profile,
             settings = new
             {
-                activation = net.Activation.ToString(),
+                cnn = cnnPath,
+                activation = cnnPath is null ? net.Activation.ToString() : "LeakyRelu (SPEC CNN)",
                 m = net.Shape.M, h = net.Shape.H, n = net.Shape.N, samples = net.Samples, steps = net.Steps, learningRate = net.LearningRate, seed = net.Seed, weights = net.Weights,
-                extent, points = c.GroupLines[0].Loss.Length, grid = c.Random2D.A.Length, directions = c.RandomLines.Length, group = c.Group.Name,
+                extent, points = c.GroupLines[0].Loss.Length, grid = c.Random2D.A.Length, directions = c.RandomLines.Length, group = c.Subject.Group.Name,
                 filterNormalisation = "a filter of a linear layer W (out×in) is one row W_i,: (the incoming weights of output unit i); each row of a Gaussian d is rescaled to ‖W_i,:‖ (Li et al. 2018), so ‖d‖ = ‖θ*‖",
                 distance = "group path: arc length ∫‖M̄_θ(τ)‖dτ (Simpson); random line: α‖d‖",
             },
-            trained = new { source = c.Network.Source, steps = c.Network.Steps, gradientNorm = c.Network.GradientNorm, loss = lStar, thetaNorm = c.ThetaNorm },
+            model = c.Subject.Description,
+            lossFunction = c.Subject.LossName,
+            trained = c.Subject.Source,
+            lStar,
+            thetaNorm = c.ThetaNorm,
             curves = c.GroupLines.Select(l => (l, "group")).Concat(c.RandomLines.Select(l => (l, "random"))).Select(x => new
             {
                 label = x.l.Label,
@@ -190,7 +222,7 @@ internal static class ValleyCommand
         Draw1D(c, lStar, Path.Combine(outDir, "valley-1d.png"));
         Draw2D(c, Path.Combine(outDir, "valley-2d.png"));
 
-        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(Inv($"valley through θ* (L* = {lStar:G6}, ‖θ*‖ = {c.ThetaNorm:G4}, {c.Group.Name})")))
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(Inv($"valley through θ* (L* = {lStar:G6}, ‖θ*‖ = {c.ThetaNorm:G4}, {c.Subject.Group.Name})")))
             .AddColumn("slice").AddColumn(new TableColumn("distance range").RightAligned()).AddColumn(new TableColumn("max rise / L*").RightAligned())
             .AddColumn(new TableColumn("max |L − L*| / L*").RightAligned());
         foreach (var l in c.GroupLines.Concat(c.RandomLines))
@@ -210,7 +242,7 @@ internal static class ValleyCommand
 
     private static void Draw1D(Chart c, double lStar, string path)
     {
-        var loss = Figure.Create("Loss along the valley: group paths vs random directions", "signed distance from θ* in parameter space", "loss ½‖Y − Uσ(VX)‖²");
+        var loss = Figure.Create("Loss along the valley: group paths vs random directions", "signed distance from θ* in parameter space", $"loss {c.Subject.LossName}");
         var deviation = Figure.Create("The same, as log10 |L − L*| / L*", "signed distance from θ* in parameter space", "log10 |L − L*| / L*");
         int colour = 0;
         foreach (var l in c.GroupLines)

@@ -1,5 +1,7 @@
 using System.Globalization;
+using Noether.Nn;
 using Noether.Serialization;
+using Noether.Tests.Data;
 using Noether.Tensors;
 using Noether.Tests.Support;
 
@@ -102,5 +104,34 @@ public sealed class TeleportValleyCommandTests : IDisposable
             Assert.True(curve.Max(i => csv.GetDouble(i, "loss")) > 2 * centre, $"{curve.Key} should rise");
         var summary = CliOutput.Summary(_dir, "valley");
         Assert.Equal<string>(["Reproduced", "Reproduced"], summary.GetProperty("claims").EnumerateArray().Select(c => c.GetProperty("verdict").GetString()!).ToArray());
+    }
+
+    /// <summary>--cnn: a SPEC CNN in `noether train`'s format and Fashion-MNIST-shaped IDX files; the head's group slices are flat.</summary>
+    [Fact]
+    public void Valley_Cnn_ChartsTheLastTwoLayersOfASavedModel()
+    {
+        string data = Path.Combine(_dir, "data");
+        Directory.CreateDirectory(data);
+        int count = 12;
+        foreach (var prefix in new[] { "train", "t10k" })
+        {
+            File.WriteAllBytes(Path.Combine(data, prefix + "-images-idx3-ubyte"), IdxFiles.Images(count, 28, 28, IdxFiles.RandomBytes(count * 28 * 28, 1)));
+            File.WriteAllBytes(Path.Combine(data, prefix + "-labels-idx1-ubyte"), IdxFiles.Labels(Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray()));
+        }
+        var model = new SpecCnn<float>(new Random(3), 1, 28, 10, channels: 2, hidden: 6);
+        string weights = Path.Combine(_dir, "model.safetensors");
+        SafeTensors.Write(weights, model.Parameters.Select(p => (p.Name, p.Value)),
+            new Dictionary<string, string> { ["noether.arch"] = "spec-cnn:in=1,size=28,channels=2,hidden=6,classes=10,slope=0.01" });
+        string outDir = Path.Combine(_dir, "valley");
+        var r = CliRunner.Run(["valley", "--profile", "quick", "--cnn", weights, "--data", data, "--grid", "5", "--points", "9", "--out", outDir]);
+        CliOutput.AssertSucceeded(r, outDir);
+        var summary = CliOutput.Summary(outDir, "valley");
+        Assert.Contains("SPEC CNN", summary.GetProperty("model").GetString());
+        Assert.Equal("Reproduced", summary.GetProperty("claims")[0].GetProperty("verdict").GetString());
+        Assert.True(summary.GetProperty("flatness").GetProperty("groupLineDeviation").GetDouble() <= 1e-12);
+
+        var bad = Path.Combine(_dir, "bad.safetensors");
+        SafeTensors.Write(bad, model.Parameters.Select(p => (p.Name, p.Value)));
+        CliRunner.AssertCleanFailure(CliRunner.Run(["valley", "--cnn", bad, "--data", data, "--out", Path.Combine(_dir, "bad")]), "--cnn", "noether.arch");
     }
 }
