@@ -24,9 +24,10 @@ namespace Noether.Landscape;
 /// aᵢ − bᵢ = λᵢ and aᵢbᵢ = σᵢ² (λ and σ both ascending), i.e. bᵢ = (−λᵢ + √(λᵢ² + 4σᵢ²))/2 &gt; 0; this pair is mapped to
 /// (Σ, Σ) by T' = diag((a/b)^{¼}) Eᵀ, so g = T'⁻¹T. (Pairing λ with σ in another order gives other solutions: the set of
 /// points with a given Q is h(h−1)/2-dimensional.)</para>
-/// <para><b>Otherwise</b> (e.g. the paper's Fig. 8 net, h = 50 &gt; m + n): Gauss–Newton on the Lie algebra,
-/// g ← exp(M)·g where M is the minimum-norm solution of the linearised equation dQ(M) = −(MᵀA' + A'M + MB' + B'Mᵀ) = Q* − Q'
-/// (conjugate gradients on the normal equations), with a backtracking line search. A necessary condition is checked
+/// <para><b>Otherwise</b> (e.g. the paper's Fig. 8 net, h = 50 &gt; m + n): damped Gauss–Newton (Levenberg–Marquardt) on the
+/// Lie algebra, g ← exp(M)·g where M is the damped least-squares solution of the linearised equation
+/// dQ(M) = −(MᵀA' + A'M + MB' + B'Mᵀ) = Q* − Q' (conjugate gradients on the normal equations); a step that does not reduce
+/// ‖Q' − Q*‖ is rejected and the damping raised. A necessary condition is checked
 /// first: Q* = A' − B' with A', B' ⪰ 0 of ranks rank U, rank V has at most rank U positive and at most rank V negative
 /// eigenvalues. It is not sufficient in this case; a target the iteration cannot reach to the tolerance is reported as
 /// unreachable with the residual it got to.</para>
@@ -86,7 +87,7 @@ public static class Teleport
 
     /// <summary>
     /// Teleports a linear network (σ = identity, group GL_h) to the imbalance matrix Q* = UᵀU − VVᵀ: closed form when UᵀU and
-    /// VVᵀ are positive definite (then every symmetric Q* is reachable), Gauss–Newton on gl_h otherwise (see the remarks).
+    /// VVᵀ are positive definite (then every symmetric Q* is reachable), Levenberg–Marquardt on gl_h otherwise (see the remarks).
     /// </summary>
     /// <exception cref="ArgumentException">Not a linear network, a target that is not a symmetric finite h×h matrix, a target
     /// outside the reachable set (its inertia exceeds the ranks of U and V, or the iteration cannot reach it), naming the target and why.</exception>
@@ -128,7 +129,7 @@ public static class Teleport
         double error = Mat.MaxAbs(Mat.Sub(reached, qStar));
         if (!(error <= options.Tolerance))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"teleport: target Q is not reachable from this point: {(method == TeleportMethod.GaussNewton ? $"Gauss–Newton on gl_{h} stalled after {iterations} steps" : "the closed form")} left max |Q − Q*| = {error:G3} > tolerance {options.Tolerance:G3} (U is {theta.M}×{h} of rank {Lapack.NumericalRank(theta.U)}, V is {h}×{theta.N} of rank {Lapack.NumericalRank(theta.V)}; only with both Gram matrices positive definite is every Q* reachable)"), nameof(target));
+                $"teleport: target Q is not reachable from this point: {(method == TeleportMethod.GaussNewton ? $"Levenberg–Marquardt on gl_{h} stalled after {iterations} steps" : "the closed form")} left max |Q − Q*| = {error:G3} > tolerance {options.Tolerance:G3} (U is {theta.M}×{h} of rank {Lapack.NumericalRank(theta.U)}, V is {h}×{theta.N} of rank {Lapack.NumericalRank(theta.V)}; only with both Gram matrices positive definite is every Q* reachable)"), nameof(target));
         return Finish(problem, group, g, theta, after, $"Q = the given {h}×{h} matrix", error, method, null, iterations, options);
     }
 

@@ -8,7 +8,7 @@ public enum TeleportMethod
 {
     /// <summary>A closed form (positive-definite Gram matrices, per-unit scaling, or the scalar path e^τ·I).</summary>
     ClosedForm,
-    /// <summary>Gauss–Newton on the Lie algebra: g ← exp(M)·g with M the minimum-norm solution of the linearised equation.</summary>
+    /// <summary>Damped Gauss–Newton (Levenberg–Marquardt) on the Lie algebra: g ← exp(M)·g with M the damped least-squares solution of the linearised equation.</summary>
     GaussNewton,
     /// <summary>A 1-D root find (bracketing, then bisection) in t along g(t) = exp(tM).</summary>
     PathRootFind,

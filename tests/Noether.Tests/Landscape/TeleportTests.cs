@@ -239,6 +239,31 @@ public class TeleportTests
         Assert.ThrowsAny<ArgumentOutOfRangeException>(() => Teleport.ToSharpness(problem, theta, double.NaN));
     }
 
+    /// <summary>A rotation path exp(tA), A antisymmetric, keeps Tr Q = Tr(OAOᵀ) − Tr(OBOᵀ) fixed: other traces are unreachable on it.</summary>
+    [Fact]
+    public void ToTrace_RotationPath_CannotChangeTheTrace()
+    {
+        var (problem, theta) = Trained(ActivationKind.Identity, 4, 3, 5, 1, steps: 100);
+        var a = Tensor<double>.Zeros(3, 3);
+        a[0, 1] = 1;
+        a[1, 0] = -1;
+        double trace = TensorOps.Dot(theta.U, theta.U) - TensorOps.Dot(theta.V, theta.V);
+        var e = Assert.ThrowsAny<ArgumentException>(() => Teleport.ToTrace(problem, theta, trace + 1, a, new TeleportOptions(ComputeSharpness: false)));
+        Assert.Contains("unreachable along the path", e.Message);
+        Assert.Contains("Tr Q stays in", e.Message);
+    }
+
+    /// <summary>λ_max by Lanczos on Hessian-vector products (above the full-Hessian limit) agrees with the full Hessian's.</summary>
+    [Fact]
+    public void Sharpness_LanczosAndFullHessian_Agree()
+    {
+        var (problem, theta) = Trained(ActivationKind.Identity, 5, 6, 4, 2);
+        double full = Teleport.Sharpness(problem, theta);
+        double lanczos = Teleport.Sharpness(problem, theta, new TeleportOptions(FullHessianLimit: 10));
+        Close.Assert(full, lanczos, 1e-8, 0, "λ_max");
+        Close.Assert(Teleport.HessianSpectrum(problem, theta)[^1], full, 1e-12, 0, "spectrum maximum");
+    }
+
     internal static (TwoLayerProblem Problem, TwoLayerParameters Theta) ExactMinimum(int m, int h, int n, int seed)
     {
         var rng = new Random(seed);
