@@ -109,6 +109,20 @@ public class TeleportTests
         AssertLossUnchanged(problem, r);
     }
 
+    /// <summary>A target not built from the orbit: diag(1, 1, 1, −1, −1, 0) uses all the inertia rank U = 3, rank V = 2 allow.</summary>
+    [Fact]
+    public void ToImbalance_SingularGrams_ReachesADiagonalTargetOfMaximalInertia()
+    {
+        var (problem, theta) = Trained(ActivationKind.Identity, 3, 6, 2, 1);
+        var target = Tensor<double>.Zeros(6, 6);
+        double[] d = [1, 1, 1, -1, -1, 0];
+        for (int i = 0; i < 6; i++) target[i, i] = d[i];
+        var r = Teleport.ToImbalance(problem, theta, target);
+        Assert.Equal(TeleportMethod.GaussNewton, r.Method);
+        Close.Assert(target, Imbalance(r.After), 0, 1e-8, "Q reached");
+        AssertLossUnchanged(problem, r);
+    }
+
     [Fact]
     public void ToImbalance_TooManyPositiveEigenvalues_IsUnreachableAndSaysWhy()
     {
