@@ -29,8 +29,9 @@ namespace Noether.Landscape;
 /// dQ(M) = −(MᵀA' + A'M + MB' + B'Mᵀ) = Q* − Q' (conjugate gradients on the normal equations); a step that does not reduce
 /// ‖Q' − Q*‖ is rejected and the damping raised. A necessary condition is checked
 /// first: Q* = A' − B' with A', B' ⪰ 0 of ranks rank U, rank V has at most rank U positive and at most rank V negative
-/// eigenvalues. It is not sufficient in this case; a target the iteration cannot reach to the tolerance is reported as
-/// unreachable with the residual it got to.</para>
+/// eigenvalues. Whether it is also sufficient here is not proven (every target meeting it that the tests tried was reached,
+/// e.g. diag(1, 1, 1, −1, −1, 0) with rank U = 3, rank V = 2); a target the iteration cannot reach to the tolerance is
+/// reported as unreachable with the residual it got to.</para>
 /// <para><b>Scalars.</b> Along the scalar path g = e^τ·I (in both groups), Tr Q(τ) = e^{−2τ}‖U‖² − e^{2τ}‖V‖² is strictly
 /// decreasing with range ℝ when U, V ≠ 0, so any trace is reached in closed form; for ReLU the per-unit diagonal
 /// qₐ = ‖U_{:,a}‖²/x − x‖V_{a,:}‖² (x = dₐ²) is the same equation unit by unit. Along a general path exp(tM)·θ the trace
