@@ -17,5 +17,7 @@ internal static class CommandCatalog
         yield return MergeCommand.Create();
         yield return AnalyzeCommand.Create();
         yield return ReproduceCommand.Create();
+        yield return TeleportCommand.Create();
+        yield return ValleyCommand.Create();
     }
 }

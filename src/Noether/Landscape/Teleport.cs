@@ -1,0 +1,495 @@
+using System.Globalization;
+using Noether.Autodiff;
+using Noether.Symmetry;
+using Noether.Tensors;
+using ActivationKind = Noether.Nn.ActivationKind;
+
+namespace Noether.Landscape;
+
+/// <summary>
+/// Symmetry teleportation of a two-layer network F(X) = U σ(VX): a group element g that moves θ = (U, V) along its level
+/// set of the loss, θ ↦ g·θ = (U g⁻¹, g V) (eq. 12; π(g) = g for GL_h and for positive scaling with α = 1), to a point with a
+/// chosen conserved quantity — a whole matrix Q = UᵀU − VVᵀ (linear σ), its diagonal (ReLU, LeakyReLU: Ex. 9), its trace —
+/// or a chosen sharpness λ_max. Since L(g·θ) = L(θ) for every g (eq. 1) the loss does not change: this moves a trained model
+/// along its minimum without retraining, and the paper's Appendix G says where it lands (how sharp) is set by Q.
+/// </summary>
+/// <remarks>
+/// <para><b>How Q transforms.</b> With A = UᵀU and B = VVᵀ, g·θ has A' = g⁻ᵀ A g⁻¹ and B' = g B gᵀ, so Q' = A' − B' is
+/// not a congruence of Q and its inertia is not conserved. What is conserved: A'B' = g⁻ᵀ(AB)gᵀ is similar to AB (its
+/// eigenvalues are the squared singular values of W = UV, padded with zeros), and rank A' = rank U, rank B' = rank V.</para>
+/// <para><b>Closed form when A and B are positive definite</b> (h ≤ min(m, n), U of full column rank, V of full row rank).
+/// Every such pair is in the orbit of the balanced pair (Σ, Σ), Σ = diag(σ) with σ² the eigenvalues of AB: with
+/// B^{±½} from B's eigendecomposition and B^{½} A B^{½} = O D Oᵀ, T = D^{¼} Oᵀ B^{−½} maps (A, B) to (D^{½}, D^{½}).
+/// Hence EVERY symmetric Q* is reachable: write Q* = E Λ Eᵀ and take A' = E diag(a) Eᵀ, B' = E diag(b) Eᵀ with
+/// aᵢ − bᵢ = λᵢ and aᵢbᵢ = σᵢ² (λ and σ both ascending), i.e. bᵢ = (−λᵢ + √(λᵢ² + 4σᵢ²))/2 &gt; 0; this pair is mapped to
+/// (Σ, Σ) by T' = diag((a/b)^{¼}) Eᵀ, so g = T'⁻¹T. (Pairing λ with σ in another order gives other solutions: the set of
+/// points with a given Q is h(h−1)/2-dimensional.)</para>
+/// <para><b>Otherwise</b> (e.g. the paper's Fig. 8 net, h = 50 &gt; m + n): damped Gauss–Newton (Levenberg–Marquardt) on the
+/// Lie algebra, g ← exp(M)·g where M is the damped least-squares solution of the linearised equation
+/// dQ(M) = −(MᵀA' + A'M + MB' + B'Mᵀ) = Q* − Q' (conjugate gradients on the normal equations); a step that does not reduce
+/// ‖Q' − Q*‖ is rejected and the damping raised. A necessary condition is checked
+/// first: Q* = A' − B' with A', B' ⪰ 0 of ranks rank U, rank V has at most rank U positive and at most rank V negative
+/// eigenvalues. Whether it is also sufficient here is not proven (every target meeting it that the tests tried was reached,
+/// e.g. diag(1, 1, 1, −1, −1, 0) with rank U = 3, rank V = 2); a target the iteration cannot reach to the tolerance is
+/// reported as unreachable with the residual it got to.</para>
+/// <para><b>Scalars.</b> Along the scalar path g = e^τ·I (in both groups), Tr Q(τ) = e^{−2τ}‖U‖² − e^{2τ}‖V‖² is strictly
+/// decreasing with range ℝ when U, V ≠ 0, so any trace is reached in closed form; for ReLU the per-unit diagonal
+/// qₐ = ‖U_{:,a}‖²/x − x‖V_{a,:}‖² (x = dₐ²) is the same equation unit by unit. Along a general path exp(tM)·θ the trace
+/// and the sharpness are found by bracketing from t = 0 outwards (the root nearest to t = 0) and refining (Illinois).</para>
+/// <para>Tr Q here is the trace of the matrix UᵀU − VVᵀ; the scalar Q of eq. 48 (½Tr[UᵀU − VVᵀ] for linear and ReLU nets) is half of it.</para>
+/// </remarks>
+public static class Teleport
+{
+    /// <summary>The symmetry group of the problem's hidden activation: GL_h for the identity, positive scaling (α = 1) for ReLU and LeakyReLU.</summary>
+    /// <exception cref="ArgumentException">Sigmoid or tanh: no linear symmetry group to teleport with (Prop. 7).</exception>
+    public static MatrixGroup GroupFor(TwoLayerProblem problem, double conditionLimit = 1e10)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        return problem.Activation switch
+        {
+            ActivationKind.Identity => new GeneralLinearGroup(problem.Hidden, conditionLimit),
+            ActivationKind.Relu or ActivationKind.LeakyRelu => new PositiveScalingGroup(problem.Hidden, 1),
+            _ => throw new ArgumentException(
+                $"teleport: σ = {problem.Activation} has no linear symmetry group (only identity: GL_h, and ReLU/LeakyReLU: positive scaling, act by (U g⁻¹, g V))",
+                nameof(problem)),
+        };
+    }
+
+    /// <summary>The conserved quantity of <paramref name="group"/> at θ: UᵀU − VVᵀ row-major for GL_h, diag(UᵀU − VVᵀ) for positive scaling.</summary>
+    public static double[] ConservedQuantity(MatrixGroup group, TwoLayerParameters theta)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(theta);
+        var q = Imbalance(theta.U, theta.V);
+        return group is GeneralLinearGroup ? q.Data : Diagonal(q);
+    }
+
+    /// <summary>λ_max of the Hessian of the problem's loss at θ: the full Hessian (dsyevd) up to <see cref="TeleportOptions.FullHessianLimit"/> parameters, Lanczos beyond.</summary>
+    public static double Sharpness(TwoLayerProblem problem, TwoLayerParameters theta, TeleportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(theta);
+        options ??= new TeleportOptions();
+        var hessian = new HessianOperator<double>(problem.Function(), [theta.U, theta.V]);
+        if (hessian.Dimension <= options.FullHessianLimit)
+            return Lapack.SymmetricEigen(Symmetrised(hessian.Full()), vectors: false).Values[^1];
+        var result = Lanczos.Eigenvalues(SymmetricOperator.FromHessian(hessian), 1, new Random(options.Seed), SpectrumEnd.Largest, tolerance: 1e-10);
+        return result.Values[0];
+    }
+
+    /// <summary>All Hessian eigenvalues of the problem's loss at θ, ascending (full Hessian; at most 5000 parameters).</summary>
+    public static double[] HessianSpectrum(TwoLayerProblem problem, TwoLayerParameters theta)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(theta);
+        if (theta.Count > 5000) throw Errors.OutOfRange("parameters", theta.Count, "at most 5000 parameters for a full Hessian spectrum");
+        return Lapack.SymmetricEigen(Symmetrised(new HessianOperator<double>(problem.Function(), [theta.U, theta.V]).Full()), vectors: false).Values;
+    }
+
+    /// <summary>
+    /// Teleports a linear network (σ = identity, group GL_h) to the imbalance matrix Q* = UᵀU − VVᵀ: closed form when UᵀU and
+    /// VVᵀ are positive definite (then every symmetric Q* is reachable), Levenberg–Marquardt on gl_h otherwise (see the remarks).
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a linear network, a target that is not a symmetric finite h×h matrix, a target
+    /// outside the reachable set (its inertia exceeds the ranks of U and V, or the iteration cannot reach it), naming the target and why.</exception>
+    public static TeleportResult ToImbalance(TwoLayerProblem problem, TwoLayerParameters theta, Tensor<double> target, TeleportOptions? options = null)
+    {
+        options = Check(problem, theta, options);
+        ArgumentNullException.ThrowIfNull(target);
+        if (problem.Activation != ActivationKind.Identity)
+            throw new ArgumentException($"teleport to a Q matrix: σ = {problem.Activation} conserves only diag(UᵀU − VVᵀ) (Ex. 9); give a diagonal target (one value per hidden unit) instead", nameof(target));
+        int h = theta.H;
+        if (!target.HasShape(h, h)) throw Errors.BadShape("teleport", "target Q", target.Shape, $"an {h}×{h} symmetric matrix (h = {h})");
+        if (!target.AllFinite()) throw new ArgumentException("teleport: target Q has non-finite entries", nameof(target));
+        double scale = Math.Max(1, Mat.MaxAbs(target));
+        double asym = Mat.MaxAbs(Mat.Antisymmetric(target));
+        if (asym > 1e-12 * scale)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"teleport: target Q is not symmetric (max |Q − Qᵀ|/2 = {asym:G3}); Q = UᵀU − VVᵀ is always symmetric"), nameof(target));
+        var qStar = Mat.Symmetric(target);
+        var group = (GeneralLinearGroup)GroupFor(problem, options.ConditionLimit);
+        CheckInertia(theta, qStar);
+
+        Tensor<double> g;
+        TeleportMethod method;
+        int iterations = 0;
+        var a = Mat.Symmetric(Mat.Mul(theta.U, theta.U, ta: true));
+        var b = Mat.Symmetric(Mat.Mul(theta.V, theta.V, tb: true));
+        if (PositiveDefiniteSolution(a, b, qStar) is { } closed)
+        {
+            g = closed;
+            method = TeleportMethod.ClosedForm;
+        }
+        else
+        {
+            (g, iterations) = GaussNewton(theta, qStar, options.MaxIterations);
+            method = TeleportMethod.GaussNewton;
+        }
+        var after = ApplyChecked(group, g, theta, "target Q");
+        var reached = Imbalance(after.U, after.V);
+        double error = Mat.MaxAbs(Mat.Sub(reached, qStar));
+        if (!(error <= options.Tolerance))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"teleport: target Q is not reachable from this point: {(method == TeleportMethod.GaussNewton ? $"Levenberg–Marquardt on gl_{h} stalled after {iterations} steps" : "the closed form")} left max |Q − Q*| = {error:G3} > tolerance {options.Tolerance:G3} (U is {theta.M}×{h} of rank {Lapack.NumericalRank(theta.U)}, V is {h}×{theta.N} of rank {Lapack.NumericalRank(theta.V)}; only with both Gram matrices positive definite is every Q* reachable)"), nameof(target));
+        return Finish(problem, group, g, theta, after, $"Q = the given {h}×{h} matrix", error, method, null, iterations, options);
+    }
+
+    /// <summary>
+    /// Teleports to a target diagonal diag(UᵀU − VVᵀ) (the conserved quantity of ReLU/LeakyReLU, Ex. 9) by scaling each hidden
+    /// unit: qₐ' = ‖U_{:,a}‖²/x − x‖V_{a,:}‖² with x = dₐ² solved in closed form. Also valid for linear networks (positive
+    /// diagonal matrices lie in GL_h; there the off-diagonal entries of Q change).
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong length or non-finite target; a unit whose target has the wrong sign (a dead unit
+    /// with U_{:,a} = 0 can only reach qₐ &lt; 0, one with V_{a,:} = 0 only qₐ &gt; 0).</exception>
+    public static TeleportResult ToImbalanceDiagonal(TwoLayerProblem problem, TwoLayerParameters theta, IReadOnlyList<double> target, TeleportOptions? options = null)
+    {
+        options = Check(problem, theta, options);
+        ArgumentNullException.ThrowIfNull(target);
+        int h = theta.H;
+        if (target.Count != h) throw new ArgumentException($"teleport: the diagonal target has {target.Count} values, expected one per hidden unit (h = {h})", nameof(target));
+        var group = GroupFor(problem, options.ConditionLimit);
+        var g = Tensor<double>.Zeros(h, h);
+        for (int k = 0; k < h; k++)
+        {
+            double t = target[k];
+            if (!double.IsFinite(t)) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"teleport: target q[{k}] = {t} is not finite"), nameof(target));
+            double uu = 0, vv = 0;
+            for (int i = 0; i < theta.M; i++) uu += theta.U[i, k] * theta.U[i, k];
+            for (int j = 0; j < theta.N; j++) vv += theta.V[k, j] * theta.V[k, j];
+            double x = SolveScaling(uu, vv, t, $"target q[{k}]", $"hidden unit {k}");
+            g[k, k] = Math.Sqrt(x);
+        }
+        var after = ApplyChecked(group, g, theta, "diagonal target");
+        var reached = Diagonal(Imbalance(after.U, after.V));
+        double error = reached.Select((q, k) => Math.Abs(q - target[k])).Max();
+        if (!(error <= options.Tolerance))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"teleport: the diagonal target was missed by {error:G3} > tolerance {options.Tolerance:G3} (scalings too extreme for float64)"), nameof(target));
+        return Finish(problem, group, g, theta, after, "diag Q = the given vector", error, TeleportMethod.ClosedForm, null, 0, options);
+    }
+
+    /// <summary>
+    /// Teleports to Tr Q = Tr[UᵀU − VVᵀ] = <paramref name="target"/>. Without a generator: along the scalar path g = e^τ·I
+    /// in closed form (every trace is reachable when U, V ≠ 0). With a generator M ∈ 𝔤: the root of Tr Q(exp(tM)·θ) = target
+    /// nearest to t = 0 (bracketing, then refinement), which need not exist.
+    /// </summary>
+    /// <exception cref="ArgumentException">A non-finite target, an invalid generator, or a target outside the range reachable along the path.</exception>
+    public static TeleportResult ToTrace(TwoLayerProblem problem, TwoLayerParameters theta, double target, Tensor<double>? generator = null,
+        TeleportOptions? options = null)
+    {
+        options = Check(problem, theta, options);
+        if (!double.IsFinite(target)) throw Errors.OutOfRange("target trace", target, "a finite number");
+        var group = GroupFor(problem, options.ConditionLimit);
+        string what = string.Create(CultureInfo.InvariantCulture, $"Tr Q = {target:G6}");
+        if (generator is null)
+        {
+            double x = SolveScaling(Mat.Dot(theta.U, theta.U), Mat.Dot(theta.V, theta.V), target, string.Create(CultureInfo.InvariantCulture, $"target trace {target:G6}"), "the scalar path e^τ·I");
+            double tau = 0.5 * Math.Log(x);
+            var g = Mat.Scale(Tensor<double>.Identity(theta.H), Math.Exp(tau));
+            var after = ApplyChecked(group, g, theta, "target trace");
+            double error = Math.Abs(Trace(after) - target);
+            if (!(error <= options.Tolerance))
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"teleport: target trace {target:G6} missed by {error:G3} (scaling e^τ = {Math.Exp(tau):G3} too extreme for float64)"), nameof(target));
+            return Finish(problem, group, g, theta, after, what, error, TeleportMethod.ClosedForm, tau, 0, options);
+        }
+        group.ValidateAlgebraElement(generator, nameof(generator));
+        double traceTolerance = options.Tolerance;
+        var (t, evals) = RootAlongPath(group, generator, theta, Trace, target, traceTolerance, $"target trace {target.ToString("G6", CultureInfo.InvariantCulture)}", "Tr Q");
+        var gt = group.Exp(generator, t);
+        var at = ApplyChecked(group, gt, theta, "target trace");
+        return Finish(problem, group, gt, theta, at, what, Math.Abs(Trace(at) - target), TeleportMethod.PathRootFind, t, evals, options);
+    }
+
+    /// <summary>
+    /// Teleports to a top Hessian eigenvalue λ_max = <paramref name="target"/> along g(t) = exp(tM)·θ (M = I, the scalar path,
+    /// by default): the root of λ_max(t) = target nearest to t = 0, λ_max from the full Hessian or Lanczos. Along the scalar
+    /// path at a zero-residual minimum of a linear net λ_max = 2c(e^{−2t}‖U‖₂² + e^{2t}‖V‖₂²) (c the loss factor): convex in t,
+    /// so targets below its minimum are unreachable on this path.
+    /// </summary>
+    /// <param name="problem">The loss.</param>
+    /// <param name="theta">The point (usually a trained minimum).</param>
+    /// <param name="target">The wanted λ_max (&gt; 0).</param>
+    /// <param name="generator">M ∈ 𝔤 (null: the identity).</param>
+    /// <param name="maxPathParameter">The search stops at |t|·‖M‖_F/√h = this (by default 5: scalings up to e^5).</param>
+    /// <param name="options">Tolerances; the sharpness must be met to Tolerance·max(1, target).</param>
+    /// <exception cref="ArgumentException">A target that is not positive and finite, or one not reached along the path (the message gives the range seen).</exception>
+    public static TeleportResult ToSharpness(TwoLayerProblem problem, TwoLayerParameters theta, double target, Tensor<double>? generator = null,
+        double maxPathParameter = 5, TeleportOptions? options = null)
+    {
+        options = Check(problem, theta, options);
+        if (!(target > 0) || double.IsInfinity(target)) throw Errors.OutOfRange("target sharpness", target, "a positive finite top Hessian eigenvalue");
+        Errors.ThrowIfNotPositive(maxPathParameter, nameof(maxPathParameter));
+        var group = GroupFor(problem, options.ConditionLimit);
+        var m = generator ?? Tensor<double>.Identity(theta.H);
+        group.ValidateAlgebraElement(m, nameof(generator));
+        var sharpnessOptions = options with { ComputeSharpness = true };
+        double tol = options.Tolerance * Math.Max(1, target);
+        var (t, evals) = RootAlongPath(group, m, theta, p => Sharpness(problem, p, sharpnessOptions), target, tol,
+            $"target sharpness {target.ToString("G6", CultureInfo.InvariantCulture)}", "λ_max", maxPathParameter);
+        var g = group.Exp(m, t);
+        var after = ApplyChecked(group, g, theta, "target sharpness");
+        var result = Finish(problem, group, g, theta, after, string.Create(CultureInfo.InvariantCulture, $"λ_max = {target:G6}"), double.NaN, TeleportMethod.PathRootFind, t, evals,
+            sharpnessOptions);
+        return result with { TargetError = Math.Abs(result.SharpnessAfter - target) };
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private static TeleportOptions Check(TwoLayerProblem problem, TwoLayerParameters theta, TeleportOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(theta);
+        options ??= new TeleportOptions();
+        options.Validate();
+        if (theta.M != problem.Outputs || theta.H != problem.Hidden || theta.N != problem.Inputs)
+            throw new ArgumentException($"teleport: the parameters {theta} do not fit the problem (U {problem.Outputs}×{problem.Hidden}, V {problem.Hidden}×{problem.Inputs})", nameof(theta));
+        if (!theta.U.AllFinite() || !theta.V.AllFinite()) throw new ArgumentException("teleport: the parameters have non-finite entries", nameof(theta));
+        return options;
+    }
+
+    private static TeleportResult Finish(TwoLayerProblem problem, MatrixGroup group, Tensor<double> g, TwoLayerParameters before, TwoLayerParameters after,
+        string what, double error, TeleportMethod method, double? t, int iterations, TeleportOptions options)
+    {
+        double lossBefore = problem.Loss(before.U, before.V), lossAfter = problem.Loss(after.U, after.V);
+        double sBefore = options.ComputeSharpness ? Sharpness(problem, before, options) : double.NaN;
+        double sAfter = options.ComputeSharpness ? Sharpness(problem, after, options) : double.NaN;
+        return new TeleportResult(group, g, before, after, lossBefore, lossAfter, ConservedQuantity(group, before), ConservedQuantity(group, after), what, error,
+            sBefore, sAfter, method, t, iterations);
+    }
+
+    private static TwoLayerParameters ApplyChecked(MatrixGroup group, Tensor<double> g, TwoLayerParameters theta, string what)
+    {
+        try
+        {
+            return group.Apply(g, theta);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"teleport: the group element reaching the {what} is unusable: {e.Message}", what, e);
+        }
+    }
+
+    internal static Tensor<double> Imbalance(Tensor<double> u, Tensor<double> v) =>
+        Mat.Symmetric(Mat.Sub(Mat.Mul(u, u, ta: true), Mat.Mul(v, v, tb: true)));
+
+    private static double Trace(TwoLayerParameters p) => Mat.Dot(p.U, p.U) - Mat.Dot(p.V, p.V);
+
+    private static double[] Diagonal(Tensor<double> q)
+    {
+        int h = q.Dim(0);
+        var d = new double[h];
+        for (int k = 0; k < h; k++) d[k] = q[k, k];
+        return d;
+    }
+
+    private static Tensor<double> Symmetrised(Tensor<double> a)
+    {
+        int n = a.Dim(0);
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++) a[i, j] = a[j, i] = 0.5 * (a[i, j] + a[j, i]);
+        return a;
+    }
+
+    /// <summary>
+    /// x &gt; 0 with uu/x − x·vv = target (x = d² of a scaling d: U ↦ U/d, V ↦ dV). The left side is strictly decreasing
+    /// in x; its range is ℝ when uu, vv &gt; 0, (0, ∞) when vv = 0, (−∞, 0) when uu = 0, {0} when both are 0.
+    /// </summary>
+    private static double SolveScaling(double uu, double vv, double target, string targetName, string where)
+    {
+        string Fail(string range) => string.Create(CultureInfo.InvariantCulture,
+            $"teleport: {targetName} is unreachable by scaling {where}: ‖U‖² = {uu:G4}, ‖V‖² = {vv:G4}, so ‖U‖²/x − x‖V‖² only takes values in {range}");
+        if (uu > 0 && vv > 0)
+        {
+            double root = Math.Sqrt(target * target + 4 * uu * vv);
+            return target >= 0 ? 2 * uu / (target + root) : (-target + root) / (2 * vv);
+        }
+        if (uu > 0) return target > 0 ? uu / target : throw new ArgumentException(Fail("(0, ∞) (V is zero there)"), nameof(target));
+        if (vv > 0) return target < 0 ? -target / vv : throw new ArgumentException(Fail("(−∞, 0) (U is zero there)"), nameof(target));
+        return target == 0 ? 1 : throw new ArgumentException(Fail("{0} (U and V are zero there)"), nameof(target));
+    }
+
+    private static void CheckInertia(TwoLayerParameters theta, Tensor<double> qStar)
+    {
+        var (lambda, _) = Lapack.SymmetricEigen(qStar, vectors: false);
+        double cut = 1e-10 * Math.Max(lambda.Max(Math.Abs), 1e-300);
+        int positive = lambda.Count(l => l > cut), negative = lambda.Count(l => l < -cut);
+        int rankU = Lapack.NumericalRank(theta.U), rankV = Lapack.NumericalRank(theta.V);
+        if (positive > rankU)
+            throw new ArgumentException($"teleport: target Q is unreachable: it has {positive} positive eigenvalues, but Q = U'ᵀU' − V'V'ᵀ has at most rank U = {rankU} (U'ᵀU' = g⁻ᵀUᵀUg⁻¹ keeps its rank; U is {theta.M}×{theta.H})", "target");
+        if (negative > rankV)
+            throw new ArgumentException($"teleport: target Q is unreachable: it has {negative} negative eigenvalues, but Q = U'ᵀU' − V'V'ᵀ has at most rank V = {rankV} (V'V'ᵀ = gVVᵀgᵀ keeps its rank; V is {theta.H}×{theta.N})", "target");
+    }
+
+    /// <summary>The closed-form g of the remarks when A = UᵀU and B = VVᵀ are positive definite (condition ≤ 1e8), else null.</summary>
+    internal static Tensor<double>? PositiveDefiniteSolution(Tensor<double> a, Tensor<double> b, Tensor<double> qStar)
+    {
+        int h = a.Dim(0);
+        var (beta, f) = Lapack.SymmetricEigen(b);
+        var (alpha, _) = Lapack.SymmetricEigen(a, vectors: false);
+        if (!(beta[0] > 1e-8 * beta[^1]) || !(alpha[0] > 1e-8 * alpha[^1])) return null;
+        var bHalf = Conjugate(f!, beta.Select(Math.Sqrt).ToArray());
+        var bMinusHalf = Conjugate(f!, beta.Select(x => 1 / Math.Sqrt(x)).ToArray());
+        var (d, o) = Lapack.SymmetricEigen(Mat.Symmetric(Mat.Mul(Mat.Mul(bHalf, a), bHalf)));
+        if (!(d[0] > 0)) return null;
+        var (lambda, e) = Lapack.SymmetricEigen(qStar);
+        var s = new double[h];
+        for (int i = 0; i < h; i++)
+        {
+            double sigma2 = d[i], l = lambda[i], root = Math.Sqrt(l * l + 4 * sigma2);
+            // aᵢ − bᵢ = λᵢ, aᵢbᵢ = σᵢ², each root taken without cancellation.
+            double ai = l >= 0 ? 0.5 * (l + root) : 2 * sigma2 / (-l + root);
+            double bi = l >= 0 ? 2 * sigma2 / (l + root) : 0.5 * (-l + root);
+            s[i] = Math.Pow(ai / bi, 0.25);
+        }
+        // g = T'⁻¹T = E diag(1/s) diag(d^¼) Oᵀ B^{−½}.
+        var left = e!.Clone();
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < h; j++) left[i, j] *= Math.Pow(d[j], 0.25) / s[j];
+        return Mat.Mul(Mat.Mul(left, o!, tb: true), bMinusHalf);
+    }
+
+    private static Tensor<double> Conjugate(Tensor<double> f, double[] diag)
+    {
+        int h = f.Dim(0);
+        var fd = f.Clone();
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < h; j++) fd[i, j] *= diag[j];
+        return Mat.Symmetric(Mat.Mul(fd, f, tb: true));
+    }
+
+    /// <summary>
+    /// Levenberg–Marquardt on gl_h for Q(g·θ) = Q*: the step M minimises ‖L(M) − R‖² + μ‖M‖² (L the linearisation, R = Q' − Q*),
+    /// so M = Lᵀ(Y) with (LLᵀ + μ)Y = R; μ shrinks after an accepted step and grows after a rejected one. Returns g and the steps
+    /// taken (the caller checks the residual).
+    /// </summary>
+    internal static (Tensor<double> G, int Steps) GaussNewton(TwoLayerParameters theta, Tensor<double> qStar, int maxSteps)
+    {
+        int h = theta.H;
+        var g = Tensor<double>.Identity(h);
+        var u = theta.U.Clone();
+        var v = theta.V.Clone();
+        var r = Mat.Sub(Imbalance(u, v), qStar);
+        double norm = Mat.Norm(r);
+        double gram = Mat.Dot(u, u) + Mat.Dot(v, v);
+        double floor = 1e-15 * Math.Max(1, Math.Max(Mat.MaxAbs(qStar), gram));
+        // LLᵀ scales like (‖A‖ + ‖B‖)²; μ is relative to that.
+        double mu = 1e-6, kScale = 4 * gram * gram;
+        int step = 0;
+        for (int tries = 0; step < maxSteps && tries < 4 * maxSteps && Mat.MaxAbs(r) > floor; tries++)
+        {
+            var a = Mat.Mul(u, u, ta: true);
+            var b = Mat.Mul(v, v, tb: true);
+            var y = ConjugateGradient(a, b, r, mu * kScale);
+            var m = Mat.Scale(Mat.Add(Mat.Mul(a, y), Mat.Mul(y, b)), 2);
+            var hStep = DenseLinearAlgebra.Exponential(m);
+            var hInv = DenseLinearAlgebra.Exponential(Mat.Scale(m, -1));
+            var u2 = Mat.Mul(u, hInv);
+            var v2 = Mat.Mul(hStep, v);
+            var r2 = Mat.Sub(Imbalance(u2, v2), qStar);
+            double n2 = Mat.Norm(r2);
+            if (double.IsFinite(n2) && n2 < norm)
+            {
+                (u, v, r, norm) = (u2, v2, r2, n2);
+                g = Mat.Mul(hStep, g);
+                mu = Math.Max(mu / 10, 1e-16);
+                step++;
+            }
+            else
+            {
+                mu *= 10;
+                if (mu > 1e8) break;
+            }
+        }
+        return (g, step);
+    }
+
+    // Solves (L Lᵀ + μ) Y = R over symmetric Y by conjugate gradients, where L(M) = S + Sᵀ, S = AM + BMᵀ (the negated differential of
+    // Q at g = I in direction M) and Lᵀ(Y) = 2(AY + YB); M = Lᵀ(Y) is then the damped least-squares solution of L(M) = R.
+    private static Tensor<double> ConjugateGradient(Tensor<double> a, Tensor<double> b, Tensor<double> rhs, double mu)
+    {
+        int h = a.Dim(0);
+        Tensor<double> Apply(Tensor<double> y)
+        {
+            var m = Mat.Scale(Mat.Add(Mat.Mul(a, y), Mat.Mul(y, b)), 2);
+            var s = Mat.Add(Mat.Mul(a, m), Mat.Mul(b, m, tb: true));
+            return Mat.Add(Mat.Add(s, Mat.T(s)), y, mu);
+        }
+        var x = Tensor<double>.Zeros(h, h);
+        var r = rhs.Clone();
+        var p = r.Clone();
+        double rr = Mat.Dot(r, r), stop = 1e-30 * rr;
+        int limit = 2 * h * (h + 1) + 20;
+        for (int k = 0; k < limit && rr > stop; k++)
+        {
+            var kp = Apply(p);
+            double pkp = Mat.Dot(p, kp);
+            if (!(pkp > 0)) break;
+            double step = rr / pkp;
+            x = Mat.Add(x, p, step);
+            r = Mat.Add(r, kp, -step);
+            double rrNew = Mat.Dot(r, r);
+            p = Mat.Add(r, p, rrNew / rr);
+            rr = rrNew;
+        }
+        return x;
+    }
+
+    /// <summary>
+    /// The t nearest to 0 with q(exp(tM)·θ) = target: |t| grows geometrically on both sides until q − target changes sign (up
+    /// to |t|·‖M‖_F/√h = <paramref name="maxScaled"/>), then the bracket is refined by the Illinois method until |q − target| ≤ tolerance.
+    /// </summary>
+    private static (double T, int Evaluations) RootAlongPath(MatrixGroup group, Tensor<double> m, TwoLayerParameters theta, Func<TwoLayerParameters, double> q,
+        double target, double tolerance, string targetName, string quantity, double maxScaled = 20)
+    {
+        double mNorm = Mat.Norm(m) / Math.Sqrt(group.Size);
+        if (!(mNorm > 0)) throw new ArgumentException($"teleport: the generator M is zero, so exp(tM) = I never moves θ ({targetName})", "generator");
+        int evals = 0;
+        double minSeen = double.PositiveInfinity, maxSeen = double.NegativeInfinity, tMin = 0, tMaxSeen = 0;
+        double F(double t)
+        {
+            evals++;
+            double value = q(group.Apply(group.Exp(m, t), theta));
+            if (value < minSeen) (minSeen, tMin) = (value, t);
+            if (value > maxSeen) (maxSeen, tMaxSeen) = (value, t);
+            return value - target;
+        }
+        double f0 = F(0);
+        if (Math.Abs(f0) <= tolerance) return (0, evals);
+        double tMax = maxScaled / mNorm;
+        var last = new Dictionary<int, (double T, double F)> { [1] = (0, f0), [-1] = (0, f0) };
+        (double T, double F)? a = null, b = null;
+        for (double t = 0.01 / mNorm; a is null; t = Math.Min(1.3 * t, tMax))
+        {
+            foreach (int sign in new[] { 1, -1 })
+            {
+                double ft = F(sign * t);
+                if (!double.IsFinite(ft)) continue;
+                if (Math.Abs(ft) <= tolerance) return (sign * t, evals);
+                var prev = last[sign];
+                if (Math.Sign(ft) != Math.Sign(prev.F))
+                {
+                    (a, b) = (prev, (sign * t, ft));
+                    break;
+                }
+                last[sign] = (sign * t, ft);
+            }
+            if (t >= tMax) break;
+        }
+        if (a is null || b is null)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"teleport: {targetName} is unreachable along the path exp(tM)·θ for |t| ≤ {tMax:G3}: {quantity} stays in [{minSeen:G6}, {maxSeen:G6}] there (minimum at t = {tMin:G4}, maximum at t = {tMaxSeen:G4}); another path or group element may reach it"),
+                "target");
+        // Illinois (modified regula falsi): x0 and x1 always bracket the root; converges superlinearly.
+        double x0 = a.Value.T, f0b = a.Value.F, x1 = b.Value.T, f1 = b.Value.F;
+        for (int i = 0; i < 200; i++)
+        {
+            double x = x1 - f1 * (x1 - x0) / (f1 - f0b);
+            if (!(x > Math.Min(x0, x1) && x < Math.Max(x0, x1))) x = 0.5 * (x0 + x1);
+            double fx = F(x);
+            if (Math.Abs(fx) <= tolerance || Math.Abs(x1 - x0) <= 1e-15 * Math.Max(1, Math.Abs(x))) return (x, evals);
+            if (Math.Sign(fx) != Math.Sign(f1)) (x0, f0b) = (x1, f1);
+            else f0b *= 0.5;
+            (x1, f1) = (x, fx);
+        }
+        return (x1, evals);
+    }
+}
