@@ -14,5 +14,7 @@ internal static class CommandCatalog
         yield return OrbitCommand.Create();
         yield return DiscoverCommand.Create();
         yield return SymmetryCheckCommand.Create();
+        yield return EnsembleCommand.Create();
+        yield return AttackCommand.Create();
     }
 }
