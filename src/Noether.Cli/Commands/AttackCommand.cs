@@ -133,7 +133,9 @@ internal static class AttackCommand
     }
 
     private static string StrengthLabel(AttackExperimentResult result, AttackAccuracyRow r) =>
-        result.StrengthAxis(r.Attack.Kind) == "steps" ? $"{r.Attack.Steps} steps" : Radius(r.Attack.Epsilon);
+        result.StrengthAxis(r.Attack.Kind) == "steps" ? Steps(r.Attack.Steps) : Radius(r.Attack.Epsilon);
+
+    private static string Steps(int n) => n == 1 ? "1 step" : $"{n.ToString(CultureInfo.InvariantCulture)} steps";
 
     private static void Write(string outDir, string profile, string grid, LoadedModel model, string dataset, AttackExperimentResult result, TimeSpan elapsed)
     {
@@ -226,7 +228,7 @@ internal static class AttackCommand
             table.AddRow(cells.ToArray());
         }
         string rejected = string.Join(", ", result.Ensembles.Where(e => e.Rejected + e.Regularised > 0).Select(e => $"{e.Name}: {e.Rejected} rejected, {e.Regularised} regularised"));
-        table.Caption(Markup.Escape($"ensembles at ε_g = {G(s.EnsembleEpsilon)}, N = {s.Members}, vote {EnsembleCommand.VoteName(s.Vote)}; transfer = examples from the single model; adaptive = {LossName(s.AdaptiveLoss)} of each ensemble; ill-conditioned members: {(rejected.Length == 0 ? "none" : rejected)}; model: {model.Origin}"));
+        table.Caption(Markup.Escape($"ensembles at ε_g = {G(s.EnsembleEpsilon)}, N = {s.Members}, vote {EnsembleCommand.VoteName(s.Vote)}; transfer = examples from the single model{(s.ThreatModelList.Contains(ThreatModel.Adaptive) ? $"; adaptive = {LossName(s.AdaptiveLoss)} of each ensemble" : "")}; ill-conditioned members: {(rejected.Length == 0 ? "none" : rejected)}; model: {model.Origin}"));
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
@@ -246,7 +248,7 @@ internal static class AttackCommand
         var fgsm = rows.Where(r => r.Threat == ThreatModel.Transfer && r.Attack.Kind == AttackKind.Fgsm && Attacked(r)).Select(r => r.Attack).Distinct().ToArray();
         var pgd = rows.Where(r => r.Threat == ThreatModel.Transfer && r.Attack.Kind == AttackKind.Pgd && Attacked(r)).Select(r => r.Attack).Distinct().ToArray();
         bool hasGroup = result.Settings.BuilderList.Contains(EnsembleBuilderKind.Group);
-        string Strength(LinfAttack a) => result.StrengthAxis(a.Kind) == "steps" ? $"{a.Steps} steps" : "ε=" + Radius(a.Epsilon);
+        string Strength(LinfAttack a) => result.StrengthAxis(a.Kind) == "steps" ? Steps(a.Steps) : "ε=" + Radius(a.Epsilon);
 
         if (hasGroup && fgsm.Length > 0)
         {
@@ -326,9 +328,9 @@ internal static class AttackCommand
                     if (m == 0) line.LinePattern = LinePattern.Dashed;
                 }
                 plot.Axes.Bottom.SetTicks(positions, labels);
-                plot.ShowLegend(Alignment.UpperRight);
+                plot.ShowLegend(Edge.Right); // outside: the curves fill the panel
                 plots.Add(plot);
             }
-        Panels.Save(plots, Math.Min(2, plots.Count), path, 620, 430);
+        Panels.Save(plots, Math.Min(2, plots.Count), path, 720, 430);
     }
 }

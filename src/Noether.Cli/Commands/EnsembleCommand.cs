@@ -132,7 +132,7 @@ internal static class EnsembleCommand
         const string figure = "ensemble-accuracy.png";
         var figures = new[]
         {
-            new FigureRef(figure, "Fig. 9", "Left: test accuracy of each N-member ensemble minus the single model's, against ε (g = I + εM). Right: median condition number of the matrix each member inverts (σ(gH₀) for group/shuffle); members above the limit are rejected and counted."),
+            new FigureRef(figure, "Fig. 9", "Left: test accuracy of each N-member ensemble minus the single model's, against ε (g = I + εM). Right: median condition number of the matrix each member inverts (σ(gH₀) for group/shuffle); members above the limit are rejected and counted. group and shuffle invert the same σ(gH₀), ginv and random report the same g, so their curves coincide."),
         };
         if (model.NeedsSaving) ModelSource.Save(outDir, model.Model, model.Training!);
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
@@ -267,7 +267,7 @@ internal static class EnsembleCommand
         claims.Add(new Claim("appendix-h-ill-conditioned-pi", "Appendix H (authors' NaN losses at ε = 20)",
             "π(g, H₀) becomes ill-conditioned at large ε; such members must be detected and rejected or regularised instead of producing NaN.",
             string.Create(CultureInfo.InvariantCulture, $"members with condition number > {result.Settings.ConditionLimit:G3} or non-finite weights are {(result.Settings.Policy == IllConditionedPolicy.Reject ? "rejected" : "regularised")}; no NaN accuracy"),
-            $"rejected per ε: {string.Join(", ", rejectedByEpsilon)}; regularised {result.TotalRegularised}; largest kept condition number of σ(gH₀) {ExperimentConsole.Sci(worst)}; NaN accuracies: {rows.Count(r => double.IsNaN(r.Accuracy))}",
+            $"rejected per ε: {string.Join(", ", rejectedByEpsilon)}; regularised {result.TotalRegularised}; largest condition number kept (group/shuffle: σ(gH₀); literal reading: g) {ExperimentConsole.Sci(worst)}; NaN accuracies: {rows.Count(r => double.IsNaN(r.Accuracy))}",
             Verdict.Measured));
         return claims.ToArray();
     }
@@ -301,10 +301,9 @@ internal static class EnsembleCommand
         foreach (var p in new[] { accuracy, condition })
         {
             p.Axes.Bottom.SetTicks(positions, labels);
-            p.ShowLegend(Alignment.LowerLeft);
+            p.ShowLegend(Edge.Right); // outside: the curves span the whole panel
         }
-        condition.ShowLegend(Alignment.UpperLeft);
-        Panels.Save([accuracy, condition], 2, path, 640, 440);
+        Panels.Save([accuracy, condition], 2, path, 760, 440);
     }
 
     private static (double[] X, double[] Y) Finite(double[] x, double[] y)
