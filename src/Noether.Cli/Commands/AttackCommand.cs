@@ -97,7 +97,7 @@ internal static class AttackCommand
             string? weightsPath = parse.GetValue(weights);
 
             var (train, test) = ModelSource.LoadData(training.Dataset, training.DataDirectory);
-            var fromWeights = weightsPath is null ? null : ModelSource.ReadWeights(weightsPath, train.Height, parse.GetValue(slope));
+            var fromWeights = weightsPath is null ? null : ModelSource.ReadWeights(weightsPath, parse.GetValue(slope));
             if (fromWeights is not null) EnsembleExperiment.CheckFits(fromWeights, test, "--data");
             int hidden = fromWeights?.Hidden.OutFeatures ?? training.Hidden;
             settings.Validate(hidden);

@@ -51,15 +51,18 @@ internal static class ModelSource
     public static (ImageDataset Train, ImageDataset Test) LoadData(string dataset, string? directory) =>
         CnnTraining.Load(new CnnTrainingSettings(dataset, directory));
 
-    /// <summary>Reads a safetensors file into a SPEC CNN; the messages name the file, the tensor and both shapes.</summary>
-    public static SpecCnn<float> ReadWeights(string path, int imageSize, double? slope)
+    /// <summary>
+    /// Reads a safetensors file into a SPEC CNN (image side inferred from the hidden layer's width, so that a model for
+    /// other data is reported as such by the data check); the messages name the file, the tensor and both shapes.
+    /// </summary>
+    public static SpecCnn<float> ReadWeights(string path, double? slope)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"--weights: {Path.GetFullPath(path)} does not exist");
         var file = SafeTensors.Read(path);
         double leaky = slope ?? ParseSlope(file.Metadata) ?? 0.01;
         try
         {
-            return SpecCnnCopy.FromTensors(file.Tensors.Select(t => (t.Name, t.ToTensor<float>())).ToList(), leaky, imageSize);
+            return SpecCnnCopy.FromTensors(file.Tensors.Select(t => (t.Name, t.ToTensor<float>())).ToList(), leaky);
         }
         catch (ArgumentException e)
         {
