@@ -320,7 +320,8 @@ internal static class AttackCommand
                     var ys = attacks.Select(a => (result.Rows.FirstOrDefault(r => r.Threat == threat && r.Attack == a && r.Model == names[m])?.Accuracy ?? double.NaN) * 100).ToArray();
                     var keep = Enumerable.Range(0, ys.Length).Where(i => double.IsFinite(ys[i])).ToArray();
                     if (keep.Length == 0) continue;
-                    var color = m == 0 ? Colors.Black : Panels.Palette[(m - 1) % Panels.Palette.Length];
+                    // A builder keeps its colour across figures whatever subset was run.
+                    var color = m == 0 ? Colors.Black : Panels.Palette[(int)result.Settings.BuilderList[m - 1] % Panels.Palette.Length];
                     var line = plot.Add.Scatter(keep.Select(i => positions[i]).ToArray(), keep.Select(i => ys[i]).ToArray(), color);
                     line.LegendText = names[m];
                     line.LineWidth = m == 0 ? 3 : 2;

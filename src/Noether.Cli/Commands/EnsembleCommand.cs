@@ -283,7 +283,7 @@ internal static class EnsembleCommand
         for (int b = 0; b < builders.Count; b++)
         {
             var mine = epsilons.Select(e => result.Rows.Single(r => r.Builder == builders[b] && r.Epsilon == e)).ToArray();
-            var color = Panels.Palette[b % Panels.Palette.Length];
+            var color = Panels.Palette[(int)builders[b] % Panels.Palette.Length]; // same colour per builder in every figure
             string name = EnsembleOptions.Name(builders[b]);
             var (xs, ys) = Finite(positions, mine.Select(r => r.AccuracyChange * 100).ToArray());
             var line = accuracy.Add.Scatter(xs, ys, color);
