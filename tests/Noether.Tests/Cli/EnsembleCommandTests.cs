@@ -18,6 +18,8 @@ public sealed class EnsembleCommandTests : IDisposable
     private static string[] Tiny(params string[] more) =>
         ["--profile", "quick", "--test-limit", "300", "--members", "3", .. more];
 
+    // Over 5 s: three subprocesses (train one epoch on 10,000 images and run the ensembles; rerun on the cache; attack
+    // with the weights), kept in one test so that the model is trained once.
     [Fact]
     public void Ensemble_Then_Cache_Then_AttackWithItsWeights_AgreeOnTheSameModel()
     {
