@@ -19,5 +19,7 @@ internal static class CommandCatalog
         yield return ReproduceCommand.Create();
         yield return TeleportCommand.Create();
         yield return ValleyCommand.Create();
+        yield return EnsembleCommand.Create();
+        yield return AttackCommand.Create();
     }
 }

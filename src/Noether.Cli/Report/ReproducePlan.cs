@@ -25,8 +25,30 @@ internal sealed record ReproduceStep(string Name, string Command, string[] Quick
         _ => throw new ArgumentException($"--profile: expected quick, default or full (got '{profile}')", nameof(profile)),
     };
 
-    /// <summary>The full command line of this step: <c>COMMAND ARGS --out OUT --force</c>.</summary>
-    public string[] CommandLine(string profile, string outDir) => [Command, .. ArgumentsFor(profile), "--out", outDir, "--force"];
+    /// <summary>
+    /// The full command line of this step: <c>COMMAND ARGS --out OUT --force</c>. An argument <c>@STEP/FILE</c> names a file
+    /// that an earlier step of the same run wrote (e.g. the CNN that <c>train</c> saved, so that <c>ensemble</c> does not train
+    /// again); when that file does not exist (the step was left out with <c>--only</c>) the option and its value are dropped,
+    /// and the command falls back to its own default.
+    /// </summary>
+    public string[] CommandLine(string profile, string outDir)
+    {
+        string runDir = Path.GetDirectoryName(Path.GetFullPath(outDir))!;
+        var args = new List<string> { Command };
+        var given = ArgumentsFor(profile);
+        for (int i = 0; i < given.Length; i++)
+        {
+            if (i + 1 < given.Length && given[i + 1].StartsWith('@'))
+            {
+                string file = Path.Combine(runDir, given[i + 1][1..]);
+                if (File.Exists(file)) args.AddRange([given[i], file]);
+                i++;
+                continue;
+            }
+            args.Add(given[i]);
+        }
+        return [.. args, "--out", outDir, "--force"];
+    }
 }
 
 /// <summary>
@@ -51,5 +73,8 @@ internal static class ReproducePlan
         new("symmetry-check-tanh", "symmetry-check", ["--activation", "tanh", "--batch-size", "3", "--no-sweep"], ["--activation", "tanh", "--batch-size", "3", "--no-sweep"], ["--activation", "tanh", "--batch-size", "3", "--no-sweep"]),
         ReproduceStep.Profiled("teleport"),                                                // Appendix G: move along the minimum to a chosen Q
         ReproduceStep.Profiled("valley"),                                                  // the flat valley: group paths vs random directions
+        // Figs. 9–10 on the CNN that the train step saved (no second training run).
+        new("ensemble", "ensemble", ["--profile", "quick", "--weights", "@train/model.safetensors"], ["--profile", "default", "--weights", "@train/model.safetensors"], ["--profile", "full", "--weights", "@train/model.safetensors"]),
+        new("attack", "attack", ["--profile", "quick", "--weights", "@train/model.safetensors"], ["--profile", "default", "--weights", "@train/model.safetensors"], ["--profile", "full", "--weights", "@train/model.safetensors"]),
     ];
 }

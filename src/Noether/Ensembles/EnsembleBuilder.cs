@@ -19,8 +19,9 @@ public static class EnsembleBuilder
     /// <summary>
     /// Draws <see cref="EnsembleOptions.Members"/> members as <paramref name="options"/> says (see
     /// <see cref="EnsembleBuilderKind"/> for each construction). Members whose inverted matrix has a condition number
-    /// above <see cref="EnsembleOptions.ConditionLimit"/> (or is singular, or gives non-finite weights) are rejected or
-    /// regularised and counted.
+    /// above <see cref="EnsembleOptions.ConditionLimit"/> (or is singular) are rejected or regularised and counted; members
+    /// whose weights are not finite in <typeparamref name="T"/> (NaN, or beyond float32's range for a float32 model) are
+    /// always rejected and counted — the guard against the NaN losses the authors' runs produced at ε = 20.
     /// </summary>
     /// <param name="model">The trained model (float32 or float64; π is computed in float64 either way).</param>
     /// <param name="calibration">Where the group and shuffle builders draw their calibration batches (the training
@@ -66,10 +67,19 @@ public static class EnsembleBuilder
                 EnsembleBuilderKind.Random => RandomScaling(g, u, epsilon, std, extra),
                 _ => Inverted(InterpolatedPermutation(h, epsilon, extra), u, options.ConditionLimit, regularise),
             };
-            if (member is null || !member.OutputWeight.AllFinite() || !member.HiddenTransform.AllFinite()) rejected++;
+            // Finite in float64 is not enough: the heads hold the weights in T, where a float32 model overflows at 3.4e38.
+            if (member is null || !FiniteIn<T>(member.OutputWeight) || !FiniteIn<T>(member.HiddenTransform)) rejected++;
             else members.Add(member);
         }
         return new Ensemble<T>(model, options, [.. members], rejected, sigma);
+    }
+
+    /// <summary>True when every entry is finite after conversion to <typeparamref name="T"/> (the precision the members run in).</summary>
+    private static bool FiniteIn<T>(Tensor<double> t) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (double v in t.Data)
+            if (!T.IsFinite(T.CreateTruncating(v))) return false;
+        return true;
     }
 
     /// <summary>g = I + εM or exp(εM).</summary>

@@ -218,7 +218,9 @@ public static class EnsembleExperiment
         return (double)correct / labels.Length;
     }
 
-    internal static void CheckFits(SpecCnn<float> model, ImageDataset data, string name)
+    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="name"/> unless <paramref name="data"/> is non-empty
+    /// and has the model's image shape and class count.</summary>
+    public static void CheckFits(SpecCnn<float> model, ImageDataset data, string name)
     {
         if (data.Count == 0) throw new ArgumentException($"{name}: the data set is empty", name);
         if (data.Channels != model.InChannels || data.Height != model.ImageSize || data.Width != model.ImageSize)

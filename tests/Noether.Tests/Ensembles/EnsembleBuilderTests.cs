@@ -247,6 +247,26 @@ public class EnsembleBuilderTests
     }
 
     [Fact]
+    public void WeightsBeyondTheModelsPrecision_AreRejectedAndCounted_NotTurnedIntoNaNVotes()
+    {
+        // random at ε = 1e40: U's columns are scaled by 1 + ε·d, |ε·d| ~ 1e39 > float32's 3.4e38 but < float64's 1.8e308.
+        // The float64 members are finite and kept; in float32 the same weights would be ∞ (∞ − ∞ = NaN logits), so the
+        // float32 build must reject every member and say so.
+        var options = new EnsembleOptions(EnsembleBuilderKind.Random, 1e40, Members: 4, Seed: 2);
+        var in64 = EnsembleBuilder.Build(Model64, null, options);
+        Assert.Equal((4, 0), (in64.Count, in64.Rejected));
+        double largest = in64.Members.Max(m => m.OutputWeight.Data.Max(Math.Abs));
+        Assert.InRange(largest, float.MaxValue, double.MaxValue); // the premise: these weights overflow float32
+        var in32 = EnsembleBuilder.Build(Setup.Value.Model, null, options);
+        Assert.Equal((0, 4), (in32.Count, in32.Rejected));
+
+        // A moderate ε keeps every float32 member, and their logits are finite.
+        var moderate = EnsembleBuilder.Build(Setup.Value.Model, null, options with { Epsilon = 20 });
+        Assert.Equal((4, 0), (moderate.Count, moderate.Rejected));
+        Assert.True(moderate.MemberLogits(Setup.Value.Test.Images).AllFinite());
+    }
+
+    [Fact]
     public void BatchDependentReading_EqualsTheModelForBatchesUpToH_AndDependsOnTheBatchSizeBeyond()
     {
         var model = Model64;

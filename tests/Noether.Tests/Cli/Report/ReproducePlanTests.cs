@@ -35,6 +35,19 @@ public sealed class ReproducePlanTests : IDisposable
     }
 
     [Fact]
+    public void AReferenceToAnEarlierStepsFile_ResolvesWhenItExistsAndIsDroppedOtherwise()
+    {
+        var step = new ReproduceStep("ensemble", "ensemble", ["--weights", "@train/model.safetensors", "--seed", "1"], [], []);
+        string stepDir = Path.Combine(_dir, "ensemble");
+        Assert.Equal(["ensemble", "--seed", "1", "--out", stepDir, "--force"], step.CommandLine("quick", stepDir));
+
+        Directory.CreateDirectory(Path.Combine(_dir, "train"));
+        string weights = Path.Combine(_dir, "train", "model.safetensors");
+        File.WriteAllBytes(weights, [0]);
+        Assert.Equal(["ensemble", "--weights", weights, "--seed", "1", "--out", stepDir, "--force"], step.CommandLine("quick", stepDir));
+    }
+
+    [Fact]
     public async Task AFailingStep_IsRecordedAndTheRunGoesOn()
     {
         // In-process, as `noether reproduce` runs: an unknown option fails at parse time, the next step still runs.

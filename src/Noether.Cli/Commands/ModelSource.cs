@@ -1,0 +1,148 @@
+using System.CommandLine;
+using System.Globalization;
+using Noether.Data;
+using Noether.Ensembles;
+using Noether.Experiments;
+using Noether.Nn;
+using Noether.Serialization;
+
+namespace Noether.Cli.Commands;
+
+/// <summary>The trained SPEC CNN an ensemble/attack command works on, and where it came from.</summary>
+/// <param name="Model">The network (float32).</param>
+/// <param name="Origin">"weights FILE", "cached FILE" or "trained".</param>
+/// <param name="Training">The training settings when Noether trained it (this run or a cached run), else null.</param>
+/// <param name="NeedsSaving">True when the model was trained in this run and belongs in the output folder.</param>
+internal sealed record LoadedModel(SpecCnn<float> Model, string Origin, CnnTrainingSettings? Training, bool NeedsSaving);
+
+/// <summary>
+/// The model for <c>noether ensemble</c> and <c>noether attack</c>: <c>--weights FILE.safetensors</c> (e.g. from
+/// <c>noether train</c>, or a PyTorch <c>state_dict</c> saved with safetensors under the SPEC CNN's names), otherwise
+/// the model <c>noether train</c> would train with the profile's settings. A trained model is saved as
+/// <c>model.safetensors</c> in the output folder with its training settings in the metadata; a later run into the same
+/// folder (with <c>--force</c>) reuses it when the settings match — training is a pure function of its settings, so the
+/// cached weights are the ones retraining would give.
+/// </summary>
+internal static class ModelSource
+{
+    public const string CacheFile = "model.safetensors";
+    private const string TrainingKey = "noether.training";
+
+    public static Option<string?> Weights() => new("--weights")
+    {
+        Description = "SPEC CNN weights (safetensors, PyTorch state_dict names 0.weight … 5.bias, e.g. from `noether train`); default: train one with the profile's settings, or reuse model.safetensors cached in --out.",
+    };
+
+    public static Option<string> Data()
+    {
+        var data = new Option<string>("--data") { Description = "Dataset: fashion-mnist or cifar10 (binary batches, see --data-dir).", DefaultValueFactory = _ => "fashion-mnist" };
+        data.AcceptOnlyFromAmong("fashion-mnist", "cifar10");
+        return data;
+    }
+
+    public static Option<string?> DataDir() => new("--data-dir") { Description = "Folder with the dataset's files (default: Debian's /usr/share/datasets/fashion-mnist; CIFAR-10: the cifar-10-batches-bin folder)." };
+
+    public static Option<double?> Slope() => new("--leaky-slope")
+    {
+        Description = "LeakyReLU slope of a --weights model (a plain state_dict does not store it; Noether's files carry it in their metadata; otherwise 0.01).",
+    };
+
+    /// <summary>The training split (calibration batches) and the test split.</summary>
+    public static (ImageDataset Train, ImageDataset Test) LoadData(string dataset, string? directory) =>
+        CnnTraining.Load(new CnnTrainingSettings(dataset, directory));
+
+    /// <summary>
+    /// Reads a safetensors file into a SPEC CNN (image side inferred from the hidden layer's width, so that a model for
+    /// other data is reported as such by the data check); the messages name the file, the tensor and both shapes.
+    /// </summary>
+    public static SpecCnn<float> ReadWeights(string path, double? slope)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"--weights: {Path.GetFullPath(path)} does not exist");
+        var file = SafeTensors.Read(path);
+        double leaky = slope ?? ParseSlope(file.Metadata) ?? 0.01;
+        try
+        {
+            return SpecCnnCopy.FromTensors(file.Tensors.Select(t => (t.Name, t.ToTensor<float>())).ToList(), leaky);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--weights {path}: {e.Message}", "--weights", e);
+        }
+    }
+
+    /// <summary>The model cached in <paramref name="outDir"/> when it was trained with exactly <paramref name="training"/>, else null.</summary>
+    public static SpecCnn<float>? TryCached(string outDir, CnnTrainingSettings training, int imageSize)
+    {
+        string path = Path.Combine(outDir, CacheFile);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var file = SafeTensors.Read(path);
+            if (!file.Metadata.TryGetValue(TrainingKey, out var key) || key != Key(training)) return null;
+            return SpecCnnCopy.FromTensors(file.Tensors.Select(t => (t.Name, t.ToTensor<float>())).ToList(), training.LeakySlope, imageSize);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or IOException)
+        {
+            return null; // a damaged cache is retrained and overwritten
+        }
+    }
+
+    /// <summary>Trains with a progress bar.</summary>
+    public static SpecCnn<float> Train(CnnTrainingSettings training, ImageDataset train, ImageDataset test, CancellationToken token)
+    {
+        var t = training.TrainLimit is { } limit && limit < train.Count ? train.Subset(0, limit) : train;
+        int batches = Minibatches.BatchCount(t.Count, training.BatchSize, dropLast: false);
+        long total = (long)training.Epochs * batches;
+        var result = ExperimentConsole.Run("training the SPEC CNN", (p, ct) => CnnTraining.Run(training, t, test,
+            new InlineProgress<CnnTrainingProgress>(q => p.Report(new ExperimentProgress(
+                string.Create(CultureInfo.InvariantCulture, $"epoch {q.Epoch}/{q.Epochs} loss {q.MeanLoss:F3}"), (long)(q.Epoch - 1) * batches + q.Batch, total))), ct), token);
+        ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
+            $"trained: test accuracy {result.FinalTestAccuracy * 100:F2}% after {result.Epochs.Count} epochs on {t.Count} images"));
+        return result.Model;
+    }
+
+    /// <summary>Saves a model trained by this run as the output folder's <see cref="CacheFile"/>.</summary>
+    public static void Save(string outDir, SpecCnn<float> model, CnnTrainingSettings training)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "pt",
+            ["noether.arch"] = string.Create(CultureInfo.InvariantCulture,
+                $"spec-cnn:in={model.InChannels},size={model.ImageSize},channels={training.Channels},hidden={training.Hidden},classes={model.Output.OutFeatures},slope={training.LeakySlope}"),
+            ["noether.dataset"] = training.Dataset,
+            [TrainingKey] = Key(training),
+        };
+        SafeTensors.Write(Path.Combine(outDir, CacheFile), model.Parameters.Select(p => (p.Name, p.Value)), metadata);
+    }
+
+    /// <summary>Everything that determines the trained weights (the data directory only through the data it holds).</summary>
+    private static string Key(CnnTrainingSettings s) => string.Create(CultureInfo.InvariantCulture,
+        $"dataset={s.Dataset};epochs={s.Epochs};batch={s.BatchSize};lr={s.LearningRate:R};seed={s.Seed};channels={s.Channels};hidden={s.Hidden};slope={s.LeakySlope:R};limit={s.TrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}");
+
+    private static double? ParseSlope(IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!metadata.TryGetValue("noether.arch", out var arch)) return null;
+        foreach (var part in arch.Split([',', ':']))
+            if (part.StartsWith("slope=", StringComparison.Ordinal) &&
+                double.TryParse(part["slope=".Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out double v)) return v;
+        return null;
+    }
+
+    /// <summary>
+    /// The model to use: --weights, or the cache in <paramref name="outDir"/>, or a fresh training run. Called after the
+    /// output folder is prepared (the cache lives there) but before any result is written.
+    /// </summary>
+    public static LoadedModel Resolve(SpecCnn<float>? fromWeights, string? weightsPath, string outDir, CnnTrainingSettings training,
+        ImageDataset train, ImageDataset test, CancellationToken token)
+    {
+        if (fromWeights is not null) return new LoadedModel(fromWeights, $"weights {weightsPath}", null, false);
+        if (TryCached(outDir, training, train.Height) is { } cached)
+        {
+            ExperimentConsole.Line($"reusing the model cached in {Path.Combine(outDir, CacheFile)} (same training settings)");
+            return new LoadedModel(cached, $"cached {Path.Combine(outDir, CacheFile)}", training, false);
+        }
+        ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
+            $"no --weights: training the SPEC CNN on {training.Dataset} ({training.Epochs} epochs, batch {training.BatchSize}, Adam lr {training.LearningRate}, h = {training.Hidden}, seed {training.Seed}{(training.TrainLimit is { } l ? $", first {l} training images" : "")})"));
+        return new LoadedModel(Train(training, train, test, token), "trained", training, true);
+    }
+}
