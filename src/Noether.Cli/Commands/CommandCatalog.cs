@@ -14,5 +14,7 @@ internal static class CommandCatalog
         yield return OrbitCommand.Create();
         yield return DiscoverCommand.Create();
         yield return SymmetryCheckCommand.Create();
+        yield return ConvergeCommand.Create();
+        yield return SharpnessCommand.Create();
     }
 }
