@@ -297,7 +297,7 @@ internal static class ConvergeWriter
             table.AddRow(G(x.Scale), G(x.Q, 4), Sci(x.MaxFlowDeviation), Sci(x.MaxFlowLambdaDrift), x.BoundViolations == 0 ? "[green]0[/]" : $"[red]{x.BoundViolations}[/]",
                 times[k] is { } t ? G(t) : "–",
                 gd ? Sci(x.MaxDescentDeviation) : "–", gd ? Sci(x.MaxDescentLambdaDrift) : "–",
-                !gd ? "–" : x.DescentDivergedAtStep is { } d ? $"[red]diverged at step {d}[/]" : "[green]finite[/]");
+                !gd ? "–" : x.DescentDivergedAtStep is { } d ? $"[red]diverged at step {d}[/]" : x.MaxDescentLambdaDrift > 1e-3 ? "[yellow]finite, λ not conserved[/]" : "[green]close to the flow[/]");
         }
         ExperimentConsole.Write(table);
 
