@@ -26,6 +26,8 @@ internal static class Program
         new CnnEpoch(),
         new HessianFig8(tanh: false),
         new HessianFig8(tanh: true),
+        new HessianEigFig8(),
+        new LanczosCnn(),
         new DriftFig3(),
         new MatMul<double>(512, BlasProvider.OpenBlas),
         new MatMul<double>(512, BlasProvider.Managed),

@@ -14,12 +14,14 @@ internal static class CommandCatalog
         yield return OrbitCommand.Create();
         yield return DiscoverCommand.Create();
         yield return SymmetryCheckCommand.Create();
-        yield return MergeCommand.Create();
-        yield return AnalyzeCommand.Create();
-        yield return ReproduceCommand.Create();
+        yield return ConvergeCommand.Create();
+        yield return SharpnessCommand.Create();
         yield return TeleportCommand.Create();
         yield return ValleyCommand.Create();
         yield return EnsembleCommand.Create();
         yield return AttackCommand.Create();
+        yield return AnalyzeCommand.Create();
+        yield return ReproduceCommand.Create();
+        yield return MergeCommand.Create();
     }
 }

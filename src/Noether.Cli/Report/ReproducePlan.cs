@@ -71,6 +71,8 @@ internal static class ReproducePlan
         new("symmetry-check", "symmetry-check", [], [], []),                               // eq. 1, Prop. 5, Prop. 8, eq. 16
         // Prop. 8 with h > k under tanh (ReLU's σ(Z) is often rank-deficient at g = I): π(I, Z) is a projection (SPEC).
         new("symmetry-check-tanh", "symmetry-check", ["--activation", "tanh", "--batch-size", "3", "--no-sweep"], ["--activation", "tanh", "--batch-size", "3", "--no-sweep"], ["--activation", "tanh", "--batch-size", "3", "--no-sweep"]),
+        ReproduceStep.Profiled("converge"),                                                // F.1 ellipse, Fig. 7 radial, Fig. 6 rate
+        ReproduceStep.Profiled("sharpness"),                                               // Fig. 8 and the 1-D closed form
         ReproduceStep.Profiled("teleport"),                                                // Appendix G: move along the minimum to a chosen Q
         ReproduceStep.Profiled("valley"),                                                  // the flat valley: group paths vs random directions
         // Figs. 9–10 on the CNN that the train step saved (no second training run).

@@ -81,6 +81,7 @@ public class LanczosTests
         var op = SymmetricOperator.FromMatrix(Tensor<double>.Identity(4));
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => Lanczos.Eigenvalues(op, 5, new Random(0)));
         Assert.Contains("dimension 4", e.Message);
+        Assert.Contains("count = 5", e.Message); // names both k and n
         Assert.Equal("count", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => Lanczos.Eigenvalues(op, 0, new Random(0)));
         Assert.Throws<ArgumentOutOfRangeException>(() => Lanczos.Eigenvalues(op, 1, new Random(0), tolerance: 0));

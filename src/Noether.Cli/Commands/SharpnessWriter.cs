@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using System.Globalization;
+using Noether.Cli.Figures;
+using Noether.Cli.Report;
+using Noether.Experiments;
+using Noether.Landscape;
+using Noether.Serialization;
+using ScottPlot;
+using Spectre.Console;
+using Activation = Noether.Nn.ActivationKind;
+
+namespace Noether.Cli.Commands;
+
+/// <summary>The files, claims and tables of <see cref="SharpnessCommand"/>.</summary>
+internal static class SharpnessWriter
+{
+    private static string G(double v, int digits = 3) => double.IsNaN(v) ? "NaN" : v.ToString("G" + digits, CultureInfo.InvariantCulture);
+
+    private static string Sci(double v) => ExperimentConsole.Sci(v);
+
+    // ---- Fig. 8 and the 1-D network ----------------------------------------------------------------------
+
+    public static void Figure8(string outDir, string profile, SharpnessSpectrumResult r, IReadOnlyList<ScalarSharpnessPoint> scalar, TimeSpan elapsed)
+    {
+        var s = r.Settings;
+        int dim = s.Hidden * (s.Outputs + s.Inputs);
+        var spectra = new CsvTable("activation", "std", "q", "index", "eigenvalue");
+        foreach (var x in r.Runs)
+            for (int i = 0; i < x.Eigenvalues.Length; i++) spectra.AddRow(ConvergeWriter.Name(x.Activation), x.Std, x.Q, i, x.Eigenvalues[i]);
+        spectra.Save(Path.Combine(outDir, "sharpness-spectra.csv"));
+        var runs = new CsvTable("activation", "std", "q", "final_q", "steps", "final_loss", "gradient_norm", "flat", "fibre_dimension", "median", "mean", "max", "min", "trace", "gauss_newton_error");
+        foreach (var x in r.Runs)
+            runs.AddRow(ConvergeWriter.Name(x.Activation), x.Std, x.Q, x.FinalQ, x.Steps, x.FinalLoss, x.GradientNorm, x.Summary.Flat, x.FibreDimension, x.Summary.Median, x.Summary.Mean,
+                x.Summary.Max, x.Summary.Min, x.Summary.Trace, x.GaussNewtonError);
+        runs.Save(Path.Combine(outDir, "sharpness-runs.csv"));
+        var oneD = new CsvTable("q", "u", "v", "eigenvalue_0", "eigenvalue_1", "closed_form", "eigenvalue_1_without_half", "max_error");
+        foreach (var p in scalar) oneD.AddRow(p.Q, p.U, p.V, p.Eigenvalues[0], p.Eigenvalues[1], p.ClosedForm, p.EigenvaluesWithoutHalf[1], p.MaxError);
+        oneD.Save(Path.Combine(outDir, "sharpness-1d.csv"));
+
+        DrawHistograms(r, Path.Combine(outDir, "sharpness-fig8.png"));
+        DrawCentres(r, scalar, Path.Combine(outDir, "sharpness-centre.png"));
+
+        var claims = new List<Claim>();
+        double oneDError = scalar.Max(p => p.MaxError);
+        claims.Add(new Claim("sharpness-1d-eigenvalues", "eq. 77 (Appendix G.1)",
+            "At the end of the gradient flow of the scalar network the Hessian eigenvalues are 0 and 2√(Q² + 4).",
+            "0 and √(Q² + 4) for ½(1 − UV)² (2√(Q² + 4) is the value without the ½), ≤ 1e-10",
+            $"max error {Sci(oneDError)} over {scalar.Count} Q ∈ [{G(scalar.Min(p => p.Q))}, {G(scalar.Max(p => p.Q))}] (both loss forms)",
+            oneDError <= 1e-10 ? Verdict.Corrected : Verdict.NotReproduced, "the paper's 2√(Q² + 4) holds for (1 − UV)²; with the ½ of its own eq. 75 the value is √(Q² + 4)"));
+        var linear = r.Runs.Where(x => x.Activation == Activation.Identity).ToArray();
+        if (linear.Length > 0)
+        {
+            bool allMatch = linear.All(x => x.Summary.Flat == x.FibreDimension);
+            claims.Add(new Claim("fig8-linear-flat-count", "Fig. 8(a) (Appendix G.2)",
+                "700 of the 750 Hessian eigenvalues of the trained linear network are ≈ 0 (|λ| ≤ 1e-3).",
+                $"the dimension of the minimum manifold, h(m + n) − mn + (m − r_U)(n − r_V) = {LinearMinimum.FibreDimension(s.Outputs, s.Hidden, s.Inputs, Math.Min(s.Outputs, s.Hidden), Math.Min(s.Hidden, s.Inputs))} at full rank (paper: 700 of 750)",
+                $"flat counts {string.Join(", ", linear.Select(x => x.Summary.Flat))} against derived {string.Join(", ", linear.Select(x => x.FibreDimension))} (of {dim})",
+                allMatch ? Verdict.Reproduced : Verdict.Partial,
+                allMatch ? "at a zero-residual minimum H = JᵀJ; its null space is the tangent space of the fibre {UV = Y}" : "a count differs from the derived dimension: that run did not reach the minimum (see gradient_norm)"));
+        }
+        foreach (var c in r.Correlations)
+        {
+            bool isLinear = c.Activation == Activation.Identity;
+            var mine = r.Runs.Where(x => x.Activation == c.Activation).ToArray();
+            claims.Add(new Claim($"fig8-{ConvergeWriter.Name(c.Activation)}-centre-vs-q", "Fig. 8 (Appendix G.2)",
+                isLinear ? "After removing the small eigenvalues, the centre of the eigenvalue distribution correlates positively with Q (linear network)."
+                    : "With nonlinear activations Q is still related to the eigenvalue distribution, though the relation is more complicated.",
+                isLinear ? "Spearman ρ(Q, median) ≥ 0.9 over ≥ 6 Q" : "a relation (no sign or size predicted)",
+                $"ρ(Q, median) = {G(c.MedianVsQ)}, ρ(Q, mean) = {G(c.MeanVsQ)}, ρ(Q, λ_max) = {G(c.MaxVsQ)} over {mine.Length} Q ∈ [{G(mine.Min(x => x.Q))}, {G(mine.Max(x => x.Q))}]",
+                isLinear ? (c.MedianVsQ >= 0.9 && mine.Length >= 6 ? Verdict.Reproduced : Verdict.NotReproduced) : Verdict.Measured,
+                isLinear ? "U and V share one init std, swept (the paper's setting)" : null));
+        }
+        claims.Add(new Claim("fig8-hessian-time", "—", "(speed) full Hessian plus eigendecomposition", "—",
+            $"{G(r.HessianSeconds * 1000)} ms per {dim}×{dim} Hessian + LAPACK dsyevd", Verdict.Measured));
+
+        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
+        {
+            command = "sharpness",
+            profile,
+            mode = "fig8",
+            claims,
+            figures = new[]
+            {
+                new FigureRef("sharpness-fig8.png", "Fig. 8",
+                    $"Histograms of log10 of the Hessian eigenvalues with |λ| > {G(s.FlatThreshold)} at the GD-trained point, one curve per init std (Q in the legend), one panel per σ; the flat eigenvalues are counted in the legend, not drawn."),
+                new FigureRef("sharpness-centre.png", "Fig. 8 / eq. 77",
+                    "Left: median of the curved Hessian eigenvalues against Q per σ (Spearman ρ in the legend). Right: the 1-D network's nonzero eigenvalue at the minimum against Q, measured (dots) on √(Q² + 4) (line)."),
+            },
+            loss = "Hessian of ½‖Y − U σ(VX)‖²_F; GD on " + (s.MeanReduced ? "‖Y − F‖²/(m·k) (the authors' MSELoss)" : "½‖Y − F‖²"),
+            fibreDimension = "h(m + n) − mn + (m − r_U)(n − r_V): null space of JᵀJ at a zero-residual minimum (Landscape.LinearMinimum)",
+            settings = new
+            {
+                activations = s.ActivationList.Select(ConvergeWriter.Name), s.Outputs, s.Inputs, s.Hidden, parameters = dim, stds = s.StdList, s.LearningRate, s.MaxSteps,
+                s.GradientTolerance, s.FlatThreshold, s.Seed, seeding = "each init drawn from its own stream, seeded by (seed, std index): independent items",
+            },
+            runs = r.Runs.Select(x => new
+            {
+                activation = ConvergeWriter.Name(x.Activation), x.Std, x.Q, x.FinalQ, x.Steps, x.FinalLoss, x.GradientNorm, flat = x.Summary.Flat, x.FibreDimension,
+                median = x.Summary.Median, mean = x.Summary.Mean, max = x.Summary.Max, min = x.Summary.Min, trace = x.Summary.Trace, x.GaussNewtonError,
+            }),
+            correlations = r.Correlations.Select(c => new { activation = ConvergeWriter.Name(c.Activation), c.MedianVsQ, c.MeanVsQ, c.MaxVsQ }),
+            scalar = new { points = scalar.Select(p => new { p.Q, p.U, p.V, eigenvalues = p.Eigenvalues, closedForm = p.ClosedForm, p.MaxError }), maxError = oneDError },
+            hessianSeconds = r.HessianSeconds,
+            wallSeconds = elapsed.TotalSeconds,
+        });
+
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Fig. 8: Hessian spectra at the trained point ({dim} parameters, |λ| ≤ {G(s.FlatThreshold)} counted flat)"))
+            .AddColumn("σ").AddColumn(new TableColumn("init std").RightAligned()).AddColumn(new TableColumn("Q").RightAligned()).AddColumn(new TableColumn("GD steps").RightAligned())
+            .AddColumn(new TableColumn("‖∇L‖").RightAligned()).AddColumn(new TableColumn("flat").RightAligned()).AddColumn(new TableColumn("derived").RightAligned())
+            .AddColumn(new TableColumn("median").RightAligned()).AddColumn(new TableColumn("λ_max").RightAligned()).AddColumn(new TableColumn("λ_min").RightAligned());
+        foreach (var x in r.Runs)
+            table.AddRow(ConvergeWriter.Name(x.Activation), G(x.Std), G(x.Q, 4), x.Steps.ToString(CultureInfo.InvariantCulture), Sci(x.GradientNorm),
+                x.FibreDimension is { } f ? (x.Summary.Flat == f ? $"[green]{x.Summary.Flat}[/]" : $"[red]{x.Summary.Flat}[/]") : x.Summary.Flat.ToString(CultureInfo.InvariantCulture),
+                x.FibreDimension?.ToString(CultureInfo.InvariantCulture) ?? "–", G(x.Summary.Median, 4), G(x.Summary.Max, 4), Sci(x.Summary.Min));
+        table.Caption(Markup.Escape($"Spearman ρ(Q, median): {string.Join(", ", r.Correlations.Select(c => $"{ConvergeWriter.Name(c.Activation)} {G(c.MedianVsQ)}"))}; 1-D √(Q²+4) max error {Sci(oneDError)}"));
+        ExperimentConsole.Write(table);
+        ConvergeWriter.ClaimTable(claims);
+        ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
+            $"wall {elapsed.TotalSeconds:F1} s ({r.HessianSeconds * 1000:F1} ms per Hessian + eigendecomposition); wrote sharpness-spectra.csv, sharpness-runs.csv, sharpness-1d.csv, sharpness-fig8.png, sharpness-centre.png, summary.json to {outDir}"));
+    }
+
+    // One panel per σ: a histogram (as a line) of log10 λ over the curved eigenvalues, one curve per init std.
+    private static void DrawHistograms(SharpnessSpectrumResult r, string path)
+    {
+        var s = r.Settings;
+        var plots = new List<Plot>();
+        foreach (var group in r.Runs.GroupBy(x => x.Activation))
+        {
+            var curved = group.SelectMany(x => x.Eigenvalues.Where(l => l > s.FlatThreshold)).ToArray();
+            var plot = Figure.Create($"Fig. 8: σ = {ConvergeWriter.Name(group.Key)}", $"log10 λ  (eigenvalues > {G(s.FlatThreshold)})", "eigenvalues per bin");
+            if (curved.Length > 0)
+            {
+                double lo = Math.Log10(curved.Min()), hi = Math.Log10(curved.Max());
+                if (hi <= lo) hi = lo + 1;
+                const int bins = 30;
+                double width = (hi - lo) / bins;
+                int k = 0;
+                foreach (var x in group)
+                {
+                    var counts = new double[bins];
+                    foreach (var l in x.Eigenvalues.Where(l => l > s.FlatThreshold)) counts[Math.Min(bins - 1, (int)((Math.Log10(l) - lo) / width))]++;
+                    // A step outline: two points per bin.
+                    var xs = new List<double>();
+                    var ys = new List<double>();
+                    for (int b = 0; b < bins; b++)
+                    {
+                        xs.Add(lo + b * width);
+                        ys.Add(counts[b]);
+                        xs.Add(lo + (b + 1) * width);
+                        ys.Add(counts[b]);
+                    }
+                    Panels.Line(plot, xs.ToArray(), ys.ToArray(), Panels.Palette[k++ % Panels.Palette.Length],
+                        $"std {G(x.Std)}, Q = {G(x.Q, 3)}: {x.Summary.Flat} flat", 1.8f);
+                }
+            }
+            plot.ShowLegend(Alignment.UpperLeft);
+            plots.Add(plot);
+        }
+        Panels.Save(plots, Panels.Columns(plots.Count), path);
+    }
+
+    private static void DrawCentres(SharpnessSpectrumResult r, IReadOnlyList<ScalarSharpnessPoint> scalar, string path)
+    {
+        var centre = Figure.Create("Fig. 8: centre of the curved spectrum vs Q", "Q at initialisation (eq. 48)", "log10 median of eigenvalues > threshold");
+        int k = 0;
+        foreach (var group in r.Runs.GroupBy(x => x.Activation))
+        {
+            var c = r.Correlations.Single(x => x.Activation == group.Key);
+            var pts = group.Where(x => x.Summary.Median > 0).OrderBy(x => x.Q).ToArray();
+            var line = centre.Add.Scatter(pts.Select(x => x.Q).ToArray(), pts.Select(x => Math.Log10(x.Summary.Median)).ToArray(), Panels.Palette[k++ % Panels.Palette.Length]);
+            line.LegendText = $"σ = {ConvergeWriter.Name(group.Key)} (ρ = {G(c.MedianVsQ)})";
+            line.MarkerSize = 7;
+        }
+        centre.ShowLegend(Alignment.UpperLeft);
+        var oneD = Figure.Create("G.1: 1-D network, ½(1 − UV)²", "Q = U² − V²", "nonzero Hessian eigenvalue");
+        var grid = Enumerable.Range(0, 201).Select(i => scalar.Min(p => p.Q) + (scalar.Max(p => p.Q) - scalar.Min(p => p.Q)) * i / 200.0).ToArray();
+        Panels.Line(oneD, grid, grid.Select(q => Math.Sqrt(q * q + 4)).ToArray(), Colors.Black, "√(Q² + 4)", 1.5f);
+        var dots = oneD.Add.ScatterPoints(scalar.Select(p => p.Q).ToArray(), scalar.Select(p => p.Eigenvalues[1]).ToArray(), Panels.Palette[3]);
+        dots.MarkerSize = 8;
+        dots.LegendText = "exact Hessian (double backward)";
+        oneD.ShowLegend(Alignment.UpperCenter);
+        Panels.Save([centre, oneD], 2, path);
+    }
+
+    // ---- --weights ------------------------------------------------------------------------------------------
+
+    public static void Weights(string outDir, string profile, string weightsPath, SharpnessInput input, bool perLayer, SharpnessEstimateSettings settings,
+        IReadOnlyList<SharpnessBlock> blocks, TimeSpan elapsed)
+    {
+        var top = new CsvTable("block", "parameters", "k", "eigenvalue", "residual");
+        foreach (var b in blocks)
+            for (int i = 0; i < b.Result.TopEigenvalues.Length; i++)
+                top.AddRow(b.Block, b.Result.Parameters, i + 1, b.Result.TopEigenvalues[i], b.Result.Residuals[i]);
+        top.Save(Path.Combine(outDir, "sharpness-top.csv"));
+        var summaryCsv = new CsvTable("block", "parameters", "loss", "gradient_norm", "lambda_max", "lanczos_iterations", "lanczos_converged", "trace", "trace_standard_error",
+            "trace_probes", "density_mean", "hessian_vector_products", "seconds");
+        foreach (var b in blocks)
+            summaryCsv.AddRow(b.Block, b.Result.Parameters, b.Loss, b.GradientNorm, b.Result.TopEigenvalues.FirstOrDefault(double.NaN), b.Result.LanczosIterations, b.Result.LanczosConverged,
+                b.Result.Trace?.Trace, b.Result.Trace?.StandardError, b.Result.Trace?.Probes, b.Result.Density?.Mean * b.Result.Parameters, b.Result.HessianVectorProducts, b.Result.Seconds);
+        summaryCsv.Save(Path.Combine(outDir, "sharpness-blocks.csv"));
+        var density = new CsvTable("block", "eigenvalue", "density");
+        var grids = new List<(SharpnessBlock Block, double[] Grid, double[] Density, double Sigma)>();
+        foreach (var b in blocks)
+            if (b.Result.Density is { } d)
+            {
+                var (grid, phi, sigma) = d.OnGrid(400);
+                grids.Add((b, grid, phi, sigma));
+                for (int i = 0; i < grid.Length; i++) density.AddRow(b.Block, grid[i], phi[i]);
+            }
+        var files = new List<string> { "sharpness-top.csv", "sharpness-blocks.csv" };
+        var figures = new List<FigureRef>();
+        if (grids.Count > 0)
+        {
+            density.Save(Path.Combine(outDir, "sharpness-density.csv"));
+            files.Add("sharpness-density.csv");
+            var plots = new List<Plot>();
+            foreach (var (b, grid, phi, sigma) in grids)
+            {
+                var plot = Figure.Create($"{(b.Block == "model" ? "whole model" : $"block {b.Block}")} ({b.Result.Parameters} parameters)", "eigenvalue λ",
+                    "log10 density (SLQ, Gaussian σ = " + G(sigma, 2) + ")");
+                Panels.Line(plot, grid, phi.Select(v => Math.Log10(Math.Max(v, 1e-12))).ToArray(), Panels.Palette[0], $"SLQ, {b.Result.Density!.Probes} probes", 2);
+                for (int i = 0; i < b.Result.TopEigenvalues.Length; i++)
+                {
+                    var line = plot.Add.VerticalLine(b.Result.TopEigenvalues[i], 1, Panels.Palette[3], LinePattern.Dotted);
+                    if (i == 0) line.LegendText = $"Lanczos top-{b.Result.TopEigenvalues.Length} (λ_max = {G(b.Result.TopEigenvalues[0], 4)})";
+                }
+                plot.ShowLegend(Alignment.UpperRight);
+                plots.Add(plot);
+            }
+            Panels.Save(plots, Panels.Columns(plots.Count), Path.Combine(outDir, "sharpness-density.png"));
+            files.Add("sharpness-density.png");
+            figures.Add(new FigureRef("sharpness-density.png", null,
+                "Spectral density of the cross-entropy Hessian by stochastic Lanczos quadrature (log10, Gaussian-broadened), with the Lanczos top eigenvalues as dotted lines" + (perLayer ? ", one panel per parameter tensor's diagonal block." : ".")));
+        }
+
+        var model = blocks[0];
+        var claims = blocks.Select(b => new Claim($"hessian-{(b.Block == "model" ? "model" : b.Block.Replace('.', '-'))}", "—",
+            $"(measurement) Hessian statistics of {(b.Block == "model" ? "the whole model" : $"the block of {b.Block}")} on {input.Samples} training images", "—",
+            $"λ_max = {G(b.Result.TopEigenvalues.FirstOrDefault(double.NaN), 5)} (Lanczos, {b.Result.LanczosIterations} steps, {(b.Result.LanczosConverged ? "converged" : "not converged")}); trace = {(b.Result.Trace is { } t ? $"{G(t.Trace, 5)} ± {G(t.StandardError, 2)}" : "–")}",
+            Verdict.Measured)).ToList();
+        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
+        {
+            command = "sharpness",
+            profile,
+            mode = "weights",
+            claims,
+            figures,
+            weights = Path.GetFullPath(weightsPath),
+            storedPrecision = input.FileDType,
+            computePrecision = "float64",
+            loss = "mean cross-entropy of the logits",
+            dataset = input.Dataset,
+            dataSource = input.DataSource,
+            samples = input.Samples,
+            leakySlope = input.LeakySlope,
+            parameters = input.Parameters,
+            scope = perLayer ? "layer" : "model",
+            settings,
+            blocks = blocks.Select(b => new
+            {
+                block = b.Block, shape = b.Shape, parameters = b.Result.Parameters, loss = b.Loss, gradientNorm = b.GradientNorm, topK = b.TopKUsed,
+                topEigenvalues = b.Result.TopEigenvalues, residuals = b.Result.Residuals, b.Result.LanczosIterations, b.Result.LanczosConverged,
+                trace = b.Result.Trace?.Trace, traceStandardError = b.Result.Trace?.StandardError, traceProbes = b.Result.Trace?.Probes,
+                densityProbes = b.Result.Density?.Probes, densityRange = b.Result.Density is { } d ? new[] { d.Range.Min, d.Range.Max } : null,
+                b.Result.HessianVectorProducts, b.Result.Seconds,
+            }),
+            wallSeconds = elapsed.TotalSeconds,
+        });
+        files.Add("summary.json");
+
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Hessian of the cross-entropy on {input.Samples} {input.Dataset} images (float64, matrix-free)"))
+            .AddColumn("block").AddColumn(new TableColumn("parameters").RightAligned()).AddColumn(new TableColumn("top eigenvalues (Lanczos)").RightAligned())
+            .AddColumn(new TableColumn("steps").RightAligned()).AddColumn(new TableColumn("trace (Hutchinson)").RightAligned())
+            .AddColumn(new TableColumn("HVPs").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned());
+        foreach (var b in blocks)
+            table.AddRow(Markup.Escape(b.Block), b.Result.Parameters.ToString(CultureInfo.InvariantCulture),
+                string.Join(", ", b.Result.TopEigenvalues.Select(v => G(v, 4))) + (b.Result.LanczosConverged || b.Result.TopEigenvalues.Length == 0 ? "" : " [yellow](not converged)[/]"),
+                b.Result.LanczosIterations.ToString(CultureInfo.InvariantCulture),
+                b.Result.Trace is { } t ? $"{G(t.Trace, 5)} ± {G(t.StandardError, 2)}" : "–",
+                b.Result.HessianVectorProducts.ToString(CultureInfo.InvariantCulture), ExperimentConsole.Fixed(b.Result.Seconds, 1));
+        table.Caption(Markup.Escape($"loss {G(model.Loss, 5)}; ± is one standard error of Hutchinson's estimate ({settings.TraceProbes} Rademacher probes)"));
+        ExperimentConsole.Write(table);
+        ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture, $"wall {elapsed.TotalSeconds:F1} s; wrote {string.Join(", ", files)} to {outDir}"));
+    }
+}
