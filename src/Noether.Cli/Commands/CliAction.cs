@@ -55,8 +55,9 @@ internal static class CliAction
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
                                        or InvalidDataException or InvalidOperationException or ArithmeticException)
         {
-            // ArgumentException appends " (Parameter 'name')" to its message: noise next to a message that already names the input.
-            Error(e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message);
+            // ArgumentException appends " (Parameter 'name')" and ArgumentOutOfRangeException a line "Actual value was …" to its
+            // message: noise next to a message that already names the input and its value.
+            Error(e is ArgumentException { ParamName: var name } ? OneLine(e.Message, name) : e.Message);
             return ExitCodes.BadInput;
         }
         catch (Exception e)
@@ -66,6 +67,12 @@ internal static class CliAction
             else Console.Error.WriteLine("(set NOETHER_DEBUG=1 for details)");
             return ExitCodes.Internal;
         }
+    }
+
+    private static string OneLine(string message, string? parameter)
+    {
+        string first = message.Split('\n')[0].TrimEnd('\r');
+        return parameter is null ? first : first.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal);
     }
 
     public static void Error(string message) => Console.Error.WriteLine($"noether: error: {message}");
