@@ -82,6 +82,30 @@ public class EnsembleBuilderTests
     }
 
     [Fact]
+    public void MemberLogitsFromHidden_MoreRowsThanOneBlock_EqualTheLogitsOfEachRowAlone()
+    {
+        // Above Ensemble.RowsPerBlock rows the heads run block by block; each row's logits must not depend on the block
+        // it fell in (the calibrated reading is row-wise), so one row at a time is an independent reference.
+        var (_, train, _) = Setup.Value;
+        var ensemble = EnsembleBuilder.Build(Model64, train, new EnsembleOptions(EnsembleBuilderKind.Group, 0.3, Members: 3, Seed: 2));
+        int rows = 2 * Ensemble<double>.RowsPerBlock + 37, h = ensemble.Hidden;
+        var rng = new Random(5);
+        var hidden = new Tensor<double>(Enumerable.Range(0, rows * h).Select(_ => rng.NextDouble() * 4 - 2).ToArray(), rows, h);
+        var all = ensemble.MemberLogitsFromHidden(hidden);
+        Assert.Equal([rows, ensemble.Count, ensemble.Classes], all.Shape);
+        foreach (int r in new[] { 0, 1, Ensemble<double>.RowsPerBlock - 1, Ensemble<double>.RowsPerBlock, Ensemble<double>.RowsPerBlock + 1, rows - 1 })
+        {
+            var one = ensemble.MemberLogitsFromHidden(new Tensor<double>(hidden.Data.AsSpan(r * h, h).ToArray(), 1, h));
+            for (int m = 0; m < ensemble.Count; m++)
+                for (int c = 0; c < ensemble.Classes; c++)
+                    {
+                    double expected = one.Data[m * ensemble.Classes + c], actual = all.Data[(r * ensemble.Count + m) * ensemble.Classes + c];
+                    Assert.True(Math.Abs(expected - actual) <= 1e-12 * (1 + Math.Abs(expected)), $"row {r}, member {m}, class {c}: {actual} vs {expected}");
+                }
+        }
+    }
+
+    [Fact]
     public void Shuffle_AtEpsilonZero_IsTheModelWithTheIdentitysEntriesPermuted()
     {
         // SPEC: π' is π with its entries randomly permuted. At ε = 0, π = I, so U' = U·S' with S' a 0/1 matrix holding
