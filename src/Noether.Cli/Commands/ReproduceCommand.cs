@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Text;
 using Noether.Cli.Report;
 using Noether.Serialization;
@@ -106,6 +107,10 @@ internal static class ReproduceCommand
                     $"step {i + 1} of {steps.Count}: {step.Name} · elapsed {ReportWriter.Duration(clock.Elapsed.TotalSeconds)}"))).LeftJustified());
                 var outcome = await RunStep(step, profile, stepDir, token);
                 outcomes.Add(outcome);
+                // Every step runs in this process: return one step's garbage (datasets, Hessians, ensembles' logits) before
+                // the next starts, so that the run's peak memory is the largest step's, not a sum of leftovers.
+                GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 string verdicts = string.Join(", ", outcome.Claims.GroupBy(c => c.Verdict).Select(g => $"{g.Count()} {ReportWriter.Label(g.Key)}"));
                 ExperimentConsole.Line(outcome.Status == StepStatus.Ok
                     ? string.Create(CultureInfo.InvariantCulture, $"step {i + 1} of {steps.Count}: {step.Name} done in {ReportWriter.Duration(outcome.Seconds)}; claims: {(verdicts.Length == 0 ? "none" : verdicts)}")
