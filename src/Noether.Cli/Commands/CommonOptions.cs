@@ -12,6 +12,17 @@ internal static class CommonOptions
         DefaultValueFactory = _ => defaultPath,
     };
 
+    /// <summary>The profiles every experiment command offers, fastest first.</summary>
+    public static readonly string[] Profiles = ["quick", "default", "full"];
+
+    /// <summary><c>--profile quick|default|full</c> (default: default), described by <paramref name="description"/>.</summary>
+    public static Option<string> Profile(string description)
+    {
+        var profile = new Option<string>("--profile") { Description = description, DefaultValueFactory = _ => "default" };
+        profile.AcceptOnlyFromAmong(Profiles);
+        return profile;
+    }
+
     public static Option<bool> Force() => new("--force") { Description = "Write into a non-empty --out directory." };
 
     public static Option<int> Seed() => new("--seed") { Description = "Seed of every random draw.", DefaultValueFactory = _ => 0 };

@@ -19,7 +19,6 @@ namespace Noether.Cli.Commands;
 /// </summary>
 internal static class ConvergeCommand
 {
-    private static readonly string[] Profiles = ["quick", "default", "full"];
     private static readonly string[] Parts = ["ellipse", "radial", "rate"];
 
     /// <summary>The settings of the three parts in a profile: quick (seconds), default (about a minute), full (the paper's).</summary>
@@ -37,12 +36,7 @@ internal static class ConvergeCommand
 
     public static Command Create()
     {
-        var profile = new Option<string>("--profile")
-        {
-            Description = "quick (seconds), default (about a minute on 2 cores) or full (the paper's settings: radial GD 10⁶ steps at η = 1e-5, Fig. 6 400 000 steps at lr 1e-3).",
-            DefaultValueFactory = _ => "default",
-        };
-        profile.AcceptOnlyFromAmong(Profiles);
+        var profile = CommonOptions.Profile("quick (seconds), default (about a minute on 2 cores) or full (the paper's settings: radial GD 10⁶ steps at η = 1e-5, Fig. 6 400 000 steps at lr 1e-3).");
         var part = new Option<string[]>("--part")
         {
             Description = "Parts to run, comma-separated: ellipse (F.1), radial (F.2, Fig. 7), rate (Fig. 6).",

@@ -19,8 +19,6 @@ namespace Noether.Cli.Commands;
 /// </summary>
 internal static class DriftCommand
 {
-    private static readonly string[] Profiles = ["quick", "default", "full"];
-
     /// <summary>The settings of a profile: quick (seconds), default (under a minute on 2 cores), full (the authors' setting).</summary>
     public static DriftSettings ForProfile(string profile) => profile switch
     {
@@ -31,12 +29,7 @@ internal static class DriftCommand
 
     public static Command Create()
     {
-        var profile = new Option<string>("--profile")
-        {
-            Description = "quick (a few seconds), default (under a minute on 2 cores) or full (the paper's 400 000 steps, 800 000 for sigmoid).",
-            DefaultValueFactory = _ => "default",
-        };
-        profile.AcceptOnlyFromAmong(Profiles);
+        var profile = CommonOptions.Profile("quick (a few seconds), default (under a minute on 2 cores) or full (the paper's 400 000 steps, 800 000 for sigmoid).");
         var steps = new Option<long?>("--steps") { Description = "Gradient-descent steps per run (sigmoid runs take twice as many, as in the paper); overrides the profile." };
         steps.Validators.Add(r => { if (r.TryGet(out long? v) && v is <= 0) r.AddError($"--steps must be a positive integer (got {v})"); });
         var lr = ListOptions.PositiveDoubles("--lr", "Learning rates η, comma-separated.", [0.1, 0.01, 0.001]);

@@ -8,14 +8,7 @@ namespace Noether.Cli.Commands;
 /// <summary>Options <c>noether ensemble</c> and <c>noether attack</c> share, validated at parse time (nothing is created on a bad value).</summary>
 internal static class EnsembleCommandOptions
 {
-    public static readonly string[] Profiles = ["quick", "default", "full"];
-
-    public static Option<string> Profile(string description)
-    {
-        var profile = new Option<string>("--profile") { Description = description, DefaultValueFactory = _ => "default" };
-        profile.AcceptOnlyFromAmong(Profiles);
-        return profile;
-    }
+    public static Option<string> Profile(string description) => CommonOptions.Profile(description);
 
     public static Option<int?> Members() => PositiveNullable("--members", "Ensemble members N ≥ 1 (default: the profile's, 10 for default).");
 

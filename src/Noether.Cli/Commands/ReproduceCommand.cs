@@ -22,12 +22,7 @@ internal static class ReproduceCommand
 
     public static Command Create()
     {
-        var profile = new Option<string>("--profile")
-        {
-            Description = "quick (≲ 2 minutes on 2 cores), default (≲ 15 minutes) or full (the paper's sizes; hours).",
-            DefaultValueFactory = _ => "default",
-        };
-        profile.AcceptOnlyFromAmong(ReproducePlan.Profiles);
+        var profile = CommonOptions.Profile("quick (≲ 2 minutes on 2 cores), default (≲ 15 minutes) or full (the paper's sizes; hours).");
         var output = CommonOptions.Out("results/reproduce");
         var force = CommonOptions.Force();
         var only = new Option<string?>("--only") { Description = $"Run only these steps, comma-separated ({string.Join(", ", ReproducePlan.Steps.Select(s => s.Name))})." };

@@ -19,8 +19,6 @@ namespace Noether.Cli.Commands;
 /// </summary>
 internal static class SharpnessCommand
 {
-    private static readonly string[] Profiles = ["quick", "default", "full"];
-
     /// <summary>The Fig. 8 settings of a profile, all in the paper's shapes (750 parameters): quick (six init stds, ‖∇L‖ ≤ 1e-9), default (eight stds, ≤ 1e-10), full (eight stds, ≤ 1e-11).</summary>
     public static SharpnessSpectrumSettings ForProfile(string profile, int seed) => profile switch
     {
@@ -31,12 +29,7 @@ internal static class SharpnessCommand
 
     public static Command Create()
     {
-        var profile = new Option<string>("--profile")
-        {
-            Description = "Fig. 8 mode, always the paper's 750 parameters: quick (six init stds), default (eight stds) or full (eight stds, GD until ‖∇L‖ ≤ 1e-11).",
-            DefaultValueFactory = _ => "default",
-        };
-        profile.AcceptOnlyFromAmong(Profiles);
+        var profile = CommonOptions.Profile("Fig. 8 mode, always the paper's 750 parameters: quick (six init stds), default (eight stds) or full (eight stds, GD until ‖∇L‖ ≤ 1e-11).");
         var weights = new Option<string?>("--weights") { Description = "A SPEC CNN saved by `noether train` (safetensors): estimate its Hessian's top eigenvalues, trace and spectral density instead of Fig. 8." };
         var data = new Option<string>("--data") { Description = "With --weights: the dataset whose training images form the batch (fashion-mnist or cifar10).", DefaultValueFactory = _ => "fashion-mnist" };
         data.AcceptOnlyFromAmong("fashion-mnist", "cifar10");

@@ -33,13 +33,7 @@ internal sealed record TrainedNetwork(TwoLayerProblem Problem, TwoLayerParameter
 /// <summary>Options and the training step shared by <see cref="TeleportCommand"/> and <see cref="ValleyCommand"/>.</summary>
 internal static class TeleportSetup
 {
-    public static readonly string[] Profiles = ["quick", "default", "full"];
-
-    public static Option<string> Profile(string full) => WithChoices(new Option<string>("--profile")
-    {
-        Description = $"quick (seconds), default (under a minute on 2 cores) or full ({full}).",
-        DefaultValueFactory = _ => "default",
-    }, Profiles);
+    public static Option<string> Profile(string full) => CommonOptions.Profile($"quick (seconds), default (under a minute on 2 cores) or full ({full}).");
 
     public static Option<string> Activation() => WithChoices(new Option<string>("--activation")
     {

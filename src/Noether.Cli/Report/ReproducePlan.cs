@@ -57,8 +57,8 @@ internal sealed record ReproduceStep(string Name, string Command, string[] Quick
 /// </summary>
 internal static class ReproducePlan
 {
-    /// <summary>The profiles, fastest first.</summary>
-    public static readonly string[] Profiles = ["quick", "default", "full"];
+    /// <summary>The profiles, fastest first (those of every experiment command).</summary>
+    public static readonly string[] Profiles = Commands.CommonOptions.Profiles;
 
     /// <summary>Every step, in the order they run and appear in the report. Per-step times: docs/reproduce.md.</summary>
     public static IReadOnlyList<ReproduceStep> Steps { get; } =
