@@ -27,7 +27,7 @@ internal static class AttackCommand
             new AttackExperimentSettings(Members: 5, Seed: seed, Attacks: AttackPresets.Quick, TestLimit: 500)),
         "full" => (new CnnTrainingSettings(dataset, dataDir, Epochs: 10, Seed: seed),
             new AttackExperimentSettings(EnsembleEpsilon: 10, Members: 200, Seed: seed, Attacks: AttackPresets.Paper)),
-        _ => (new CnnTrainingSettings(dataset, dataDir, Seed: seed),
+        _ => (new CnnTrainingSettings(dataset, dataDir, Epochs: 5, Seed: seed),
             new AttackExperimentSettings(Members: 10, Seed: seed, Attacks: AttackPresets.Default, TestLimit: 2000)),
     };
 

@@ -29,7 +29,7 @@ internal static class EnsembleCommand
             new EnsembleExperimentSettings(Epsilons: [0, 0.1, 1, 20], Members: 5, Seed: seed, TestLimit: 1000)),
         "full" => (new CnnTrainingSettings(dataset, dataDir, Epochs: 10, Seed: seed),
             new EnsembleExperimentSettings(Epsilons: DefaultEpsilons, Members: 200, Seed: seed)),
-        _ => (new CnnTrainingSettings(dataset, dataDir, Seed: seed),
+        _ => (new CnnTrainingSettings(dataset, dataDir, Epochs: 5, Seed: seed),
             new EnsembleExperimentSettings(Epsilons: DefaultEpsilons, Members: 10, Seed: seed)),
     };
 

@@ -17,7 +17,7 @@ internal static class TrainCommand
         var data = new Option<string>("--data") { Description = "Dataset: fashion-mnist or cifar10.", DefaultValueFactory = _ => "fashion-mnist" };
         data.AcceptOnlyFromAmong("fashion-mnist", "cifar10");
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the dataset's files (default: the Debian package's folder for Fashion-MNIST)." };
-        var epochs = CommonOptions.PositiveInt("--epochs", "Passes over the training split.", 5);
+        var epochs = CommonOptions.PositiveInt("--epochs", "Passes over the training split (the authors trained 10).", 10);
         var batch = CommonOptions.PositiveInt("--batch-size", "Minibatch size.", 128);
         var lr = CommonOptions.PositiveDouble("--lr", "Adam learning rate.", 1e-3);
         var hidden = CommonOptions.PositiveInt("--hidden", "Hidden width h of the layer the group acts on.", 32);

@@ -18,7 +18,7 @@ namespace Noether.Experiments;
 public sealed record CnnTrainingSettings(
     string Dataset = "fashion-mnist",
     string? DataDirectory = null,
-    int Epochs = 5,
+    int Epochs = 10,
     int BatchSize = 128,
     double LearningRate = 1e-3,
     int Seed = 0,

@@ -8,14 +8,21 @@ public class CnnTrainingTests
     // ≥ 88% after 5 (PyTorch with the same model and optimiser: 84.0% and 89.5%). Real data, full splits.
     // One seed is a noisy estimate: the seed-to-seed spread of the 5-epoch accuracy is about ±0.5 points for both
     // PyTorch (seed 0 here: 82.3% / 88.1%) and Noether, so the criterion is the mean over seeds 0, 1 and 2.
+    // Issue 5 acceptance: with the default settings (10 epochs, the authors' count; seed 0) the trained CNN reaches
+    // ≥ 88%. That run is also seed 0 of the issue-2 criterion above, read after its 1st and 5th epochs.
     [Fact]
     public void SpecCnn_OnFashionMnist_ReachesTheIssueAccuracies()
     {
-        var runs = new[] { 0, 1, 2 }.Select(seed => CnnTraining.Run(new CnnTrainingSettings(Epochs: 5, Seed: seed))).ToArray();
+        var defaults = new CnnTrainingSettings();
+        Assert.Equal((10, 0), (defaults.Epochs, defaults.Seed));
+        var runs = new[] { CnnTraining.Run(defaults) }
+            .Concat(new[] { 1, 2 }.Select(seed => CnnTraining.Run(new CnnTrainingSettings(Epochs: 5, Seed: seed)))).ToArray();
         Assert.All(runs, r => Assert.Equal((60000, 10000), (r.TrainCount, r.TestCount)));
         double afterOne = runs.Average(r => r.Epochs[0].TestAccuracy), afterFive = runs.Average(r => r.Epochs[4].TestAccuracy);
         string detail = string.Join("; ", runs.Select(r => $"{r.Epochs[0].TestAccuracy:P2} → {r.Epochs[4].TestAccuracy:P2}"));
         Assert.True(afterOne >= 0.83, $"mean after 1 epoch {afterOne:P2} ({detail})");
         Assert.True(afterFive >= 0.88, $"mean after 5 epochs {afterFive:P2} ({detail})");
+        double final = runs[0].Epochs[^1].TestAccuracy;
+        Assert.True(final >= 0.88, $"default settings (10 epochs, seed 0): {final:P2}");
     }
 }
