@@ -38,9 +38,10 @@ internal static class ReportWriter
             html.Append(Badge(Enum.Parse<Verdict>(verdict))).Append(" × ").Append(count).Append(" &nbsp; ");
         html.Append("</p>\n</header>\n");
 
-        html.Append("<nav><h2>Contents</h2><ol>\n<li><a href=\"#claims\">Predicted vs measured</a></li>\n");
+        html.Append("<nav><h2>Contents</h2><ol>\n<li><a href=\"#figures\">The paper's figures</a></li>\n<li><a href=\"#claims\">Predicted vs measured</a></li>\n");
         foreach (var s in summary.Steps) html.Append("<li><a href=\"#step-").Append(E(s.Name)).Append("\">").Append(E(s.Name)).Append("</a>").Append(s.Status == StepStatus.Failed ? " <span class=\"fail\">failed</span>" : "").Append("</li>\n");
         html.Append("<li><a href=\"#corrections\">Corrections to the paper</a></li>\n</ol></nav>\n");
+        PaperFigureIndex(html, summary);
 
         html.Append("<section id=\"claims\">\n<h2>Predicted vs measured</h2>\n");
         html.Append("<p class=\"legend\">");
@@ -62,6 +63,41 @@ internal static class ReportWriter
         return html.ToString();
     }
 
+    /// <summary>The paper's figures, what each shows, and where this report has it (Fig. 2 is an overview of four others).</summary>
+    internal static readonly (int Number, string Shows, int[] Panels)[] PaperFigures =
+    [
+        (1, "the extended minimum of a 2-layer network, parametrised by Q (illustration)", []),
+        (2, "overview: (a) convergence rate vs Q, (b) Hessian eigenvalues vs Q, (c) ensemble accuracy, (d) FGSM robustness", [6, 8, 9, 10]),
+        (3, "drift of Q under gradient descent", []),
+        (4, "distribution of Q under Xavier initialisation, linear nets", []),
+        (5, "distribution of Q for other activations", []),
+        (6, "training curves for different Q", []),
+        (7, "radial example: smaller Q converges faster", []),
+        (8, "Hessian eigenvalues at minima reached from different Q", []),
+        (9, "accuracy change of the ensembles against ε", []),
+        (10, "FGSM and PGD attacks on the single model and the ensembles", []),
+    ];
+
+    private static string FigureAnchor(string step, int index) => $"fig-{E(step)}-{index}";
+
+    private static bool Depicts(FigureRef f, int number) =>
+        f.PaperFigure is { } p && System.Text.RegularExpressions.Regex.IsMatch(p, $@"\bFig\. {number}(?![0-9])");
+
+    private static void PaperFigureIndex(StringBuilder html, ReproduceSummary summary)
+    {
+        html.Append("<section id=\"figures\">\n<h2>The paper's figures</h2>\n<table class=\"figures\">\n<thead><tr><th>paper</th><th>shows</th><th>in this report</th></tr></thead>\n<tbody>\n");
+        foreach (var (number, shows, panels) in PaperFigures)
+        {
+            var here = summary.Steps.SelectMany(s => s.Figures.Select((f, i) => (Step: s.Name, Figure: f, Index: i))).Where(x => Depicts(x.Figure, number))
+                .Select(x => $"<a href=\"#{FigureAnchor(x.Step, x.Index)}\">{E(x.Step)}: {E(Path.GetFileName(x.Figure.File))}</a>").ToList();
+            string where = panels.Length > 0
+                ? "its panels are Figs. " + string.Join(", ", panels.Select(n => $"<a href=\"#paper-fig-{n}\">{n}</a>"))
+                : here.Count > 0 ? string.Join("<br>", here) : number == 1 ? "illustrated by the valley and the 1-D sharpness figures (no data in the paper)" : "<span class=\"fail\">not in this run</span>";
+            html.Append("<tr id=\"paper-fig-").Append(number).Append("\"><td>Fig. ").Append(number).Append("</td><td>").Append(E(shows)).Append("</td><td>").Append(where).Append("</td></tr>\n");
+        }
+        html.Append("</tbody>\n</table>\n</section>\n");
+    }
+
     private static void StepSection(StringBuilder html, StepOutcome step, string runDir)
     {
         html.Append("<section class=\"step\" id=\"step-").Append(E(step.Name)).Append("\">\n<h2>").Append(E(step.Name));
@@ -70,10 +106,11 @@ internal static class ReportWriter
             .Append(" · exit code ").Append(step.ExitCode).Append("</p>\n");
         if (step.Error is { } error) html.Append("<pre class=\"error\">").Append(E(error)).Append("</pre>\n");
         if (step.Claims.Count > 0) ClaimTable(html, step.Claims.Select(c => (step.Name, c)).ToList(), withStep: false);
-        foreach (var f in step.Figures)
+        for (int i = 0; i < step.Figures.Count; i++)
         {
+            var f = step.Figures[i];
             string path = Path.Combine(runDir, f.File);
-            html.Append("<figure>\n");
+            html.Append("<figure id=\"").Append(FigureAnchor(step.Name, i)).Append("\">\n");
             if (File.Exists(path))
                 html.Append("<img alt=\"").Append(E(f.Caption)).Append("\" src=\"data:image/png;base64,").Append(Convert.ToBase64String(File.ReadAllBytes(path))).Append("\">\n");
             else
@@ -169,6 +206,9 @@ internal static class ReportWriter
         table.claims col.c-step { width: 9%; } table.claims col.c-source { width: 10%; } table.claims col.c-claim { width: 28%; }
         table.claims col.c-predicted { width: 17%; } table.claims col.c-measured { width: 26%; } table.claims col.c-verdict { width: 10%; }
         td.source { overflow-wrap: normal; }
+        table.figures { width: 100%; border-collapse: collapse; background: #fff; font-size: .92rem; margin: .6rem 0 1.2rem; }
+        table.figures th, table.figures td { border: 1px solid var(--line); padding: .35rem .55rem; vertical-align: top; text-align: left; }
+        table.figures th { background: #f1f3f7; } table.figures td:first-child, table.figures th:first-child { white-space: nowrap; }
         .note { color: var(--muted); font-size: .85rem; margin-top: .2rem; }
         .badge { display: inline-block; white-space: nowrap; padding: .05rem .45rem; border-radius: 4px; font-size: .85rem; font-weight: bold; color: #fff; }
         .badge.v-reproduced { background: #2e7d32; } tr.v-reproduced td:last-child { background: #e8f5e9; }

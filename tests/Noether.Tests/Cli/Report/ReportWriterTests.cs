@@ -116,6 +116,16 @@ public sealed class ReportWriterTests : IDisposable
         Assert.Contains("2 cores, Test CPU", html);
         Assert.Contains("700 MiB", html);
         Assert.Contains("12.5 s", html);
+
+        // The index of the paper's figures: Fig. 3 links to the step figure that depicts it, Fig. 2 to its panels, and a
+        // figure no step produced is flagged (Fig. 8 here), not silently missing.
+        Assert.Contains("<tr id=\"paper-fig-3\"><td>Fig. 3</td>", html);
+        Assert.Contains("<a href=\"#fig-alpha-0\">alpha: fig0.png</a>", html);
+        Assert.Contains("<figure id=\"fig-alpha-0\">", html);
+        Assert.Contains("<a href=\"#paper-fig-6\">6</a>", html);
+        string fig8 = html[html.IndexOf("<tr id=\"paper-fig-8\">", StringComparison.Ordinal)..];
+        Assert.Contains("not in this run", fig8[..fig8.IndexOf("</tr>", StringComparison.Ordinal)]);
+        Assert.DoesNotContain("<a href=\"#fig-alpha-0\">", html[html.IndexOf("<tr id=\"paper-fig-10\">", StringComparison.Ordinal)..html.IndexOf("</table>", html.IndexOf("<tr id=\"paper-fig-10\">", StringComparison.Ordinal), StringComparison.Ordinal)]);
     }
 
     [Fact]
