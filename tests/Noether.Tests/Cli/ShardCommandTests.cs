@@ -12,11 +12,23 @@ public sealed class ShardCommandTests : IDisposable
     [InlineData("xavier", "3/2")]
     [InlineData("orbit", "abc")]
     [InlineData("drift", "1/0")]
+    [InlineData("sharpness", "3/2")]
     public void Sweep_BadShard_FailsCleanlyNamingTheOptionAndValue(string command, string shard)
     {
         string outDir = Path.Combine(_root, "out");
         var r = CliRunner.Run([command, "--shard", shard, "--out", outDir]);
         CliRunner.AssertCleanFailure(r, "--shard", $"'{shard}'", "1 ≤ i ≤ n");
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Sharpness_ShardWithWeights_IsRejectedNamingShard()
+    {
+        // --weights estimates one model: nothing to shard. Refused before the weights are even read.
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run(["sharpness", "--weights", Path.Combine(_root, "model.safetensors"), "--shard", "1/2", "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "--shard", "--weights");
+        Assert.Equal(2, r.ExitCode);
         Assert.False(Directory.Exists(outDir));
     }
 

@@ -159,4 +159,30 @@ public class ShardTests
             Assert.Equal(whole[k].Eq41, parts[k].Eq41);
         }
     }
+
+    [Fact]
+    public void Sharpness_Shards_ConcatenateToTheUnshardedRuns()
+    {
+        // 2 σ × 3 stds = 6 items, 30 parameters: GD is short, the Hessians tiny.
+        var settings = new SharpnessSpectrumSettings(Activations: [Noether.Nn.ActivationKind.Identity, Noether.Nn.ActivationKind.Tanh], Outputs: 3, Inputs: 2, Hidden: 6,
+            Stds: [0.2, 0.5, 0.9], MaxSteps: 3000, GradientTolerance: 1e-8, Seed: 5);
+        var whole = SharpnessSpectrum.Run(settings);
+        Assert.Equal(SharpnessSpectrum.GridSize(settings), whole.Runs.Count);
+        foreach (int count in new[] { 2, 4 })
+        {
+            var parts = Enumerable.Range(1, count).SelectMany(i => SharpnessSpectrum.Run(settings with { Shard = new Shard(i, count) }).Runs).ToArray();
+            Assert.Equal(whole.Runs.Count, parts.Length);
+            for (int k = 0; k < parts.Length; k++)
+            {
+                var (a, b) = (whole.Runs[k], parts[k]);
+                Assert.Equal((a.Activation, a.Std, a.Q, a.FinalQ, a.Steps, a.FinalLoss, a.GradientNorm, a.Summary, a.FibreDimension, a.GaussNewtonError),
+                    (b.Activation, b.Std, b.Q, b.FinalQ, b.Steps, b.FinalLoss, b.GradientNorm, b.Summary, b.FibreDimension, b.GaussNewtonError));
+                Assert.Equal(a.Eigenvalues, b.Eigenvalues); // exact
+            }
+            // The per-σ correlations, computed again over the joined runs, are the unsharded ones.
+            Assert.Equal(whole.Correlations, SharpnessSpectrum.Assemble(settings, parts).Correlations);
+        }
+        // Sanity: the items differ (distinct inits per std), so equal lists are not trivially equal.
+        Assert.NotEqual(whole.Runs[0].Q, whole.Runs[1].Q);
+    }
 }
