@@ -45,6 +45,10 @@ internal static class MergeCommand
             XavierCommand.WriteResult(m.OutDir, new XavierResult(settings, samples[..linear], samples[linear..]), m.Option("bins"), m.Elapsed);
         }),
         ["orbit"] = new(m => OrbitCommand.Write(m.OutDir, new OrbitTableResult(m.SettingsAs<OrbitTableSettings>(), m.ItemsAs<OrbitTableRow>()), m.Elapsed)),
+        // Fig. 6 (--part rate) only: a converge shard runs no other part.
+        ["converge"] = new(m => ConvergeCommand.Write(m.OutDir, m.Profile ?? "default", ["rate"], null, null,
+            ConvergenceRate.Assemble(m.SettingsAs<ConvergenceRateSettings>(), m.ItemsAs<ConvergenceRun>()),
+            new Dictionary<string, double> { ["rate"] = m.Elapsed.TotalSeconds }, m.Elapsed)),
         // Fig. 8 mode only; the 1-D network of G.1 is not part of the grid (deterministic, milliseconds) and is recomputed here.
         ["sharpness"] = new(m => SharpnessWriter.Figure8(m.OutDir, m.Profile ?? "default",
             SharpnessSpectrum.Assemble(m.SettingsAs<SharpnessSpectrumSettings>(), m.ItemsAs<SharpnessRun>()), SharpnessScalarNetwork.Run(), m.Elapsed)),

@@ -18,6 +18,7 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
         public static readonly string[] Xavier = ["xavier", "--draws", "300", "--shapes", "20x10x30,10x20x10", "--integral-shape", "20x20x20", "--activations", "relu,tanh,sigmoid", "--seed", "3", "--bins", "25"];
         public static readonly string[] Orbit = ["orbit", "--shapes", "3x2x4,2x7x3,4x4x4", "--seed", "2"];
         public static readonly string[] Sharpness = ["sharpness", "--profile", "quick", "--seed", "1"];
+        public static readonly string[] Converge = ["converge", "--profile", "quick", "--part", "rate", "--seed", "6"];
 
         public string Root { get; } = Directory.CreateTempSubdirectory("noether-merge-").FullName;
 
@@ -31,6 +32,8 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
             for (int i = 1; i <= 2; i++) Run([.. Orbit, "--shard", $"{i}/2"], $"orbit-{i}");
             Run(Sharpness, "sharpness");
             for (int i = 1; i <= 2; i++) Run([.. Sharpness, "--shard", $"{i}/2"], $"sharpness-{i}");
+            Run(Converge, "converge");
+            for (int i = 1; i <= 3; i++) Run([.. Converge, "--shard", $"{i}/3"], $"converge-{i}");
             Run([.. Orbit, "--tolerance", "1e-8", "--shard", "2/2"], "orbit-tolerance-2");
             Run([.. Orbit, "--shard", "1/3"], "orbit-1-of-3");
         }
@@ -51,7 +54,7 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
     public MergeCommandTests(Runs runs) => _runs = runs;
 
     // summary.json without what may differ between a merged and an unsharded run: wall times (and other timings, e.g.
-    // sharpness's hessianSeconds and its "(speed)" claim), and the merge note.
+    // converge's partSeconds, sharpness's hessianSeconds and its "(speed)" claim), and the merge note.
     private static JsonNode Comparable(string dir)
     {
         var node = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!;
@@ -62,7 +65,7 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
         {
             if (n is JsonObject o)
             {
-                foreach (var key in o.Select(p => p.Key).Where(k => k is "seconds" or "wallSeconds" or "hessianSeconds" or "merged").ToArray()) o.Remove(key);
+                foreach (var key in o.Select(p => p.Key).Where(k => k is "seconds" or "wallSeconds" or "hessianSeconds" or "partSeconds" or "merged").ToArray()) o.Remove(key);
                 if (o["claims"] is JsonArray claims)
                     foreach (var timing in claims.Where(c => c?["statement"]?.GetValue<string>().StartsWith("(speed)", StringComparison.Ordinal) == true).ToArray())
                         claims.Remove(timing);
@@ -114,6 +117,10 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
     [Fact]
     public void Sharpness_TwoShardsMerged_EqualTheUnshardedRunExactly() =>
         AssertMergedEqualsWhole("sharpness", 2, ["sharpness-spectra.csv", "sharpness-runs.csv", "sharpness-1d.csv"], ["sharpness-fig8.png", "sharpness-centre.png"]);
+
+    [Fact]
+    public void Converge_ThreeShardsMerged_EqualTheUnshardedRateRunExactly() =>
+        AssertMergedEqualsWhole("converge", 3, ["rate.csv", "rate-curves.csv"], ["converge-rate.png"]);
 
     [Theory]
     [InlineData("missing", "orbit-1", "", "shard 2/2", "missing")]

@@ -13,6 +13,7 @@ public sealed class ShardCommandTests : IDisposable
     [InlineData("orbit", "abc")]
     [InlineData("drift", "1/0")]
     [InlineData("sharpness", "3/2")]
+    [InlineData("converge", "2/-1")]
     public void Sweep_BadShard_FailsCleanlyNamingTheOptionAndValue(string command, string shard)
     {
         string outDir = Path.Combine(_root, "out");
@@ -28,6 +29,31 @@ public sealed class ShardCommandTests : IDisposable
         string outDir = Path.Combine(_root, "out");
         var r = CliRunner.Run(["sharpness", "--weights", Path.Combine(_root, "model.safetensors"), "--shard", "1/2", "--out", outDir]);
         CliRunner.AssertCleanFailure(r, "--shard", "--weights");
+        Assert.Equal(2, r.ExitCode);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    [InlineData("ellipse,radial,rate")]
+    [InlineData("rate,ellipse")]
+    [InlineData("radial")]
+    public void Converge_ShardWithoutPartRateAlone_IsRejectedNamingShardAndPart(string parts)
+    {
+        // Only the Fig. 6 grid is sharded; a shard that also ran ellipse/radial could not be merged into an unsharded run's output.
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run(["converge", "--profile", "quick", "--part", parts, "--shard", "1/2", "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "--shard", "--part rate");
+        Assert.Equal(2, r.ExitCode);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Converge_MoreShardsThanGridItems_FailsCleanlyAndLeavesNothing()
+    {
+        // quick: 4 σ × 3 σ_U × 3 σ_V = 36 grid items.
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run(["converge", "--profile", "quick", "--part", "rate", "--shard", "37/37", "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "37/37", "36 grid items");
         Assert.Equal(2, r.ExitCode);
         Assert.False(Directory.Exists(outDir));
     }
