@@ -14,6 +14,7 @@ public sealed class ShardCommandTests : IDisposable
     [InlineData("drift", "1/0")]
     [InlineData("sharpness", "3/2")]
     [InlineData("converge", "2/-1")]
+    [InlineData("ensemble", "1/2/3")]
     public void Sweep_BadShard_FailsCleanlyNamingTheOptionAndValue(string command, string shard)
     {
         string outDir = Path.Combine(_root, "out");
@@ -54,6 +55,17 @@ public sealed class ShardCommandTests : IDisposable
         string outDir = Path.Combine(_root, "out");
         var r = CliRunner.Run(["converge", "--profile", "quick", "--part", "rate", "--shard", "37/37", "--out", outDir]);
         CliRunner.AssertCleanFailure(r, "37/37", "36 grid items");
+        Assert.Equal(2, r.ExitCode);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Ensemble_MoreShardsThanGridItems_FailsBeforeTraining()
+    {
+        // 2 builders × 2 ε = 4 points; checked before the data set is used to train anything.
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run(["ensemble", "--profile", "quick", "--builders", "group,random", "--epsilons", "0,1", "--shard", "5/5", "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "5/5", "4 grid items");
         Assert.Equal(2, r.ExitCode);
         Assert.False(Directory.Exists(outDir));
     }
