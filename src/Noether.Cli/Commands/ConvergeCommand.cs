@@ -58,69 +58,93 @@ internal static class ConvergeCommand
             return items.Distinct().ToArray();
         };
         var seed = CommonOptions.Seed();
+        var shard = CommonOptions.Shard();
+        shard.Description = "With --part rate only: run part i of n of the Fig. 6 grid (σ × σ_U × σ_V; i/n, 1 ≤ i ≤ n, e.g. 2/4); join the parts with `noether merge`. The ellipse and radial parts are small and not sharded.";
         var output = CommonOptions.Out("results/converge");
         var force = CommonOptions.Force();
 
         var command = new Command("converge", "Appendix F: convergence rate against Q — the ellipse (F.1), the radial network against eq. 59 and the eq. 69 bound (Fig. 7), and GD steps to near-convergence against Q per σ (Fig. 6).")
         {
-            profile, part, seed, output, force,
+            profile, part, seed, shard, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
             string profileName = parse.GetValue(profile)!;
             var parts = parse.GetValue(part)!;
             var (ellipseSettings, radialSettings, rateSettings) = ForProfile(profileName, parse.GetValue(seed));
+            if (parse.GetValue(shard) is { } sharded)
+            {
+                // Only Fig. 6 is a grid worth splitting; a shard runs nothing else, so the merged output is that of `--part rate`.
+                if (!parts.SequenceEqual(["rate"]))
+                    throw new ArgumentException($"--shard {sharded} splits the Fig. 6 grid only: add --part rate (got --part {string.Join(",", parts)}; run ellipse and radial unsharded with --part ellipse,radial)");
+                rateSettings = rateSettings with { Shard = sharded };
+            }
             string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
             return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
             {
                 var clock = Stopwatch.StartNew();
-                var claims = new List<Claim>();
-                var figures = new List<FigureRef>();
-                var files = new List<string>();
-                object? ellipse = null, radial = null, rate = null;
+                EllipseConvergenceResult? ellipse = null;
+                RadialConvergenceResult? radial = null;
+                ConvergenceRateResult? rate = null;
                 var seconds = new Dictionary<string, double>();
                 if (parts.Contains("ellipse"))
                 {
                     var t = Stopwatch.StartNew();
-                    var r = ExperimentConsole.Run("ellipse (F.1)", (p, c) => EllipseConvergence.Run(ellipseSettings, Adapt(p), c), token);
-                    ellipse = ConvergeWriter.Ellipse(outDir, r, claims, figures, files);
+                    ellipse = ExperimentConsole.Run("ellipse (F.1)", (p, c) => EllipseConvergence.Run(ellipseSettings, Adapt(p), c), token);
                     seconds["ellipse"] = t.Elapsed.TotalSeconds;
                 }
                 if (parts.Contains("radial"))
                 {
                     var t = Stopwatch.StartNew();
-                    var r = ExperimentConsole.Run("radial (Fig. 7)", (p, c) => RadialConvergence.Run(radialSettings, Adapt(p), c), token);
-                    radial = ConvergeWriter.Radial(outDir, r, claims, figures, files);
+                    radial = ExperimentConsole.Run("radial (Fig. 7)", (p, c) => RadialConvergence.Run(radialSettings, Adapt(p), c), token);
                     seconds["radial"] = t.Elapsed.TotalSeconds;
                 }
                 if (parts.Contains("rate"))
                 {
                     var t = Stopwatch.StartNew();
-                    var r = ExperimentConsole.Run("rate (Fig. 6)", (p, c) => ConvergenceRate.Run(rateSettings, Adapt(p), c), token);
-                    rate = ConvergeWriter.Rate(outDir, r, claims, figures, files);
+                    rate = ExperimentConsole.Run("rate (Fig. 6)", (p, c) => ConvergenceRate.Run(rateSettings, Adapt(p), c), token);
                     seconds["rate"] = t.Elapsed.TotalSeconds;
                 }
-                ResultJson.Write(Path.Combine(outDir, "summary.json"), new
-                {
-                    command = "converge",
-                    profile = profileName,
-                    parts,
-                    claims,
-                    figures,
-                    ellipse,
-                    radial,
-                    rate,
-                    partSeconds = seconds,
-                    wallSeconds = clock.Elapsed.TotalSeconds,
-                });
-                files.Add("summary.json");
-                ConvergeWriter.ClaimTable(claims);
-                ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"wall {clock.Elapsed.TotalSeconds:F1} s; wrote {string.Join(", ", files)} to {outDir}"));
+                Write(outDir, profileName, parts, ellipse, radial, rate, seconds, clock.Elapsed);
+                if (rateSettings.Shard is { } done)
+                    ShardOutput.Complete(outDir, "converge", profileName, done, ConvergenceRate.GridSize(rateSettings), rateSettings, null, rate!.Runs,
+                        ["rate.csv", "rate-curves.csv"], clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
         return command;
+    }
+
+    /// <summary>
+    /// Writes the CSVs, figures and summary.json of the parts that ran (also of a Fig. 6 result merged from shards) and
+    /// prints their tables and claims.
+    /// </summary>
+    internal static void Write(string outDir, string profile, string[] parts, EllipseConvergenceResult? ellipse, RadialConvergenceResult? radial,
+        ConvergenceRateResult? rate, IReadOnlyDictionary<string, double> partSeconds, TimeSpan elapsed)
+    {
+        var claims = new List<Claim>();
+        var figures = new List<FigureRef>();
+        var files = new List<string>();
+        object? ellipseJson = ellipse is null ? null : ConvergeWriter.Ellipse(outDir, ellipse, claims, figures, files);
+        object? radialJson = radial is null ? null : ConvergeWriter.Radial(outDir, radial, claims, figures, files);
+        object? rateJson = rate is null ? null : ConvergeWriter.Rate(outDir, rate, claims, figures, files);
+        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
+        {
+            command = "converge",
+            profile,
+            parts,
+            claims,
+            figures,
+            ellipse = ellipseJson,
+            radial = radialJson,
+            rate = rateJson,
+            partSeconds,
+            wallSeconds = elapsed.TotalSeconds,
+        });
+        files.Add("summary.json");
+        ConvergeWriter.ClaimTable(claims);
+        ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
+            $"wall {elapsed.TotalSeconds:F1} s; wrote {string.Join(", ", files)} to {outDir}"));
     }
 
     /// <summary>Sweep progress as the console's progress.</summary>

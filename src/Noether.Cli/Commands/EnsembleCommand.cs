@@ -54,12 +54,13 @@ internal static class EnsembleCommand
         var regularise = Regularise();
         var testLimit = TestLimit();
         var seed = CommonOptions.Seed();
+        var shard = CommonOptions.Shard();
         var output = CommonOptions.Out("results/ensemble");
         var force = CommonOptions.Force();
 
         var command = new Command("ensemble", "Fig. 9: ensembles from one trained CNN (group, ginv, random, shuffle, perm-interp): test accuracy change against ε, members rejected as ill-conditioned per ε.")
         {
-            profile, weights, data, dataDir, slope, builders, epsilons, members, meanSoftmax, literal, literalSize, calibration, conditionLimit, regularise, testLimit, seed, output, force,
+            profile, weights, data, dataDir, slope, builders, epsilons, members, meanSoftmax, literal, literalSize, calibration, conditionLimit, regularise, testLimit, seed, shard, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
@@ -77,6 +78,7 @@ internal static class EnsembleCommand
                 ConditionLimit = parse.GetValue(conditionLimit),
                 Policy = parse.GetValue(regularise) ? IllConditionedPolicy.Regularise : IllConditionedPolicy.Reject,
                 TestLimit = parse.GetValue(testLimit) ?? settings.TestLimit,
+                Shard = parse.GetValue(shard),
             };
             string? weightsPath = parse.GetValue(weights);
 
@@ -86,6 +88,7 @@ internal static class EnsembleCommand
             if (fromWeights is not null) EnsembleExperiment.CheckFits(fromWeights, test, "--data");
             int hidden = fromWeights?.Hidden.OutFeatures ?? training.Hidden;
             settings.Validate(hidden);
+            if (settings.Shard is { } asked) asked.ItemsOf(EnsembleExperiment.GridSize(settings)); // more shards than points: refused before training
 
             string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
             return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
@@ -97,7 +100,14 @@ internal static class EnsembleCommand
                 var result = ExperimentConsole.Run("ensembles", (p, t) => EnsembleExperiment.Run(model.Model, train, test, settings,
                     new InlineProgress<EnsembleExperimentProgress>(q => p.Report(new ExperimentProgress(
                         $"{q.Last.Name} ε={G(q.Last.Epsilon)}", q.Done, q.Total))), t), token);
-                Write(outDir, profileName, model, training.Dataset, result, clock.Elapsed);
+                if (model.NeedsSaving) ModelSource.Save(outDir, model.Model, model.Training!);
+                var info = ModelInfo.Of(model);
+                Write(outDir, profileName, info, training.Dataset, result, clock.Elapsed);
+                if (settings.Shard is { } part)
+                    ShardOutput.Complete(outDir, "ensemble", profileName, part, EnsembleExperiment.GridSize(settings), settings,
+                        // A shard rerun on its cached model has the model every other shard trained: "trained" for all.
+                        new EnsembleShared(info with { Saved = false, Origin = model.Training is null ? info.Origin : "trained" }, training.Dataset, result.SingleAccuracy, result.TestCount, result.TestSource, result.CalibrationSource, result.Hidden),
+                        result.Rows, ["ensemble.csv"], clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
@@ -110,7 +120,26 @@ internal static class EnsembleCommand
         ? "calibrated (π(g, H₀) once per member)"
         : string.Create(CultureInfo.InvariantCulture, $"literal batch-dependent σ'(H) = π(g, H)σ(gH), prediction batch {s.PredictionBatchSize}");
 
-    private static void Write(string outDir, string profile, LoadedModel model, string dataset, EnsembleExperimentResult result, TimeSpan elapsed)
+    /// <summary>What summary.json says about the model.</summary>
+    /// <param name="Origin">"trained", "cached FILE" or "weights FILE" (<see cref="LoadedModel.Origin"/>).</param>
+    /// <param name="Training">The training settings of a trained model.</param>
+    /// <param name="Classes">Output classes.</param>
+    /// <param name="Saved">model.safetensors was written into the output folder by this run.</param>
+    internal sealed record ModelInfo(string Origin, CnnTrainingSettings? Training, int Classes, bool Saved)
+    {
+        public static ModelInfo Of(LoadedModel model) => new(model.Origin, model.Training, model.Model.Output.OutFeatures, model.NeedsSaving);
+    }
+
+    /// <summary>What every shard computes identically besides its grid points (shard.json's options; merge checks they agree).</summary>
+    internal sealed record EnsembleShared(ModelInfo Model, string Dataset, double SingleAccuracy, int TestCount, string TestSource, string CalibrationSource, int Hidden);
+
+    /// <summary>Rebuilds a merged result: the shards' shared values and every grid point.</summary>
+    internal static void WriteMerged(string outDir, string profile, EnsembleExperimentSettings settings, EnsembleShared shared, EnsembleAccuracyRow[] rows, TimeSpan elapsed) =>
+        Write(outDir, profile, shared.Model, shared.Dataset,
+            new EnsembleExperimentResult(settings, shared.SingleAccuracy, shared.TestCount, shared.TestSource, shared.CalibrationSource, shared.Hidden, rows, elapsed.TotalSeconds), elapsed);
+
+    /// <summary>Writes ensemble.csv, summary.json and the figure of <paramref name="result"/> (also one merged from shards) and prints the table.</summary>
+    internal static void Write(string outDir, string profile, ModelInfo model, string dataset, EnsembleExperimentResult result, TimeSpan elapsed)
     {
         var s = result.Settings;
         var csv = new CsvTable("builder", "epsilon", "accuracy", "accuracy_change", "members", "rejected", "regularised", "mean_member_accuracy",
@@ -134,7 +163,6 @@ internal static class EnsembleCommand
         {
             new FigureRef(figure, "Fig. 9", "Left: test accuracy of each N-member ensemble minus the single model's, against ε (g = I + εM). Right: median condition number of the matrix each member inverts (σ(gH₀) for group/shuffle); members above the limit are rejected and counted. group and shuffle invert the same σ(gH₀), ginv and random report the same g, so their curves coincide."),
         };
-        if (model.NeedsSaving) ModelSource.Save(outDir, model.Model, model.Training!);
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
         {
             command = "ensemble",
@@ -144,7 +172,7 @@ internal static class EnsembleCommand
                 origin = model.Origin,
                 training = model.Training,
                 hidden = result.Hidden,
-                classes = model.Model.Output.OutFeatures,
+                classes = model.Classes,
                 singleAccuracy = result.SingleAccuracy,
             },
             dataset,
@@ -191,7 +219,8 @@ internal static class EnsembleCommand
 
         DrawFigure(result, epsilons, Path.Combine(outDir, figure));
 
-        var builders = s.BuilderList.Select(EnsembleOptions.Name).ToArray();
+        // A shard holds only some (builder, ε) points: its table shows the builders it ran, "–" where a point is another shard's.
+        var builders = s.BuilderList.Where(b => result.Rows.Any(r => r.Builder == b)).Select(EnsembleOptions.Name).ToArray();
         var table = new Table().Border(TableBorder.Rounded)
             .Title(Markup.Escape($"Fig. 9: ensemble accuracy − single model ({Pct(result.SingleAccuracy)}), percentage points; (rejected members)"))
             .AddColumn(new TableColumn("ε").RightAligned());
@@ -202,8 +231,8 @@ internal static class EnsembleCommand
             var cells = new List<string> { G(e) };
             foreach (var b in builders)
             {
-                var r = result.Rows.Single(x => x.Name == b && x.Epsilon == e);
-                cells.Add(Markup.Escape(Points(r.AccuracyChange) + (r.Rejected > 0 ? $" ({r.Rejected})" : "") + (r.Regularised > 0 ? $" [{r.Regularised} reg.]" : "")));
+                var r = result.Rows.SingleOrDefault(x => x.Name == b && x.Epsilon == e);
+                cells.Add(r is null ? "–" : Markup.Escape(Points(r.AccuracyChange) + (r.Rejected > 0 ? $" ({r.Rejected})" : "") + (r.Regularised > 0 ? $" [{r.Regularised} reg.]" : "")));
             }
             cells.Add(result.Rows.Where(x => x.Epsilon == e).Sum(x => x.Rejected).ToString(CultureInfo.InvariantCulture));
             table.AddRow(cells.ToArray());
@@ -212,7 +241,7 @@ internal static class EnsembleCommand
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"wall {elapsed.TotalSeconds:F1} s; wrote ensemble.csv, {figure}, summary.json{(model.NeedsSaving ? ", " + ModelSource.CacheFile : "")} to {outDir}"));
+            $"wall {elapsed.TotalSeconds:F1} s; wrote ensemble.csv, {figure}, summary.json{(model.Saved ? ", " + ModelSource.CacheFile : "")} to {outDir}"));
     }
 
     private static double? Nullable(double v) => double.IsFinite(v) ? v : null;
@@ -244,7 +273,7 @@ internal static class EnsembleCommand
             foreach (var baseline in new[] { EnsembleBuilderKind.Random, EnsembleBuilderKind.GroupInverse, EnsembleBuilderKind.Shuffle, EnsembleBuilderKind.PermutationInterpolation })
             {
                 if (!rows.Any(r => r.Builder == baseline) || positive.Length == 0) continue;
-                var pairs = positive.Select(e => (e, g: Row(EnsembleBuilderKind.Group, e)!.Accuracy, b: Row(baseline, e)!.Accuracy))
+                var pairs = positive.Select(e => (e, g: Row(EnsembleBuilderKind.Group, e)?.Accuracy ?? double.NaN, b: Row(baseline, e)?.Accuracy ?? double.NaN))
                     .Where(p => !double.IsNaN(p.g) && !double.IsNaN(p.b)).ToArray();
                 if (pairs.Length == 0) continue;
                 // Ties within 0.1 point count as "not worse"; 10,000 test images resolve 0.01 points, but members are random.
@@ -276,13 +305,15 @@ internal static class EnsembleCommand
     {
         var positions = epsilons.Select((_, i) => (double)i).ToArray();
         var labels = epsilons.Select(G).ToArray();
-        var builders = result.Settings.BuilderList;
+        var builders = result.Settings.BuilderList.Where(b => result.Rows.Any(r => r.Builder == b)).ToArray(); // a shard's builders
 
         var accuracy = Figure.Create($"Fig. 9: accuracy change (single model {Pct(result.SingleAccuracy)})", "ε  (g = I + εM)", "ensemble − single model (points)");
         var condition = Figure.Create("Condition number of the inverted matrix", "ε  (g = I + εM)", "log10 median condition number");
-        for (int b = 0; b < builders.Count; b++)
+        for (int b = 0; b < builders.Length; b++)
         {
-            var mine = epsilons.Select(e => result.Rows.Single(r => r.Builder == builders[b] && r.Epsilon == e)).ToArray();
+            // A shard may lack some of a builder's ε: those positions get NaN and are left out by Finite.
+            var mine = epsilons.Select(e => result.Rows.SingleOrDefault(r => r.Builder == builders[b] && r.Epsilon == e)
+                ?? new EnsembleAccuracyRow(builders[b], e, double.NaN, double.NaN, 0, 0, 0, double.NaN, double.NaN, double.NaN, double.NaN)).ToArray();
             var color = Panels.Palette[(int)builders[b] % Panels.Palette.Length]; // same colour per builder in every figure
             string name = EnsembleOptions.Name(builders[b]);
             var (xs, ys) = Finite(positions, mine.Select(r => r.AccuracyChange * 100).ToArray());

@@ -30,6 +30,9 @@ internal static class MergeCommand
         /// <summary>Every item, in grid order.</summary>
         public T[] ItemsAs<T>() => Items.Select(n => n.Deserialize<T>(ResultJson.Options) ?? throw new InvalidDataException("merge: a shard's result is null")).ToArray();
 
+        /// <summary>The output-only options as one record.</summary>
+        public T OptionsAs<T>() => Options.Deserialize<T>(ResultJson.Options) ?? throw new InvalidDataException("merge: the shards' options are null");
+
         public int Option(string name) => Options[name]?.GetValue<int>() ?? throw new InvalidDataException($"merge: the shards' shard.json lacks the option '{name}'");
     }
 
@@ -45,6 +48,16 @@ internal static class MergeCommand
             XavierCommand.WriteResult(m.OutDir, new XavierResult(settings, samples[..linear], samples[linear..]), m.Option("bins"), m.Elapsed);
         }),
         ["orbit"] = new(m => OrbitCommand.Write(m.OutDir, new OrbitTableResult(m.SettingsAs<OrbitTableSettings>(), m.ItemsAs<OrbitTableRow>()), m.Elapsed)),
+        // The model and the test set's single-model accuracy are the same in every shard (checked as options); model.safetensors is not merged.
+        ["ensemble"] = new(m => EnsembleCommand.WriteMerged(m.OutDir, m.Profile ?? "default", m.SettingsAs<EnsembleExperimentSettings>(),
+            m.OptionsAs<EnsembleCommand.EnsembleShared>(), m.ItemsAs<EnsembleAccuracyRow>(), m.Elapsed)),
+        // Fig. 6 (--part rate) only: a converge shard runs no other part.
+        ["converge"] = new(m => ConvergeCommand.Write(m.OutDir, m.Profile ?? "default", ["rate"], null, null,
+            ConvergenceRate.Assemble(m.SettingsAs<ConvergenceRateSettings>(), m.ItemsAs<ConvergenceRun>()),
+            new Dictionary<string, double> { ["rate"] = m.Elapsed.TotalSeconds }, m.Elapsed)),
+        // Fig. 8 mode only; the 1-D network of G.1 is not part of the grid (deterministic, milliseconds) and is recomputed here.
+        ["sharpness"] = new(m => SharpnessWriter.Figure8(m.OutDir, m.Profile ?? "default",
+            SharpnessSpectrum.Assemble(m.SettingsAs<SharpnessSpectrumSettings>(), m.ItemsAs<SharpnessRun>()), SharpnessScalarNetwork.Run(), m.Elapsed)),
     };
 
     public static Command Create()

@@ -42,21 +42,23 @@ internal static class SharpnessCommand
         var densityProbes = CommonOptions.PositiveInt("--density-probes", "With --weights: probes of the stochastic Lanczos quadrature density.", 5);
         var densitySteps = CommonOptions.PositiveInt("--density-steps", "With --weights: Lanczos steps per density probe.", 60);
         var seed = CommonOptions.Seed();
+        var shard = CommonOptions.Shard();
         var output = CommonOptions.Out("results/sharpness");
         var force = CommonOptions.Force();
 
         var command = new Command("sharpness", "Appendix G: Hessian spectra against Q — Fig. 8 (750-parameter nets, flat count vs the derived minimum-manifold dimension, centre vs Q) and the 1-D √(Q²+4); with --weights, top-k / trace / spectral density of a saved CNN.")
         {
-            profile, weights, data, dataDir, samples, scope, topK, probes, densityProbes, densitySteps, seed, output, force,
+            profile, weights, data, dataDir, samples, scope, topK, probes, densityProbes, densitySteps, seed, shard, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
             string profileName = parse.GetValue(profile)!;
             int seedValue = parse.GetValue(seed);
             string? weightsPath = parse.GetValue(weights);
+            var part = parse.GetValue(shard);
             if (weightsPath is null)
             {
-                var settings = ForProfile(profileName, seedValue);
+                var settings = ForProfile(profileName, seedValue) with { Shard = part };
                 string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
                 return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
                 {
@@ -66,9 +68,14 @@ internal static class SharpnessCommand
                     var scalar = SharpnessScalarNetwork.Run();
                     var result = ExperimentConsole.Run("Fig. 8", (p, c) => SharpnessSpectrum.Run(settings, ConvergeCommand.Adapt(p), c), token);
                     SharpnessWriter.Figure8(outDir, profileName, result, scalar, clock.Elapsed);
+                    if (part is not null)
+                        ShardOutput.Complete(outDir, "sharpness", profileName, part, SharpnessSpectrum.GridSize(settings), settings, null, result.Runs,
+                            ["sharpness-spectra.csv", "sharpness-runs.csv"], clock.Elapsed);
                     return ExitCodes.Ok;
                 }));
             }
+            if (part is not null)
+                throw new ArgumentException($"--shard {part} applies to the Fig. 8 sweep only; --weights estimates one model and cannot be sharded (drop --shard)");
             var estimate = new SharpnessEstimateSettings(TopK: parse.GetValue(topK), TraceProbes: parse.GetValue(probes), DensityProbes: parse.GetValue(densityProbes),
                 DensitySteps: parse.GetValue(densitySteps), Seed: seedValue);
             var input = SharpnessWeights.Load(weightsPath, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(samples));

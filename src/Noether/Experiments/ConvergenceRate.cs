@@ -29,6 +29,9 @@ public sealed record ConvergenceRateSettings(IReadOnlyList<ActivationKind>? Acti
     IReadOnlyList<double>? StdsU = null, IReadOnlyList<double>? StdsV = null, double LearningRate = 1e-3, long MaxSteps = 400_000,
     double ThresholdFraction = 1e-2, bool MeanReduced = true, int Records = 200, int Seed = 0)
 {
+    /// <summary>Run only this part of the grid (<see cref="ConvergenceRate.GridSize"/>); null: all of it.</summary>
+    public Shard? Shard { get; init; }
+
     /// <summary>A small, fast profile: h = 20, 20 000 steps at learning rate 1e-2.</summary>
     public static ConvergenceRateSettings Quick => new(Hidden: 20, LearningRate: 1e-2, MaxSteps: 20_000, Records: 100);
 
@@ -88,8 +91,8 @@ public sealed record ConvergenceCorrelation(ActivationKind Activation, int Reach
 /// <param name="Settings">The settings used.</param>
 /// <param name="Threshold">The loss level counted as near convergence.</param>
 /// <param name="ZeroPredictorLoss">L at U = 0, the reference of the threshold.</param>
-/// <param name="Runs">Activation-major, then σ_U, then σ_V.</param>
-/// <param name="Correlations">One per activation.</param>
+/// <param name="Runs">Activation-major, then σ_U, then σ_V (only the shard's, in grid order, when sharded).</param>
+/// <param name="Correlations">One per activation among <paramref name="Runs"/>, over its runs (<see cref="ConvergenceRate.Correlate"/>).</param>
 public sealed record ConvergenceRateResult(ConvergenceRateSettings Settings, double Threshold, double ZeroPredictorLoss,
     IReadOnlyList<ConvergenceRun> Runs, IReadOnlyList<ConvergenceCorrelation> Correlations);
 
@@ -100,49 +103,91 @@ public sealed record ConvergenceRateResult(ConvergenceRateSettings Settings, dou
 /// </summary>
 public static class ConvergenceRate
 {
-    /// <summary>Runs the sweep.</summary>
-    public static ConvergenceRateResult Run(ConvergenceRateSettings settings, IProgress<SweepProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The number of grid items: one GD run per (σ, σ_U, σ_V), ordered activation-major, then σ_U, then σ_V. Y is drawn
+    /// from the seed before the grid is split and each init from (seed, σ_U index, σ_V index), so every item depends only
+    /// on the settings and the item.
+    /// </summary>
+    public static int GridSize(ConvergenceRateSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        return settings.ActivationList.Count * settings.StdUList.Count * settings.StdVList.Count;
+    }
+
+    /// <summary>Y ~ N(0, 1) drawn from the seed (before any init), as every item sees it.</summary>
+    private static Tensor<double> Targets(ConvergenceRateSettings settings) =>
+        Init.Gaussian(Tensor<double>.Zeros(settings.Outputs, settings.Inputs), 1, new Random(settings.Seed));
+
+    /// <summary>
+    /// The result of <paramref name="runs"/> (all of the grid, or a shard's): the zero-predictor loss and the threshold
+    /// (F = U σ(VX) = 0 at U = 0 whatever σ, so one value for every run) and the per-σ correlations over the runs.
+    /// </summary>
+    public static ConvergenceRateResult Assemble(ConvergenceRateSettings settings, IReadOnlyList<ConvergenceRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(runs);
         settings.Validate();
-        var rng = new Random(settings.Seed);
-        var y = Init.Gaussian(Tensor<double>.Zeros(settings.Outputs, settings.Inputs), 1, rng);
-        var x = Tensor<double>.Identity(settings.Inputs);
-        var reduction = settings.MeanReduced ? LossReduction.Mean : LossReduction.Sum;
-        bool half = !settings.MeanReduced;
-        var runs = new List<ConvergenceRun>();
+        double zeroLoss = Problem(settings, settings.ActivationList[0], Targets(settings))
+            .Loss(Tensor<double>.Zeros(settings.Outputs, settings.Hidden), Tensor<double>.Zeros(settings.Hidden, settings.Inputs));
+        return new ConvergenceRateResult(settings, settings.ThresholdFraction * zeroLoss, zeroLoss, runs, Correlate(settings, runs));
+    }
+
+    /// <summary>
+    /// Spearman ρ(Q, steps) per activation, in the order the activations first appear in <paramref name="runs"/>: over the
+    /// runs that reached the threshold, over all (a run that never did counts as MaxSteps + 1), and against |Q|.
+    /// </summary>
+    public static IReadOnlyList<ConvergenceCorrelation> Correlate(ConvergenceRateSettings settings, IReadOnlyList<ConvergenceRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(runs);
         var correlations = new List<ConvergenceCorrelation>();
-        int total = settings.ActivationList.Count * settings.StdUList.Count * settings.StdVList.Count, done = 0;
-        double zeroLoss = 0, threshold = 0;
-        foreach (var activation in settings.ActivationList)
+        foreach (var group in runs.GroupBy(r => r.Activation))
         {
-            var problem = new TwoLayerProblem(activation, settings.Hidden, x, y, reduction, half);
-            zeroLoss = problem.Loss(Tensor<double>.Zeros(settings.Outputs, settings.Hidden), Tensor<double>.Zeros(settings.Hidden, settings.Inputs));
-            threshold = settings.ThresholdFraction * zeroLoss;
-            var mine = new List<ConvergenceRun>();
-            for (int iu = 0; iu < settings.StdUList.Count; iu++)
-                for (int iv = 0; iv < settings.StdVList.Count; iv++)
-                {
-                    double su = settings.StdUList[iu], sv = settings.StdVList[iv];
-                    // Each run's own stream: the same (seed, σ_U, σ_V) gives the same init whatever else is in the sweep.
-                    var initRng = new Random(Seeds.Derive(settings.Seed, iu, iv));
-                    var (u, v) = problem.Initialise(su, sv, initRng);
-                    double q = TwoLayerProblem.ConservedQuantity(activation, u, v);
-                    var trace = TwoLayerDescent.Run(problem, u, v, new DescentOptions(settings.LearningRate, settings.MaxSteps, threshold, Records: settings.Records),
-                        null, cancellationToken);
-                    var run = new ConvergenceRun(activation, su, sv, q, TwoLayerProblem.ConservedQuantity(activation, u, v), trace.InitialLoss, trace.FinalLoss,
-                        trace.StepsToThreshold, trace.RecordedSteps, trace.RecordedLosses, trace.Diverged);
-                    mine.Add(run);
-                    progress?.Report(new SweepProgress($"{activation} σU={su} σV={sv}", ++done, total));
-                }
-            runs.AddRange(mine);
+            var mine = group.ToArray();
             var reached = mine.Where(r => r.StepsToThreshold is not null).ToArray();
-            correlations.Add(new ConvergenceCorrelation(activation, reached.Length, mine.Count,
+            correlations.Add(new ConvergenceCorrelation(group.Key, reached.Length, mine.Length,
                 reached.Length >= 2 ? RankCorrelation.Spearman(reached.Select(r => r.Q).ToArray(), reached.Select(r => (double)r.StepsToThreshold!.Value).ToArray()) : double.NaN,
                 RankCorrelation.Spearman(mine.Select(r => r.Q).ToArray(), mine.Select(r => (double)(r.StepsToThreshold ?? settings.MaxSteps + 1)).ToArray()),
                 RankCorrelation.Spearman(mine.Select(r => Math.Abs(r.Q)).ToArray(), mine.Select(r => (double)(r.StepsToThreshold ?? settings.MaxSteps + 1)).ToArray())));
         }
-        return new ConvergenceRateResult(settings, threshold, zeroLoss, runs, correlations);
+        return correlations;
+    }
+
+    private static TwoLayerProblem Problem(ConvergenceRateSettings settings, ActivationKind activation, Tensor<double> y) =>
+        new(activation, settings.Hidden, Tensor<double>.Identity(settings.Inputs), y, settings.MeanReduced ? LossReduction.Mean : LossReduction.Sum, !settings.MeanReduced);
+
+    /// <summary>Runs the sweep (the items of <see cref="ConvergenceRateSettings.Shard"/> when set).</summary>
+    public static ConvergenceRateResult Run(ConvergenceRateSettings settings, IProgress<SweepProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var items = Shard.ItemsOf(settings.Shard, GridSize(settings));
+        var y = Targets(settings);
+        var threshold = Assemble(settings, []).Threshold;
+        var runs = new List<ConvergenceRun>();
+        int nu = settings.StdUList.Count, nv = settings.StdVList.Count, done = 0;
+        ActivationKind? current = null;
+        TwoLayerProblem? problem = null;
+        for (int k = items.Start; k < items.End; k++)
+        {
+            var activation = settings.ActivationList[k / (nu * nv)];
+            int iu = k / nv % nu, iv = k % nv;
+            if (current != activation)
+            {
+                problem = Problem(settings, activation, y);
+                current = activation;
+            }
+            double su = settings.StdUList[iu], sv = settings.StdVList[iv];
+            // Each run's own stream: the same (seed, σ_U, σ_V) gives the same init whatever else is in the sweep.
+            var (u, v) = problem!.Initialise(su, sv, new Random(Seeds.Derive(settings.Seed, iu, iv)));
+            double q = TwoLayerProblem.ConservedQuantity(activation, u, v);
+            var trace = TwoLayerDescent.Run(problem, u, v, new DescentOptions(settings.LearningRate, settings.MaxSteps, threshold, Records: settings.Records),
+                null, cancellationToken);
+            runs.Add(new ConvergenceRun(activation, su, sv, q, TwoLayerProblem.ConservedQuantity(activation, u, v), trace.InitialLoss, trace.FinalLoss,
+                trace.StepsToThreshold, trace.RecordedSteps, trace.RecordedLosses, trace.Diverged));
+            progress?.Report(new SweepProgress($"{activation} σU={su} σV={sv}", ++done, items.Length));
+        }
+        return Assemble(settings, runs);
     }
 }
 

@@ -40,6 +40,9 @@ public sealed record EnsembleExperimentSettings(
     int? TestLimit = null,
     int BatchSize = 1000)
 {
+    /// <summary>Run only this part of the grid (<see cref="EnsembleExperiment.GridSize"/>); null: all of it.</summary>
+    public Shard? Shard { get; init; }
+
     /// <summary>The default ε grid: 0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10 (with M's entries of std 1/√h, ‖εM‖₂ ≈ 2ε).</summary>
     public static IReadOnlyList<double> DefaultEpsilons { get; } = [0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 
@@ -96,7 +99,7 @@ public sealed record EnsembleAccuracyRow(EnsembleBuilderKind Builder, double Eps
 /// <param name="TestSource">Where they came from.</param>
 /// <param name="CalibrationSource">Where calibration batches were drawn from.</param>
 /// <param name="Hidden">The model's hidden width h (= the default calibration batch size).</param>
-/// <param name="Rows">One row per (builder, ε), builders in order, ε ascending within each.</param>
+/// <param name="Rows">One row per (builder, ε), builders in order, ε ascending within each (only the shard's, in grid order, when sharded).</param>
 /// <param name="Seconds">Wall time.</param>
 public sealed record EnsembleExperimentResult(EnsembleExperimentSettings Settings, double SingleAccuracy, int TestCount, string TestSource,
     string CalibrationSource, int Hidden, IReadOnlyList<EnsembleAccuracyRow> Rows, double Seconds)
@@ -121,7 +124,19 @@ public readonly record struct EnsembleExperimentProgress(int Done, int Total, En
 /// </summary>
 public static class EnsembleExperiment
 {
-    /// <summary>Runs the sweep.</summary>
+    /// <summary>
+    /// The number of grid items: one ensemble per (builder, ε), builders in the settings' order, ε ascending within each.
+    /// Every point builds its ensemble from the seed alone (the builders share g and H₀ member by member), and the model,
+    /// the test set's hidden pre-activations and the single model's accuracy are computed in every shard identically,
+    /// so each item depends only on the inputs, the settings and the item.
+    /// </summary>
+    public static int GridSize(EnsembleExperimentSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.BuilderList.Count * settings.EpsilonList.Count;
+    }
+
+    /// <summary>Runs the sweep (the points of <see cref="EnsembleExperimentSettings.Shard"/> when set).</summary>
     /// <param name="model">The trained SPEC CNN (trained with <see cref="CnnTraining"/> or loaded from safetensors).</param>
     /// <param name="calibration">The training split (calibration batches are drawn from it).</param>
     /// <param name="test">The test split.</param>
@@ -149,16 +164,16 @@ public static class EnsembleExperiment
 
         var rows = new List<EnsembleAccuracyRow>();
         var epsilons = settings.EpsilonList.Order().ToArray();
-        int total = settings.BuilderList.Count * epsilons.Length;
-        foreach (var builder in settings.BuilderList)
-            foreach (double epsilon in epsilons)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var ensemble = EnsembleBuilder.Build(model, calibration, settings.Options(builder, epsilon), cancellationToken);
-                var row = Evaluate(ensemble, hidden, test.Labels, single, singleAccuracy, settings.Vote);
-                rows.Add(row);
-                progress?.Report(new EnsembleExperimentProgress(rows.Count, total, row));
-            }
+        var items = Shard.ItemsOf(settings.Shard, GridSize(settings));
+        for (int k = items.Start; k < items.End; k++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (builder, epsilon) = (settings.BuilderList[k / epsilons.Length], epsilons[k % epsilons.Length]);
+            var ensemble = EnsembleBuilder.Build(model, calibration, settings.Options(builder, epsilon), cancellationToken);
+            var row = Evaluate(ensemble, hidden, test.Labels, single, singleAccuracy, settings.Vote);
+            rows.Add(row);
+            progress?.Report(new EnsembleExperimentProgress(rows.Count, items.Length, row));
+        }
         return new EnsembleExperimentResult(settings, singleAccuracy, test.Count, test.Source, calibration.Source, h, rows, clock.Elapsed.TotalSeconds);
     }
 

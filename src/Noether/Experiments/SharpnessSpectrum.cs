@@ -27,6 +27,9 @@ public sealed record SharpnessSpectrumSettings(IReadOnlyList<ActivationKind>? Ac
     IReadOnlyList<double>? Stds = null, double LearningRate = 0.1, bool MeanReduced = true, long MaxSteps = 300_000, double GradientTolerance = 1e-11,
     double FlatThreshold = 1e-3, int Seed = 0)
 {
+    /// <summary>Run only this part of the grid (<see cref="SharpnessSpectrum.GridSize"/>); null: all of it.</summary>
+    public Shard? Shard { get; init; }
+
     /// <summary>A small, fast profile: h = 10 (150 parameters), six stds, 50 000 steps.</summary>
     public static SharpnessSpectrumSettings Quick => new(Hidden: 10, Stds: [0.001, 0.2, 0.4, 0.6, 0.8, 1.0], MaxSteps: 50_000);
 
@@ -67,8 +70,9 @@ public sealed record SharpnessSpectrumSettings(IReadOnlyList<ActivationKind>? Ac
 /// <param name="Summary">Flat count, centre (median, mean) of the rest, extremes.</param>
 /// <param name="FibreDimension">Linear only: h(m+n) − mn + (m − r_U)(n − r_V) with the numerical ranks at the trained point (see <see cref="LinearMinimum"/>).</param>
 /// <param name="GaussNewtonError">Linear only: max |λ − 2c(αᵢ + βⱼ)| over the curved eigenvalues (sorted), i.e. how exactly the spectrum is the Kronecker sum predicted at a minimum.</param>
+/// <param name="HessianSeconds">Wall time of this run's full Hessian plus its eigendecomposition (a timing, not a result).</param>
 public sealed record SharpnessRun(ActivationKind Activation, double Std, double Q, double FinalQ, long Steps, double FinalLoss, double GradientNorm,
-    double[] Eigenvalues, SpectrumSummary Summary, int? FibreDimension, double? GaussNewtonError);
+    double[] Eigenvalues, SpectrumSummary Summary, int? FibreDimension, double? GaussNewtonError, double HessianSeconds);
 
 /// <summary>Spearman correlations of the spectrum's centre with Q for one activation.</summary>
 /// <param name="Activation">σ.</param>
@@ -79,9 +83,9 @@ public sealed record SharpnessCorrelation(ActivationKind Activation, double Medi
 
 /// <summary>The runs of <see cref="SharpnessSpectrum"/>.</summary>
 /// <param name="Settings">The settings used.</param>
-/// <param name="Runs">Activation-major, then std.</param>
-/// <param name="Correlations">One per activation.</param>
-/// <param name="HessianSeconds">Mean wall time of one full Hessian plus its eigendecomposition.</param>
+/// <param name="Runs">Activation-major, then std (only the shard's, in grid order, when sharded).</param>
+/// <param name="Correlations">One per activation among <paramref name="Runs"/>, over its runs (<see cref="SharpnessSpectrum.Correlate"/>).</param>
+/// <param name="HessianSeconds">Mean wall time of one full Hessian plus its eigendecomposition over <paramref name="Runs"/>.</param>
 public sealed record SharpnessSpectrumResult(SharpnessSpectrumSettings Settings, IReadOnlyList<SharpnessRun> Runs, IReadOnlyList<SharpnessCorrelation> Correlations,
     double HessianSeconds);
 
@@ -93,11 +97,53 @@ public sealed record SharpnessSpectrumResult(SharpnessSpectrumSettings Settings,
 /// </summary>
 public static class SharpnessSpectrum
 {
-    /// <summary>Runs the sweep.</summary>
+    /// <summary>
+    /// The number of grid items: one trained network per (σ, init std), ordered activation-major (every std of σ₁, then σ₂ …).
+    /// Y is drawn from the seed before the grid is split and each init from (seed, std index), so every item depends only on
+    /// the settings and the item.
+    /// </summary>
+    public static int GridSize(SharpnessSpectrumSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.ActivationList.Count * settings.StdList.Count;
+    }
+
+    /// <summary>The result of <paramref name="runs"/> (all of the grid, or a shard's): the per-σ correlations and the mean Hessian time computed over them.</summary>
+    public static SharpnessSpectrumResult Assemble(SharpnessSpectrumSettings settings, IReadOnlyList<SharpnessRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(runs);
+        return new SharpnessSpectrumResult(settings, runs, Correlate(runs), runs.Sum(r => r.HessianSeconds) / Math.Max(1, runs.Count));
+    }
+
+    /// <summary>
+    /// Spearman ρ of the spectrum's centre (median, mean, max of the curved eigenvalues) against Q, per activation, in the
+    /// order the activations first appear in <paramref name="runs"/>; NaN for fewer than two runs or a NaN centre.
+    /// </summary>
+    public static IReadOnlyList<SharpnessCorrelation> Correlate(IReadOnlyList<SharpnessRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var correlations = new List<SharpnessCorrelation>();
+        foreach (var group in runs.GroupBy(r => r.Activation))
+        {
+            var mine = group.ToArray();
+            var qs = mine.Select(r => r.Q).ToArray();
+            double Rho(Func<SharpnessRun, double> f)
+            {
+                var ys = mine.Select(f).ToArray();
+                return ys.Any(double.IsNaN) ? double.NaN : RankCorrelation.Spearman(qs, ys);
+            }
+            correlations.Add(new SharpnessCorrelation(group.Key, Rho(r => r.Summary.Median), Rho(r => r.Summary.Mean), Rho(r => r.Summary.Max)));
+        }
+        return correlations;
+    }
+
+    /// <summary>Runs the sweep (the items of <see cref="SharpnessSpectrumSettings.Shard"/> when set). Pure apart from the Hessian timings.</summary>
     public static SharpnessSpectrumResult Run(SharpnessSpectrumSettings settings, IProgress<SweepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
+        var items = Shard.ItemsOf(settings.Shard, GridSize(settings));
         int m = settings.Outputs, n = settings.Inputs, h = settings.Hidden;
         var rng = new Random(settings.Seed);
         var y = Init.Gaussian(Tensor<double>.Zeros(m, n), 1, rng);
@@ -105,51 +151,45 @@ public static class SharpnessSpectrum
         int dim = h * (m + n);
         var buffer = Tensor<double>.Zeros(dim, dim);
         var runs = new List<SharpnessRun>();
-        var correlations = new List<SharpnessCorrelation>();
-        int total = settings.ActivationList.Count * settings.StdList.Count, done = 0;
-        double hessianSeconds = 0;
-        foreach (var activation in settings.ActivationList)
+        int stds = settings.StdList.Count, done = 0;
+        ActivationKind? current = null;
+        TwoLayerProblem? train = null, spec = null;
+        for (int k = items.Start; k < items.End; k++)
         {
-            var train = new TwoLayerProblem(activation, h, x, y, settings.MeanReduced ? LossReduction.Mean : LossReduction.Sum, half: !settings.MeanReduced);
-            var spec = new TwoLayerProblem(activation, h, x, y);
-            var mine = new List<SharpnessRun>();
-            for (int i = 0; i < settings.StdList.Count; i++)
+            var activation = settings.ActivationList[k / stds];
+            int i = k % stds;
+            if (current != activation)
             {
-                double std = settings.StdList[i];
-                var (u, v) = train.Initialise(std, std, new Random(Seeds.Derive(settings.Seed, i)));
-                double q = TwoLayerProblem.ConservedQuantity(activation, u, v);
-                var trace = TwoLayerDescent.Run(train, u, v, new DescentOptions(settings.LearningRate, settings.MaxSteps, GradientTolerance: settings.GradientTolerance, Records: 2),
-                    null, cancellationToken);
-                var gu = Tensor<double>.Zeros(u.ShapeArray);
-                var gv = Tensor<double>.Zeros(v.ShapeArray);
-                double loss = spec.LossAndGradient(u, v, gu, gv);
-                var clock = Stopwatch.StartNew();
-                new HessianOperator<double>(spec.Function(), [u, v]).FullInto(buffer);
-                var (eigenvalues, _) = Lapack.SymmetricEigen(buffer, vectors: false);
-                hessianSeconds += clock.Elapsed.TotalSeconds;
-                var summary = SpectrumSummary.Of(eigenvalues, settings.FlatThreshold);
-                int? fibre = null;
-                double? gnError = null;
-                if (activation == ActivationKind.Identity)
-                {
-                    fibre = LinearMinimum.FibreDimension(m, h, n, Lapack.NumericalRank(u), Lapack.NumericalRank(v));
-                    var predicted = LinearMinimum.GaussNewtonEigenvalues(u, v, spec.Scale);
-                    var curved = eigenvalues.Skip(eigenvalues.Length - predicted.Length).ToArray();
-                    gnError = predicted.Zip(curved, (a, b) => Math.Abs(a - b)).Max();
-                }
-                mine.Add(new SharpnessRun(activation, std, q, TwoLayerProblem.ConservedQuantity(activation, u, v), trace.Steps, loss,
-                    Math.Sqrt(TensorOps.Dot(gu, gu) + TensorOps.Dot(gv, gv)), eigenvalues, summary, fibre, gnError));
-                progress?.Report(new SweepProgress($"{activation} std={std}", ++done, total));
+                train = new TwoLayerProblem(activation, h, x, y, settings.MeanReduced ? LossReduction.Mean : LossReduction.Sum, half: !settings.MeanReduced);
+                spec = new TwoLayerProblem(activation, h, x, y);
+                current = activation;
             }
-            runs.AddRange(mine);
-            var qs = mine.Select(r => r.Q).ToArray();
-            double Rho(Func<SharpnessRun, double> f)
+            double std = settings.StdList[i];
+            var (u, v) = train!.Initialise(std, std, new Random(Seeds.Derive(settings.Seed, i)));
+            double q = TwoLayerProblem.ConservedQuantity(activation, u, v);
+            var trace = TwoLayerDescent.Run(train, u, v, new DescentOptions(settings.LearningRate, settings.MaxSteps, GradientTolerance: settings.GradientTolerance, Records: 2),
+                null, cancellationToken);
+            var gu = Tensor<double>.Zeros(u.ShapeArray);
+            var gv = Tensor<double>.Zeros(v.ShapeArray);
+            double loss = spec!.LossAndGradient(u, v, gu, gv);
+            var clock = Stopwatch.StartNew();
+            new HessianOperator<double>(spec.Function(), [u, v]).FullInto(buffer);
+            var (eigenvalues, _) = Lapack.SymmetricEigen(buffer, vectors: false);
+            double seconds = clock.Elapsed.TotalSeconds;
+            var summary = SpectrumSummary.Of(eigenvalues, settings.FlatThreshold);
+            int? fibre = null;
+            double? gnError = null;
+            if (activation == ActivationKind.Identity)
             {
-                var ys = mine.Select(f).ToArray();
-                return ys.Any(double.IsNaN) ? double.NaN : RankCorrelation.Spearman(qs, ys);
+                fibre = LinearMinimum.FibreDimension(m, h, n, Lapack.NumericalRank(u), Lapack.NumericalRank(v));
+                var predicted = LinearMinimum.GaussNewtonEigenvalues(u, v, spec.Scale);
+                var curved = eigenvalues.Skip(eigenvalues.Length - predicted.Length).ToArray();
+                gnError = predicted.Zip(curved, (a, b) => Math.Abs(a - b)).Max();
             }
-            correlations.Add(new SharpnessCorrelation(activation, Rho(r => r.Summary.Median), Rho(r => r.Summary.Mean), Rho(r => r.Summary.Max)));
+            runs.Add(new SharpnessRun(activation, std, q, TwoLayerProblem.ConservedQuantity(activation, u, v), trace.Steps, loss,
+                Math.Sqrt(TensorOps.Dot(gu, gu) + TensorOps.Dot(gv, gv)), eigenvalues, summary, fibre, gnError, seconds));
+            progress?.Report(new SweepProgress($"{activation} std={std}", ++done, items.Length));
         }
-        return new SharpnessSpectrumResult(settings, runs, correlations, hessianSeconds / Math.Max(1, runs.Count));
+        return Assemble(settings, runs);
     }
 }

@@ -114,7 +114,8 @@ public sealed class EnsembleCommandTests : IDisposable
         Assert.Equal(10, summary.GetProperty("model").GetProperty("classes").GetInt32());
     }
 
-    private static void WriteCifar(string dir, int recordsPerFile, int? truncateFileBy = null)
+    /// <summary>A CIFAR-10 folder in the real binary format with random images (labels cycle 0…9).</summary>
+    internal static void WriteCifar(string dir, int recordsPerFile, int? truncateFileBy = null)
     {
         Directory.CreateDirectory(dir);
         var rng = new Random(5);

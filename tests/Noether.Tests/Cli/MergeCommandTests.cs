@@ -17,6 +17,11 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
         public static readonly string[] Drift = ["drift", "--profile", "quick", "--steps", "400", "--records", "30", "--seed", "4"];
         public static readonly string[] Xavier = ["xavier", "--draws", "300", "--shapes", "20x10x30,10x20x10", "--integral-shape", "20x20x20", "--activations", "relu,tanh,sigmoid", "--seed", "3", "--bins", "25"];
         public static readonly string[] Orbit = ["orbit", "--shapes", "3x2x4,2x7x3,4x4x4", "--seed", "2"];
+        public static readonly string[] Sharpness = ["sharpness", "--profile", "quick", "--seed", "1"];
+        // Trains the quick model on a tiny random CIFAR-10 folder (100 images) in every run: about a second each.
+        public string[] Ensemble => ["ensemble", "--data", "cifar10", "--data-dir", Path("cifar"), "--profile", "quick", "--members", "2", "--epsilons", "0,1,3",
+            "--builders", "group,ginv,random", "--seed", "2"];
+        public static readonly string[] Converge = ["converge", "--profile", "quick", "--part", "rate", "--seed", "6"];
 
         public string Root { get; } = Directory.CreateTempSubdirectory("noether-merge-").FullName;
 
@@ -28,6 +33,13 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
             for (int i = 1; i <= 2; i++) Run([.. Xavier, "--shard", $"{i}/2"], $"xavier-{i}");
             Run(Orbit, "orbit");
             for (int i = 1; i <= 2; i++) Run([.. Orbit, "--shard", $"{i}/2"], $"orbit-{i}");
+            Run(Sharpness, "sharpness");
+            for (int i = 1; i <= 2; i++) Run([.. Sharpness, "--shard", $"{i}/2"], $"sharpness-{i}");
+            EnsembleCommandTests.WriteCifar(Path("cifar"), recordsPerFile: 20);
+            Run(Ensemble, "ensemble");
+            for (int i = 1; i <= 2; i++) Run([.. Ensemble, "--shard", $"{i}/2"], $"ensemble-{i}");
+            Run(Converge, "converge");
+            for (int i = 1; i <= 3; i++) Run([.. Converge, "--shard", $"{i}/3"], $"converge-{i}");
             Run([.. Orbit, "--tolerance", "1e-8", "--shard", "2/2"], "orbit-tolerance-2");
             Run([.. Orbit, "--shard", "1/3"], "orbit-1-of-3");
         }
@@ -47,7 +59,8 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
 
     public MergeCommandTests(Runs runs) => _runs = runs;
 
-    // summary.json without what may differ between a merged and an unsharded run: wall times and the merge note.
+    // summary.json without what may differ between a merged and an unsharded run: wall times (and other timings, e.g.
+    // converge's partSeconds, ensemble's experimentSeconds, sharpness's hessianSeconds and its "(speed)" claim), and the merge note.
     private static JsonNode Comparable(string dir)
     {
         var node = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!;
@@ -58,7 +71,10 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
         {
             if (n is JsonObject o)
             {
-                foreach (var key in o.Select(p => p.Key).Where(k => k is "seconds" or "wallSeconds" or "merged").ToArray()) o.Remove(key);
+                foreach (var key in o.Select(p => p.Key).Where(k => k is "seconds" or "wallSeconds" or "hessianSeconds" or "partSeconds" or "experimentSeconds" or "merged").ToArray()) o.Remove(key);
+                if (o["claims"] is JsonArray claims)
+                    foreach (var timing in claims.Where(c => c?["statement"]?.GetValue<string>().StartsWith("(speed)", StringComparison.Ordinal) == true).ToArray())
+                        claims.Remove(timing);
                 foreach (var (_, child) in o) Strip(child);
             }
             else if (n is JsonArray a) foreach (var child in a) Strip(child);
@@ -103,6 +119,23 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
     [Fact]
     public void Orbit_TwoShardsMerged_EqualTheUnshardedRunExactly() =>
         AssertMergedEqualsWhole("orbit", 2, ["orbit.csv"], ["orbit.png"]);
+
+    [Fact]
+    public void Sharpness_TwoShardsMerged_EqualTheUnshardedRunExactly() =>
+        AssertMergedEqualsWhole("sharpness", 2, ["sharpness-spectra.csv", "sharpness-runs.csv", "sharpness-1d.csv"], ["sharpness-fig8.png", "sharpness-centre.png"]);
+
+    [Fact]
+    public void Ensemble_TwoShardsMerged_EqualTheUnshardedRunExactly()
+    {
+        AssertMergedEqualsWhole("ensemble", 2, ["ensemble.csv"], ["ensemble-accuracy.png"]);
+        // Each shard trained (and cached) its own model; the merged folder holds results only.
+        Assert.True(File.Exists(Path.Combine(_runs.Path("ensemble-1"), "model.safetensors")));
+        Assert.False(File.Exists(Path.Combine(_runs.Path("ensemble-merged"), "model.safetensors")));
+    }
+
+    [Fact]
+    public void Converge_ThreeShardsMerged_EqualTheUnshardedRateRunExactly() =>
+        AssertMergedEqualsWhole("converge", 3, ["rate.csv", "rate-curves.csv"], ["converge-rate.png"]);
 
     [Theory]
     [InlineData("missing", "orbit-1", "", "shard 2/2", "missing")]

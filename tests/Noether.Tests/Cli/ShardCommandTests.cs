@@ -12,11 +12,61 @@ public sealed class ShardCommandTests : IDisposable
     [InlineData("xavier", "3/2")]
     [InlineData("orbit", "abc")]
     [InlineData("drift", "1/0")]
+    [InlineData("sharpness", "3/2")]
+    [InlineData("converge", "2/-1")]
+    [InlineData("ensemble", "1/2/3")]
     public void Sweep_BadShard_FailsCleanlyNamingTheOptionAndValue(string command, string shard)
     {
         string outDir = Path.Combine(_root, "out");
         var r = CliRunner.Run([command, "--shard", shard, "--out", outDir]);
         CliRunner.AssertCleanFailure(r, "--shard", $"'{shard}'", "1 ≤ i ≤ n");
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Sharpness_ShardWithWeights_IsRejectedNamingShard()
+    {
+        // --weights estimates one model: nothing to shard. Refused before the weights are even read.
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run(["sharpness", "--weights", Path.Combine(_root, "model.safetensors"), "--shard", "1/2", "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "--shard", "--weights");
+        Assert.Equal(2, r.ExitCode);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    [InlineData("ellipse,radial,rate")]
+    [InlineData("rate,ellipse")]
+    [InlineData("radial")]
+    public void Converge_ShardWithoutPartRateAlone_IsRejectedNamingShardAndPart(string parts)
+    {
+        // Only the Fig. 6 grid is sharded; a shard that also ran ellipse/radial could not be merged into an unsharded run's output.
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run(["converge", "--profile", "quick", "--part", parts, "--shard", "1/2", "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "--shard", "--part rate");
+        Assert.Equal(2, r.ExitCode);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Converge_MoreShardsThanGridItems_FailsCleanlyAndLeavesNothing()
+    {
+        // quick: 4 σ × 3 σ_U × 3 σ_V = 36 grid items.
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run(["converge", "--profile", "quick", "--part", "rate", "--shard", "37/37", "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "37/37", "36 grid items");
+        Assert.Equal(2, r.ExitCode);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Ensemble_MoreShardsThanGridItems_FailsBeforeTraining()
+    {
+        // 2 builders × 2 ε = 4 points; checked before the data set is used to train anything.
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run(["ensemble", "--profile", "quick", "--builders", "group,random", "--epsilons", "0,1", "--shard", "5/5", "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "5/5", "4 grid items");
+        Assert.Equal(2, r.ExitCode);
         Assert.False(Directory.Exists(outDir));
     }
 

@@ -17,6 +17,22 @@ public class EnsembleExperimentTests
     });
 
     [Fact]
+    public void EnsembleExperiment_Shards_ConcatenateToTheUnshardedRows()
+    {
+        // 5 builders × 3 ε = 15 points; every shard recomputes the shared hidden pre-activations and single accuracy.
+        var (model, train, test) = Setup.Value;
+        var settings = new EnsembleExperimentSettings(Epsilons: [1, 0, 0.3], Members: 2, Seed: 6, TestLimit: 60, BatchSize: 32);
+        var whole = EnsembleExperiment.Run(model, train, test, settings);
+        Assert.Equal(EnsembleExperiment.GridSize(settings), whole.Rows.Count);
+        var shards = Enumerable.Range(1, 4).Select(i => EnsembleExperiment.Run(model, train, test, settings with { Shard = new Shard(i, 4) })).ToArray();
+        Assert.Equal(whole.Rows, shards.SelectMany(r => r.Rows)); // record equality: every number equal, in grid order
+        Assert.All(shards, r => Assert.Equal(whole.SingleAccuracy, r.SingleAccuracy));
+        Assert.Equal([4, 4, 4, 3], shards.Select(r => r.Rows.Count));
+        // Points differ (the equality above is not between copies of one row).
+        Assert.NotEqual(whole.Rows[0].Epsilon, whole.Rows[1].Epsilon);
+    }
+
+    [Fact]
     public void EnsembleExperiment_RowsMatchIndependentlyBuiltEnsembles_AndEpsilonZeroChangesNothing()
     {
         var (model, train, test) = Setup.Value;

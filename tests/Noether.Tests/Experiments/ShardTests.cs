@@ -159,4 +159,63 @@ public class ShardTests
             Assert.Equal(whole[k].Eq41, parts[k].Eq41);
         }
     }
+
+    [Fact]
+    public void Sharpness_Shards_ConcatenateToTheUnshardedRuns()
+    {
+        // 2 σ × 3 stds = 6 items, 30 parameters: GD is short, the Hessians tiny.
+        var settings = new SharpnessSpectrumSettings(Activations: [Noether.Nn.ActivationKind.Identity, Noether.Nn.ActivationKind.Tanh], Outputs: 3, Inputs: 2, Hidden: 6,
+            Stds: [0.2, 0.5, 0.9], MaxSteps: 3000, GradientTolerance: 1e-8, Seed: 5);
+        var whole = SharpnessSpectrum.Run(settings);
+        Assert.Equal(SharpnessSpectrum.GridSize(settings), whole.Runs.Count);
+        foreach (int count in new[] { 2, 4 })
+        {
+            var parts = Enumerable.Range(1, count).SelectMany(i => SharpnessSpectrum.Run(settings with { Shard = new Shard(i, count) }).Runs).ToArray();
+            Assert.Equal(whole.Runs.Count, parts.Length);
+            for (int k = 0; k < parts.Length; k++)
+            {
+                var (a, b) = (whole.Runs[k], parts[k]);
+                Assert.Equal((a.Activation, a.Std, a.Q, a.FinalQ, a.Steps, a.FinalLoss, a.GradientNorm, a.Summary, a.FibreDimension, a.GaussNewtonError),
+                    (b.Activation, b.Std, b.Q, b.FinalQ, b.Steps, b.FinalLoss, b.GradientNorm, b.Summary, b.FibreDimension, b.GaussNewtonError));
+                Assert.Equal(a.Eigenvalues, b.Eigenvalues); // exact
+            }
+            // The per-σ correlations, computed again over the joined runs, are the unsharded ones.
+            Assert.Equal(whole.Correlations, SharpnessSpectrum.Assemble(settings, parts).Correlations);
+        }
+        // Sanity: the items differ (distinct inits per std), so equal lists are not trivially equal.
+        Assert.NotEqual(whole.Runs[0].Q, whole.Runs[1].Q);
+    }
+
+    [Fact]
+    public void ConvergenceRate_Shards_ConcatenateToTheUnshardedRuns()
+    {
+        // 2 σ × 3 σ_U × 2 σ_V = 12 items, 4000 steps of a 36-parameter net each.
+        var settings = new ConvergenceRateSettings(Activations: [Noether.Nn.ActivationKind.Identity, Noether.Nn.ActivationKind.Tanh], Outputs: 3, Inputs: 4, Hidden: 6,
+            StdsU: [0.05, 0.3, 0.8], StdsV: [0.05, 0.5], LearningRate: 0.02, MaxSteps: 4000, Records: 30, Seed: 9);
+        var whole = ConvergenceRate.Run(settings);
+        Assert.Equal(ConvergenceRate.GridSize(settings), whole.Runs.Count);
+        foreach (int count in new[] { 5, 12 })
+        {
+            var shards = Enumerable.Range(1, count).Select(i => ConvergenceRate.Run(settings with { Shard = new Shard(i, count) })).ToArray();
+            var parts = shards.SelectMany(r => r.Runs).ToArray();
+            Assert.Equal(whole.Runs.Count, parts.Length);
+            for (int k = 0; k < parts.Length; k++)
+            {
+                var (a, b) = (whole.Runs[k], parts[k]);
+                Assert.Equal((a.Activation, a.StdU, a.StdV, a.Q, a.FinalQ, a.InitialLoss, a.FinalLoss, a.StepsToThreshold, a.Diverged),
+                    (b.Activation, b.StdU, b.StdV, b.Q, b.FinalQ, b.InitialLoss, b.FinalLoss, b.StepsToThreshold, b.Diverged));
+                Assert.Equal(a.Steps, b.Steps);
+                Assert.Equal(a.Losses, b.Losses); // exact: the same trajectory
+            }
+            // Every shard used the unsharded run's threshold (one value for all σ), and the joined runs give its correlations.
+            Assert.All(shards, r => Assert.Equal(whole.Threshold, r.Threshold));
+            var joined = ConvergenceRate.Assemble(settings, parts);
+            Assert.Equal(whole.Correlations, joined.Correlations);
+            Assert.Equal((whole.Threshold, whole.ZeroPredictorLoss), (joined.Threshold, joined.ZeroPredictorLoss));
+        }
+        // The zero-predictor loss is L(Y, 0) = ‖Y‖²/(m·k), computed here from Y drawn as the experiment draws it.
+        var y = Noether.Nn.Init.Gaussian(Noether.Tensors.Tensor<double>.Zeros(3, 4), 1, new Random(9));
+        Assert.Equal(Noether.Tensors.TensorOps.Dot(y, y) / 12, whole.ZeroPredictorLoss, 14);
+        Assert.NotEqual(whole.Runs[0].Q, whole.Runs[1].Q);
+    }
 }
