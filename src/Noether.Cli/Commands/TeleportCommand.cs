@@ -37,13 +37,7 @@ internal static class TeleportCommand
     {
         var profile = TeleportSetup.Profile("the paper's Fig. 8 shapes m = 10, h = 50, n = 5: 750 parameters");
         var activation = TeleportSetup.Activation();
-        var shape = new Option<string?>("--shape") { Description = "m×h×n of the network (default: the profile's).", HelpName = "MxHxN" };
-        shape.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 0) return;
-            try { ListOptions.ParseShape(r.Tokens[0].Value); }
-            catch (FormatException e) { r.AddError($"--shape: {e.Message}"); }
-        });
+        var shape = TeleportSetup.Shape();
         var samples = new Option<int?>("--samples") { Description = "k, the number of training samples (default: the profile's)." };
         samples.Validators.Add(r => { if (r.TryGet(out int? v) && v is <= 0) r.AddError($"--samples must be a positive integer (got {v})"); });
         var steps = new Option<long?>("--steps") { Description = "Gradient-descent step limit (default: the profile's; stops earlier once ‖∇L‖ ≤ 1e-10)." };

@@ -35,6 +35,18 @@ internal static class TeleportSetup
 {
     public static Option<string> Profile(string full) => CommonOptions.Profile($"quick (seconds), default (under a minute on 2 cores) or full ({full}).");
 
+    public static Option<string?> Shape()
+    {
+        var shape = new Option<string?>("--shape") { Description = "m×h×n of the network (default: the profile's).", HelpName = "MxHxN" };
+        shape.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0) return;
+            try { ListOptions.ParseShape(r.Tokens[0].Value); }
+            catch (FormatException e) { r.AddError($"--shape: {e.Message}"); }
+        });
+        return shape;
+    }
+
     public static Option<string> Activation() => WithChoices(new Option<string>("--activation")
     {
         Description = "σ: identity (group GL_h, conserved UᵀU − VVᵀ), relu or leaky-relu (positive scaling, conserved diag(UᵀU − VVᵀ)).",

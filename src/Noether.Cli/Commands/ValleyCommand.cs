@@ -42,13 +42,7 @@ internal static class ValleyCommand
     {
         var profile = TeleportSetup.Profile("the paper's Fig. 8 shapes m = 10, h = 50, n = 5: 750 parameters");
         var activation = TeleportSetup.Activation();
-        var shape = new Option<string?>("--shape") { Description = "m×h×n of the network (default: the profile's).", HelpName = "MxHxN" };
-        shape.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 0) return;
-            try { ListOptions.ParseShape(r.Tokens[0].Value); }
-            catch (FormatException e) { r.AddError($"--shape: {e.Message}"); }
-        });
+        var shape = TeleportSetup.Shape();
         var weights = TeleportSetup.Weights();
         var directions = new Option<int?>("--directions") { Description = "Random filter-normalised directions in the 1-D plot (default: the profile's)." };
         directions.Validators.Add(r => { if (r.TryGet(out int? v) && v is < 2 or > 20) r.AddError($"--directions must be an integer between 2 and 20 (got {v})"); });
