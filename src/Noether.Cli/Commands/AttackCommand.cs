@@ -57,13 +57,14 @@ internal static class AttackCommand
         var regularise = Regularise();
         var testLimit = TestLimit();
         var seed = CommonOptions.Seed();
+        var shard = CommonOptions.Shard();
         var output = CommonOptions.Out("results/attack");
         var force = CommonOptions.Force();
 
         var command = new Command("attack", "Fig. 10: FGSM and PGD (L∞) accuracy against attack strength for the single model and each ensemble, transfer and adaptive threat models.")
         {
             profile, weights, data, dataDir, slope, preset, epsilons, pgdStep, pgdSteps, noRandomStart, threat, adaptiveLoss, builders, ensembleEpsilon, members,
-            meanSoftmax, calibration, conditionLimit, regularise, testLimit, seed, output, force,
+            meanSoftmax, calibration, conditionLimit, regularise, testLimit, seed, shard, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
@@ -93,6 +94,7 @@ internal static class AttackCommand
                 ConditionLimit = parse.GetValue(conditionLimit),
                 Policy = parse.GetValue(regularise) ? IllConditionedPolicy.Regularise : IllConditionedPolicy.Reject,
                 TestLimit = parse.GetValue(testLimit) ?? settings.TestLimit,
+                Shard = parse.GetValue(shard),
             };
             string? weightsPath = parse.GetValue(weights);
 
@@ -101,6 +103,7 @@ internal static class AttackCommand
             if (fromWeights is not null) EnsembleExperiment.CheckFits(fromWeights, test, "--data");
             int hidden = fromWeights?.Hidden.OutFeatures ?? training.Hidden;
             settings.Validate(hidden);
+            if (settings.Shard is { } asked) asked.ItemsOf(AttackExperiment.GridSize(settings)); // more shards than attacks: refused before training
 
             string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
             return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
@@ -112,12 +115,39 @@ internal static class AttackCommand
                 var result = ExperimentConsole.Run("attacks", (p, t) => AttackExperiment.Run(model.Model, train, test, settings,
                     new InlineProgress<AttackExperimentProgress>(q => p.Report(new ExperimentProgress(q.Stage,
                         (long)(q.StageIndex - 1) * q.Total + q.Done, (long)q.Stages * q.Total))), t), token);
-                Write(outDir, profileName, grid, model, training.Dataset, result, clock.Elapsed);
+                if (model.NeedsSaving) ModelSource.Save(outDir, model.Model, model.Training!);
+                var info = EnsembleCommand.ModelInfo.Of(model);
+                int width = model.Model.Hidden.OutFeatures;
+                Write(outDir, profileName, grid, info, width, training.Dataset, result, clock.Elapsed);
+                if (settings.Shard is { } part)
+                    ShardOutput.Complete(outDir, "attack", profileName, part, AttackExperiment.GridSize(settings), settings,
+                        // A shard rerun on its cached model has the model every other shard trained: "trained" for all.
+                        new AttackShared(grid, info with { Saved = false, Origin = model.Training is null ? info.Origin : "trained" }, width, training.Dataset,
+                            result.SingleAccuracy, result.TestCount, result.TestSource, [.. result.Ensembles]),
+                        result.Rows.Chunk(AttackExperiment.RowsPerAttack(settings)).ToArray(), ["attack.csv"], clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
         return command;
     }
+
+    /// <summary>What every shard computes identically besides its attacks (shard.json's options; merge checks they agree).</summary>
+    /// <param name="Grid">The attack grid's name (output only).</param>
+    /// <param name="Model">What summary.json says about the model.</param>
+    /// <param name="Hidden">The model's hidden width h.</param>
+    /// <param name="Dataset">The data set's name.</param>
+    /// <param name="SingleAccuracy">The single model's clean test accuracy.</param>
+    /// <param name="TestCount">Test images used.</param>
+    /// <param name="TestSource">Where they came from.</param>
+    /// <param name="Ensembles">The ensembles (built from the seed in every shard) and their clean accuracies.</param>
+    internal sealed record AttackShared(string Grid, EnsembleCommand.ModelInfo Model, int Hidden, string Dataset, double SingleAccuracy, int TestCount,
+        string TestSource, EnsembleSummary[] Ensembles);
+
+    /// <summary>Rebuilds a merged result from the shards' shared values and every attack's rows (one array per grid item) and writes it.</summary>
+    internal static void WriteMerged(string outDir, string profile, AttackExperimentSettings settings, AttackShared shared, AttackAccuracyRow[][] items, TimeSpan elapsed) =>
+        Write(outDir, profile, shared.Grid, shared.Model, shared.Hidden, shared.Dataset,
+            new AttackExperimentResult(settings, shared.SingleAccuracy, shared.TestCount, shared.TestSource, shared.Ensembles, [.. items.SelectMany(r => r)], elapsed.TotalSeconds),
+            elapsed);
 
     private static string Threat(ThreatModel t) => t == ThreatModel.Transfer ? "transfer" : "adaptive";
 
@@ -137,7 +167,8 @@ internal static class AttackCommand
 
     private static string Steps(int n) => n == 1 ? "1 step" : $"{n.ToString(CultureInfo.InvariantCulture)} steps";
 
-    private static void Write(string outDir, string profile, string grid, LoadedModel model, string dataset, AttackExperimentResult result, TimeSpan elapsed)
+    /// <summary>Writes attack.csv, summary.json and the figure of <paramref name="result"/> (also one merged from shards) and prints the table.</summary>
+    internal static void Write(string outDir, string profile, string grid, EnsembleCommand.ModelInfo model, int hidden, string dataset, AttackExperimentResult result, TimeSpan elapsed)
     {
         var s = result.Settings;
         var csv = new CsvTable("threat_model", "attack", "epsilon", "step_size", "steps", "random_start", "strength", "strength_axis", "model", "accuracy");
@@ -152,7 +183,6 @@ internal static class AttackCommand
         {
             new FigureRef(figure, "Fig. 10", "Test accuracy against attack strength for the single model (black) and each ensemble: FGSM and PGD, under the transfer threat model (examples computed on the single model, the paper's setting) and the adaptive one (gradients through each ensemble)."),
         };
-        if (model.NeedsSaving) ModelSource.Save(outDir, model.Model, model.Training!);
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
         {
             command = "attack",
@@ -161,8 +191,8 @@ internal static class AttackCommand
             {
                 origin = model.Origin,
                 training = model.Training,
-                hidden = model.Model.Hidden.OutFeatures,
-                classes = model.Model.Output.OutFeatures,
+                hidden,
+                classes = model.Classes,
                 singleAccuracy = result.SingleAccuracy,
             },
             dataset,
@@ -178,7 +208,7 @@ internal static class AttackCommand
                 ensembleEpsilon = s.EnsembleEpsilon,
                 members = s.Members,
                 vote = s.Vote == EnsembleVote.Mode ? "mode" : "mean-softmax",
-                calibrationBatch = s.CalibrationSize ?? model.Model.Hidden.OutFeatures,
+                calibrationBatch = s.CalibrationSize ?? hidden,
                 conditionLimit = s.ConditionLimit,
                 illConditioned = s.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
                 seed = s.Seed,
@@ -232,7 +262,7 @@ internal static class AttackCommand
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"wall {elapsed.TotalSeconds:F1} s; wrote attack.csv, {figure}, summary.json{(model.NeedsSaving ? ", " + ModelSource.CacheFile : "")} to {outDir}"));
+            $"wall {elapsed.TotalSeconds:F1} s; wrote attack.csv, {figure}, summary.json{(model.Saved ? ", " + ModelSource.CacheFile : "")} to {outDir}"));
     }
 
     /// <summary>The paper's Fig. 10 statements against this run (transfer rows, as in the paper; adaptive rows reported).</summary>

@@ -84,6 +84,9 @@ public sealed record AttackExperimentSettings(
     int? TestLimit = null,
     int BatchSize = 500)
 {
+    /// <summary>Run only this part of the grid (<see cref="AttackExperiment.GridSize"/>); null: all of it.</summary>
+    public Shard? Shard { get; init; }
+
     /// <summary>A quick run: 5 members, <see cref="AttackPresets.Quick"/>, the first 1000 test images.</summary>
     public static AttackExperimentSettings Quick { get; } = new(Members: 5, Attacks: AttackPresets.Quick, TestLimit: 1000);
 
@@ -150,7 +153,8 @@ public sealed record AttackAccuracyRow(ThreatModel Threat, LinfAttack Attack, do
 /// <param name="TestCount">Test images used.</param>
 /// <param name="TestSource">Where they came from.</param>
 /// <param name="Ensembles">The ensembles compared.</param>
-/// <param name="Rows">Rows in attack order; within an attack, per threat model: single model, then ensembles in builder order.</param>
+/// <param name="Rows">Rows in attack order; within an attack, per threat model: single model, then ensembles in builder order
+/// (only the shard's attacks, in grid order, when sharded; <see cref="AttackExperiment.RowsPerAttack"/> rows per attack).</param>
 /// <param name="Seconds">Wall time.</param>
 public sealed record AttackExperimentResult(AttackExperimentSettings Settings, double SingleAccuracy, int TestCount, string TestSource,
     IReadOnlyList<EnsembleSummary> Ensembles, IReadOnlyList<AttackAccuracyRow> Rows, double Seconds)
@@ -188,7 +192,27 @@ public readonly record struct AttackExperimentProgress(string Stage, int StageIn
 /// </remarks>
 public static class AttackExperiment
 {
-    /// <summary>Runs the comparison.</summary>
+    /// <summary>
+    /// The number of grid items: one per attack, in the settings' attack order. An item computes the transfer examples on
+    /// the single model and, for the adaptive threat model, one set per ensemble, and evaluates every model on them. Its PGD
+    /// random starts are seeded from (seed, attack index) alone, and the ensembles, the single model's and each ensemble's
+    /// clean accuracy are built from the seed in every shard identically, so each item depends only on the inputs, the
+    /// settings and the item.
+    /// </summary>
+    public static int GridSize(AttackExperimentSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.AttackList.Count;
+    }
+
+    /// <summary>Rows one attack (grid item) contributes: per threat model, the single model and every ensemble.</summary>
+    public static int RowsPerAttack(AttackExperimentSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.ThreatModelList.Count * (1 + settings.BuilderList.Count);
+    }
+
+    /// <summary>Runs the comparison (the attacks of <see cref="AttackExperimentSettings.Shard"/> when set).</summary>
     /// <param name="model">The trained SPEC CNN.</param>
     /// <param name="calibration">The training split (calibration batches of the group and shuffle builders).</param>
     /// <param name="test">The test split (images in [0, 1]).</param>
@@ -219,11 +243,12 @@ public static class AttackExperiment
 
         bool transfer = settings.ThreatModelList.Contains(ThreatModel.Transfer), adaptive = settings.ThreatModelList.Contains(ThreatModel.Adaptive);
         int usable = ensembles.Count(e => e.Count > 0);
-        int stages = settings.AttackList.Count * (1 + (adaptive ? usable : 0));
+        var items = Shard.ItemsOf(settings.Shard, GridSize(settings));
+        int stages = items.Length * (1 + (adaptive ? usable : 0));
         int stage = 0;
         var rows = new List<AttackAccuracyRow>();
         var singleTarget = AttackTarget<float>.Model(model);
-        for (int a = 0; a < settings.AttackList.Count; a++)
+        for (int a = items.Start; a < items.End; a++)
         {
             var attack = settings.AttackList[a];
             double strength = StepsAxis(settings.AttackList, attack.Kind) ? attack.Steps : attack.Epsilon;

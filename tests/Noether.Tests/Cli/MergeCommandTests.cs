@@ -21,6 +21,9 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
         // Trains the quick model on a tiny random CIFAR-10 folder (100 images) in every run: about a second each.
         public string[] Ensemble => ["ensemble", "--data", "cifar10", "--data-dir", Path("cifar"), "--profile", "quick", "--members", "2", "--epsilons", "0,1,3",
             "--builders", "group,ginv,random", "--seed", "2"];
+        // The quick model on the same tiny CIFAR-10 folder; 4 attacks (FGSM and PGD-2 with random start at ε = 0, 8/255), two builders.
+        public string[] Attack => ["attack", "--data", "cifar10", "--data-dir", Path("cifar"), "--profile", "quick", "--members", "2", "--epsilons", "0,8/255",
+            "--pgd-steps", "2", "--builders", "group,random", "--seed", "3"];
         public static readonly string[] Converge = ["converge", "--profile", "quick", "--part", "rate", "--seed", "6"];
 
         public string Root { get; } = Directory.CreateTempSubdirectory("noether-merge-").FullName;
@@ -38,6 +41,8 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
             EnsembleCommandTests.WriteCifar(Path("cifar"), recordsPerFile: 20);
             Run(Ensemble, "ensemble");
             for (int i = 1; i <= 2; i++) Run([.. Ensemble, "--shard", $"{i}/2"], $"ensemble-{i}");
+            Run(Attack, "attack");
+            for (int i = 1; i <= 3; i++) Run([.. Attack, "--shard", $"{i}/3"], $"attack-{i}");
             Run(Converge, "converge");
             for (int i = 1; i <= 3; i++) Run([.. Converge, "--shard", $"{i}/3"], $"converge-{i}");
             Run([.. Orbit, "--tolerance", "1e-8", "--shard", "2/2"], "orbit-tolerance-2");
@@ -131,6 +136,14 @@ public sealed class MergeCommandTests : IClassFixture<MergeCommandTests.Runs>
         // Each shard trained (and cached) its own model; the merged folder holds results only.
         Assert.True(File.Exists(Path.Combine(_runs.Path("ensemble-1"), "model.safetensors")));
         Assert.False(File.Exists(Path.Combine(_runs.Path("ensemble-merged"), "model.safetensors")));
+    }
+
+    [Fact]
+    public void Attack_ThreeShardsMerged_EqualTheUnshardedRunExactly()
+    {
+        AssertMergedEqualsWhole("attack", 3, ["attack.csv"], ["attack-accuracy.png"]);
+        Assert.True(File.Exists(Path.Combine(_runs.Path("attack-1"), "model.safetensors")));
+        Assert.False(File.Exists(Path.Combine(_runs.Path("attack-merged"), "model.safetensors")));
     }
 
     [Fact]

@@ -15,6 +15,7 @@ public sealed class ShardCommandTests : IDisposable
     [InlineData("sharpness", "3/2")]
     [InlineData("converge", "2/-1")]
     [InlineData("ensemble", "1/2/3")]
+    [InlineData("attack", "3/2")]
     public void Sweep_BadShard_FailsCleanlyNamingTheOptionAndValue(string command, string shard)
     {
         string outDir = Path.Combine(_root, "out");
@@ -65,6 +66,17 @@ public sealed class ShardCommandTests : IDisposable
         // 2 builders × 2 ε = 4 points; checked before the data set is used to train anything.
         string outDir = Path.Combine(_root, "out");
         var r = CliRunner.Run(["ensemble", "--profile", "quick", "--builders", "group,random", "--epsilons", "0,1", "--shard", "5/5", "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, "5/5", "4 grid items");
+        Assert.Equal(2, r.ExitCode);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Attack_MoreShardsThanAttacks_FailsBeforeTraining()
+    {
+        // --epsilons 0,1/255: FGSM and PGD at each = 4 attacks (grid items); refused before any training.
+        string outDir = Path.Combine(_root, "out");
+        var r = CliRunner.Run(["attack", "--profile", "quick", "--epsilons", "0,1/255", "--shard", "5/5", "--out", outDir]);
         CliRunner.AssertCleanFailure(r, "5/5", "4 grid items");
         Assert.Equal(2, r.ExitCode);
         Assert.False(Directory.Exists(outDir));

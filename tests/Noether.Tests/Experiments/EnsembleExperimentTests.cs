@@ -79,6 +79,28 @@ public class EnsembleExperimentTests
     }
 
     [Fact]
+    public void AttackExperiment_Shards_ConcatenateToTheUnshardedRows()
+    {
+        // 4 attacks (grid items), PGD with random starts: each attack's starts come from (seed, attack index), so a
+        // shard that skips the attacks before it draws the same starts.
+        var (model, train, test) = Setup.Value;
+        var attacks = new[] { LinfAttack.Fgsm(0.05), LinfAttack.Pgd(0.1, 0.025, 2), LinfAttack.Fgsm(0.1), LinfAttack.Pgd(0.05, 0.02, 3) };
+        var settings = new AttackExperimentSettings([EnsembleBuilderKind.Group, EnsembleBuilderKind.Random], Members: 2, Seed: 4, Attacks: attacks, TestLimit: 40, BatchSize: 16);
+        var whole = AttackExperiment.Run(model, train, test, settings);
+        Assert.Equal(4, AttackExperiment.GridSize(settings));
+        Assert.Equal(AttackExperiment.GridSize(settings) * AttackExperiment.RowsPerAttack(settings), whole.Rows.Count);
+        var shards = Enumerable.Range(1, 3).Select(i => AttackExperiment.Run(model, train, test, settings with { Shard = new Shard(i, 3) })).ToArray();
+        Assert.Equal(whole.Rows, shards.SelectMany(r => r.Rows)); // record equality: every accuracy equal, in grid order
+        Assert.Equal([2, 1, 1], shards.Select(r => r.Rows.Count / AttackExperiment.RowsPerAttack(settings)));
+        Assert.All(shards, r => Assert.Equal(whole.SingleAccuracy, r.SingleAccuracy));
+        Assert.All(shards, r => Assert.Equal(whole.Ensembles, r.Ensembles));
+        // Shard 3 alone (attack 4: PGD with random start) equals an independent perturbation with the item's seed.
+        var pgd = LinfAttacks.Perturb(AttackTarget<float>.Model(model), test.Subset(0, 40), attacks[3], EnsembleBuilder.StreamSeed(4, 3, 4), batchSize: 16);
+        var single = shards[2].Rows.First(r => r.Threat == ThreatModel.Transfer && r.Builder is null);
+        Assert.Equal(EnsembleExperiment.Accuracy(Classifier.Predict(model, pgd.Images), pgd.Labels), single.Accuracy);
+    }
+
+    [Fact]
     public void AttackExperiment_StrengthZeroGivesCleanAccuracies_AndThreatModelsAreLabelled()
     {
         var (model, train, test) = Setup.Value;
