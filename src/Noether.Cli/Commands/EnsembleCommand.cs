@@ -83,10 +83,7 @@ internal static class EnsembleCommand
             string? weightsPath = parse.GetValue(weights);
 
             // Everything that can be rejected is checked before the output folder is touched.
-            var (train, test) = ModelSource.LoadData(training.Dataset, training.DataDirectory);
-            var fromWeights = weightsPath is null ? null : ModelSource.ReadWeights(weightsPath, parse.GetValue(slope));
-            if (fromWeights is not null) EnsembleExperiment.CheckFits(fromWeights, test, "--data");
-            int hidden = fromWeights?.Hidden.OutFeatures ?? training.Hidden;
+            var (train, test, fromWeights, hidden) = ModelSource.Prepare(training, weightsPath, parse.GetValue(slope));
             settings.Validate(hidden);
             if (settings.Shard is { } asked) asked.ItemsOf(EnsembleExperiment.GridSize(settings)); // more shards than points: refused before training
 

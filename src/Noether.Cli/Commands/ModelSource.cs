@@ -48,6 +48,18 @@ internal static class ModelSource
     };
 
     /// <summary>The training split (calibration batches) and the test split.</summary>
+    /// <summary>
+    /// What <c>ensemble</c> and <c>attack</c> check before touching the output folder: the data, the --weights model if
+    /// given (it must fit the data), and the hidden width the ensembles will act on.
+    /// </summary>
+    public static (ImageDataset Train, ImageDataset Test, SpecCnn<float>? FromWeights, int Hidden) Prepare(CnnTrainingSettings training, string? weightsPath, double? slope)
+    {
+        var (train, test) = LoadData(training.Dataset, training.DataDirectory);
+        var fromWeights = weightsPath is null ? null : ReadWeights(weightsPath, slope);
+        if (fromWeights is not null) EnsembleExperiment.CheckFits(fromWeights, test, "--data");
+        return (train, test, fromWeights, fromWeights?.Hidden.OutFeatures ?? training.Hidden);
+    }
+
     public static (ImageDataset Train, ImageDataset Test) LoadData(string dataset, string? directory) =>
         CnnTraining.Load(new CnnTrainingSettings(dataset, directory));
 
