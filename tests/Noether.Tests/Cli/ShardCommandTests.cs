@@ -49,47 +49,28 @@ public sealed class ShardCommandTests : IDisposable
         Assert.False(Directory.Exists(outDir));
     }
 
-    [Fact]
-    public void Converge_MoreShardsThanGridItems_FailsCleanlyAndLeavesNothing()
+    // More shards than the grid has items: refused before any work (for ensemble and attack, before training).
+    public static TheoryData<string[], string, string> TooManyShards => new()
     {
         // quick: 4 σ × 3 σ_U × 3 σ_V = 36 grid items.
-        string outDir = Path.Combine(_root, "out");
-        var r = CliRunner.Run(["converge", "--profile", "quick", "--part", "rate", "--shard", "37/37", "--out", outDir]);
-        CliRunner.AssertCleanFailure(r, "37/37", "36 grid items");
-        Assert.Equal(2, r.ExitCode);
-        Assert.False(Directory.Exists(outDir));
-    }
-
-    [Fact]
-    public void Ensemble_MoreShardsThanGridItems_FailsBeforeTraining()
-    {
+        { new[] { "converge", "--profile", "quick", "--part", "rate", "--shard", "37/37" }, "37/37", "36 grid items" },
         // 2 builders × 2 ε = 4 points; checked before the data set is used to train anything.
-        string outDir = Path.Combine(_root, "out");
-        var r = CliRunner.Run(["ensemble", "--profile", "quick", "--builders", "group,random", "--epsilons", "0,1", "--shard", "5/5", "--out", outDir]);
-        CliRunner.AssertCleanFailure(r, "5/5", "4 grid items");
-        Assert.Equal(2, r.ExitCode);
-        Assert.False(Directory.Exists(outDir));
-    }
-
-    [Fact]
-    public void Attack_MoreShardsThanAttacks_FailsBeforeTraining()
-    {
+        { new[] { "ensemble", "--profile", "quick", "--builders", "group,random", "--epsilons", "0,1", "--shard", "5/5" }, "5/5", "4 grid items" },
         // --epsilons 0,1/255: FGSM and PGD at each = 4 attacks (grid items); refused before any training.
+        { new[] { "attack", "--profile", "quick", "--epsilons", "0,1/255", "--shard", "5/5" }, "5/5", "4 grid items" },
+        // 2 shapes × 1 group = 2 grid items: a third shard would be empty.
+        { new[] { "orbit", "--shapes", "3x2x4,4x4x4", "--groups", "gl", "--shard", "3/3" }, "3/3", "2 grid items" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TooManyShards))]
+    public void MoreShardsThanGridItems_FailCleanlyAndLeaveNothing(string[] arguments, string shard, string gridItems)
+    {
         string outDir = Path.Combine(_root, "out");
-        var r = CliRunner.Run(["attack", "--profile", "quick", "--epsilons", "0,1/255", "--shard", "5/5", "--out", outDir]);
-        CliRunner.AssertCleanFailure(r, "5/5", "4 grid items");
+        var r = CliRunner.Run([.. arguments, "--out", outDir]);
+        CliRunner.AssertCleanFailure(r, shard, gridItems);
         Assert.Equal(2, r.ExitCode);
         Assert.False(Directory.Exists(outDir));
     }
 
-    [Fact]
-    public void Orbit_MoreShardsThanGridItems_FailsCleanlyAndLeavesNothing()
-    {
-        // 2 shapes × 1 group = 2 grid items: a third shard would be empty.
-        string outDir = Path.Combine(_root, "out");
-        var r = CliRunner.Run(["orbit", "--shapes", "3x2x4,4x4x4", "--groups", "gl", "--shard", "3/3", "--out", outDir]);
-        CliRunner.AssertCleanFailure(r, "3/3", "2 grid items");
-        Assert.Equal(2, r.ExitCode);
-        Assert.False(Directory.Exists(outDir));
-    }
 }
