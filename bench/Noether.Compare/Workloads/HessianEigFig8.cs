@@ -24,7 +24,7 @@ internal sealed class HessianEigFig8 : IWorkload
     public string Item => "issue 4";
 
     /// <inheritdoc/>
-    public string Description => $"full {M * H + H * N}×{M * H + H * N} Hessian + all eigenvalues (dsyevd), Fig. 8 net, tanh, float64";
+    public string Description => $"full {M * H + H * N}×{M * H + H * N} Hessian + all eigenvalues, Fig. 8 net, tanh, float64";
 
     /// <inheritdoc/>
     public double? Target => 0.5;

@@ -7,7 +7,8 @@ namespace Noether.Tensors;
 /// <summary>
 /// Dense eigen- and singular-value decompositions for float64 matrices: LAPACK's divide-and-conquer
 /// drivers <c>dsyevd_</c> and <c>dgesdd_</c> from OpenBLAS (<c>libopenblas.so.0</c>) when it loads, and
-/// MathNet.Numerics' managed implementation otherwise (or when <see cref="BlasProvider.Managed"/> is asked for).
+/// MathNet.Numerics' managed implementation otherwise (or when <see cref="BlasProvider.Managed"/> is asked for);
+/// symmetric eigenvalues without vectors go through Noether's own tridiagonalisation (see <see cref="SymmetricEigen"/>).
 /// Inputs are row-major <see cref="Tensor{T}"/> matrices and are not modified.
 /// </summary>
 public static class Lapack
@@ -19,29 +20,82 @@ public static class Lapack
     /// Eigenvalues (ascending) and, when <paramref name="vectors"/>, orthonormal eigenvectors of a symmetric
     /// matrix A: column j of <c>Vectors</c> belongs to <c>Values[j]</c>, so A·V = V·Λ.
     /// </summary>
+    /// <remarks>
+    /// Eigenvalues only (the Hessian spectra of Fig. 8): under <see cref="BlasProvider.Auto"/> Noether's own multi-threaded
+    /// Householder tridiagonalisation (<see cref="Tridiagonalization"/>) followed by LAPACK's dsterf_, or by a managed QL
+    /// iteration without OpenBLAS or under <see cref="BlasProvider.Managed"/>; <see cref="BlasProvider.OpenBlas"/> asks for
+    /// LAPACK's dsyevd_ itself. With eigenvectors: dsyevd_, or MathNet's managed decomposition as the fallback.
+    /// </remarks>
     /// <param name="a">A square symmetric matrix (checked: |a_ij − a_ji| ≤ 1e-8·max|a|; symmetrise first if rounding broke it).</param>
     /// <param name="vectors">Also compute eigenvectors.</param>
-    /// <param name="provider">OpenBLAS (dsyevd_), managed (MathNet), or Auto: OpenBLAS when available.</param>
+    /// <param name="provider">OpenBLAS (dsyevd_), managed, or Auto (see remarks).</param>
     /// <exception cref="ArgumentException">Not square, not symmetric, or not finite.</exception>
     public static (double[] Values, Tensor<double>? Vectors) SymmetricEigen(Tensor<double> a, bool vectors = true, BlasProvider provider = BlasProvider.Auto)
     {
+        double max = CheckSymmetric(a);
+        int n = a.Dim(0);
+        if (n == 0) return ([], vectors ? Tensor<double>.Zeros(0, 0) : null);
+        if (!vectors && provider != BlasProvider.OpenBlas) return (TridiagonalEigenvalues(a, max, provider, Tridiagonalization.DefaultThreads(n)), null);
+        return UseNative(provider) ? NativeEigen(a, vectors) : ManagedEigen(a, vectors);
+    }
+
+    /// <summary>Eigenvalues (ascending) through the tridiagonal form, on <paramref name="threads"/> threads (tests pin it).</summary>
+    internal static double[] TridiagonalEigenvalues(Tensor<double> a, double max, BlasProvider provider, int threads)
+    {
+        int n = a.Dim(0);
+        // Pooled: Fig. 8 and the sharpness sweeps ask for one 4.5 MB working copy per network, which would otherwise
+        // churn the large-object heap into a gen-2 collection every few calls.
+        var work = System.Buffers.ArrayPool<double>.Shared.Rent(n * n + 8);
+        try
+        {
+            a.Data.AsSpan(0, n * n).CopyTo(work);
+            work.AsSpan(n * n, 8).Clear();
+            // Outside [√safmin, √safmax] the squares inside the reflectors would underflow or overflow: work at unit scale (as dsyevd does).
+            double scale = max > 0 && (max < 1e-150 || max > 1e150) ? max : 1;
+            if (scale != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(work.AsSpan(0, n * n), 1 / scale, work.AsSpan(0, n * n));
+            var d = new double[n];
+            var e = new double[Math.Max(1, n - 1)];
+            Tridiagonalization.Reduce(work, n, d, e, threads);
+            var values = Tensors.TridiagonalEigenvalues.Compute(d, e, native: provider != BlasProvider.Managed && LapackNative.Available);
+            if (scale != 1) for (int i = 0; i < n; i++) values[i] *= scale;
+            return values;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(work);
+        }
+    }
+
+    /// <summary>Checks that <paramref name="a"/> is a finite symmetric matrix and returns max |a_ij|.</summary>
+    private static double CheckSymmetric(Tensor<double> a)
+    {
         ArgumentNullException.ThrowIfNull(a);
         if (a.Rank != 2 || a.Dim(0) != a.Dim(1)) throw Errors.BadShape("symmetric eigen", nameof(a), a.Shape, "a square matrix");
-        CheckFinite(a, "symmetric eigen");
         int n = a.Dim(0);
-        double max = 0, worst = 0;
-        int wi = 0, wj = 0;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-            {
-                max = Math.Max(max, Math.Abs(a[i, j]));
-                double d = Math.Abs(a[i, j] - a[j, i]);
-                if (d > worst) (worst, wi, wj) = (d, i, j);
-            }
+        if (n == 0) return 0;
+        ReadOnlySpan<double> data = a.Data;
+        // One SIMD pass: max |a_ij| is NaN or ∞ exactly when some entry is.
+        double max = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(data)); // the entry, sign kept
+        if (!double.IsFinite(max)) CheckFinite(a, "symmetric eigen");
+        // |a_ij − a_ji| in 32×32 tiles, so the column walk stays in cache.
+        double worst = 0;
+        const int tile = 32;
+        for (int i0 = 0; i0 < n; i0 += tile)
+            for (int j0 = 0; j0 <= i0; j0 += tile)
+                for (int i = i0, iEnd = Math.Min(i0 + tile, n); i < iEnd; i++)
+                {
+                    var row = data.Slice(i * n, n);
+                    for (int j = j0, jEnd = Math.Min(j0 + tile, i); j < jEnd; j++)
+                        worst = Math.Max(worst, Math.Abs(row[j] - data[j * n + i]));
+                }
         if (worst > 1e-8 * max)
-            throw new ArgumentException($"symmetric eigen: a ({n}×{n}) is not symmetric: a[{wi},{wj}] − a[{wj},{wi}] = {worst:G3} (largest |entry| {max:G3})", nameof(a));
-        if (n == 0) return ([], vectors ? Tensor<double>.Zeros(0, 0) : null);
-        return UseNative(provider) ? NativeEigen(a, vectors) : ManagedEigen(a, vectors);
+        {
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < i; j++)
+                    if (Math.Abs(data[i * n + j] - data[j * n + i]) == worst)
+                        throw new ArgumentException($"symmetric eigen: a ({n}×{n}) is not symmetric: a[{i},{j}] − a[{j},{i}] = {Math.Abs(data[i * n + j] - data[j * n + i]):G3} (largest |entry| {max:G3})", nameof(a));
+        }
+        return max;
     }
 
     /// <summary>
@@ -200,12 +254,16 @@ internal static unsafe partial class LapackNative
     private static bool Probe()
     {
         if (!NativeLibrary.TryLoad(Lib, typeof(LapackNative).Assembly, null, out var handle)) return false;
-        return NativeLibrary.TryGetExport(handle, "dsyevd_", out _) && NativeLibrary.TryGetExport(handle, "dgesdd_", out _);
+        return NativeLibrary.TryGetExport(handle, "dsyevd_", out _) && NativeLibrary.TryGetExport(handle, "dgesdd_", out _)
+            && NativeLibrary.TryGetExport(handle, "dsterf_", out _);
     }
 
     [LibraryImport(Lib)]
     public static partial void dsyevd_(byte* jobz, byte* uplo, int* n, double* a, int* lda, double* w, double* work, int* lwork,
         int* iwork, int* liwork, int* info, nuint jobzLength, nuint uploLength);
+
+    [LibraryImport(Lib)]
+    public static partial void dsterf_(int* n, double* d, double* e, int* info);
 
     [LibraryImport(Lib)]
     public static partial void dgesdd_(byte* jobz, int* m, int* n, double* a, int* lda, double* s, double* u, int* ldu, double* vt, int* ldvt,
