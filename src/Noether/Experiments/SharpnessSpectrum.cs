@@ -91,7 +91,7 @@ public sealed record SharpnessSpectrumResult(SharpnessSpectrumSettings Settings,
 
 /// <summary>
 /// Paper Fig. 8 (Appendix G.2): two-layer networks trained by GD from inits of different Q, then the full Hessian of the
-/// SPEC loss ½‖Y − U σ(VX)‖²_F at the trained point (exact, by double backward) and its eigenvalues (LAPACK dsyevd_).
+/// SPEC loss ½‖Y − U σ(VX)‖²_F at the trained point (exact, by double backward) and its eigenvalues (<see cref="Tensors.Lapack.SymmetricEigen"/>: own tridiagonalisation + LAPACK dsterf_).
 /// Reports the number of flat eigenvalues against the derived dimension of the minimum manifold and the centre of the
 /// rest against Q. A pure function of its settings.
 /// </summary>

@@ -64,7 +64,7 @@ public static class Teleport
         return group is GeneralLinearGroup ? q.Data : Diagonal(q);
     }
 
-    /// <summary>λ_max of the Hessian of the problem's loss at θ: the full Hessian (dsyevd) up to <see cref="TeleportOptions.FullHessianLimit"/> parameters, Lanczos beyond.</summary>
+    /// <summary>λ_max of the Hessian of the problem's loss at θ: the full Hessian (all its eigenvalues) up to <see cref="TeleportOptions.FullHessianLimit"/> parameters, Lanczos beyond.</summary>
     public static double Sharpness(TwoLayerProblem problem, TwoLayerParameters theta, TeleportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(problem);

@@ -47,7 +47,7 @@ public sealed record TeleportResult(MatrixGroup Group, Tensor<double> G, TwoLaye
 /// <summary>Options of <see cref="Teleport"/>.</summary>
 /// <param name="Tolerance">The reached target must be within this (absolute) of the requested one, or the teleport fails.</param>
 /// <param name="ComputeSharpness">Compute λ_max before and after (a full Hessian up to <see cref="FullHessianLimit"/> parameters, Lanczos beyond).</param>
-/// <param name="FullHessianLimit">Largest parameter count for which λ_max comes from the full Hessian (dsyevd); larger models use Lanczos.</param>
+/// <param name="FullHessianLimit">Largest parameter count for which λ_max comes from the full Hessian (all its eigenvalues); larger models use Lanczos.</param>
 /// <param name="MaxIterations">Gauss–Newton step limit.</param>
 /// <param name="ConditionLimit">Largest accepted condition number of g (beyond it the new point is not trustworthy in float64).</param>
 /// <param name="Seed">Seeds Lanczos start vectors.</param>
