@@ -32,15 +32,15 @@ public static class Lapack
     /// <exception cref="ArgumentException">Not square, not symmetric, or not finite.</exception>
     public static (double[] Values, Tensor<double>? Vectors) SymmetricEigen(Tensor<double> a, bool vectors = true, BlasProvider provider = BlasProvider.Auto)
     {
-        double max = CheckSymmetric(a);
+        CheckSymmetric(a);
         int n = a.Dim(0);
         if (n == 0) return ([], vectors ? Tensor<double>.Zeros(0, 0) : null);
-        if (!vectors && provider != BlasProvider.OpenBlas) return (TridiagonalEigenvalues(a, max, provider, Tridiagonalization.DefaultThreads(n)), null);
+        if (!vectors && provider != BlasProvider.OpenBlas) return (TridiagonalEigenvalues(a, provider, Tridiagonalization.DefaultThreads(n)), null);
         return UseNative(provider) ? NativeEigen(a, vectors) : ManagedEigen(a, vectors);
     }
 
     /// <summary>Eigenvalues (ascending) through the tridiagonal form, on <paramref name="threads"/> threads (tests pin it).</summary>
-    internal static double[] TridiagonalEigenvalues(Tensor<double> a, double max, BlasProvider provider, int threads)
+    internal static double[] TridiagonalEigenvalues(Tensor<double> a, BlasProvider provider, int threads)
     {
         int n = a.Dim(0);
         // Pooled: Fig. 8 and the sharpness sweeps ask for one 4.5 MB working copy per network, which would otherwise
@@ -50,15 +50,10 @@ public static class Lapack
         {
             a.Data.AsSpan(0, n * n).CopyTo(work);
             work.AsSpan(n * n, 8).Clear();
-            // Outside [√safmin, √safmax] the squares inside the reflectors would underflow or overflow: work at unit scale (as dsyevd does).
-            double scale = max > 0 && (max < 1e-150 || max > 1e150) ? max : 1;
-            if (scale != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(work.AsSpan(0, n * n), 1 / scale, work.AsSpan(0, n * n));
             var d = new double[n];
             var e = new double[Math.Max(1, n - 1)];
             Tridiagonalization.Reduce(work, n, d, e, threads);
-            var values = Tensors.TridiagonalEigenvalues.Compute(d, e, native: provider != BlasProvider.Managed && LapackNative.Available);
-            if (scale != 1) for (int i = 0; i < n; i++) values[i] *= scale;
-            return values;
+            return Tensors.TridiagonalEigenvalues.Compute(d, e, native: provider != BlasProvider.Managed && LapackNative.Available);
         }
         finally
         {
@@ -66,16 +61,16 @@ public static class Lapack
         }
     }
 
-    /// <summary>Checks that <paramref name="a"/> is a finite symmetric matrix and returns max |a_ij|.</summary>
-    private static double CheckSymmetric(Tensor<double> a)
+    /// <summary>Checks that <paramref name="a"/> is a finite symmetric matrix.</summary>
+    private static void CheckSymmetric(Tensor<double> a)
     {
         ArgumentNullException.ThrowIfNull(a);
         if (a.Rank != 2 || a.Dim(0) != a.Dim(1)) throw Errors.BadShape("symmetric eigen", nameof(a), a.Shape, "a square matrix");
         int n = a.Dim(0);
-        if (n == 0) return 0;
+        if (n == 0) return;
         ReadOnlySpan<double> data = a.Data;
-        // One SIMD pass: max |a_ij| is NaN or ∞ exactly when some entry is.
-        double max = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(data)); // the entry, sign kept
+        // MaxMagnitude returns the entry itself, sign included; NaN or ∞ exactly when some entry is.
+        double max = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(data));
         if (!double.IsFinite(max)) CheckFinite(a, "symmetric eigen");
         // |a_ij − a_ji| in 32×32 tiles, so the column walk stays in cache.
         double worst = 0;
@@ -95,7 +90,6 @@ public static class Lapack
                     if (Math.Abs(data[i * n + j] - data[j * n + i]) == worst)
                         throw new ArgumentException($"symmetric eigen: a ({n}×{n}) is not symmetric: a[{i},{j}] − a[{j},{i}] = {Math.Abs(data[i * n + j] - data[j * n + i]):G3} (largest |entry| {max:G3})", nameof(a));
         }
-        return max;
     }
 
     /// <summary>

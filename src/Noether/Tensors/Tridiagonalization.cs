@@ -13,10 +13,13 @@ namespace Noether.Tensors;
 /// (the eigenvalues after it, dsterf, take 4 ms either way; bench/README.md has the measurements).
 /// </summary>
 /// <remarks>
-/// Storage: row c of the row-major n×n array holds column c of the lower triangle from its diagonal on (A is symmetric,
-/// so this is A's row c too). The trailing update works in 8-row register blocks aligned to multiples of 8, so it also
-/// writes to a few entries left of the diagonal and, for the last row, into the 8 doubles of padding; nothing ever
-/// reads those entries.
+/// Storage: row c of the row-major n×n array holds column c of A's lower triangle from the diagonal on, i.e. the entries
+/// a[c, c..n−1] — A's upper triangle in row-major terms, which for a symmetric A is the same numbers. The trailing update
+/// works in 8-row register blocks aligned to multiples of 8, so besides its own entries it writes junk into up to 7
+/// entries just left of row c's diagonal and, when n is not a multiple of 8, past the row's end into columns 0–6 of row
+/// c + 1 (for the last row, into the 8 doubles of padding). Nothing reads those entries again: the update only runs on
+/// rows ≥ 16, so columns 0–6 of the next row are left of its diagonal too, and the thread owning row c is the only
+/// one writing there (the owner of row c + 1 writes from its own diagonal's 8-block on).
 /// </remarks>
 internal static unsafe class Tridiagonalization
 {
@@ -39,8 +42,8 @@ internal static unsafe class Tridiagonalization
     internal static int DefaultThreads(int n) => n < ParallelOrder ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 8);
 
     /// <summary>
-    /// Reduces the symmetric n×n matrix held row-major in <paramref name="a"/> (only its lower triangle, i.e. the part of
-    /// each row c from column c on is read; the array is overwritten) to the tridiagonal T with diagonal
+    /// Reduces the symmetric n×n matrix held row-major in <paramref name="a"/> (only the entries a[c, c..n−1] of each row
+    /// c are read — A's upper triangle in row-major terms; the array is overwritten) to the tridiagonal T with diagonal
     /// <paramref name="diagonal"/> (n) and off-diagonal <paramref name="offDiagonal"/> (n − 1). T has A's eigenvalues.
     /// </summary>
     /// <param name="a">n·n + 8 doubles (the padding is scratch).</param>
@@ -53,9 +56,29 @@ internal static unsafe class Tridiagonalization
         if (a.Length < (long)n * n + Pad) throw new ArgumentException($"tridiagonalization: the working array needs n·n + {Pad} = {(long)n * n + Pad} doubles, got {a.Length}", nameof(a));
         if (n == 0) return;
         threads = Math.Clamp(threads, 1, Math.Max(1, (n + ChunkWidth - 1) / ChunkWidth));
-        using var state = new ReductionState(a, n, diagonal, offDiagonal, threads);
-        state.Run();
+        // Work at a scale where squares neither overflow nor underflow (as dsyevd does), by a power of two so it is exact.
+        var span = a.AsSpan(0, n * n);
+        double max = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(span));
+        int exponent = max > 0 && (max < MinScale || max > MaxScale) ? Math.ILogB(max) : 0;
+        if (exponent != 0)
+        {
+            for (int i = 0; i < span.Length; i++) span[i] = Math.ScaleB(span[i], -exponent);
+            max = Math.ScaleB(max, -exponent);
+        }
+        using (var state = new ReductionState(a, n, diagonal, offDiagonal, threads, max * NegligibleFraction))
+            state.Run();
+        if (exponent == 0) return;
+        for (int i = 0; i < n; i++) diagonal[i] = Math.ScaleB(diagonal[i], exponent);
+        for (int i = 0; i < n - 1; i++) offDiagonal[i] = Math.ScaleB(offDiagonal[i], exponent);
     }
+
+    private static readonly double MinScale = Math.ScaleB(1.0, -100), MaxScale = Math.ScaleB(1.0, 100);
+
+    /// <summary>
+    /// A column whose part below the subdiagonal has norm at most this fraction of max |a_ij| is taken as already
+    /// reduced (τ = 0): a backward error of 2⁻⁹⁰⁰·max|a_ij|, and it keeps 1/(α − β) in the reflector finite.
+    /// </summary>
+    private static readonly double NegligibleFraction = Math.ScaleB(1.0, -900);
 
     /// <summary>The reduction's buffers and the phase each thread runs, with a spinning barrier between phases.</summary>
     private sealed class ReductionState : IDisposable
@@ -64,6 +87,7 @@ internal static unsafe class Tridiagonalization
 
         private readonly double[] _a, _d, _e;
         private readonly int _n, _threads, _stride;
+        private readonly double _negligible;
         // Panel: reflectors V_k and W_k (k < PanelWidth) as length-_stride vectors, V at k·_stride, W at (PanelWidth + k)·_stride.
         private readonly double[] _panel;
         // Per thread: its partial product A·v (length _stride).
@@ -76,21 +100,33 @@ internal static unsafe class Tridiagonalization
         private Exception? _workerFailure;
         private int _generation, _finished;
 
-        public ReductionState(double[] a, int n, double[] d, double[] e, int threads)
+        public ReductionState(double[] a, int n, double[] d, double[] e, int threads, double negligible)
         {
-            (_a, _n, _d, _e, _threads) = (a, n, d, e, threads);
+            (_a, _n, _d, _e, _threads, _negligible) = (a, n, d, e, threads, negligible);
             _stride = (n + Pad + 7) / 8 * 8;
             // Pooled (and so not zeroed): every entry is written before it is read.
             _panel = System.Buffers.ArrayPool<double>.Shared.Rent(2 * PanelWidth * _stride);
             _partial = new double[threads][];
             for (int t = 0; t < threads; t++) _partial[t] = System.Buffers.ArrayPool<double>.Shared.Rent(_stride);
-            _workers = new Thread[threads - 1];
-            for (int t = 1; t < threads; t++)
+            var workers = new List<Thread>(threads - 1);
+            try
             {
-                int id = t;
-                _workers[t - 1] = new Thread(() => WorkerLoop(id)) { IsBackground = true, Name = "Noether tridiagonalization" };
-                _workers[t - 1].Start();
+                for (int t = 1; t < threads; t++)
+                {
+                    int id = t;
+                    var worker = new Thread(() => WorkerLoop(id)) { IsBackground = true, Name = "Noether tridiagonalization" };
+                    worker.Start();
+                    workers.Add(worker);
+                }
             }
+            catch
+            {
+                // No Dispose will come: stop the workers already started and give the buffers back.
+                _workers = [.. workers];
+                Dispose();
+                throw;
+            }
+            _workers = [.. workers];
         }
 
         public void Dispose()
@@ -146,7 +182,7 @@ internal static unsafe class Tridiagonalization
                 // Householder reflector H = I − τ·v·vᵀ with v[j+1] = 1 mapping a[j+1.., j] to β·e₁ (dlarfg).
                 double alpha = col[j + 1];
                 double xnorm = Norm(col + j + 2, n - j - 2);
-                if (xnorm == 0)
+                if (xnorm <= _negligible)
                 {
                     // τ = 0: H = I, and w = 0.
                     new Span<double>(v + j, stride - j).Clear();
@@ -449,7 +485,7 @@ internal static unsafe class Tridiagonalization
         return sum;
     }
 
-    /// <summary>‖x‖₂: a plain SIMD sum of squares, redone scaled by max |x_i| (as dnrm2 does) if it under- or overflowed.</summary>
+    /// <summary>‖x‖₂: a plain SIMD sum of squares, redone scaled near max |x_i| (as dnrm2 does) if it under- or overflowed.</summary>
     private static double Norm(double* x, int n)
     {
         double sum = Dot(x, x, n);
@@ -457,14 +493,15 @@ internal static unsafe class Tridiagonalization
         double max = 0;
         for (int i = 0; i < n; i++) max = Math.Max(max, Math.Abs(x[i]));
         if (max == 0 || double.IsInfinity(max)) return max;
-        double inv = 1 / max;
+        // Scale by a power of two near 1/max, entry by entry: 1/max itself overflows for subnormal max.
+        int exponent = Math.ILogB(max);
         sum = 0;
         for (int i = 0; i < n; i++)
         {
-            double s = x[i] * inv;
+            double s = Math.ScaleB(x[i], -exponent);
             sum += s * s;
         }
-        return max * Math.Sqrt(sum);
+        return Math.ScaleB(Math.Sqrt(sum), exponent);
     }
 
     /// <summary>x ← α·p over n entries.</summary>

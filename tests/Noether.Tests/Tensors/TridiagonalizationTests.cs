@@ -56,11 +56,7 @@ public class TridiagonalizationTests
 
     private static double Frobenius(Tensor<double> a) => Math.Sqrt(a.Data.Sum(x => x * x));
 
-    private static double[] Eigenvalues(Tensor<double> a, BlasProvider provider, int threads)
-    {
-        double max = a.Data.Max(Math.Abs);
-        return Lapack.TridiagonalEigenvalues(a, max, provider, threads);
-    }
+    private static double[] Eigenvalues(Tensor<double> a, BlasProvider provider, int threads) => Lapack.TridiagonalEigenvalues(a, provider, threads);
 
     public static TheoryData<int, int> SizesAndThreads => new()
     {
@@ -148,8 +144,10 @@ public class TridiagonalizationTests
     }
 
     [Theory]
+    [InlineData(1e-305)]
     [InlineData(1e-200)]
     [InlineData(1e200)]
+    [InlineData(1e306)]
     public void Eigenvalues_OfExtremelyScaledMatrices_ScaleWithThem(double scale)
     {
         var random = new Random(3);
@@ -160,6 +158,56 @@ public class TridiagonalizationTests
         var values = Lapack.SymmetricEigen(scaled, vectors: false).Values;
         double tol = 10 * 60 * Eps * Frobenius(a);
         Close.Assert(lambda.Order().ToArray(), values.Select(x => x / scale).ToArray(), 0, tol, $"eigenvalues / {scale:G}");
+    }
+
+    [Fact]
+    public void Eigenvalues_WithSubnormalEntries_StayFinite()
+    {
+        // I₃ + δ(e₁e₃ᵀ + e₃e₁ᵀ), δ = 1e-310: the first column's part below the subdiagonal is subnormal (its square is 0).
+        var a = Tensor<double>.Identity(3);
+        a[0, 2] = a[2, 0] = 1e-310;
+        foreach (var provider in new[] { BlasProvider.Auto, BlasProvider.Managed })
+            Close.Assert([1, 1, 1], Lapack.SymmetricEigen(a, false, provider).Values, 0, 4 * Eps, $"{provider}: I + subnormal");
+        // Entirely subnormal matrices: [[δ]] and [[0, δ], [δ, 0]] (eigenvalues ±δ).
+        var single = Tensor<double>.Zeros(1, 1);
+        single[0, 0] = 1e-310;
+        Assert.Equal(1e-310, Lapack.SymmetricEigen(single, vectors: false).Values[0]);
+        var pair = Tensor<double>.Zeros(2, 2);
+        pair[0, 1] = pair[1, 0] = 1e-310;
+        Close.Assert([-1e-310, 1e-310], Lapack.SymmetricEigen(pair, vectors: false).Values, 1e-14, 0, "±δ");
+    }
+
+    [Fact]
+    public void Eigenvalues_OfABlockDiagonalMatrix_SplitInsideAPanel_AreBothBlocksSpectra()
+    {
+        // Blocks of 37 and 60 rows: reducing column 36 (inside the panel 32–47) finds nothing below the subdiagonal (τ = 0)
+        // between columns with ordinary reflectors, on several threads.
+        var random = new Random(11);
+        var l1 = HessianLikeSpectrum(37, random);
+        var l2 = HessianLikeSpectrum(60, random);
+        var b1 = WithSpectrum(l1, random);
+        var b2 = WithSpectrum(l2, random);
+        int n = 97;
+        var a = Tensor<double>.Zeros(n, n);
+        for (int i = 0; i < 37; i++)
+            for (int j = 0; j < 37; j++) a[i, j] = b1[i, j];
+        for (int i = 0; i < 60; i++)
+            for (int j = 0; j < 60; j++) a[37 + i, 37 + j] = b2[i, j];
+        var expected = l1.Concat(l2).Order().ToArray();
+        double tol = 10 * n * Eps * Frobenius(a);
+        foreach (int threads in new[] { 1, 2, 3 })
+            Close.Assert(expected, Eigenvalues(a, BlasProvider.Auto, threads), 0, tol, $"{threads} threads");
+    }
+
+    [Fact]
+    public void Eigenvalues_AboveTheParallelOrder_ThroughThePublicApi_AreTheSpectrum()
+    {
+        // The configuration that ships: n ≥ ParallelOrder, default thread count (the machine's cores, up to 8).
+        int n = Tridiagonalization.ParallelOrder + 52;
+        var random = new Random(5);
+        var lambda = HessianLikeSpectrum(n, random);
+        var a = WithSpectrum(lambda, random);
+        Close.Assert(lambda.Order().ToArray(), Lapack.SymmetricEigen(a, vectors: false).Values, 0, 10 * n * Eps * Frobenius(a), $"n = {n}");
     }
 
     [Theory]
