@@ -52,7 +52,7 @@ internal static class TridiagonalEigenvalues
                 if (m == l) break;
                 if (++sweeps > MaxSweeps) throw new InvalidOperationException($"tridiagonal QL: eigenvalue {l} did not converge in {MaxSweeps} sweeps");
                 double g = (d[l + 1] - d[l]) / (2 * e[l]);
-                double r = Hypot(g, 1);
+                double r = double.Hypot(g, 1);
                 g = d[m] - d[l] + e[l] / (g + Math.CopySign(r, g));
                 double s = 1, c = 1, p = 0;
                 int i;
@@ -60,7 +60,7 @@ internal static class TridiagonalEigenvalues
                 for (i = m - 1; i >= l; i--)
                 {
                     double f = s * e[i], b = c * e[i];
-                    e[i + 1] = r = Hypot(f, g);
+                    e[i + 1] = r = double.Hypot(f, g);
                     if (r == 0)
                     {
                         // The rotation underflowed: deflate here and sweep again.
@@ -85,13 +85,5 @@ internal static class TridiagonalEigenvalues
             while (m != l);
         }
         Array.Sort(d);
-    }
-
-    private static double Hypot(double x, double y)
-    {
-        double ax = Math.Abs(x), ay = Math.Abs(y), big = Math.Max(ax, ay), small = Math.Min(ax, ay);
-        if (big == 0) return 0;
-        double r = small / big;
-        return big * Math.Sqrt(1 + r * r);
     }
 }

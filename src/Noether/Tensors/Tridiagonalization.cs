@@ -190,7 +190,7 @@ internal static unsafe class Tridiagonalization
                     _e[j] = alpha;
                     return;
                 }
-                double beta = -Math.CopySign(Hypot(alpha, xnorm), alpha);
+                double beta = -Math.CopySign(double.Hypot(alpha, xnorm), alpha);
                 double tau = (beta - alpha) / beta, scale = 1 / (alpha - beta);
                 _e[j] = beta;
                 v[j] = 0;
@@ -514,13 +514,5 @@ internal static unsafe class Tridiagonalization
             for (; i + 4 <= n; i += 4) (Vector256.Load(p + i) * va).Store(x + i);
         }
         for (; i < n; i++) x[i] = alpha * p[i];
-    }
-
-    private static double Hypot(double x, double y)
-    {
-        double ax = Math.Abs(x), ay = Math.Abs(y), big = Math.Max(ax, ay), small = Math.Min(ax, ay);
-        if (big == 0) return 0;
-        double r = small / big;
-        return big * Math.Sqrt(1 + r * r);
     }
 }
