@@ -7,7 +7,6 @@ using Noether.Nn;
 using Noether.Serialization;
 using Noether.Symmetry;
 using Noether.Tensors;
-using ActivationKind = Noether.Nn.ActivationKind;
 
 namespace Noether.Cli.Commands;
 
@@ -247,8 +246,10 @@ internal static class AnalyzeModel
                 "positive scaling: ReLU is homogeneous of degree α = 1"),
             ActivationKind.LeakyRelu => new AnalyzePair(name, string.Create(CultureInfo.InvariantCulture, $"leaky-relu({slope:G4})"), v.Weight, v.Bias, u.Weight, 1,
                 new PositiveScalingGroup(h, 1), "positive scaling: LeakyReLU is homogeneous of degree α = 1"),
-            _ => new AnalyzePair(name, activation.ToString().ToLowerInvariant(), v.Weight, v.Bias, u.Weight, 1, null,
+            ActivationKind.Sigmoid or ActivationKind.Tanh => new AnalyzePair(name, activation.ToString().ToLowerInvariant(), v.Weight, v.Bias, u.Weight, 1, null,
                 "none linear: σ is not homogeneous; only the data-dependent action of Prop. 8 applies (no conserved Q_M of the linear form)"),
+            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation,
+                $"activation = {activation}: a network's layer pair has one of identity, relu, leaky-relu, sigmoid or tanh"),
         };
     }
 

@@ -4,10 +4,10 @@ using System.Globalization;
 using Noether.Cli.Figures;
 using Noether.Cli.Report;
 using Noether.Experiments;
+using Noether.Nn;
 using Noether.Serialization;
 using ScottPlot;
 using Spectre.Console;
-using Activation = Noether.Nn.ActivationKind;
 
 namespace Noether.Cli.Commands;
 
@@ -423,13 +423,16 @@ internal static class ConvergeWriter
     }
 
     /// <summary>The CLI name of an activation.</summary>
-    public static string Name(Activation a) => a switch
+    public static string Name(ActivationKind a) => a switch
     {
-        Activation.Identity => "identity",
-        Activation.Relu => "relu",
-        Activation.LeakyRelu => "leaky-relu",
-        Activation.Sigmoid => "sigmoid",
-        _ => "tanh",
+        ActivationKind.Identity => "identity",
+        ActivationKind.Relu => "relu",
+        ActivationKind.LeakyRelu => "leaky-relu",
+        ActivationKind.Sigmoid => "sigmoid",
+        ActivationKind.Tanh => "tanh",
+        ActivationKind.Radial => "radial",
+        ActivationKind.Custom => "custom",
+        _ => throw new ArgumentOutOfRangeException(nameof(a), a, $"activation = {a}: expected a defined ActivationKind"),
     };
 
     // ---- claims table -----------------------------------------------------------------------------------

@@ -4,10 +4,10 @@ using Noether.Cli.Figures;
 using Noether.Cli.Report;
 using Noether.Experiments;
 using Noether.Landscape;
+using Noether.Nn;
 using Noether.Serialization;
 using ScottPlot;
 using Spectre.Console;
-using Activation = Noether.Nn.ActivationKind;
 
 namespace Noether.Cli.Commands;
 
@@ -47,7 +47,7 @@ internal static class SharpnessWriter
             "0 and √(Q² + 4) for ½(1 − UV)² (2√(Q² + 4) is the value without the ½), ≤ 1e-10",
             $"max error {Sci(oneDError)} over {scalar.Count} Q ∈ [{G(scalar.Min(p => p.Q))}, {G(scalar.Max(p => p.Q))}] (both loss forms)",
             oneDError <= 1e-10 ? Verdict.Corrected : Verdict.NotReproduced, "the paper's 2√(Q² + 4) holds for (1 − UV)²; with the ½ of its own eq. 75 the value is √(Q² + 4)"));
-        var linear = r.Runs.Where(x => x.Activation == Activation.Identity).ToArray();
+        var linear = r.Runs.Where(x => x.Activation == ActivationKind.Identity).ToArray();
         if (linear.Length > 0)
         {
             bool allMatch = linear.All(x => x.Summary.Flat == x.FibreDimension);
@@ -60,7 +60,7 @@ internal static class SharpnessWriter
         }
         foreach (var c in r.Correlations)
         {
-            bool isLinear = c.Activation == Activation.Identity;
+            bool isLinear = c.Activation == ActivationKind.Identity;
             var mine = r.Runs.Where(x => x.Activation == c.Activation).ToArray();
             claims.Add(new Claim($"fig8-{ConvergeWriter.Name(c.Activation)}-centre-vs-q", "Fig. 8 (Appendix G.2)",
                 isLinear ? "After removing the small eigenvalues, the centre of the eigenvalue distribution correlates positively with Q (linear network)."

@@ -5,12 +5,12 @@ using Noether.Cli.Figures;
 using Noether.Cli.Report;
 using Noether.Experiments;
 using Noether.Landscape;
+using Noether.Nn;
 using Noether.Serialization;
 using Noether.Symmetry;
 using Noether.Tensors;
 using ScottPlot;
 using Spectre.Console;
-using ActivationKind = Noether.Nn.ActivationKind;
 
 namespace Noether.Cli.Commands;
 

@@ -6,7 +6,6 @@ using Noether.Nn;
 using Noether.Serialization;
 using Noether.Symmetry;
 using Noether.Tensors;
-using ActivationKind = Noether.Nn.ActivationKind;
 
 namespace Noether.Cli.Commands;
 
@@ -66,9 +65,10 @@ internal static class TeleportSetup
 
     public static ActivationKind ParseActivation(string name) => name switch
     {
+        "identity" => ActivationKind.Identity,
         "relu" => ActivationKind.Relu,
         "leaky-relu" => ActivationKind.LeakyRelu,
-        _ => ActivationKind.Identity,
+        _ => throw new ArgumentException($"--activation: '{name}' is not one of identity, relu, leaky-relu", nameof(name)),
     };
 
     /// <summary>Builds the data, then loads or trains (U, V).</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using MathNet.Numerics;
+using Noether.Nn;
 using Noether.Symmetry;
 
 namespace Noether.Conservation;

@@ -127,14 +127,15 @@ public static class EnsembleBuilder
     /// <summary>The σ of the symmetry code matching a network's activation layer.</summary>
     internal static Activation Sigma<T>(Activation<T> layer) where T : unmanaged, IFloatingPointIeee754<T> => layer.Kind switch
     {
-        Nn.ActivationKind.Identity => Activation.Identity,
-        Nn.ActivationKind.Relu => Activation.Relu,
-        Nn.ActivationKind.LeakyRelu when layer.Slope == 1 => Activation.Identity,
-        Nn.ActivationKind.LeakyRelu when layer.Slope >= 0 => Activation.LeakyRelu(layer.Slope),
-        Nn.ActivationKind.LeakyRelu => Activation.Elementwise($"leaky-relu({layer.Slope})", z => Ops.LeakyRelu(z, layer.Slope),
+        ActivationKind.Identity => Activation.Identity,
+        ActivationKind.Relu => Activation.Relu,
+        ActivationKind.LeakyRelu when layer.Slope == 1 => Activation.Identity,
+        ActivationKind.LeakyRelu when layer.Slope >= 0 => Activation.LeakyRelu(layer.Slope),
+        ActivationKind.LeakyRelu => Activation.Elementwise($"leaky-relu({layer.Slope})", z => Ops.LeakyRelu(z, layer.Slope),
             x => x > 0 ? x : layer.Slope * x, x => x > 0 ? 1 : layer.Slope),
-        Nn.ActivationKind.Sigmoid => Activation.Sigmoid,
-        _ => Activation.Tanh,
+        ActivationKind.Sigmoid => Activation.Sigmoid,
+        ActivationKind.Tanh => Activation.Tanh,
+        _ => throw ActivationKinds.Unreachable(layer.Kind),
     };
 
     /// <summary>A generator seed for stream <paramref name="stream"/> of member <paramref name="member"/> (SplitMix64 finaliser).</summary>

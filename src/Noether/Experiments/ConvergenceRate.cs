@@ -55,7 +55,7 @@ public sealed record ConvergenceRateSettings(IReadOnlyList<ActivationKind>? Acti
         if (MaxSteps < 1) throw Errors.OutOfRange("max steps", MaxSteps, "at least 1 step");
         if (Records < 2) throw Errors.OutOfRange("records", Records, "at least 2");
         if (ActivationList.Count == 0) throw new ArgumentException("convergence rate: no activations", nameof(Activations));
-        foreach (var a in ActivationList) if (!Enum.IsDefined(a)) throw Errors.OutOfRange("activation", a, "a defined ActivationKind");
+        foreach (var a in ActivationList) ActivationKinds.ThrowIfNotLayerKind(a, "activation");
         if (StdUList.Count == 0 || StdVList.Count == 0) throw new ArgumentException("convergence rate: no initial standard deviations", nameof(StdsU));
         foreach (var s in StdUList.Concat(StdVList)) if (!(s >= 0) || double.IsInfinity(s)) throw Errors.OutOfRange("init std", s, "non-negative finite values");
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Noether.Conservation;
+using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;

@@ -50,7 +50,7 @@ public sealed record SharpnessSpectrumSettings(IReadOnlyList<ActivationKind>? Ac
         if (!(FlatThreshold >= 0)) throw Errors.OutOfRange("flat threshold", FlatThreshold, "a non-negative threshold");
         if (MaxSteps < 1) throw Errors.OutOfRange("max steps", MaxSteps, "at least 1 step");
         if (ActivationList.Count == 0) throw new ArgumentException("sharpness: no activations", nameof(Activations));
-        foreach (var a in ActivationList) if (!Enum.IsDefined(a)) throw Errors.OutOfRange("activation", a, "a defined ActivationKind");
+        foreach (var a in ActivationList) ActivationKinds.ThrowIfNotLayerKind(a, "activation");
         if (StdList.Count == 0) throw new ArgumentException("sharpness: no init stds", nameof(Stds));
         foreach (var s in StdList) if (!(s > 0) || double.IsInfinity(s)) throw Errors.OutOfRange("init std", s, "positive finite values");
         if ((long)Hidden * (Outputs + Inputs) > 5000)

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Noether.Autodiff;
+using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
-using ActivationKind = Noether.Nn.ActivationKind;
 
 namespace Noether.Landscape;
 

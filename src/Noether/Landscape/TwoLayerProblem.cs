@@ -17,13 +17,13 @@ public sealed class TwoLayerProblem
     private readonly Tensor<double> _z, _a, _f, _ga;
 
     /// <summary>A problem with data <paramref name="x"/> (n×k), targets <paramref name="y"/> (m×k) and hidden width <paramref name="hidden"/>.</summary>
-    /// <exception cref="ArgumentException">Shapes that do not fit, or an undefined activation.</exception>
+    /// <exception cref="ArgumentException">Shapes that do not fit, or an activation other than the five elementwise kinds (not <see cref="ActivationKind.Radial"/> or <see cref="ActivationKind.Custom"/>).</exception>
     public TwoLayerProblem(ActivationKind activation, int hidden, Tensor<double> x, Tensor<double> y, LossReduction reduction = LossReduction.Sum,
         bool half = true, double leakySlope = 0.01)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
-        if (!Enum.IsDefined(activation)) throw Errors.OutOfRange(nameof(activation), activation, "a defined ActivationKind");
+        ActivationKinds.ThrowIfNotLayerKind(activation, nameof(activation));
         if (reduction is not (LossReduction.Sum or LossReduction.Mean)) throw Errors.OutOfRange(nameof(reduction), reduction, "Sum or Mean");
         Errors.ThrowIfNotPositive(hidden, nameof(hidden));
         if (x.Rank != 2 || x.Length == 0) throw Errors.BadShape("two-layer problem", nameof(x), x.Shape, "a non-empty n×k matrix (columns are samples)");
@@ -140,7 +140,8 @@ public sealed class TwoLayerProblem
                 ActivationKind.Relu => Ops.Relu(z),
                 ActivationKind.LeakyRelu => Ops.LeakyRelu(z, slope),
                 ActivationKind.Sigmoid => Ops.Sigmoid(z),
-                _ => Ops.Tanh(z),
+                ActivationKind.Tanh => Ops.Tanh(z),
+                _ => throw ActivationKinds.Unreachable(kind),
             };
             return Ops.MseLoss(Ops.MatMul(p[0], a), tape.Constant(y), reduction, half);
         };
@@ -152,8 +153,10 @@ public sealed class TwoLayerProblem
     /// identity, ReLU and LeakyReLU; v + eᵛ − 1 for the sigmoid; ½sinh²v for tanh. For the linear network this is
     /// ½Tr[UᵀU − VVᵀ], the trace of the conserved matrix ½(UᵀU − VVᵀ).
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="activation"/> is <see cref="ActivationKind.Radial"/> or <see cref="ActivationKind.Custom"/> (no G fixed by the kind).</exception>
     public static double ConservedQuantity(ActivationKind activation, Tensor<double> u, Tensor<double> v)
     {
+        ActivationKinds.ThrowIfNotLayerKind(activation, nameof(activation));
         ArgumentNullException.ThrowIfNull(u);
         ArgumentNullException.ThrowIfNull(v);
         double q = 0;
@@ -161,9 +164,10 @@ public sealed class TwoLayerProblem
         foreach (var x in v.Data)
             q -= activation switch
             {
+                ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu => 0.5 * x * x,
                 ActivationKind.Sigmoid => x + Math.Exp(x) - 1,
                 ActivationKind.Tanh => 0.5 * Math.Sinh(x) * Math.Sinh(x),
-                _ => 0.5 * x * x,
+                _ => throw ActivationKinds.Unreachable(activation),
             };
         return q;
     }
@@ -203,7 +207,8 @@ public sealed class TwoLayerProblem
         ActivationKind.Relu => z > 0 ? z : 0,
         ActivationKind.LeakyRelu => z > 0 ? z : LeakySlope * z,
         ActivationKind.Sigmoid => 1 / (1 + Math.Exp(-z)),
-        _ => Math.Tanh(z),
+        ActivationKind.Tanh => Math.Tanh(z),
+        _ => throw ActivationKinds.Unreachable(Activation),
     };
 
     // σ'(z) given a = σ(z); at the kink the derivative is taken from the left, as Ops.Relu does (0 for ReLU).
@@ -213,7 +218,8 @@ public sealed class TwoLayerProblem
         ActivationKind.Relu => z > 0 ? 1 : 0,
         ActivationKind.LeakyRelu => z > 0 ? 1 : LeakySlope,
         ActivationKind.Sigmoid => a * (1 - a),
-        _ => 1 - a * a,
+        ActivationKind.Tanh => 1 - a * a,
+        _ => throw ActivationKinds.Unreachable(Activation),
     };
 
     private void Check(Tensor<double> u, Tensor<double> v)

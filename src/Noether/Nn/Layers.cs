@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using Noether.Autodiff;
 
@@ -37,28 +38,46 @@ public sealed class Flatten<T> : Module<T> where T : unmanaged, IFloatingPointIe
     protected override Variable<T> ForwardCore(Tape<T> tape, Variable<T> input) => Ops.Flatten(input);
 }
 
-/// <summary>The elementwise nonlinearities σ of the paper's networks.</summary>
+/// <summary>
+/// The families of hidden-layer activations σ of <c>F(X) = U σ(VX)</c>, with the linear symmetry group each admits
+/// (Prop. 7). The first five are the elementwise nonlinearities an <see cref="Activation{T}"/> layer computes;
+/// <see cref="Radial"/> and <see cref="Custom"/> exist only for the symmetry machinery's
+/// <see cref="Symmetry.Activation"/>, which carries the function itself, and an <see cref="Activation{T}"/> layer rejects them.
+/// </summary>
+/// <remarks>Results store these by name (JSON, CSV); the integer values of the first five are those of earlier versions.</remarks>
 public enum ActivationKind
 {
-    /// <summary>σ(z) = z (linear networks; group GL_h).</summary>
+    /// <summary>σ(z) = z: linear networks, symmetric under all of GL_h (Ex. 2).</summary>
     Identity,
-    /// <summary>σ(z) = max(0, z) (group: positive diagonal scalings).</summary>
+    /// <summary>σ(z) = max(0, z): homogeneous of degree 1, symmetric under the positive diagonal scalings (Ex. 4).</summary>
     Relu,
-    /// <summary>σ(z) = z for z &gt; 0, slope·z otherwise (group: positive diagonal scalings).</summary>
+    /// <summary>σ(z) = z for z &gt; 0, slope·z otherwise: homogeneous of degree 1, symmetric under the positive diagonal scalings (Ex. 4).</summary>
     LeakyRelu,
-    /// <summary>σ(z) = 1 / (1 + e⁻ᶻ).</summary>
+    /// <summary>σ(z) = 1 / (1 + e⁻ᶻ): no continuous linear symmetry.</summary>
     Sigmoid,
-    /// <summary>σ(z) = tanh z.</summary>
+    /// <summary>σ(z) = tanh z: no continuous linear symmetry.</summary>
     Tanh,
+    /// <summary>
+    /// σ(z) = f(‖z‖) z on each column z ∈ ℝʰ: equivariant under O(h) (Ex. 5). Not elementwise; only
+    /// <see cref="Symmetry.Activation.Radial"/> builds one (an <see cref="Activation{T}"/> layer cannot compute it).
+    /// </summary>
+    Radial,
+    /// <summary>
+    /// A user-given elementwise function; only <see cref="Symmetry.Activation.Elementwise"/> builds one (an
+    /// <see cref="Activation{T}"/> layer has no function to compute).
+    /// </summary>
+    Custom,
 }
 
 /// <summary>An elementwise activation layer.</summary>
 public sealed class Activation<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>An activation layer of the given kind; <paramref name="slope"/> is used by <see cref="ActivationKind.LeakyRelu"/> only.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not one of the five elementwise kinds
+    /// (<see cref="ActivationKind.Radial"/> and <see cref="ActivationKind.Custom"/> have no fixed function to compute), or the slope is not finite.</exception>
     public Activation(ActivationKind kind, string name = "activation", double slope = 0.01) : base(name)
     {
-        if (!Enum.IsDefined(kind)) throw Errors.OutOfRange(nameof(kind), kind, "a defined ActivationKind");
+        ActivationKinds.ThrowIfNotLayerKind(kind, nameof(kind));
         if (!double.IsFinite(slope)) throw Errors.OutOfRange(nameof(slope), slope, "a finite slope");
         Kind = kind;
         Slope = kind == ActivationKind.LeakyRelu ? slope : 0;
@@ -95,10 +114,32 @@ public sealed class Activation<T> : Module<T> where T : unmanaged, IFloatingPoin
             ActivationKind.Relu => Ops.Relu(z),
             ActivationKind.LeakyRelu => Ops.LeakyRelu(z, T.CreateChecked(Slope)),
             ActivationKind.Sigmoid => Ops.Sigmoid(z),
-            _ => Ops.Tanh(z),
+            ActivationKind.Tanh => Ops.Tanh(z),
+            _ => throw ActivationKinds.Unreachable(Kind),
         };
     }
 
     /// <inheritdoc/>
     protected override Variable<T> ForwardCore(Tape<T> tape, Variable<T> input) => Apply(input);
+}
+
+/// <summary>Checks shared by everything that computes σ from an <see cref="ActivationKind"/> alone (layers, <c>TwoLayerProblem</c>, experiments).</summary>
+internal static class ActivationKinds
+{
+    /// <summary>What an error message says is expected.</summary>
+    public const string LayerKinds = "Identity, Relu, LeakyRelu, Sigmoid or Tanh (Radial and Custom need a Noether.Symmetry.Activation, which carries the function)";
+
+    /// <summary>True for the five kinds whose σ is fixed by the kind alone.</summary>
+    public static bool IsLayerKind(ActivationKind kind) =>
+        kind is ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu or ActivationKind.Sigmoid or ActivationKind.Tanh;
+
+    /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="name"/> unless <see cref="IsLayerKind"/>.</summary>
+    public static void ThrowIfNotLayerKind(ActivationKind kind, string name)
+    {
+        if (!IsLayerKind(kind)) throw Errors.OutOfRange(name, kind, LayerKinds);
+    }
+
+    /// <summary>For the default arm of a switch over a kind that <see cref="ThrowIfNotLayerKind"/> already admitted.</summary>
+    public static UnreachableException Unreachable(ActivationKind kind) =>
+        new($"σ of kind {kind} reached code that computes only the five elementwise kinds; it should have been rejected on input");
 }

@@ -1,27 +1,9 @@
 using System.Globalization;
 using Noether.Autodiff;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Symmetry;
-
-/// <summary>The families of hidden-layer activations the symmetry machinery knows about.</summary>
-public enum ActivationKind
-{
-    /// <summary>σ(x) = x: linear layers, symmetric under all of GL_h (Ex. 2).</summary>
-    Identity,
-    /// <summary>σ(x) = max(0, x): homogeneous of degree 1 (Ex. 4).</summary>
-    Relu,
-    /// <summary>σ(x) = x for x &gt; 0, s·x otherwise: homogeneous of degree 1 (Ex. 4).</summary>
-    LeakyRelu,
-    /// <summary>σ(x) = 1 / (1 + e⁻ˣ).</summary>
-    Sigmoid,
-    /// <summary>σ(x) = tanh x.</summary>
-    Tanh,
-    /// <summary>σ(z) = f(‖z‖) z on each column z ∈ ℝʰ: equivariant under O(h) (Ex. 5).</summary>
-    Radial,
-    /// <summary>A user-given elementwise function.</summary>
-    Custom,
-}
 
 /// <summary>
 /// A hidden-layer activation σ of <c>F(X) = U σ(VX)</c>. Columns of its input are samples: an elementwise σ
@@ -48,7 +30,7 @@ public sealed class Activation
         Slope = slope;
     }
 
-    /// <summary>The family.</summary>
+    /// <summary>The family (the same enum as the <see cref="Activation{T}"/> layer's; <see cref="ActivationKind.Radial"/> and <see cref="ActivationKind.Custom"/> occur only here).</summary>
     public ActivationKind Kind { get; }
 
     /// <summary>A short name such as "relu", "leaky-relu(0.1)" or "radial 1/(1+r)".</summary>

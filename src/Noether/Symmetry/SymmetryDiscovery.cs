@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Symmetry;

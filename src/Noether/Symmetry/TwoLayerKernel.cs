@@ -1,3 +1,4 @@
+using Noether.Nn;
 using Noether.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 

@@ -1,5 +1,6 @@
 using CsCheck;
 using Noether.Experiments;
+using Noether.Nn;
 using Noether.Symmetry;
 
 namespace Noether.Tests.Experiments;
@@ -164,7 +165,7 @@ public class ShardTests
     public void Sharpness_Shards_ConcatenateToTheUnshardedRuns()
     {
         // 2 σ × 3 stds = 6 items, 30 parameters: GD is short, the Hessians tiny.
-        var settings = new SharpnessSpectrumSettings(Activations: [Noether.Nn.ActivationKind.Identity, Noether.Nn.ActivationKind.Tanh], Outputs: 3, Inputs: 2, Hidden: 6,
+        var settings = new SharpnessSpectrumSettings(Activations: [ActivationKind.Identity, ActivationKind.Tanh], Outputs: 3, Inputs: 2, Hidden: 6,
             Stds: [0.2, 0.5, 0.9], MaxSteps: 3000, GradientTolerance: 1e-8, Seed: 5);
         var whole = SharpnessSpectrum.Run(settings);
         Assert.Equal(SharpnessSpectrum.GridSize(settings), whole.Runs.Count);
@@ -190,7 +191,7 @@ public class ShardTests
     public void ConvergenceRate_Shards_ConcatenateToTheUnshardedRuns()
     {
         // 2 σ × 3 σ_U × 2 σ_V = 12 items, 4000 steps of a 36-parameter net each.
-        var settings = new ConvergenceRateSettings(Activations: [Noether.Nn.ActivationKind.Identity, Noether.Nn.ActivationKind.Tanh], Outputs: 3, Inputs: 4, Hidden: 6,
+        var settings = new ConvergenceRateSettings(Activations: [ActivationKind.Identity, ActivationKind.Tanh], Outputs: 3, Inputs: 4, Hidden: 6,
             StdsU: [0.05, 0.3, 0.8], StdsV: [0.05, 0.5], LearningRate: 0.02, MaxSteps: 4000, Records: 30, Seed: 9);
         var whole = ConvergenceRate.Run(settings);
         Assert.Equal(ConvergenceRate.GridSize(settings), whole.Runs.Count);

@@ -3,7 +3,6 @@ using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;
-using ActivationKind = Noether.Nn.ActivationKind;
 
 namespace Noether.Tests.Landscape;
 
@@ -29,7 +28,8 @@ public class TeleportTests
         {
             ActivationKind.Identity => Activation.Identity,
             ActivationKind.Relu => Activation.Relu,
-            _ => Activation.LeakyRelu(problem.LeakySlope),
+            ActivationKind.LeakyRelu => Activation.LeakyRelu(problem.LeakySlope),
+            _ => throw new ArgumentOutOfRangeException(nameof(problem), problem.Activation, "teleport tests use identity, ReLU or LeakyReLU"),
         };
         return new TwoLayerNetwork(activation).Loss(theta, problem.X, problem.Y);
     }

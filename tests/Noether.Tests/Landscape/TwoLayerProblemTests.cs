@@ -11,7 +11,7 @@ public class TwoLayerProblemTests
     public static TheoryData<ActivationKind, LossReduction, bool, bool> Cases()
     {
         var data = new TheoryData<ActivationKind, LossReduction, bool, bool>();
-        foreach (var kind in Enum.GetValues<ActivationKind>())
+        foreach (var kind in Enum.GetValues<ActivationKind>().Where(ActivationKinds.IsLayerKind))
         {
             data.Add(kind, LossReduction.Sum, true, true);
             data.Add(kind, LossReduction.Mean, false, false);
@@ -96,5 +96,17 @@ public class TwoLayerProblemTests
         Assert.Throws<ArgumentException>(() => new TwoLayerProblem(ActivationKind.Tanh, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 4)));
         var p = new TwoLayerProblem(ActivationKind.Tanh, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 3));
         Assert.Throws<ArgumentException>(() => p.Loss(Tensor<double>.Zeros(3, 2), Tensor<double>.Zeros(3, 3)));
+    }
+
+    [Theory]
+    [InlineData(ActivationKind.Radial)]
+    [InlineData(ActivationKind.Custom)]
+    public void KindWithoutAFixedFunction_IsRejectedNamingTheActivation(ActivationKind kind)
+    {
+        var e = Assert.ThrowsAny<ArgumentException>(() => new TwoLayerProblem(kind, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 3)));
+        Assert.Equal("activation", e.ParamName);
+        Assert.Contains($"activation = {kind}: expected Identity, Relu, LeakyRelu, Sigmoid or Tanh", e.Message);
+        var q = Assert.ThrowsAny<ArgumentException>(() => TwoLayerProblem.ConservedQuantity(kind, Tensor<double>.Zeros(2, 3), Tensor<double>.Zeros(3, 3)));
+        Assert.Equal("activation", q.ParamName);
     }
 }

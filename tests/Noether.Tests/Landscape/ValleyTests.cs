@@ -1,8 +1,8 @@
 using Noether.Landscape;
+using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;
-using ActivationKind = Noether.Nn.ActivationKind;
 
 namespace Noether.Tests.Landscape;
 

@@ -109,7 +109,8 @@ public class LayerTests
             ActivationKind.Relu => z => Math.Max(0, z),
             ActivationKind.LeakyRelu => z => z > 0 ? z : 0.2 * z,
             ActivationKind.Sigmoid => z => 1 / (1 + Math.Exp(-z)),
-            _ => Math.Tanh,
+            ActivationKind.Tanh => Math.Tanh,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an elementwise layer kind"),
         };
         var layer = new Activation<double>(kind, "act", 0.2);
         var x = Random(4, 3, 5);

@@ -48,4 +48,8 @@ public class ConvergenceRateTests
     [Fact]
     public void Validate_NoActivations_Throws() =>
         Assert.Throws<ArgumentException>(() => ConvergenceRate.Run(Small with { Activations = [] }));
+
+    [Fact]
+    public void Validate_RadialActivation_ThrowsNamingIt() =>
+        Assert.Contains("activation = Radial: expected Identity", Assert.ThrowsAny<ArgumentException>(() => ConvergenceRate.Run(Small with { Activations = [ActivationKind.Radial] })).Message);
 }

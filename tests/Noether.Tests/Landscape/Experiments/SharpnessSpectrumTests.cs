@@ -34,6 +34,10 @@ public class SharpnessSpectrumTests
         Assert.Throws<ArgumentOutOfRangeException>(() => SharpnessSpectrum.Run(new SharpnessSpectrumSettings(Hidden: 400)));
 
     [Fact]
+    public void Validate_CustomActivation_ThrowsNamingIt() =>
+        Assert.Contains("activation = Custom: expected Identity", Assert.ThrowsAny<ArgumentException>(() => SharpnessSpectrum.Run(new SharpnessSpectrumSettings(Activations: [ActivationKind.Custom]))).Message);
+
+    [Fact]
     public void ScalarNetwork_DefaultQ_EigenvaluesMatchClosedForms()
     {
         var points = SharpnessScalarNetwork.Run();
