@@ -62,11 +62,8 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
             if (!v[i].Shape.SequenceEqual(Shapes[i]))
                 throw Errors.ShapeMismatch("hessian-vector product", $"v[{i}]", v[i].Shape, $"input {i}", Shapes[i], "shapes differ");
         }
-        var result = MultiplyCore(v, null);
-        // A product may pass a direction through unchanged (the gradient of ½‖x‖² is x): never hand back the caller's tensor.
-        for (int i = 0; i < result.Length; i++)
-            if (ReferenceEquals(result[i].Data, v[i].Data)) result[i] = result[i].Clone();
-        return result;
+        // Copied out of the pool, which also never hands back the caller's tensor (the gradient of ½‖x‖² is x).
+        return MultiplyPooled(v);
     }
 
     /// <summary>H·v for a flat v (inputs concatenated in order, each row-major).</summary>
@@ -83,12 +80,33 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         }
         var result = new T[Dimension];
         offset = 0;
-        foreach (var t in MultiplyCore(parts, null))
+        foreach (var t in MultiplyPooled(parts))
         {
             t.Data.CopyTo(result, offset);
             offset += t.Length;
         }
         return result;
+    }
+
+    // One product's temporaries (every tensor the backward pass allocates through the pool) are recycled for the next:
+    // Lanczos and power iterations call Multiply hundreds of times with same-sized passes.
+    private readonly Scratch<T> _productScratch = new();
+
+    private Tensor<T>[] MultiplyPooled(IReadOnlyList<Tensor<T>> v)
+    {
+        Tensor<T>[] pooled;
+        using (_productScratch.Enter()) pooled = MultiplyCore(v, null);
+        try
+        {
+            // Outside the scope, so the copies are plain arrays that outlive the release.
+            var result = new Tensor<T>[pooled.Length];
+            for (int i = 0; i < pooled.Length; i++) result[i] = new Tensor<T>(pooled[i].Data.AsSpan().ToArray(), pooled[i].ShapeArray);
+            return result;
+        }
+        finally
+        {
+            _productScratch.ReleaseAll();
+        }
     }
 
     /// <summary>

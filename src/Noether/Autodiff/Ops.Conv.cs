@@ -58,7 +58,7 @@ public static partial class Ops
         if (input.Rank != 4) throw Errors.BadShape("max-pool2d", nameof(input), input.Shape, "rank 4 [N, C, H, W]");
         var pool = PoolGeometry.Create(input.Value.Dim(2), input.Value.Dim(3), kernelSize, stride, nameof(input));
         var inputShape = input.Value.ShapeArray;
-        var value = new Tensor<T>(GC.AllocateUninitializedArray<T>(inputShape[0] * inputShape[1] * pool.P), inputShape[0], inputShape[1], pool.OH, pool.OW);
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(inputShape[0] * inputShape[1] * pool.P), inputShape[0], inputShape[1], pool.OH, pool.OW);
         var argmax = GC.AllocateUninitializedArray<int>(value.Length);
         ConvKernels.MaxPool(input.Value.Data, value.Data, argmax, 0, inputShape[0] * inputShape[1], pool);
         return input.Tape.Record(value, [input], g => [PoolScatter(g, argmax, inputShape)]);
@@ -160,7 +160,7 @@ public static partial class Ops
     /// <summary>[C] → [N, C, H, W], constant over batch and space (adjoint of <see cref="ChannelSum{T}"/>).</summary>
     private static Variable<T> ChannelBroadcast<T>(Variable<T> a, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var value = new Tensor<T>(GC.AllocateUninitializedArray<T>(shape[0] * shape[1] * shape[2] * shape[3]), shape);
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(shape[0] * shape[1] * shape[2] * shape[3]), shape);
         int plane = shape[2] * shape[3];
         var src = a.Value.Data;
         var dst = value.Data;
@@ -184,7 +184,7 @@ public static partial class Ops
     /// <summary>y[i] = x[argmax[i]]: max-pooling with the routes fixed.</summary>
     private static Variable<T> PoolGather<T>(Variable<T> x, int[] argmax, int[] outputShape) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var value = new Tensor<T>(GC.AllocateUninitializedArray<T>(argmax.Length), outputShape);
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(argmax.Length), outputShape);
         var src = x.Value.Data;
         var dst = value.Data;
         for (int i = 0; i < argmax.Length; i++) dst[i] = src[argmax[i]];
@@ -261,7 +261,7 @@ internal static class ConvKernels
     public static Tensor<T> Forward<T>(Tensor<T> input, Tensor<T> weight, Tensor<T>? bias, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var output = new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * g.OutSize), g.N, g.O, g.OH, g.OW);
+        var output = new Tensor<T>(Scratch<T>.Uninitialized(g.N * g.OutSize), g.N, g.O, g.OH, g.OW);
         var x = input.Data;
         var y = output.Data;
         var w = FoldBias(weight, bias, g, out int k);
@@ -285,7 +285,7 @@ internal static class ConvKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int pooledSize = g.O * pool.P;
-        var output = new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * pooledSize), g.N, g.O, pool.OH, pool.OW);
+        var output = new Tensor<T>(Scratch<T>.Uninitialized(g.N * pooledSize), g.N, g.O, pool.OH, pool.OW);
         var argmax = GC.AllocateUninitializedArray<int>(output.Length);
         var x = input.Data;
         var y = output.Data;
@@ -314,7 +314,7 @@ internal static class ConvKernels
     public static Tensor<T> InputGradient<T>(Tensor<T> outputGradient, Tensor<T> weight, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var result = new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * g.InSize), g.N, g.C, g.H, g.W);
+        var result = new Tensor<T>(Scratch<T>.Uninitialized(g.N * g.InSize), g.N, g.C, g.H, g.W);
         var dy = outputGradient.Data;
         var w = weight.Data;
         var dx = result.Data;
@@ -368,7 +368,7 @@ internal static class ConvKernels
         var x = input.Data;
         var w = weight.Data;
         int pooledSize = g.N == 0 ? 0 : gp.Length / g.N;
-        var dx = wantInput ? new Tensor<T>(GC.AllocateUninitializedArray<T>(g.N * g.InSize), g.N, g.C, g.H, g.W) : null;
+        var dx = wantInput ? new Tensor<T>(Scratch<T>.Uninitialized(g.N * g.InSize), g.N, g.C, g.H, g.W) : null;
         int workers = Workers(g);
         var partial = new T[workers][];
         ForBatch(g, workers, (worker, start, end) =>
