@@ -14,14 +14,8 @@ namespace Noether.Tests.Autodiff;
 /// </summary>
 public class PooledProductTests
 {
-    private static (SpecCnn<double> Model, Tensor<double> Images, int[] Labels) Fixture()
-    {
-        var random = new Random(3);
-        var model = Models.SpecCnn<double>(random, inChannels: 1, imageSize: 8, classes: 4, channels: 3, hidden: 5);
-        var images = Tensor<double>.Zeros(6, 1, 8, 8);
-        for (int i = 0; i < images.Length; i++) images.Data[i] = random.NextDouble();
-        return (model, images, [0, 1, 2, 3, 1, 0]);
-    }
+    private static (SpecCnn<double> Model, Tensor<double> Images, int[] Labels) Fixture() =>
+        TinyCnn.Create(seed: 3, count: 6, imageSize: 8, classes: 4, channels: 3, hidden: 5);
 
     private static double[] RandomDirection(int n, Random random)
     {

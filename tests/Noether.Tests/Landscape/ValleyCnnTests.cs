@@ -9,14 +9,8 @@ namespace Noether.Tests.Landscape;
 /// <summary>The SPEC CNN's last two layers as a two-layer problem: same loss as the whole model, flat along the scaling orbit.</summary>
 public class ValleyCnnTests
 {
-    private static (SpecCnn<double> Model, Tensor<double> Images, int[] Labels) Fixture()
-    {
-        var rng = new Random(4);
-        var model = new SpecCnn<double>(rng, inChannels: 1, imageSize: 6, classes: 3, channels: 2, hidden: 5);
-        var images = Init.Uniform(Tensor<double>.Zeros(7, 1, 6, 6), 0, 1, rng);
-        var labels = Enumerable.Range(0, 7).Select(i => i % 3).ToArray();
-        return (model, images, labels);
-    }
+    private static (SpecCnn<double> Model, Tensor<double> Images, int[] Labels) Fixture() =>
+        TinyCnn.Create(seed: 4, count: 7, imageSize: 6, classes: 3, channels: 2, hidden: 5);
 
     [Fact]
     public void Head_Loss_EqualsTheWholeModelsCrossEntropy()
