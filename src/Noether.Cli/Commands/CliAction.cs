@@ -57,7 +57,7 @@ internal static class CliAction
         {
             // ArgumentException appends " (Parameter 'name')" and ArgumentOutOfRangeException a line "Actual value was …" to its
             // message: noise next to a message that already names the input and its value.
-            Error(e is ArgumentException { ParamName: var name } ? OneLine(e.Message, name) : e.Message);
+            Error(e is ArgumentException ? OneLine(e) : e.Message);
             return ExitCodes.BadInput;
         }
         catch (Exception e)
@@ -69,10 +69,13 @@ internal static class CliAction
         }
     }
 
-    private static string OneLine(string message, string? parameter)
+    private static string OneLine(Exception e)
     {
-        string first = message.Split('\n')[0].TrimEnd('\r');
-        return parameter is null ? first : first.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal);
+        string line = e.Message.Split('\n')[0].TrimEnd('\r');
+        // A message that wraps an inner one ("--weights F: …") carries the inner exceptions' suffixes too.
+        for (var x = e; x is not null; x = x.InnerException)
+            if (x is ArgumentException { ParamName: { } name }) line = line.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+        return line;
     }
 
     public static void Error(string message) => Console.Error.WriteLine($"noether: error: {message}");

@@ -7,8 +7,8 @@ namespace Noether.Cli.Report;
 /// </summary>
 /// <param name="Name">The step's name: its folder under --out and its name for <c>--only</c> (the command's name unless a command runs twice).</param>
 /// <param name="Command">The sub-command, as typed after <c>noether</c>.</param>
-/// <param name="Quick">Arguments for <c>--profile quick</c> (the whole plan in ≲ 2 minutes on 2 cores).</param>
-/// <param name="Default">Arguments for <c>--profile default</c> (the whole plan in ≲ 15 minutes on 2 cores).</param>
+/// <param name="Quick">Arguments for <c>--profile quick</c> (the whole plan in about 20 s on 2 cores).</param>
+/// <param name="Default">Arguments for <c>--profile default</c> (the whole plan in about 3 minutes on 2 cores).</param>
 /// <param name="Full">Arguments for <c>--profile full</c> (the paper's sizes).</param>
 internal sealed record ReproduceStep(string Name, string Command, string[] Quick, string[] Default, string[] Full)
 {

@@ -70,7 +70,7 @@ public sealed record LinearSymmetryCheck(IReadOnlyList<string> Groups, double Ma
 /// <param name="MaxCompositionError">max relative ‖π(g₁,Z)π(g₂,g₁Z) − π(g₂g₁,Z)‖ (eq. 16).</param>
 /// <param name="MedianConditionNumber">median condition number of σ(gZ).</param>
 /// <param name="MaxConditionNumber">max condition number of σ(gZ).</param>
-/// <param name="IdentityProjectionDistance">‖π(I, Z) − I‖_F at the first draw.</param>
+/// <param name="IdentityProjectionDistance">‖π(I, Z) − I‖_F at the first draw where π(I, Z) is defined (NaN if none is).</param>
 /// <param name="ExpectedProjectionDistance">√(n_i − k): π(I, Z) is a rank-k projection.</param>
 public sealed record NonlinearSymmetryCheck(int Layer, int Width, int BatchSize, int Checked, int Refused, double MaxOutputErrorOnBatch,
     double MedianOutputChangeOnFreshBatch, double MaxCompositionError, double MedianConditionNumber, double MaxConditionNumber,
@@ -144,14 +144,14 @@ public static class SymmetryCheckExperiment
 
             // Nonlinear action on hidden layer `layer`: V = W_layer, U = W_{layer+1}, Z = H_layer.
             var z = net.PreActivations(w, x)[layer - 1];
-            if (d == 0)
+            if (double.IsNaN(projection)) // at the first draw π(I, Z) is defined for (ReLU can leave σ(Z) rank-deficient)
             {
                 try
                 {
                     var pi0 = nonlinear.Pi(Tensor<double>.Identity(widths[layer]), z).Pi;
                     projection = TensorOps.Norm(TensorOps.Binary(BinaryOp.Subtract, pi0, Tensor<double>.Identity(widths[layer])));
                 }
-                catch (ArgumentException) { /* refused at the identity: reported as NaN */ }
+                catch (ArgumentException) { /* refused at the identity: try the next draw; NaN if every draw is refused */ }
             }
             var g1 = gl.IdentityPlus(RandomMatrix.Gaussian(random, widths[layer], widths[layer]), settings.NonlinearEpsilon);
             var g2 = gl.IdentityPlus(RandomMatrix.Gaussian(random, widths[layer], widths[layer]), settings.NonlinearEpsilon);

@@ -165,6 +165,7 @@ public sealed class BadInputSuiteTests(BadInputFiles files) : IClassFixture<BadI
         ["analyze-truncated-idx"] = C((f, o) => ["analyze", "--weights", f.GoodWeights, "--arch", "mlp:784-2-2-10", "--data-dir", f.TruncatedIdx, "--out", o], f => [f.TruncatedIdx, "truncated"]),
         ["analyze-cifar-partial-record"] = C((f, o) => ["analyze", "--weights", f.GoodWeights, "--arch", "mlp:784-2-2-10", "--data", "cifar10", "--data-dir", f.Cifar, "--out", o], f => ["data_batch_1.bin"]),
         // Weights: missing, empty, truncated, NaN, of the wrong shape, not matching the data.
+        ["ensemble-mlp-weights"] = C((f, o) => ["ensemble", "--weights", f.GoodWeights, "--profile", "quick", "--out", o], f => [f.GoodWeights, "SPEC CNN weights", "missing"]),
         ["analyze-weights-missing"] = C((f, o) => ["analyze", "--weights", Path.Combine(f.Root, "absent.safetensors"), "--arch", "mlp:784-2-2-10", "--out", o], f => [Path.Combine(f.Root, "absent.safetensors"), "does not exist"]),
         ["analyze-weights-empty-file"] = C((f, o) => ["analyze", "--weights", f.EmptyFile, "--arch", "mlp:784-2-2-10", "--out", o], f => [f.EmptyFile, "truncated"]),
         ["analyze-weights-truncated"] = C((f, o) => ["analyze", "--weights", f.TruncatedWeights, "--arch", "mlp:784-2-2-10", "--out", o], f => [f.TruncatedWeights, "4.bias"]),

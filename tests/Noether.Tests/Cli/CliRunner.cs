@@ -69,6 +69,7 @@ public static class CliRunner
         AssertCleanFailure(r);
         var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.True(lines.Length == 1, $"expected one line on stderr, got {lines.Length}:\n{r.Stderr}");
+        Assert.DoesNotContain("(Parameter '", lines[0]); // .NET's suffix, also when a message wraps an inner one
         foreach (var m in mentions) Assert.Contains(m, lines[0], StringComparison.OrdinalIgnoreCase);
     }
 

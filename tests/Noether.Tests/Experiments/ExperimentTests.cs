@@ -133,6 +133,17 @@ public class ExperimentTests
     }
 
     [Fact]
+    public void SymmetryCheck_ReluSquareCase_MeasuresTheIdentityProjectionAtTheFirstUsableDraw()
+    {
+        // ReLU with k = h: σ(Z) is often rank-deficient and π refused; the identity axiom π(I, Z) = I (distance
+        // √(h − k) = 0) is still measured at the first draw where π is defined, as long as any draw was checked.
+        var r = SymmetryCheckExperiment.Run(new SymmetryCheckSettings { Activation = "relu", Widths = [8, 6, 6, 3], BatchSize = 6, Draws = 20 });
+        Assert.True(r.Nonlinear.Checked > 0 && r.Nonlinear.Refused > 0, $"{r.Nonlinear.Checked} checked, {r.Nonlinear.Refused} refused");
+        Assert.Equal(0, r.Nonlinear.ExpectedProjectionDistance);
+        Assert.True(r.Nonlinear.IdentityProjectionDistance <= 1e-10, $"‖π(I,Z) − I‖_F = {r.Nonlinear.IdentityProjectionDistance}");
+    }
+
+    [Fact]
     public void SymmetryCheck_BatchLargerThanLayer_ThrowsNamingBoth()
     {
         var e = Assert.Throws<ArgumentException>(() => SymmetryCheckExperiment.Run(new SymmetryCheckSettings { Widths = [6, 3, 2], BatchSize = 5 }));
