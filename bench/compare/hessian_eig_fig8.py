@@ -8,54 +8,20 @@ syevd through the BLAS/LAPACK torch links). The eigenvalues are compared with th
 
 import warnings
 
+import fig8
 import harness
 
 torch = harness.setup()
-from torch.autograd.functional import hessian  # noqa: E402
 
 args = harness.parse_args(__doc__)
-if not args.inputs:
-    harness.fail("hessian_eig_fig8.py needs --inputs (the C# runner writes them)")
-
-arrays, _ = harness.read_bundle(args.inputs)
-U = torch.from_numpy(arrays["U"]).clone()
-V = torch.from_numpy(arrays["V"]).clone()
-X = torch.from_numpy(arrays["X"]).clone()
-Y = torch.from_numpy(arrays["Y"]).clone()
-n_u, n_v = U.numel(), V.numel()
+U, V, X, Y = fig8.load(torch, args, "hessian_eig_fig8.py")
 
 
-def loss(u, v):
-    return 0.5 * ((Y - u @ torch.tanh(v @ X)) ** 2).sum()
+def with_eigenvalues(hessian):
+    return lambda: torch.linalg.eigvalsh(hessian())
 
 
-def assemble(blocks):
-    (huu, huv), (hvu, hvv) = blocks
-    top = torch.cat([huu.reshape(n_u, n_u), huv.reshape(n_u, n_v)], dim=1)
-    bottom = torch.cat([hvu.reshape(n_v, n_u), hvv.reshape(n_v, n_v)], dim=1)
-    return torch.cat([top, bottom], dim=0)
-
-
-def autograd_eig(vectorize):
-    def run():
-        return torch.linalg.eigvalsh(assemble(hessian(loss, (U, V), vectorize=vectorize)))
-    return run
-
-
-def functorch_eig():
-    import functorch
-    hess = functorch.hessian(loss, argnums=(0, 1))
-
-    def run():
-        return torch.linalg.eigvalsh(assemble(hess(U, V)))
-    return run
-
-
-methods = {"vectorize=False": autograd_eig(False), "vectorize=True": autograd_eig(True)}
-try:
-    methods["functorch.hessian"] = functorch_eig()
-except ImportError:
-    pass
+methods = {name: with_eigenvalues(h) for name, h in fig8.hessian_methods(torch, U, V, X, Y, use_tanh=True).items()}
 
 variants = {}
 values = {}

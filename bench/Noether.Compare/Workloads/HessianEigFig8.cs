@@ -14,7 +14,8 @@ namespace Noether.Compare.Workloads;
 internal sealed class HessianEigFig8 : IWorkload
 {
     private static readonly int M = Networks.Fig8.M, H = Networks.Fig8.H, N = Networks.Fig8.N;
-    private Tensor<double> _u = null!, _v = null!, _x = null!, _y = null!, _hessian = null!;
+    private Fig8Inputs _point = null!;
+    private Tensor<double> _hessian = null!;
     private double[] _eigenvalues = [];
 
     /// <inheritdoc/>
@@ -38,23 +39,14 @@ internal sealed class HessianEigFig8 : IWorkload
     /// <inheritdoc/>
     public void Prepare(WorkloadContext context)
     {
-        var random = new Random(context.Seed);
-        _u = Inputs.Gaussian(random, 0.3, M, H);
-        _v = Inputs.Gaussian(random, 0.3, H, N);
-        _y = Inputs.Gaussian(random, 1.0, M, N);
-        _x = Tensor<double>.Identity(N);
-        int d = M * H + H * N;
-        _hessian = Tensor<double>.Zeros(d, d);
-        context.WriteInputs(new Dictionary<string, (double[], int[])>
-        {
-            ["U"] = Inputs.Entry(_u), ["V"] = Inputs.Entry(_v), ["X"] = Inputs.Entry(_x), ["Y"] = Inputs.Entry(_y),
-        });
+        _point = Fig8Inputs.Create(context);
+        _hessian = Tensor<double>.Zeros(_point.Dimension, _point.Dimension);
     }
 
     /// <inheritdoc/>
     public void Run()
     {
-        Hessian.FullInto((_, p) => Networks.Loss(p[0], p[1], _x, _y, Networks.Activation.Tanh), [_u, _v], _hessian);
+        Hessian.FullInto((_, p) => Networks.Loss(p[0], p[1], _point.X, _point.Y, Networks.Activation.Tanh), [_point.U, _point.V], _hessian);
         (_eigenvalues, _) = Lapack.SymmetricEigen(_hessian, vectors: false);
     }
 

@@ -13,7 +13,7 @@ namespace Noether.Compare.Workloads;
 internal sealed class HessianFig8(bool tanh) : IWorkload
 {
     private static readonly int M = Networks.Fig8.M, H = Networks.Fig8.H, N = Networks.Fig8.N;
-    private Tensor<double> _u = null!, _v = null!, _x = null!, _y = null!;
+    private Fig8Inputs _point = null!;
     private Tensor<double>? _hessian;
 
     /// <inheritdoc/>
@@ -37,26 +37,17 @@ internal sealed class HessianFig8(bool tanh) : IWorkload
     /// <inheritdoc/>
     public void Prepare(WorkloadContext context)
     {
-        var random = new Random(context.Seed);
-        _u = Inputs.Gaussian(random, 0.3, M, H); // Fig. 8 init std 0.3
-        _v = Inputs.Gaussian(random, 0.3, H, N);
-        _y = Inputs.Gaussian(random, 1.0, M, N);
-        _x = Tensor<double>.Identity(N);
+        _point = Fig8Inputs.Create(context);
         // The 750×750 result buffer is allocated once and reused by every run (FullInto): a fresh 4.5 MB array per
         // run costs .NET a full GC, the counterpart of the malloc trimming that mallopt switches off for PyTorch.
-        int d = M * H + H * N;
-        _hessian = Tensor<double>.Zeros(d, d);
-        context.WriteInputs(new Dictionary<string, (double[], int[])>
-        {
-            ["U"] = Inputs.Entry(_u), ["V"] = Inputs.Entry(_v), ["X"] = Inputs.Entry(_x), ["Y"] = Inputs.Entry(_y),
-        });
+        _hessian = Tensor<double>.Zeros(_point.Dimension, _point.Dimension);
     }
 
     /// <inheritdoc/>
-    public void Run() => Hessian.FullInto(Loss, [_u, _v], _hessian!);
+    public void Run() => Hessian.FullInto(Loss, [_point.U, _point.V], _hessian!);
 
     private Variable<double> Loss(Tape<double> tape, IReadOnlyList<Variable<double>> p) =>
-        Networks.Loss(p[0], p[1], _x, _y, tanh ? Networks.Activation.Tanh : Networks.Activation.Identity);
+        Networks.Loss(p[0], p[1], _point.X, _point.Y, tanh ? Networks.Activation.Tanh : Networks.Activation.Identity);
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, object?> Finish(WorkloadContext context)
