@@ -8,13 +8,12 @@ torchvision). Timed: the epoch loop (shuffle, batch gather, forward, backward, A
 loading, model/optimiser creation (before each run) and the test-set accuracy printed as a sanity check.
 """
 
-import gzip
 import os
-import struct
 
 import numpy as np
 
 import harness
+from idx import read_idx
 
 torch = harness.setup()
 import torch.nn as nn  # noqa: E402
@@ -29,21 +28,6 @@ def extra(p):
 
 
 args = harness.parse_args(__doc__, extra)
-
-
-def read_idx(path):
-    """IDX (optionally gzipped): magic 0x00000801 labels / 0x00000803 images, big-endian dims."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
-    if zero != 0 or dtype_code != 0x08:
-        harness.fail(f"{path}: not an unsigned-byte IDX file (magic {data[:4].hex()})")
-    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
-    if body.size != int(np.prod(dims)):
-        harness.fail(f"{path}: expected {int(np.prod(dims))} values for dims {dims}, found {body.size}")
-    return body.reshape(dims)
 
 
 def load(split):

@@ -12,13 +12,12 @@ forms the input gradient only. Untimed: loading, building tensors. Check: the cl
 weights, deterministic) against Noether's; the adversarial accuracies differ only through the random starts.
 """
 
-import gzip
 import os
-import struct
 
 import numpy as np
 
 import harness
+from idx import read_idx
 
 torch = harness.setup()
 import torch.nn.functional as F  # noqa: E402
@@ -32,17 +31,6 @@ def extra(p):
 args = harness.parse_args(__doc__, extra)
 if not args.inputs:
     harness.fail("ensemble_pgd.py needs --inputs (the C# runner writes the model and the members)")
-
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
-    if zero != 0 or dtype_code != 0x08:
-        harness.fail(f"{path}: not an unsigned-byte IDX file")
-    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 images = os.path.join(args.data_dir, "t10k-images-idx3-ubyte.gz")
