@@ -231,12 +231,8 @@ public sealed class BadInputSuiteTests(BadInputFiles files) : IClassFixture<BadI
         File.WriteAllText(Path.Combine(outDir, "earlier.csv"), "a,b\n1,2\n");
         var before = Snapshot(outDir);
 
-        string dll = Path.Combine(AppContext.BaseDirectory, "Noether.Cli.dll");
-        // The default profile runs for about a minute: long enough to be interrupted mid-way.
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "drift", "--profile", "default", "--out", outDir, "--force" }) info.ArgumentList.Add(a);
-        info.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(info)!;
+        // The default profile runs for several seconds after its first progress line: long enough to be interrupted mid-way.
+        using var process = Process.Start(CliRunner.Interruptible(["drift", "--profile", "default", "--out", outDir, "--force"]))!;
         var started = new TaskCompletionSource();
         var stdout = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) =>
@@ -253,7 +249,7 @@ public sealed class BadInputSuiteTests(BadInputFiles files) : IClassFixture<BadI
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
             await process.WaitForExitAsync(timeout.Token); // throws if the run did not stop within 30 s of SIGINT
         var r = new CliRunner.Result(process.ExitCode, stdout.ToString(), await stderr);
-        Assert.Equal(130, r.ExitCode);
+        Assert.True(r.ExitCode == 130, $"exit code {r.ExitCode} after SIGINT, expected 130; stdout:\n{r.Stdout}");
         CliRunner.AssertOneLineFailure(r, "cancelled");
         Assert.Equal(before, Snapshot(outDir));
     }

@@ -28,6 +28,22 @@ public static class CliRunner
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>
+    /// A start of the real <c>noether</c> for the Ctrl-C tests: through <c>env --default-signal=INT</c>, because a
+    /// process started from a background job of a non-interactive shell inherits SIGINT as ignored, and .NET then (like
+    /// every well-behaved Unix program) leaves it ignored: the run would finish and the test would fail for a reason
+    /// that is not the CLI's. A terminal's foreground job has the default disposition, which this restores.
+    /// </summary>
+    public static ProcessStartInfo Interruptible(IReadOnlyList<string> args)
+    {
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "Noether.Cli.dll") }) info.ArgumentList.Add(a);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["NO_COLOR"] = "1";
+        info.Environment.Remove("NOETHER_DEBUG");
+        return info;
+    }
+
     private static readonly object InProcessGate = new();
 
     /// <summary>

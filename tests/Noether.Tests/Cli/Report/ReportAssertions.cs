@@ -79,7 +79,10 @@ public static partial class ReportAssertions
         try
         {
             var info = new ProcessStartInfo(chromium!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            // The flags a fresh machine's first run needs to stay quiet (no component downloads, first-run or sync work
+            // on this closed network: they only slow the start and keep writing into the profile after the page is done).
             foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                         "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-breakpad",
                          $"--user-data-dir={profile}", $"--screenshot={screenshot}", "--window-size=1280,4000", new Uri(html).AbsoluteUri })
                 info.ArgumentList.Add(a);
             using var process = Process.Start(info)!;
@@ -94,7 +97,7 @@ public static partial class ReportAssertions
         }
         finally
         {
-            Directory.Delete(profile, recursive: true);
+            DeleteProfile(profile);
         }
         Assert.True(File.Exists(screenshot), $"chromium wrote no screenshot to {screenshot}");
         var image = PngImage.Decode(File.ReadAllBytes(screenshot));
@@ -103,5 +106,30 @@ public static partial class ReportAssertions
         Assert.True(image.DistinctColours() >= 64, $"screenshot has only {image.DistinctColours()} colours");
         Assert.True(image.NonBackgroundFraction() >= 0.05, $"screenshot is {image.NonBackgroundFraction():P1} non-background");
         return image;
+    }
+
+    /// <summary>
+    /// Removes Chromium's throw-away profile. Its helper processes can still be writing there for a moment after the
+    /// browser exits, so a delete may meet "directory not empty": retry, and leave the temporary folder behind rather
+    /// than fail a rendering check over clean-up.
+    /// </summary>
+    private static void DeleteProfile(string profile)
+    {
+        for (int attempt = 0; attempt < 10; attempt++)
+        {
+            try
+            {
+                Directory.Delete(profile, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 9)
+            {
+                Thread.Sleep(200);
+            }
+            catch (IOException)
+            {
+                return;
+            }
+        }
     }
 }

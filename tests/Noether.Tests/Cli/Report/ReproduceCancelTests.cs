@@ -16,11 +16,7 @@ public sealed class ReproduceCancelTests : IDisposable
         Directory.CreateDirectory(earlier);
         File.WriteAllText(Path.Combine(earlier, "result.txt"), "keep me");
 
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Noether.Cli.dll"), "reproduce", "--profile", "default", "--only", "xavier,orbit", "--out", _dir, "--force" })
-            info.ArgumentList.Add(a);
-        info.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(info)!;
+        using var process = Process.Start(CliRunner.Interruptible(["reproduce", "--profile", "default", "--only", "xavier,orbit", "--out", _dir, "--force"]))!;
         var stderr = process.StandardError.ReadToEndAsync();
         // Wait until the second step (orbit: seconds) has started, then interrupt.
         string? line;
@@ -28,10 +24,10 @@ public sealed class ReproduceCancelTests : IDisposable
         Assert.NotNull(line);
         Assert.True(Directory.Exists(Path.Combine(_dir, "xavier")), "the first step's folder should exist before the interrupt");
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
-        _ = process.StandardOutput.ReadToEndAsync();
+        var rest = process.StandardOutput.ReadToEndAsync();
         Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "reproduce did not stop after SIGINT");
 
-        Assert.Equal(130, process.ExitCode);
+        Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode} after SIGINT, expected 130; stdout after the interrupt:\n{await rest}");
         var errors = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(errors);
         Assert.Contains("cancelled", errors[0]);
