@@ -141,13 +141,15 @@ public sealed class AnalyzeCommandTests : IDisposable
 
     private static double Input(int image, int p) => AnalyzeFixtures.Pixel(image, p) / 255f;
 
+    private static readonly double[][] Inputs = [.. Enumerable.Range(0, 20).Select(i => Enumerable.Range(0, 784).Select(p => (double)Input(i, p)).ToArray())];
+
     /// <summary>Mean cross-entropy of the MLP on images 0 … count−1 (float64, plain loops).</summary>
-    private static double Loss(List<(double[,] W, double[]? B)> layers, Func<double, double> sigma, int count)
+    private static double Loss(List<(double[,] W, double[]? B)> layers, Func<double, double> sigma, int count, Action<double, double>? hidden = null)
     {
         double total = 0;
         for (int i = 0; i < count; i++)
         {
-            var x = Enumerable.Range(0, 784).Select(p => Input(i, p)).ToArray();
+            var x = Inputs[i];
             for (int l = 0; l < layers.Count; l++)
             {
                 var (w, b) = layers[l];
@@ -156,7 +158,9 @@ public sealed class AnalyzeCommandTests : IDisposable
                 {
                     double s = b?[r] ?? 0;
                     for (int c = 0; c < x.Length; c++) s += w[r, c] * x[c];
-                    y[r] = l + 1 < layers.Count ? sigma(s) : s;
+                    bool isHidden = l + 1 < layers.Count;
+                    y[r] = isHidden ? sigma(s) : s;
+                    if (isHidden) hidden?.Invoke(s, y[r]);
                 }
                 x = y;
             }
@@ -167,6 +171,41 @@ public sealed class AnalyzeCommandTests : IDisposable
         return total / count;
     }
 
+    /// <summary>
+    /// The Hessian's diagonal of <see cref="Loss"/> by central second differences, parameter by parameter (the order
+    /// does not matter for a trace or a maximum). Error per entry: truncation O(h²) plus rounding ≈ 4ε·L/h².
+    /// </summary>
+    private static double[] HessianDiagonal(List<(double[,] W, double[]? B)> layers, Func<double, double> sigma, int count, double h)
+    {
+        double centre = Loss(layers, sigma, count);
+        var diagonal = new List<double>();
+        double Second(Action<double> set, double value)
+        {
+            set(value + h);
+            double plus = Loss(layers, sigma, count);
+            set(value - h);
+            double minus = Loss(layers, sigma, count);
+            set(value);
+            return (plus - 2 * centre + minus) / (h * h);
+        }
+        foreach (var (w, b) in layers)
+        {
+            for (int r = 0; r < w.GetLength(0); r++)
+                for (int c = 0; c < w.GetLength(1); c++)
+                {
+                    (int rr, int cc) = (r, c);
+                    diagonal.Add(Second(v => w[rr, cc] = v, w[r, c]));
+                }
+            if (b is not null)
+                for (int r = 0; r < b.Length; r++)
+                {
+                    int rr = r;
+                    diagonal.Add(Second(v => b[rr] = v, b[r]));
+                }
+        }
+        return [.. diagonal];
+    }
+
     [Fact]
     public void Analyze_PythonWrittenReluMlp_ConservedQuantitiesOrbitsAndLossMatchPlainLoops()
     {
@@ -175,7 +214,7 @@ public sealed class AnalyzeCommandTests : IDisposable
         var stored = AnalyzeFixtures.WriteWithPython(weights, "784-5-4-10", "F32");
         string outDir = Path.Combine(_dir, "out");
         var r = CliRunner.Run(["analyze", "--weights", weights, "--arch", "mlp:784-5-4-10:relu", "--data-dir", data, "--samples", "1000",
-            "--trace-probes", "4", "--out", outDir]);
+            "--trace-probes", "100", "--out", outDir]);
         CliOutput.AssertSucceeded(r, outDir);
         var summary = CliOutput.Summary(outDir, "analyze");
         var pairs = summary.GetProperty("pairs").EnumerateArray().ToArray();
@@ -212,9 +251,23 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Equal(20, summary.GetProperty("data").GetProperty("samples").GetInt32());
         Assert.Equal(loss, summary.GetProperty("loss").GetDouble(), 1e-12);
 
+        // Sharpness against the Hessian's diagonal from second differences of the plain-loop loss: λ_max ≥ max_i H_ii
+        // (H_ii = e_iᵀHe_i is a Rayleigh quotient) and Hutchinson's trace within 4 of its standard errors of Σ H_ii.
+        // ReLU has kinks: the step keeps every hidden pre-activation's sign inside the stencil (|Δz| ≤ h·scale), so the
+        // second differences are of a smooth function.
+        double minPre = double.PositiveInfinity, maxActivation = 0;
+        Loss(layers, z => Math.Max(0, z), 20, (pre, post) => (minPre, maxActivation) = (Math.Min(minPre, Math.Abs(pre)), Math.Max(maxActivation, post)));
+        double scale = Math.Max(1, Math.Max(maxActivation, w.Max(m => m.Cast<double>().Max(Math.Abs))));
+        const double step = 1e-4;
+        Assert.True(minPre > 2 * step * scale, $"a pre-activation {minPre:E2} is within the stencil (h·scale = {step * scale:E2})");
+        var diagonal = HessianDiagonal(layers, z => Math.Max(0, z), 20, step);
+        Assert.Equal(784 * 5 + 5 + 5 * 4 + 4 + 4 * 10 + 10, diagonal.Length);
+        // Rounding: 4ε·L/h² ≈ 2e-8 per entry, so Σ over 3999 entries is good to ~1e-4; far below the probes' standard error.
         var sharpness = summary.GetProperty("sharpness");
-        Assert.True(sharpness.GetProperty("topEigenvalue").GetDouble() > 0);
-        Assert.True(double.IsFinite(sharpness.GetProperty("trace").GetDouble()));
+        double top = sharpness.GetProperty("topEigenvalue").GetDouble(), maxDiagonal = diagonal.Max();
+        Assert.True(top >= maxDiagonal - 1e-6, $"λ_max {top} below the largest diagonal entry {maxDiagonal}");
+        double trace = sharpness.GetProperty("trace").GetDouble(), se = sharpness.GetProperty("traceStandardError").GetDouble(), exact = diagonal.Sum();
+        Assert.True(Math.Abs(trace - exact) <= 4 * se, $"Hutchinson {trace} ± {se} vs Σ H_ii {exact}");
     }
 
     [Fact]
