@@ -25,8 +25,8 @@ public sealed class XavierCommandTests : IDisposable
         {
             var row = rows.Single(x => x.GetProperty("figure").GetString() == "Fig. 4" && x.GetProperty("shape").GetProperty("h").GetInt32() == h);
             // E[Q] = ½(m − h) and Var[Q] = ½(m/h + h/n) for Q = ½Tr[UᵀU − VVᵀ], U ~ N(0, 1/h), V ~ N(0, 1/n) (Appendix E, SPEC).
-            Assert.Equal(0.5 * (m - h), row.GetProperty("predictedMean").GetDouble(), 12);
-            Assert.Equal(m - h, row.GetProperty("paperMean").GetDouble(), 12);
+            Assert.Equal(0.5 * (m - h), row.GetProperty("predictedMean").GetDouble(), 1e-12);
+            Assert.Equal(m - h, row.GetProperty("paperMean").GetDouble(), 1e-12);
             Close.Assert(0.5 * ((double)m / h + (double)h / n), row.GetProperty("predictedVariance").GetDouble(), 1e-12, 0);
 
             // Mean and variance recomputed from the individual draws the command wrote.

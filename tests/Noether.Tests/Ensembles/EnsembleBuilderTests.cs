@@ -231,7 +231,7 @@ public class EnsembleBuilderTests
         Close.Assert(new GeneralLinearGroup(5).Exp(m, 0.7), EnsembleBuilder.GroupElement(m, 0.7, GroupElementForm.Exponential), 1e-14);
         Close.Assert(Tensor<double>.Identity(5), EnsembleBuilder.GroupElement(m, 0, GroupElementForm.IdentityPlus), 0);
         var g = EnsembleBuilder.GroupElement(m, 0.7, GroupElementForm.IdentityPlus);
-        for (int i = 0; i < 25; i++) Assert.Equal((i % 6 == 0 ? 1 : 0) + 0.7 * m.Data[i], g.Data[i], 15);
+        for (int i = 0; i < 25; i++) Assert.Equal((i % 6 == 0 ? 1 : 0) + 0.7 * m.Data[i], g.Data[i], 1e-15);
     }
 
     [Fact]

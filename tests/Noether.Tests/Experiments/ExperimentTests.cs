@@ -128,8 +128,8 @@ public class ExperimentTests
         Assert.Null(r.Linear);
         Assert.Equal(8, r.Nonlinear.Checked + r.Nonlinear.Refused);
         Assert.True(r.Nonlinear.MaxOutputErrorOnBatch <= 1e-8);
-        Assert.Equal(Math.Sqrt(2), r.Nonlinear.ExpectedProjectionDistance, 12);
-        Assert.Equal(Math.Sqrt(2), r.Nonlinear.IdentityProjectionDistance, 10);
+        Assert.Equal(Math.Sqrt(2), r.Nonlinear.ExpectedProjectionDistance, 1e-12);
+        Assert.Equal(Math.Sqrt(2), r.Nonlinear.IdentityProjectionDistance, 1e-10);
     }
 
     [Fact]

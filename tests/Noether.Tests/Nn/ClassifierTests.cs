@@ -124,8 +124,8 @@ public class ClassifierTests
         Assert.Equal([1L, 2, 3], reports.Select(r => r.Step));
         Assert.Equal([20L, 40, 50], reports.Select(r => r.Samples));
         double weighted = (reports[0].Loss * 20 + reports[1].Loss * 20 + reports[2].Loss * 10) / 50;
-        Assert.Equal(weighted, mean, 12);
-        Assert.Equal(mean, reports[2].MeanLoss, 12);
+        Assert.Equal(weighted, mean, 1e-12);
+        Assert.Equal(mean, reports[2].MeanLoss, 1e-12);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         Assert.Throws<OperationCanceledException>(() => Classifier.TrainEpoch(model, adam, Batches(x, y, 20), cancellationToken: cts.Token));

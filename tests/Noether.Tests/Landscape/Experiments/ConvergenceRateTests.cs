@@ -14,7 +14,7 @@ public class ConvergenceRateTests
     {
         var r = ConvergenceRate.Run(Small);
         Assert.Equal(8, r.Runs.Count);
-        Assert.Equal(r.ZeroPredictorLoss * 1e-2, r.Threshold, 15);
+        Assert.Equal(r.ZeroPredictorLoss * 1e-2, r.Threshold, 1e-15);
         foreach (var run in r.Runs)
         {
             Assert.Equal(run.InitialLoss, run.Losses[0]);
@@ -31,7 +31,7 @@ public class ConvergenceRateTests
         {
             var mine = r.Runs.Where(x => x.Activation == c.Activation).ToArray();
             double expected = RankCorrelation.Spearman(mine.Select(x => x.Q).ToArray(), mine.Select(x => (double)(x.StepsToThreshold ?? Small.MaxSteps + 1)).ToArray());
-            Assert.Equal(expected, c.SpearmanCensored, 14);
+            Assert.Equal(expected, c.SpearmanCensored, 1e-14);
             Assert.Equal(4, c.Runs);
         }
     }

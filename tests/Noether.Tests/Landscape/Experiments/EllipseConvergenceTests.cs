@@ -14,7 +14,7 @@ public class EllipseConvergenceTests
         {
             Assert.True(c.MaxRelativeError < 1e-9, $"Q = {c.Q}: L(t) error {c.MaxRelativeError:E2}");
             Assert.True(c.MaxQDrift < 1e-9, $"Q = {c.Q}: Q drift {c.MaxQDrift:E2}");
-            Assert.Equal(1, c.ClosedFormLoss[0], 12);
+            Assert.Equal(1, c.ClosedFormLoss[0], 1e-12);
         }
     }
 
@@ -28,14 +28,14 @@ public class EllipseConvergenceTests
     public void Run_LossAtTheEnd_IsOrderedByQ(double a, double expectedRho)
     {
         var r = EllipseConvergence.Run(new EllipseConvergenceSettings(A: a, Points: 11));
-        Assert.Equal(expectedRho, RankCorrelation.Spearman(r.Curves.Select(c => c.Q).ToArray(), r.Curves.Select(c => c.ClosedFormLoss[^1]).ToArray()), 12);
+        Assert.Equal(expectedRho, RankCorrelation.Spearman(r.Curves.Select(c => c.Q).ToArray(), r.Curves.Select(c => c.ClosedFormLoss[^1]).ToArray()), 1e-12);
     }
 
     [Fact]
     public void Run_Circle_LossDoesNotDependOnQ()
     {
         var r = EllipseConvergence.Run(new EllipseConvergenceSettings(A: 1, Points: 11));
-        foreach (var c in r.Curves) Assert.Equal(r.Curves[0].NumericalLoss[^1], c.NumericalLoss[^1], 12);
+        foreach (var c in r.Curves) Assert.Equal(r.Curves[0].NumericalLoss[^1], c.NumericalLoss[^1], 1e-12);
     }
 
     [Fact]
