@@ -1,5 +1,6 @@
 using Noether.Experiments;
 using Noether.Landscape;
+using Noether.Tests.Support;
 
 namespace Noether.Tests.Landscape.Experiments;
 
@@ -15,6 +16,16 @@ public class EllipseConvergenceTests
             Assert.True(c.MaxRelativeError < 1e-9, $"Q = {c.Q}: L(t) error {c.MaxRelativeError:E2}");
             Assert.True(c.MaxQDrift < 1e-9, $"Q = {c.Q}: Q drift {c.MaxQDrift:E2}");
             Assert.Equal(1, c.ClosedFormLoss[0], 1e-12);
+            // Independently of the experiment's own error metric: L(t) = w₁₀²e^{−4t} + a·w₂₀²e^{−4at} from the curve's start,
+            // and Q = w₁^{2a}/w₂² (F.1). Dormand–Prince at rtol 1e-12 on a smooth decay: 1e-9 leaves a margin of 10³.
+            double a = r.Settings.A;
+            Close.Assert(c.Q, Math.Pow(c.W10, 2 * a) / (c.W20 * c.W20), 1e-12);
+            for (int k = 0; k < r.Times.Length; k++)
+            {
+                double t = r.Times[k], closed = c.W10 * c.W10 * Math.Exp(-4 * t) + a * c.W20 * c.W20 * Math.Exp(-4 * a * t);
+                Close.Assert(closed, c.ClosedFormLoss[k], 1e-13, 0, $"closed form at t = {t}");
+                Close.Assert(closed, c.NumericalLoss[k], 1e-9, 0, $"numerical flow at t = {t}");
+            }
         }
     }
 
