@@ -89,6 +89,8 @@ public sealed class AttackTarget<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>
     /// ∇ₓ Σᵢ CE(logits(xᵢ), yᵢ): the gradient of the summed cross-entropy with respect to the images (the summed loss
     /// avoids shrinking small gradients by 1/B in float32; the sign — all an L∞ attack uses — is that of the mean).
+    /// For <see cref="Ensemble"/> targets the same gradient is formed member chunk by member chunk through the mean, so
+    /// memory does not grow with the number of members (equal to the full graph's up to rounding order).
     /// </summary>
     public Tensor<T> LossGradient(Tensor<T> inputs, int[] labels)
     {
