@@ -27,6 +27,7 @@ public enum EnsembleAttackLoss
 public sealed class AttackTarget<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Func<Tape<T>, Variable<T>, Variable<T>> _logits;
+    private readonly Func<Tensor<T>, int[], Tensor<T>>? _lossGradient;
 
     /// <summary>A target from any differentiable map images [B, …] → logits [B, classes].</summary>
     /// <param name="name">Shown in results ("single model", "group ensemble", …).</param>
@@ -38,6 +39,11 @@ public sealed class AttackTarget<T> where T : unmanaged, IFloatingPointIeee754<T
         Name = name;
         _logits = logits;
     }
+
+    /// <summary>A target whose input gradient is computed by <paramref name="lossGradient"/> (the same function's
+    /// gradient as a graph through <paramref name="logits"/>, but without holding that graph).</summary>
+    private AttackTarget(string name, Func<Tape<T>, Variable<T>, Variable<T>> logits, Func<Tensor<T>, int[], Tensor<T>> lossGradient)
+        : this(name, logits) => _lossGradient = lossGradient;
 
     /// <summary>What is attacked.</summary>
     public string Name { get; }
@@ -65,9 +71,11 @@ public sealed class AttackTarget<T> where T : unmanaged, IFloatingPointIeee754<T
         if (ensemble.Options.Reading == GroupActionReading.BatchDependent)
             throw new ArgumentException("an adaptive attack needs gradients through the ensemble; the batch-dependent reading of the group action has none here (use the calibrated reading)", nameof(ensemble));
         if (ensemble.Count == 0) throw new ArgumentException($"the ensemble has no members ({ensemble.Rejected} rejected as ill-conditioned)", nameof(ensemble));
+        // The gradient goes member chunk by member chunk through the mean (exact up to rounding order): a graph through
+        // all members at once holds several [B, N·h] tensors.
         return loss == EnsembleAttackLoss.AveragedLogits
-            ? new AttackTarget<T>($"{ensemble} averaged logits", ensemble.AverageLogits)
-            : new AttackTarget<T>($"{ensemble} mean softmax", ensemble.LogMeanProbabilities);
+            ? new AttackTarget<T>($"{ensemble} averaged logits", ensemble.AverageLogits, (x, y) => ensemble.LossGradient(x, y, loss))
+            : new AttackTarget<T>($"{ensemble} mean softmax", ensemble.LogMeanProbabilities, (x, y) => ensemble.LossGradient(x, y, loss));
     }
 
     /// <summary>The logits for a batch (no gradient).</summary>
@@ -81,11 +89,14 @@ public sealed class AttackTarget<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>
     /// ∇ₓ Σᵢ CE(logits(xᵢ), yᵢ): the gradient of the summed cross-entropy with respect to the images (the summed loss
     /// avoids shrinking small gradients by 1/B in float32; the sign — all an L∞ attack uses — is that of the mean).
+    /// For <see cref="Ensemble"/> targets the same gradient is formed member chunk by member chunk through the mean, so
+    /// memory does not grow with the number of members (equal to the full graph's up to rounding order).
     /// </summary>
     public Tensor<T> LossGradient(Tensor<T> inputs, int[] labels)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(labels);
+        if (_lossGradient is not null) return _lossGradient(inputs, labels);
         var tape = new Tape<T>();
         var x = tape.Leaf(inputs);
         var logits = _logits(tape, x);

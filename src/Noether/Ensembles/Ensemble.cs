@@ -1,4 +1,5 @@
 using System.Numerics;
+using Noether.Attacks;
 using Noether.Autodiff;
 using Noether.Data;
 using Noether.Nn;
@@ -39,7 +40,8 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Symmetry.Activation _sigma;
     private readonly double[] _outputBias;
 
-    internal Ensemble(SpecCnn<T> model, EnsembleOptions options, EnsembleMember[] members, int rejected, Symmetry.Activation sigma)
+    internal Ensemble(SpecCnn<T> model, EnsembleOptions options, EnsembleMember[] members, int rejected, Symmetry.Activation sigma,
+        int membersPerChunk = SpecCnnHeads<T>.DefaultMembersPerChunk)
     {
         Model = model;
         Options = options;
@@ -53,8 +55,11 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
             _trunk = new SpecCnnHeads<T>(model, null);
             _heads = _trunk;
         }
-        else _heads = new SpecCnnHeads<T>(model, members.Select(m => (m.HiddenTransform, m.OutputWeight)).ToArray());
+        else _heads = new SpecCnnHeads<T>(model, members.Select(m => (m.HiddenTransform, m.OutputWeight)).ToArray(), membersPerChunk);
     }
+
+    /// <summary>The same ensemble with its heads evaluated <paramref name="membersPerChunk"/> at a time (results agree up to rounding).</summary>
+    internal Ensemble<T> WithMembersPerChunk(int membersPerChunk) => new(Model, Options, _members, Rejected, _sigma, membersPerChunk);
 
     /// <summary>The single model the ensemble was built from (its weights were copied at build time).</summary>
     public SpecCnn<T> Model { get; }
@@ -114,8 +119,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
         int b = hidden.Dim(0);
         if (Options.Reading == GroupActionReading.BatchDependent) return BatchDependentLogits(hidden);
         if (b <= RowsPerBlock) return HeadLogits(hidden).Reshape(b, Count, Classes);
-        // In blocks of rows: the heads' temporaries are [rows, N·h]; for 200 members on 10,000 images at once they took
-        // gigabytes, while the logits themselves are [B, N, classes].
+        // In blocks of rows, so the heads' temporaries stay [rows, k·h] (k members per chunk) however large B is.
         var logits = new T[(long)b * Count * Classes];
         int h = Hidden, width = Count * Classes;
         for (int start = 0; start < b; start += RowsPerBlock)
@@ -130,10 +134,46 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Rows of hidden pre-activations the calibrated heads evaluate at once (see <see cref="MemberLogitsFromHidden"/>).</summary>
     internal const int RowsPerBlock = 1024;
 
-    private Tensor<T> HeadLogits(Tensor<T> hidden)
+    private Tensor<T> HeadLogits(Tensor<T> hidden) => _heads.MemberLogits(hidden);
+
+    /// <summary>
+    /// The ensemble's class for each row of precomputed hidden pre-activations [B, h], combined by <paramref name="vote"/>:
+    /// equal to <c>EnsembleVoting.Combine(MemberLogitsFromHidden(hidden), vote)</c>, but evaluated in blocks of
+    /// <see cref="RowsPerBlock"/> rows so that the [B, N, classes] member logits are never held at once.
+    /// </summary>
+    internal int[] PredictFromHidden(Tensor<T> hidden, EnsembleVote vote)
     {
-        var tape = new Tape<T>();
-        using (tape.Pause()) return _heads.Logits(tape, tape.Constant(hidden)).Value;
+        ArgumentNullException.ThrowIfNull(hidden);
+        if (hidden.Rank != 2 || hidden.Dim(0) < 1 || hidden.Dim(1) != Hidden)
+            throw Errors.BadShape("ensemble", nameof(hidden), hidden.Shape, $"hidden pre-activations [B, {Hidden}] (B ≥ 1)");
+        int b = hidden.Dim(0), h = Hidden;
+        // The batch-dependent reading's prediction batches depend on the rows handed over together: keep them whole.
+        if (b <= RowsPerBlock || Options.Reading == GroupActionReading.BatchDependent) return EnsembleVoting.Combine(MemberLogitsFromHidden(hidden), vote);
+        var predicted = new int[b];
+        for (int start = 0; start < b; start += RowsPerBlock)
+        {
+            int rows = Math.Min(RowsPerBlock, b - start);
+            var block = new Tensor<T>(hidden.Data.AsSpan(start * h, rows * h).ToArray(), rows, h);
+            EnsembleVoting.Combine(MemberLogitsFromHidden(block), vote).CopyTo(predicted, start);
+        }
+        return predicted;
+    }
+
+    /// <summary>
+    /// ∇ₓ Σᵢ CE(mᵢ, yᵢ) with m the averaged logits (<see cref="EnsembleAttackLoss.AveragedLogits"/>) or log of the mean
+    /// softmax: the same gradient as a graph through <see cref="AverageLogits"/> or <see cref="LogMeanProbabilities"/>,
+    /// computed chunk of members by chunk (see <see cref="SpecCnnHeads{T}.InputGradientThroughMean"/>) so that memory does
+    /// not grow with the number of members.
+    /// </summary>
+    internal Tensor<T> LossGradient(Tensor<T> inputs, int[] labels, EnsembleAttackLoss loss)
+    {
+        _heads.CheckInputs(inputs, nameof(inputs));
+        ThrowIfEmpty();
+        if (Options.Reading == GroupActionReading.BatchDependent)
+            throw new NotSupportedException("the batch-dependent reading of the group action is not differentiable here; use the calibrated reading for adaptive attacks");
+        bool probabilities = loss == EnsembleAttackLoss.AveragedProbabilities;
+        return _heads.InputGradientThroughMean(inputs, probabilities,
+            mean => Ops.CrossEntropy(probabilities ? SpecCnnHeads<T>.LogOfMean(mean) : mean, labels), T.CreateChecked(labels.Length));
     }
 
     /// <summary>The ensemble's predicted class for each image of a batch, combined by <paramref name="vote"/>.</summary>
@@ -169,7 +209,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
         ThrowIfEmpty();
         if (Options.Reading == GroupActionReading.BatchDependent)
             throw new NotSupportedException("the batch-dependent reading of the group action is not differentiable here (π(g, H) depends on the batch through a pseudoinverse); use the calibrated reading for adaptive attacks");
-        return _heads.AverageLogits(tape, _heads.Logits(tape, _heads.HiddenPreActivation(tape, inputs)));
+        return _heads.MeanOverHeads(tape, _heads.HiddenPreActivation(tape, inputs), probabilities: false);
     }
 
     /// <summary>
@@ -186,7 +226,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
         ThrowIfEmpty();
         if (Options.Reading == GroupActionReading.BatchDependent)
             throw new NotSupportedException("the batch-dependent reading of the group action is not differentiable here; use the calibrated reading for adaptive attacks");
-        return _heads.LogMeanSoftmax(tape, _heads.Logits(tape, _heads.HiddenPreActivation(tape, inputs)));
+        return SpecCnnHeads<T>.LogOfMean(_heads.MeanOverHeads(tape, _heads.HiddenPreActivation(tape, inputs), probabilities: true));
     }
 
     /// <summary>

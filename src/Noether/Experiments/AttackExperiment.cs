@@ -238,7 +238,7 @@ public static class AttackExperiment
         var cleanHidden = EnsembleExperiment.HiddenPreActivations(trunk, test, settings.BatchSize, cancellationToken);
         double singleAccuracy = EnsembleExperiment.Accuracy(EnsembleExperiment.SingleModelPredictions(trunk, cleanHidden), test.Labels);
         var summaries = ensembles.Select(e => new EnsembleSummary(e.Options.Builder, e.Count, e.Rejected, e.Regularised,
-            e.Count == 0 ? double.NaN : EnsembleExperiment.Accuracy(EnsembleVoting.Combine(e.MemberLogitsFromHidden(cleanHidden), settings.Vote), test.Labels),
+            EnsembleAccuracy(e, cleanHidden, test.Labels, settings.Vote),
             e.Count == 0 ? double.NaN : e.Members.Select(m => m.ConditionNumber).Order().ElementAt(e.Count / 2))).ToArray();
 
         bool transfer = settings.ThreatModelList.Contains(ThreatModel.Transfer), adaptive = settings.ThreatModelList.Contains(ThreatModel.Adaptive);
@@ -291,7 +291,7 @@ public static class AttackExperiment
     }
 
     private static double EnsembleAccuracy(Ensemble<float> ensemble, Tensor<float> hidden, int[] labels, EnsembleVote vote) =>
-        ensemble.Count == 0 ? double.NaN : EnsembleExperiment.Accuracy(EnsembleVoting.Combine(ensemble.MemberLogitsFromHidden(hidden), vote), labels);
+        ensemble.Count == 0 ? double.NaN : EnsembleExperiment.Accuracy(ensemble.PredictFromHidden(hidden, vote), labels);
 
     private static ImageDataset Perturb(AttackTarget<float> target, ImageDataset test, LinfAttack attack, int seed, int batchSize, int stage, int stages,
         string on, IProgress<AttackExperimentProgress>? progress, CancellationToken cancellationToken)

@@ -59,12 +59,17 @@ public class LinfAttackTests
         CheckGradient(AttackTarget<double>.Model(model), model.Predict, x, labels);
     }
 
-    [Fact]
-    public void LossGradient_OfTheEnsembleAveragedLogits_MatchesFiniteDifferences()
+    [Theory]
+    [InlineData(3, 8)] // one chunk
+    [InlineData(5, 2)] // chunks of 2, 2, 1: the gradient is accumulated over chunks
+    [InlineData(1, 1)]
+    public void LossGradient_OfTheEnsembleAveragedLogits_MatchesFiniteDifferences(int count, int membersPerChunk)
     {
         // Independent forward: the mean of the stand-alone member networks' logits.
         var model = SpecCnnCopy.Convert<float, double>(Setup.Value.Model);
-        var ensemble = EnsembleBuilder.Build(model, Setup.Value.Train, new EnsembleOptions(EnsembleBuilderKind.Group, 0.3, Members: 3, Seed: 1));
+        var ensemble = EnsembleBuilder.Build(model, Setup.Value.Train, new EnsembleOptions(EnsembleBuilderKind.Group, 0.3, Members: count, Seed: 1))
+            .WithMembersPerChunk(membersPerChunk);
+        Assert.Equal(count, ensemble.Count);
         var members = Enumerable.Range(0, ensemble.Count).Select(ensemble.MemberModel).ToArray();
         Tensor<double> Mean(Tensor<double> x)
         {
@@ -76,13 +81,18 @@ public class LinfAttackTests
         CheckGradient(AttackTarget<double>.Ensemble(ensemble), Mean, x, labels);
     }
 
-    [Fact]
-    public void LossGradient_OfTheEnsembleMeanSoftmax_MatchesFiniteDifferences()
+    [Theory]
+    [InlineData(3, 8)]
+    [InlineData(5, 2)]
+    [InlineData(1, 1)]
+    public void LossGradient_OfTheEnsembleMeanSoftmax_MatchesFiniteDifferences(int count, int membersPerChunk)
     {
         // Cross-entropy of log p̄ is −log p̄[y]; the "logits" handed to the check are log of the mean of the stand-alone
         // members' softmax outputs (the 1e-30 inside the target's log is far below these probabilities).
         var model = SpecCnnCopy.Convert<float, double>(Setup.Value.Model);
-        var ensemble = EnsembleBuilder.Build(model, Setup.Value.Train, new EnsembleOptions(EnsembleBuilderKind.Random, 0.8, Members: 3, Seed: 1));
+        var ensemble = EnsembleBuilder.Build(model, Setup.Value.Train, new EnsembleOptions(EnsembleBuilderKind.Random, 0.8, Members: count, Seed: 1))
+            .WithMembersPerChunk(membersPerChunk);
+        Assert.Equal(count, ensemble.Count);
         var members = Enumerable.Range(0, ensemble.Count).Select(ensemble.MemberModel).ToArray();
         Tensor<double> LogMeanSoftmax(Tensor<double> x)
         {
