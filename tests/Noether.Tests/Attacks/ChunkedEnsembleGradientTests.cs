@@ -17,11 +17,7 @@ namespace Noether.Tests.Attacks;
 /// </summary>
 public class ChunkedEnsembleGradientTests
 {
-    private static readonly Lazy<(SpecCnn<float> Model, ImageDataset Train, ImageDataset Test)> Setup = new(() =>
-    {
-        var train = Images(256, 51);
-        return (Trained(train, 52), train, Images(64, 53));
-    });
+    private static readonly Lazy<(SpecCnn<float> Model, ImageDataset Train, ImageDataset Test)> Setup = new(() => TrainedSetup(51, 52, 64, 53));
 
     /// <summary>The old path: one graph through every member (the ensemble as one chunk), cross-entropy, backward.</summary>
     private static AttackTarget<T> FullGraph<T>(Ensemble<T> ensemble, EnsembleAttackLoss loss) where T : unmanaged, IFloatingPointIeee754<T>

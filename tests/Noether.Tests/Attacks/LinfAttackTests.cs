@@ -10,11 +10,7 @@ namespace Noether.Tests.Attacks;
 
 public class LinfAttackTests
 {
-    private static readonly Lazy<(SpecCnn<float> Model, ImageDataset Train, ImageDataset Test)> Setup = new(() =>
-    {
-        var train = Images(256, 41);
-        return (Trained(train, 42), train, Images(96, 43));
-    });
+    private static readonly Lazy<(SpecCnn<float> Model, ImageDataset Train, ImageDataset Test)> Setup = new(() => TrainedSetup(41, 42, 96, 43));
 
     /// <summary>Σᵢ CE(logitsᵢ, yᵢ) computed directly from logits in float64 (log-sum-exp).</summary>
     private static double SummedCrossEntropy(Tensor<double> logits, int[] labels)

@@ -9,11 +9,7 @@ namespace Noether.Tests.Ensembles;
 
 public class EnsembleBuilderTests
 {
-    private static readonly Lazy<(SpecCnn<float> Model, Noether.Data.ImageDataset Train, Noether.Data.ImageDataset Test)> Setup = new(() =>
-    {
-        var train = Images(256, 1);
-        return (Trained(train, 2), train, Images(64, 3));
-    });
+    private static readonly Lazy<(SpecCnn<float> Model, Noether.Data.ImageDataset Train, Noether.Data.ImageDataset Test)> Setup = new(() => TrainedSetup(1, 2, 64, 3));
 
     private static SpecCnn<double> Model64 => SpecCnnCopy.Convert<float, double>(Setup.Value.Model);
 

@@ -45,6 +45,13 @@ public static class EnsembleFixture
         return model;
     }
 
+    /// <summary>A model trained on 256 images (<see cref="Trained"/>), its training set and a test set: a test class's fixture.</summary>
+    public static (SpecCnn<float> Model, ImageDataset Train, ImageDataset Test) TrainedSetup(int trainSeed, int modelSeed, int testCount, int testSeed)
+    {
+        var train = Images(256, trainSeed);
+        return (Trained(train, modelSeed), train, Images(testCount, testSeed));
+    }
+
     /// <summary>The largest |a − b| over the largest |a| (a whole-tensor relative error).</summary>
     public static double RelativeError(Tensor<double> expected, Tensor<double> actual)
     {

@@ -10,11 +10,7 @@ namespace Noether.Tests.Experiments;
 
 public class EnsembleExperimentTests
 {
-    private static readonly Lazy<(SpecCnn<float> Model, ImageDataset Train, ImageDataset Test)> Setup = new(() =>
-    {
-        var train = Images(256, 51);
-        return (Trained(train, 52), train, Images(120, 53));
-    });
+    private static readonly Lazy<(SpecCnn<float> Model, ImageDataset Train, ImageDataset Test)> Setup = new(() => TrainedSetup(51, 52, 120, 53));
 
     [Fact]
     public void EnsembleExperiment_Shards_ConcatenateToTheUnshardedRows()
