@@ -74,8 +74,8 @@ public sealed class AttackTarget<T> where T : unmanaged, IFloatingPointIeee754<T
         // The gradient goes member chunk by member chunk through the mean (exact up to rounding order): a graph through
         // all members at once holds several [B, N·h] tensors.
         return loss == EnsembleAttackLoss.AveragedLogits
-            ? new AttackTarget<T>($"{ensemble} averaged logits", ensemble.AverageLogits, (x, y) => ensemble.LossGradient(x, y, loss))
-            : new AttackTarget<T>($"{ensemble} mean softmax", ensemble.LogMeanProbabilities, (x, y) => ensemble.LossGradient(x, y, loss));
+            ? new AttackTarget<T>($"{ensemble} averaged logits", ensemble.AverageLogits, (x, y) => ensemble.LossGradient(x, y, meanSoftmax: false))
+            : new AttackTarget<T>($"{ensemble} mean softmax", ensemble.LogMeanProbabilities, (x, y) => ensemble.LossGradient(x, y, meanSoftmax: true));
     }
 
     /// <summary>The logits for a batch (no gradient).</summary>

@@ -1,5 +1,4 @@
 using System.Numerics;
-using Noether.Attacks;
 using Noether.Autodiff;
 using Noether.Data;
 using Noether.Nn;
@@ -160,20 +159,19 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
-    /// ∇ₓ Σᵢ CE(mᵢ, yᵢ) with m the averaged logits (<see cref="EnsembleAttackLoss.AveragedLogits"/>) or log of the mean
-    /// softmax: the same gradient as a graph through <see cref="AverageLogits"/> or <see cref="LogMeanProbabilities"/>,
+    /// ∇ₓ Σᵢ CE(mᵢ, yᵢ) with m the averaged logits, or the log of the mean softmax when
+    /// <paramref name="meanSoftmax"/>: the same gradient as a graph through <see cref="AverageLogits"/> or <see cref="LogMeanProbabilities"/>,
     /// computed chunk of members by chunk (see <see cref="SpecCnnHeads{T}.InputGradientThroughMean"/>) so that memory does
     /// not grow with the number of members.
     /// </summary>
-    internal Tensor<T> LossGradient(Tensor<T> inputs, int[] labels, EnsembleAttackLoss loss)
+    internal Tensor<T> LossGradient(Tensor<T> inputs, int[] labels, bool meanSoftmax)
     {
         _heads.CheckInputs(inputs, nameof(inputs));
         ThrowIfEmpty();
         if (Options.Reading == GroupActionReading.BatchDependent)
             throw new NotSupportedException("the batch-dependent reading of the group action is not differentiable here; use the calibrated reading for adaptive attacks");
-        bool probabilities = loss == EnsembleAttackLoss.AveragedProbabilities;
-        return _heads.InputGradientThroughMean(inputs, probabilities,
-            mean => Ops.CrossEntropy(probabilities ? SpecCnnHeads<T>.LogOfMean(mean) : mean, labels), T.CreateChecked(labels.Length));
+        return _heads.InputGradientThroughMean(inputs, meanSoftmax,
+            mean => Ops.CrossEntropy(meanSoftmax ? SpecCnnHeads<T>.LogOfMean(mean) : mean, labels), T.CreateChecked(labels.Length));
     }
 
     /// <summary>The ensemble's predicted class for each image of a batch, combined by <paramref name="vote"/>.</summary>
