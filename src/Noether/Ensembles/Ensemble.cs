@@ -111,23 +111,34 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </remarks>
     public Tensor<T> MemberLogitsFromHidden(Tensor<T> hidden)
     {
-        ArgumentNullException.ThrowIfNull(hidden);
-        if (hidden.Rank != 2 || hidden.Dim(0) < 1 || hidden.Dim(1) != Hidden)
-            throw Errors.BadShape("ensemble", nameof(hidden), hidden.Shape, $"hidden pre-activations [B, {Hidden}] (B ≥ 1)");
+        CheckHidden(hidden);
         ThrowIfEmpty();
         int b = hidden.Dim(0);
         if (Options.Reading == GroupActionReading.BatchDependent) return BatchDependentLogits(hidden);
         if (b <= RowsPerBlock) return HeadLogits(hidden).Reshape(b, Count, Classes);
         // In blocks of rows, so the heads' temporaries stay [rows, k·h] (k members per chunk) however large B is.
         var logits = new T[(long)b * Count * Classes];
-        int h = Hidden, width = Count * Classes;
+        int width = Count * Classes;
+        ForEachRowBlock(hidden, (start, block) => HeadLogits(block).Data.AsSpan().CopyTo(logits.AsSpan(start * width, block.Dim(0) * width)));
+        return new Tensor<T>(logits, b, Count, Classes);
+    }
+
+    private void CheckHidden(Tensor<T> hidden)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        if (hidden.Rank != 2 || hidden.Dim(0) < 1 || hidden.Dim(1) != Hidden)
+            throw Errors.BadShape("ensemble", nameof(hidden), hidden.Shape, $"hidden pre-activations [B, {Hidden}] (B ≥ 1)");
+    }
+
+    /// <summary>Calls <paramref name="body"/> with (first row, the block's rows as a tensor) for consecutive blocks of at most <see cref="RowsPerBlock"/> rows.</summary>
+    private void ForEachRowBlock(Tensor<T> hidden, Action<int, Tensor<T>> body)
+    {
+        int b = hidden.Dim(0), h = Hidden;
         for (int start = 0; start < b; start += RowsPerBlock)
         {
             int rows = Math.Min(RowsPerBlock, b - start);
-            var block = new Tensor<T>(hidden.Data.AsSpan(start * h, rows * h).ToArray(), rows, h);
-            HeadLogits(block).Data.AsSpan().CopyTo(logits.AsSpan(start * width, rows * width));
+            body(start, new Tensor<T>(hidden.Data.AsSpan(start * h, rows * h).ToArray(), rows, h));
         }
-        return new Tensor<T>(logits, b, Count, Classes);
     }
 
     /// <summary>Rows of hidden pre-activations the calibrated heads evaluate at once (see <see cref="MemberLogitsFromHidden"/>).</summary>
@@ -142,19 +153,12 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     internal int[] PredictFromHidden(Tensor<T> hidden, EnsembleVote vote)
     {
-        ArgumentNullException.ThrowIfNull(hidden);
-        if (hidden.Rank != 2 || hidden.Dim(0) < 1 || hidden.Dim(1) != Hidden)
-            throw Errors.BadShape("ensemble", nameof(hidden), hidden.Shape, $"hidden pre-activations [B, {Hidden}] (B ≥ 1)");
-        int b = hidden.Dim(0), h = Hidden;
+        CheckHidden(hidden);
+        int b = hidden.Dim(0);
         // The batch-dependent reading's prediction batches depend on the rows handed over together: keep them whole.
         if (b <= RowsPerBlock || Options.Reading == GroupActionReading.BatchDependent) return EnsembleVoting.Combine(MemberLogitsFromHidden(hidden), vote);
         var predicted = new int[b];
-        for (int start = 0; start < b; start += RowsPerBlock)
-        {
-            int rows = Math.Min(RowsPerBlock, b - start);
-            var block = new Tensor<T>(hidden.Data.AsSpan(start * h, rows * h).ToArray(), rows, h);
-            EnsembleVoting.Combine(MemberLogitsFromHidden(block), vote).CopyTo(predicted, start);
-        }
+        ForEachRowBlock(hidden, (start, block) => EnsembleVoting.Combine(MemberLogitsFromHidden(block), vote).CopyTo(predicted, start));
         return predicted;
     }
 
