@@ -37,6 +37,23 @@ public sealed class NetworkReparametrization
     /// <summary>D, the number of parameters.</summary>
     public int Parameters => Enumerable.Range(1, Layers).Sum(l => Widths[l] * Widths[l - 1] + (Biases ? Widths[l] : 0));
 
+    /// <summary>
+    /// A random architecture of the sizes Marcotte et al. tested: depth (layers) uniform in [<paramref name="minDepth"/>,
+    /// <paramref name="maxDepth"/>], every width uniform in [<paramref name="minWidth"/>, <paramref name="maxWidth"/>].
+    /// </summary>
+    public static NetworkReparametrization Draw(Random random, int minDepth, int maxDepth, int minWidth, int maxWidth, bool biases)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        Errors.ThrowIfNotPositive(minDepth, nameof(minDepth));
+        Errors.ThrowIfNotPositive(minWidth, nameof(minWidth));
+        if (maxDepth < minDepth) throw Errors.OutOfRange(nameof(maxDepth), maxDepth, $"≥ minDepth ({minDepth})");
+        if (maxWidth < minWidth) throw Errors.OutOfRange(nameof(maxWidth), maxWidth, $"≥ minWidth ({minWidth})");
+        int depth = random.Next(minDepth, maxDepth + 1);
+        var widths = new int[depth + 1];
+        for (int i = 0; i <= depth; i++) widths[i] = random.Next(minWidth, maxWidth + 1);
+        return new NetworkReparametrization(widths, biases);
+    }
+
     /// <summary>A network from widths listed output first (Marcotte et al.'s list_dim convention).</summary>
     public static NetworkReparametrization FromOutputFirst(IReadOnlyList<int> widths, bool biases)
     {

@@ -17,13 +17,8 @@ public class LawCountTests
         return data;
     }
 
-    private static NetworkReparametrization RandomNet(Random random, int maxWidth, bool biases)
-    {
-        int depth = random.Next(2, 5);
-        var widths = new int[depth + 1];
-        for (int i = 0; i <= depth; i++) widths[i] = random.Next(2, maxWidth + 1);
-        return new NetworkReparametrization(widths, biases);
-    }
+    private static NetworkReparametrization RandomNet(Random random, int maxWidth, bool biases) =>
+        NetworkReparametrization.Draw(random, 2, 4, 2, maxWidth, biases);
 
     [Theory]
     [MemberData(nameof(Seeds))]
