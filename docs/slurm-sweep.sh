@@ -31,7 +31,9 @@ if [[ -z "${SLURM_ARRAY_TASK_ID:-}" ]]; then
   export REPO NOETHER SWEEP OUT
   array=$(sbatch --parsable --export=ALL "${BASH_SOURCE[0]}")
   array=${array%%;*}                    # "jobid;cluster" on multi-cluster sites
-  merge=$(sbatch --parsable --export=ALL --dependency=afterok:"$array" --job-name=noether-merge \
+  # Without SBATCH_ARRAY_INX: sbatch reads it for every job it submits, and the merge must be one job, not an
+  # array of merges writing the same folder at once.
+  merge=$(env -u SBATCH_ARRAY_INX sbatch --parsable --export=ALL --dependency=afterok:"$array" --job-name=noether-merge \
     --cpus-per-task=2 --mem=1G --time=00:30:00 --output="slurm-noether-merge-%j.out" \
     --wrap "$NOETHER merge $OUT.shards/* --out $OUT --force")
   echo "submitted shards as array job $array and the merge as job $merge (runs after every shard succeeded); result: $OUT"
