@@ -5,6 +5,9 @@
 #   bash docs/slurm-sweep.sh                  # on the login node: builds noether once, submits the array and the merge
 #   SWEEP="xavier --draws 1000" OUT=results/xavier bash docs/slurm-sweep.sh
 #
+# To try it on one machine: scripts/slurm-local.sh start (a real single-node Slurm), export the SLURM_CONF it prints,
+# run this script, scripts/slurm-local.sh stop. CI does so for six sweeps: scripts/slurm-sweep-check.sh.
+#
 # The number of shards is the size of the array below (--array=1-N: it must start at 1 with step 1; N at most the
 # sweep's grid size: drift 16, xavier 7, orbit 27, sharpness 24, `converge --part rate` 36,
 # ensemble 45, attack 10 items with their default settings). Change it here or override it
