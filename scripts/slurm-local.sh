@@ -77,10 +77,13 @@ SwitchType=switch/none
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+# Start a queued job as soon as the node frees (the default waits up to 3 s: batch_sched_delay).
+SchedulerParameters=batch_sched_delay=0
 ReturnToService=2
 # A failed shard cancels its merge job (afterok can no longer be satisfied) instead of leaving it pending.
 DependencyParameters=kill_invalid_depend
 MaxArraySize=1001
+MailProg=/bin/true
 $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
