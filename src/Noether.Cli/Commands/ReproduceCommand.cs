@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime;
 using System.Text;
 using Noether.Cli.Report;
+using Noether.Experiments;
 using Noether.Serialization;
 using Spectre.Console;
 
@@ -138,6 +139,9 @@ internal static class ReproduceCommand
                 Markup.Escape(o.Status == StepStatus.Ok ? claims : FirstLine(o.Error)));
         }
         ExperimentConsole.Write(table);
+        var tally = ClaimTally.Of(summary.Verdicts);
+        ExperimentConsole.Line(tally.PaperText);
+        ExperimentConsole.Line($"{tally.OwnText} (never counted as reproduced); {tally.Measured} measurements (not judged)");
         // Recomputed after the writes: rendering embeds every PNG, which may itself raise the peak.
         long peak = MachineInfo.PeakMemoryBytes();
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,

@@ -1,3 +1,4 @@
+using Noether.Experiments;
 using System.Globalization;
 using Noether.Data;
 using Noether.Serialization;
