@@ -23,7 +23,7 @@ internal static class ReproduceCommand
 
     public static Command Create()
     {
-        var profile = CommonOptions.Profile("quick (about 20 s on 2 cores), default (about 3 minutes) or full (the paper's sizes everywhere; about 30 minutes and 5.4 GB).");
+        var profile = CommonOptions.Profile("quick (about 20 s on 2 cores), default (about 3 minutes) or full (the paper's sizes everywhere; about 25 minutes, peak memory under 1 GB: docs/reproduce.md).");
         var output = CommonOptions.Out("results/reproduce");
         var force = CommonOptions.Force();
         var only = new Option<string?>("--only") { Description = $"Run only these steps, comma-separated ({string.Join(", ", ReproducePlan.Steps.Select(s => s.Name))})." };
