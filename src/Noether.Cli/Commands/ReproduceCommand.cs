@@ -107,7 +107,7 @@ internal static class ReproduceCommand
                 // the next starts, so that the run's peak memory is the largest step's, not a sum of leftovers.
                 GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-                string verdicts = string.Join(", ", outcome.Claims.GroupBy(c => c.Verdict).Select(g => $"{g.Count()} {ReportWriter.Label(g.Key)}"));
+                string verdicts = RunQuotes.VerdictCounts(outcome.Claims);
                 ExperimentConsole.Line(outcome.Status == StepStatus.Ok
                     ? string.Create(CultureInfo.InvariantCulture, $"step {i + 1} of {steps.Count}: {step.Name} done in {ReportWriter.Duration(outcome.Seconds)}; claims: {(verdicts.Length == 0 ? "none" : verdicts)}")
                     : string.Create(CultureInfo.InvariantCulture, $"step {i + 1} of {steps.Count}: {step.Name} FAILED after {ReportWriter.Duration(outcome.Seconds)}: {FirstLine(outcome.Error)}"));
@@ -134,7 +134,7 @@ internal static class ReproduceCommand
             .AddColumn("step").AddColumn("status").AddColumn(new TableColumn("seconds").RightAligned()).AddColumn("claims");
         foreach (var o in outcomes)
         {
-            string claims = string.Join(", ", o.Claims.GroupBy(c => c.Verdict).Select(g => $"{g.Count()} {ReportWriter.Label(g.Key)}"));
+            string claims = RunQuotes.VerdictCounts(o.Claims);
             table.AddRow(Markup.Escape(o.Name), o.Status == StepStatus.Ok ? "[green]ok[/]" : "[red]failed[/]", o.Seconds.ToString("F1", CultureInfo.InvariantCulture),
                 Markup.Escape(o.Status == StepStatus.Ok ? claims : FirstLine(o.Error)));
         }
