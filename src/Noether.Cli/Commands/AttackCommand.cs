@@ -303,7 +303,7 @@ internal static class AttackCommand
             var pairs = pgd.Select(a => (a, g: Acc(ThreatModel.Transfer, a, "group"), s: Acc(ThreatModel.Transfer, a, "single"))).ToArray();
             var largest = pairs.MaxBy(p => Math.Abs(p.g - p.s));
             claims.Add(EnsembleClaims.PgdNoGain.Make(pairs.Select(p => new[] { p.g, p.s }).ToArray(),
-                $"largest |group − single| {Points(Math.Abs(largest.g - largest.s))} points ({(largest.g >= largest.s ? "a gain" : "a loss")}); " + string.Join(", ", pairs.Select(p => $"{Strength(p.a)}: {Pct(p.g)} vs {Pct(p.s)}")),
+                $"largest difference group − single {Points(largest.g - largest.s)} points ({(largest.g >= largest.s ? "a gain" : "a loss")}); " + string.Join(", ", pairs.Select(p => $"{Strength(p.a)}: {Pct(p.g)} vs {Pct(p.s)}")),
                 setting));
         }
         if (hasGroup && result.Settings.ThreatModelList.Contains(ThreatModel.Adaptive))

@@ -1,7 +1,7 @@
-using Noether.Experiments;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Noether.Experiments;
 
 namespace Noether.Cli.Report;
 

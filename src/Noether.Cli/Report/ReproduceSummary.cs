@@ -1,5 +1,5 @@
-using Noether.Experiments;
 using System.Text.Json;
+using Noether.Experiments;
 using Noether.Serialization;
 
 namespace Noether.Cli.Report;

@@ -1,6 +1,6 @@
-using Noether.Experiments;
 using System.Text.Json;
 using Noether.Data;
+using Noether.Experiments;
 using Noether.Serialization;
 using Noether.Tensors;
 

@@ -1,4 +1,3 @@
-using Noether.Experiments;
 using System.Globalization;
 using Noether.Data;
 using Noether.Serialization;

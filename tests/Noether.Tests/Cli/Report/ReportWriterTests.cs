@@ -1,7 +1,7 @@
-using Noether.Experiments;
 using System.Net;
 using Noether.Cli.Figures;
 using Noether.Cli.Report;
+using Noether.Experiments;
 using Noether.Serialization;
 
 namespace Noether.Tests.Cli.Report;

@@ -1,4 +1,3 @@
-using Noether.Experiments;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;

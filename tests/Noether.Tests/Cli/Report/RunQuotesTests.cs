@@ -44,7 +44,8 @@ public class RunQuotesTests
     [Fact]
     public void StoredRuns_ValidateAgainstTheSchema_AndCountTheirOwnVerdicts()
     {
-        var schema = JsonSchema.FromText(File.ReadAllText(Path.Combine(Root, "docs", "summary.schema.json")));
+        // Its own registry: the smoke tests register the same $id in the global one.
+        var schema = JsonSchema.FromText(File.ReadAllText(Path.Combine(Root, "docs", "summary.schema.json")), new BuildOptions { SchemaRegistry = new SchemaRegistry() });
         var runs = Directory.GetFiles(Path.Combine(Root, "docs", "runs"), "*.json");
         Assert.NotEmpty(runs);
         foreach (var file in runs)
@@ -57,5 +58,26 @@ public class RunQuotesTests
             foreach (var (verdict, count) in summary.Verdicts)
                 Assert.Equal(summary.Steps.SelectMany(s => s.Claims).Count(c => c.Verdict.ToString() == verdict), count);
         }
+    }
+
+    [Fact]
+    public void EveryClaimOfTheStoredRuns_HasARuleInTheCatalog_WithItsOrigin()
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(Root, "docs", "runs"), "*.json"))
+            foreach (var claim in RunQuotes.Read(file).Steps.SelectMany(s => s.Claims))
+            {
+                var rule = Noether.Experiments.ClaimCatalog.Find(claim.Id);
+                Assert.True(rule is not null, $"{Path.GetFileName(file)}: claim {claim.Id} has no rule in ClaimCatalog");
+                Assert.Equal(rule.Origin, claim.Origin);
+            }
+    }
+
+    // The CLI renders claims; it never builds one by hand (every claim comes from a ClaimRule, which decides its verdict).
+    [Fact]
+    public void Cli_BuildsNoClaimByHand()
+    {
+        var offenders = Directory.GetFiles(Path.Combine(Root, "src", "Noether.Cli"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => File.ReadAllText(f).Contains("new Claim(", StringComparison.Ordinal)).Select(Path.GetFileName).ToArray();
+        Assert.Empty(offenders);
     }
 }
