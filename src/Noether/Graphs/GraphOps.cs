@@ -1,0 +1,364 @@
+using System.Numerics;
+using Noether.Autodiff;
+using Noether.Tensors;
+
+namespace Noether.Graphs;
+
+/// <summary>
+/// The op set a <see cref="Graph{T}"/> runs, with ONNX's semantics (opsets 7–17). Runtime values go through
+/// <see cref="Ops"/>, so every op has exact first and second derivatives; host values (constants, shapes) are folded.
+/// Attribute values an implementation does not honour are refused by name, never ignored.
+/// </summary>
+internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private delegate GraphValue<T>?[] OpImpl(NodeContext<T> c);
+
+    private static readonly Dictionary<string, OpImpl> Table = new()
+    {
+        // elementwise
+        ["Relu"] = c => [c.Out(Ops.Relu(c.Var(0)))],
+        ["LeakyRelu"] = c => [c.Out(Ops.LeakyRelu(c.Var(0), T.CreateTruncating(c.Float("alpha", 0.01))))],
+        ["Sigmoid"] = c => [c.Out(Ops.Sigmoid(c.Var(0)))],
+        ["Tanh"] = c => [c.Out(Ops.Tanh(c.Var(0)))],
+        ["Erf"] = c => [c.Out(Ops.Erf(c.Var(0)))],
+        ["Exp"] = c => [c.Out(Ops.Exp(c.Var(0)))],
+        ["Log"] = c => [c.Out(Ops.Log(c.Var(0)))],
+        ["Sqrt"] = c => Unary(c, Math.Sqrt, v => Ops.Sqrt(v)),
+        ["Neg"] = c => Unary(c, x => -x, v => Ops.Scale(v, -T.One)),
+        ["Reciprocal"] = c => [c.Out(Ops.Reciprocal(c.Var(0)))],
+        ["Abs"] = c => Unary(c, Math.Abs, Abs),
+        ["Identity"] = c => [c.Input(0)],
+        ["Add"] = c => Binary(c, (a, b) => a + b, Ops.Add),
+        ["Sub"] = c => Binary(c, (a, b) => a - b, Ops.Subtract),
+        ["Mul"] = c => Binary(c, (a, b) => a * b, Ops.Multiply),
+        ["Div"] = c => Binary(c, (a, b) => a / b, Ops.Divide, integerDivision: true),
+        ["Pow"] = Pow,
+        ["Sum"] = c => Variadic(c, Ops.Add, 1.0),
+        ["Mean"] = c => Variadic(c, Ops.Add, 1.0 / c.Node.Inputs.Count(i => i.Length > 0)),
+        // linear algebra and convolution
+        ["MatMul"] = MatMul,
+        ["Gemm"] = Gemm,
+        ["Conv"] = Conv,
+        ["MaxPool"] = c => Pool(c, max: true),
+        ["AveragePool"] = c => Pool(c, max: false),
+        ["GlobalAveragePool"] = GlobalAveragePool,
+        // normalisation
+        ["BatchNormalization"] = BatchNormalization,
+        ["LayerNormalization"] = LayerNormalization,
+        ["Softmax"] = c => Softmax(c, log: false),
+        ["LogSoftmax"] = c => Softmax(c, log: true),
+        ["Dropout"] = Dropout,
+        // reductions
+        ["ReduceSum"] = c => Reduce(c, mean: false),
+        ["ReduceMean"] = c => Reduce(c, mean: true),
+        // layout
+        ["Reshape"] = Reshape,
+        ["Flatten"] = Flatten,
+        ["Transpose"] = Transpose,
+        ["Squeeze"] = Squeeze,
+        ["Unsqueeze"] = Unsqueeze,
+        ["Concat"] = Concat,
+        ["Split"] = Split,
+        ["Slice"] = Slice,
+        ["Gather"] = Gather,
+        ["Expand"] = Expand,
+        ["Pad"] = Pad,
+        // folded (host) computations
+        ["Shape"] = Shape,
+        ["Size"] = c => [c.Out(new HostTensor(ElementType.Int64, [], [c.Input(0).Shape.Aggregate(1.0, (a, d) => a * d)]))],
+        ["Constant"] = Constant,
+        ["ConstantOfShape"] = ConstantOfShape,
+        ["Cast"] = Cast,
+        ["Range"] = Range,
+        ["Equal"] = c => HostCompare(c, (a, b) => a == b),
+        ["Less"] = c => HostCompare(c, (a, b) => a < b),
+        ["Greater"] = c => HostCompare(c, (a, b) => a > b),
+        ["Not"] = c => [c.Out(new HostTensor(ElementType.Bool, c.Host(0).Shape, c.Host(0).Data.Select(v => v == 0 ? 1.0 : 0.0).ToArray()))],
+        ["Where"] = Where,
+        ["Floor"] = c => Unary(c, Math.Floor, null),
+        ["Ceil"] = c => Unary(c, Math.Ceiling, null),
+    };
+
+    public static IReadOnlyList<string> Names { get; } = Table.Keys.Order(StringComparer.Ordinal).ToArray();
+
+    public static bool Supports(string opType, string domain) => domain is "" or "ai.onnx" && Table.ContainsKey(opType);
+
+    public static GraphValue<T>?[] Run(NodeContext<T> c)
+    {
+        foreach (var legacy in LegacyAttributes)
+            if (c.Node.Attributes.ContainsKey(legacy)) throw c.Unsupported($"attribute '{legacy}' (semantics of opsets before 7)");
+        return Table[c.Node.OpType](c);
+    }
+
+    private static readonly string[] LegacyAttributes = ["broadcast", "consumed_inputs", "is_test", "spatial"];
+
+    // ---- elementwise ---------------------------------------------------------------------------------------------
+
+    private static Variable<T> Abs(Variable<T> v)
+    {
+        var sign = Tensor<T>.Zeros(v.Value.ShapeArray);
+        for (int i = 0; i < sign.Length; i++) sign.Data[i] = v.Value.Data[i] > T.Zero ? T.One : v.Value.Data[i] < T.Zero ? -T.One : T.Zero;
+        return Ops.MultiplyConstant(v, sign);
+    }
+
+    private static GraphValue<T>?[] Unary(NodeContext<T> c, Func<double, double> host, Func<Variable<T>, Variable<T>>? run)
+    {
+        if (c.IsHost(0) && (run is null || !c.Host(0).IsReal || c.Host(0).Rank > Tensor<T>.MaxRank))
+        {
+            var h = c.Host(0);
+            return [c.Out(new HostTensor(h.Type, h.Shape, h.Data.Select(host).ToArray()))];
+        }
+        if (run is null) c.Host(0);
+        return [c.Out(run!(c.Var(0)))];
+    }
+
+    private static GraphValue<T>?[] Binary(NodeContext<T> c, Func<double, double, double> host, Func<Variable<T>, Variable<T>, Variable<T>> run, bool integerDivision = false)
+    {
+        if (c.IsHost(0) && c.IsHost(1) && !(c.Host(0).IsReal && c.Host(1).IsReal))
+        {
+            var a = c.Host(0);
+            var b = c.Host(1);
+            var (shape, ia, ib) = Broadcast(c, a.Shape, b.Shape);
+            var data = new double[ia.Length];
+            bool integer = !a.IsReal;
+            for (int i = 0; i < data.Length; i++)
+            {
+                double r = host(a.Data[ia[i]], b.Data[ib[i]]);
+                data[i] = integer && integerDivision ? Math.Truncate(r) : r;
+            }
+            return [c.Out(new HostTensor(a.Type, shape, data))];
+        }
+        var x = c.Var(0);
+        var y = c.Var(1);
+        c.CheckRank(TensorOps.BroadcastShape(x.Shape, y.Shape, c.Node.OpType));
+        return [c.Out(run(x, y))];
+    }
+
+    private static GraphValue<T>?[] Variadic(NodeContext<T> c, Func<Variable<T>, Variable<T>, Variable<T>> combine, double scale)
+    {
+        Variable<T>? acc = null;
+        for (int i = 0; i < c.Inputs.Length; i++)
+        {
+            if (!c.Has(i)) continue;
+            var v = c.Var(i);
+            if (acc is not null) c.CheckRank(TensorOps.BroadcastShape(acc.Shape, v.Shape, c.Node.OpType));
+            acc = acc is null ? v : combine(acc, v);
+        }
+        if (acc is null) throw c.Invalid("no inputs");
+        return [c.Out(scale == 1 ? acc : Ops.Scale(acc, T.CreateTruncating(scale)))];
+    }
+
+    private static GraphValue<T>?[] Pow(NodeContext<T> c)
+    {
+        var x = c.Var(0);
+        if (c.IsHost(1) && c.Host(1).Length == 1)
+        {
+            var p = c.Host(1);
+            var y = Ops.Pow(x, T.CreateTruncating(p.Data[0]));
+            // A one-element exponent of higher rank still broadcasts the result's shape.
+            var shape = TensorOps.BroadcastShape(x.Shape, p.Shape, "Pow");
+            if (!y.Shape.SequenceEqual(shape)) y = Ops.Reshape(y, shape);
+            return [c.Out(y)];
+        }
+        var e = c.Var(1);
+        c.CheckRank(TensorOps.BroadcastShape(x.Shape, e.Shape, "Pow"));
+        return [c.Out(Ops.Pow(x, e))];
+    }
+
+    // ---- linear algebra -------------------------------------------------------------------------------------------
+
+    private static GraphValue<T>?[] MatMul(NodeContext<T> c)
+    {
+        var a = c.Var(0);
+        var b = c.Var(1);
+        if (a.Rank == 0 || b.Rank == 0) throw c.Invalid("MatMul needs operands of rank ≥ 1");
+        bool vecA = a.Rank == 1, vecB = b.Rank == 1;
+        if (vecA) a = Ops.Reshape(a, 1, a.Value.Dim(0));
+        if (vecB) b = Ops.Reshape(b, b.Value.Dim(0), 1);
+        var batch = TensorOps.BroadcastShape(a.Shape[..^2], b.Shape[..^2], "MatMul");
+        c.CheckRank([.. batch, 1, 1]);
+        var y = Ops.BatchMatMul(a, b);
+        if (vecA || vecB)
+        {
+            var shape = y.Value.ShapeArray.ToList();
+            if (vecB) shape.RemoveAt(shape.Count - 1);
+            if (vecA) shape.RemoveAt(shape.Count - (vecB ? 1 : 2));
+            y = Ops.Reshape(y, [.. shape]);
+        }
+        return [c.Out(y)];
+    }
+
+    private static GraphValue<T>?[] Gemm(NodeContext<T> c)
+    {
+        var a = c.Var(0);
+        var b = c.Var(1);
+        if (a.Rank != 2 || b.Rank != 2) throw c.Invalid($"Gemm needs matrices, got {Errors.Shape(a.Shape)} and {Errors.Shape(b.Shape)}");
+        bool ta = c.Int("transA", 0) != 0, tb = c.Int("transB", 0) != 0;
+        double alpha = c.Float("alpha", 1), beta = c.Float("beta", 1);
+        var y = Ops.MatMul(a, b, ta, tb);
+        if (alpha != 1) y = Ops.Scale(y, T.CreateTruncating(alpha));
+        if (c.Has(2) && beta != 0)
+        {
+            var bias = c.Var(2);
+            if (beta != 1) bias = Ops.Scale(bias, T.CreateTruncating(beta));
+            y = Ops.Add(y, bias);
+        }
+        return [c.Out(y)];
+    }
+
+    // ---- normalisation --------------------------------------------------------------------------------------------
+
+    private static GraphValue<T>?[] BatchNormalization(NodeContext<T> c)
+    {
+        var x = c.Var(0);
+        if (x.Rank < 2) throw c.Invalid($"input is {Errors.Shape(x.Shape)}, expected [N, C, …]");
+        int channels = x.Value.Dim(1);
+        var statShape = new int[x.Rank];
+        Array.Fill(statShape, 1);
+        statShape[1] = channels;
+        Variable<T> Stat(int i)
+        {
+            var v = c.Var(i);
+            if (v.Value.Length != channels) throw c.Invalid($"input {i} has {v.Value.Length} elements, expected one per channel ({channels})");
+            return Ops.Reshape(v, statShape);
+        }
+        var scale = Stat(1);
+        var bias = Stat(2);
+        double epsilon = c.Float("epsilon", 1e-5);
+        double momentum = c.Float("momentum", 0.9);
+        bool training = c.Options.BatchNorm switch
+        {
+            BatchNormMode.Training => true,
+            BatchNormMode.Inference => false,
+            _ => c.Opset >= 14 && c.Int("training_mode", 0) != 0,
+        };
+        bool extraOutputs = c.Node.Outputs.Skip(1).Any(o => o.Length > 0);
+        if (!training)
+        {
+            if (extraOutputs && c.Opset >= 14) throw c.Invalid("running-statistics outputs are defined only in training mode");
+            if (extraOutputs) throw c.Unsupported("the training outputs of BatchNormalization before opset 14");
+            var y = Ops.Divide(Ops.Subtract(x, Stat(3)), Ops.Sqrt(Ops.AddScalar(Stat(4), T.CreateTruncating(epsilon))));
+            return [c.Out(Ops.Add(Ops.Multiply(y, scale), bias))];
+        }
+        var mean = ChannelMean(x);
+        var centered = Ops.Subtract(x, mean);
+        var variance = ChannelMean(Ops.Multiply(centered, centered));
+        var normalized = Ops.Divide(centered, Ops.Sqrt(Ops.AddScalar(variance, T.CreateTruncating(epsilon))));
+        var result = Ops.Add(Ops.Multiply(normalized, scale), bias);
+        if (!extraOutputs) return [c.Out(result)];
+        if (c.Opset < 14) throw c.Unsupported("the training outputs of BatchNormalization before opset 14");
+        var m = T.CreateTruncating(momentum);
+        var runningMean = Ops.Add(Ops.Scale(c.Var(3), m), Ops.Scale(Ops.Reshape(mean, channels), T.One - m));
+        var runningVar = Ops.Add(Ops.Scale(c.Var(4), m), Ops.Scale(Ops.Reshape(variance, channels), T.One - m));
+        return [c.Out(result), c.Out(runningMean), c.Out(runningVar)];
+    }
+
+    // Mean over every axis but 1, kept as size-1 axes.
+    private static Variable<T> ChannelMean(Variable<T> x)
+    {
+        var m = Ops.MeanAxis(x, 0, keepDims: true);
+        for (int d = 2; d < x.Rank; d++) m = Ops.MeanAxis(m, d, keepDims: true);
+        return m;
+    }
+
+    private static GraphValue<T>?[] LayerNormalization(NodeContext<T> c)
+    {
+        var x = c.Var(0);
+        int axis = c.Axis(c.Int("axis", -1), x.Rank);
+        double epsilon = c.Float("epsilon", 1e-5);
+        var shape = x.Value.ShapeArray;
+        int outer = 1, inner = 1;
+        for (int d = 0; d < axis; d++) outer *= shape[d];
+        for (int d = axis; d < shape.Length; d++) inner *= shape[d];
+        var flat = Ops.Reshape(x, outer, inner);
+        var mean = Ops.MeanAxis(flat, 1, keepDims: true);
+        var centered = Ops.Subtract(flat, mean);
+        var variance = Ops.MeanAxis(Ops.Multiply(centered, centered), 1, keepDims: true);
+        var invStd = Ops.Reciprocal(Ops.Sqrt(Ops.AddScalar(variance, T.CreateTruncating(epsilon))));
+        var y = Ops.Reshape(Ops.Multiply(centered, invStd), shape);
+        y = Ops.Multiply(y, c.Var(1));
+        if (c.Has(2)) y = Ops.Add(y, c.Var(2));
+        var statShape = shape.Select((d, i) => i < axis ? d : 1).ToArray();
+        return [c.Out(y), c.Out(Ops.Reshape(mean, statShape)), c.Out(Ops.Reshape(invStd, statShape))];
+    }
+
+    private static GraphValue<T>?[] Softmax(NodeContext<T> c, bool log)
+    {
+        var x = c.Var(0);
+        var shape = x.Value.ShapeArray;
+        if (x.Rank == 0) throw c.Invalid("softmax of a scalar");
+        int axis;
+        if (c.Opset >= 13) axis = c.Axis(c.Int("axis", -1), x.Rank);
+        else
+        {
+            // Before opset 13 the input is coerced to 2-D at axis and normalised along the flattened trailing part.
+            int at = c.Axis(c.Int("axis", 1), x.Rank);
+            int outer = 1;
+            for (int d = 0; d < at; d++) outer *= shape[d];
+            x = Ops.Reshape(x, outer, -1);
+            axis = 1;
+        }
+        // exp(x − m) / Σ exp(x − m) with m the (constant) maximum along the axis: softmax is invariant under the
+        // shift, so holding m fixed changes neither the value nor any derivative.
+        var max = AxisMax(x.Value, axis);
+        var z = Ops.Subtract(x, c.Tape.Constant(max));
+        var e = Ops.Exp(z);
+        var s = Ops.SumAxis(e, axis, keepDims: true);
+        var y = log ? Ops.Subtract(z, Ops.Log(s)) : Ops.Divide(e, s);
+        return [c.Out(y.Shape.SequenceEqual(shape) ? y : Ops.Reshape(y, shape))];
+    }
+
+    private static Tensor<T> AxisMax(Tensor<T> x, int axis)
+    {
+        int outer = 1, inner = 1, n = x.Dim(axis);
+        for (int d = 0; d < axis; d++) outer *= x.Dim(d);
+        for (int d = axis + 1; d < x.Rank; d++) inner *= x.Dim(d);
+        var shape = x.ShapeArray;
+        shape[axis] = 1;
+        var m = Tensor<T>.Full(T.NegativeInfinity, shape);
+        for (int o = 0; o < outer; o++)
+            for (int k = 0; k < n; k++)
+                for (int i = 0; i < inner; i++)
+                {
+                    var v = x.Data[(o * n + k) * inner + i];
+                    ref var slot = ref m.Data[o * inner + i];
+                    if (v > slot) slot = v;
+                }
+        for (int i = 0; i < m.Length; i++) if (!T.IsFinite(m.Data[i])) m.Data[i] = T.Zero;
+        return m;
+    }
+
+    private static GraphValue<T>?[] Dropout(NodeContext<T> c)
+    {
+        bool training = c.Opset >= 12 && c.Has(2) && c.Host(2).Data.Any(v => v != 0);
+        // The ratio matters only in training mode.
+        if (training && (c.Opset >= 12 ? (c.Has(1) ? c.Host(1).Data[0] : 0.5) : c.Float("ratio", 0.5)) != 0) throw c.Unsupported("dropout in training mode (random masks); export the model in eval() mode");
+        var x = c.Input(0);
+        var mask = new HostTensor(ElementType.Bool, x.Shape, Enumerable.Repeat(1.0, x.Shape.Aggregate(1, (a, d) => a * d)).ToArray());
+        return [x, c.Out(mask)];
+    }
+
+    // ---- reductions -----------------------------------------------------------------------------------------------
+
+    private static GraphValue<T>?[] Reduce(NodeContext<T> c, bool mean)
+    {
+        var x = c.Var(0);
+        long[]? axes;
+        bool axesAsInput = c.Node.OpType == "ReduceSum" ? c.Opset >= 13 : c.Opset >= 18;
+        axes = axesAsInput ? (c.Has(1) ? c.Host(1).ToLongs() : null) : c.Ints("axes");
+        bool keep = c.Int("keepdims", 1) != 0;
+        if ((axes is null || axes.Length == 0) && c.Int("noop_with_empty_axes", 0) != 0) return [c.Out(x)];
+        int rank = x.Rank;
+        var list = axes is null || axes.Length == 0 ? Enumerable.Range(0, rank).ToArray() : axes.Select(a => c.Axis(a, rank)).Distinct().ToArray();
+        var y = x;
+        long count = 1;
+        foreach (int a in list)
+        {
+            y = Ops.SumAxis(y, a, keepDims: true);
+            count *= x.Value.Dim(a);
+        }
+        if (mean) y = Ops.Scale(y, T.One / T.CreateTruncating(count));
+        if (!keep) y = Ops.Reshape(y, x.Value.ShapeArray.Where((_, d) => !list.Contains(d)).ToArray());
+        return [c.Out(y)];
+    }
+}
