@@ -28,6 +28,18 @@ public sealed class GraphValue<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>A runtime value.</summary>
     public GraphValue(Variable<T> variable) => Variable = variable ?? throw new ArgumentNullException(nameof(variable));
 
+    /// <summary>
+    /// A runtime value of rank above <see cref="Tensor{T}.MaxRank"/>, held flat: only layout ops (reshape, transpose,
+    /// slice, …), which work on index maps, accept it (e.g. the rank-6 transpose of a patch embedding).
+    /// </summary>
+    internal GraphValue(Variable<T> flat, int[] logicalShape)
+    {
+        Variable = flat;
+        _logicalShape = logicalShape;
+    }
+
+    private readonly int[]? _logicalShape;
+
     /// <summary>A folded (host) value.</summary>
     public GraphValue(HostTensor host) => Host = host ?? throw new ArgumentNullException(nameof(host));
 
@@ -38,7 +50,7 @@ public sealed class GraphValue<T> where T : unmanaged, IFloatingPointIeee754<T>
     public HostTensor? Host { get; }
 
     /// <summary>The shape.</summary>
-    public int[] Shape => Variable?.Value.ShapeArray ?? Host!.Shape;
+    public int[] Shape => _logicalShape ?? Variable?.Value.ShapeArray ?? Host!.Shape;
 
     /// <summary>The element type.</summary>
     public ElementType Type => Variable is not null ? HostTensor.TypeOf<T>() : Host!.Type;

@@ -17,21 +17,23 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
             for (int i = 0; i < data.Length; i++) data[i] = index[i] < 0 ? fill : h.Data[index[i]];
             return c.Out(new HostTensor(h.Type, shape, data));
         }
-        c.CheckRank(shape);
-        var y = Ops.Gather(x.Variable!, index, shape);
+        // Above rank 4 the result is held flat with its logical shape (only layout ops read it).
+        bool flat = shape.Length > Tensor<T>.MaxRank;
+        var physical = flat ? [index.Length] : shape;
+        var y = Ops.Gather(x.Variable!, index, physical);
         if (fill != 0 && index.Any(i => i < 0))
         {
-            var pad = Tensor<T>.Zeros(shape);
+            var pad = Tensor<T>.Zeros(physical);
             for (int i = 0; i < index.Length; i++) if (index[i] < 0) pad.Data[i] = T.CreateTruncating(fill);
             y = Ops.Add(y, c.Tape.Constant(pad));
         }
-        return c.Out(y);
+        return flat ? new GraphValue<T>(y, shape) : c.Out(y);
     }
 
     private static GraphValue<T> ReshapeValue(NodeContext<T> c, GraphValue<T> x, int[] shape)
     {
         if (x.Host is { } h) return c.Out(new HostTensor(h.Type, shape, h.Data));
-        c.CheckRank(shape);
+        if (shape.Length > Tensor<T>.MaxRank) return new GraphValue<T>(Ops.Reshape(x.Variable!, Count(shape)), shape);
         return c.Out(Ops.Reshape(x.Variable!, shape));
     }
 

@@ -35,7 +35,11 @@ internal sealed class NodeContext<T> where T : unmanaged, IFloatingPointIeee754<
     public Variable<T> Var(int i)
     {
         var v = Input(i);
-        if (v.Variable is not null) return v.Variable;
+        if (v.Variable is not null)
+        {
+            CheckRank(v.Shape);
+            return v.Variable;
+        }
         var h = v.Host!;
         if (!h.IsReal) throw Unsupported($"input {i} ('{Node.Inputs[i]}') is a {h.Type} tensor; Noether computes integer and boolean tensors only in shape computations it can fold");
         CheckRank(h.Shape);

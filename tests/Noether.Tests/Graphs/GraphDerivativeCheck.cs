@@ -15,9 +15,8 @@ internal static class GraphDerivativeCheck
     // Central differences with h = 1e-5 in float64: truncation error ~h²·|f'''| ≈ 1e-10 and rounding ~ε·|f|/h ≈ 1e-11
     // relative to the O(1) quantities here, so 1e-6 leaves four orders of margin and still catches any wrong rule.
     public const double Tolerance = 1e-6;
-    private const double H = 1e-5;
 
-    public static void Check(Graph<double> graph, Tensor<double>[] inputs, int seed, double tolerance = Tolerance, bool parameters = true)
+    public static void Check(Graph<double> graph, Tensor<double>[] inputs, int seed, double tolerance = Tolerance, bool parameters = true, double H = 1e-5)
     {
         var rng = new Random(seed);
         var paramList = parameters ? graph.Parameters.ToArray() : [];
