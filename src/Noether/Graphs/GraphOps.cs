@@ -51,6 +51,22 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         // reductions
         ["ReduceSum"] = c => Reduce(c, mean: false),
         ["ReduceMean"] = c => Reduce(c, mean: true),
+        ["ReduceSumSquare"] = c => Reduce(c, mean: false, before: v => Ops.Multiply(v, v)),
+        ["ReduceL1"] = c => Reduce(c, mean: false, before: Abs),
+        ["ReduceL2"] = c => Reduce(c, mean: false, before: v => Ops.Multiply(v, v), after: v => Ops.Sqrt(v)),
+        ["ReduceLogSum"] = c => Reduce(c, mean: false, after: v => Ops.Log(v)),
+        ["ReduceLogSumExp"] = ReduceLogSumExp,
+        ["ReduceMax"] = c => ReduceExtreme(c, max: true),
+        ["ReduceMin"] = c => ReduceExtreme(c, max: false),
+        ["Max"] = c => Extreme(c, max: true),
+        ["Min"] = c => Extreme(c, max: false),
+        ["Clip"] = Clip,
+        ["Softplus"] = c => [c.Out(Softplus(c.Var(0)))],
+        ["Softsign"] = c => [c.Out(Ops.Divide(c.Var(0), Ops.AddScalar(Abs(c.Var(0)), T.One)))],
+        ["Elu"] = c => [c.Out(Elu(c.Var(0), c.Float("alpha", 1.0), 1.0))],
+        ["Selu"] = c => [c.Out(Elu(c.Var(0), c.Float("alpha", 1.67326319217681884765625), c.Float("gamma", 1.05070102214813232421875)))],
+        ["HardSigmoid"] = c => [c.Out(Clamp(Ops.AddScalar(Ops.Scale(c.Var(0), T.CreateTruncating(c.Float("alpha", 0.2))), T.CreateTruncating(c.Float("beta", 0.5))), 0, 1))],
+        ["PRelu"] = PRelu,
         // layout
         ["Reshape"] = Reshape,
         ["Flatten"] = Flatten,
@@ -340,9 +356,10 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
 
     // ---- reductions -----------------------------------------------------------------------------------------------
 
-    private static GraphValue<T>?[] Reduce(NodeContext<T> c, bool mean)
+    private static GraphValue<T>?[] Reduce(NodeContext<T> c, bool mean, Func<Variable<T>, Variable<T>>? before = null, Func<Variable<T>, Variable<T>>? after = null)
     {
         var x = c.Var(0);
+        if (before is not null) x = before(x);
         long[]? axes;
         bool axesAsInput = c.Node.OpType == "ReduceSum" ? c.Opset >= 13 : c.Opset >= 18;
         axes = axesAsInput ? (c.Has(1) ? c.Host(1).ToLongs() : null) : c.Ints("axes");
@@ -358,7 +375,165 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
             count *= x.Value.Dim(a);
         }
         if (mean) y = Ops.Scale(y, T.One / T.CreateTruncating(count));
+        if (after is not null) y = after(y);
         if (!keep) y = Ops.Reshape(y, x.Value.ShapeArray.Where((_, d) => !list.Contains(d)).ToArray());
         return [c.Out(y)];
+    }
+
+    private static (int[] Axes, bool Keep) ReduceAxes(NodeContext<T> c, int rank)
+    {
+        bool axesAsInput = c.Node.OpType == "ReduceSum" ? c.Opset >= 13 : c.Opset >= 18;
+        var axes = axesAsInput ? (c.Has(1) ? c.Host(1).ToLongs() : null) : c.Ints("axes");
+        if ((axes is null || axes.Length == 0) && c.Int("noop_with_empty_axes", 0) != 0) return ([], c.Int("keepdims", 1) != 0);
+        var list = axes is null || axes.Length == 0 ? Enumerable.Range(0, rank).ToArray() : axes.Select(a => c.Axis(a, rank)).Distinct().ToArray();
+        return (list, c.Int("keepdims", 1) != 0);
+    }
+
+    private static GraphValue<T>?[] ReduceLogSumExp(NodeContext<T> c)
+    {
+        // log Σ exp(x − m) + m with m the (constant) maximum: the shift cancels, so value and derivatives are exact.
+        var x = c.Var(0);
+        var (axes, keep) = ReduceAxes(c, x.Rank);
+        var keptShape = x.Value.ShapeArray.Select((d, i) => axes.Contains(i) ? 1 : d).ToArray();
+        var m = Tensor<T>.Full(T.NegativeInfinity, keptShape);
+        var index = ReducedIndex(x.Value.ShapeArray, axes);
+        for (int i = 0; i < index.Length; i++) if (x.Value.Data[i] > m.Data[index[i]]) m.Data[index[i]] = x.Value.Data[i];
+        for (int i = 0; i < m.Length; i++) if (!T.IsFinite(m.Data[i])) m.Data[i] = T.Zero;
+        var shift = c.Tape.Constant(m);
+        var y = Ops.Exp(Ops.Subtract(x, shift));
+        foreach (int a in axes) y = Ops.SumAxis(y, a, keepDims: true);
+        y = Ops.Add(Ops.Log(y), shift);
+        if (!keep) y = Ops.Reshape(y, x.Value.ShapeArray.Where((_, d) => !axes.Contains(d)).ToArray());
+        return [c.Out(y)];
+    }
+
+    // For each element of a tensor of the given shape, the flat index of its slot in the reduced (kept-dims) tensor.
+    private static int[] ReducedIndex(int[] shape, int[] axes)
+    {
+        var kept = shape.Select((d, i) => axes.Contains(i) ? 1 : d).ToArray();
+        var strides = Strides(kept);
+        var index = new int[Count(shape)];
+        ForEach(shape, (i, at) =>
+        {
+            int k = 0;
+            for (int d = 0; d < shape.Length; d++) if (kept[d] != 1) k += at[d] * strides[d];
+            index[i] = k;
+        });
+        return index;
+    }
+
+    private static GraphValue<T>?[] ReduceExtreme(NodeContext<T> c, bool max)
+    {
+        // The extreme element of each slot (first of equal ones), as a fixed gather: piecewise linear, differentiable again.
+        var x = c.Var(0);
+        var (axes, keep) = ReduceAxes(c, x.Rank);
+        var shape = x.Value.ShapeArray;
+        if (axes.Length == 0) return [c.Out(x)];
+        if (axes.Any(a => shape[a] == 0)) throw c.Unsupported("a max/min over an empty axis");
+        var kept = shape.Select((d, i) => axes.Contains(i) ? 1 : d).ToArray();
+        var slot = ReducedIndex(shape, axes);
+        var best = Enumerable.Repeat(-1, Count(kept)).ToArray();
+        var data = x.Value.Data;
+        for (int i = 0; i < slot.Length; i++)
+        {
+            int b = best[slot[i]];
+            if (b < 0 || (max ? data[i] > data[b] : data[i] < data[b]) || (T.IsNaN(data[i]) && !T.IsNaN(data[b]))) best[slot[i]] = i;
+        }
+        var y = Ops.Gather(x, best, kept);
+        if (!keep) y = Ops.Reshape(y, shape.Where((_, d) => !axes.Contains(d)).ToArray());
+        return [c.Out(y)];
+    }
+
+    private static GraphValue<T>?[] Extreme(NodeContext<T> c, bool max)
+    {
+        var parts = Enumerable.Range(0, c.Inputs.Length).Where(c.Has).Select(c.Var).ToArray();
+        if (parts.Length == 0) throw c.Invalid("no inputs");
+        var shape = parts.Aggregate(Array.Empty<int>(), (s, p) => TensorOps.BroadcastShape(s, p.Shape, c.Node.OpType));
+        c.CheckRank(shape);
+        var maps = parts.Select(p => BroadcastIndex(p.Value.ShapeArray, shape)).ToArray();
+        int n = Count(shape);
+        var pick = new int[n];
+        for (int i = 0; i < n; i++)
+            for (int k = 1; k < parts.Length; k++)
+            {
+                var v = parts[k].Value.Data[maps[k][i]];
+                var b = parts[pick[i]].Value.Data[maps[pick[i]][i]];
+                if (max ? v > b : v < b) pick[i] = k;
+            }
+        Variable<T>? y = null;
+        for (int k = 0; k < parts.Length; k++)
+        {
+            var index = new int[n];
+            for (int i = 0; i < n; i++) index[i] = pick[i] == k ? maps[k][i] : -1;
+            var term = Ops.Gather(parts[k], index, shape);
+            y = y is null ? term : Ops.Add(y, term);
+        }
+        return [c.Out(y!)];
+    }
+
+    // Clamps to [lo, hi] by a fixed mask: x where inside, the bound (a constant) where outside.
+    private static Variable<T> Clamp(Variable<T> x, double lo, double hi)
+    {
+        var mask = Tensor<T>.Zeros(x.Value.ShapeArray);
+        var bound = Tensor<T>.Zeros(x.Value.ShapeArray);
+        for (int i = 0; i < mask.Length; i++)
+        {
+            double v = double.CreateTruncating(x.Value.Data[i]);
+            if (v < lo) bound.Data[i] = T.CreateTruncating(lo);
+            else if (v > hi) bound.Data[i] = T.CreateTruncating(hi);
+            else mask.Data[i] = T.One;
+        }
+        return Ops.Add(Ops.MultiplyConstant(x, mask), x.Tape.Constant(bound));
+    }
+
+    private static GraphValue<T>?[] Clip(NodeContext<T> c)
+    {
+        double lo, hi;
+        if (c.Opset >= 11)
+        {
+            lo = c.Has(1) ? c.Host(1).Data[0] : double.NegativeInfinity;
+            hi = c.Has(2) ? c.Host(2).Data[0] : double.PositiveInfinity;
+        }
+        else
+        {
+            lo = c.Float("min", double.NegativeInfinity);
+            hi = c.Float("max", double.PositiveInfinity);
+        }
+        return [c.Out(Clamp(c.Var(0), lo, hi))];
+    }
+
+    private static Variable<T> Softplus(Variable<T> x)
+    {
+        // log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|), with the max a fixed mask: stable, and exact since the two pieces agree.
+        var positive = Tensor<T>.Zeros(x.Value.ShapeArray);
+        for (int i = 0; i < positive.Length; i++) positive.Data[i] = x.Value.Data[i] > T.Zero ? T.One : T.Zero;
+        var relu = Ops.MultiplyConstant(x, positive);
+        return Ops.Add(relu, Ops.Log(Ops.AddScalar(Ops.Exp(Ops.Scale(Abs(x), -T.One)), T.One)));
+    }
+
+    private static Variable<T> Elu(Variable<T> x, double alpha, double gamma)
+    {
+        var positive = Tensor<T>.Zeros(x.Value.ShapeArray);
+        var negative = Tensor<T>.Zeros(x.Value.ShapeArray);
+        for (int i = 0; i < positive.Length; i++)
+        {
+            bool p = x.Value.Data[i] > T.Zero;
+            positive.Data[i] = p ? T.One : T.Zero;
+            negative.Data[i] = p ? T.Zero : T.One;
+        }
+        // Where x ≤ 0 only: α(eˣ − 1), with x masked first so eˣ never overflows on the other side.
+        var inside = Ops.MultiplyConstant(x, negative);
+        var y = Ops.Add(Ops.MultiplyConstant(x, positive), Ops.MultiplyConstant(Ops.Scale(Ops.AddScalar(Ops.Exp(inside), -T.One), T.CreateTruncating(alpha)), negative));
+        return gamma == 1 ? y : Ops.Scale(y, T.CreateTruncating(gamma));
+    }
+
+    private static GraphValue<T>?[] PRelu(NodeContext<T> c)
+    {
+        // x where x > 0, slope·x elsewhere: relu(x) + slope ⊙ (x − relu(x)), the masks fixed.
+        var x = c.Var(0);
+        var slope = c.Var(1);
+        c.CheckRank(TensorOps.BroadcastShape(x.Shape, slope.Shape, "PRelu"));
+        var relu = Ops.Relu(x);
+        return [c.Out(Ops.Add(relu, Ops.Multiply(slope, Ops.Subtract(x, relu))))];
     }
 }

@@ -78,6 +78,22 @@ public sealed class GraphOpDerivativeTests
         ["Where"] = new("Where", [[2, 3], [3]], None, [], Parameters: null),
         ["Dropout (inference)"] = new("Dropout", [[2, 3]], None, []),
         ["Identity"] = new("Identity", [[2, 3]], None, []),
+        ["ReduceSumSquare"] = new("ReduceSumSquare", [[2, 3, 4]], A(("axes", Is(1))), []),
+        ["ReduceL1"] = new("ReduceL1", [[2, 3, 4]], A(("axes", Is(2)), ("keepdims", I(0))), []),
+        ["ReduceL2"] = new("ReduceL2", [[2, 3, 4]], A(("axes", Is(0, 2))), []),
+        ["ReduceLogSum"] = new("ReduceLogSum", [[2, 3, 4]], A(("axes", Is(1))), [], Positive),
+        ["ReduceLogSumExp"] = new("ReduceLogSumExp", [[2, 3, 4]], A(("axes", Is(-1))), []),
+        ["ReduceMax"] = new("ReduceMax", [[2, 3, 4]], A(("axes", Is(1)), ("keepdims", I(0))), []),
+        ["ReduceMin"] = new("ReduceMin", [[2, 3, 4]], None, []),
+        ["Max (broadcast)"] = new("Max", [[2, 3], [3], [2, 1]], None, []),
+        ["Min"] = new("Min", [[2, 3], [2, 3]], None, []),
+        ["Clip"] = new("Clip", [[3, 4]], None, [null, new HostTensor(ElementType.Float, [], [-0.4]), new HostTensor(ElementType.Float, [], [0.5])]),
+        ["Softplus"] = new("Softplus", [[3, 4]], None, []),
+        ["Softsign"] = new("Softsign", [[3, 4]], None, []),
+        ["Elu"] = new("Elu", [[3, 4]], A(("alpha", F(0.7))), []),
+        ["Selu"] = new("Selu", [[3, 4]], None, []),
+        ["HardSigmoid"] = new("HardSigmoid", [[3, 4]], A(("alpha", F(0.9))), []),
+        ["PRelu"] = new("PRelu", [[2, 3, 4], [3, 1]], None, []),
     };
 
     public static TheoryData<string> Names() => new(Cases.Keys);
