@@ -212,4 +212,108 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         var mean = Ops.MeanAxis(flat, 2, keepDims: true);
         return [c.Out(Ops.Reshape(mean, [shape[0], shape[1], .. Enumerable.Repeat(1, shape.Length - 2)]))];
     }
+
+    private static GraphValue<T>?[] GlobalMaxPool(NodeContext<T> c)
+    {
+        var x = c.Var(0);
+        var shape = x.Value.ShapeArray;
+        if (shape.Length < 3) throw c.Invalid($"input is {Errors.Shape(shape)}, expected [N, C, …]");
+        int planes = shape[0] * shape[1], plane = x.Value.Length / Math.Max(planes, 1);
+        var argmax = new int[planes];
+        var data = x.Value.Data;
+        for (int p = 0; p < planes; p++)
+        {
+            int best = p * plane;
+            for (int i = 1; i < plane; i++)
+            {
+                int j = p * plane + i;
+                if (data[j] > data[best] || (T.IsNaN(data[j]) && !T.IsNaN(data[best]))) best = j;
+            }
+            argmax[p] = best;
+        }
+        return [c.Out(Ops.Gather(x, argmax, [shape[0], shape[1], .. Enumerable.Repeat(1, shape.Length - 2)]))];
+    }
+
+    private static GraphValue<T>?[] InstanceNormalization(NodeContext<T> c)
+    {
+        var x = c.Var(0);
+        var shape = x.Value.ShapeArray;
+        if (shape.Length < 3) throw c.Invalid($"input is {Errors.Shape(shape)}, expected [N, C, …]");
+        var flat = Ops.Reshape(x, shape[0], shape[1], -1);
+        var mean = Ops.MeanAxis(flat, 2, keepDims: true);
+        var centered = Ops.Subtract(flat, mean);
+        var variance = Ops.MeanAxis(Ops.Multiply(centered, centered), 2, keepDims: true);
+        var y = Ops.Reshape(Ops.Divide(centered, Ops.Sqrt(Ops.AddScalar(variance, T.CreateTruncating(c.Float("epsilon", 1e-5))))), shape);
+        var statShape = shape.Select((d, i) => i == 1 ? d : 1).ToArray();
+        return [c.Out(Ops.Add(Ops.Multiply(y, Ops.Reshape(c.Var(1), statShape)), Ops.Reshape(c.Var(2), statShape)))];
+    }
+
+    private static GraphValue<T>?[] ConvTranspose(NodeContext<T> c)
+    {
+        // The adjoint of a convolution in its input: each input pixel spreads W-weighted copies over its output window.
+        // cols = Wᵀ·x (a batched product), then a scatter-add through the convolution's window map read backwards.
+        var x = c.Var(0);
+        var weight = c.Var(1);
+        var shape = x.Value.ShapeArray;
+        var spatial = SpatialShape(c, shape);
+        int s = spatial.Length, n = shape[0], channels = shape[1];
+        int group = (int)c.Int("group", 1);
+        var ws = weight.Value.ShapeArray;
+        if (ws.Length != shape.Length || ws[0] != channels || group < 1 || channels % group != 0)
+            throw c.Invalid($"weight {Errors.Shape(ws)} does not fit input {Errors.Shape(shape)} in {group} groups");
+        int mg = ws[1], outChannels = mg * group, cg = channels / group;
+        var kernel = ws[2..];
+        var strides = c.Ints("strides")?.Select(v => (int)v).ToArray() ?? Enumerable.Repeat(1, s).ToArray();
+        var dilations = c.Ints("dilations")?.Select(v => (int)v).ToArray() ?? Enumerable.Repeat(1, s).ToArray();
+        var outputPadding = c.Ints("output_padding")?.Select(v => (int)v).ToArray() ?? new int[s];
+        var pads = c.Ints("pads")?.Select(v => (int)v).ToArray() ?? new int[2 * s];
+        if (strides.Length != s || dilations.Length != s || outputPadding.Length != s || pads.Length != 2 * s)
+            throw c.Invalid($"strides, dilations, output_padding or pads do not match {s} spatial axes");
+        string autoPad = c.String("auto_pad", "NOTSET");
+        var requested = c.Ints("output_shape")?.Select(v => (int)v).ToArray();
+        if (requested is not null && requested.Length == s + 2) requested = requested[2..];
+        if (autoPad is "SAME_UPPER" or "SAME_LOWER" && requested is null) requested = spatial.Select((d, i) => d * strides[i]).ToArray();
+        else if (autoPad is not ("NOTSET" or "VALID" or "SAME_UPPER" or "SAME_LOWER")) throw c.Unsupported($"auto_pad '{autoPad}'");
+        if (autoPad == "VALID") pads = new int[2 * s];
+        var outSpatial = new int[s];
+        for (int d = 0; d < s; d++)
+        {
+            int full = strides[d] * (spatial[d] - 1) + outputPadding[d] + (kernel[d] - 1) * dilations[d] + 1;
+            if (requested is not null)
+            {
+                if (requested.Length != s) throw c.Invalid($"output_shape has {requested.Length} entries for {s} spatial axes");
+                // ONNX's rule, with floor division: a negative total (a larger output_shape) adds zeros at the end.
+                int total = full - requested[d];
+                int half = (int)Math.Floor(total / 2.0);
+                pads[d] = autoPad == "SAME_UPPER" ? half : total - half;
+                pads[d + s] = total - pads[d];
+                outSpatial[d] = requested[d];
+            }
+            else outSpatial[d] = full - pads[d] - pads[d + s];
+            if (outSpatial[d] <= 0) throw c.Invalid($"the output would have size {outSpatial[d]} on spatial axis {d}");
+        }
+        // The convolution from the output grid to the input grid, whose window map this op reads backwards.
+        var w = new Window(outSpatial, kernel, strides, dilations, pads[..s], pads[s..], spatial);
+        var window = WindowIndex(w);
+        int k = w.KernelSize, p = w.OutputSize, outPlane = outSpatial.Aggregate(1, (a, d) => a * d);
+        var filters = Ops.SwapLastAxes(Ops.Reshape(weight, 1, group, cg, mg * k));
+        var cols = Ops.BatchMatMul(filters, Ops.Reshape(x, n, group, cg, p));
+        var index = new int[n * group * mg * k * p];
+        int at = 0;
+        for (int b = 0; b < n; b++)
+            for (int g = 0; g < group; g++)
+                for (int mi = 0; mi < mg; mi++)
+                {
+                    int baseOffset = (b * outChannels + g * mg + mi) * outPlane;
+                    for (int q = 0; q < k; q++)
+                        for (int o = 0; o < p; o++)
+                        {
+                            int dst = window[o * k + q];
+                            index[at++] = dst < 0 ? -1 : baseOffset + dst;
+                        }
+                }
+        var y = Ops.ScatterAdd(cols, index, [n, outChannels, .. outSpatial]);
+        if (c.Has(2)) y = Ops.Add(y, Ops.Reshape(c.Var(2), [1, outChannels, .. Enumerable.Repeat(1, s)]));
+        return [c.Out(y)];
+    }
 }

@@ -507,4 +507,52 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         for (int i = 0; i < data.Length; i++) data[i] = cond.Data[ic[i]] != 0 ? a.Data[ia[i]] : b.Data[ib[i]];
         return [c.Out(new HostTensor(a.Type, shape, data))];
     }
+
+    private static GraphValue<T>?[] Tile(NodeContext<T> c)
+    {
+        var x = c.Input(0);
+        var shape = x.Shape;
+        var repeats = c.Host(1).ToInts();
+        if (repeats.Length != shape.Length || repeats.Any(r => r < 0)) throw c.Invalid($"repeats [{string.Join(",", repeats)}] for a rank-{shape.Length} input");
+        var outShape = shape.Select((d, i) => d * repeats[i]).ToArray();
+        var strides = Strides(shape);
+        var index = new int[Count(outShape)];
+        ForEach(outShape, (i, at) =>
+        {
+            int src = 0;
+            for (int d = 0; d < shape.Length; d++) src += at[d] % shape[d] * strides[d];
+            index[i] = src;
+        });
+        return [Map(c, x, index, outShape)];
+    }
+
+    // A reshape, an axis permutation and a reshape, as one index map (the middle tensor has rank 6).
+    private static GraphValue<T> Rearrange(NodeContext<T> c, GraphValue<T> x, int[] middle, int[] perm, int[] result)
+    {
+        var (index, _) = Ops.PermuteIndex(middle, perm);
+        return Map(c, x, index, result);
+    }
+
+    private static GraphValue<T>?[] DepthToSpace(NodeContext<T> c)
+    {
+        var x = c.Input(0);
+        var s = x.Shape;
+        int b = (int)c.Int("blocksize", 0);
+        if (s.Length != 4 || b < 1 || s[1] % (b * b) != 0) throw c.Invalid($"input {Errors.Shape(s)} and blocksize {b}");
+        int n = s[0], ch = s[1] / (b * b), h = s[2], w = s[3];
+        bool crd = c.String("mode", "DCR") == "CRD";
+        return [crd
+            ? Rearrange(c, x, [n, ch, b, b, h, w], [0, 1, 4, 2, 5, 3], [n, ch, h * b, w * b])
+            : Rearrange(c, x, [n, b, b, ch, h, w], [0, 3, 4, 1, 5, 2], [n, ch, h * b, w * b])];
+    }
+
+    private static GraphValue<T>?[] SpaceToDepth(NodeContext<T> c)
+    {
+        var x = c.Input(0);
+        var s = x.Shape;
+        int b = (int)c.Int("blocksize", 0);
+        if (s.Length != 4 || b < 1 || s[2] % b != 0 || s[3] % b != 0) throw c.Invalid($"input {Errors.Shape(s)} and blocksize {b}");
+        int n = s[0], ch = s[1], h = s[2] / b, w = s[3] / b;
+        return [Rearrange(c, x, [n, ch, h, b, w, b], [0, 3, 5, 1, 2, 4], [n, ch * b * b, h, w])];
+    }
 }

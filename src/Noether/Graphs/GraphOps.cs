@@ -42,6 +42,12 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         ["MaxPool"] = c => Pool(c, max: true),
         ["AveragePool"] = c => Pool(c, max: false),
         ["GlobalAveragePool"] = GlobalAveragePool,
+        ["GlobalMaxPool"] = GlobalMaxPool,
+        ["ConvTranspose"] = ConvTranspose,
+        ["InstanceNormalization"] = InstanceNormalization,
+        ["Tile"] = Tile,
+        ["DepthToSpace"] = DepthToSpace,
+        ["SpaceToDepth"] = SpaceToDepth,
         // normalisation
         ["BatchNormalization"] = BatchNormalization,
         ["LayerNormalization"] = LayerNormalization,

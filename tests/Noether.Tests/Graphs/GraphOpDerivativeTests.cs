@@ -94,6 +94,15 @@ public sealed class GraphOpDerivativeTests
         ["Selu"] = new("Selu", [[3, 4]], None, []),
         ["HardSigmoid"] = new("HardSigmoid", [[3, 4]], A(("alpha", F(0.9))), []),
         ["PRelu"] = new("PRelu", [[2, 3, 4], [3, 1]], None, []),
+        ["GlobalMaxPool"] = new("GlobalMaxPool", [[2, 3, 4, 5]], None, []),
+        ["ConvTranspose (groups, strides, dilation, pads, output padding)"] = new("ConvTranspose", [[2, 4, 3, 4], [4, 3, 3, 2], [6]],
+            A(("group", I(2)), ("strides", Is(2, 1)), ("pads", Is(1, 0, 0, 1)), ("output_padding", Is(1, 0)), ("dilations", Is(1, 2))), []),
+        ["ConvTranspose (1-D, same)"] = new("ConvTranspose", [[1, 2, 5], [2, 3, 3]], A(("strides", Is(2)), ("auto_pad", S("SAME_UPPER"))), []),
+        ["ConvTranspose (output_shape beyond the full size)"] = new("ConvTranspose", [[1, 1, 3, 3], [1, 2, 3, 3]], A(("strides", Is(3, 2)), ("output_shape", Is(10, 8))), []),
+        ["InstanceNormalization"] = new("InstanceNormalization", [[2, 3, 4, 5], [3], [3]], None, []),
+        ["Tile"] = new("Tile", [[2, 3]], None, [null, Ints(2, 3)]),
+        ["DepthToSpace (CRD)"] = new("DepthToSpace", [[1, 8, 2, 3]], A(("blocksize", I(2)), ("mode", S("CRD"))), []),
+        ["SpaceToDepth"] = new("SpaceToDepth", [[1, 2, 4, 6]], A(("blocksize", I(2))), []),
     };
 
     public static TheoryData<string> Names() => new(Cases.Keys);
