@@ -472,8 +472,9 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
 
     private static GraphValue<T>?[] HostCompare(NodeContext<T> c, Func<double, double, bool> compare)
     {
-        var a = c.Host(0);
-        var b = c.Host(1);
+        // A comparison's output is boolean (no derivative), so runtime operands are read as values.
+        var a = c.Values(0);
+        var b = c.Values(1);
         var (shape, ia, ib) = Broadcast(c, a.Shape, b.Shape);
         var data = new double[ia.Length];
         for (int i = 0; i < data.Length; i++) data[i] = compare(a.Data[ia[i]], b.Data[ib[i]]) ? 1 : 0;

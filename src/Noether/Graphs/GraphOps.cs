@@ -95,7 +95,29 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         ["Equal"] = c => HostCompare(c, (a, b) => a == b),
         ["Less"] = c => HostCompare(c, (a, b) => a < b),
         ["Greater"] = c => HostCompare(c, (a, b) => a > b),
-        ["Not"] = c => [c.Out(new HostTensor(ElementType.Bool, c.Host(0).Shape, c.Host(0).Data.Select(v => v == 0 ? 1.0 : 0.0).ToArray()))],
+        ["LessOrEqual"] = c => HostCompare(c, (a, b) => a <= b),
+        ["GreaterOrEqual"] = c => HostCompare(c, (a, b) => a >= b),
+        ["And"] = c => HostCompare(c, (a, b) => a != 0 && b != 0),
+        ["Or"] = c => HostCompare(c, (a, b) => a != 0 || b != 0),
+        ["Xor"] = c => HostCompare(c, (a, b) => (a != 0) ^ (b != 0)),
+        ["Not"] = c => [c.Out(new HostTensor(ElementType.Bool, c.Values(0).Shape, c.Values(0).Data.Select(v => v == 0 ? 1.0 : 0.0).ToArray()))],
+        ["IsNaN"] = c => [c.Out(new HostTensor(ElementType.Bool, c.Values(0).Shape, c.Values(0).Data.Select(v => double.IsNaN(v) ? 1.0 : 0.0).ToArray()))],
+        ["IsInf"] = c => [c.Out(new HostTensor(ElementType.Bool, c.Values(0).Shape, c.Values(0).Data.Select(v =>
+            double.IsPositiveInfinity(v) && c.Int("detect_positive", 1) != 0 || double.IsNegativeInfinity(v) && c.Int("detect_negative", 1) != 0 ? 1.0 : 0.0).ToArray()))],
+        ["ArgMax"] = c => ArgExtreme(c, max: true),
+        ["ArgMin"] = c => ArgExtreme(c, max: false),
+        ["Sin"] = c => [c.Out(Sin(c.Var(0)))],
+        ["Cos"] = c => [c.Out(Cos(c.Var(0)))],
+        ["Tan"] = c => [c.Out(Smooth(c.Var(0), Math.Tan, a => Ops.Reciprocal(Ops.Square(Cos(a)))))],
+        ["Asin"] = c => [c.Out(Smooth(c.Var(0), Math.Asin, a => Ops.Reciprocal(Ops.Sqrt(OneMinusSquare(a)))))],
+        ["Acos"] = c => [c.Out(Smooth(c.Var(0), Math.Acos, a => Ops.Scale(Ops.Reciprocal(Ops.Sqrt(OneMinusSquare(a))), -T.One)))],
+        ["Atan"] = c => [c.Out(Smooth(c.Var(0), Math.Atan, a => Ops.Reciprocal(Ops.AddScalar(Ops.Square(a), T.One))))],
+        ["Sinh"] = c => [c.Out(Sinh(c.Var(0)))],
+        ["Cosh"] = c => [c.Out(Cosh(c.Var(0)))],
+        ["Asinh"] = c => [c.Out(Smooth(c.Var(0), Math.Asinh, a => Ops.Reciprocal(Ops.Sqrt(Ops.AddScalar(Ops.Square(a), T.One)))))],
+        ["Acosh"] = c => [c.Out(Smooth(c.Var(0), Math.Acosh, a => Ops.Reciprocal(Ops.Sqrt(Ops.AddScalar(Ops.Square(a), -T.One)))))],
+        ["Atanh"] = c => [c.Out(Smooth(c.Var(0), Math.Atanh, a => Ops.Reciprocal(OneMinusSquare(a))))],
+        ["HardSwish"] = c => [c.Out(Ops.Multiply(c.Var(0), Clamp(Ops.AddScalar(Ops.Scale(c.Var(0), T.One / T.CreateTruncating(6)), T.CreateTruncating(0.5)), 0, 1)))],
         ["Where"] = Where,
         ["Floor"] = c => Unary(c, Math.Floor, null),
         ["Ceil"] = c => Unary(c, Math.Ceiling, null),
@@ -541,5 +563,47 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         c.CheckRank(TensorOps.BroadcastShape(x.Shape, slope.Shape, "PRelu"));
         var relu = Ops.Relu(x);
         return [c.Out(Ops.Add(relu, Ops.Multiply(slope, Ops.Subtract(x, relu))))];
+    }
+
+    // An elementwise function with value f and derivative f′ written in ops (so the rule differentiates again).
+    private static Variable<T> Smooth(Variable<T> a, Func<double, double> f, Func<Variable<T>, Variable<T>> derivative)
+    {
+        var value = Tensor<T>.Zeros(a.Value.ShapeArray);
+        for (int i = 0; i < value.Length; i++) value.Data[i] = T.CreateTruncating(f(double.CreateTruncating(a.Value.Data[i])));
+        return a.Tape.Record(value, [a], g => [Ops.Multiply(g, derivative(a))], null);
+    }
+
+    private static Variable<T> OneMinusSquare(Variable<T> a) => Ops.AddScalar(Ops.Scale(Ops.Square(a), -T.One), T.One);
+
+    private static Variable<T> Sin(Variable<T> a) => Smooth(a, Math.Sin, Cos);
+
+    private static Variable<T> Cos(Variable<T> a) => Smooth(a, Math.Cos, x => Ops.Scale(Sin(x), -T.One));
+
+    private static Variable<T> Sinh(Variable<T> a) => Smooth(a, Math.Sinh, Cosh);
+
+    private static Variable<T> Cosh(Variable<T> a) => Smooth(a, Math.Cosh, Sinh);
+
+    private static GraphValue<T>?[] ArgExtreme(NodeContext<T> c, bool max)
+    {
+        // An index: an integer output with no derivative.
+        var x = c.Values(0);
+        int rank = x.Rank;
+        int axis = c.Axis(c.Int("axis", 0), rank);
+        bool keep = c.Int("keepdims", 1) != 0, last = c.Int("select_last_index", 0) != 0;
+        int outer = x.Shape[..axis].Aggregate(1, (a, d) => a * d), n = x.Shape[axis], inner = x.Shape[(axis + 1)..].Aggregate(1, (a, d) => a * d);
+        var data = new double[outer * inner];
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+            {
+                int best = 0;
+                for (int k = 1; k < n; k++)
+                {
+                    double v = x.Data[(o * n + k) * inner + i], b = x.Data[(o * n + best) * inner + i];
+                    if (max ? v > b || (last && v == b) : v < b || (last && v == b)) best = k;
+                }
+                data[o * inner + i] = best;
+            }
+        var shape = keep ? x.Shape.Select((d, i) => i == axis ? 1 : d).ToArray() : x.Shape.Where((_, i) => i != axis).ToArray();
+        return [c.Out(new HostTensor(ElementType.Int64, shape, data))];
     }
 }

@@ -54,6 +54,13 @@ internal sealed class NodeContext<T> where T : unmanaged, IFloatingPointIeee754<
         throw Unsupported($"input {i} ('{Node.Inputs[i]}') must be known before running (a constant or a shape computation of constants and input shapes), but it depends on the model's inputs or parameters");
     }
 
+    /// <summary>Input i's values, runtime or folded, for ops whose output has no derivative (comparisons, indices).</summary>
+    public HostTensor Values(int i)
+    {
+        var v = Input(i);
+        return v.Host ?? new HostTensor(HostTensor.TypeOf<T>(), v.Shape, v.Variable!.Value.ToDoubles());
+    }
+
     public void CheckRank(ReadOnlySpan<int> shape)
     {
         if (shape.Length > Tensor<T>.MaxRank)
