@@ -376,7 +376,7 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
     {
         bool training = c.Opset >= 12 && c.Has(2) && c.Host(2).Data.Any(v => v != 0);
         // The ratio matters only in training mode.
-        if (training && (c.Opset >= 12 ? (c.Has(1) ? c.Host(1).Data[0] : 0.5) : c.Float("ratio", 0.5)) != 0) throw c.Unsupported("dropout in training mode (random masks); export the model in eval() mode");
+        if (training && (c.Opset >= 12 ? (c.Has(1) ? c.Values(1).Data[0] : 0.5) : c.Float("ratio", 0.5)) != 0) throw c.Unsupported("dropout in training mode (random masks); export the model in eval() mode");
         var x = c.Input(0);
         var mask = new HostTensor(ElementType.Bool, x.Shape, Enumerable.Repeat(1.0, x.Shape.Aggregate(1, (a, d) => a * d)).ToArray());
         return [x, c.Out(mask)];
