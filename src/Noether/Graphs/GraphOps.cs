@@ -54,6 +54,8 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         ["Softmax"] = c => Softmax(c, log: false),
         ["LogSoftmax"] = c => Softmax(c, log: true),
         ["Dropout"] = Dropout,
+        ["NegativeLogLikelihoodLoss"] = NegativeLogLikelihood,
+        ["SoftmaxCrossEntropyLoss"] = SoftmaxCrossEntropy,
         // reductions
         ["ReduceSum"] = c => Reduce(c, mean: false),
         ["ReduceMean"] = c => Reduce(c, mean: true),
@@ -344,12 +346,63 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         }
         // exp(x − m) / Σ exp(x − m) with m the (constant) maximum along the axis: softmax is invariant under the
         // shift, so holding m fixed changes neither the value nor any derivative.
+        var y = SoftmaxAlong(x, axis, log);
+        return [c.Out(y.Shape.SequenceEqual(shape) ? y : Ops.Reshape(y, shape))];
+    }
+
+    private static Variable<T> SoftmaxAlong(Variable<T> x, int axis, bool log)
+    {
         var max = AxisMax(x.Value, axis);
-        var z = Ops.Subtract(x, c.Tape.Constant(max));
+        var z = Ops.Subtract(x, x.Tape.Constant(max));
         var e = Ops.Exp(z);
         var s = Ops.SumAxis(e, axis, keepDims: true);
-        var y = log ? Ops.Subtract(z, Ops.Log(s)) : Ops.Divide(e, s);
-        return [c.Out(y.Shape.SequenceEqual(shape) ? y : Ops.Reshape(y, shape))];
+        return log ? Ops.Subtract(z, Ops.Log(s)) : Ops.Divide(e, s);
+    }
+
+    private static GraphValue<T>?[] NegativeLogLikelihood(NodeContext<T> c) => [c.Out(Nll(c, c.Var(0)))];
+
+    private static GraphValue<T>?[] SoftmaxCrossEntropy(NodeContext<T> c)
+    {
+        var scores = c.Var(0);
+        if (scores.Rank < 2) throw c.Invalid($"scores are {Errors.Shape(scores.Shape)}, expected [N, C, …]");
+        var logProb = SoftmaxAlong(scores, 1, log: true);
+        return [c.Out(Nll(c, logProb)), c.Out(logProb)];
+    }
+
+    // −Σ w[t]·x[n, t, …] over the targets t (ignore_index dropped), reduced as asked: the picks are a gather and the
+    // weights (a runtime input or ones) are gathered too, so the loss is exact in both and differentiates again.
+    private static Variable<T> Nll(NodeContext<T> c, Variable<T> x)
+    {
+        var shape = x.Value.ShapeArray;
+        if (shape.Length < 2) throw c.Invalid($"input is {Errors.Shape(shape)}, expected [N, C, …]");
+        var target = c.Host(1);
+        int n = shape[0], classes = shape[1], rest = shape[2..].Aggregate(1, (a, d) => a * d);
+        var targetShape = new[] { n }.Concat(shape[2..]).ToArray();
+        if (!target.Shape.SequenceEqual(targetShape)) throw c.Invalid($"target is {Errors.Shape(target.Shape)}, expected {Errors.Shape(targetShape)}");
+        long? ignore = c.Attribute("ignore_index") is not null ? c.Int("ignore_index", 0) : null;
+        var pick = new int[target.Length];
+        var classOf = new int[target.Length];
+        var kept = Tensor<T>.Zeros(targetShape);
+        for (int i = 0; i < pick.Length; i++)
+        {
+            long t = (long)target.Data[i];
+            if (ignore == t) { pick[i] = classOf[i] = -1; continue; }
+            if (t < 0 || t >= classes) throw c.Invalid($"target {t} is outside [0, {classes})");
+            int b = i / rest, r = i % rest;
+            pick[i] = (b * classes + (int)t) * rest + r;
+            classOf[i] = (int)t;
+            kept.Data[i] = T.One;
+        }
+        var picked = Ops.Gather(x, pick, targetShape);
+        var w = c.Has(2) ? Ops.Gather(c.Var(2), classOf, targetShape) : c.Tape.Constant(kept);
+        var loss = Ops.Scale(Ops.Multiply(picked, w), -T.One);
+        return c.String("reduction", "mean") switch
+        {
+            "none" => loss,
+            "sum" => Ops.Sum(loss),
+            "mean" => Ops.Divide(Ops.Sum(loss), Ops.Sum(w)),
+            var r => throw c.Unsupported($"reduction '{r}'"),
+        };
     }
 
     private static Tensor<T> AxisMax(Tensor<T> x, int axis)
