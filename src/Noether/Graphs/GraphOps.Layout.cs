@@ -556,4 +556,81 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         int n = s[0], ch = s[1], h = s[2] / b, w = s[3] / b;
         return [Rearrange(c, x, [n, ch, h, b, w, b], [0, 3, 5, 1, 2, 4], [n, ch * b * b, h, w])];
     }
+
+    private static GraphValue<T>?[] Trilu(NodeContext<T> c)
+    {
+        var x = c.Input(0);
+        var shape = x.Shape;
+        if (shape.Length < 2) throw c.Invalid($"input is {Errors.Shape(shape)}, expected rank ≥ 2");
+        long k = c.Has(1) ? c.Host(1).ToLongs()[0] : 0;
+        bool upper = c.Int("upper", 1) != 0;
+        int rows = shape[^2], cols = shape[^1];
+        var index = new int[Count(shape)];
+        for (int i = 0; i < index.Length; i++)
+        {
+            int col = i % cols, row = i / cols % rows;
+            long diagonal = col - row;
+            index[i] = (upper ? diagonal >= k : diagonal <= k) ? i : -1;
+        }
+        return [Map(c, x, index, shape)];
+    }
+
+    private static GraphValue<T>?[] GatherElements(NodeContext<T> c)
+    {
+        var x = c.Input(0);
+        var indices = c.Host(1);
+        var shape = x.Shape;
+        if (indices.Rank != shape.Length) throw c.Invalid($"indices are {Errors.Shape(indices.Shape)} for data {Errors.Shape(shape)} (ranks must agree)");
+        int axis = c.Axis(c.Int("axis", 0), shape.Length);
+        var strides = Strides(shape);
+        var index = new int[indices.Length];
+        bool bad = false;
+        ForEach(indices.Shape, (i, at) =>
+        {
+            long j = (long)indices.Data[i];
+            if (j < 0) j += shape[axis];
+            if (j < 0 || j >= shape[axis]) { bad = true; return; }
+            int src = 0;
+            for (int d = 0; d < shape.Length; d++) src += (d == axis ? (int)j : at[d]) * strides[d];
+            index[i] = src;
+        });
+        if (bad) throw c.Invalid($"an index is outside [{-shape[axis]}, {shape[axis] - 1}]");
+        return [Map(c, x, index, indices.Shape)];
+    }
+
+    private static GraphValue<T>?[] TopK(NodeContext<T> c)
+    {
+        // The k largest (smallest) along an axis: the values a fixed gather (differentiable), the indices integers.
+        var x = c.Input(0);
+        var values = c.Values(0);
+        var shape = x.Shape;
+        int axis = c.Axis(c.Int("axis", -1), shape.Length);
+        int k = c.Opset >= 10 ? (int)c.Host(1).ToLongs()[0] : (int)c.Int("k", 0);
+        bool largest = c.Int("largest", 1) != 0;
+        int n = shape[axis];
+        if (k < 0 || k > n) throw c.Invalid($"k = {k} for an axis of size {n}");
+        int outer = Count(shape[..axis]), inner = Count(shape[(axis + 1)..]);
+        var outShape = (int[])shape.Clone();
+        outShape[axis] = k;
+        var index = new int[outer * k * inner];
+        var positions = new double[index.Length];
+        var order = new int[n];
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+            {
+                for (int j = 0; j < n; j++) order[j] = j;
+                int Key(int j) => (o * n + j) * inner + i;
+                // Stable: equal values keep the lower index first (ONNX's rule).
+                var sorted = largest
+                    ? order.OrderByDescending(j => values.Data[Key(j)]).ThenBy(j => j).ToArray()
+                    : order.OrderBy(j => values.Data[Key(j)]).ThenBy(j => j).ToArray();
+                for (int r = 0; r < k; r++)
+                {
+                    int dst = (o * k + r) * inner + i;
+                    index[dst] = Key(sorted[r]);
+                    positions[dst] = sorted[r];
+                }
+            }
+        return [Map(c, x, index, outShape), c.Out(new HostTensor(ElementType.Int64, outShape, positions))];
+    }
 }

@@ -46,6 +46,10 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         ["ConvTranspose"] = ConvTranspose,
         ["InstanceNormalization"] = InstanceNormalization,
         ["Tile"] = Tile,
+        ["Trilu"] = Trilu,
+        ["GatherElements"] = GatherElements,
+        ["TopK"] = TopK,
+        ["ThresholdedRelu"] = c => [c.Out(ThresholdedRelu(c.Var(0), c.Float("alpha", 1.0)))],
         ["DepthToSpace"] = DepthToSpace,
         ["SpaceToDepth"] = SpaceToDepth,
         // normalisation
@@ -658,5 +662,12 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
             }
         var shape = keep ? x.Shape.Select((d, i) => i == axis ? 1 : d).ToArray() : x.Shape.Where((_, i) => i != axis).ToArray();
         return [c.Out(new HostTensor(ElementType.Int64, shape, data))];
+    }
+
+    private static Variable<T> ThresholdedRelu(Variable<T> x, double alpha)
+    {
+        var mask = Tensor<T>.Zeros(x.Value.ShapeArray);
+        for (int i = 0; i < mask.Length; i++) mask.Data[i] = double.CreateTruncating(x.Value.Data[i]) > alpha ? T.One : T.Zero;
+        return Ops.MultiplyConstant(x, mask);
     }
 }
