@@ -14,6 +14,14 @@ internal static class Errors
     public static ArgumentOutOfRangeException OutOfRange(string name, object? value, string expected) =>
         new(name, value, $"{name} = {value}: expected {expected}");
 
+    /// <summary>A graph node uses something Noether does not run (the message names the node, its op type and why).</summary>
+    public static Graphs.GraphException GraphUnsupported(Graphs.GraphNode node, string why) =>
+        new($"node '{node.Name}' ({node.OpType}): {why}", node.Name, node.OpType, unsupported: true);
+
+    /// <summary>A graph node is malformed or cannot run on the values it was given.</summary>
+    public static Graphs.GraphException GraphInvalid(Graphs.GraphNode node, string why, Exception? inner = null) =>
+        new($"node '{node.Name}' ({node.OpType}): {why}", node.Name, node.OpType, unsupported: false, inner);
+
     public static void ThrowIfNotPositive(double value, string name)
     {
         if (!(value > 0) || double.IsInfinity(value)) throw OutOfRange(name, value, "a positive finite number");

@@ -22,6 +22,7 @@ internal static class CommandCatalog
         yield return EnsembleCommand.Create();
         yield return AttackCommand.Create();
         yield return AnalyzeCommand.Create();
+        yield return ModelCommand.Create();
         yield return ReproduceCommand.Create();
         yield return MergeCommand.Create();
     }
