@@ -155,15 +155,20 @@ public sealed record OrbitCurvature(double[] TangentResiduals, double GradientNo
 /// </summary>
 public static class Curvature
 {
-    /// <summary>The batches of shard <paramref name="index"/> of <paramref name="count"/>: b with b mod count = index.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">count &lt; 1 or index outside [0, count), or a shard with no batch.</exception>
+    /// <summary>
+    /// The batches of shard <paramref name="index"/>/<paramref name="count"/> (1-based, as <c>--shard i/n</c>): contiguous
+    /// blocks, the first B mod n shards one batch longer — the split <see cref="Experiments.Shard.ItemsOf(int)"/> makes of a grid.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">count &lt; 1, index outside [1, count], or more shards than batches.</exception>
     public static int[] ShardBatches(int batches, int index, int count)
     {
         Errors.ThrowIfNotPositive(batches, nameof(batches));
         Errors.ThrowIfNotPositive(count, nameof(count));
-        if (index < 0 || index >= count) throw Errors.OutOfRange(nameof(index), index, $"a shard index in [0, {count})");
-        if (index >= batches) throw Errors.OutOfRange(nameof(count), count, $"at most {batches} shards (one batch each at least)");
-        return Enumerable.Range(0, batches).Where(b => b % count == index).ToArray();
+        if (index < 1 || index > count) throw Errors.OutOfRange(nameof(index), index, $"a shard index in [1, {count}]");
+        if (count > batches) throw Errors.OutOfRange(nameof(count), count, $"at most {batches} shards (one batch each at least)");
+        int q = batches / count, r = batches % count;
+        int start = (index - 1) * q + Math.Min(index - 1, r);
+        return Enumerable.Range(start, q + (index <= r ? 1 : 0)).ToArray();
     }
 
     /// <summary>

@@ -42,7 +42,12 @@ public class CurvatureTests
         var (model, batches, _, _) = CurvatureFixtures.Mlp(9, batches: 5);
         var h = MinibatchHessian.ForModel(model, batches);
         var whole = Curvature.TraceSamples(h, probes: 20, seed: 3);
-        var shards = Enumerable.Range(0, 3).Select(i => Curvature.TraceSamples(h, 20, 3, Curvature.ShardBatches(5, i, 3))).Reverse().ToArray();
+        var shards = Enumerable.Range(1, 3).Select(i => Curvature.TraceSamples(h, 20, 3, Curvature.ShardBatches(5, i, 3))).Reverse().ToArray();
+        for (int i = 1; i <= 3; i++)
+        {
+            var range = new Noether.Experiments.Shard(i, 3).ItemsOf(5);
+            Assert.Equal(Enumerable.Range(range.Start, range.Length), Curvature.ShardBatches(5, i, 3));
+        }
         var merged = TraceShard.Merge(shards);
         Assert.Equal(whole.BatchIndices, merged.BatchIndices);
         Assert.Equal(whole.Samples, merged.Samples);
@@ -81,7 +86,9 @@ public class CurvatureTests
         var h = MinibatchHessian.ForModel(model, batches);
         Assert.Equal("probes", Assert.Throws<ArgumentOutOfRangeException>(() => Curvature.TraceSamples(h, 0, 1)).ParamName);
         Assert.Equal("batches", Assert.ThrowsAny<ArgumentException>(() => Curvature.TraceSamples(h, 4, 1, [])).ParamName);
-        Assert.Equal("index", Assert.Throws<ArgumentOutOfRangeException>(() => Curvature.ShardBatches(4, 2, 2)).ParamName);
+        Assert.Equal("index", Assert.Throws<ArgumentOutOfRangeException>(() => Curvature.ShardBatches(4, 3, 2)).ParamName);
+        Assert.Equal("index", Assert.Throws<ArgumentOutOfRangeException>(() => Curvature.ShardBatches(4, 0, 2)).ParamName);
+        Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => Curvature.ShardBatches(4, 1, 5)).ParamName);
         Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => Curvature.ShardBatches(4, 0, 0)).ParamName);
     }
 
@@ -209,5 +216,38 @@ public class CurvatureTests
         for (int i = 0; i < block.Length; i++)
             for (int j = 0; j < block.Length; j++)
                 Assert.Equal(dense[block.Offset + i, block.Offset + j], sub[i, j], 15);
+    }
+}
+
+/// <summary>Spectral density (SLQ) on the minibatch operator, split over probe shards.</summary>
+public class MinibatchDensityTests
+{
+    [Fact]
+    public void EstimateProbes_OnMinibatchMean_ShardsMergeExactlyAndFullStepsFindTheSpectrumEnds()
+    {
+        var (model, batches, _, _) = CurvatureFixtures.Mlp(22);
+        var h = MinibatchHessian.ForModel(model, batches);
+        var dense = CurvatureFixtures.Dense(h.Mean());
+        var (exact, _) = Lapack.SymmetricEigen(dense, vectors: false);
+        int n = h.Dimension;
+        var whole = StochasticLanczosQuadrature.EstimateProbes(h.Mean(), 6, n, seed: 5);
+        var parts = new[]
+        {
+            StochasticLanczosQuadrature.EstimateProbes(h.Mean(), 6, n, 5, first: 4, count: 2),
+            StochasticLanczosQuadrature.EstimateProbes(h.Mean(), 6, n, 5, first: 0, count: 4),
+        };
+        var merged = StochasticLanczosQuadrature.Merge(parts);
+        for (int p = 0; p < 6; p++)
+        {
+            Assert.Equal(whole.Density.Nodes[p], merged.Nodes[p]);
+            Assert.Equal(whole.Density.Weights[p], merged.Weights[p]);
+        }
+        // n steps: T is similar to H on the Krylov space of a generic probe, so its extreme nodes are H's extreme eigenvalues.
+        double scale = exact.Max(Math.Abs);
+        Close.Assert(exact[^1], merged.Range.Max, 0, 1e-8 * scale, "largest node");
+        Close.Assert(exact[0], merged.Range.Min, 0, 1e-8 * scale, "smallest node");
+        Assert.Equal("shards", Assert.Throws<ArgumentException>(() => StochasticLanczosQuadrature.Merge([parts[0]])).ParamName);
+        Assert.Equal("shards", Assert.Throws<ArgumentException>(() => StochasticLanczosQuadrature.Merge([parts[1], parts[1], parts[0]])).ParamName);
+        Assert.Equal("probes", Assert.Throws<ArgumentOutOfRangeException>(() => StochasticLanczosQuadrature.EstimateProbes(h.Mean(), 0, 3, 1)).ParamName);
     }
 }
