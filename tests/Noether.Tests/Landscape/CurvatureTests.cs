@@ -8,7 +8,7 @@ namespace Noether.Tests.Landscape;
 /// Whole-data curvature estimators checked against the dense Hessian of the same loss (exact trace, dense eigenvalues,
 /// dense Rayleigh quotients), and their intervals' coverage checked over many seeds on cheap operators.
 /// </summary>
-public class CurvatureTests
+public class CurvatureTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static double Trace(Tensor<double> a) => Enumerable.Range(0, a.Dim(0)).Sum(i => a[i, i]);
 
@@ -76,7 +76,40 @@ public class CurvatureTests
         }
         // 40 probes: t₃₉ makes 1.96 SE a ≈ 94.3% interval; binomial sd over 400 seeds is 1.2%, so [0.90, 0.98] is ±3.5 sd.
         double rate = covered / (double)seeds;
+        output.WriteLine($"coverage of Tr H by the probe SE: {rate:F3}");
         Assert.InRange(rate, 0.90, 0.98);
+    }
+
+    [Fact]
+    public void TraceSamples_PopulationStandardError_CoversExpectedBatchTraceOverSeeds()
+    {
+        // Batches drawn at random: A_b = A + c_b·I + 0.1·E_b (c_b standard normal, E_b symmetric noise), so the drawn batches'
+        // mean trace differs from the population E Tr A_b = Tr A by n·mean(c_b), sd n/√B ≈ 2, larger than the probe noise
+        // (A scaled to 0.2). The population interval must cover Tr A; the probe-only one, made for the drawn batches, must not.
+        int n = 10, batches = 24, probes = 16, seeds = 300, covered = 0, coveredByProbesOnly = 0;
+        var a0 = LanczosTests.RandomSymmetric(n, new Random(31));
+        var a = new Tensor<double>(a0.Data.Select(x => 0.2 * x).ToArray(), a0.ShapeArray);
+        double exact = Enumerable.Range(0, n).Sum(i => a[i, i]);
+        for (int s = 0; s < seeds; s++)
+        {
+            var rng = new Random(1000 + s);
+            var matrices = Enumerable.Range(0, batches).Select(_ =>
+            {
+                var e = LanczosTests.RandomSymmetric(n, rng);
+                double c = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+                var m = new Tensor<double>(a.Data.Zip(e.Data, (x, y) => x + 0.1 * y).ToArray(), a.ShapeArray);
+                for (int i = 0; i < n; i++) m[i, i] += c;
+                return m;
+            }).ToArray();
+            var t = Curvature.Trace(Curvature.TraceSamples(CurvatureFixtures.Quadratic(matrices, Tensor<double>.Zeros(n, 1)), probes, s));
+            if (Math.Abs(t.Trace - exact) <= 1.96 * t.StandardErrorPopulation) covered++;
+            if (Math.Abs(t.Trace - exact) <= 1.96 * t.StandardErrorProbes) coveredByProbesOnly++;
+        }
+        output.WriteLine($"coverage of E Tr A_b: population SE {covered / (double)seeds:F3}, probe-only SE {coveredByProbesOnly / (double)seeds:F3}");
+        // Normal-theory 95% dominated by the batch term (23 df: t₂₃ makes 1.96 SE a ≈ 93.8% interval); binomial sd over 300 seeds
+        // is 1.4%, so [0.88, 0.985] is about ±4 sd around it. The probe-only SE ignores the batch sd (≈ 2 vs ≈ 0.4): it covers far less.
+        Assert.InRange(covered / (double)seeds, 0.88, 0.985);
+        Assert.True(coveredByProbesOnly / (double)seeds < 0.7, "the probe-only interval is not an interval for the population trace");
     }
 
     [Fact]

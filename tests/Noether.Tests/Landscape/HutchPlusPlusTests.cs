@@ -5,7 +5,7 @@ using Noether.Tests.Support;
 namespace Noether.Tests.Landscape;
 
 /// <summary>Hutch++ against exact traces, and the coverage of its interval over many seeds.</summary>
-public class HutchPlusPlusTests
+public class HutchPlusPlusTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>Q diag(λ) Qᵀ with λᵢ = 10/(i+1)² (fast decay, where Hutch++ beats Hutchinson) for a random orthogonal Q.</summary>
     private static Tensor<double> Decaying(int n, Random rng)
@@ -57,6 +57,7 @@ public class HutchPlusPlusTests
             sePlus += plus.StandardError;
             sePlain += plain.StandardError;
         }
+        output.WriteLine($"coverage: Hutch++ {coveredPlus / (double)seeds:F3}, Hutchinson {coveredPlain / (double)seeds:F3}; mean SE {sePlus / seeds:G4} vs {sePlain / seeds:G4}");
         // 1.96 SE with 20 (Hutch++) and 60 (Hutchinson) probes: t-quantiles make these ≈ 93.5% and 94.5% intervals (a little
         // less for skewed samples); binomial sd over 1000 seeds is 0.7%, so [0.90, 0.975] is over ±3.5 sd.
         Assert.InRange(coveredPlus / (double)seeds, 0.90, 0.975);
