@@ -229,6 +229,23 @@ public static class Curvature
         return MinibatchTrace.FromTable(samples.BlockSamples[block], samples.Probes, samples.BatchIndices.Length);
     }
 
+    /// <summary>The trace of the block-diagonal part for a set of blocks (e.g. a layer's weight and bias), from the same probes: the sum of their tables.</summary>
+    /// <exception cref="ArgumentException">No blocks, or a repeated one.</exception>
+    public static MinibatchTrace BlockTrace(TraceShard samples, IReadOnlyList<int> blocks)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(blocks);
+        if (blocks.Count == 0) throw new ArgumentException("block trace: no blocks", nameof(blocks));
+        if (blocks.Distinct().Count() != blocks.Count) throw new ArgumentException("block trace: a block is listed twice", nameof(blocks));
+        var sum = new double[samples.Samples.Length];
+        foreach (int k in blocks)
+        {
+            if (k < 0 || k >= samples.Blocks.Count) throw Errors.OutOfRange(nameof(blocks), k, $"block indices in [0, {samples.Blocks.Count})");
+            TensorPrimitives.Add(sum, samples.BlockSamples[k], sum);
+        }
+        return MinibatchTrace.FromTable(sum, samples.Probes, samples.BatchIndices.Length);
+    }
+
     /// <summary>
     /// The top <paramref name="count"/> eigenpairs of the mean Hessian by restarted Lanczos, then vₖᵀ H_b vₖ for every batch
     /// (one more pass per batch for all k vectors) for a batch-to-batch interval.

@@ -195,6 +195,24 @@ public sealed class MinibatchHessian
             ?? throw new ArgumentException($"minibatch hessian: no block named '{name}' (blocks: {string.Join(", ", Blocks.Select(b => b.Name))})", nameof(name));
     }
 
+    /// <summary>The flat range of several blocks that sit next to each other (e.g. a layer's weight and bias), for <see cref="SymmetricOperator.Block"/>.</summary>
+    /// <exception cref="ArgumentException">No names, an unknown or repeated name, or blocks that are not contiguous.</exception>
+    public (int Offset, int Length) Range(IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        if (names.Count == 0) throw new ArgumentException("minibatch hessian: no block names", nameof(names));
+        var blocks = names.Select(n => Blocks.FirstOrDefault(b => b.Name == n)
+            ?? throw new ArgumentException($"minibatch hessian: no block named '{n}' (blocks: {string.Join(", ", Blocks.Select(b => b.Name))})", nameof(names)))
+            .OrderBy(b => b.Offset).ToArray();
+        for (int i = 1; i < blocks.Length; i++)
+        {
+            if (blocks[i] == blocks[i - 1]) throw new ArgumentException($"minibatch hessian: block '{blocks[i].Name}' is named twice", nameof(names));
+            if (blocks[i].Offset != blocks[i - 1].Offset + blocks[i - 1].Length)
+                throw new ArgumentException($"minibatch hessian: blocks '{blocks[i - 1].Name}' and '{blocks[i].Name}' are not next to each other (a block-diagonal part needs a contiguous range)", nameof(names));
+        }
+        return (blocks[0].Offset, blocks[^1].Offset + blocks[^1].Length - blocks[0].Offset);
+    }
+
     private void CheckBatch(int batch, string name)
     {
         if (batch < 0 || batch >= Batches) throw Errors.OutOfRange(name, batch, $"a batch index in [0, {Batches})");

@@ -239,6 +239,30 @@ public class CurvatureTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void BlockSet_LayerWeightAndBias_TraceAndTopEigenvalueMatchDenseBlock()
+    {
+        var (model, batches, _, _) = CurvatureFixtures.Mlp(23);
+        var h = MinibatchHessian.ForModel(model, batches);
+        var dense = CurvatureFixtures.Dense(h.Mean());
+        var (offset, length) = h.Range(["2.bias", "2.weight"]);
+        Assert.Equal((h.Block("2.weight").Offset, 6 * 3 + 3), (offset, length));
+        var sub = Tensor<double>.Zeros(length, length);
+        for (int i = 0; i < length; i++)
+            for (int j = 0; j < length; j++) sub[i, j] = dense[offset + i, offset + j];
+        var (exact, _) = Lapack.SymmetricEigen(sub, vectors: false);
+        var top = Lanczos.RestartedEigenvalues(h.Mean().Block(offset, length), 2, new Random(24), basisSize: 8, maxRestarts: 200);
+        for (int i = 0; i < 2; i++)
+            Assert.True(Math.Abs(top.Values[i] - exact[^(i + 1)]) <= 1e-8 * Math.Abs(exact[^(i + 1)]), $"λ{i} of the layer block");
+        var table = Curvature.TraceSamples(h, 64, 25);
+        var layer = Curvature.BlockTrace(table, [2, 3]);
+        double exactTrace = Enumerable.Range(0, length).Sum(i => sub[i, i]);
+        Assert.True(Math.Abs(layer.Trace - exactTrace) <= 3 * layer.StandardErrorProbes, $"{layer.Trace} ± {layer.StandardErrorProbes} vs {exactTrace}");
+        Assert.Equal("names", Assert.Throws<ArgumentException>(() => h.Range(["0.weight", "2.weight"])).ParamName);
+        Assert.Equal("names", Assert.Throws<ArgumentException>(() => h.Range(["nope"])).ParamName);
+        Assert.Equal("blocks", Assert.Throws<ArgumentException>(() => Curvature.BlockTrace(table, [])).ParamName);
+    }
+
+    [Fact]
     public void Block_OfModelHessian_EqualsDenseDiagonalBlock()
     {
         var (model, batches, _, _) = CurvatureFixtures.Mlp(18);
