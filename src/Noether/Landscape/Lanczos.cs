@@ -36,7 +36,7 @@ public sealed record LanczosDecomposition(double[] Alpha, double[] Beta, Tensor<
 /// products A·x alone — for a Hessian, from Hessian-vector products, never forming H (what PyHessian offers PyTorch
 /// users). Memory is the j×n basis.
 /// </summary>
-public static class Lanczos
+public static partial class Lanczos
 {
     /// <summary>
     /// The <paramref name="count"/> eigenvalues at <paramref name="end"/> of the spectrum (and optionally their vectors).

@@ -96,4 +96,75 @@ public static class StochasticLanczosQuadrature
         }
         return new SpectralDensity(nodes, weights, n);
     }
+
+    /// <summary>
+    /// Probes [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>) of an SLQ run of
+    /// <paramref name="probes"/> probes in which probe p draws its Rademacher vector (and any breakdown direction) from its own
+    /// generator seeded from (<paramref name="seed"/>, p). Runs over disjoint probe ranges merge exactly
+    /// (<see cref="Merge"/>): the merged density equals the one-piece run node for node. (SLQ cannot be split over data
+    /// shards: every Lanczos step needs the whole operator; split over probes instead.)
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">probes &lt; 1, steps not in [1, n], or a range outside [0, probes) or empty.</exception>
+    public static SpectralDensityShard EstimateProbes(SymmetricOperator op, int probes, int steps, int seed, int first = 0, int count = -1,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        Errors.ThrowIfNotPositive(probes, nameof(probes));
+        int n = op.Dimension;
+        if (steps < 1 || steps > n) throw Errors.OutOfRange(nameof(steps), steps, $"between 1 and the operator's dimension {n}");
+        if (count == -1) count = probes - first;
+        if (first < 0 || first >= probes) throw Errors.OutOfRange(nameof(first), first, $"a probe index in [0, {probes})");
+        if (count < 1 || count > probes - first) throw Errors.OutOfRange(nameof(count), count, $"between 1 and {probes - first} probes");
+        var nodes = new double[count][];
+        var weights = new double[count][];
+        var v = new double[n];
+        for (int i = 0; i < count; i++)
+        {
+            var rng = new Random(ProbeSeed(seed, first + i));
+            for (int j = 0; j < n; j++) v[j] = Hutchinson.Rademacher(rng);
+            var t = Lanczos.Tridiagonalize(op, v, steps, rng, cancellationToken);
+            var (theta, s) = Lanczos.TridiagonalEigen(t.Alpha, t.Beta, steps);
+            nodes[i] = theta;
+            weights[i] = new double[steps];
+            for (int k = 0; k < steps; k++) weights[i][k] = s[0, k] * s[0, k];
+        }
+        return new SpectralDensityShard(seed, probes, first, new SpectralDensity(nodes, weights, n));
+    }
+
+    /// <summary>Shards of one <see cref="EstimateProbes"/> run joined in probe order; together they must cover every probe once.</summary>
+    /// <exception cref="ArgumentException">No shards, shards of different runs, or a probe missing or covered twice.</exception>
+    public static SpectralDensity Merge(IReadOnlyList<SpectralDensityShard> shards)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        if (shards.Count == 0) throw new ArgumentException("density merge: no shards", nameof(shards));
+        var first = shards[0];
+        var ordered = shards.OrderBy(s => s.FirstProbe).ToArray();
+        int next = 0;
+        foreach (var s in ordered)
+        {
+            if (s.Seed != first.Seed || s.Probes != first.Probes || s.Density.Dimension != first.Density.Dimension)
+                throw new ArgumentException($"density merge: shards of different runs (seed {s.Seed} vs {first.Seed}, probes {s.Probes} vs {first.Probes})", nameof(shards));
+            if (s.FirstProbe != next) throw new ArgumentException($"density merge: probes from {next} to {s.FirstProbe - 1} are {(s.FirstProbe > next ? "missing" : "covered twice")}", nameof(shards));
+            next += s.Density.Probes;
+        }
+        if (next != first.Probes) throw new ArgumentException($"density merge: probes {next} to {first.Probes - 1} are missing", nameof(shards));
+        return new SpectralDensity(ordered.SelectMany(s => s.Density.Nodes).ToArray(), ordered.SelectMany(s => s.Density.Weights).ToArray(), first.Density.Dimension);
+    }
+
+    /// <summary>A generator seed for probe p of a run seeded <paramref name="seed"/> (SplitMix64 finaliser).</summary>
+    internal static int ProbeSeed(int seed, int probe)
+    {
+        ulong z = unchecked((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + (ulong)probe * 0xBF58476D1CE4E5B9UL + 0x2545F4914F6CDD1DUL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (int)(z & 0x7FFFFFFF);
+    }
 }
+
+/// <summary>Probes [FirstProbe, FirstProbe + Density.Probes) of an SLQ run of <see cref="Probes"/> probes seeded <see cref="Seed"/>.</summary>
+/// <param name="Seed">The run's seed.</param>
+/// <param name="Probes">The run's total probe count.</param>
+/// <param name="FirstProbe">Index of this shard's first probe.</param>
+/// <param name="Density">This shard's nodes and weights.</param>
+public sealed record SpectralDensityShard(int Seed, int Probes, int FirstProbe, SpectralDensity Density);

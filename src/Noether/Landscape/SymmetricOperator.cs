@@ -110,4 +110,102 @@ public sealed class SymmetricOperator
             for (int i = 0; i < n; i++) y[i] = double.CreateTruncating(r[i]);
         }, rows => hessian.MultiplyMany(rows.Cast<T>()).Cast<double>());
     }
+
+    /// <summary>
+    /// The diagonal block A_BB = Eᵀ A E of the entries [offset, offset + length) (E embeds the block into the full
+    /// vector with zeros elsewhere): e.g. the Hessian of one parameter tensor with the others held fixed. Each product
+    /// is one product of this operator.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is empty or outside [0, n).</exception>
+    public SymmetricOperator Block(int offset, int length)
+    {
+        if (offset < 0 || offset >= Dimension) throw Errors.OutOfRange(nameof(offset), offset, $"an index in [0, {Dimension})");
+        if (length < 1 || length > Dimension - offset) throw Errors.OutOfRange(nameof(length), length, $"between 1 and {Dimension - offset} (the entries left after offset {offset})");
+        int n = Dimension;
+        var full = new double[n];
+        var result = new double[n];
+        return new SymmetricOperator(length, (x, y) =>
+        {
+            Array.Clear(full);
+            x.CopyTo(full.AsSpan(offset, length));
+            Multiply(full, result);
+            result.AsSpan(offset, length).CopyTo(y);
+        }, rows =>
+        {
+            int k = rows.Dim(0);
+            var embedded = Tensor<double>.Zeros(k, n);
+            for (int i = 0; i < k; i++) rows.Data.AsSpan(i * length, length).CopyTo(embedded.Data.AsSpan(i * n + offset, length));
+            var products = MultiplyMany(embedded);
+            var block = Tensor<double>.Zeros(k, length);
+            for (int i = 0; i < k; i++) products.Data.AsSpan(i * n + offset, length).CopyTo(block.Data.AsSpan(i * length, length));
+            return block;
+        });
+    }
+
+    /// <summary>
+    /// P·A·P with P = I − QQᵀ the orthogonal projector onto the complement of span{<paramref name="directions"/>} (Q an
+    /// orthonormal basis of that span, by Gram–Schmidt applied twice; directions dependent on earlier ones to 1e-10 of
+    /// their norm are dropped): the operator "modulo" those directions, e.g. a Hessian modulo the tangent space of a
+    /// symmetry orbit. It has eigenvalue 0 on the span and the directions are annihilated exactly up to rounding.
+    /// </summary>
+    /// <param name="directions">Vectors of n entries, all finite.</param>
+    /// <returns>The projected operator and Q (one orthonormal row per kept direction).</returns>
+    /// <exception cref="ArgumentException">A vector of the wrong length or with a non-finite entry, or no directions.</exception>
+    public (SymmetricOperator Projected, Tensor<double> Basis) ProjectOut(IReadOnlyList<double[]> directions)
+    {
+        var q = OrthonormalBasis(directions, Dimension, nameof(directions));
+        int n = Dimension, r = q.Dim(0);
+        void Project(Span<double> v)
+        {
+            for (int i = 0; i < r; i++)
+            {
+                var qi = q.Data.AsSpan(i * n, n);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(qi, -System.Numerics.Tensors.TensorPrimitives.Dot<double>(qi, v), v, v);
+            }
+        }
+        var px = new double[n];
+        var op = new SymmetricOperator(n, (x, y) =>
+        {
+            x.CopyTo(px);
+            Project(px);
+            Multiply(px, y);
+            Project(y);
+        }, rows =>
+        {
+            var p = new Tensor<double>(rows.Data.AsSpan().ToArray(), rows.ShapeArray);
+            for (int i = 0; i < p.Dim(0); i++) Project(p.Data.AsSpan(i * n, n));
+            var products = MultiplyMany(p);
+            for (int i = 0; i < products.Dim(0); i++) Project(products.Data.AsSpan(i * n, n));
+            return products;
+        });
+        return (op, q);
+    }
+
+    /// <summary>An orthonormal basis (rows) of span{directions} by twice-applied Gram–Schmidt, dropping dependent vectors.</summary>
+    internal static Tensor<double> OrthonormalBasis(IReadOnlyList<double[]> directions, int n, string name)
+    {
+        ArgumentNullException.ThrowIfNull(directions, name);
+        if (directions.Count == 0) throw new ArgumentException("symmetric operator: no directions to project out", name);
+        var kept = new List<double[]>();
+        for (int d = 0; d < directions.Count; d++)
+        {
+            var t = directions[d] ?? throw new ArgumentNullException($"{name}[{d}]");
+            if (t.Length != n) throw new ArgumentException($"symmetric operator: {name}[{d}] has {t.Length} entries, expected {n}", name);
+            int bad = Array.FindIndex(t, x => !double.IsFinite(x));
+            if (bad >= 0) throw new ArgumentException($"symmetric operator: {name}[{d}] has a non-finite entry {t[bad]} at {bad}", name);
+            var v = (double[])t.Clone();
+            double norm0 = System.Numerics.Tensors.TensorPrimitives.Norm<double>(v);
+            if (!(norm0 > 0)) continue;
+            for (int pass = 0; pass < 2; pass++)
+                foreach (var k in kept) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(k, -System.Numerics.Tensors.TensorPrimitives.Dot<double>(k, v), v, v);
+            double norm = System.Numerics.Tensors.TensorPrimitives.Norm<double>(v);
+            if (norm <= 1e-10 * norm0) continue;
+            System.Numerics.Tensors.TensorPrimitives.Divide(v, norm, v);
+            kept.Add(v);
+        }
+        if (kept.Count == 0) throw new ArgumentException("symmetric operator: every direction to project out is zero", name);
+        var q = Tensor<double>.Zeros(kept.Count, n);
+        for (int i = 0; i < kept.Count; i++) kept[i].CopyTo(q.Data, i * n);
+        return q;
+    }
 }
