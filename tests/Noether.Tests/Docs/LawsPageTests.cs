@@ -19,7 +19,7 @@ public class LawsPageTests
     {
         string root = Root();
         string page = File.ReadAllText(Path.Combine(root, "docs", "laws.md")).Replace("\r\n", "\n");
-        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "docs", "runs", "laws-2026-12-06.json")));
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "docs", "runs", "laws", "2026-12-06.json")));
         var rows = summary.RootElement.GetProperty("families").EnumerateArray().Select(f => string.Create(CultureInfo.InvariantCulture,
             $"| {f.GetProperty("family").GetString()} | {f.GetProperty("nets").GetInt32()} | {f.GetProperty("phiMatchesKnown").GetInt32()} | {f.GetProperty("phiUnclear").GetInt32()} | {f.GetProperty("dataAbovePhi").GetInt32()} | {f.GetProperty("dataUnclear").GetInt32()} | {f.GetProperty("smallestPhiGap").GetDouble():0.0e+00} |"));
         string expected = "| family | nets | φ count = known laws | φ decided with an unclear gap | data count > φ count | data count with an unclear gap | smallest φ gap |\n"
