@@ -76,34 +76,36 @@ internal static class AnalyzeCommand
                 throw new ArgumentException($"--ensemble: no hidden layer of {spec.Text} admits a linear symmetry group (the activation is not homogeneous): every member would equal the model");
 
             bool forced = parse.GetValue(force);
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, forced, out bool created);
-            string? ensembleDir = null;
-            bool ensembleCreated = false;
-            if (settings.Ensemble is not null)
+            // --out and --ensemble-out are staged apart; both replace their folders only once the run has completed (the
+            // default ensemble folder lies inside --out's staging folder and goes with it).
+            using var outFolder = OutputFolder.Begin(parse.GetValue(output), forced);
+            string outDir = outFolder.Staging;
+            OutputFolder? ensembleFolder = null;
+            try
             {
-                string requested = parse.GetValue(ensembleOut) ?? Path.Combine(outDir, "ensemble");
-                try
+                string? ensembleDir = null;
+                if (settings.Ensemble is not null)
                 {
-                    ensembleDir = ExperimentConsole.PrepareOutput(requested, forced, out ensembleCreated);
+                    string? requested = parse.GetValue(ensembleOut);
+                    try
+                    {
+                        ensembleFolder = OutputFolder.Begin(requested ?? Path.Combine(outDir, "ensemble"), forced, "--ensemble-out");
+                    }
+                    catch (ArgumentException e) when (requested is not null)
+                    {
+                        throw new ArgumentException(e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), e);
+                    }
+                    ensembleDir = ensembleFolder.Staging;
                 }
-                catch (ArgumentException e) when (parse.GetValue(ensembleOut) is not null)
-                {
-                    if (created && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);
-                    throw new ArgumentException(e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal).Replace("--out:", "--ensemble-out:", StringComparison.Ordinal), e);
-                }
+                int exit = Run(settings, model, outDir, ensembleDir, token);
+                ensembleFolder?.Commit(token);
+                outFolder.Commit(token);
+                return Task.FromResult(exit);
             }
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            finally
             {
-                try
-                {
-                    return Run(settings, model, outDir, ensembleDir, token);
-                }
-                catch when (ensembleDir is not null && ensembleCreated && Directory.Exists(ensembleDir) && !Directory.EnumerateFileSystemEntries(ensembleDir).Any())
-                {
-                    Directory.Delete(ensembleDir);
-                    throw;
-                }
-            }));
+                ensembleFolder?.Dispose();
+            }
         });
         return command;
     }

@@ -102,8 +102,7 @@ internal static class AttackCommand
             settings.Validate(hidden);
             if (settings.Shard is { } asked) asked.ItemsOf(AttackExperiment.GridSize(settings)); // more shards than attacks: refused before training
 
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 var model = ModelSource.Resolve(fromWeights, weightsPath, outDir, training, train, test, token);

@@ -51,8 +51,7 @@ internal static class DiscoverCommand
                 Options = new DiscoveryOptions(Samples: parse.GetValue(samples) ?? 0, RelativeTolerance: parse.GetValue(tolerance)),
                 Seed = parse.GetValue(seed),
             };
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Discovering the symmetry algebra of (U, V) ↦ (U + tUA, V + tBV) for σ ∈ {{{string.Join(", ", settings.Activations)}}}, h ∈ {{{string.Join(", ", settings.Widths)}}}; rank tolerance {ExperimentConsole.Sci(settings.Options.RelativeTolerance)}, seed {settings.Seed}"));

@@ -72,8 +72,7 @@ internal static class DriftCommand
                 Shard = parse.GetValue(shard),
                 Parallelism = Environment.ProcessorCount,
             };
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Drift of Q (eq. 48) under GD, profile {profileName}: m={settings.M}, h={settings.H}, n={settings.N}, X = I, loss {(settings.Loss == SquaredErrorLoss.Mean ? "‖Y − F‖²/(m·k) (PyTorch MSELoss)" : "½‖Y − F‖²")}, {settings.Steps} steps ({settings.SigmoidSteps ?? settings.Steps} for sigmoid), η ∈ {{{string.Join(", ", settings.LearningRates)}}}, seed {settings.Seed}"));

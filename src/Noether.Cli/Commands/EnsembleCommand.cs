@@ -87,8 +87,7 @@ internal static class EnsembleCommand
             settings.Validate(hidden);
             if (settings.Shard is { } asked) asked.ItemsOf(EnsembleExperiment.GridSize(settings)); // more shards than points: refused before training
 
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 var model = ModelSource.Resolve(fromWeights, weightsPath, outDir, training, train, test, token);

@@ -61,31 +61,6 @@ internal static class ExperimentConsole
         task.Description = Markup.Escape($"{description}: {p.Stage}");
     }
 
-    /// <summary>
-    /// <see cref="OutputDirectory.Prepare"/>, remembering whether the folder existed, so that a run that fails after it
-    /// (the experiment's own validation, a divergence, Ctrl-C) can remove the empty folder it created: a rejected run
-    /// leaves nothing behind.
-    /// </summary>
-    public static string PrepareOutput(string path, bool force, out bool created)
-    {
-        created = !Directory.Exists(Path.GetFullPath(path));
-        return OutputDirectory.Prepare(path, force);
-    }
-
-    /// <summary>Runs <paramref name="body"/> (the computation and the writes) and removes a folder this run created if it fails while still empty.</summary>
-    public static int WithOutput(string outDir, bool created, Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch when (created && Directory.Exists(outDir) && !Directory.EnumerateFileSystemEntries(outDir).Any())
-        {
-            Directory.Delete(outDir);
-            throw;
-        }
-    }
-
     /// <summary>Writes a table; when the output is not a terminal (a file, CI) it is rendered wide instead of wrapped at 80 columns.</summary>
     public static void Write(Table table)
     {
@@ -93,10 +68,14 @@ internal static class ExperimentConsole
         CliAction.Out.Write(table);
     }
 
-    /// <summary>Writes one line of plain text (no markup), unwrapped when the output is not a terminal.</summary>
+    /// <summary>
+    /// Writes one line of plain text (no markup), unwrapped when the output is not a terminal. A run's staging folder in
+    /// the text is shown as the --out it will replace ("wrote … to DIR").
+    /// </summary>
     public static void Line(string text)
     {
         Widen();
+        if (CliRun.Current is { } run) text = run.Show(text);
         CliAction.Out.MarkupLine(Markup.Escape(text));
     }
 

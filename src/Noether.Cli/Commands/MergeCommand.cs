@@ -79,12 +79,11 @@ internal static class MergeCommand
         CliAction.Set(command, (parse, token) =>
         {
             var shards = Load(parse.GetValue(dirs)!);
-            string outDir = Path.GetFullPath(parse.GetValue(output)!);
+            string requested = Path.GetFullPath(parse.GetValue(output)!);
             foreach (var (dir, _) in shards)
-                if (string.Equals(Path.TrimEndingDirectorySeparator(dir), Path.TrimEndingDirectorySeparator(outDir), StringComparison.Ordinal))
-                    throw new ArgumentException($"merge: --out {outDir} is one of the shard folders; choose another folder");
-            outDir = ExperimentConsole.PrepareOutput(outDir, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+                if (string.Equals(Path.TrimEndingDirectorySeparator(dir), Path.TrimEndingDirectorySeparator(requested), StringComparison.Ordinal))
+                    throw new ArgumentException($"merge: --out {requested} is one of the shard folders; choose another folder");
+            return Task.FromResult(OutputFolder.Run(requested, parse.GetValue(force), token, outDir =>
             {
                 token.ThrowIfCancellationRequested();
                 Write(outDir, shards);

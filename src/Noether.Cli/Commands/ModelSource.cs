@@ -148,10 +148,14 @@ internal static class ModelSource
         ImageDataset train, ImageDataset test, CancellationToken token)
     {
         if (fromWeights is not null) return new LoadedModel(fromWeights, $"weights {weightsPath}", null, false);
-        if (TryCached(outDir, training, train.Height) is { } cached)
+        // The run writes into a staging folder; the cache of an earlier run is in the --out it will replace. A reused cache is
+        // copied into the new result, which replaces the whole folder.
+        string earlier = CliRun.Current?.Show(outDir) ?? outDir;
+        if (TryCached(earlier, training, train.Height) is { } cached)
         {
-            ExperimentConsole.Line($"reusing the model cached in {Path.Combine(outDir, CacheFile)} (same training settings)");
-            return new LoadedModel(cached, $"cached {Path.Combine(outDir, CacheFile)}", training, false);
+            if (earlier != outDir) File.Copy(Path.Combine(earlier, CacheFile), Path.Combine(outDir, CacheFile), overwrite: true);
+            ExperimentConsole.Line($"reusing the model cached in {Path.Combine(earlier, CacheFile)} (same training settings)");
+            return new LoadedModel(cached, $"cached {Path.Combine(earlier, CacheFile)}", training, false);
         }
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"no --weights: training the SPEC CNN on {training.Dataset} ({training.Epochs} epochs, batch {training.BatchSize}, Adam lr {training.LearningRate}, h = {training.Hidden}, seed {training.Seed}{(training.TrainLimit is { } l ? $", first {l} training images" : "")})"));

@@ -59,8 +59,7 @@ internal static class SharpnessCommand
             if (weightsPath is null)
             {
                 var settings = ForProfile(profileName, seedValue) with { Shard = part };
-                string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-                return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+                return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
                 {
                     var clock = Stopwatch.StartNew();
                     ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
@@ -80,8 +79,7 @@ internal static class SharpnessCommand
                 DensitySteps: parse.GetValue(densitySteps), Seed: seedValue);
             var input = SharpnessWeights.Load(weightsPath, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(samples));
             bool perLayer = parse.GetValue(scope) == "layer";
-            string dir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool made);
-            return Task.FromResult(ExperimentConsole.WithOutput(dir, made, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, dir =>
             {
                 var clock = Stopwatch.StartNew();
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,

@@ -105,8 +105,7 @@ internal static class SymmetryCheckCommand
                 Seed = parse.GetValue(seed),
             };
             bool sweep = !parse.GetValue(noSweep);
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Symmetry check of the MLP {string.Join("→", settings.Widths)} with σ = {Activation.Parse(settings.Activation).Name}: {settings.Draws} draws, batch k = {settings.BatchSize}, seed {settings.Seed}"));

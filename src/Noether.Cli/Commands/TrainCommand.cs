@@ -37,9 +37,8 @@ internal static class TrainCommand
             var settings = new CnnTrainingSettings(parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(epochs), parse.GetValue(batch),
                 parse.GetValue(lr), parse.GetValue(seed), parse.GetValue(channels), parse.GetValue(hidden), TrainLimit: parse.GetValue(limit));
             settings.Validate();
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            // A run that fails before writing (missing or corrupt data, Ctrl-C) removes the folder it created.
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            // Written into a staging folder: a run that fails (missing or corrupt data, Ctrl-C) leaves --out as it was.
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 var result = Run(settings, token);

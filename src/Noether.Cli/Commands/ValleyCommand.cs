@@ -75,8 +75,7 @@ internal static class ValleyCommand
             if (cnnPath is not null && !File.Exists(cnnPath)) throw new FileNotFoundException($"--cnn: {cnnPath} not found", cnnPath);
             int k = parse.GetValue(directions) ?? p.Directions, n1 = parse.GetValue(points) ?? p.Points, n2 = parse.GetValue(grid) ?? p.Grid;
             double range = parse.GetValue(extent);
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 var chart = ExperimentConsole.Run("valley", (progress, t) =>

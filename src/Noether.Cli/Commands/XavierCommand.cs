@@ -60,8 +60,7 @@ internal static class XavierCommand
                 Shard = parse.GetValue(shard),
             };
             int binCount = parse.GetValue(bins);
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Q under Xavier initialisation U ~ N(0, 1/h), V ~ N(0, 1/n): {settings.Draws} draws per tuple, seed {settings.Seed}"));
