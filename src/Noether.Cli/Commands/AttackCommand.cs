@@ -100,6 +100,7 @@ internal static class AttackCommand
 
             var (train, test, fromWeights, hidden) = ModelSource.Prepare(training, weightsPath, parse.GetValue(slope));
             settings.Validate(hidden);
+            ModelSource.CheckMembers(settings.Members, hidden);
             if (settings.Shard is { } asked) asked.ItemsOf(AttackExperiment.GridSize(settings)); // more shards than attacks: refused before training
 
             return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>

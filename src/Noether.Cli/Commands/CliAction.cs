@@ -68,43 +68,61 @@ internal static class CliAction
         {
             return await body();
         }
-        catch (OperationCanceledException)
+        catch (Exception raw)
+        {
+            return Report(run, nested, Unwrap(raw));
+        }
+    }
+
+    /// <summary>A parallel loop's AggregateException stands for its first inner exception (the one the user's input caused).</summary>
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException a && a.Flatten().InnerExceptions is { Count: > 0 } inner)
+            e = inner.FirstOrDefault(x => x is OperationCanceledException) ?? inner[0];
+        return e;
+    }
+
+    private static int Report(CliRun? run, bool nested, Exception e)
+    {
+        if (e is OperationCanceledException)
         {
             Error($"cancelled; {run?.Outcome() ?? "nothing was written"}");
             return ExitCodes.Cancelled;
         }
-        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
-                                       or InvalidDataException or InvalidOperationException or ArithmeticException)
+        if (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
+                 or InvalidDataException or InvalidOperationException or ArithmeticException)
         {
             // ArgumentException appends " (Parameter 'name')" and ArgumentOutOfRangeException a line "Actual value was …" to its
-            // message: noise next to a message that already names the input and its value.
-            // A message may name a file inside the staging folder: name it inside --out, where the user looks. The outermost
-            // run says what became of --out (a step of reproduce does not: the run goes on).
+            // message: noise next to a message that already names the input and its value. A message may name a file inside
+            // the staging folder: name it inside --out, where the user looks. The outermost run says what became of --out
+            // (a step of reproduce does not: the run goes on).
             string message = e is ArgumentException ? OneLine(e) : e.Message;
             if (run is not null) message = run.Show(message);
             if (!nested && run?.Outcome() is { } outcome && !message.Contains(outcome, StringComparison.Ordinal)) message += $" ({outcome})";
             Error(message);
             return ExitCodes.BadInput;
         }
-        catch (Exception e)
-        {
-            Error($"internal error ({e.GetType().Name}): {(run is null ? e.Message : run.Show(e.Message))}{(!nested && run?.Outcome() is { } outcome ? $" ({outcome})" : "")}");
-            if (Environment.GetEnvironmentVariable("NOETHER_DEBUG") == "1") Console.Error.WriteLine(e);
-            else Console.Error.WriteLine("(set NOETHER_DEBUG=1 for details)");
-            return ExitCodes.Internal;
-        }
+        Error($"internal error ({e.GetType().Name}): {(run is null ? e.Message : run.Show(e.Message))}{(!nested && run?.Outcome() is { } o ? $" ({o})" : "")}");
+        if (Environment.GetEnvironmentVariable("NOETHER_DEBUG") == "1") Console.Error.WriteLine(e);
+        else Console.Error.WriteLine("(set NOETHER_DEBUG=1 for details)");
+        return ExitCodes.Internal;
     }
 
     private static string OneLine(Exception e)
     {
-        string line = e.Message.Split('\n')[0].TrimEnd('\r');
+        // Only .NET's "Actual value was …" line is cut: a line break inside a message is part of a path, escaped by Error.
+        string line = e.Message;
+        int actual = line.LastIndexOf("Actual value was ", StringComparison.Ordinal);
+        if (e is ArgumentOutOfRangeException && actual > 0) line = line[..actual].TrimEnd('\r', '\n');
         // A message that wraps an inner one ("--weights F: …") carries the inner exceptions' suffixes too.
         for (var x = e; x is not null; x = x.InnerException)
             if (x is ArgumentException { ParamName: { } name }) line = line.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
         return line;
     }
 
-    public static void Error(string message) => Console.Error.WriteLine($"noether: error: {message}");
+    /// <summary>One line on stderr: a line break or other control character in the message (a file name) is escaped, not printed.</summary>
+    public static void Error(string message) =>
+        Console.Error.WriteLine($"noether: error: {(message.Any(char.IsControl) ? string.Concat(message.TrimEnd().Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) : message)}");
 
     /// <summary>The console for tables and progress (plain text when not a terminal).</summary>
     public static IAnsiConsole Out { get; } = CreateConsole();

@@ -42,7 +42,8 @@ internal static class DriftCommand
             DefaultValueFactory = _ => "mean",
         };
         loss.AcceptOnlyFromAmong("mean", "half-sum");
-        var initStd = CommonOptions.PositiveDouble("--init-std", "Standard deviation of the entries of U₀ and V₀.", 0.1);
+        var initStd = CommonOptions.PositiveDouble("--init-std", "Standard deviation of the entries of U₀ and V₀.", 0.1)
+            .Bounded(double.Epsilon, 100, "larger initial weights overflow the loss and Q in float64");
         var flowTime = ListOptions.OptionalPositiveDouble("--flow-time", "End time of the gradient flow (default: steps × the smallest η, the span of the slowest GD run).");
         var noFlow = new Option<bool>("--no-flow") { Description = "Skip the gradient-flow contrast." };
         var seed = CommonOptions.Seed();
