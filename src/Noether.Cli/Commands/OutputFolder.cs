@@ -89,16 +89,16 @@ internal sealed class OutputFolder : IDisposable
             if (!nested)
             {
                 lockFile = Lock(Path.Combine(parent, $".{name}.lock"), full, option);
-                CheckTarget(full, force, option); // again, now that no other run can change it
                 RemoveStale(parent, name);
+                CheckTarget(full, force, option); // again, now that no other run can change it (and a set-aside result is back)
             }
             Directory.CreateDirectory(staging);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
             lockFile?.Dispose();
             RemoveEmpty(created);
-            if (e is OutputFolderBusyException) throw;
+            if (e is not (IOException or UnauthorizedAccessException) || e is OutputFolderBusyException) throw;
             throw new IOException($"{option}: cannot write {full} ({e.Message})", e);
         }
         return new OutputFolder(option, full, staging, Directory.Exists(full), lockFile, created, outer);
@@ -237,7 +237,7 @@ internal sealed class OutputFolder : IDisposable
         {
             throw new ArgumentException($"{option}: {full} is a symbolic link that cannot be followed ({e.Message})", option);
         }
-        if (final is null || !final.Exists)
+        if (final is null || !Path.Exists(final.FullName)) // a FileInfo: Exists is false for a folder
             throw new ArgumentException($"{option}: {full} is a symbolic link to {final?.FullName ?? info.LinkTarget}, which does not exist", option);
         return Path.TrimEndingDirectorySeparator(final.FullName);
     }
