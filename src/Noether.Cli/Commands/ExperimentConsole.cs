@@ -29,7 +29,7 @@ internal static class ExperimentConsole
                     Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{description}: {decile * 10}% ({p.Stage})"));
                 }
             });
-            return run(plain, token);
+            return Cancellable(() => run(plain, token), token);
         }
 
         ExperimentProgress? latest = null;
@@ -43,6 +43,7 @@ internal static class ExperimentConsole
                 var work = Task.Run(() => run(new InlineProgress<ExperimentProgress>(p => Volatile.Write(ref latest, p)), token), token);
                 while (!work.IsCompleted)
                 {
+                    token.ThrowIfCancellationRequested(); // see Cancellable
                     Refresh(task, Volatile.Read(ref latest), description);
                     Thread.Sleep(100);
                 }
@@ -52,6 +53,19 @@ internal static class ExperimentConsole
                 task.StopTask();
             });
         return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> on a worker and returns its result, or throws <see cref="OperationCanceledException"/> as
+    /// soon as <paramref name="token"/> is cancelled. Experiments check the token between items, but one item can be a
+    /// single long library call (an SVD of a 10⁴-column matrix in orbit takes seconds): the run stops waiting for it, the
+    /// worker only computes (every write happens after this returns) and ends with the process.
+    /// </summary>
+    private static T Cancellable<T>(Func<T> run, CancellationToken token)
+    {
+        var work = Task.Run(run, token);
+        Task.WaitAny([work], token);
+        return work.GetAwaiter().GetResult(); // the experiment's own exception, unwrapped
     }
 
     private static void Refresh(ProgressTask task, ExperimentProgress? p, string description)
