@@ -100,8 +100,19 @@ internal static class ModelSource
             string.Create(CultureInfo.InvariantCulture, $"{members} members × {MemoryBudget.Show(perMember)} each for h = {hidden}"));
     }
 
-    public static (ImageDataset Train, ImageDataset Test) LoadData(string dataset, string? directory) =>
-        CnnTraining.Load(new CnnTrainingSettings(dataset, directory));
+    public static (ImageDataset Train, ImageDataset Test) LoadData(string dataset, string? directory)
+    {
+        var (train, test) = CnnTraining.Load(new CnnTrainingSettings(dataset, directory));
+        RequireImages(train, "--data");
+        RequireImages(test, "--data");
+        return (train, test);
+    }
+
+    /// <summary>An empty split (an IDX file that declares 0 images) is refused naming its files, not later by a reshape.</summary>
+    public static void RequireImages(ImageDataset data, string option)
+    {
+        if (data.Count == 0) throw new InvalidDataException($"{option}: {data.Source} holds no images");
+    }
 
     /// <summary>
     /// Reads a safetensors file into a SPEC CNN (image side inferred from the hidden layer's width, so that a model for

@@ -28,6 +28,7 @@ public sealed class BadInputFiles : IDisposable
         foreach (var name in new[] { "data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch" })
             File.WriteAllBytes(Path.Combine(Cifar, "cifar-10-batches-bin", name + ".bin"), new byte[5000]);
         GoodIdx = AnalyzeFixtures.WriteIdx(Path.Combine(Root, "idx-good"), count: 12);
+        EmptyIdx = Idx("idx-empty", images: 0, imageBytes: 0, labels: []);
 
         var (header, data) = AnalyzeFixtures.SmallMlp();
         GoodWeights = Write("mlp.safetensors", AnalyzeFixtures.SafetensorsBytes(header, data));
@@ -64,6 +65,9 @@ public sealed class BadInputFiles : IDisposable
     public string BadLabelIdx { get; }
     public string CutGzipIdx { get; }
     public string GoodIdx { get; }
+
+    /// <summary>IDX files that are well formed but declare 0 images.</summary>
+    public string EmptyIdx { get; }
     public string Cifar { get; }
     public string GoodWeights { get; }
     public string TruncatedWeights { get; }
@@ -280,6 +284,9 @@ public sealed class BadInputSuiteTests(BadInputFiles files) : IClassFixture<BadI
         ["out-in-use-by-another-run"] = C((f, _) => ["xavier", "--draws", "10", "--out", f.Locked], f => ["--out", f.Locked, "in use by another noether run"]),
         ["train-out-in-use-by-another-run"] = C((f, _) => ["train", "--epochs", "1", "--data-dir", f.GoodIdx, "--out", f.Locked], f => ["--out", f.Locked, "in use"]),
         ["out-force-in-use-by-another-run"] = C((f, _) => ["orbit", "--out", f.Locked, "--force"], f => ["--out", f.Locked, "in use"]),
+        // A dataset with no images names its files, not a reshape or an empty batch list.
+        ["train-empty-dataset"] = C((f, o) => ["train", "--epochs", "1", "--data-dir", f.EmptyIdx, "--out", o], f => [f.EmptyIdx, "no images"]),
+        ["ensemble-empty-dataset"] = C((f, o) => ["ensemble", "--data-dir", f.EmptyIdx, "--out", o], f => ["--data", f.EmptyIdx, "no images"]),
         // Zero sizes elsewhere.
         ["train-zero-batch-size"] = C((_, o) => ["train", "--batch-size", "0", "--out", o], "--batch-size", "0"),
         ["train-zero-hidden"] = C((_, o) => ["train", "--hidden", "0", "--out", o], "--hidden", "0"),
