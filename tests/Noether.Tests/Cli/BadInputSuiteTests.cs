@@ -38,6 +38,10 @@ public sealed class BadInputFiles : IDisposable
         NanWeights = Write("nan.safetensors", AnalyzeFixtures.SafetensorsBytes(header, nan));
         var narrow = AnalyzeFixtures.SmallMlp(firstShape: [2, 100]);
         NarrowWeights = Write("narrow.safetensors", AnalyzeFixtures.SafetensorsBytes(narrow.Header, narrow.Data));
+        // An F64 first layer with one weight of 1e308: finite, but its square (in Q) is not.
+        var (wideHeader, wideData) = AnalyzeFixtures.SmallMlp("F64");
+        BinaryPrimitives.WriteDoubleLittleEndian(wideData.AsSpan(0), 1e308);
+        HugeWeights = Write("huge.safetensors", AnalyzeFixtures.SafetensorsBytes(wideHeader, wideData));
         EmptyFile = Write("empty.safetensors", []);
         TextFile = Write("notes.txt", "not a directory"u8.ToArray());
         // Files that are not regular files, malformed encodings, integer weights, links, a folder another run holds.
@@ -73,6 +77,9 @@ public sealed class BadInputFiles : IDisposable
     public string TruncatedWeights { get; }
     public string NanWeights { get; }
     public string NarrowWeights { get; }
+
+    /// <summary>An MLP whose F64 first layer holds a weight of 1e308.</summary>
+    public string HugeWeights { get; }
     public string EmptyFile { get; }
     public string TextFile { get; }
 
@@ -287,6 +294,8 @@ public sealed class BadInputSuiteTests(BadInputFiles files) : IClassFixture<BadI
         // A dataset with no images names its files, not a reshape or an empty batch list.
         ["train-empty-dataset"] = C((f, o) => ["train", "--epochs", "1", "--data-dir", f.EmptyIdx, "--out", o], f => [f.EmptyIdx, "no images"]),
         ["ensemble-empty-dataset"] = C((f, o) => ["ensemble", "--data-dir", f.EmptyIdx, "--out", o], f => ["--data", f.EmptyIdx, "no images"]),
+        // A finite input whose result is not: fails naming the file, writes nothing (no summary with Q = −∞).
+        ["analyze-weight-1e308-overflows"] = C((f, o) => ["analyze", "--weights", f.HugeWeights, "--arch", "mlp:784-2-2-10", "--data-dir", f.GoodIdx, "--no-sharpness", "--out", o], f => [f.HugeWeights, "nothing was written"]),
         // Zero sizes elsewhere.
         ["train-zero-batch-size"] = C((_, o) => ["train", "--batch-size", "0", "--out", o], "--batch-size", "0"),
         ["train-zero-hidden"] = C((_, o) => ["train", "--hidden", "0", "--out", o], "--hidden", "0"),
