@@ -28,19 +28,22 @@ internal static class AnalyzeCommand
 
     public static Command Create()
     {
-        var weights = new Option<string>("--weights") { Description = "The model's weights: a .safetensors file (F32 or F64), e.g. torch's safetensors.torch.save_file(model.state_dict(), …) or `noether train`'s model.safetensors.", Required = true };
+        var weights = new Option<string>("--weights") { Description = "The model's weights: a .safetensors file (F32 or F64), e.g. torch's safetensors.torch.save_file(model.state_dict(), …) or `noether train`'s model.safetensors.", Required = true }.ExistingFile();
         var arch = new Option<string>("--arch") { Description = "The architecture: mlp:N0-N1-…-NL[:relu|leaky-relu[=S]|identity|sigmoid|tanh] (nn.Sequential names 0.weight, 2.weight, …) or spec-cnn[:in=,size=,channels=,hidden=,classes=,slope=] (the CNN of `noether train`). See docs/analyze.md.", Required = true };
         var data = new Option<string>("--data") { Description = "Dataset of the analysis batch: fashion-mnist or cifar10 (training split).", DefaultValueFactory = _ => "fashion-mnist" };
         data.AcceptOnlyFromAmong("fashion-mnist", "cifar10");
-        var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the dataset's files (default: NOETHER_FASHION_MNIST / NOETHER_CIFAR10 or the Debian package's folder)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the dataset's files (default: NOETHER_FASHION_MNIST / NOETHER_CIFAR10 or the Debian package's folder)." }.ExistingDirectory();
         var samples = CommonOptions.PositiveInt("--samples", "Images in the analysis batch (drawn with --seed from the training split; all of them if fewer).", 256);
         var probes = new Option<int>("--trace-probes") { Description = "Hutchinson probes for the Hessian trace.", DefaultValueFactory = _ => 30 };
         probes.Validators.Add(r => { if (r.TryGet(out int v) && v <= 0) r.AddError($"--trace-probes must be a positive integer (got {v})"); });
+        // Each probe is a Hessian-vector product; the standard error falls like 1/√probes, so 10⁵ already gives 0.3% of one probe's.
+        probes.AtMost(100_000, "each probe costs a Hessian-vector product; 10⁵ probes give a standard error of 0.3% of one probe's");
         var lanczos = new Option<int>("--lanczos-iterations") { Description = "Lanczos step limit for the top eigenvalue (0: automatic, up to 100).", DefaultValueFactory = _ => 0 };
         lanczos.Validators.Add(r => { if (r.TryGet(out int v) && v < 0) r.AddError($"--lanczos-iterations must be 0 (automatic) or a positive integer (got {v})"); });
         var noSharpness = new Option<bool>("--no-sharpness") { Description = "Skip the Hessian (top eigenvalue and trace)." };
         var rescale = new Option<bool>("--rescale") { Description = "Also write rescaled.safetensors: the model moved along its orbit by a random positive scaling g = diag(exp(s·z)) on every hidden layer that admits it (loss unchanged)." };
-        var rescaleStd = CommonOptions.PositiveDouble("--rescale-std", "s, the standard deviation of log g for --rescale.", 0.5);
+        var rescaleStd = CommonOptions.PositiveDouble("--rescale-std", "s, the standard deviation of log g for --rescale.", 0.5)
+            .Bounded(double.Epsilon, 10, "g = exp(s·z) overflows float32 weights beyond");
         var ensemble = new Option<int?>("--ensemble") { Description = "Also write N group-transformed members (MLP: g = I + εM on GL layers, exp(εD) on positive-scaling layers; spec-cnn: the calibrated nonlinear action of Appendix H)." };
         ensemble.Validators.Add(r => { if (r.TryGet(out int? v) && v is <= 0) r.AddError($"--ensemble must be a positive number of members (got {v})"); });
         var ensembleOut = new Option<string?>("--ensemble-out") { Description = "Folder for the ensemble members (default: OUT/ensemble)." };
@@ -76,34 +79,36 @@ internal static class AnalyzeCommand
                 throw new ArgumentException($"--ensemble: no hidden layer of {spec.Text} admits a linear symmetry group (the activation is not homogeneous): every member would equal the model");
 
             bool forced = parse.GetValue(force);
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, forced, out bool created);
-            string? ensembleDir = null;
-            bool ensembleCreated = false;
-            if (settings.Ensemble is not null)
+            // --out and --ensemble-out are staged apart; both replace their folders only once the run has completed (the
+            // default ensemble folder lies inside --out's staging folder and goes with it).
+            using var outFolder = OutputFolder.Begin(parse.GetValue(output), forced);
+            string outDir = outFolder.Staging;
+            OutputFolder? ensembleFolder = null;
+            try
             {
-                string requested = parse.GetValue(ensembleOut) ?? Path.Combine(outDir, "ensemble");
-                try
+                string? ensembleDir = null;
+                if (settings.Ensemble is not null)
                 {
-                    ensembleDir = ExperimentConsole.PrepareOutput(requested, forced, out ensembleCreated);
+                    string? requested = parse.GetValue(ensembleOut);
+                    try
+                    {
+                        ensembleFolder = OutputFolder.Begin(requested ?? Path.Combine(outDir, "ensemble"), forced, "--ensemble-out");
+                    }
+                    catch (ArgumentException e) when (requested is not null)
+                    {
+                        throw new ArgumentException(e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), e);
+                    }
+                    ensembleDir = ensembleFolder.Staging;
                 }
-                catch (ArgumentException e) when (parse.GetValue(ensembleOut) is not null)
-                {
-                    if (created && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);
-                    throw new ArgumentException(e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal).Replace("--out:", "--ensemble-out:", StringComparison.Ordinal), e);
-                }
+                int exit = Run(settings, model, outDir, ensembleDir, token);
+                ensembleFolder?.Commit(token);
+                outFolder.Commit(token);
+                return Task.FromResult(exit);
             }
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            finally
             {
-                try
-                {
-                    return Run(settings, model, outDir, ensembleDir, token);
-                }
-                catch when (ensembleDir is not null && ensembleCreated && Directory.Exists(ensembleDir) && !Directory.EnumerateFileSystemEntries(ensembleDir).Any())
-                {
-                    Directory.Delete(ensembleDir);
-                    throw;
-                }
-            }));
+                ensembleFolder?.Dispose();
+            }
         });
         return command;
     }
@@ -121,6 +126,8 @@ internal static class AnalyzeCommand
         var (inputs, labels, _) = AnalyzeModel.Batch(spec, model, dataset, s.Samples, s.Seed);
         token.ThrowIfCancellationRequested();
         var (loss, accuracy) = AnalyzeModel.Evaluate(model, inputs, labels);
+        if (!double.IsFinite(loss))
+            throw new ArithmeticException($"analyze: the model's mean cross-entropy on the batch is {loss.ToString(CultureInfo.InvariantCulture)} (weights of {s.Weights} too large for {s.DType} arithmetic?); nothing was written");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"batch: {labels.Length} images of {(s.Dataset == "cifar10" ? "CIFAR-10" : "Fashion-MNIST")} (training split, seed {s.Seed}); mean cross-entropy {loss:G6}, accuracy {accuracy * 100:F1}%"));
 
@@ -133,6 +140,8 @@ internal static class AnalyzeCommand
             var p = pairs[i];
             var terms = p.Terms();
             double[]? q = terms?.Value();
+            if (q is not null && !q.All(double.IsFinite))
+                throw new ArithmeticException($"analyze: the conserved quantity of layer pair {i + 1} ({p.Name}) is not finite (weights of {s.Weights} too large to square in float64); nothing was written");
             int h = p.Hidden;
             if (terms is not null)
                 for (int k = 0; k < q!.Length; k++)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Spectre.Console;
 
 namespace Noether.Cli.Commands;
@@ -19,66 +20,109 @@ internal static class ExitCodes
 /// </summary>
 internal static class CliAction
 {
-    // Ctrl-C (SIGINT) and SIGTERM cancel the body's token through handlers installed here, for as long as the body runs:
-    // the body computes synchronously inside the action, before System.CommandLine would install its own handler, so
-    // without these the default signal handling killed the process with no "cancelled" line and left behind the folder
-    // the run had created. A second signal terminates at once (a body that does not check its token can still be stopped).
+    // SIGINT (Ctrl-C), SIGTERM and SIGHUP cancel the body's token through handlers installed here, for as long as the
+    // body runs: the body computes synchronously inside the action, before System.CommandLine would install its own
+    // handler. Results are staged (OutputFolder), so cancelling is removing the staging folder and --out is never touched.
+    // A second signal (Ctrl-C twice, `timeout` signalling the process group after the run's own TERM) does not wait for the
+    // body: it removes the open staging folders and exits at once with the same message. A command run in-process by
+    // another (a step of reproduce) shares the outer run: its token, its handlers, its output folders.
     public static void Set(Command command, Func<ParseResult, CancellationToken, Task<int>> body) =>
         command.SetAction(async (parse, token) =>
         {
+            var run = CliRun.Start(out bool outermost);
+            if (!outermost) return await Run(run, nested: true, () => body(parse, token));
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(token);
-            void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+            int signals = 0;
+            void OnSignal(PosixSignalContext context)
             {
-                if (cancel.IsCancellationRequested) return;
                 context.Cancel = true;
-                cancel.Cancel();
+                if (Interlocked.Increment(ref signals) == 1)
+                {
+                    cancel.Cancel();
+                    return;
+                }
+                if (Volatile.Read(ref signals) != 2) return; // a third signal while the second one is cleaning up
+                foreach (var folder in run.Open()) folder.Abandon();
+                Error($"interrupted again; stopped at once: {run.Outcome() ?? "nothing was written"}");
+                Environment.Exit(ExitCodes.Cancelled);
             }
-            using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
-            using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
-            return await Run(() => body(parse, cancel.Token));
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
+            try
+            {
+                return await Run(run, nested: false, () => body(parse, cancel.Token));
+            }
+            finally
+            {
+                CliRun.End();
+            }
         });
 
     public static void Set(Command command, Func<ParseResult, int> body) =>
-        command.SetAction((parse, _) => Run(() => Task.FromResult(body(parse))));
+        command.SetAction((parse, _) => Run(CliRun.Current, nested: true, () => Task.FromResult(body(parse))));
 
-    private static async Task<int> Run(Func<Task<int>> body)
+    private static async Task<int> Run(CliRun? run, bool nested, Func<Task<int>> body)
     {
         try
         {
             return await body();
         }
-        catch (OperationCanceledException)
+        catch (Exception raw)
         {
-            Error("cancelled; no partial results were written");
+            return Report(run, nested, Unwrap(raw));
+        }
+    }
+
+    /// <summary>A parallel loop's AggregateException stands for its first inner exception (the one the user's input caused).</summary>
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException a && a.Flatten().InnerExceptions is { Count: > 0 } inner)
+            e = inner.FirstOrDefault(x => x is OperationCanceledException) ?? inner[0];
+        return e;
+    }
+
+    private static int Report(CliRun? run, bool nested, Exception e)
+    {
+        if (e is OperationCanceledException)
+        {
+            Error($"cancelled; {run?.Outcome() ?? "nothing was written"}");
             return ExitCodes.Cancelled;
         }
-        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
-                                       or InvalidDataException or InvalidOperationException or ArithmeticException)
+        if (e is ArgumentException or IOException or UnauthorizedAccessException or FormatException
+                 or InvalidDataException or InvalidOperationException or ArithmeticException)
         {
             // ArgumentException appends " (Parameter 'name')" and ArgumentOutOfRangeException a line "Actual value was …" to its
-            // message: noise next to a message that already names the input and its value.
-            Error(e is ArgumentException ? OneLine(e) : e.Message);
+            // message: noise next to a message that already names the input and its value. A message may name a file inside
+            // the staging folder: name it inside --out, where the user looks. The outermost run says what became of --out
+            // (a step of reproduce does not: the run goes on).
+            string message = e is ArgumentException ? OneLine(e) : e.Message;
+            if (run is not null) message = run.Show(message);
+            if (!nested && run?.Outcome() is { } outcome && !message.Contains(outcome, StringComparison.Ordinal)) message += $" ({outcome})";
+            Error(message);
             return ExitCodes.BadInput;
         }
-        catch (Exception e)
-        {
-            Error($"internal error ({e.GetType().Name}): {e.Message}");
-            if (Environment.GetEnvironmentVariable("NOETHER_DEBUG") == "1") Console.Error.WriteLine(e);
-            else Console.Error.WriteLine("(set NOETHER_DEBUG=1 for details)");
-            return ExitCodes.Internal;
-        }
+        Error($"internal error ({e.GetType().Name}): {(run is null ? e.Message : run.Show(e.Message))}{(!nested && run?.Outcome() is { } o ? $" ({o})" : "")}");
+        if (Environment.GetEnvironmentVariable("NOETHER_DEBUG") == "1") Console.Error.WriteLine(e);
+        else Console.Error.WriteLine("(set NOETHER_DEBUG=1 for details)");
+        return ExitCodes.Internal;
     }
 
     private static string OneLine(Exception e)
     {
-        string line = e.Message.Split('\n')[0].TrimEnd('\r');
+        // Only .NET's "Actual value was …" line is cut: a line break inside a message is part of a path, escaped by Error.
+        string line = e.Message;
+        int actual = line.LastIndexOf("Actual value was ", StringComparison.Ordinal);
+        if (e is ArgumentOutOfRangeException && actual > 0) line = line[..actual].TrimEnd('\r', '\n');
         // A message that wraps an inner one ("--weights F: …") carries the inner exceptions' suffixes too.
         for (var x = e; x is not null; x = x.InnerException)
             if (x is ArgumentException { ParamName: { } name }) line = line.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
         return line;
     }
 
-    public static void Error(string message) => Console.Error.WriteLine($"noether: error: {message}");
+    /// <summary>One line on stderr: a line break or other control character in the message (a file name) is escaped, not printed.</summary>
+    public static void Error(string message) =>
+        Console.Error.WriteLine($"noether: error: {(message.Any(char.IsControl) ? string.Concat(message.TrimEnd().Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) : message)}");
 
     /// <summary>The console for tables and progress (plain text when not a terminal).</summary>
     public static IAnsiConsole Out { get; } = CreateConsole();

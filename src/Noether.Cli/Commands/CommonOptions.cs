@@ -66,4 +66,181 @@ internal static class CommonOptions
         };
         return option;
     }
+
+    /// <summary>
+    /// <c>--weights</c>, <c>--data-dir</c> and other input paths: checked at parse time, so that a FIFO (which would block
+    /// the read forever), a device or a folder is refused at once with the option named.
+    /// </summary>
+    public static T ExistingFile<T>(this T option) where T : Option
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0) return;
+            string path = r.Tokens[^1].Value;
+            if (InputFiles.Problem(path, expectDirectory: false) is { } problem) r.AddError($"{option.Name} {InputFiles.Show(path)}: {problem}");
+        });
+        return option;
+    }
+
+    /// <summary>A folder of input files (<c>--data-dir</c>): must exist and be a folder.</summary>
+    public static T ExistingDirectory<T>(this T option) where T : Option
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0) return;
+            string path = r.Tokens[^1].Value;
+            if (InputFiles.Problem(path, expectDirectory: true) is { } problem) r.AddError($"{option.Name} {InputFiles.Show(path)}: {problem}");
+        });
+        return option;
+    }
+
+    /// <summary>A finite number in [<paramref name="min"/>, <paramref name="max"/>] (NaN and ±∞ refused; min = double.Epsilon reads "(0, max]"), with the reason for the bound.</summary>
+    public static Option<double> Bounded(this Option<double> option, double min, double max, string why)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.TryGet(out double v) && !(v >= min && v <= max))
+                r.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{option.Name} must be a finite number in {(min == double.Epsilon ? "(0" : $"[{min:G}")}, {max:G}] ({why}); got {v:G}"));
+        });
+        return option;
+    }
+
+    /// <summary>A count at most <paramref name="max"/>, with its reason.</summary>
+    public static Option<int> AtMost(this Option<int> option, int max, string why)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.TryGet(out int v) && v > max) r.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be at most {max} ({why}); got {v}"));
+        });
+        return option;
+    }
+
+    /// <inheritdoc cref="AtMost(Option{int}, int, string)"/>
+    public static Option<int?> AtMost(this Option<int?> option, int max, string why)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.TryGet(out int? v) && v > max) r.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be at most {max} ({why}); got {v}"));
+        });
+        return option;
+    }
+}
+
+/// <summary>What an input path is, before anything opens it.</summary>
+internal static class InputFiles
+{
+    /// <summary>Null when <paramref name="path"/> is what is expected (a regular file, or a folder), else why not.</summary>
+    public static string? Problem(string path, bool expectDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(path)) return "an empty path";
+        string kind = Kind(path);
+        if (expectDirectory)
+            return kind switch
+            {
+                "directory" => null,
+                "missing" => "does not exist",
+                _ => $"is a {kind}, expected a folder",
+            };
+        return kind switch
+        {
+            "file" => null,
+            "missing" => "does not exist",
+            _ => $"is a {kind}, expected a regular file",
+        };
+    }
+
+    /// <summary>A path for a one-line message: control characters (a line break in a file name) escaped.</summary>
+    public static string Show(string path) =>
+        path.Any(char.IsControl) ? string.Concat(path.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) : path;
+
+    /// <summary>"file", "directory", "missing", "FIFO (named pipe)", "character device", "block device", "socket".</summary>
+    public static string Kind(string path)
+    {
+        if (Directory.Exists(path)) return "directory";
+        if (!File.Exists(path)) return "missing";
+        if (!OperatingSystem.IsLinux()) return "file";
+        var buffer = new byte[256];
+        try
+        {
+            // statx's struct is the same on every Linux architecture (stx_mode is the u16 at offset 28), unlike stat's.
+            if (Statx(AtFdCwd, path, 0, StatxType, buffer) != 0) return "file";
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return "file";
+        }
+        int mode = BitConverter.ToUInt16(buffer, 28) & 0xF000;
+        return mode switch
+        {
+            0x8000 => "file",
+            0x4000 => "directory",
+            0x1000 => "FIFO (named pipe), which would block the read",
+            0x2000 => "character device",
+            0x6000 => "block device",
+            0xC000 => "socket",
+            _ => "special file",
+        };
+    }
+
+    private const int AtFdCwd = -100;
+    private const uint StatxType = 0x1;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int Statx(int dirFd, [System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
+}
+
+/// <summary>
+/// The memory a run may take: estimated from its counts before anything is allocated and refused, with the estimate and
+/// the limit, when above it. The limit is the memory .NET may use on this machine (physical memory or the container's
+/// limit), or <c>NOETHER_MEMORY_LIMIT</c> (bytes, or with a K/M/G/T suffix).
+/// </summary>
+internal static class MemoryBudget
+{
+    public const string Variable = "NOETHER_MEMORY_LIMIT";
+
+    /// <summary>The limit in bytes.</summary>
+    public static long Limit
+    {
+        get
+        {
+            string? text = Environment.GetEnvironmentVariable(Variable);
+            if (string.IsNullOrWhiteSpace(text)) return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+            if (TryParse(text, out long bytes)) return bytes;
+            throw new ArgumentException($"{Variable}={text}: expected a number of bytes, optionally with a K, M, G or T suffix (e.g. 8G)", Variable);
+        }
+    }
+
+    /// <summary>What the process holds before a run allocates anything: the .NET runtime, the libraries, the console (about 90 MiB measured, `xavier --draws 1000`).</summary>
+    public const double BaseBytes = 128.0 * (1 << 20);
+
+    /// <summary>
+    /// Refuses <paramref name="what"/> ("--draws 1000000000") when <see cref="BaseBytes"/> plus <paramref name="bytes"/> (the
+    /// run's dominant allocations, described by <paramref name="detail"/>) exceeds <see cref="Limit"/>.
+    /// </summary>
+    public static void Check(string what, double bytes, string detail)
+    {
+        bytes += BaseBytes;
+        long limit = Limit;
+        if (bytes > limit)
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{what} needs an estimated {Show(bytes)} of memory ({detail}), more than the limit of {Show(limit)}; lower it, or raise the limit with {Variable} (e.g. {Variable}=64G)"));
+    }
+
+    public static string Show(double bytes) => bytes >= 1 << 30
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (1 << 30):F1} GiB")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (1 << 20):F1} MiB");
+
+    private static bool TryParse(string text, out long bytes)
+    {
+        text = text.Trim();
+        long unit = 1;
+        char last = char.ToUpperInvariant(text[^1]);
+        int shift = last switch { 'K' => 10, 'M' => 20, 'G' => 30, 'T' => 40, _ => 0 };
+        if (shift > 0) { unit = 1L << shift; text = text[..^1]; }
+        bytes = 0;
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) || !(v > 0) || v * unit > long.MaxValue) return false;
+        bytes = (long)(v * unit);
+        return true;
+    }
 }

@@ -79,8 +79,7 @@ internal static class ConvergeCommand
                     throw new ArgumentException($"--shard {sharded} splits the Fig. 6 grid only: add --part rate (got --part {string.Join(",", parts)}; run ellipse and radial unsharded with --part ellipse,radial)");
                 rateSettings = rateSettings with { Shard = sharded };
             }
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 EllipseConvergenceResult? ellipse = null;

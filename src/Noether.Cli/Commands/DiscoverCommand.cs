@@ -44,6 +44,13 @@ internal static class DiscoverCommand
             var h = parse.GetValue(widths)!.Distinct().ToArray();
             if (parse.GetValue(samples) is { } s && s < 2 * h.Max() * h.Max())
                 throw new ArgumentException($"--samples: {s} constraints are fewer than the 2h² = {2 * h.Max() * h.Max()} unknowns for h = {h.Max()}");
+            if (parse.GetValue(samples) is { } given)
+            {
+                // The constraint matrix C (samples × 2h²) and its full SVD (U is samples × samples) for the widest h.
+                double unknowns = 2.0 * h.Max() * h.Max();
+                MemoryBudget.Check($"--samples {given}", 8 * ((double)given * given + 2 * given * unknowns + unknowns * unknowns),
+                    $"the {given} × {unknowns} constraint matrix for h = {h.Max()} and its singular value decomposition, whose U is {given} × {given}");
+            }
             var settings = new DiscoverSettings
             {
                 Activations = parse.GetValue(activation)!.Distinct().ToArray(),
@@ -51,8 +58,7 @@ internal static class DiscoverCommand
                 Options = new DiscoveryOptions(Samples: parse.GetValue(samples) ?? 0, RelativeTolerance: parse.GetValue(tolerance)),
                 Seed = parse.GetValue(seed),
             };
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Discovering the symmetry algebra of (U, V) ↦ (U + tUA, V + tBV) for σ ∈ {{{string.Join(", ", settings.Activations)}}}, h ∈ {{{string.Join(", ", settings.Widths)}}}; rank tolerance {ExperimentConsole.Sci(settings.Options.RelativeTolerance)}, seed {settings.Seed}"));

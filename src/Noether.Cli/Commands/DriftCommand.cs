@@ -42,7 +42,8 @@ internal static class DriftCommand
             DefaultValueFactory = _ => "mean",
         };
         loss.AcceptOnlyFromAmong("mean", "half-sum");
-        var initStd = CommonOptions.PositiveDouble("--init-std", "Standard deviation of the entries of U₀ and V₀.", 0.1);
+        var initStd = CommonOptions.PositiveDouble("--init-std", "Standard deviation of the entries of U₀ and V₀.", 0.1)
+            .Bounded(double.Epsilon, 100, "larger initial weights overflow the loss and Q in float64");
         var flowTime = ListOptions.OptionalPositiveDouble("--flow-time", "End time of the gradient flow (default: steps × the smallest η, the span of the slowest GD run).");
         var noFlow = new Option<bool>("--no-flow") { Description = "Skip the gradient-flow contrast." };
         var seed = CommonOptions.Seed();
@@ -72,8 +73,7 @@ internal static class DriftCommand
                 Shard = parse.GetValue(shard),
                 Parallelism = Environment.ProcessorCount,
             };
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Drift of Q (eq. 48) under GD, profile {profileName}: m={settings.M}, h={settings.H}, n={settings.N}, X = I, loss {(settings.Loss == SquaredErrorLoss.Mean ? "‖Y − F‖²/(m·k) (PyTorch MSELoss)" : "½‖Y − F‖²")}, {settings.Steps} steps ({settings.SigmoidSteps ?? settings.Steps} for sigmoid), η ∈ {{{string.Join(", ", settings.LearningRates)}}}, seed {settings.Seed}"));

@@ -85,10 +85,10 @@ internal static class EnsembleCommand
             // Everything that can be rejected is checked before the output folder is touched.
             var (train, test, fromWeights, hidden) = ModelSource.Prepare(training, weightsPath, parse.GetValue(slope));
             settings.Validate(hidden);
+            ModelSource.CheckMembers(settings.Members, hidden);
             if (settings.Shard is { } asked) asked.ItemsOf(EnsembleExperiment.GridSize(settings)); // more shards than points: refused before training
 
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 var model = ModelSource.Resolve(fromWeights, weightsPath, outDir, training, train, test, token);

@@ -29,7 +29,7 @@ internal static class ExperimentConsole
                     Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{description}: {decile * 10}% ({p.Stage})"));
                 }
             });
-            return run(plain, token);
+            return Cancellable(() => run(plain, token), token);
         }
 
         ExperimentProgress? latest = null;
@@ -43,6 +43,7 @@ internal static class ExperimentConsole
                 var work = Task.Run(() => run(new InlineProgress<ExperimentProgress>(p => Volatile.Write(ref latest, p)), token), token);
                 while (!work.IsCompleted)
                 {
+                    token.ThrowIfCancellationRequested(); // see Cancellable
                     Refresh(task, Volatile.Read(ref latest), description);
                     Thread.Sleep(100);
                 }
@@ -54,36 +55,24 @@ internal static class ExperimentConsole
         return result;
     }
 
+    /// <summary>
+    /// Runs <paramref name="run"/> on a worker and returns its result, or throws <see cref="OperationCanceledException"/> as
+    /// soon as <paramref name="token"/> is cancelled. Experiments check the token between items, but one item can be a
+    /// single long library call (an SVD of a 10⁴-column matrix in orbit takes seconds): the run stops waiting for it, the
+    /// worker only computes (every write happens after this returns) and ends with the process.
+    /// </summary>
+    private static T Cancellable<T>(Func<T> run, CancellationToken token)
+    {
+        var work = Task.Run(run, token);
+        Task.WaitAny([work], token);
+        return work.GetAwaiter().GetResult(); // the experiment's own exception, unwrapped
+    }
+
     private static void Refresh(ProgressTask task, ExperimentProgress? p, string description)
     {
         if (p is null) return;
         task.Value = p.Fraction;
         task.Description = Markup.Escape($"{description}: {p.Stage}");
-    }
-
-    /// <summary>
-    /// <see cref="OutputDirectory.Prepare"/>, remembering whether the folder existed, so that a run that fails after it
-    /// (the experiment's own validation, a divergence, Ctrl-C) can remove the empty folder it created: a rejected run
-    /// leaves nothing behind.
-    /// </summary>
-    public static string PrepareOutput(string path, bool force, out bool created)
-    {
-        created = !Directory.Exists(Path.GetFullPath(path));
-        return OutputDirectory.Prepare(path, force);
-    }
-
-    /// <summary>Runs <paramref name="body"/> (the computation and the writes) and removes a folder this run created if it fails while still empty.</summary>
-    public static int WithOutput(string outDir, bool created, Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch when (created && Directory.Exists(outDir) && !Directory.EnumerateFileSystemEntries(outDir).Any())
-        {
-            Directory.Delete(outDir);
-            throw;
-        }
     }
 
     /// <summary>Writes a table; when the output is not a terminal (a file, CI) it is rendered wide instead of wrapped at 80 columns.</summary>
@@ -93,10 +82,14 @@ internal static class ExperimentConsole
         CliAction.Out.Write(table);
     }
 
-    /// <summary>Writes one line of plain text (no markup), unwrapped when the output is not a terminal.</summary>
+    /// <summary>
+    /// Writes one line of plain text (no markup), unwrapped when the output is not a terminal. A run's staging folder in
+    /// the text is shown as the --out it will replace ("wrote … to DIR").
+    /// </summary>
     public static void Line(string text)
     {
         Widen();
+        if (CliRun.Current is { } run) text = run.Show(text);
         CliAction.Out.MarkupLine(Markup.Escape(text));
     }
 

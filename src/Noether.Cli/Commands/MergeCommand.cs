@@ -79,12 +79,11 @@ internal static class MergeCommand
         CliAction.Set(command, (parse, token) =>
         {
             var shards = Load(parse.GetValue(dirs)!);
-            string outDir = Path.GetFullPath(parse.GetValue(output)!);
+            string requested = Path.GetFullPath(parse.GetValue(output)!);
             foreach (var (dir, _) in shards)
-                if (string.Equals(Path.TrimEndingDirectorySeparator(dir), Path.TrimEndingDirectorySeparator(outDir), StringComparison.Ordinal))
-                    throw new ArgumentException($"merge: --out {outDir} is one of the shard folders; choose another folder");
-            outDir = ExperimentConsole.PrepareOutput(outDir, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+                if (string.Equals(Path.TrimEndingDirectorySeparator(dir), Path.TrimEndingDirectorySeparator(requested), StringComparison.Ordinal))
+                    throw new ArgumentException($"merge: --out {requested} is one of the shard folders; choose another folder");
+            return Task.FromResult(OutputFolder.Run(requested, parse.GetValue(force), token, outDir =>
             {
                 token.ThrowIfCancellationRequested();
                 Write(outDir, shards);
@@ -119,6 +118,9 @@ internal static class MergeCommand
             if (shard.Command is null || !Shard.TryParse(shard.Shard, out var s) || shard.GridSize < s.Count || shard.Items != s.ItemsOf(shard.GridSize)
                 || shard.Results is null || shard.Results.Count != shard.Items.Length || shard.Settings is null || shard.Csv is null)
                 throw new InvalidDataException($"merge: {file} is inconsistent (shard '{shard.Shard}', grid of {shard.GridSize}, {shard.Results?.Count} results)");
+            // A wall time a day of shards cannot add up past (TimeSpan holds about 29 000 years).
+            if (!(shard.WallSeconds >= 0 && shard.WallSeconds < 1e11))
+                throw new InvalidDataException($"merge: {file} has wallSeconds {shard.WallSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}, expected a non-negative number of seconds");
             if (!Sweeps.ContainsKey(shard.Command))
                 throw new ArgumentException($"merge: {dir} holds a '{shard.Command}' shard, which merge cannot join (it joins {string.Join(", ", Sweeps.Keys)})");
             foreach (var csv in shard.Csv)

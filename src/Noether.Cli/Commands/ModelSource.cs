@@ -28,10 +28,10 @@ internal static class ModelSource
     public const string CacheFile = "model.safetensors";
     private const string TrainingKey = "noether.training";
 
-    public static Option<string?> Weights() => new("--weights")
+    public static Option<string?> Weights() => new Option<string?>("--weights")
     {
         Description = "SPEC CNN weights (safetensors, PyTorch state_dict names 0.weight … 5.bias, e.g. from `noether train`); default: train one with the profile's settings, or reuse model.safetensors cached in --out.",
-    };
+    }.ExistingFile();
 
     public static Option<string> Data()
     {
@@ -40,12 +40,22 @@ internal static class ModelSource
         return data;
     }
 
-    public static Option<string?> DataDir() => new("--data-dir") { Description = "Folder with the dataset's files (default: Debian's /usr/share/datasets/fashion-mnist; CIFAR-10: the cifar-10-batches-bin folder)." };
+    public static Option<string?> DataDir() => new Option<string?>("--data-dir") { Description = "Folder with the dataset's files (default: Debian's /usr/share/datasets/fashion-mnist; CIFAR-10: the cifar-10-batches-bin folder)." }.ExistingDirectory();
 
-    public static Option<double?> Slope() => new("--leaky-slope")
+    public static Option<double?> Slope()
     {
-        Description = "LeakyReLU slope of a --weights model (a plain state_dict does not store it; Noether's files carry it in their metadata; otherwise 0.01).",
-    };
+        var option = new Option<double?>("--leaky-slope")
+        {
+            Description = "LeakyReLU slope of a --weights model (a plain state_dict does not store it; Noether's files carry it in their metadata; otherwise 0.01).",
+        };
+        // analyze's rule for spec-cnn:slope=S: a finite number ≥ 0.
+        option.Validators.Add(r =>
+        {
+            if (r.TryGet(out double? v) && v is { } s && !(s >= 0 && double.IsFinite(s)))
+                r.AddError($"--leaky-slope must be a finite number ≥ 0 (got {s.ToString(CultureInfo.InvariantCulture)})");
+        });
+        return option;
+    }
 
     /// <summary>The training split (calibration batches) and the test split.</summary>
     /// <summary>
@@ -54,14 +64,55 @@ internal static class ModelSource
     /// </summary>
     public static (ImageDataset Train, ImageDataset Test, SpecCnn<float>? FromWeights, int Hidden) Prepare(CnnTrainingSettings training, string? weightsPath, double? slope)
     {
+        if (weightsPath is null) CheckTrainingMemory(training);
         var (train, test) = LoadData(training.Dataset, training.DataDirectory);
         var fromWeights = weightsPath is null ? null : ReadWeights(weightsPath, slope);
         if (fromWeights is not null) EnsembleExperiment.CheckFits(fromWeights, test, "--data");
         return (train, test, fromWeights, fromWeights?.Hidden.OutFeatures ?? training.Hidden);
     }
 
-    public static (ImageDataset Train, ImageDataset Test) LoadData(string dataset, string? directory) =>
-        CnnTraining.Load(new CnnTrainingSettings(dataset, directory));
+    /// <summary>
+    /// Refuses --channels/--hidden whose SPEC CNN cannot be held: more weights in one layer than a tensor can hold, or
+    /// training memory above <see cref="MemoryBudget.Limit"/> (float32 weights ×4: value, gradient, Adam's two moments;
+    /// one batch's conv activations ×4: output, activation, pooling, gradient; the dataset as float32).
+    /// </summary>
+    public static void CheckTrainingMemory(CnnTrainingSettings s)
+    {
+        bool cifar = s.Dataset == "cifar10";
+        int size = cifar ? 32 : 28, inChannels = cifar ? 3 : 1, images = cifar ? 60_000 : 70_000, pooled = size / 2;
+        double hiddenWeights = (double)s.Channels * pooled * pooled * s.Hidden;
+        string what = string.Create(CultureInfo.InvariantCulture, $"--channels {s.Channels} --hidden {s.Hidden}");
+        if (hiddenWeights > Array.MaxLength)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{what}: the hidden layer would have {s.Channels}·{pooled}²·{s.Hidden} = {hiddenWeights:G3} weights, more than one tensor can hold ({Array.MaxLength})"));
+        double weights = inChannels * 9.0 * s.Channels + s.Channels + hiddenWeights + s.Hidden + 10.0 * s.Hidden + 10;
+        double activations = (double)s.BatchSize * s.Channels * size * size;
+        double data = (double)images * inChannels * size * size;
+        MemoryBudget.Check(what, 4 * (4 * weights + 4 * activations + data), string.Create(CultureInfo.InvariantCulture,
+            $"{weights:G3} float32 weights ×4 for Adam, {activations:G3} conv activations per batch ×4, the {images}-image dataset"));
+    }
+
+    /// <summary>Refuses an ensemble of <paramref name="members"/> whose heads (G, G⁻¹, the transformed hidden and output layers, float32 ×4) cannot be held.</summary>
+    public static void CheckMembers(int members, int hidden)
+    {
+        double perMember = 4.0 * 4 * ((double)hidden * hidden + 11.0 * hidden);
+        MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--members {members}"), members * perMember,
+            string.Create(CultureInfo.InvariantCulture, $"{members} members × {MemoryBudget.Show(perMember)} each for h = {hidden}"));
+    }
+
+    public static (ImageDataset Train, ImageDataset Test) LoadData(string dataset, string? directory)
+    {
+        var (train, test) = CnnTraining.Load(new CnnTrainingSettings(dataset, directory));
+        RequireImages(train, "--data");
+        RequireImages(test, "--data");
+        return (train, test);
+    }
+
+    /// <summary>An empty split (an IDX file that declares 0 images) is refused naming its files, not later by a reshape.</summary>
+    public static void RequireImages(ImageDataset data, string option)
+    {
+        if (data.Count == 0) throw new InvalidDataException($"{option}: {data.Source} holds no images");
+    }
 
     /// <summary>
     /// Reads a safetensors file into a SPEC CNN (image side inferred from the hidden layer's width, so that a model for
@@ -71,6 +122,10 @@ internal static class ModelSource
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"--weights: {Path.GetFullPath(path)} does not exist");
         var file = SafeTensors.Read(path);
+        // The same rule as analyze's: integer tensors are not weights (a conversion would silently round-trip them).
+        foreach (var t in file.Tensors)
+            if (t.DType is not (SafeTensorDType.F32 or SafeTensorDType.F64))
+                throw new ArgumentException($"--weights {Path.GetFullPath(path)}: tensor '{t.Name}' has dtype {SafeTensors.DTypeName(t.DType)}; expected F32 or F64 weights (in PyTorch: model.float() or model.double() before saving)", "--weights");
         double leaky = slope ?? ParseSlope(file.Metadata) ?? 0.01;
         try
         {
@@ -148,10 +203,14 @@ internal static class ModelSource
         ImageDataset train, ImageDataset test, CancellationToken token)
     {
         if (fromWeights is not null) return new LoadedModel(fromWeights, $"weights {weightsPath}", null, false);
-        if (TryCached(outDir, training, train.Height) is { } cached)
+        // The run writes into a staging folder; the cache of an earlier run is in the --out it will replace. A reused cache is
+        // copied into the new result, which replaces the whole folder.
+        string earlier = CliRun.Current?.Show(outDir) ?? outDir;
+        if (TryCached(earlier, training, train.Height) is { } cached)
         {
-            ExperimentConsole.Line($"reusing the model cached in {Path.Combine(outDir, CacheFile)} (same training settings)");
-            return new LoadedModel(cached, $"cached {Path.Combine(outDir, CacheFile)}", training, false);
+            if (earlier != outDir) File.Copy(Path.Combine(earlier, CacheFile), Path.Combine(outDir, CacheFile), overwrite: true);
+            ExperimentConsole.Line($"reusing the model cached in {Path.Combine(earlier, CacheFile)} (same training settings)");
+            return new LoadedModel(cached, $"cached {Path.Combine(earlier, CacheFile)}", training, false);
         }
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"no --weights: training the SPEC CNN on {training.Dataset} ({training.Epochs} epochs, batch {training.BatchSize}, Adam lr {training.LearningRate}, h = {training.Hidden}, seed {training.Seed}{(training.TrainLimit is { } l ? $", first {l} training images" : "")})"));

@@ -77,8 +77,7 @@ internal static class OrbitCommand
                 Seed = parse.GetValue(seed),
                 Shard = parse.GetValue(shard),
             };
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Orbit dimensions at a generic (Gaussian) θ per shape: numerical rank with relative tolerance {ExperimentConsole.Sci(settings.RelativeTolerance)}, seed {settings.Seed}"));

@@ -48,57 +48,34 @@ internal static class ReproduceCommand
             string profileName = parse.GetValue(profile)!;
             var selected = parse.GetValue(only) is { } list ? list.Split(',', StringSplitOptions.TrimEntries).ToHashSet() : null;
             var steps = ReproducePlan.Steps.Where(s => selected is null || selected.Contains(s.Name)).ToArray();
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return await RunPlan(outDir, created, profileName, steps, token);
+            // The whole run is staged: every step writes into the staging folder (DIR/STEP there), and the report and the
+            // step folders replace --out together, only once the run has completed.
+            using var folder = OutputFolder.Begin(parse.GetValue(output), parse.GetValue(force));
+            int exit = await RunPlan(folder.Staging, profileName, steps, token);
+            if (exit == ExitCodes.Cancelled) return exit;
+            folder.Commit(token);
+            return exit;
         });
         return command;
     }
 
-    /// <summary>Runs <paramref name="steps"/> into <paramref name="outDir"/> (prepared by the caller) and writes the report; the exit code of the run.</summary>
-    internal static async Task<int> RunPlan(string outDir, bool created, string profile, IReadOnlyList<ReproduceStep> steps, CancellationToken token)
+    /// <summary>
+    /// Runs <paramref name="steps"/> into <paramref name="outDir"/> (the caller's staging folder, or any folder it owns) and
+    /// writes the report; the exit code of the run (<see cref="ExitCodes.Cancelled"/> when a step was cancelled and said so).
+    /// </summary>
+    internal static async Task<int> RunPlan(string outDir, string profile, IReadOnlyList<ReproduceStep> steps, CancellationToken token)
     {
         var console = CliAction.Out;
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var outcomes = new List<StepOutcome>();
-        var newDirs = new List<string>();
         ExperimentConsole.Line($"noether reproduce, profile {profile}: {steps.Count} steps ({string.Join(", ", steps.Select(s => s.Name))}) into {outDir}");
-        // Ctrl-C: System.CommandLine ends the process shortly after cancelling the token even while a step is still
-        // running, so the clean-up runs from the cancellation itself, not only from the catch below.
-        int cleaned = 0;
-        void CleanUp()
-        {
-            if (Interlocked.Exchange(ref cleaned, 1) == 1) return;
-            string[] dirs;
-            lock (newDirs) dirs = [.. newDirs];
-            foreach (var dir in dirs)
-            {
-                try
-                {
-                    if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    // A step may be writing into it as it dies; the catch below tries again.
-                    Interlocked.Exchange(ref cleaned, 0);
-                }
-            }
-            try
-            {
-                if (created && Directory.Exists(outDir) && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-        using var onCancel = token.Register(CleanUp);
         try
         {
             for (int i = 0; i < steps.Count; i++)
             {
                 var step = steps[i];
                 string stepDir = Path.Combine(outDir, step.Name);
-                if (!Directory.Exists(stepDir)) lock (newDirs) newDirs.Add(stepDir);
                 console.Write(new Rule(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                     $"step {i + 1} of {steps.Count}: {step.Name} · elapsed {ReportWriter.Duration(clock.Elapsed.TotalSeconds)}"))).LeftJustified());
                 var outcome = await RunStep(step, profile, stepDir, token);
@@ -113,16 +90,12 @@ internal static class ReproduceCommand
                     : string.Create(CultureInfo.InvariantCulture, $"step {i + 1} of {steps.Count}: {step.Name} FAILED after {ReportWriter.Duration(outcome.Seconds)}: {FirstLine(outcome.Error)}"));
             }
         }
-        catch (OperationCanceledException e)
+        catch (StepCancelledException)
         {
-            // Remove what this run started (the step folders it created, the run folder if it created it); keep what was there before.
-            Interlocked.Exchange(ref cleaned, 0);
-            CleanUp();
-            // A step that saw the cancellation has said so already: one line on stderr, not two.
-            if (e is not StepCancelledException) CliAction.Error("cancelled; no report was written and the step folders this run created were removed");
+            // The step has said so on stderr (naming what happened to --out): one line, not two. Any other cancellation
+            // propagates to CliAction, which says it.
             return ExitCodes.Cancelled;
         }
-        onCancel.Dispose();
 
         var summary = new ReproduceSummary("reproduce", profile, started, MachineInfo.Current(), clock.Elapsed.TotalSeconds, MachineInfo.PeakMemoryBytes(),
             outcomes.All(o => o.Status == StepStatus.Ok), ReproduceSummary.CountVerdicts(outcomes), outcomes, SpecCorrections.All);
@@ -181,6 +154,8 @@ internal static class ReproduceCommand
         }
         double seconds = clock.Elapsed.TotalSeconds;
         if (exit == ExitCodes.Cancelled) throw new StepCancelledException();
+        // The step ran in the staging folder; the report records the command line as it reads for --out.
+        if (CliRun.Current is { } run) args = [.. args.Select(run.Show)];
         token.ThrowIfCancellationRequested();
         string stderr = captured.ToString().Trim();
         if (exit != ExitCodes.Ok)

@@ -27,18 +27,33 @@ internal static class SharpnessCommand
         _ => new SharpnessSpectrumSettings(MaxSteps: 100_000, GradientTolerance: 1e-10, Seed: seed),
     };
 
+    /// <summary>
+    /// --top-k and --density-steps against the model: at most its n parameters, and Lanczos bases (min(n, max(100, 10k))
+    /// and min(steps, n) vectors of n float64, plus the tridiagonal eigenproblem) within <see cref="MemoryBudget.Limit"/>.
+    /// </summary>
+    private static void CheckEstimate(SharpnessEstimateSettings s, int n)
+    {
+        if (s.TopK > n) throw new ArgumentException($"--top-k {s.TopK}: more eigenvalues than the model's {n} parameters");
+        double lanczos = Math.Min(n, Math.Max(100, 10.0 * s.TopK));
+        double density = Math.Min(s.DensitySteps, n);
+        double steps = Math.Max(s.TopK > 0 ? lanczos : 0, s.DensityProbes > 0 ? density : 0);
+        MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--top-k {s.TopK} / --density-steps {s.DensitySteps}"), 8 * (steps * n + steps * steps),
+            string.Create(CultureInfo.InvariantCulture, $"a Lanczos basis of {steps} vectors of the model's {n} parameters"));
+    }
+
     public static Command Create()
     {
         var profile = CommonOptions.Profile("Fig. 8 mode, always the paper's 750 parameters: quick (six init stds), default (eight stds) or full (eight stds, GD until ‖∇L‖ ≤ 1e-11).");
-        var weights = new Option<string?>("--weights") { Description = "A SPEC CNN saved by `noether train` (safetensors): estimate its Hessian's top eigenvalues, trace and spectral density instead of Fig. 8." };
+        var weights = new Option<string?>("--weights") { Description = "A SPEC CNN saved by `noether train` (safetensors): estimate its Hessian's top eigenvalues, trace and spectral density instead of Fig. 8." }.ExistingFile();
         var data = new Option<string>("--data") { Description = "With --weights: the dataset whose training images form the batch (fashion-mnist or cifar10).", DefaultValueFactory = _ => "fashion-mnist" };
         data.AcceptOnlyFromAmong("fashion-mnist", "cifar10");
-        var dataDir = new Option<string?>("--data-dir") { Description = "With --weights: folder with the dataset's files (default: the Debian package's folder for Fashion-MNIST)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "With --weights: folder with the dataset's files (default: the Debian package's folder for Fashion-MNIST)." }.ExistingDirectory();
         var samples = CommonOptions.PositiveInt("--samples", "With --weights: training images in the batch (the first N).", 128);
         var scope = new Option<string>("--scope") { Description = "With --weights: model (the whole Hessian) or layer (the diagonal block of each parameter tensor).", DefaultValueFactory = _ => "model" };
         scope.AcceptOnlyFromAmong("model", "layer");
         var topK = CommonOptions.PositiveInt("--top-k", "With --weights: largest eigenvalues wanted (Lanczos on Hessian-vector products).", 5);
-        var probes = CommonOptions.PositiveInt("--probes", "With --weights: Rademacher probes of Hutchinson's trace estimator.", 100);
+        var probes = CommonOptions.PositiveInt("--probes", "With --weights: Rademacher probes of Hutchinson's trace estimator.", 100)
+            .AtMost(100_000, "each probe costs a Hessian-vector product; 10⁵ probes give a standard error of 0.3% of one probe's");
         var densityProbes = CommonOptions.PositiveInt("--density-probes", "With --weights: probes of the stochastic Lanczos quadrature density.", 5);
         var densitySteps = CommonOptions.PositiveInt("--density-steps", "With --weights: Lanczos steps per density probe.", 60);
         var seed = CommonOptions.Seed();
@@ -59,8 +74,7 @@ internal static class SharpnessCommand
             if (weightsPath is null)
             {
                 var settings = ForProfile(profileName, seedValue) with { Shard = part };
-                string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-                return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+                return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
                 {
                     var clock = Stopwatch.StartNew();
                     ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
@@ -80,8 +94,8 @@ internal static class SharpnessCommand
                 DensitySteps: parse.GetValue(densitySteps), Seed: seedValue);
             var input = SharpnessWeights.Load(weightsPath, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(samples));
             bool perLayer = parse.GetValue(scope) == "layer";
-            string dir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool made);
-            return Task.FromResult(ExperimentConsole.WithOutput(dir, made, () =>
+            CheckEstimate(estimate, input.Parameters);
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, dir =>
             {
                 var clock = Stopwatch.StartNew();
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,

@@ -73,10 +73,13 @@ internal static class SymmetryCheckCommand
         });
         var batch = CommonOptions.PositiveInt("--batch-size", "Samples per batch k (the nonlinear action needs k ≤ the width of its layer).", defaults.BatchSize);
         var draws = CommonOptions.PositiveInt("--draws", "Random (θ, X, Y, g) draws.", defaults.Draws);
-        var scale = CommonOptions.PositiveDouble("--group-scale", "Linear group elements are exp(scale·M), M random in each layer's algebra.", defaults.GroupScale);
-        var epsilon = CommonOptions.PositiveDouble("--epsilon", "The nonlinear action uses g = I + εM, M with N(0, 1) entries.", defaults.NonlinearEpsilon);
+        var scale = CommonOptions.PositiveDouble("--group-scale", "Linear group elements are exp(scale·M), M random in each layer's algebra.", defaults.GroupScale)
+            .Bounded(double.Epsilon, 100, "exp(scale·M) overflows float64 beyond");
+        var epsilon = CommonOptions.PositiveDouble("--epsilon", "The nonlinear action uses g = I + εM, M with N(0, 1) entries.", defaults.NonlinearEpsilon)
+            .Bounded(double.Epsilon, 1e4, "larger ε makes g = I + εM so far from I that the checks lose every digit");
         var layer = new Option<int?>("--layer") { Description = "Hidden layer i (1 … L−1) the nonlinear action acts on (default: the last)." };
-        var weightScale = CommonOptions.PositiveDouble("--weight-scale", "Weight entries ~ N(0, (scale/√fan-in)²).", defaults.WeightScale);
+        var weightScale = CommonOptions.PositiveDouble("--weight-scale", "Weight entries ~ N(0, (scale/√fan-in)²).", defaults.WeightScale)
+            .Bounded(double.Epsilon, 1e6, "the outputs grow like scale^depth and overflow float64 beyond");
         var noSweep = new Option<bool>("--no-sweep") { Description = "Skip the ε sweep of the nonlinear action (and its figure)." };
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/symmetry-check");
@@ -110,8 +113,7 @@ internal static class SymmetryCheckCommand
                 Seed = parse.GetValue(seed),
             };
             bool sweep = !parse.GetValue(noSweep);
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Symmetry check of the MLP {string.Join("→", settings.Widths)} with σ = {Activation.Parse(settings.Activation).Name}: {settings.Draws} draws, batch k = {settings.BatchSize}, seed {settings.Seed}"));

@@ -69,8 +69,7 @@ internal static class TeleportCommand
             Tensor<double>? qMatrix = null;
             double[]? qDiagonal = null;
             if (parse.GetValue(targetQ) is { } qPath) (qMatrix, qDiagonal) = ReadTarget(qPath, net.Activation, net.Shape.H);
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 var (trained, result, path, before, after) = ExperimentConsole.Run("teleport", (progress, t) =>

@@ -52,10 +52,10 @@ internal static class TeleportSetup
         DefaultValueFactory = _ => "identity",
     }, ["identity", "relu", "leaky-relu"]);
 
-    public static Option<string?> Weights() => new("--weights")
+    public static Option<string?> Weights() => new Option<string?>("--weights")
     {
         Description = "A safetensors file with tensors U (m×h) and V (h×n) (e.g. trained.safetensors of an earlier run with the same --seed) to use instead of training.",
-    };
+    }.ExistingFile();
 
     private static Option<string> WithChoices(Option<string> option, string[] choices)
     {

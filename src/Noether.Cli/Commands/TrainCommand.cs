@@ -16,7 +16,7 @@ internal static class TrainCommand
     {
         var data = new Option<string>("--data") { Description = "Dataset: fashion-mnist or cifar10.", DefaultValueFactory = _ => "fashion-mnist" };
         data.AcceptOnlyFromAmong("fashion-mnist", "cifar10");
-        var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the dataset's files (default: the Debian package's folder for Fashion-MNIST)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the dataset's files (default: the Debian package's folder for Fashion-MNIST)." }.ExistingDirectory();
         var epochs = CommonOptions.PositiveInt("--epochs", "Passes over the training split (the authors trained 10).", 10);
         var batch = CommonOptions.PositiveInt("--batch-size", "Minibatch size.", 128);
         var lr = CommonOptions.PositiveDouble("--lr", "Adam learning rate.", 1e-3);
@@ -37,17 +37,30 @@ internal static class TrainCommand
             var settings = new CnnTrainingSettings(parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(epochs), parse.GetValue(batch),
                 parse.GetValue(lr), parse.GetValue(seed), parse.GetValue(channels), parse.GetValue(hidden), TrainLimit: parse.GetValue(limit));
             settings.Validate();
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            // A run that fails before writing (missing or corrupt data, Ctrl-C) removes the folder it created.
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            ModelSource.CheckTrainingMemory(settings);
+            // Written into a staging folder: a run that fails (missing or corrupt data, Ctrl-C) leaves --out as it was.
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 var result = Run(settings, token);
+                RequireFinite(result);
                 Write(outDir, settings, result, clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
         return command;
+    }
+
+    /// <summary>A diverged training (NaN or infinite loss, non-finite weights) fails naming the step; no model file with NaN losses is written.</summary>
+    private static void RequireFinite(CnnTrainingResult result)
+    {
+        foreach (var e in result.Epochs)
+            if (!double.IsFinite(e.TrainLoss))
+                throw new ArithmeticException(string.Create(CultureInfo.InvariantCulture,
+                    $"train: the training loss is {e.TrainLoss} after epoch {e.Epoch} (training diverged; try a smaller --lr); nothing was written"));
+        foreach (var p in result.Model.Parameters)
+            if (!p.Value.AllFinite())
+                throw new ArithmeticException($"train: the trained weights '{p.Name}' have non-finite entries (training diverged; try a smaller --lr); nothing was written");
     }
 
     private static CnnTrainingResult Run(CnnTrainingSettings settings, CancellationToken token)

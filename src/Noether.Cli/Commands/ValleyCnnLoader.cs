@@ -26,6 +26,8 @@ internal static class ValleyCnnLoader
             var t = file.GetTensor<double>(p.Name);
             if (!t.SameShape(p.Value))
                 throw new ArgumentException($"--cnn: tensor '{p.Name}' in {path} is {string.Join("×", t.ShapeArray)}, but '{arch}' needs {string.Join("×", p.Value.ShapeArray)}", "--cnn");
+            if (!t.AllFinite())
+                throw new ArgumentException($"--cnn: tensor '{p.Name}' in {path} has non-finite entries (NaN or ±∞)", "--cnn");
             p.Value.CopyFrom(t);
         }
         return model;

@@ -49,7 +49,7 @@ internal static class ValleyCommand
         points.Validators.Add(r => { if (r.TryGet(out int? v) && v is < 3 or > 2001) r.AddError($"--points must be an integer between 3 and 2001 (got {v})"); });
         var grid = new Option<int?>("--grid") { Description = "Points per side of the 2-D grids (default: the profile's)." };
         grid.Validators.Add(r => { if (r.TryGet(out int? v) && v is < 3 or > 201) r.AddError($"--grid must be an integer between 3 and 201 (got {v})"); });
-        var cnn = new Option<string?>("--cnn") { Description = "Chart the SPEC CNN saved by `noether train` (model.safetensors) through its last two linear layers instead of the two-layer network." };
+        var cnn = new Option<string?>("--cnn") { Description = "Chart the SPEC CNN saved by `noether train` (model.safetensors) through its last two linear layers instead of the two-layer network." }.ExistingFile();
         var data = new Option<string?>("--data") { Description = "With --cnn: the dataset folder (Fashion-MNIST IDX files, or CIFAR-10 binaries for a 3-channel model); default: the standard location." };
         var cnnSamples = new Option<int>("--cnn-samples") { Description = "With --cnn: test images in the loss (the first N of the test split).", DefaultValueFactory = _ => 256 };
         cnnSamples.Validators.Add(r => { if (r.TryGet(out int v) && v is < 1 or > 10000) r.AddError($"--cnn-samples must be an integer between 1 and 10000 (got {v})"); });
@@ -74,8 +74,7 @@ internal static class ValleyCommand
             if (cnnPath is not null && !File.Exists(cnnPath)) throw new FileNotFoundException($"--cnn: {cnnPath} not found", cnnPath);
             int k = parse.GetValue(directions) ?? p.Directions, n1 = parse.GetValue(points) ?? p.Points, n2 = parse.GetValue(grid) ?? p.Grid;
             double range = parse.GetValue(extent);
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 var chart = ExperimentConsole.Run("valley", (progress, t) =>

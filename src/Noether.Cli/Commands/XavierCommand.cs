@@ -29,6 +29,9 @@ internal static class XavierCommand
         public bool VariancePass => Math.Abs(VarianceZ) <= ZLimit;
     }
 
+    /// <summary>One row of xavier-draws.csv in memory (a string[7] and its seven strings), measured: see docs/reliability.md.</summary>
+    private const int XavierDrawRowBytes = 300;
+
     public static Command Create()
     {
         var draws = new Option<int>("--draws") { Description = "Independent Xavier draws per tuple (paper: 1000).", DefaultValueFactory = _ => 1000 };
@@ -60,8 +63,10 @@ internal static class XavierCommand
                 Shard = parse.GetValue(shard),
             };
             int binCount = parse.GetValue(bins);
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            int samples = settings.Shapes.Count + settings.Activations.Count;
+            MemoryBudget.Check($"--draws {settings.Draws}", (double)settings.Draws * samples * (8 + XavierDrawRowBytes),
+                $"{samples} samples × {settings.Draws} draws: 8 bytes each, and about {XavierDrawRowBytes} bytes per row of xavier-draws.csv held until it is written");
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Q under Xavier initialisation U ~ N(0, 1/h), V ~ N(0, 1/n): {settings.Draws} draws per tuple, seed {settings.Seed}"));

@@ -84,6 +84,9 @@ public static class CnnTraining
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         var (train, test) = Load(settings);
+        // An IDX file that declares 0 images parses; training on it would fail later with a message that names no file.
+        foreach (var split in new[] { train, test })
+            if (split.Count == 0) throw new DataFormatException(split.Source, "holds no images");
         if (settings.TrainLimit is { } limit && limit < train.Count) train = train.Subset(0, limit);
         return Run(settings, train, test, progress, cancellationToken);
     }

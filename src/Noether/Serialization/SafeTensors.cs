@@ -95,6 +95,9 @@ public static class SafeTensors
             throw new DataFormatException(source, $"header length {headerLength} is too short for a JSON object");
         var header = bytes.Slice(8, (int)headerLength);
         var data = bytes[(8 + (int)headerLength)..];
+        // JsonDocument accepts invalid UTF-8 inside strings and fails only when a name is read, with a message that names nothing.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw new DataFormatException(source, "the header is not valid UTF-8 text (a safetensors header is a UTF-8 JSON object)");
 
         JsonDocument document;
         try

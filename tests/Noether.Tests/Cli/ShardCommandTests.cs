@@ -27,9 +27,12 @@ public sealed class ShardCommandTests : IDisposable
     [Fact]
     public void Sharpness_ShardWithWeights_IsRejectedNamingShard()
     {
-        // --weights estimates one model: nothing to shard. Refused before the weights are even read.
+        // --weights estimates one model: nothing to shard. Refused before the weights are even read (a placeholder file: a
+        // missing one is refused earlier, at parse time).
         string outDir = Path.Combine(_root, "out");
-        var r = CliRunner.Run(["sharpness", "--weights", Path.Combine(_root, "model.safetensors"), "--shard", "1/2", "--out", outDir]);
+        string weights = Path.Combine(_root, "model.safetensors");
+        File.WriteAllBytes(weights, [0]);
+        var r = CliRunner.Run(["sharpness", "--weights", weights, "--shard", "1/2", "--out", outDir]);
         CliRunner.AssertCleanFailure(r, "--shard", "--weights");
         Assert.Equal(2, r.ExitCode);
         Assert.False(Directory.Exists(outDir));

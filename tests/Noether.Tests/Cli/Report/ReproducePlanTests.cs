@@ -56,7 +56,7 @@ public sealed class ReproducePlanTests : IDisposable
             new("broken", "orbit", ["--no-such-option"], ["--no-such-option"], ["--no-such-option"]),
             new("symmetry-check", "symmetry-check", ["--no-sweep", "--draws", "4"], [], []),
         ];
-        int exit = await ReproduceCommand.RunPlan(_dir, created: false, "quick", steps, CancellationToken.None);
+        int exit = await ReproduceCommand.RunPlan(_dir, "quick", steps, CancellationToken.None);
         Assert.Equal(ReproduceCommand.StepFailedExitCode, exit);
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "summary.json")));
