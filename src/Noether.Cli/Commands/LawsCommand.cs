@@ -24,8 +24,8 @@ internal static class LawsCommand
         var relu = new Option<int>("--relu-nets") { Description = "Random ReLU nets (depth 2–4, widths 2–9).", DefaultValueFactory = _ => defaults.ReluNets };
         foreach (var o in new[] { linear, relu })
             o.Validators.Add(r => { if (r.TryGet(out int v) && v is < 0 or > 1000) r.AddError($"{r.Option.Name} must be an integer from 0 to 1000 (got {v})"); });
-        var maxDepth = new Option<int>("--max-depth") { Description = "Most layers of a net (2–6; the paper's check: 4).", DefaultValueFactory = _ => defaults.MaxDepth };
-        maxDepth.Validators.Add(r => { if (r.TryGet(out int v) && v is < 2 or > 6) r.AddError($"--max-depth must be an integer from 2 to 6 (got {v})"); });
+        var maxDepth = new Option<int>("--max-depth") { Description = "Most layers of a net (2–4, the sizes of the paper's check; ReLU path products grow as the product of the widths).", DefaultValueFactory = _ => defaults.MaxDepth };
+        maxDepth.Validators.Add(r => { if (r.TryGet(out int v) && v is < 2 or > 4) r.AddError($"--max-depth must be an integer from 2 to 4 (got {v})"); });
         var noData = new Option<bool>("--no-data") { Description = "Skip the data fields' count (the φ count alone is faster)." };
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/laws");
@@ -45,8 +45,7 @@ internal static class LawsCommand
                 DataFields = !parse.GetValue(noData),
                 Seed = parse.GetValue(seed),
             };
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Counting conservation laws on {settings.LinearNets} linear and {settings.ReluNets} ReLU nets (depth {settings.MinDepth}–{settings.MaxDepth}){(settings.DataFields ? ", with the data fields" : "")}; seed {settings.Seed}"));

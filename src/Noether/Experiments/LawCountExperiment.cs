@@ -20,7 +20,7 @@ public sealed record LawCountSettings
     /// <summary>Random ReLU nets.</summary>
     public int ReluNets { get; init; } = 50;
 
-    /// <summary>Fewest and most layers.</summary>
+    /// <summary>Fewest layers.</summary>
     public int MinDepth { get; init; } = 2;
 
     /// <summary>Most layers.</summary>
@@ -44,7 +44,7 @@ public sealed record LawCountSettings
         if (ReluNets < 0) throw Errors.OutOfRange(nameof(ReluNets), ReluNets, "≥ 0");
         Errors.ThrowIfNotPositive(MinDepth, nameof(MinDepth));
         if (MaxDepth < MinDepth) throw Errors.OutOfRange(nameof(MaxDepth), MaxDepth, $"≥ MinDepth ({MinDepth})");
-        if (MaxDepth > 6) throw Errors.OutOfRange(nameof(MaxDepth), MaxDepth, "≤ 6 (path products grow as the product of the widths)");
+        if (MaxDepth > 4) throw Errors.OutOfRange(nameof(MaxDepth), MaxDepth, "≤ 4 (a ReLU net's path products grow as the product of its widths: 9⁵ at depth 4)");
         if (MaxLinearWidth < 2) throw Errors.OutOfRange(nameof(MaxLinearWidth), MaxLinearWidth, "≥ 2");
         if (MaxReluWidth < 2) throw Errors.OutOfRange(nameof(MaxReluWidth), MaxReluWidth, "≥ 2");
         if (MaxLinearWidth > 16) throw Errors.OutOfRange(nameof(MaxLinearWidth), MaxLinearWidth, "≤ 16");

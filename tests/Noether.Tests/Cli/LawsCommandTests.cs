@@ -33,7 +33,7 @@ public sealed class LawsCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--max-depth", "9")]
+    [InlineData("--max-depth", "5")]
     [InlineData("--linear-nets", "-1")]
     [InlineData("--relu-nets", "5000")]
     public void Laws_BadOption_OneLineNamingIt(string option, string value)
