@@ -133,7 +133,7 @@ internal static class CurvatureCommand
         if (r.SingleBatch is { } single)
             for (int i = 0; i < single.Batches.Length; i++) csv.AddRow("single_batch_top", single.Batches[i], single.TopEigenvalues[i], null, null, null, null, null);
         csv.AddRow("trace_hutchinson", 0, r.Trace.Trace, null, r.Trace.StandardErrorProbes, r.Trace.StandardErrorPopulation,
-            r.Trace.Trace - 1.96 * r.Trace.StandardErrorPopulation, r.Trace.Trace + 1.96 * r.Trace.StandardErrorPopulation);
+            r.Trace.Trace - 1.96 * Err(r.Trace), r.Trace.Trace + 1.96 * Err(r.Trace));
         if (r.HutchPlusPlus is { } hpp)
             csv.AddRow("trace_hutchpp", 0, hpp.Trace, null, hpp.StandardError, null, hpp.Trace - 1.96 * hpp.StandardError, hpp.Trace + 1.96 * hpp.StandardError);
         csv.Save(Path.Combine(outDir, "curvature.csv"));
@@ -253,7 +253,7 @@ internal static class CurvatureCommand
                 table.AddRow($"λ{i + 1}", F(tt.Eigen.Values[i]), Markup.Escape($"residual {ExperimentConsole.Sci(tt.Eigen.Residuals[i])}; per-batch ±{F(1.96 * tt.QuotientStandardErrors[i])} (95%)"));
         if (r.SingleBatch is { } ss)
             table.AddRow(Markup.Escape($"single-batch λ_max ({ss.Batches.Length})"), F(ss.Median), Markup.Escape($"min {F(ss.Min)}, max {F(ss.Max)}"));
-        table.AddRow("Tr H (Hutchinson)", F(r.Trace.Trace), Markup.Escape($"±{F(1.96 * Err(r.Trace))} (95%, population)"));
+        table.AddRow("Tr H (Hutchinson)", F(r.Trace.Trace), Markup.Escape($"±{F(1.96 * Err(r.Trace))} (95%, {(double.IsNaN(r.Trace.StandardErrorPopulation) ? "probes only: one batch" : "population")})"));
         if (r.HutchPlusPlus is { } h2) table.AddRow("Tr H (Hutch++)", F(h2.Trace), Markup.Escape($"±{F(1.96 * h2.StandardError)} (95%)"));
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
