@@ -24,6 +24,7 @@ internal static class CommandCatalog
         yield return AnalyzeCommand.Create();
         yield return ModelCommand.Create();
         yield return ReproduceCommand.Create();
+        yield return CurvatureCommand.Create();
         yield return MergeCommand.Create();
     }
 }
