@@ -105,8 +105,7 @@ internal static class CurvatureCommand
                 throw new DataFormatException(path, $"does not run on Fashion-MNIST batches {b}×1×28×28: {e.Message}", e);
             }
 
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Curvature of {path} ({dimension} parameters{(settings.Parameters is null ? "" : " selected")}) over the first {n} Fashion-MNIST training images in {batches} batches of {b}, BatchNorm in inference mode, float64; seed {settings.Seed}{(settings.Shard is { } sh ? $", shard {sh} (trace table only)" : "")}; ≈ {bytes / 1e6:F0} MB for vectors and data"));
