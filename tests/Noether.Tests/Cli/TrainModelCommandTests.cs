@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Noether.Data;
 using Noether.Graphs;
 using Noether.Interop;
@@ -101,4 +103,35 @@ public sealed class TrainModelCommandTests : IDisposable
         CliRunner.AssertCleanFailure(r, mention);
         Assert.False(Directory.Exists(outDir));
     }
+
+    [Fact]
+    public async Task CtrlC_KeepsCompletedCheckpoints_AndLeavesNoPartialFile()
+    {
+        Assert.True(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "SIGINT needs a POSIX system");
+        string outDir = Path.Combine(_dir, "interrupted");
+        // 200 epochs of the MLP take minutes; the first epoch line comes after its checkpoint is written.
+        using var process = Process.Start(CliRunner.Interruptible(["train", "--model", Fixture("mlp.onnx"), "--epochs", "200", "--checkpoint-every", "1", "--out", outDir]))!;
+        var started = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) => { if (e.Data?.StartsWith("epoch 1:", StringComparison.Ordinal) == true) started.TrySetResult(); };
+        process.BeginOutputReadLine();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var first = await Task.WhenAny(started.Task, Task.Delay(TimeSpan.FromSeconds(90)));
+        Assert.True(first == started.Task, "no epoch line within 90 s");
+        Assert.Equal(0, Kill(process.Id, 2)); // SIGINT
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {await stderr}");
+        var files = Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(outDir, f)).Order().ToArray();
+        Assert.NotEmpty(files);
+        // Only complete checkpoint pairs: no final model, no temporary or partial file.
+        foreach (var f in files) Assert.Matches(@"^checkpoints/epoch-\d+\.(onnx|safetensors)$", f);
+        foreach (var f in files.Where(f => f.EndsWith(".onnx", StringComparison.Ordinal)))
+        {
+            Assert.Contains(Path.ChangeExtension(f, ".safetensors"), files);
+            Assert.Equal(6, OnnxModel.Load(Path.Combine(outDir, f)).ToGraph<float>().Parameters.Count);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 }
