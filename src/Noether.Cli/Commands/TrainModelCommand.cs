@@ -126,10 +126,36 @@ internal static class TrainModelCommand
         }
         try
         {
-            result = GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(p =>
+            if (!console.Profile.Capabilities.Interactive)
             {
-                if (p.Finished is { } e) console.MarkupLine(Markup.Escape(EpochLine(e, p.LearningRate)));
-            }), token);
+                result = GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(p =>
+                {
+                    if (p.Finished is { } e) console.MarkupLine(Markup.Escape(EpochLine(e, p.LearningRate)));
+                }), token);
+            }
+            else
+            {
+                GraphTrainingResult? done = null;
+                console.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .Start(ctx =>
+                    {
+                        ProgressTask? task = null;
+                        done = GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(p =>
+                        {
+                            task ??= ctx.AddTask($"epoch {p.Epoch}/{p.Epochs}", maxValue: p.Batches);
+                            task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs}  loss {p.MeanLoss:F4}  lr {p.LearningRate:G3}");
+                            task.Value = p.Batch;
+                            if (p.Finished is { } e)
+                            {
+                                task.StopTask();
+                                console.MarkupLine(Markup.Escape(EpochLine(e, p.LearningRate)));
+                                task = null;
+                            }
+                        }), token);
+                    });
+                result = done!;
+            }
         }
         catch (NonFiniteLossException e)
         {
