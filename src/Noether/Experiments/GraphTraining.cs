@@ -272,7 +272,8 @@ public static class GraphTraining
     /// <summary>
     /// Trains <paramref name="graph"/> (its parameters move in place) on <paramref name="train"/>, evaluating on
     /// <paramref name="test"/> after each epoch; <paramref name="epochDone"/> (e.g. a checkpoint writer) runs after each
-    /// evaluated epoch. A pure function of the settings and the model: the same seed gives the same trajectory.
+    /// evaluated epoch (evaluation in batches of the training batch size, bounding memory). A pure function of the settings
+    /// and the model: the same seed gives the same trajectory.
     /// </summary>
     public static GraphTrainingResult Run<T>(Graph<T> graph, GraphTrainingSettings settings, ImageDataset train, ImageDataset test,
         int[]? dataSampleShape = null, Action<EpochRecord, GraphTrainer<T>>? epochDone = null,
@@ -298,7 +299,7 @@ public static class GraphTraining
             double loss = trainer.TrainEpoch(Minibatches.Create<T>(train, settings.BatchSize, rng), stepProgress, cancellationToken);
             double seconds = clock.Elapsed.TotalSeconds;
             cancellationToken.ThrowIfCancellationRequested();
-            double accuracy = trainer.Evaluate(Minibatches.Create<T>(test, 500, null, shuffle: false), cancellationToken);
+            double accuracy = trainer.Evaluate(Minibatches.Create<T>(test, settings.BatchSize, null, shuffle: false), cancellationToken);
             var record = new EpochRecord(epoch, loss, accuracy, seconds);
             history.Add(record);
             epochDone?.Invoke(record, trainer);
