@@ -87,6 +87,10 @@ public sealed class GraphTrainingTests
             Close.Assert(0.8 * runningVar0[c] + 0.2 * unbiased, graph.Constants["var"].Data[c], 1e-15, 0, $"running var {c}");
             Close.Assert(graph.Constants["var"].Data[c], trainer.RunningStatistics.Single(p => p.Name == "var").Value[c], 1e-15);
         }
+        // PyTorch itself (torch.nn.BatchNorm2d(2, momentum=0.2).double(), train(), the same batch and starting statistics)
+        // ends with running_mean (0.58, −0.09333…) and running_var (1.58, 1.49333…).
+        Close.Assert([0.58, -0.28 / 3], graph.Constants["mean"].Data, 1e-14);
+        Close.Assert([1.58, 4.48 / 3], graph.Constants["var"].Data, 1e-14);
     }
 
     [Fact]
