@@ -9,7 +9,7 @@ using Spectre.Console;
 
 namespace Noether.Cli.Commands;
 
-/// <summary><c>noether train</c>: trains the SPEC CNN, prints test accuracy per epoch, saves the weights.</summary>
+/// <summary><c>noether train</c>: trains the SPEC CNN (or, with --model, an imported ONNX model), prints test accuracy per epoch, saves the weights.</summary>
 internal static class TrainCommand
 {
     public static Command Create()
@@ -19,7 +19,7 @@ internal static class TrainCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the dataset's files (default: the Debian package's folder for Fashion-MNIST)." }.ExistingDirectory();
         var epochs = CommonOptions.PositiveInt("--epochs", "Passes over the training split (the authors trained 10).", 10);
         var batch = CommonOptions.PositiveInt("--batch-size", "Minibatch size.", 128);
-        var lr = CommonOptions.PositiveDouble("--lr", "Adam learning rate.", 1e-3);
+        var lr = CommonOptions.PositiveDouble("--lr", "Learning rate (Adam's for the SPEC CNN; the peak of the schedule with --model).", 1e-3);
         var hidden = CommonOptions.PositiveInt("--hidden", "Hidden width h of the layer the group acts on.", 32);
         var channels = CommonOptions.PositiveInt("--channels", "Convolution channels.", 16);
         var limit = new Option<int?>("--train-limit") { Description = "Train on the first N training images only." };
@@ -27,13 +27,24 @@ internal static class TrainCommand
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/train");
         var force = CommonOptions.Force();
+        var model = new Option<string?>("--model") { Description = "Train this ONNX model (any imported classifier) instead of the SPEC CNN." };
+        var modelOptions = new TrainModelCommand.Options();
 
-        var command = new Command("train", "Train the SPEC CNN (conv 3×3 → max-pool 2 → linear h → LeakyReLU → linear) with Adam; save weights as safetensors.")
+        var command = new Command("train", "Train the SPEC CNN (conv 3×3 → max-pool 2 → linear h → LeakyReLU → linear) with Adam, or any ONNX classifier with --model; save weights as safetensors.")
         {
-            data, dataDir, epochs, batch, lr, hidden, channels, limit, seed, output, force,
+            data, dataDir, epochs, batch, lr, hidden, channels, limit, seed, output, force, model,
         };
+        foreach (var o in modelOptions.All) command.Options.Add(o);
         CliAction.Set(command, (parse, token) =>
         {
+            if (parse.GetValue(model) is { } modelPath)
+            {
+                var request = TrainModelCommand.Read(parse, modelOptions, modelPath, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(epochs),
+                    parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed), parse.GetValue(limit));
+                string modelOut = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool modelCreated);
+                return Task.FromResult(ExperimentConsole.WithOutput(modelOut, modelCreated, () => TrainModelCommand.Run(request, modelOut, token)));
+            }
+            if (modelOptions.GivenWithoutModel(parse) is { } orphan) throw new ArgumentException($"{orphan} needs --model (the SPEC CNN trains with Adam)");
             var settings = new CnnTrainingSettings(parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(epochs), parse.GetValue(batch),
                 parse.GetValue(lr), parse.GetValue(seed), parse.GetValue(channels), parse.GetValue(hidden), TrainLimit: parse.GetValue(limit));
             settings.Validate();

@@ -23,6 +23,18 @@ public sealed class ImageDataset
     /// <param name="classNames">Optional human-readable class names; when given, exactly <paramref name="classCount"/> of them.</param>
     /// <param name="source">A description of where the data came from (files, split), for reports and error messages.</param>
     public ImageDataset(Tensor<float> images, int[] labels, int classCount, string[]? classNames, string source)
+        : this(images, labels, classCount, classNames, source, unitRange: true)
+    {
+    }
+
+    /// <summary>
+    /// A labelled set of arbitrary finite float samples held as [N, C, H, W] (a user's own tensors: values need not lie
+    /// in [0, 1]; lower-rank samples are stored with leading size-1 axes).
+    /// </summary>
+    public static ImageDataset FromTensors(Tensor<float> samples, int[] labels, int classCount, string source) =>
+        new(samples, labels, classCount, null, source, unitRange: false);
+
+    private ImageDataset(Tensor<float> images, int[] labels, int classCount, string[]? classNames, string source, bool unitRange)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
@@ -38,7 +50,11 @@ public sealed class ImageDataset
         {
             // Min/Max propagate NaN, so one pass over each catches NaN as well as the range.
             float min = TensorPrimitives.Min<float>(images.Data), max = TensorPrimitives.Max<float>(images.Data);
-            if (!(min >= 0f && max <= 1f))
+            if (!unitRange)
+            {
+                if (!float.IsFinite(min) || !float.IsFinite(max)) throw new ArgumentException($"{source}: the samples contain NaN or ∞", nameof(images));
+            }
+            else if (!(min >= 0f && max <= 1f))
                 throw new ArgumentException($"ImageDataset: pixel values span [{min}, {max}], expected values in [0, 1] (and no NaN)", nameof(images));
         }
         if (classNames is not null && classNames.Length != classCount)

@@ -20,7 +20,20 @@ public sealed record GraphOptions
 {
     /// <summary>BatchNormalization semantics (default: as the model says).</summary>
     public BatchNormMode BatchNorm { get; init; } = BatchNormMode.FromModel;
+
+    /// <summary>
+    /// Called by every BatchNormalization node that normalises with batch statistics, with those statistics (a trainer
+    /// updates the running ones from them; the graph itself never changes its constants).
+    /// </summary>
+    public Action<BatchNormStatistics>? OnBatchStatistics { get; init; }
 }
+
+/// <summary>The statistics one BatchNormalization node computed from a batch.</summary>
+/// <param name="Node">The node (its inputs 3 and 4 name the running mean and variance; its <c>momentum</c> attribute, ONNX's, is 1 − PyTorch's).</param>
+/// <param name="Mean">Per-channel mean.</param>
+/// <param name="Variance">Per-channel (biased) variance, the one the node normalised with.</param>
+/// <param name="Count">Values per channel (N·H·W), for the unbiased correction n/(n−1).</param>
+public sealed record BatchNormStatistics(GraphNode Node, double[] Mean, double[] Variance, long Count);
 
 /// <summary>A value flowing through a graph: a runtime variable on the tape, or a tensor known without running (folded).</summary>
 public sealed class GraphValue<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -225,6 +238,9 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         return new GraphRun<T>(outputs, folded);
     }
+
+    /// <summary>The same graph (sharing its parameter objects and constants) with other run options.</summary>
+    public Graph<T> WithOptions(GraphOptions options) => new(Nodes, Inputs, Outputs, Parameters, Constants, Opset, options);
 
     /// <summary>Evaluates the graph without recording (inference): the outputs' values, folded ones converted to <typeparamref name="T"/>.</summary>
     public Tensor<T>[] Evaluate(params Tensor<T>[] inputs)

@@ -295,6 +295,7 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         var variance = ChannelMean(Ops.Multiply(centered, centered));
         var normalized = Ops.Divide(centered, Ops.Sqrt(Ops.AddScalar(variance, T.CreateTruncating(epsilon))));
         var result = Ops.Add(Ops.Multiply(normalized, scale), bias);
+        c.Options.OnBatchStatistics?.Invoke(new BatchNormStatistics(c.Node, mean.Value.ToDoubles(), variance.Value.ToDoubles(), x.Value.Length / channels));
         if (!extraOutputs) return [c.Out(result)];
         if (c.Opset < 14) throw c.Unsupported("the training outputs of BatchNormalization before opset 14");
         var m = T.CreateTruncating(momentum);

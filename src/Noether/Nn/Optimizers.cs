@@ -7,16 +7,26 @@ namespace Noether.Nn;
 
 /// <summary>
 /// Updates a fixed list of parameters in place from gradients aligned with that list. Parameters not in the
-/// list are left alone (freeze a layer by leaving it out).
+/// list are left alone (freeze a layer by leaving it out). Weight decay λ is applied here, once for every
+/// optimiser, as PyTorch does: coupled (L2, the gradient becomes g + λθ before the update; SGD, AdaGrad, RMSprop,
+/// Adam) or decoupled (θ ← θ(1 − lr·λ) before the update; AdamW). With λ = 0 the gradient reaches the update
+/// untouched.
 /// </summary>
 public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
     private double _learningRate;
+    private T[]? _decayed;
 
-    /// <summary>An optimiser over <paramref name="parameters"/> with step size <paramref name="learningRate"/> &gt; 0.</summary>
-    protected Optimizer(IReadOnlyList<Parameter<T>> parameters, double learningRate)
+    /// <summary>
+    /// An optimiser over <paramref name="parameters"/> with step size <paramref name="learningRate"/> &gt; 0 and weight
+    /// decay <paramref name="weightDecay"/> ≥ 0, coupled (L2) or <paramref name="decoupledWeightDecay"/>.
+    /// </summary>
+    protected Optimizer(IReadOnlyList<Parameter<T>> parameters, double learningRate, double weightDecay = 0, bool decoupledWeightDecay = false)
     {
+        if (!(weightDecay >= 0) || double.IsInfinity(weightDecay)) throw Errors.OutOfRange(nameof(weightDecay), weightDecay, "a finite weight decay ≥ 0");
+        WeightDecay = weightDecay;
+        DecoupledWeightDecay = decoupledWeightDecay;
         ArgumentNullException.ThrowIfNull(parameters);
         if (parameters.Count == 0) throw new ArgumentException("optimizer: the parameter list is empty", nameof(parameters));
         var seen = new HashSet<Parameter<T>>(ReferenceEqualityComparer.Instance);
@@ -43,6 +53,12 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    /// <summary>The weight decay λ (0: none).</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>True when the decay shrinks the parameters directly (AdamW) rather than adding λθ to the gradient.</summary>
+    public bool DecoupledWeightDecay { get; }
+
     /// <summary>Number of steps taken so far.</summary>
     public long StepCount { get; private set; }
 
@@ -59,7 +75,24 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 throw Errors.ShapeMismatch("optimizer", $"gradients[{i}]", g.Shape, _parameters[i].Name, _parameters[i].Value.Shape, "a gradient must have its parameter's shape");
         }
         StepCount++;
-        for (int i = 0; i < _parameters.Length; i++) Update(i, _parameters[i].Value.Data, gradients[i].Data);
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            var parameter = _parameters[i].Value.Data;
+            ReadOnlySpan<T> gradient = gradients[i].Data;
+            if (WeightDecay > 0)
+            {
+                if (DecoupledWeightDecay) TensorPrimitives.Multiply(parameter, T.CreateChecked(1 - LearningRate * WeightDecay), parameter);
+                else
+                {
+                    // g + λθ, in a scratch buffer: the caller's gradient is not modified.
+                    if (_decayed is null || _decayed.Length < parameter.Length) _decayed = new T[_parameters.Max(p => p.Length)];
+                    var decayed = _decayed.AsSpan(0, parameter.Length);
+                    TensorPrimitives.MultiplyAdd(parameter, T.CreateChecked(WeightDecay), gradient, decayed);
+                    gradient = decayed;
+                }
+            }
+            Update(i, parameter, gradient);
+        }
     }
 
     /// <summary>Updates parameter <paramref name="index"/> in place; <see cref="StepCount"/> already counts this step.</summary>
@@ -81,15 +114,16 @@ public sealed class GradientDescent<T> : Optimizer<T> where T : unmanaged, IFloa
 
 /// <summary>
 /// Stochastic gradient descent with momentum, PyTorch's semantics (dampening 0): b₁ = g₁, bₜ = μ bₜ₋₁ + gₜ;
-/// θ ← θ − lr·bₜ, or with Nesterov θ ← θ − lr·(gₜ + μ bₜ).
+/// θ ← θ − lr·bₜ, or with Nesterov θ ← θ − lr·(gₜ + μ bₜ); with weight decay gₜ is ∇L + λθ
+/// (<see href="https://pytorch.org/docs/stable/generated/torch.optim.SGD.html"/>).
 /// </summary>
 public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[]?[] _buffers;
 
     /// <summary>SGD with step size <paramref name="learningRate"/> and momentum μ = <paramref name="momentum"/> ≥ 0.</summary>
-    public Sgd(IReadOnlyList<Parameter<T>> parameters, double learningRate, double momentum = 0, bool nesterov = false)
-        : base(parameters, learningRate)
+    public Sgd(IReadOnlyList<Parameter<T>> parameters, double learningRate, double momentum = 0, bool nesterov = false, double weightDecay = 0)
+        : base(parameters, learningRate, weightDecay)
     {
         if (!(momentum >= 0) || double.IsInfinity(momentum)) throw Errors.OutOfRange(nameof(momentum), momentum, "a finite momentum ≥ 0");
         if (nesterov && momentum == 0) throw Errors.OutOfRange(nameof(momentum), momentum, "a positive momentum when Nesterov is on");
@@ -129,17 +163,24 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
 
 /// <summary>
 /// Adam with PyTorch's semantics: mₜ = β₁mₜ₋₁ + (1−β₁)gₜ, vₜ = β₂vₜ₋₁ + (1−β₂)gₜ²,
-/// θ ← θ − (lr / (1−β₁ᵗ))·mₜ / (√vₜ / √(1−β₂ᵗ) + ε).
+/// θ ← θ − (lr / (1−β₁ᵗ))·mₜ / (√vₜ / √(1−β₂ᵗ) + ε); weight decay is L2 (gₜ = ∇L + λθ)
+/// (<see href="https://pytorch.org/docs/stable/generated/torch.optim.Adam.html"/>). <see cref="AdamW{T}"/> decouples it.
 /// </summary>
-public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[][] _m;
     private readonly T[][] _v;
     private readonly T[] _scratch;
 
     /// <summary>Adam with PyTorch's defaults.</summary>
-    public Adam(IReadOnlyList<Parameter<T>> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
-        : base(parameters, learningRate)
+    public Adam(IReadOnlyList<Parameter<T>> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
+        : this(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false)
+    {
+    }
+
+    /// <summary>Adam with L2 or decoupled weight decay.</summary>
+    protected Adam(IReadOnlyList<Parameter<T>> parameters, double learningRate, double beta1, double beta2, double epsilon, double weightDecay, bool decoupled)
+        : base(parameters, learningRate, weightDecay, decoupled)
     {
         if (!(beta1 >= 0 && beta1 < 1)) throw Errors.OutOfRange(nameof(beta1), beta1, "a value in [0, 1)");
         if (!(beta2 >= 0 && beta2 < 1)) throw Errors.OutOfRange(nameof(beta2), beta2, "a value in [0, 1)");
@@ -169,7 +210,7 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     public double Epsilon { get; }
 
     /// <inheritdoc/>
-    protected override void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient)
+    protected sealed override void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient)
     {
         var m = _m[index].AsSpan();
         var v = _v[index].AsSpan();
@@ -191,5 +232,153 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
         TensorPrimitives.Add(denom, T.CreateChecked(Epsilon), denom);
         TensorPrimitives.Divide(m, denom, denom);
         TensorPrimitives.MultiplyAdd(denom, T.CreateChecked(-LearningRate / biasCorrection1), parameter, parameter);
+    }
+}
+
+/// <summary>
+/// AdamW (Loshchilov &amp; Hutter), PyTorch's semantics: θ ← θ(1 − lr·λ), then Adam's update with the plain gradient
+/// (<see href="https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html"/>; PyTorch's default λ is 0.01).
+/// </summary>
+public sealed class AdamW<T> : Adam<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>AdamW with PyTorch's defaults.</summary>
+    public AdamW(IReadOnlyList<Parameter<T>> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0.01)
+        : base(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: true)
+    {
+    }
+}
+
+/// <summary>
+/// AdaGrad, PyTorch's semantics (lr_decay 0, initial accumulator 0): sₜ = sₜ₋₁ + gₜ², θ ← θ − lr·gₜ / (√sₜ + ε);
+/// weight decay is L2 (<see href="https://pytorch.org/docs/stable/generated/torch.optim.Adagrad.html"/>).
+/// </summary>
+public sealed class AdaGrad<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[][] _sum;
+    private readonly T[] _scratch;
+
+    /// <summary>AdaGrad with PyTorch's defaults (lr 0.01, ε 1e-10).</summary>
+    public AdaGrad(IReadOnlyList<Parameter<T>> parameters, double learningRate = 1e-2, double epsilon = 1e-10, double weightDecay = 0)
+        : base(parameters, learningRate, weightDecay)
+    {
+        if (!(epsilon >= 0) || double.IsInfinity(epsilon)) throw Errors.OutOfRange(nameof(epsilon), epsilon, "a finite ε ≥ 0");
+        Epsilon = epsilon;
+        _sum = parameters.Select(p => new T[p.Length]).ToArray();
+        _scratch = new T[parameters.Max(p => p.Length)];
+    }
+
+    /// <summary>Added to the denominator for stability.</summary>
+    public double Epsilon { get; }
+
+    /// <inheritdoc/>
+    protected override void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient)
+    {
+        var s = _sum[index].AsSpan();
+        var d = _scratch.AsSpan(0, parameter.Length);
+        TensorPrimitives.MultiplyAdd(gradient, gradient, s, s);
+        TensorPrimitives.Sqrt<T>(s, d);
+        TensorPrimitives.Add(d, T.CreateChecked(Epsilon), d);
+        TensorPrimitives.Divide(gradient, d, d);
+        TensorPrimitives.MultiplyAdd(d, T.CreateChecked(-LearningRate), parameter, parameter);
+    }
+}
+
+/// <summary>
+/// RMSprop, PyTorch's semantics (not centred): vₜ = αvₜ₋₁ + (1−α)gₜ², uₜ = gₜ / (√vₜ + ε); without momentum
+/// θ ← θ − lr·uₜ, with momentum μ bₜ = μbₜ₋₁ + uₜ (b₀ = 0), θ ← θ − lr·bₜ; weight decay is L2
+/// (<see href="https://pytorch.org/docs/stable/generated/torch.optim.RMSprop.html"/>).
+/// </summary>
+public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[][] _v;
+    private readonly T[][]? _b;
+    private readonly T[] _scratch;
+
+    /// <summary>RMSprop with PyTorch's defaults (lr 0.01, α 0.99, ε 1e-8).</summary>
+    public RmsProp(IReadOnlyList<Parameter<T>> parameters, double learningRate = 1e-2, double alpha = 0.99, double epsilon = 1e-8, double momentum = 0, double weightDecay = 0)
+        : base(parameters, learningRate, weightDecay)
+    {
+        if (!(alpha >= 0 && alpha < 1)) throw Errors.OutOfRange(nameof(alpha), alpha, "a value in [0, 1)");
+        if (!(epsilon >= 0) || double.IsInfinity(epsilon)) throw Errors.OutOfRange(nameof(epsilon), epsilon, "a finite ε ≥ 0");
+        if (!(momentum >= 0) || double.IsInfinity(momentum)) throw Errors.OutOfRange(nameof(momentum), momentum, "a finite momentum ≥ 0");
+        Alpha = alpha;
+        Epsilon = epsilon;
+        Momentum = momentum;
+        _v = parameters.Select(p => new T[p.Length]).ToArray();
+        if (momentum > 0) _b = parameters.Select(p => new T[p.Length]).ToArray();
+        _scratch = new T[parameters.Max(p => p.Length)];
+    }
+
+    /// <summary>Decay of the squared-gradient average.</summary>
+    public double Alpha { get; }
+
+    /// <summary>Added to the denominator for stability.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>The momentum μ (0: none).</summary>
+    public double Momentum { get; }
+
+    /// <inheritdoc/>
+    protected override void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient)
+    {
+        var v = _v[index].AsSpan();
+        var u = _scratch.AsSpan(0, parameter.Length);
+        T a = T.CreateChecked(Alpha);
+        TensorPrimitives.Multiply(gradient, gradient, u);
+        TensorPrimitives.Multiply(v, a, v);
+        TensorPrimitives.MultiplyAdd(u, T.One - a, v, v);
+        TensorPrimitives.Sqrt<T>(v, u);
+        TensorPrimitives.Add(u, T.CreateChecked(Epsilon), u);
+        TensorPrimitives.Divide(gradient, u, u);
+        if (_b is not null)
+        {
+            var b = _b[index].AsSpan();
+            TensorPrimitives.MultiplyAdd(b, T.CreateChecked(Momentum), u, b);
+            u = b;
+        }
+        TensorPrimitives.MultiplyAdd(u, T.CreateChecked(-LearningRate), parameter, parameter);
+    }
+}
+
+/// <summary>
+/// A learning rate per step: <c>constant</c>, <c>step</c> (× γ every <see cref="StepSize"/> steps) or <c>cosine</c>
+/// (PyTorch's CosineAnnealingLR to 0 over the steps after warm-up), each after an optional linear warm-up whose
+/// step t (0-based) uses lr·(t+1)/W. Step t counts optimiser steps from 0.
+/// </summary>
+/// <param name="Kind">"constant", "step" or "cosine".</param>
+/// <param name="BaseRate">The peak learning rate.</param>
+/// <param name="TotalSteps">Steps of the whole run (cosine reaches 0 after the last).</param>
+/// <param name="WarmupSteps">Linear warm-up steps (0: none).</param>
+/// <param name="StepSize">For "step": steps between decays.</param>
+/// <param name="Gamma">For "step": the decay factor.</param>
+public sealed record LearningRateSchedule(string Kind, double BaseRate, long TotalSteps, long WarmupSteps = 0, long StepSize = 1, double Gamma = 0.1)
+{
+    /// <summary>The schedule kinds.</summary>
+    public static IReadOnlyList<string> Kinds { get; } = ["constant", "step", "cosine"];
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (!Kinds.Contains(Kind)) throw new ArgumentException($"schedule '{Kind}' is not known: expected {string.Join(", ", Kinds)}", nameof(Kind));
+        Errors.ThrowIfNotPositive(BaseRate, "learning rate");
+        Errors.ThrowIfNotPositive(TotalSteps, "total steps");
+        if (WarmupSteps < 0 || WarmupSteps >= TotalSteps) throw Errors.OutOfRange("warm-up steps", WarmupSteps, $"0 ≤ warm-up < total steps ({TotalSteps})");
+        Errors.ThrowIfNotPositive(StepSize, "step size");
+        if (!(Gamma > 0 && Gamma <= 1)) throw Errors.OutOfRange("gamma", Gamma, "a factor in (0, 1]");
+    }
+
+    /// <summary>The learning rate of step <paramref name="step"/> (0-based); positive for every step of the run.</summary>
+    public double At(long step)
+    {
+        if (step < WarmupSteps) return BaseRate * (step + 1) / WarmupSteps;
+        long t = step - WarmupSteps, span = TotalSteps - WarmupSteps;
+        double rate = Kind switch
+        {
+            "step" => BaseRate * Math.Pow(Gamma, t / StepSize),
+            "cosine" => BaseRate * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(t, span) / span)),
+            _ => BaseRate,
+        };
+        // The optimiser needs a positive rate; cosine's last step would be 0 only after the run ends.
+        return Math.Max(rate, BaseRate * 1e-12);
     }
 }

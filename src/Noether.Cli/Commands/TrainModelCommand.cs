@@ -1,0 +1,219 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics;
+using Noether.Autodiff;
+using Noether.Cli.Figures;
+using Noether.Cli.Report;
+using Noether.Data;
+using Noether.Experiments;
+using Noether.Graphs;
+using Noether.Interop;
+using Noether.Nn;
+using Noether.Serialization;
+using Spectre.Console;
+
+namespace Noether.Cli.Commands;
+
+/// <summary>
+/// <c>noether train --model m.onnx</c>: trains an imported model with one of PyTorch's optimisers on Fashion-MNIST,
+/// CIFAR-10 or the user's own tensors; writes the trained model (.onnx and .safetensors), checkpoints, training.csv,
+/// training.png and summary.json.
+/// </summary>
+internal static class TrainModelCommand
+{
+    /// <summary>The options only the --model path reads.</summary>
+    internal sealed class Options
+    {
+        public Option<string> Optimizer { get; } = new("--optimizer") { Description = "With --model: sgd, adagrad, rmsprop, adam or adamw.", DefaultValueFactory = _ => "sgd" };
+        public Option<double> Momentum { get; } = new("--momentum") { Description = "With --model: momentum of SGD or RMSprop (default 0).", DefaultValueFactory = _ => 0 };
+        public Option<bool> Nesterov { get; } = new("--nesterov") { Description = "With --model: Nesterov momentum (SGD)." };
+        public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "With --model: weight decay λ (L2; decoupled for AdamW).", DefaultValueFactory = _ => 0 };
+        public Option<string> Schedule { get; } = new("--schedule") { Description = "With --model: learning-rate schedule, constant, step or cosine (stepped every batch).", DefaultValueFactory = _ => "constant" };
+        public Option<int> WarmupEpochs { get; } = new("--warmup-epochs") { Description = "With --model: linear warm-up epochs.", DefaultValueFactory = _ => 0 };
+        public Option<int> StepEpochs { get; } = new("--step-epochs") { Description = "With --schedule step: epochs between decays.", DefaultValueFactory = _ => 1 };
+        public Option<double> Gamma { get; } = new("--gamma") { Description = "With --schedule step: decay factor.", DefaultValueFactory = _ => 0.1 };
+        public Option<int> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "With --model: write checkpoints/epoch-N.onnx (+ .safetensors) every N epochs (0: none).", DefaultValueFactory = _ => 0 };
+        public Option<bool> Float64 { get; } = new("--float64") { Description = "With --model: train in float64 (default float32)." };
+        public Option<string?> TrainFile { get; } = new("--train-file") { Description = "With --model: your own training data, a .safetensors with \"inputs\" and \"labels\", or an inputs .npy (with --train-labels)." };
+        public Option<string?> TrainLabels { get; } = new("--train-labels") { Description = "Labels .npy for an inputs .npy --train-file." };
+        public Option<string?> TestFile { get; } = new("--test-file") { Description = "Test data like --train-file (default: the last 10% of --train-file, held out)." };
+        public Option<string?> TestLabels { get; } = new("--test-labels") { Description = "Labels .npy for an inputs .npy --test-file." };
+
+        public IEnumerable<Option> All => [Optimizer, Momentum, Nesterov, WeightDecay, Schedule, WarmupEpochs, StepEpochs, Gamma, CheckpointEvery, Float64, TrainFile, TrainLabels, TestFile, TestLabels];
+
+        /// <summary>The first model-only option given without --model, or null.</summary>
+        public string? GivenWithoutModel(ParseResult parse) => All.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
+    }
+
+    internal sealed record Request(string ModelPath, GraphTrainingSettings Settings, string Dataset, string? DataDirectory, int? TrainLimit,
+        bool Float64, int CheckpointEvery, string? TrainFile, string? TrainLabels, string? TestFile, string? TestLabels);
+
+    public static Request Read(ParseResult parse, Options o, string model, string dataset, string? dataDir, int epochs, int batch, double lr, int seed, int? limit)
+    {
+        var settings = new GraphTrainingSettings(parse.GetValue(o.Optimizer)!, epochs, batch, lr, parse.GetValue(o.Momentum), parse.GetValue(o.Nesterov),
+            parse.GetValue(o.WeightDecay), parse.GetValue(o.Schedule)!, parse.GetValue(o.WarmupEpochs), parse.GetValue(o.StepEpochs), parse.GetValue(o.Gamma), seed);
+        settings.Validate();
+        int every = parse.GetValue(o.CheckpointEvery);
+        if (every < 0) throw new ArgumentException($"--checkpoint-every must be ≥ 0 epochs, not {every}");
+        if (!File.Exists(model)) throw new FileNotFoundException($"{model}: no such model file", model);
+        var request = new Request(model, settings, dataset, dataDir, limit, parse.GetValue(o.Float64), every,
+            parse.GetValue(o.TrainFile), parse.GetValue(o.TrainLabels), parse.GetValue(o.TestFile), parse.GetValue(o.TestLabels));
+        if (request.TrainFile is null && (request.TrainLabels ?? request.TestFile ?? request.TestLabels) is not null)
+            throw new ArgumentException("--train-labels, --test-file and --test-labels need --train-file");
+        return request;
+    }
+
+    public static int Run(Request request, string outDir, CancellationToken token)
+    {
+        var onnx = OnnxModel.Load(request.ModelPath);
+        var (train, test, sampleShape) = LoadData(request);
+        return request.Float64 ? Run<double>(onnx, request, train, test, sampleShape, outDir, token) : Run<float>(onnx, request, train, test, sampleShape, outDir, token);
+    }
+
+    private static (ImageDataset Train, ImageDataset Test, int[] SampleShape) LoadData(Request r)
+    {
+        if (r.TrainFile is null)
+        {
+            var (train, test) = CnnTraining.Load(new CnnTrainingSettings(r.Dataset, r.DataDirectory));
+            if (r.TrainLimit is { } n && n < train.Count) train = train.Subset(0, n);
+            return (train, test, train.SampleShape);
+        }
+        var own = TensorFileDataset.Load(r.TrainFile, r.TrainLabels);
+        var trainData = own.Data;
+        ImageDataset testData;
+        if (r.TestFile is not null)
+        {
+            var t = TensorFileDataset.Load(r.TestFile, r.TestLabels);
+            if (!t.SampleShape.SequenceEqual(own.SampleShape))
+                throw new ArgumentException($"{r.TestFile}: samples are {string.Join("×", t.SampleShape)}, the training samples of {r.TrainFile} are {string.Join("×", own.SampleShape)}");
+            testData = t.Data;
+        }
+        else
+        {
+            int held = Math.Max(1, trainData.Count / 10);
+            if (trainData.Count - held < 1) throw new ArgumentException($"{r.TrainFile}: {trainData.Count} samples are too few to hold out a test part; give --test-file");
+            testData = trainData.Subset(trainData.Count - held, held);
+            trainData = trainData.Subset(0, trainData.Count - held);
+        }
+        if (r.TrainLimit is { } limit && limit < trainData.Count) trainData = trainData.Subset(0, limit);
+        return (trainData, testData, own.SampleShape);
+    }
+
+    private static int Run<T>(OnnxModel onnx, Request request, ImageDataset train, ImageDataset test, int[] sampleShape, string outDir, CancellationToken token)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var graph = onnx.ToGraph<T>();
+        // Checked before any training: a wrong data shape fails in one line naming the data and both shapes.
+        GraphTrainer<T>.ModelSampleShape(graph, sampleShape, request.TrainFile ?? train.Source);
+        var s = request.Settings;
+        var console = CliAction.Out;
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"Training {Path.GetFileName(request.ModelPath)} ({graph.Parameters.Count} parameter tensors, {graph.Parameters.Sum(p => (long)p.Length)} values, {(request.Float64 ? "float64" : "float32")}) on {train.Count} samples of {train.Source}: {s.Epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {s.LearningRate} ({s.Schedule}), momentum {s.Momentum}{(s.Nesterov ? " Nesterov" : "")}, weight decay {s.WeightDecay}, seed {s.Seed}")));
+        string? lastCheckpoint = null;
+        var clock = Stopwatch.StartNew();
+        GraphTrainingResult result;
+        void EpochDone(EpochRecord e, GraphTrainer<T> trainer)
+        {
+            if (request.CheckpointEvery > 0 && e.Epoch % request.CheckpointEvery == 0)
+            {
+                string dir = Directory.CreateDirectory(Path.Combine(outDir, "checkpoints")).FullName;
+                string stem = Path.Combine(dir, $"epoch-{e.Epoch}");
+                onnx.Save(stem + ".onnx", trainer.State);
+                OnnxModel.SaveSafeTensors(stem + ".safetensors", trainer.State);
+                lastCheckpoint = stem + ".onnx";
+            }
+        }
+        try
+        {
+            if (!console.Profile.Capabilities.Interactive)
+            {
+                result = GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(p =>
+                {
+                    if (p.Finished is { } e) console.MarkupLine(Markup.Escape(EpochLine(e, p.LearningRate)));
+                }), token);
+            }
+            else
+            {
+                GraphTrainingResult? done = null;
+                console.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .Start(ctx =>
+                    {
+                        ProgressTask? task = null;
+                        done = GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(p =>
+                        {
+                            task ??= ctx.AddTask($"epoch {p.Epoch}/{p.Epochs}", maxValue: p.Batches);
+                            task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs}  loss {p.MeanLoss:F4}  lr {p.LearningRate:G3}");
+                            task.Value = p.Batch;
+                            if (p.Finished is { } e)
+                            {
+                                task.StopTask();
+                                console.MarkupLine(Markup.Escape(EpochLine(e, p.LearningRate)));
+                                task = null;
+                            }
+                        }), token);
+                    });
+                result = done!;
+            }
+        }
+        catch (NonFiniteLossException e)
+        {
+            throw new ArithmeticException($"{e.Message}; {(lastCheckpoint is null ? "no checkpoint was completed" : "last good checkpoint: " + lastCheckpoint)}", e);
+        }
+        var elapsed = clock.Elapsed;
+        // Final model: the ONNX graph with the trained initializers (running statistics included), and safetensors under the state_dict names.
+        var state = graph.Parameters.Concat(RunningState(graph)).ToArray();
+        string modelOut = Path.Combine(outDir, "model.onnx");
+        onnx.Save(modelOut, state);
+        OnnxModel.SaveSafeTensors(Path.Combine(outDir, "model.safetensors"), state);
+
+        var csv = new CsvTable("epoch", "train_loss", "test_accuracy", "seconds");
+        foreach (var e in result.Epochs) csv.AddRow(e.Epoch, e.TrainLoss, e.TestAccuracy, e.Seconds);
+        csv.Save(Path.Combine(outDir, "training.csv"));
+        long peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
+        {
+            command = "train",
+            model = Path.GetFullPath(request.ModelPath),
+            precision = request.Float64 ? "float64" : "float32",
+            settings = s,
+            data = request.TrainFile is null ? request.Dataset : "files",
+            trainSource = train.Source,
+            testSource = test.Source,
+            trainSamples = result.TrainCount,
+            testSamples = result.TestCount,
+            steps = result.Steps,
+            epochs = result.Epochs,
+            finalTestAccuracy = result.FinalTestAccuracy,
+            checkpointEvery = request.CheckpointEvery,
+            wallSeconds = elapsed.TotalSeconds,
+            peakWorkingSetMiB = peak / (1024.0 * 1024.0),
+            figures = new[] { new FigureRef("training.png", null, "Test accuracy (left axis) and mean training loss (right axis) after each epoch.") },
+        });
+        var plot = Figure.Create($"{Path.GetFileName(request.ModelPath)}: {s.Optimizer}", "epoch", "test accuracy (%)");
+        var xs = result.Epochs.Select(e => (double)e.Epoch).ToArray();
+        plot.Add.Scatter(xs, result.Epochs.Select(e => e.TestAccuracy * 100).ToArray()).LegendText = "test accuracy";
+        var loss = plot.Add.Scatter(xs, result.Epochs.Select(e => e.TrainLoss).ToArray());
+        loss.Axes.YAxis = plot.Axes.Right;
+        loss.LegendText = "train loss";
+        plot.Axes.Right.Label.Text = "train loss (cross-entropy)";
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+        plot.ShowLegend(ScottPlot.Alignment.MiddleRight);
+        Figure.Save(plot, Path.Combine(outDir, "training.png"));
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"[green]test accuracy {result.FinalTestAccuracy * 100:F2}%[/] after {result.Epochs.Count} epochs ({result.Steps} steps); wall {elapsed.TotalSeconds:F1} s; peak memory {peak / (1024.0 * 1024.0):F0} MiB"));
+        console.MarkupLine($"wrote {Markup.Escape(modelOut)}, model.safetensors, training.csv, summary.json, training.png");
+        return ExitCodes.Ok;
+    }
+
+    private static IEnumerable<Parameter<T>> RunningState<T>(Graph<T> graph) where T : unmanaged, IFloatingPointIeee754<T> =>
+        graph.Nodes.Where(n => n.OpType == "BatchNormalization")
+            .SelectMany(n => n.Inputs.Skip(3).Take(2))
+            .Distinct()
+            .Where(name => graph.Constants.TryGetValue(name, out var c) && c.IsReal)
+            .Select(name => new Parameter<T>(name, graph.Constants[name].ToTensor<T>()));
+
+    private static string EpochLine(EpochRecord e, double lr) => string.Create(CultureInfo.InvariantCulture,
+        $"epoch {e.Epoch}: train loss {e.TrainLoss:F4}, test accuracy {e.TestAccuracy * 100:F2}%, lr {lr:G4} ({e.Seconds:F1} s)");
+}
