@@ -41,8 +41,12 @@ internal static class TrainCommand
             {
                 var request = TrainModelCommand.Read(parse, modelOptions, modelPath, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(epochs),
                     parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed), parse.GetValue(limit));
-                string modelOut = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool modelCreated);
-                return Task.FromResult(ExperimentConsole.WithOutput(modelOut, modelCreated, () => TrainModelCommand.Run(request, modelOut, token)));
+                // The result is staged like every command's; checkpoints go beside --out (NAME.checkpoints) so that a failed or
+                // cancelled run keeps the completed ones while --out stays as it was.
+                string checkpoints = TrainModelCommand.CheckpointFolder(parse.GetValue(output) ?? "");
+                int code = OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, modelOut => TrainModelCommand.Run(request, modelOut, checkpoints, token));
+                if (code == ExitCodes.Ok && Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
+                return Task.FromResult(code);
             }
             if (modelOptions.GivenWithoutModel(parse) is { } orphan) throw new ArgumentException($"{orphan} needs --model (the SPEC CNN trains with Adam)");
             var settings = new CnnTrainingSettings(parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(epochs), parse.GetValue(batch),

@@ -64,12 +64,21 @@ internal static class TrainModelCommand
         return request;
     }
 
-    public static int Run(Request request, string outDir, CancellationToken token)
+    /// <summary>
+    /// Trains into <paramref name="outDir"/> (the run's staging folder: --out changes only when the run completes).
+    /// Checkpoints go to <paramref name="checkpointDir"/> (--out's sibling NAME.checkpoints) as they are made, so they
+    /// outlive a failed or cancelled run; a completed run also carries them in its result under checkpoints/.
+    /// </summary>
+    public static int Run(Request request, string outDir, string checkpointDir, CancellationToken token)
     {
         var onnx = OnnxModel.Load(request.ModelPath);
         var (train, test, sampleShape) = LoadData(request);
-        return request.Float64 ? Run<double>(onnx, request, train, test, sampleShape, outDir, token) : Run<float>(onnx, request, train, test, sampleShape, outDir, token);
+        return request.Float64 ? Run<double>(onnx, request, train, test, sampleShape, outDir, checkpointDir, token)
+            : Run<float>(onnx, request, train, test, sampleShape, outDir, checkpointDir, token);
     }
+
+    /// <summary>The folder checkpoints are written to for --out <paramref name="output"/>: NAME.checkpoints beside it.</summary>
+    public static string CheckpointFolder(string output) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)) + ".checkpoints";
 
     private static (ImageDataset Train, ImageDataset Test, int[] SampleShape) LoadData(Request r)
     {
@@ -100,7 +109,8 @@ internal static class TrainModelCommand
         return (trainData, testData, own.SampleShape);
     }
 
-    private static int Run<T>(OnnxModel onnx, Request request, ImageDataset train, ImageDataset test, int[] sampleShape, string outDir, CancellationToken token)
+    private static int Run<T>(OnnxModel onnx, Request request, ImageDataset train, ImageDataset test, int[] sampleShape, string outDir, string checkpointDir,
+        CancellationToken token)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var graph = onnx.ToGraph<T>();
@@ -117,7 +127,7 @@ internal static class TrainModelCommand
         {
             if (request.CheckpointEvery > 0 && e.Epoch % request.CheckpointEvery == 0)
             {
-                string dir = Directory.CreateDirectory(Path.Combine(outDir, "checkpoints")).FullName;
+                string dir = Directory.CreateDirectory(checkpointDir).FullName;
                 string stem = Path.Combine(dir, $"epoch-{e.Epoch}");
                 onnx.Save(stem + ".onnx", trainer.State);
                 OnnxModel.SaveSafeTensors(stem + ".safetensors", trainer.State);
@@ -162,6 +172,12 @@ internal static class TrainModelCommand
             throw new ArithmeticException($"{e.Message}; {(lastCheckpoint is null ? "no checkpoint was completed" : "last good checkpoint: " + lastCheckpoint)}", e);
         }
         var elapsed = clock.Elapsed;
+        if (lastCheckpoint is not null)
+        {
+            // The completed run's result carries its checkpoints too.
+            string inResult = Directory.CreateDirectory(Path.Combine(outDir, "checkpoints")).FullName;
+            foreach (var f in Directory.EnumerateFiles(checkpointDir, "epoch-*")) File.Copy(f, Path.Combine(inResult, Path.GetFileName(f)));
+        }
         // Final model: the ONNX graph with the trained initializers (running statistics included), and safetensors under the state_dict names.
         var state = graph.Parameters.Concat(RunningState(graph)).ToArray();
         string modelOut = Path.Combine(outDir, "model.onnx");

@@ -121,14 +121,17 @@ public sealed class TrainModelCommandTests : IDisposable
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
             await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {await stderr}");
-        var files = Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(outDir, f)).Order().ToArray();
+        // --out is left as it was (not created); the completed checkpoints stay beside it in NAME.checkpoints.
+        Assert.False(Directory.Exists(outDir), "a cancelled run must not create --out");
+        string kept = outDir + ".checkpoints";
+        var files = Directory.EnumerateFiles(kept, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(kept, f)).Order().ToArray();
         Assert.NotEmpty(files);
-        // Only complete checkpoint pairs: no final model, no temporary or partial file.
-        foreach (var f in files) Assert.Matches(@"^checkpoints/epoch-\d+\.(onnx|safetensors)$", f);
+        // Only complete checkpoint pairs: no temporary or partial file.
+        foreach (var f in files) Assert.Matches(@"^epoch-\d+\.(onnx|safetensors)$", f);
         foreach (var f in files.Where(f => f.EndsWith(".onnx", StringComparison.Ordinal)))
         {
             Assert.Contains(Path.ChangeExtension(f, ".safetensors"), files);
-            Assert.Equal(6, OnnxModel.Load(Path.Combine(outDir, f)).ToGraph<float>().Parameters.Count);
+            Assert.Equal(6, OnnxModel.Load(Path.Combine(kept, f)).ToGraph<float>().Parameters.Count);
         }
     }
 
