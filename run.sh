@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fresh machine → report: installs what is missing (Debian packages when root), restores and builds, finds the
-# Fashion-MNIST dataset, runs `noether reproduce` (every experiment of the paper) and prints where report.html is.
+# Fresh machine → report: installs what is missing (Debian packages when root: what `noether` and the tests need),
+# restores and builds, finds the Fashion-MNIST dataset, runs `noether reproduce` (every experiment of the paper) and prints where report.html is.
 # Usage: ./run.sh [reproduce options, e.g. --profile quick | --profile full | --only drift,xavier | --out DIR]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -12,10 +12,17 @@ install_debian() { # packages…
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
-# 1. OpenBLAS (Noether falls back to managed kernels without it, but the default profile's times assume it).
-if ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
-  if as_root; then install_debian libopenblas0-pthread
-  else echo "run.sh: libopenblas0-pthread is missing; Noether will use its slower managed kernels (install: sudo apt-get install -y libopenblas0-pthread)" >&2; fi
+# 1. Debian packages (installed when missing and run as root; otherwise the command to run is printed):
+#    libopenblas0-pthread — BLAS/LAPACK (Noether falls back to managed kernels without it, but the default profile's
+#      times assume it); chromium — the report tests render report.html headless; python3 — the tests' independent
+#      safetensors writer; libonnx-testdata — the ONNX conformance tests' models and data.
+# "install ok installed" only: a removed package keeps its config files and still satisfies `dpkg -s`.
+installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
+missing=()
+for pkg in libopenblas0-pthread chromium python3 libonnx-testdata; do installed "$pkg" || missing+=("$pkg"); done
+if ((${#missing[@]})); then
+  if as_root; then install_debian "${missing[@]}"
+  else echo "run.sh: missing Debian packages: ${missing[*]} (Noether uses its slower managed kernels without libopenblas0-pthread; the tests need the others); install: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2; fi
 fi
 
 # 2. The dataset: $NOETHER_FASHION_MNIST if set, else Debian's package folder; installed from Debian when missing.

@@ -5,6 +5,9 @@
 #   bash docs/slurm-sweep.sh                  # on the login node: builds noether once, submits the array and the merge
 #   SWEEP="xavier --draws 1000" OUT=results/xavier bash docs/slurm-sweep.sh
 #
+# To try it on one machine: scripts/slurm-local.sh start (a real single-node Slurm), export the SLURM_CONF it prints,
+# run this script, scripts/slurm-local.sh stop. CI does so for six sweeps: scripts/slurm-sweep-check.sh.
+#
 # The number of shards is the size of the array below (--array=1-N: it must start at 1 with step 1; N at most the
 # sweep's grid size: drift 16, xavier 7, orbit 27, sharpness 24, `converge --part rate` 36,
 # ensemble 45, attack 10 items with their default settings). Change it here or override it
@@ -31,7 +34,9 @@ if [[ -z "${SLURM_ARRAY_TASK_ID:-}" ]]; then
   export REPO NOETHER SWEEP OUT
   array=$(sbatch --parsable --export=ALL "${BASH_SOURCE[0]}")
   array=${array%%;*}                    # "jobid;cluster" on multi-cluster sites
-  merge=$(sbatch --parsable --export=ALL --dependency=afterok:"$array" --job-name=noether-merge \
+  # Without SBATCH_ARRAY_INX: sbatch reads it for every job it submits, and the merge must be one job, not an
+  # array of merges writing the same folder at once.
+  merge=$(env -u SBATCH_ARRAY_INX sbatch --parsable --export=ALL --dependency=afterok:"$array" --job-name=noether-merge \
     --cpus-per-task=2 --mem=1G --time=00:30:00 --output="slurm-noether-merge-%j.out" \
     --wrap "$NOETHER merge $OUT.shards/* --out $OUT --force")
   echo "submitted shards as array job $array and the merge as job $merge (runs after every shard succeeded); result: $OUT"

@@ -388,27 +388,26 @@ internal static class AnalyzeCommand
         foreach (var r in rows.Where(r => r.OrbitClosedForm is not null))
         {
             bool measured = r.OrbitMeasured is not null;
-            bool agrees = r.OrbitMeasured == r.OrbitClosedForm;
-            bool paperOff = r.OrbitPaper != r.OrbitClosedForm;
             // Below the generic value the weights are special (e.g. rank-deficient: a larger stabiliser), which the closed
-            // forms exclude; above it would contradict them.
+            // forms exclude; above it would contradict them. The rule leaves both "not measured" and "special" unjudged.
             bool special = measured && r.OrbitMeasured < r.OrbitClosedForm;
-            var verdict = !measured || special ? Verdict.Measured : !agrees ? Verdict.NotReproduced : paperOff ? Verdict.Corrected : Verdict.Reproduced;
-            claims.Add(new Claim($"orbit-dimension-pair-{r.Pair}", "eqs. 20–22", $"orbit dimension of {r.Group} at generic parameters (pair {r.Pair}, m={r.M}, h={r.Hidden}, n={r.N})",
-                $"{r.OrbitClosedForm} (SPEC); paper {r.OrbitPaper}", measured ? $"rank {r.OrbitMeasured}" : "not measured (dim 𝔤 too large)", verdict,
+            bool paperOff = r.OrbitPaper != r.OrbitClosedForm;
+            claims.Add(SymmetryClaims.AnalyzeOrbitDimension.Make([r.OrbitMeasured is { } m ? m : double.NaN, r.OrbitClosedForm!.Value, r.OrbitPaper is { } pp ? pp : double.NaN],
+                measured ? $"rank {r.OrbitMeasured}" : "not measured (dim 𝔤 too large)",
                 special ? "these weights are not generic (e.g. rank-deficient U or V̂): the stabiliser is larger and the orbit smaller than the closed form for generic θ"
-                    : paperOff ? "the paper's eqs. 21–22 are wrong when h > max(m, n) (SPEC)" : null));
+                    : paperOff ? "the paper's eqs. 21–22 are wrong when h > max(m, n) (SPEC)" : null,
+                idPart: r.Pair.ToString(CultureInfo.InvariantCulture),
+                statement: $"orbit dimension of {r.Group} at generic parameters (pair {r.Pair}, m={r.M}, h={r.Hidden}, n={r.N})",
+                predicted: $"{r.OrbitClosedForm} (SPEC); paper {r.OrbitPaper}"));
         }
         if (rescale is not null)
         {
             double change = Math.Abs(rescale.LossAfter - rescale.LossBefore);
-            claims.Add(new Claim("rescale-loss-invariant", "eq. 1", "the loss is invariant under the group action L(g·θ) = L(θ)", "ΔL = 0 (rounding)",
-                string.Create(CultureInfo.InvariantCulture, $"|ΔL| = {change:G3} at L = {rescale.LossBefore:G6} (float64)"),
-                change <= 1e-10 * Math.Max(1, Math.Abs(rescale.LossBefore)) ? Verdict.Reproduced : Verdict.NotReproduced));
+            claims.Add(SymmetryClaims.AnalyzeLossInvariant.Make([change, rescale.LossBefore],
+                string.Create(CultureInfo.InvariantCulture, $"|ΔL| = {change:G3} at L = {rescale.LossBefore:G6} (float64)")));
         }
         if (ensemble is not null)
-            claims.Add(new Claim("ensemble-member-loss", "Appendix H", "group-transformed members stay near the model's loss", "small |ΔL|",
-                string.Create(CultureInfo.InvariantCulture, $"max |ΔL| = {ensemble.MaxAbsLossChange:G3} over {ensemble.Members} members"), Verdict.Measured));
+            claims.Add(SymmetryClaims.AnalyzeEnsembleLoss.Measure(string.Create(CultureInfo.InvariantCulture, $"max |ΔL| = {ensemble.MaxAbsLossChange:G3} over {ensemble.Members} members")));
         return [.. claims];
     }
 

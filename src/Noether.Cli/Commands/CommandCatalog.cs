@@ -13,6 +13,7 @@ internal static class CommandCatalog
         yield return XavierCommand.Create();
         yield return OrbitCommand.Create();
         yield return DiscoverCommand.Create();
+        yield return LawsCommand.Create();
         yield return SymmetryCheckCommand.Create();
         yield return ConvergeCommand.Create();
         yield return SharpnessCommand.Create();

@@ -246,7 +246,6 @@ internal static class DiscoverCommand
         {
             var algebras = group.ToArray();
             var a0 = algebras[0];
-            int match = algebras.Count(a => Matches(a) && Invariant(a));
             bool known = algebras.All(a => a.KnownDimension is not null);
             string source = a0.Activation switch
             {
@@ -258,11 +257,10 @@ internal static class DiscoverCommand
             };
             string measured = "dimension for h = " + string.Join(", ", algebras.Select(a => a.Width)) + ": " + string.Join(", ", algebras.Select(a => a.Dimension)) +
                 (known ? $" (known: {string.Join(", ", algebras.Select(a => a.KnownDimension))})" : "") + $"; basis: {Structure(algebras[^1])}";
-            var verdict = !known ? Verdict.Measured : match == algebras.Length ? Verdict.Reproduced : match == 0 ? Verdict.NotReproduced : Verdict.Partial;
-            claims.Add(new Claim("discover-" + System.Text.RegularExpressions.Regex.Replace(a0.Activation.ToLowerInvariant(), "[^a-z0-9.]+", "-").Trim('-'), source,
-                $"σ = {a0.Activation}: {Meaning(a0)}",
-                Known(a0), measured, verdict,
-                "found numerically as the null space of ⟨∇_U L, UA⟩ + ⟨∇_V L, BV⟩ = 0 over random (θ, X, Y); each basis element re-checked on fresh data (≤ 1e-9)"));
+            claims.Add(SymmetryClaims.DiscoverAlgebra.Make(algebras.Select(a => new double[] { a.KnownDimension is null ? 0 : 1, Matches(a) && Invariant(a) ? 1 : 0 }).ToArray(), measured,
+                "found numerically as the null space of ⟨∇_U L, UA⟩ + ⟨∇_V L, BV⟩ = 0 over random (θ, X, Y); each basis element re-checked on fresh data (≤ 1e-9)",
+                idPart: System.Text.RegularExpressions.Regex.Replace(a0.Activation.ToLowerInvariant(), "[^a-z0-9.]+", "-").Trim('-'),
+                statement: $"σ = {a0.Activation}: {Meaning(a0)}", predicted: Known(a0)) with { Source = source });
         }
         return claims;
     }

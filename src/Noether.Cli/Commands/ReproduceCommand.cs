@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime;
 using System.Text;
 using Noether.Cli.Report;
+using Noether.Experiments;
 using Noether.Serialization;
 using Spectre.Console;
 
@@ -22,7 +23,7 @@ internal static class ReproduceCommand
 
     public static Command Create()
     {
-        var profile = CommonOptions.Profile("quick (about 20 s on 2 cores), default (about 3 minutes) or full (the paper's sizes everywhere; about 30 minutes and 5.4 GB).");
+        var profile = CommonOptions.Profile("quick (about 20 s on 2 cores), default (about 3 minutes) or full (the paper's sizes everywhere; about 25 minutes, peak memory under 1 GB: docs/reproduce.md).");
         var output = CommonOptions.Out("results/reproduce");
         var force = CommonOptions.Force();
         var only = new Option<string?>("--only") { Description = $"Run only these steps, comma-separated ({string.Join(", ", ReproducePlan.Steps.Select(s => s.Name))})." };
@@ -106,7 +107,7 @@ internal static class ReproduceCommand
                 // the next starts, so that the run's peak memory is the largest step's, not a sum of leftovers.
                 GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-                string verdicts = string.Join(", ", outcome.Claims.GroupBy(c => c.Verdict).Select(g => $"{g.Count()} {ReportWriter.Label(g.Key)}"));
+                string verdicts = RunQuotes.VerdictCounts(outcome.Claims);
                 ExperimentConsole.Line(outcome.Status == StepStatus.Ok
                     ? string.Create(CultureInfo.InvariantCulture, $"step {i + 1} of {steps.Count}: {step.Name} done in {ReportWriter.Duration(outcome.Seconds)}; claims: {(verdicts.Length == 0 ? "none" : verdicts)}")
                     : string.Create(CultureInfo.InvariantCulture, $"step {i + 1} of {steps.Count}: {step.Name} FAILED after {ReportWriter.Duration(outcome.Seconds)}: {FirstLine(outcome.Error)}"));
@@ -133,11 +134,14 @@ internal static class ReproduceCommand
             .AddColumn("step").AddColumn("status").AddColumn(new TableColumn("seconds").RightAligned()).AddColumn("claims");
         foreach (var o in outcomes)
         {
-            string claims = string.Join(", ", o.Claims.GroupBy(c => c.Verdict).Select(g => $"{g.Count()} {ReportWriter.Label(g.Key)}"));
+            string claims = RunQuotes.VerdictCounts(o.Claims);
             table.AddRow(Markup.Escape(o.Name), o.Status == StepStatus.Ok ? "[green]ok[/]" : "[red]failed[/]", o.Seconds.ToString("F1", CultureInfo.InvariantCulture),
                 Markup.Escape(o.Status == StepStatus.Ok ? claims : FirstLine(o.Error)));
         }
         ExperimentConsole.Write(table);
+        var tally = ClaimTally.Of(summary.Verdicts);
+        ExperimentConsole.Line(tally.PaperText);
+        ExperimentConsole.Line($"{tally.OwnText} (never counted as reproduced); {tally.Measured} measurements (not judged)");
         // Recomputed after the writes: rendering embeds every PNG, which may itself raise the peak.
         long peak = MachineInfo.PeakMemoryBytes();
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,

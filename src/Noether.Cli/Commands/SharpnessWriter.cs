@@ -42,36 +42,29 @@ internal static class SharpnessWriter
 
         var claims = new List<Claim>();
         double oneDError = scalar.Max(p => p.MaxError);
-        claims.Add(new Claim("sharpness-1d-eigenvalues", "eq. 77 (Appendix G.1)",
-            "At the end of the gradient flow of the scalar network the Hessian eigenvalues are 0 and 2√(Q² + 4).",
-            "0 and √(Q² + 4) for ½(1 − UV)² (2√(Q² + 4) is the value without the ½), ≤ 1e-10",
+        claims.Add(SharpnessClaims.OneDimensionalEigenvalues.Make([oneDError],
             $"max error {Sci(oneDError)} over {scalar.Count} Q ∈ [{G(scalar.Min(p => p.Q))}, {G(scalar.Max(p => p.Q))}] (both loss forms)",
-            oneDError <= 1e-10 ? Verdict.Corrected : Verdict.NotReproduced, "the paper's 2√(Q² + 4) holds for (1 − UV)²; with the ½ of its own eq. 75 the value is √(Q² + 4)"));
+            "the paper's 2√(Q² + 4) holds for (1 − UV)²; with the ½ of its own eq. 75 the value is √(Q² + 4)"));
         var linear = r.Runs.Where(x => x.Activation == ActivationKind.Identity).ToArray();
         if (linear.Length > 0)
         {
             bool allMatch = linear.All(x => x.Summary.Flat == x.FibreDimension);
-            claims.Add(new Claim("fig8-linear-flat-count", "Fig. 8(a) (Appendix G.2)",
-                "700 of the 750 Hessian eigenvalues of the trained linear network are ≈ 0 (|λ| ≤ 1e-3).",
-                $"the dimension of the minimum manifold, h(m + n) − mn + (m − r_U)(n − r_V) = {LinearMinimum.FibreDimension(s.Outputs, s.Hidden, s.Inputs, Math.Min(s.Outputs, s.Hidden), Math.Min(s.Hidden, s.Inputs))} at full rank (paper: 700 of 750)",
-                $"flat counts {string.Join(", ", linear.Select(x => x.Summary.Flat))} against derived {string.Join(", ", linear.Select(x => x.FibreDimension))} (of {dim})",
-                allMatch ? Verdict.Reproduced : Verdict.Partial,
+            claims.Add(SharpnessClaims.LinearFlatCount.Make(linear.Select(x => new double[] { x.Summary.Flat, x.FibreDimension ?? double.NaN }).ToArray(),
+                $"flat counts {string.Join(", ", linear.Select(x => x.Summary.Flat))} against derived {string.Join(", ", linear.Select(x => x.FibreDimension))} (of {dim}); derived at full rank: {LinearMinimum.FibreDimension(s.Outputs, s.Hidden, s.Inputs, Math.Min(s.Outputs, s.Hidden), Math.Min(s.Hidden, s.Inputs))} (paper: 700 of 750)",
                 allMatch ? "at a zero-residual minimum H = JᵀJ; its null space is the tangent space of the fibre {UV = Y}" : "a count differs from the derived dimension: that run did not reach the minimum (see gradient_norm)"));
         }
         foreach (var c in r.Correlations)
         {
             bool isLinear = c.Activation == ActivationKind.Identity;
             var mine = r.Runs.Where(x => x.Activation == c.Activation).ToArray();
-            claims.Add(new Claim($"fig8-{ConvergeWriter.Name(c.Activation)}-centre-vs-q", "Fig. 8 (Appendix G.2)",
-                isLinear ? "After removing the small eigenvalues, the centre of the eigenvalue distribution correlates positively with Q (linear network)."
-                    : "With nonlinear activations Q is still related to the eigenvalue distribution, though the relation is more complicated.",
-                isLinear ? "Spearman ρ(Q, median) ≥ 0.9 over ≥ 6 Q" : "a relation (no sign or size predicted)",
-                $"ρ(Q, median) = {G(c.MedianVsQ)}, ρ(Q, mean) = {G(c.MeanVsQ)}, ρ(Q, λ_max) = {G(c.MaxVsQ)} over {mine.Length} Q ∈ [{G(mine.Min(x => x.Q))}, {G(mine.Max(x => x.Q))}]",
-                isLinear ? (c.MedianVsQ >= 0.9 && mine.Length >= 6 ? Verdict.Reproduced : Verdict.NotReproduced) : Verdict.Measured,
-                isLinear ? "U and V share one init std, swept (the paper's setting)" : null));
+            string measured = $"ρ(Q, median) = {G(c.MedianVsQ)}, ρ(Q, mean) = {G(c.MeanVsQ)}, ρ(Q, λ_max) = {G(c.MaxVsQ)} over {mine.Length} Q ∈ [{G(mine.Min(x => x.Q))}, {G(mine.Max(x => x.Q))}]";
+            claims.Add(isLinear
+                ? SharpnessClaims.LinearCentreVsQ.Make([c.MedianVsQ, mine.Length], measured, "U and V share one init std, swept (the paper's setting)")
+                : SharpnessClaims.NonlinearCentreVsQ.Measure(measured, idPart: ConvergeWriter.Name(c.Activation)));
         }
-        claims.Add(new Claim("fig8-hessian-time", "—", "(speed) full Hessian plus eigendecomposition", "—",
-            $"{G(r.HessianSeconds * 1000)} ms per {dim}×{dim} Hessian + all eigenvalues (own tridiagonalisation + LAPACK dsterf)", Verdict.Measured));
+        claims.Add(SharpnessClaims.HessianTime.Measure($"{G(r.HessianSeconds * 1000)} ms per {dim}×{dim} Hessian + all eigenvalues (own tridiagonalisation + LAPACK dsterf)"));
+        string flatText = string.Join("; ", r.Runs.GroupBy(x => x.Activation).Select(g => $"{ConvergeWriter.Name(g.Key)} {string.Join("/", g.Select(x => x.Summary.Flat).Distinct())}"));
+        string centreText = string.Join(", ", r.Correlations.Select(c => $"{ConvergeWriter.Name(c.Activation)} {G(c.MedianVsQ, 2)}"));
 
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
         {
@@ -82,9 +75,9 @@ internal static class SharpnessWriter
             figures = new[]
             {
                 new FigureRef("sharpness-fig8.png", "Fig. 8",
-                    $"Histograms of log10 of the Hessian eigenvalues with |λ| > {G(s.FlatThreshold)} at the GD-trained point, one curve per init std (Q in the legend), one panel per σ; the flat eigenvalues are counted in the legend, not drawn."),
+                    $"Histograms of log10 of the Hessian eigenvalues with |λ| > {G(s.FlatThreshold)} at the GD-trained point, one curve per init std (Q in the legend), one panel per σ; the flat eigenvalues are counted in the legend, not drawn. Measured flat counts (of {dim}): {flatText}."),
                 new FigureRef("sharpness-centre.png", "Fig. 8 / eq. 77",
-                    "Left: median of the curved Hessian eigenvalues against Q per σ (Spearman ρ in the legend). Right: the 1-D network's nonzero eigenvalue at the minimum against Q, measured (dots) on √(Q² + 4) (line)."),
+                    $"Left: median of the curved Hessian eigenvalues against Q per σ (measured Spearman ρ: {centreText}). Right: the 1-D network's nonzero eigenvalue at the minimum against Q, measured (dots) against √(Q² + 4) (line); largest gap {Sci(oneDError)}."),
             },
             loss = "Hessian of ½‖Y − U σ(VX)‖²_F; GD on " + (s.MeanReduced ? "‖Y − F‖²/(m·k) (the authors' MSELoss)" : "½‖Y − F‖²"),
             fibreDimension = "h(m + n) − mn + (m − r_U)(n − r_V): null space of JᵀJ at a zero-residual minimum (Landscape.LinearMinimum)",
@@ -234,10 +227,10 @@ internal static class SharpnessWriter
         }
 
         var model = blocks[0];
-        var claims = blocks.Select(b => new Claim($"hessian-{(b.Block == "model" ? "model" : b.Block.Replace('.', '-'))}", "—",
-            $"(measurement) Hessian statistics of {(b.Block == "model" ? "the whole model" : $"the block of {b.Block}")} on {input.Samples} training images", "—",
+        var claims = blocks.Select(b => SharpnessClaims.BlockStatistics.Measure(
             $"λ_max = {G(b.Result.TopEigenvalues.FirstOrDefault(double.NaN), 5)} (Lanczos, {b.Result.LanczosIterations} steps, {(b.Result.LanczosConverged ? "converged" : "not converged")}); trace = {(b.Result.Trace is { } t ? $"{G(t.Trace, 5)} ± {G(t.StandardError, 2)}" : "–")}",
-            Verdict.Measured)).ToList();
+            idPart: b.Block == "model" ? "model" : b.Block.Replace('.', '-'),
+            statement: $"(measurement) Hessian statistics of {(b.Block == "model" ? "the whole model" : $"the block of {b.Block}")} on {input.Samples} training images")).ToList();
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
         {
             command = "sharpness",

@@ -20,15 +20,20 @@ namespace Noether.Cli.Commands;
 /// </summary>
 internal static class SymmetryCheckCommand
 {
-    private const double LinearLimit = 1e-10;
-    private const double NonlinearLimit = 1e-8;
-    private const double ControlLimit = 1e-6;
-    private const double FreshFactor = 1000;
-    private const double ConditionWarning = 1e6;
+    private const double LinearLimit = SymmetryClaims.LinearLimit;
+    private const double NonlinearLimit = SymmetryClaims.NonlinearLimit;
+    private const double ControlLimit = SymmetryClaims.ControlLimit;
+    private const double FreshFactor = SymmetryClaims.FreshFactor;
+    private const double ConditionWarning = SymmetryClaims.ConditionWarning;
     private static readonly double[] SweepEpsilons = [1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1];
 
-    /// <summary>One line of the verdict table.</summary>
-    private sealed record Check(string Group, string Name, double Value, string Expectation, bool? Pass);
+    /// <summary>One line of the verdict table: judged by <paramref name="Rule"/> from <paramref name="Numbers"/> (null for a measurement).</summary>
+    private sealed record Check(string Group, string Name, double Value, string Expectation, ClaimRule Rule, double[] Numbers)
+    {
+        public Verdict Verdict => Rule.Judge(Numbers);
+
+        public bool? Pass => Rule.IsMeasurement ? null : Verdict is Verdict.Reproduced or Verdict.Corrected or Verdict.Passed;
+    }
 
     public static Command Create()
     {
@@ -137,25 +142,24 @@ internal static class SymmetryCheckCommand
         if (r.Linear is { } l)
         {
             const string group = "linear";
-            checks.Add(new Check(group, "max |L(g·θ) − L(θ)| / |L(θ)| (eq. 1)", l.MaxLossInvarianceError, $"≤ {LinearLimit:0e0}", l.MaxLossInvarianceError <= LinearLimit));
-            checks.Add(new Check(group, "max |⟨∇L, M̄θ⟩| / (‖∇L‖‖M̄θ‖) (Prop. 5)", l.MaxInfinitesimalResidual, $"≤ {LinearLimit:0e0}", l.MaxInfinitesimalResidual <= LinearLimit));
-            checks.Add(new Check(group, "control: g on W₁ only, min relative loss change", l.MinControlLossChange, $"≥ {ControlLimit:0e0} (not a symmetry)", l.MinControlLossChange >= ControlLimit));
+            checks.Add(new Check(group, "max |L(g·θ) − L(θ)| / |L(θ)| (eq. 1)", l.MaxLossInvarianceError, $"≤ {LinearLimit:0e0}", SymmetryClaims.CheckLossInvariant, [l.MaxLossInvarianceError]));
+            checks.Add(new Check(group, "max |⟨∇L, M̄θ⟩| / (‖∇L‖‖M̄θ‖) (Prop. 5)", l.MaxInfinitesimalResidual, $"≤ {LinearLimit:0e0}", SymmetryClaims.CheckGradientOrthogonal, [l.MaxInfinitesimalResidual]));
+            checks.Add(new Check(group, "control: g on W₁ only, min relative loss change", l.MinControlLossChange, $"≥ {ControlLimit:0e0} (not a symmetry)", SymmetryClaims.CheckOneLayerControl, [l.MinControlLossChange]));
         }
         var n = r.Nonlinear;
         const string nl = "nonlinear";
-        bool any = n.Checked > 0;
-        checks.Add(new Check(nl, "draws checked / refused (rank or conditioning)", n.Checked, $"{n.Refused} refused", any));
-        checks.Add(new Check(nl, "max relative output change on its own batch", n.MaxOutputErrorOnBatch, $"≤ {NonlinearLimit:0e0}", any ? n.MaxOutputErrorOnBatch <= NonlinearLimit : null));
+        // With every draw refused, nothing of Prop. 8 was checked: those rows fail (the rules need ≥ 1 checked draw).
+        checks.Add(new Check(nl, "draws checked / refused (rank or conditioning)", n.Checked, $"{n.Refused} refused", SymmetryClaims.CheckDraws, [n.Checked, n.Refused]));
+        checks.Add(new Check(nl, "max relative output change on its own batch", n.MaxOutputErrorOnBatch, $"≤ {NonlinearLimit:0e0}", SymmetryClaims.CheckOwnBatch, [n.Checked, n.MaxOutputErrorOnBatch]));
         // "Measurably changes": far above the on-batch error (the change itself is O(ε) when k = h, O(1) when k < h).
-        double fresh = Math.Max(FreshFactor * n.MaxOutputErrorOnBatch, 1e-12);
         checks.Add(new Check(nl, "median relative output change on a fresh batch", n.MedianOutputChangeOnFreshBatch,
-            $"≥ {FreshFactor:G0} × on-batch (data-dependent)", any ? n.MedianOutputChangeOnFreshBatch >= fresh : null));
-        checks.Add(new Check(nl, "max ‖π(g₁,Z)π(g₂,g₁Z) − π(g₂g₁,Z)‖ rel. (eq. 16)", n.MaxCompositionError, $"≤ {NonlinearLimit:0e0}", any ? n.MaxCompositionError <= NonlinearLimit : null));
-        checks.Add(new Check(nl, "median condition number of σ(gZ)", n.MedianConditionNumber, $"< {ConditionWarning:0e0} (else π is ill-conditioned)", any ? n.MedianConditionNumber < ConditionWarning : null));
-        checks.Add(new Check(nl, "max condition number of σ(gZ)", n.MaxConditionNumber, "reported", null));
+            $"≥ {FreshFactor:G0} × on-batch (data-dependent)", SymmetryClaims.CheckFreshBatch, [n.Checked, n.MedianOutputChangeOnFreshBatch, n.MaxOutputErrorOnBatch]));
+        checks.Add(new Check(nl, "max ‖π(g₁,Z)π(g₂,g₁Z) − π(g₂g₁,Z)‖ rel. (eq. 16)", n.MaxCompositionError, $"≤ {NonlinearLimit:0e0}", SymmetryClaims.CheckComposition, [n.Checked, n.MaxCompositionError]));
+        checks.Add(new Check(nl, "median condition number of σ(gZ)", n.MedianConditionNumber, $"< {ConditionWarning:0e0} (else π is ill-conditioned)", SymmetryClaims.CheckConditioning, [n.Checked, n.MedianConditionNumber]));
+        checks.Add(new Check(nl, "max condition number of σ(gZ)", n.MaxConditionNumber, "reported", SymmetryClaims.CheckMaxCondition, []));
         double expected = n.ExpectedProjectionDistance;
         checks.Add(new Check(nl, $"‖π(I,Z) − I‖_F (a rank-k projection: √(h − k) = {expected.ToString("G4", CultureInfo.InvariantCulture)})", n.IdentityProjectionDistance,
-            "= √(h − k)", double.IsNaN(n.IdentityProjectionDistance) ? null : Math.Abs(n.IdentityProjectionDistance - expected) <= 1e-8 * Math.Max(1, expected)));
+            "= √(h − k)", SymmetryClaims.CheckIdentityProjection, [n.IdentityProjectionDistance, expected]));
         return checks;
     }
 
@@ -200,7 +204,7 @@ internal static class SymmetryCheckCommand
             claims = Claims(main, checks),
             figures = sweep.Length == 0 ? Array.Empty<FigureRef>() : new[]
             {
-                new FigureRef("symmetry-check.png", null, "The data-dependent action of Prop. 8 against ε (g = I + εM): the output on its own batch stays at rounding level and the composition law (eq. 16) holds, while the output on a fresh batch changes; right, the conditioning of σ(gZ) that limits ε."),
+                new FigureRef("symmetry-check.png", null, SweepCaption(sweep)),
             },
         });
 
@@ -265,38 +269,23 @@ internal static class SymmetryCheckCommand
         Panels.Save([errors, conditions], 2, path, 620, 460);
     }
 
-    // The report contract: each pass/fail check is a claim (its source from the check's name); informational rows are Measured.
+    // The report contract: each check is a claim judged by its rule (SymmetryClaims); the draw count and the largest condition number are facts of this run's sampling.
     private static List<Claim> Claims(SymmetryCheckResult main, List<Check> checks)
     {
         string arch = $"MLP {string.Join("→", main.Settings.Widths)}, σ = {Activation.Parse(main.Settings.Activation).Name}, k = {main.Settings.BatchSize}";
-        var claims = new List<Claim>();
-        for (int i = 0; i < checks.Count; i++)
-        {
-            var c = checks[i];
-            var (source, statement) = c.Name switch
-            {
-                var n when n.Contains("eq. 16", StringComparison.Ordinal) => ("eq. 16", "The data-dependent action composes: π(g₁, Z)π(g₂, g₁Z) = π(g₂g₁, Z)."),
-                var n when n.Contains("(eq. 1)", StringComparison.Ordinal) => ("eq. 1", "The loss is invariant under the linear group action: L(g·θ) = L(θ)."),
-                var n when n.Contains("Prop. 5", StringComparison.Ordinal) => ("Prop. 5", "The gradient is orthogonal to every infinitesimal symmetry: ⟨∇L, M̄θ⟩ = 0."),
-                var n when n.StartsWith("control", StringComparison.Ordinal) => ("eqs. 17–18", "Acting on one layer only is not a symmetry (control)."),
-                var n when n.Contains("own batch", StringComparison.Ordinal) => ("Prop. 8", "The data-dependent action π(g, Z) = σ(Z)σ(gZ)⁺ keeps the output unchanged on the batch it was built from."),
-                var n when n.Contains("fresh batch", StringComparison.Ordinal) => ("Prop. 8", "The data-dependent action changes the output on other data (it is not a symmetry of the network function)."),
-                var n when n.Contains("π(I,Z)", StringComparison.Ordinal) => ("Prop. 8 (SPEC)", "For h > k, π(I, Z) is a rank-k projection, not I: ‖π(I, Z) − I‖_F = √(h − k)."),
-                _ => ("Prop. 8", c.Name),
-            };
-            string value = c.Name.StartsWith("draws", StringComparison.Ordinal) ? ((int)c.Value).ToString(CultureInfo.InvariantCulture) : ExperimentConsole.Sci(c.Value);
-            // Draw counts and condition numbers are facts about this run's sampling, not claims of the paper.
-            bool informational = c.Name.StartsWith("draws", StringComparison.Ordinal) || c.Name.Contains("condition number", StringComparison.Ordinal);
-            var verdict = c.Pass switch
-            {
-                _ when informational => Verdict.Measured,
-                null => Verdict.Measured,
-                true when source == "Prop. 8 (SPEC)" => Verdict.Corrected,
-                true => Verdict.Reproduced,
-                false => Verdict.NotReproduced,
-            };
-            claims.Add(new Claim($"symmetry-check-{i + 1}", source, c.Pass is null || informational ? c.Name : statement, c.Expectation, $"{c.Name}: {value}", verdict, arch));
-        }
-        return claims;
+        return checks.Select(c => c.Rule.Make(c.Rule.IsMeasurement ? [] : [c.Numbers], $"{c.Name}: {Value(c)}", arch)).ToList();
+    }
+
+    // The caption from the ε sweep: the measured ranges, not the expected picture.
+    private static string SweepCaption(SymmetryCheckResult[] sweep)
+    {
+        static string S(double v) => ExperimentConsole.Sci(v);
+        var x = sweep.Select(s => s.Nonlinear).ToArray();
+        var usable = x.Where(v => v.Checked > 0).ToArray();
+        string ranges = usable.Length == 0 ? "every draw was refused at every ε"
+            : $"over ε ∈ [{sweep.Min(s => s.Settings.NonlinearEpsilon).ToString("G3", CultureInfo.InvariantCulture)}, {sweep.Max(s => s.Settings.NonlinearEpsilon).ToString("G3", CultureInfo.InvariantCulture)}] the max output change on its own batch is {S(usable.Min(v => v.MaxOutputErrorOnBatch))}–{S(usable.Max(v => v.MaxOutputErrorOnBatch))}, " +
+              $"the median change on a fresh batch {S(usable.Min(v => v.MedianOutputChangeOnFreshBatch))}–{S(usable.Max(v => v.MedianOutputChangeOnFreshBatch))}, the composition error (eq. 16) up to {S(usable.Max(v => v.MaxCompositionError))}, " +
+              $"the median condition number of σ(gZ) up to {S(usable.Max(v => v.MedianConditionNumber))}; {x.Sum(v => v.Refused)} draws refused";
+        return $"The data-dependent action of Prop. 8 against ε (g = I + εM), left: output changes and the eq. 16 composition error; right: the conditioning of σ(gZ). Measured: {ranges}.";
     }
 }

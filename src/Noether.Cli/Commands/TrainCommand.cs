@@ -118,11 +118,8 @@ internal static class TrainCommand
             peakWorkingSetMiB = peak / (1024.0 * 1024.0),
             claims = new[]
             {
-                new Claim("train-cnn", "Appendix H",
-                    "The CNN of Appendix H (conv 3×3 → max-pool 2 → linear h → LeakyReLU → linear) trains with Adam (lr 1e-3); the group acts on its last two linear layers.",
-                    "no prediction for this dataset (the paper: CIFAR-10, test accuracy 0.598)",
+                SymmetryClaims.TrainCnn.Measure(
                     string.Create(CultureInfo.InvariantCulture, $"test accuracy {result.FinalTestAccuracy * 100:F2}% on the {result.TestCount} {settings.Dataset} test images after {result.Epochs.Count} epoch{(result.Epochs.Count == 1 ? "" : "s")} (batch {settings.BatchSize}, h = {settings.Hidden}); {elapsed.TotalSeconds:F1} s"),
-                    Verdict.Measured,
                     "the paper's CIFAR-10 cannot be downloaded here; Fashion-MNIST is the default data (see the corrections)"),
             },
             figures = new[]

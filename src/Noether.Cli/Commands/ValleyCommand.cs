@@ -20,7 +20,6 @@ namespace Noether.Cli.Commands;
 /// </summary>
 internal static class ValleyCommand
 {
-    private const double FlatTolerance = 1e-12;
 
     private sealed record Profile(LayerShape Shape, int Samples, long Steps, double LearningRate, int Points, int Grid, int Directions);
 
@@ -166,19 +165,16 @@ internal static class ValleyCommand
         double groupReach = c.GroupLines.Min(l => Math.Min(-l.Distance[0], l.Distance[^1]));
         var claims = new[]
         {
-            new Claim("valley-orbit-flat", "eq. 1 (Prop. 2)", "The loss is constant along the orbit of the symmetry group through a minimum: exp(tM)·θ* runs along the valley floor.",
-                Inv($"max |L − L*|/L* ≤ {FlatTolerance:0e+00} (rounding)"),
-                Inv($"{flatWorst:0.00e+00} (1-D group paths {groupLineDeviation:0.00e+00}, group plane {groupPlaneDeviation:0.00e+00}, rows of the mixed plane {mixedRowSpread:0.00e+00}); the group paths travel ≥ {groupReach:G3} = {groupReach / c.ThetaNorm:G3}·‖θ*‖"),
-                flatWorst <= FlatTolerance ? Verdict.Reproduced : Verdict.NotReproduced),
-            new Claim("valley-random-rises", "Li et al. 2018 (loss-landscape convention)", "Random filter-normalised directions through the same minimum are curved: the loss rises.",
-                "L(θ* + αd) > L* away from α = 0", Inv($"max rise over α ∈ [−{extent:G3}, {extent:G3}] is {minRise:G4}·L* to {maxRise:G4}·L* over {c.RandomLines.Length} directions (‖d‖ = ‖θ*‖ = {c.ThetaNorm:G4})"),
-                minRise > 1e6 * Math.Max(flatWorst, 1e-16) ? Verdict.Reproduced : Verdict.Partial,
+            LandscapeClaims.ValleyOrbitFlat.Make([flatWorst],
+                Inv($"{flatWorst:0.00e+00} (1-D group paths {groupLineDeviation:0.00e+00}, group plane {groupPlaneDeviation:0.00e+00}, rows of the mixed plane {mixedRowSpread:0.00e+00}); the group paths travel ≥ {groupReach:G3} = {groupReach / c.ThetaNorm:G3}·‖θ*‖")),
+            LandscapeClaims.ValleyRandomRises.Make([minRise, flatWorst],
+                Inv($"max rise over α ∈ [−{extent:G3}, {extent:G3}] is {minRise:G4}·L* to {maxRise:G4}·L* over {c.RandomLines.Length} directions (‖d‖ = ‖θ*‖ = {c.ThetaNorm:G4})"),
                 "at the same parameter distance the group paths stay at L* to rounding"),
         };
         var figures = new[]
         {
-            new FigureRef("valley-1d.png", null, "Loss against signed parameter-space distance from θ*: group paths exp(tM)·θ* (flat) and random filter-normalised directions (rising); right: log10 |L − L*|/L*."),
-            new FigureRef("valley-2d.png", null, "log10 L on 2-D slices: two random directions (a bowl), a group path × a random direction (a trough along the orbit), two group paths (flat)."),
+            new FigureRef("valley-1d.png", null, Inv($"Loss against signed parameter-space distance from θ*: group paths exp(tM)·θ* and random filter-normalised directions; right: log10 |L − L*|/L*. Measured: the group paths deviate by at most {groupLineDeviation:0.00e+00}·L* over ≥ {groupReach:G3}; the random directions rise by {minRise:G3}–{maxRise:G3}·L*.")),
+            new FigureRef("valley-2d.png", null, Inv($"log10 L on 2-D slices: two random directions, a group path × a random direction, two group paths. Measured: the group plane varies by {groupPlaneDeviation:0.00e+00}·L*, each row of the mixed plane by at most {mixedRowSpread:0.00e+00}.")),
         };
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
         {
@@ -223,7 +219,7 @@ internal static class ValleyCommand
             table.AddRow(Markup.Escape(l.Label), Markup.Escape(Inv($"[{l.Distance.Min():G3}, {l.Distance.Max():G3}]")), ExperimentConsole.Sci(l.MaxRise / lStar), ExperimentConsole.Sci(l.MaxDeviation / lStar));
         foreach (var p in new[] { c.Random2D, c.Mixed2D, c.Group2D })
             table.AddRow(Markup.Escape(p.Label + " (2-D)"), "", ExperimentConsole.Sci((Max(p.Loss) - lStar) / lStar), ExperimentConsole.Sci(MaxRelativeSpread(p.Loss, lStar)));
-        table.Caption(Markup.Escape(Inv($"group slices flat to {flatWorst:0.00e+00} (verdict ≤ {FlatTolerance:0e+00}); random filter-normalised lines rise by {minRise:G3}–{maxRise:G3}·L*")));
+        table.Caption(Markup.Escape(Inv($"group slices flat to {flatWorst:0.00e+00} (verdict ≤ {LandscapeClaims.FlatTolerance:0e+00}); random filter-normalised lines rise by {minRise:G3}–{maxRise:G3}·L*")));
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(Inv($"wall {elapsed.TotalSeconds:F1} s; wrote valley-1d.csv, valley-2d.csv, summary.json, valley-1d.png, valley-2d.png to {outDir}"));
     }

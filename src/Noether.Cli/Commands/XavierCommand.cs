@@ -20,7 +20,7 @@ namespace Noether.Cli.Commands;
 /// </summary>
 internal static class XavierCommand
 {
-    private const double ZLimit = 3;
+    private const double ZLimit = SymmetryClaims.ZLimit;
 
     /// <summary>One row of the table: the library's sample plus the variance test the CLI adds.</summary>
     private sealed record Row(string Figure, XavierSample Sample, double PaperZ, double VarianceStandardError, double VarianceZ, string KappaSource)
@@ -240,7 +240,7 @@ internal static class XavierCommand
 
     private static string Num(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 
-    // The report contract: eq. 47 (corrected to ½(m − h)), the variance, and the eq. 48 form of Fig. 5, verdicts from the z-scores.
+    // The report contract: eq. 47 (corrected to ½(m − h)), the variance, and the eq. 48 form of Fig. 5, judged by SymmetryClaims from the z-scores.
     private static List<Claim> Claims(Row[] rows)
     {
         static string F(double v, int d = 2) => ExperimentConsole.Fixed(v, d);
@@ -248,46 +248,37 @@ internal static class XavierCommand
         var linear = rows.Where(r => r.Figure == "Fig. 4").ToArray();
         if (linear.Length > 0)
         {
-            bool correctedHolds = linear.All(r => r.MeanPass);
-            var paperTestable = linear.Where(r => !double.IsNaN(r.PaperZ) && r.Sample.Shape.M != r.Sample.Shape.H).ToArray();
-            bool paperRejected = paperTestable.Any(r => Math.Abs(r.PaperZ) > ZLimit);
-            string measured = string.Join("; ", linear.Select(r =>
+            // The paper's m − h is testable only where it differs from ½(m − h) (m ≠ h).
+            var parts = linear.Select(r => new[] { r.Sample.MeanZScore, r.Sample.Shape.M != r.Sample.Shape.H ? r.PaperZ : double.NaN }).ToArray();
+            var claim = SymmetryClaims.XavierMean.Make(parts, $"{linear[0].Sample.Values.Length} draws per shape; " + string.Join("; ", linear.Select(r =>
                 $"{r.Sample.Shape}: mean {F(r.Sample.Mean, 3)} vs ½(m − h) = {F(r.Sample.PredictedMean, 1)} (z = {F(r.Sample.MeanZScore)})" +
-                (double.IsNaN(r.PaperZ) ? "" : $", paper {F(r.Sample.PaperMean, 1)} (z = {F(r.PaperZ, 1)})")));
-            claims.Add(new Claim("xavier-mean", "eq. 47, Fig. 4",
-                "Under Xavier initialisation the centre of the distribution of Q = ½Tr[UᵀU − VVᵀ] is E[Q] = ½(m − h) (the paper prints m − h).",
-                "½(m − h), |z| ≤ 3 (paper: m − h)",
-                $"{linear[0].Sample.Values.Length} draws per shape; {measured}",
-                !correctedHolds ? Verdict.NotReproduced : paperRejected ? Verdict.Corrected : Verdict.Reproduced,
-                paperRejected ? "the printed m − h is the mean of the un-halved trace; it is rejected wherever m ≠ h" : null));
-            claims.Add(new Claim("xavier-variance", "Fig. 4 (SPEC)",
-                "The spread of Q under Xavier initialisation is Var[Q] = ½(m/h + h/n) (derived in SPEC; the paper shows the histograms only).",
-                "½(m/h + h/n), |z| ≤ 3",
-                string.Join("; ", linear.Select(r => $"{r.Sample.Shape}: {F(r.Sample.Variance, 3)} vs {F(r.Sample.PredictedVariance, 3)} (z = {F(r.VarianceZ)})")),
-                linear.All(r => r.VariancePass) ? Verdict.Reproduced : Verdict.NotReproduced));
+                (double.IsNaN(r.PaperZ) ? "" : $", paper {F(r.Sample.PaperMean, 1)} (z = {F(r.PaperZ, 1)})"))));
+            claims.Add(claim.Verdict == Verdict.Corrected ? claim with { Note = "the printed m − h is the mean of the un-halved trace; it is rejected wherever m ≠ h" } : claim);
+            claims.Add(SymmetryClaims.XavierVariance.Make(linear.Select(r => new[] { r.VarianceZ }).ToArray(),
+                string.Join("; ", linear.Select(r => $"{r.Sample.Shape}: {F(r.Sample.Variance, 3)} vs {F(r.Sample.PredictedVariance, 3)} (z = {F(r.VarianceZ)})"))));
         }
         var forms = rows.Where(r => r.Figure == "Fig. 5").ToArray();
         if (forms.Length > 0)
-        {
-            int pass = forms.Count(r => r.MeanPass && (double.IsNaN(r.VarianceZ) || r.VariancePass));
-            claims.Add(new Claim("xavier-integral-form", "eq. 48, Fig. 5",
-                "For elementwise σ (whitened input) the integral form of Q has the distribution derived from the Xavier moments of U and V.",
-                "mean and variance within 3 standard errors of the derived moments",
+            claims.Add(SymmetryClaims.XavierIntegralForm.Make(forms.Select(r => new[] { r.Sample.MeanZScore, double.IsNaN(r.VarianceZ) ? 0 : 1, r.VarianceZ }).ToArray(),
                 string.Join("; ", forms.Select(r => $"{r.Sample.Label}: mean {F(r.Sample.Mean, 3)} vs {F(r.Sample.PredictedMean, 3)} (z = {F(r.Sample.MeanZScore)})" +
                     (double.IsNaN(r.VarianceZ) ? "" : $", variance z = {F(r.VarianceZ)}"))),
-                pass == forms.Length ? Verdict.Reproduced : pass == 0 ? Verdict.NotReproduced : Verdict.Partial,
                 $"{forms[0].Sample.Shape}, x0 = 0 in eq. 48; the paper plots the histograms without predicted moments"));
-        }
         return claims;
     }
 
+    // Captions from the measured samples: where the histograms centre, against the predictions.
     private static List<FigureRef> Figures(Row[] rows)
     {
+        static string F(double v, int d) => ExperimentConsole.Fixed(v, d);
         var figures = new List<FigureRef>();
-        if (rows.Any(r => r.Figure == "Fig. 4"))
-            figures.Add(new("xavier-hist.png", "Fig. 4", "Histograms of Q = ½Tr[UᵀU − VVᵀ] over Xavier draws for each (m, h, n), with the corrected centre ½(m − h) marked and the paper's m − h named (off the axis where it is far away): the histograms centre on ½(m − h)."));
-        if (rows.Any(r => r.Figure == "Fig. 5"))
-            figures.Add(new("xavier-integral.png", "Fig. 5", "Histograms of the integral form of Q (eq. 48) for each elementwise σ at m = h = n = 100, against the derived mean."));
+        var linear = rows.Where(r => r.Figure == "Fig. 4").ToArray();
+        if (linear.Length > 0)
+            figures.Add(new("xavier-hist.png", "Fig. 4", "Histograms of Q = ½Tr[UᵀU − VVᵀ] over Xavier draws for each (m, h, n), with the corrected centre ½(m − h) marked and the paper's m − h named (off the axis where it is far away). Measured means: " +
+                string.Join("; ", linear.Select(r => $"{r.Sample.Shape} {F(r.Sample.Mean, 2)} (½(m − h) = {F(r.Sample.PredictedMean, 1)}, z = {F(r.Sample.MeanZScore, 2)}{(double.IsNaN(r.PaperZ) || r.Sample.Shape.M == r.Sample.Shape.H ? "" : $"; m − h = {F(r.Sample.PaperMean, 1)}, z = {F(r.PaperZ, 0)}")})")) + "."));
+        var forms = rows.Where(r => r.Figure == "Fig. 5").ToArray();
+        if (forms.Length > 0)
+            figures.Add(new("xavier-integral.png", "Fig. 5", $"Histograms of the integral form of Q (eq. 48) for each elementwise σ at (m, h, n) = {forms[0].Sample.Shape}, against the derived mean. Measured: " +
+                string.Join("; ", forms.Select(r => $"{r.Sample.Label} mean {F(r.Sample.Mean, 3)} vs {F(r.Sample.PredictedMean, 3)} (z = {F(r.Sample.MeanZScore, 2)})")) + "."));
         return figures;
     }
 }

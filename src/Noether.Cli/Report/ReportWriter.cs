@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Noether.Experiments;
 
 namespace Noether.Cli.Report;
 
@@ -33,10 +34,16 @@ internal static class ReportWriter
         Fact(html, "peak memory", Mib(summary.PeakMemoryBytes));
         int failed = summary.Steps.Count(s => s.Status == StepStatus.Failed);
         Fact(html, "steps", $"{summary.Steps.Count - failed} of {summary.Steps.Count} succeeded" + (failed > 0 ? $" ({failed} failed: {string.Join(", ", summary.Steps.Where(s => s.Status == StepStatus.Failed).Select(s => s.Name))})" : ""));
-        html.Append("</dl>\n<p class=\"counts\">");
-        foreach (var (verdict, count) in summary.Verdicts.Where(kv => kv.Value > 0))
-            html.Append(Badge(Enum.Parse<Verdict>(verdict))).Append(" × ").Append(count).Append(" &nbsp; ");
-        html.Append("</p>\n</header>\n");
+        html.Append("</dl>\n");
+        // The paper's claims apart from Noether's own checks: an own check is never counted as a reproduced claim.
+        var tally = ClaimTally.Of(summary.Verdicts);
+        html.Append("<p class=\"counts\"><strong>").Append(tally.PaperClaims).Append(" claims of the paper:</strong> ");
+        foreach (var v in new[] { Verdict.Reproduced, Verdict.Corrected, Verdict.Partial, Verdict.NotReproduced })
+            html.Append(Badge(v)).Append(" × ").Append(Count(summary, v)).Append(" &nbsp; ");
+        html.Append("</p>\n<p class=\"counts\"><strong>").Append(tally.OwnChecks).Append(" of Noether's own checks</strong> (derivations, controls, algorithms; not claims of the paper): ");
+        foreach (var v in new[] { Verdict.Passed, Verdict.Failed })
+            html.Append(Badge(v)).Append(" × ").Append(Count(summary, v)).Append(" &nbsp; ");
+        html.Append("</p>\n<p class=\"counts\"><strong>").Append(tally.Measured).Append(" measurements</strong> nothing predicts: ").Append(Badge(Verdict.Measured)).Append("</p>\n</header>\n");
 
         html.Append("<nav><h2>Contents</h2><ol>\n<li><a href=\"#figures\">The paper's figures</a></li>\n<li><a href=\"#claims\">Predicted vs measured</a></li>\n");
         foreach (var s in summary.Steps) html.Append("<li><a href=\"#step-").Append(E(s.Name)).Append("\">").Append(E(s.Name)).Append("</a>").Append(s.Status == StepStatus.Failed ? " <span class=\"fail\">failed</span>" : "").Append("</li>\n");
@@ -136,7 +143,7 @@ internal static class ReportWriter
         {
             html.Append("<tr class=\"").Append(Class(c.Verdict)).Append("\">");
             if (withStep) html.Append("<td><a href=\"#step-").Append(E(step)).Append("\">").Append(E(step)).Append("</a></td>");
-            html.Append("<td class=\"source\">").Append(E(c.Source)).Append("</td><td>").Append(E(c.Statement));
+            html.Append("<td class=\"source\">").Append(E(c.Source)).Append("<div class=\"note\">").Append(E(OriginLabel(c.Origin))).Append("</div></td><td>").Append(E(c.Statement));
             if (c.Note is { } note) html.Append("<div class=\"note\">").Append(E(note)).Append("</div>");
             html.Append("</td><td>").Append(E(c.Predicted)).Append("</td><td>").Append(E(c.Measured)).Append("</td><td>").Append(Badge(c.Verdict)).Append("</td></tr>\n");
         }
@@ -145,6 +152,16 @@ internal static class ReportWriter
 
     private static void Fact(StringBuilder html, string key, string value, bool raw = false) =>
         html.Append("<dt>").Append(E(key)).Append("</dt><dd>").Append(raw ? value : E(value)).Append("</dd>\n");
+
+    /// <summary>Where a claim comes from, as the report shows it under its source.</summary>
+    public static string OriginLabel(ClaimOrigin o) => o switch
+    {
+        ClaimOrigin.Paper => "the paper",
+        ClaimOrigin.Correction => "the paper, corrected",
+        _ => "Noether's own check",
+    };
+
+    private static int Count(ReproduceSummary summary, Verdict v) => summary.Verdicts.TryGetValue(v.ToString(), out int n) ? n : 0;
 
     private static string Badge(Verdict v) => $"<span class=\"badge {Class(v)}\">{E(Label(v))}</span>";
 
@@ -155,6 +172,8 @@ internal static class ReportWriter
         Verdict.Partial => "partial",
         Verdict.NotReproduced => "not reproduced",
         Verdict.Corrected => "corrected",
+        Verdict.Passed => "passed",
+        Verdict.Failed => "failed",
         _ => "measured",
     };
 
@@ -162,11 +181,13 @@ internal static class ReportWriter
 
     private static string Meaning(Verdict v) => v switch
     {
-        Verdict.Reproduced => "the claim holds here within the stated tolerance",
-        Verdict.Partial => "part of the claim holds (the note says which part)",
-        Verdict.NotReproduced => "the claim does not hold here",
+        Verdict.Reproduced => "a claim of the paper holds here within the threshold its “predicted” column states",
+        Verdict.Partial => "a claim of the paper holds for some of its parts (settings, activations, strengths, shapes) and not for others; “measured” lists every part",
+        Verdict.NotReproduced => "a claim of the paper does not hold here, or there was no data (NaN, nothing measured) to judge it",
         Verdict.Corrected => "the paper's printed formula is off; the corrected one (listed at the end) holds here",
-        _ => "a measurement the paper makes no prediction for",
+        Verdict.Passed => "one of Noether's own checks (a derivation, a control, an algorithm) holds; not a claim of the paper",
+        Verdict.Failed => "one of Noether's own checks does not hold, or had no data",
+        _ => "a measurement nothing predicts; reported, not judged",
     };
 
     /// <summary>"12.3 s" or "4 min 05 s".</summary>
@@ -216,6 +237,8 @@ internal static class ReportWriter
         .badge.v-partial { background: #b26a00; } tr.v-partial td:last-child { background: #fff4e0; }
         .badge.v-notreproduced { background: #c62828; } tr.v-notreproduced td:last-child { background: #fdecea; }
         .badge.v-measured { background: #616161; } tr.v-measured td:last-child { background: #f2f2f2; }
+        .badge.v-passed { background: #00695c; } tr.v-passed td:last-child { background: #e0f2f1; }
+        .badge.v-failed { background: #8e0000; } tr.v-failed td:last-child { background: #fdecea; }
         .ok { color: #2e7d32; font-size: .9rem; } .fail { color: #c62828; font-weight: bold; font-size: .9rem; }
         .meta { color: var(--muted); margin-top: -.3rem; }
         pre.error { background: #fdecea; border-left: 4px solid #c62828; padding: .6rem .8rem; white-space: pre-wrap; }

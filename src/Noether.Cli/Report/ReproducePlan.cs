@@ -77,7 +77,7 @@ internal static class ReproducePlan
         PaperSizedByDefault("teleport"),                                                   // Appendix G: move along the minimum to a chosen Q
         PaperSizedByDefault("valley"),                                                     // the flat valley: group paths vs random directions
         // Figs. 9–10 on the CNN that the train step saved (no second training run). Fig. 9 with the authors' 200 members
-        // by default; Fig. 10's 200-member adaptive attacks (6.5 minutes, 5.4 GB) only in full.
+        // by default; Fig. 10's 200-member adaptive attacks (about 3 minutes and 0.9 GB since the chunked heads: docs/reproduce.md) only in full.
         new("ensemble", "ensemble", ["--profile", "quick", "--weights", TrainedCnn], ["--profile", "full", "--weights", TrainedCnn], ["--profile", "full", "--weights", TrainedCnn]),
         new("attack", "attack", ["--profile", "quick", "--weights", TrainedCnn], ["--profile", "default", "--weights", TrainedCnn], ["--profile", "full", "--weights", TrainedCnn]),
     ];

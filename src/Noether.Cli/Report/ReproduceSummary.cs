@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Noether.Experiments;
 using Noether.Serialization;
 
 namespace Noether.Cli.Report;
@@ -74,9 +75,9 @@ internal static class StepSummaryReader
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: expected a JSON object");
             if (!root.TryGetProperty("claims", out var claimsJson) || claimsJson.ValueKind != JsonValueKind.Array)
-                throw new InvalidDataException($"{path}: no \"claims\" array (report contract, src/Noether.Cli/Report/Claim.cs)");
+                throw new InvalidDataException($"{path}: no \"claims\" array (report contract, src/Noether/Experiments/Claim.cs)");
             if (!root.TryGetProperty("figures", out var figuresJson) || figuresJson.ValueKind != JsonValueKind.Array)
-                throw new InvalidDataException($"{path}: no \"figures\" array (report contract, src/Noether.Cli/Report/Claim.cs)");
+                throw new InvalidDataException($"{path}: no \"figures\" array (report contract, src/Noether/Experiments/Claim.cs)");
             Claim[] claims;
             FigureRef[] figures;
             try

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Noether.Data;
+using Noether.Experiments;
 using Noether.Serialization;
 using Noether.Tensors;
 
@@ -93,7 +94,7 @@ public sealed class EnsembleCommandTests : IDisposable
     {
         var claims = summary.GetProperty("claims").EnumerateArray().ToArray();
         foreach (var id in claimIds) Assert.Contains(claims, c => c.GetProperty("id").GetString() == id);
-        Assert.All(claims, c => Assert.Contains(c.GetProperty("verdict").GetString(), new[] { "Reproduced", "Partial", "NotReproduced", "Corrected", "Measured" }));
+        Assert.All(claims, c => Assert.Contains(c.GetProperty("verdict").GetString(), Enum.GetNames<Verdict>()));
         var figures = summary.GetProperty("figures").EnumerateArray().ToArray();
         Assert.Contains(figures, f => f.GetProperty("file").GetString() == figure);
     }

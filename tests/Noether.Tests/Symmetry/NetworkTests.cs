@@ -22,6 +22,23 @@ public class NetworkTests
         Close.Assert(fd, g, 1e-6, 1e-8);
     }
 
+    // docs/spec-corrections.md: GD on the mean loss ‖Y − F‖²/(m·k) at lr follows GD on ½‖Y − F‖² at 2·lr/(m·k), because
+    // ∇(‖Y − F‖²/(m·k)) = (2/(m·k)) ∇(½‖Y − F‖²): checked on the gradients, then the corrections page's number for Fig. 8
+    // (m = 10, k = n = 5, lr 0.1) against that factor.
+    [Fact]
+    public void MeanLoss_Gradient_IsTwoOverMkTimesTheHalfSums_AsTheCorrectionsPageSays()
+    {
+        const int m = 10, h = 7, n = 5, k = 5;
+        var (theta, x, y) = SymmetryFixtures.Problem(new Random(5), m, h, n, k);
+        var mean = new TwoLayerNetwork(Activation.Parse("tanh"), SquaredErrorLoss.Mean).LossAndGradient(theta, x, y).Gradient.SelectMany(t => t.Data).ToArray();
+        var half = new TwoLayerNetwork(Activation.Parse("tanh"), SquaredErrorLoss.HalfSum).LossAndGradient(theta, x, y).Gradient.SelectMany(t => t.Data).ToArray();
+        Close.Assert(mean, half.Select(g => 2.0 / (m * k) * g).ToArray(), 1e-12, 1e-15);
+        string corrections = File.ReadAllText(Path.Combine(Cli.Report.ReportAssertions.RepositoryRoot(), "docs", "spec-corrections.md"));
+        double fig8 = 2 * 0.1 / (10 * 5);
+        Assert.Contains("the same trajectory needs 2·lr / (m·k)", corrections, StringComparison.Ordinal);
+        Assert.Contains($"Fig. 8's 0.1 becomes {fig8.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", corrections, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TwoLayer_Loss_EqualsHalfSquaredResidual()
     {

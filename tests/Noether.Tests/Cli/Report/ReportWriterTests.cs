@@ -1,6 +1,7 @@
 using System.Net;
 using Noether.Cli.Figures;
 using Noether.Cli.Report;
+using Noether.Experiments;
 using Noether.Serialization;
 
 namespace Noether.Tests.Cli.Report;
@@ -140,7 +141,7 @@ public sealed class ReportWriterTests : IDisposable
     public void Verdicts_AreCountedOverEveryStep()
     {
         var summary = Summary();
-        Assert.Equal(new Dictionary<string, int> { ["Reproduced"] = 1, ["Partial"] = 1, ["NotReproduced"] = 1, ["Corrected"] = 1, ["Measured"] = 1 }, summary.Verdicts);
+        Assert.Equal(new Dictionary<string, int> { ["Reproduced"] = 1, ["Partial"] = 1, ["NotReproduced"] = 1, ["Corrected"] = 1, ["Measured"] = 1, ["Passed"] = 0, ["Failed"] = 0 }, summary.Verdicts);
     }
 
     [Fact]
