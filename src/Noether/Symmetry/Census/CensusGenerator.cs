@@ -7,7 +7,12 @@ public enum GeneratorKind
     Scaling,
     /// <summary>A constant vector field: θ_k ↦ c_k (translations). Its flow adds t c_k.</summary>
     Translation,
+    /// <summary>A general linear vector field θ ↦ Mθ given by couplings (target entry += c · source entry), e.g. E_ab of a GL(d) site.</summary>
+    Linear,
 }
+
+/// <summary>One entry of a linear generator's matrix: (Mθ)[target] += Coefficient · θ[source].</summary>
+public sealed record Coupling(string Target, int TargetIndex, string Source, int SourceIndex, double Coefficient);
 
 /// <summary>Entries of one named parameter tensor and the coefficient of a generator on each.</summary>
 public sealed record ParameterEntries(string Parameter, int[] Indices, double[] Coefficients);
@@ -27,10 +32,29 @@ public sealed class CensusGenerator
         foreach (var e in entries)
             if (e.Indices.Length != e.Coefficients.Length)
                 throw new ArgumentException($"generator '{name}': parameter '{e.Parameter}' has {e.Indices.Length} indices but {e.Coefficients.Length} coefficients", nameof(entries));
+        if (kind == GeneratorKind.Linear) throw new ArgumentException($"generator '{name}': a linear generator is given by couplings", nameof(kind));
         Name = name;
         Kind = kind;
         Entries = entries;
+        Couplings = [];
     }
+
+    /// <summary>Creates a general linear generator from its couplings.</summary>
+    public CensusGenerator(string name, IReadOnlyList<Coupling> couplings)
+    {
+        ArgumentNullException.ThrowIfNull(couplings);
+        Name = name;
+        Kind = GeneratorKind.Linear;
+        Couplings = couplings;
+        Entries = couplings.GroupBy(c => c.Target)
+            .Select(g => new ParameterEntries(g.Key, g.Select(c => c.TargetIndex).ToArray(), g.Select(c => c.Coefficient).ToArray())).ToArray();
+    }
+
+    /// <summary>The matrix entries of a <see cref="GeneratorKind.Linear"/> generator (empty otherwise).</summary>
+    public IReadOnlyList<Coupling> Couplings { get; }
+
+    /// <summary>Parameter tensors it reads or moves.</summary>
+    public IEnumerable<string> Parameters => Entries.Select(e => e.Parameter).Concat(Couplings.Select(c => c.Source)).Distinct();
 
     /// <summary>A short name, e.g. "unit 3".</summary>
     public string Name { get; }
@@ -42,12 +66,17 @@ public sealed class CensusGenerator
     public IReadOnlyList<ParameterEntries> Entries { get; }
 
     /// <summary>Number of parameter entries it touches.</summary>
-    public int Support => Entries.Sum(e => e.Indices.Length);
+    public int Support => Kind == GeneratorKind.Linear ? Couplings.Count : Entries.Sum(e => e.Indices.Length);
 
     /// <summary>The tangent vector at θ, entry by entry: (parameter, index, value).</summary>
     public IEnumerable<(string Parameter, int Index, double Value)> Tangent(Func<string, double[]> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        if (Kind == GeneratorKind.Linear)
+        {
+            foreach (var c in Couplings) yield return (c.Target, c.TargetIndex, c.Coefficient * parameters(c.Source)[c.SourceIndex]);
+            yield break;
+        }
         foreach (var e in Entries)
         {
             var data = Kind == GeneratorKind.Scaling ? parameters(e.Parameter) : null;
@@ -56,10 +85,16 @@ public sealed class CensusGenerator
         }
     }
 
-    /// <summary>The conserved quantity Σ a_k θ_k² (scaling) or Σ c_k θ_k (translation) at θ.</summary>
+    /// <summary>
+    /// The conserved quantity ⟨θ, Mθ⟩ (scaling, linear) or ⟨c, θ⟩ (translation) at θ. For a linear generator ⟨θ, Mθ⟩ =
+    /// ⟨θ, ½(M + Mᵀ)θ⟩ is conserved when Mᵀ also generates a symmetry (true of every GL(d) site: E_abᵀ = E_ba), since
+    /// then dQ/dt = −⟨∇L, Mθ⟩ − ⟨∇L, Mᵀθ⟩ = 0; for E_ab it is the (a, b) entry of UᵀU − VVᵀ.
+    /// </summary>
     public double Conserved(Func<string, double[]> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        if (Kind == GeneratorKind.Linear)
+            return Couplings.Sum(c => c.Coefficient * parameters(c.Target)[c.TargetIndex] * parameters(c.Source)[c.SourceIndex]);
         double q = 0;
         foreach (var e in Entries)
         {

@@ -7,6 +7,10 @@ public enum SiteKind
     Rescaling,
     /// <summary>Scale invariance of the weights (and bias) feeding a BatchNormalization channel that normalises with batch statistics.</summary>
     NormalizationScale,
+    /// <summary>GL(d) between two linear maps with nothing nonlinear between them (per attention head: W_Q/W_K, W_V/W_O).</summary>
+    GeneralLinear,
+    /// <summary>Translation of parameters the loss does not depend on (e.g. the key bias of attention: softmax over keys ignores it).</summary>
+    Translation,
     /// <summary>Translation of the last layer's logits under softmax cross-entropy.</summary>
     SoftmaxTranslation,
 }
@@ -73,11 +77,49 @@ public sealed class CensusSite
                     var key = (e.Parameter, e.Indices[i]);
                     acc[key] = acc.GetValueOrDefault(key) + t[g] * e.Coefficients[i];
                 }
+        if (Generators[0].Kind == GeneratorKind.Linear)
+        {
+            ApplyLinear(parameters, t);
+            return;
+        }
         bool scaling = Generators[0].Kind == GeneratorKind.Scaling;
         foreach (var ((name, index), s) in acc)
         {
             var data = parameters(name);
             data[index] = scaling ? data[index] * Math.Exp(s) : data[index] + s;
         }
+    }
+
+    // exp(A)θ for the sparse A = Σ t_i M_i, by its Taylor series Σ A^k θ / k! (terms until they stop mattering in float64;
+    // the verification keeps ‖A‖ ≲ 1, where the series needs ~20 terms and loses nothing to cancellation).
+    private void ApplyLinear(Func<string, double[]> parameters, IReadOnlyList<double> t)
+    {
+        var couplings = new List<(string T, int Ti, string S, int Si, double C)>();
+        for (int g = 0; g < t.Count; g++)
+            foreach (var c in Generators[g].Couplings) couplings.Add((c.Target, c.TargetIndex, c.Source, c.SourceIndex, t[g] * c.Coefficient));
+        var term = new Dictionary<(string, int), double>();
+        foreach (var c in couplings)
+        {
+            term[(c.S, c.Si)] = parameters(c.S)[c.Si];
+            term[(c.T, c.Ti)] = parameters(c.T)[c.Ti];
+        }
+        var sum = new Dictionary<(string, int), double>(term);
+        double scale = term.Values.Max(Math.Abs);
+        for (int k = 1; k < 200; k++)
+        {
+            var next = new Dictionary<(string, int), double>();
+            foreach (var c in couplings)
+                if (term.TryGetValue((c.S, c.Si), out var x) && x != 0)
+                    next[(c.T, c.Ti)] = next.GetValueOrDefault((c.T, c.Ti)) + c.C * x / k;
+            double largest = 0;
+            foreach (var (key, x) in next)
+            {
+                sum[key] = sum.GetValueOrDefault(key) + x;
+                largest = Math.Max(largest, Math.Abs(x));
+            }
+            term = next;
+            if (largest <= 1e-18 * scale) break;
+        }
+        foreach (var ((name, index), x) in sum) parameters(name)[index] = x;
     }
 }

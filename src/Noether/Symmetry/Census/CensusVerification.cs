@@ -7,8 +7,8 @@ namespace Noether.Symmetry.Census;
 
 /// <summary>The numerical check of one site at the given weights.</summary>
 /// <param name="Site">The site.</param>
-/// <param name="Invariance">|L(g·θ) − L(θ)| / |L(θ)| for a random finite group element g = exp(Σ t_i M_i), t_i ~ U(−1, 1).</param>
-/// <param name="Orthogonality">max over generators of |⟨∇L, M_i θ⟩| / (‖∇L on M_i's support‖ ‖M_i θ‖).</param>
+/// <param name="Invariance">|L(g·θ) − L(θ)| / |L(θ)| for a random finite group element g = exp(Σ t_i M_i), t_i ~ U(−1, 1) (divided by d for GL(d)).</param>
+/// <param name="Orthogonality">max over generators of |⟨∇L, M_i θ⟩| / (‖∇L‖ ‖M_i θ‖).</param>
 /// <param name="Passed">Both at most the tolerance.</param>
 /// <param name="Conserved">Each generator's conserved quantity at θ.</param>
 public sealed record SiteCheck(CensusSite Site, double Invariance, double Orthogonality, bool Passed, double[] Conserved);
@@ -57,28 +57,31 @@ public static class CensusVerification
         double[] Data(string name) => (graph.Parameter(name) ?? throw new ArgumentException($"census verification: the graph has no parameter '{name}'", nameof(census))).Value.Data;
 
         var (loss, grads) = LossAndGradient(graph, inputs, labels);
+        double gradNorm = Math.Sqrt(grads.Values.Sum(g => g.Sum(x => x * x)));
         var checks = new List<SiteCheck>();
         foreach (var site in census.Sites)
         {
             double orth = 0;
             foreach (var gen in site.Generators)
             {
-                double dot = 0, vv = 0, gg = 0;
+                double dot = 0, vv = 0;
                 foreach (var (p, i, v) in gen.Tangent(Data))
                 {
-                    double g = grads[p][i];
-                    dot += g * v;
+                    dot += grads[p][i] * v;
                     vv += v * v;
-                    gg += g * g;
                 }
-                double scale = Math.Sqrt(vv * gg);
+                // Relative to ‖∇L‖ ‖Mθ‖ (the whole gradient: on a site's own support it can vanish identically, e.g. the key
+                // bias, and a ratio of two rounding errors says nothing).
+                double scale = gradNorm * Math.Sqrt(vv);
                 orth = Math.Max(orth, scale > 0 ? Math.Abs(dot) / scale : 0);
             }
             var q = site.Generators.Select(g => g.Conserved(Data)).ToArray();
 
-            var touched = site.Generators.SelectMany(g => g.Entries.Select(e => e.Parameter)).Distinct().ToArray();
+            var touched = site.Generators.SelectMany(g => g.Parameters).Distinct().ToArray();
             var saved = touched.ToDictionary(n => n, n => (double[])Data(n).Clone());
-            var t = site.Generators.Select(_ => 2 * rng.NextDouble() - 1).ToArray();
+            // t_i ~ U(−1, 1); for a GL(d) site scaled by 1/d so that ‖Σ t_i E_i‖ stays O(1) (a well-conditioned element).
+            double spread = site.Generators[0].Kind == GeneratorKind.Linear ? 1 / Math.Sqrt(site.Dimension) : 1;
+            var t = site.Generators.Select(_ => spread * (2 * rng.NextDouble() - 1)).ToArray();
             site.Apply(Data, t);
             double moved = LossAndGradient(graph, inputs, labels, gradient: false).Loss;
             foreach (var (n, d) in saved) d.CopyTo(Data(n), 0);

@@ -24,11 +24,15 @@ internal sealed class CensusWalker(Graph<double> graph)
     {
         foreach (var node in graph.Nodes)
             if (AsProducer(node) is { } p) Follow(p);
+        var (attention, attentionNotes) = new AttentionSites(graph, _consumers).Find();
+        _sites.AddRange(attention);
+        _notes.AddRange(attentionNotes);
+        int heads = attention.Count(s => s.Kind == SiteKind.GeneralLinear) / 2;
+        if (heads > 0)
+            _discrete.Add(new DiscreteSymmetry("attention", "heads (per layer, all layers counted)", heads));
         SoftmaxTranslation();
         if (graph.Nodes.Any(n => n.OpType is "LayerNormalization" or "RMSNormalization"))
             _notes.Add("LayerNormalization: the scale invariance of the weights feeding it is not enumerated by this census (ε breaks it exactly; residual streams share it across blocks)");
-        if (graph.Nodes.Any(n => n.OpType == "MatMul" && n.Inputs.All(i => graph.Parameter(i) is null)))
-            _notes.Add("MatMul of two activations (attention): the per-head GL(d_k)/GL(d_v) symmetries are not enumerated by this census yet");
         if (_sites.Count == 0)
             _notes.Insert(0, "no continuous symmetry found: no rescaling across a positively homogeneous map, no batch-normalised channel and no softmax logits layer");
         return new SymmetryCensus(_sites, _discrete, _notes);

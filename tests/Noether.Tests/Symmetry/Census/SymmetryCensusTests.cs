@@ -31,21 +31,21 @@ public sealed class SymmetryCensusTests
     //   resnet20  inside each of the 9 basic blocks: bn1 γβ → ReLU → conv2 (16, 16, 16, 32, 32, 32, 64, 64, 64 = 336);
     //             every block output feeds the next block's conv1 AND its skip Add (fan-out), and bn2 feeds the Add:
     //             nothing crosses a skip; translation 64 + 1 = 65. Total 401.
-    //   transformer  every Linear except the head sits in a residual stream or before GELU: only the head's
-    //             translation 32 + 1 = 33 (attention GL and LayerNorm sites are not enumerated: listed in the notes).
+    //   transformer  no rescaling (every other Linear feeds a residual stream or GELU); the head's translation 32 + 1 = 33;
+    //             attention sites are counted in Transformer_census_dimension_equals_the_closed_form below (1121 in all).
     [Theory]
     [InlineData("mlp.onnx", new[] { 32, 16 }, 17, 65)]
     [InlineData("spec_cnn.onnx", new[] { 16, 32 }, 33, 81)]
     [InlineData("vgg.onnx", new[] { 16, 16, 32, 32, 64 }, 65, 225)]
     [InlineData("resnet20.onnx", new[] { 16, 16, 16, 32, 32, 32, 64, 64, 64 }, 65, 401)]
-    [InlineData("transformer.onnx", new int[0], 33, 33)]
+    [InlineData("transformer.onnx", new int[0], 33, 1121)]
     public void Census_of_zoo_model_has_the_hand_derived_sites(string file, int[] rescalings, int translation, int total)
     {
         var census = SymmetryCensus.Take(Load(file));
         Assert.Equal(rescalings, census.Sites.Where(s => s.Kind == SiteKind.Rescaling).Select(s => s.Dimension).ToArray());
         Assert.Equal(translation, census.Sites.Single(s => s.Kind == SiteKind.SoftmaxTranslation).Dimension);
         Assert.Equal(total, census.Dimension);
-        Assert.Equal(rescalings, census.Discrete.Select(d => d.Count).ToArray());
+        Assert.Equal(rescalings, census.Discrete.Where(d => d.Location != "attention").Select(d => d.Count).ToArray());
     }
 
     [Theory]
@@ -149,5 +149,44 @@ public sealed class SymmetryCensusTests
         var check = CensusVerification.Verify(graph, census, x, labels, new Random(3)).Sites.Single();
         Assert.False(check.Passed);
         Assert.True(check.Invariance > 1e-8 || check.Orthogonality > 1e-8, $"invariance {check.Invariance:E2}, orthogonality {check.Orthogonality:E2}");
+    }
+
+    // make_zoo.py's transformer: depth L = 2 encoder layers, model width D = 32, H = 4 heads of d_k = d_v = D/H = 8, a
+    // 10-class head. Per layer and head: GL(d_k) on (W_Q,h, b_Q,h | W_K,h, b_K,h) — d_k² — and GL(d_v) on
+    // (W_V,h, b_V,h | columns of W_O for h) — d_v²; per layer the key bias b_K (D entries) is free (softmax over keys
+    // ignores q·b_K); the head: softmax translation D + 1. Closed form: L·(H·d_k² + H·d_v² + D) + D + 1
+    // = 2·(256 + 256 + 32) + 33 = 1121. Measured: the rank of the tangent map at the fixture's weights.
+    [Theory]
+    [InlineData("transformer.onnx")]
+    [InlineData("transformer.opset13.onnx")]
+    public void Transformer_census_dimension_equals_the_closed_form_and_the_tangent_map_rank(string file)
+    {
+        const int L = 2, D = 32, H = 4, dk = D / H, dv = D / H;
+        int closedForm = L * (H * dk * dk + H * dv * dv + D) + D + 1;
+        var graph = Load(file);
+        var census = SymmetryCensus.Take(graph);
+        Assert.Equal(closedForm, census.Dimension);
+        Assert.Equal(2 * L * H, census.Sites.Count(s => s.Kind == SiteKind.GeneralLinear));
+        var (x, labels) = Batch(4);
+        var result = CensusVerification.Verify(graph, census, x, labels, new Random(9));
+        Assert.Equal(closedForm, result.Orbit.Rank);
+        Assert.True(result.Orbit.ClearGap, $"gap {result.Orbit.Gap:E2}");
+        foreach (var s in result.Sites)
+            Assert.True(s.Passed, $"{s.Site.Location}: invariance {s.Invariance:E2}, orthogonality {s.Orthogonality:E2}");
+    }
+
+    [Fact]
+    public void Attention_qk_generator_conserves_the_head_block_of_wq_wqT_minus_wk_wkT()
+    {
+        // Independent computation of (Ŵ_Q,h Ŵ_Q,hᵀ − Ŵ_K,h Ŵ_K,hᵀ)[a, b] from the tensors (PyTorch [out, in] layout).
+        var graph = Load("transformer.onnx");
+        var site = SymmetryCensus.Take(graph).Sites.First(s => s.Kind == SiteKind.GeneralLinear && s.Location.Contains("head 1"));
+        int a = 2, b = 5, d = 8, h = 1, din = 32;
+        var wq = graph.Parameter("layers.0.attn.q.weight")!.Value.Data; var bq = graph.Parameter("layers.0.attn.q.bias")!.Value.Data;
+        var wk = graph.Parameter("layers.0.attn.k.weight")!.Value.Data; var bk = graph.Parameter("layers.0.attn.k.bias")!.Value.Data;
+        int ra = h * d + a, rb = h * d + b;
+        double expected = Enumerable.Range(0, din).Sum(j => wq[ra * din + j] * wq[rb * din + j] - wk[ra * din + j] * wk[rb * din + j]) + bq[ra] * bq[rb] - bk[ra] * bk[rb];
+        var gen = site.Generators[a * d + b];
+        Support.Close.Assert(expected, gen.Conserved(n => graph.Parameter(n)!.Value.Data), 1e-13, 1e-15);
     }
 }
