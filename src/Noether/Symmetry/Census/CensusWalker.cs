@@ -192,7 +192,9 @@ internal sealed class CensusWalker(Graph<double> graph)
                     return;
                 }
             }
-            _notes.Add($"{p.Label}: {m.OpType} '{m.Name}' on its path blocks rescaling (not channel-wise positively homogeneous, or not a supported consumer)");
+            _notes.Add(m.OpType == "BatchNormalization"
+                ? $"{p.Label}: BatchNormalization '{m.Name}' normalises with its running statistics (constants), so the weights feeding it are not scale invariant"
+                : $"{p.Label}: {m.OpType} '{m.Name}' on its path blocks rescaling (not channel-wise positively homogeneous, or not a supported consumer)");
             return;
         }
     }
