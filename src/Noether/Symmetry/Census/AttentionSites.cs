@@ -56,7 +56,12 @@ internal sealed class AttentionSites(Graph<double> graph, IReadOnlyDictionary<st
             }
             pending.Add((q.P, k.P, vp.P, os[0], q.Shape, vp.Shape, s));
         }
-        if (pending.Count == 0) return (sites, notes);
+        if (pending.Count == 0)
+        {
+            if (notes.Count == 0 && graph.Nodes.Any(n => n.OpType == "MatMul" && n.Inputs.Length == 2 && !IsWeight(n.Inputs[0]) && !IsWeight(n.Inputs[1])))
+                notes.Add("MatMul of two activations (attention?) not matched to per-head projections (e.g. nn.MultiheadAttention's packed in-projection): its GL(d_k)/GL(d_v) symmetries are not enumerated");
+            return (sites, notes);
+        }
         var shapes = FoldShapes(pending.SelectMany(p => new[] { p.QShape, p.VShape }).Distinct().ToArray(), notes);
         if (shapes is null) return (sites, notes);
         foreach (var (q, k, v, o, qs, vs, s) in pending)

@@ -189,4 +189,14 @@ public sealed class SymmetryCensusTests
         var gen = site.Generators[a * d + b];
         Support.Close.Assert(expected, gen.Conserved(n => graph.Parameter(n)!.Value.Data), 1e-13, 1e-15);
     }
+
+    [Fact]
+    public void Multihead_attention_export_is_not_matched_and_the_census_says_so()
+    {
+        // nn.MultiheadAttention packs W_Q, W_K, W_V into one in-projection: the per-head pattern is not recognised, so
+        // only the head's translation (32 + 1) is listed, and a note names the unmatched attention.
+        var census = SymmetryCensus.Take(Load("transformer_mha.onnx"));
+        Assert.Equal(33, census.Dimension);
+        Assert.Contains(census.Notes, n => n.Contains("not matched", StringComparison.Ordinal));
+    }
 }
