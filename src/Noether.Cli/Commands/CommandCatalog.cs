@@ -15,6 +15,7 @@ internal static class CommandCatalog
         yield return DiscoverCommand.Create();
         yield return LawsCommand.Create();
         yield return SymmetryCheckCommand.Create();
+        yield return SymmetriesCommand.Create();
         yield return ConvergeCommand.Create();
         yield return SharpnessCommand.Create();
         yield return TeleportCommand.Create();

@@ -1,0 +1,197 @@
+using Noether.Autodiff;
+using Noether.Graphs;
+using Noether.Tensors;
+
+namespace Noether.Symmetry.Census;
+
+/// <summary>
+/// Finds multi-head attention in a graph as PyTorch exports it — projections MatMul(x, Transpose(W)) + Add(b), heads split
+/// by Reshape/Transpose, scores MatMul(Q, Kᵀ), a constant scale, Softmax, MatMul(·, V), heads merged by Transpose/Reshape
+/// into the output projection — and lists per head h: GL(d_k) acting on (W_Q,h, b_Q,h) and (W_K,h, b_K,h) (B and B⁻ᵀ),
+/// GL(d_v) acting on (W_V,h, b_V,h) and the columns of W_O for head h (B and B⁻¹), and the translation of the key bias
+/// (softmax over keys ignores q·b_K). Heads and d come from the split Reshape's shape, folded by one run at batch 1.
+/// Every value on the pattern must have a single consumer; anything else leaves the attention unmatched (and noted).
+/// </summary>
+internal sealed class AttentionSites(Graph<double> graph, IReadOnlyDictionary<string, List<(GraphNode Node, int Input)>> consumers)
+{
+    private sealed record Projection(GraphNode MatMul, string Input, string Output, string Weight, bool OutIn, string? Bias, int Out, int In)
+    {
+        // Entry (row r of the output features, input feature j) of the weight tensor.
+        public int Index(int r, int j) => OutIn ? r * In + j : j * Out + r;
+    }
+
+    private readonly Dictionary<string, GraphNode> _producer = graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).GroupBy(p => p.o).ToDictionary(g => g.Key, g => g.First().n);
+
+    public (List<CensusSite> Sites, List<string> Notes) Find()
+    {
+        var sites = new List<CensusSite>();
+        var notes = new List<string>();
+        var projections = FindProjections();
+        var byOutput = projections.ToDictionary(p => p.Output);
+        var byInput = projections.GroupBy(p => p.Input).ToDictionary(g => g.Key, g => g.ToList());
+        var pending = new List<(Projection Q, Projection K, Projection V, Projection O, string QShape, string VShape, GraphNode Scores)>();
+        foreach (var s in graph.Nodes.Where(n => n.OpType == "MatMul" && n.Inputs.Length == 2 && !IsWeight(n.Inputs[1])))
+        {
+            if (TraceToProjection(s.Inputs[0], byOutput) is not { } q || TraceToProjection(s.Inputs[1], byOutput) is not { } k) continue;
+            string v = s.Outputs[0];
+            GraphNode? next;
+            while ((next = Single(v)) is { OpType: "Div" or "Mul" } scale && scale.Inputs.Skip(1).All(i => graph.Constants.ContainsKey(i) || IsFoldedConstant(i)))
+                v = scale.Outputs[0];
+            if (next is not { OpType: "Softmax" } softmax || (softmax.Attributes.TryGetValue("axis", out var ax) && ax.Int is long a && a != -1 && a != 3))
+            {
+                notes.Add($"attention scores '{s.Name}': no Softmax over keys follows; its heads are not enumerated");
+                continue;
+            }
+            if (Single(softmax.Outputs[0]) is not { OpType: "MatMul" } mix || mix.Inputs[0] != softmax.Outputs[0] || TraceToProjection(mix.Inputs[1], byOutput) is not { } vp)
+            {
+                notes.Add($"attention '{s.Name}': the softmax is not applied to a projected V; its heads are not enumerated");
+                continue;
+            }
+            string merged = mix.Outputs[0];
+            while (Single(merged) is { OpType: "Transpose" or "Reshape" } m && m.Inputs[0] == merged) merged = m.Outputs[0];
+            if (!byInput.TryGetValue(merged, out var os) || os.Count != 1 || consumers[merged].Count != 1)
+            {
+                notes.Add($"attention '{s.Name}': the merged heads do not feed a single output projection; W_V/W_O is not enumerated");
+                continue;
+            }
+            pending.Add((q.P, k.P, vp.P, os[0], q.Shape, vp.Shape, s));
+        }
+        if (pending.Count == 0)
+        {
+            if (notes.Count == 0 && graph.Nodes.Any(n => n.OpType == "MatMul" && n.Inputs.Length == 2 && !IsWeight(n.Inputs[0]) && !IsWeight(n.Inputs[1])))
+                notes.Add("MatMul of two activations (attention?) not matched to per-head projections (e.g. nn.MultiheadAttention's packed in-projection): its GL(d_k)/GL(d_v) symmetries are not enumerated");
+            return (sites, notes);
+        }
+        var shapes = FoldShapes(pending.SelectMany(p => new[] { p.QShape, p.VShape }).Distinct().ToArray(), notes);
+        if (shapes is null) return (sites, notes);
+        foreach (var (q, k, v, o, qs, vs, s) in pending)
+        {
+            var qShape = shapes[qs];
+            var vShape = shapes[vs];
+            if (qShape.Length < 2 || vShape.Length < 2) continue;
+            int heads = qShape[^2], dk = qShape[^1], dv = vShape[^1];
+            if (heads * dk != q.Out || k.Out != q.Out || vShape[^2] != heads || heads * dv != v.Out || o.In != v.Out || (q.Bias is null) != (k.Bias is null))
+            {
+                notes.Add($"attention '{s.Name}': head split {string.Join("×", qShape)} does not match the projections ({q.Out}, {k.Out}, {v.Out} → {o.In}); not enumerated");
+                continue;
+            }
+            for (int h = 0; h < heads; h++)
+                sites.Add(new CensusSite(SiteKind.GeneralLinear, $"{q.Weight} ↔ {k.Weight}, head {h}", $"GL({dk})",
+                    "Ŵ_Q,h Ŵ_Q,hᵀ − Ŵ_K,h Ŵ_K,hᵀ (Ŵ = [W | b], d_k × d_k)", GlPair(q, k, h, dk, keyColumns: false)));
+            for (int h = 0; h < heads; h++)
+                sites.Add(new CensusSite(SiteKind.GeneralLinear, $"{v.Weight} ↔ {o.Weight}, head {h}", $"GL({dv})",
+                    "Ŵ_V,h Ŵ_V,hᵀ − W_O,hᵀ W_O,h (d_v × d_v)", GlPair(v, o, h, dv, keyColumns: true)));
+            if (k.Bias is { } kb)
+                sites.Add(new CensusSite(SiteKind.Translation, $"{kb} (key bias) under softmax over keys", $"R^{k.Out}", "b_K itself (its gradient is zero)",
+                    Enumerable.Range(0, k.Out).Select(i => new CensusGenerator($"b_K[{i}]", GeneratorKind.Translation, [new ParameterEntries(kb, [i], [1.0])])).ToList()));
+        }
+        return (sites, notes);
+    }
+
+    // E_ab for a = 0..d−1, b = 0..d−1: the first map's rows (h·d + a) += rows (h·d + b) (and bias); the second map moves by
+    // −E_baᵀ-type terms: for Q/K its rows (h·d + b) −= rows (h·d + a); for V/O the columns (h·d + b) of W_O −= columns (h·d + a).
+    private static List<CensusGenerator> GlPair(Projection first, Projection second, int h, int d, bool keyColumns)
+    {
+        var gens = new List<CensusGenerator>();
+        for (int a = 0; a < d; a++)
+            for (int b = 0; b < d; b++)
+            {
+                int ra = h * d + a, rb = h * d + b;
+                var c = new List<Coupling>();
+                for (int j = 0; j < first.In; j++) c.Add(new Coupling(first.Weight, first.Index(ra, j), first.Weight, first.Index(rb, j), 1));
+                if (first.Bias is { } fb) c.Add(new Coupling(fb, ra, fb, rb, 1));
+                if (!keyColumns)
+                {
+                    for (int j = 0; j < second.In; j++) c.Add(new Coupling(second.Weight, second.Index(rb, j), second.Weight, second.Index(ra, j), -1));
+                    if (second.Bias is { } sb) c.Add(new Coupling(sb, rb, sb, ra, -1));
+                }
+                else
+                    for (int r = 0; r < second.Out; r++) c.Add(new Coupling(second.Weight, second.Index(r, rb), second.Weight, second.Index(r, ra), -1));
+                gens.Add(new CensusGenerator($"E[{a},{b}]", c));
+            }
+        return gens;
+    }
+
+    private bool IsWeight(string value) =>
+        graph.Parameter(value) is not null
+        || (_producer.TryGetValue(value, out var t) && t.OpType == "Transpose" && graph.Parameter(t.Inputs[0]) is not null);
+
+    private bool IsFoldedConstant(string value) => _producer.TryGetValue(value, out var n) && n.OpType == "Constant";
+
+    private GraphNode? Single(string value) => consumers.TryGetValue(value, out var c) && c.Count == 1 && !graph.Outputs.Contains(value) ? c[0].Node : null;
+
+    private List<Projection> FindProjections()
+    {
+        var list = new List<Projection>();
+        foreach (var n in graph.Nodes.Where(n => n.OpType == "MatMul" && n.Inputs.Length == 2))
+        {
+            string w = n.Inputs[1];
+            bool outIn = false;
+            if (graph.Parameter(w) is null)
+            {
+                if (!_producer.TryGetValue(w, out var t) || t.OpType != "Transpose" || graph.Parameter(t.Inputs[0]) is null) continue;
+                if (t.Attributes.TryGetValue("perm", out var perm) && perm.Ints is { } pi && !(pi.Length == 2 && pi[0] == 1 && pi[1] == 0)) continue;
+                w = t.Inputs[0];
+                outIn = true;
+            }
+            var shape = graph.Parameter(w)!.Value.ShapeArray;
+            if (shape.Length != 2) continue;
+            int outs = outIn ? shape[0] : shape[1], ins = outIn ? shape[1] : shape[0];
+            string output = n.Outputs[0];
+            string? bias = null;
+            if (Single(output) is { OpType: "Add" } add)
+            {
+                string other = add.Inputs[0] == output ? add.Inputs[1] : add.Inputs[0];
+                if (graph.Parameter(other) is { } b && b.Value.ShapeArray is [var bn] && bn == outs)
+                {
+                    bias = other;
+                    output = add.Outputs[0];
+                }
+            }
+            list.Add(new Projection(n, n.Inputs[0], output, w, outIn, bias, outs, ins));
+        }
+        return list;
+    }
+
+    // Back from a MatMul operand through Transpose/Reshape (each value used once) to a projection; the last Reshape met
+    // (the one nearest the projection) is the head split.
+    private (Projection P, string Shape)? TraceToProjection(string value, Dictionary<string, Projection> byOutput)
+    {
+        string? shape = null;
+        string v = value;
+        for (int guard = 0; guard < 8; guard++)
+        {
+            if (byOutput.TryGetValue(v, out var p)) return shape is null || Single(v) is null ? null : (p, shape);
+            if (!_producer.TryGetValue(v, out var n) || n.OpType is not ("Transpose" or "Reshape") || Single(n.Inputs[0]) is null) return null;
+            if (n.OpType == "Reshape") shape = n.Inputs[1];
+            v = n.Inputs[0];
+        }
+        return null;
+    }
+
+    // One run at batch 1 with the shape tensors as extra outputs (they are folded on the host while the graph runs).
+    private Dictionary<string, int[]>? FoldShapes(string[] names, List<string> notes)
+    {
+        try
+        {
+            var probe = new Graph<double>(graph.Nodes, graph.Inputs, [.. graph.Outputs, .. names], graph.Parameters, graph.Constants, graph.Opset, graph.Options);
+            var tape = new Tape<double>();
+            using var pause = tape.Pause();
+            var inputs = graph.Inputs.Select(i => tape.Constant(Tensor<double>.Zeros(i.Shape.Select(d => d ?? 1).ToArray()))).ToArray();
+            var run = probe.Run(tape, inputs);
+            var result = new Dictionary<string, int[]>();
+            for (int i = 0; i < names.Length; i++)
+            {
+                var o = run.Outputs[graph.Outputs.Count + i];
+                if (o.Host is null) return null;
+                result[names[i]] = o.Host.ToInts();
+            }
+            return result;
+        }
+        catch (Exception e) when (e is GraphException or ArgumentException)
+        {
+            notes.Add($"attention: the head split's shape could not be folded ({e.Message}); heads not enumerated");
+            return null;
+        }
+    }
+}
