@@ -44,8 +44,7 @@ internal static class SymmetriesCommand
             if (graph.Inputs.Count != 1) throw new ArgumentException($"--model {path}: the census needs a model with one input (it has {graph.Inputs.Count})");
             var rng = new Random(parse.GetValue(seed));
             var (x, y, synthetic) = Batch(graph, parse.GetValue(input), parse.GetValue(labels), parse.GetValue(batch), rng);
-            string outDir = ExperimentConsole.PrepareOutput(parse.GetValue(output)!, parse.GetValue(force), out bool created);
-            return Task.FromResult(ExperimentConsole.WithOutput(outDir, created, () =>
+            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
             {
                 var census = SymmetryCensus.Take(graph);
                 var check = CensusVerification.Verify(graph, census, x, y, rng);
