@@ -171,6 +171,6 @@ internal static class TrainCommand
 
         CliAction.Out.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"[green]test accuracy {result.FinalTestAccuracy * 100:F2}%[/] after {result.Epochs.Count} epochs; wall {elapsed.TotalSeconds:F1} s; peak memory {peak / (1024.0 * 1024.0):F0} MiB"));
-        CliAction.Out.MarkupLine($"wrote {Markup.Escape(weights)}, training.csv, summary.json, training.png");
+        ExperimentConsole.Line($"wrote {weights}, training.csv, summary.json, training.png");
     }
 }

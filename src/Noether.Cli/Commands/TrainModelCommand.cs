@@ -219,7 +219,7 @@ internal static class TrainModelCommand
         Figure.Save(plot, Path.Combine(outDir, "training.png"));
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"[green]test accuracy {result.FinalTestAccuracy * 100:F2}%[/] after {result.Epochs.Count} epochs ({result.Steps} steps); wall {elapsed.TotalSeconds:F1} s; peak memory {peak / (1024.0 * 1024.0):F0} MiB"));
-        console.MarkupLine($"wrote {Markup.Escape(modelOut)}, model.safetensors, training.csv, summary.json, training.png");
+        ExperimentConsole.Line($"wrote {modelOut}, model.safetensors, training.csv, summary.json, training.png");
         return ExitCodes.Ok;
     }
 
