@@ -67,7 +67,13 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
     }
 
     /// <summary>H·v for a flat v (inputs concatenated in order, each row-major).</summary>
-    public T[] Multiply(ReadOnlySpan<T> v)
+    public T[] Multiply(ReadOnlySpan<T> v) => Multiply(v, pooled: true);
+
+    /// <summary>
+    /// H·v for a flat v, without the product pool when <paramref name="pooled"/> is false: for an operator used for one
+    /// product (a per-batch graph), where the pool would only hold every temporary of the pass until it ends.
+    /// </summary>
+    internal T[] Multiply(ReadOnlySpan<T> v, bool pooled)
     {
         if (v.Length != Dimension) throw new ArgumentException($"hessian-vector product: v has {v.Length} entries, expected {Dimension}", nameof(v));
         var parts = new Tensor<T>[Shapes.Count];
@@ -80,7 +86,7 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
         }
         var result = new T[Dimension];
         offset = 0;
-        foreach (var t in MultiplyPooled(parts))
+        foreach (var t in pooled ? MultiplyPooled(parts) : MultiplyCore(parts, null))
         {
             t.Data.CopyTo(result, offset);
             offset += t.Length;
@@ -155,7 +161,7 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
                 if (batched) continue;
             }
             for (int item = 0; item < b; item++)
-                Multiply(directions.Data.AsSpan((start + item) * n, n)).CopyTo(result.Data, (start + item) * n);
+                Multiply(directions.Data.AsSpan((start + item) * n, n), pooled: false).CopyTo(result.Data, (start + item) * n);
         }
         return result;
     }

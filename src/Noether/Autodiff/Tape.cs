@@ -146,10 +146,15 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
                 if (!o.RequiresGrad || !wanted[o.Index]) continue;
                 grads[o.Index] = grads[o.Index] is { } acc ? Ops.Add(acc, seeds[i]) : seeds[i];
             }
+            // A node's gradient is dropped once it has gone to the parents (unless it is asked for), so the pass holds
+            // only the gradients still to be propagated: the garbage collector can reclaim the rest as it goes.
+            var keep = new bool[end + 1];
+            foreach (var w in wrt) if (w.Index >= 0 && w.Index <= end) keep[w.Index] = true;
             for (int i = end; i >= lowest; i--)
             {
                 var g = grads[i];
                 if (g is null) continue;
+                if (!keep[i]) grads[i] = null;
                 var node = _nodes[i];
                 if (node.Backward is null || node.Parents is null) continue;
                 var parentGrads = node.Backward(g);

@@ -134,7 +134,7 @@ public sealed class MinibatchHessian
             foreach (int b in list)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var hv = ForBatch(b).Multiply(x);
+                var hv = ForBatch(b).Multiply(x, pooled: false);
                 TensorPrimitives.Add(y, hv, y);
             }
             TensorPrimitives.Divide(y, count, y);
