@@ -121,7 +121,14 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
     /// directions share one batched backward pass (e.g. the probes of a stochastic trace estimate); graphs with an op
     /// lacking a batched rule fall back to one pass per direction.
     /// </summary>
-    public Tensor<T> MultiplyMany(Tensor<T> directions)
+    public Tensor<T> MultiplyMany(Tensor<T> directions) => MultiplyMany(directions, pooled: true);
+
+    /// <summary>
+    /// <see cref="MultiplyMany(Tensor{T})"/>, with the per-direction fallback outside the product pool when
+    /// <paramref name="pooled"/> is false (an operator built for a few products of one batch: the pool would hold every
+    /// temporary of a pass until it ends). Operators reused for many products keep the pool (fewer allocations).
+    /// </summary>
+    internal Tensor<T> MultiplyMany(Tensor<T> directions, bool pooled)
     {
         ArgumentNullException.ThrowIfNull(directions);
         if (directions.Rank != 2 || directions.Dim(1) != Dimension)
@@ -161,7 +168,7 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
                 if (batched) continue;
             }
             for (int item = 0; item < b; item++)
-                Multiply(directions.Data.AsSpan((start + item) * n, n), pooled: false).CopyTo(result.Data, (start + item) * n);
+                Multiply(directions.Data.AsSpan((start + item) * n, n), pooled).CopyTo(result.Data, (start + item) * n);
         }
         return result;
     }

@@ -9,7 +9,7 @@ namespace Noether.Autodiff;
 /// <see cref="TensorOps"/> kernel and records a backward rule written in these same operations,
 /// so every rule here is twice differentiable unless its remarks say otherwise. Each op also records a
 /// batched rule (the same vector-Jacobian product for many output gradients at once, on raw tensors),
-/// which full Hessians and <see cref="HessianOperator{T}.MultiplyMany"/> use.
+/// which full Hessians and <see cref="HessianOperator{T}.MultiplyMany(Tensor{T})"/> use.
 /// </summary>
 public static partial class Ops
 {

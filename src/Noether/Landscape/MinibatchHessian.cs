@@ -144,7 +144,7 @@ public sealed class MinibatchHessian
             foreach (int b in list)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var hv = ForBatch(b).MultiplyMany(rows);
+                var hv = ForBatch(b).MultiplyMany(rows, pooled: false);
                 TensorPrimitives.Add(sum.Data, hv.Data, sum.Data);
             }
             TensorPrimitives.Divide(sum.Data, count, sum.Data);

@@ -93,7 +93,7 @@ public sealed class SymmetricOperator
 
     /// <summary>
     /// The Hessian of <paramref name="hessian"/>'s function as an operator (exact Hessian-vector products by double
-    /// backward; batches of vectors share one pass through <see cref="HessianOperator{T}.MultiplyMany"/>). For a float32
+    /// backward; batches of vectors share one pass through <see cref="HessianOperator{T}.MultiplyMany(Tensor{T})"/>). For a float32
     /// Hessian the vectors are rounded to float32 and the products widened back: prefer a float64 model for spectra.
     /// </summary>
     public static SymmetricOperator FromHessian<T>(HessianOperator<T> hessian) where T : unmanaged, IFloatingPointIeee754<T>
