@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.RegularExpressions;
-using Noether.Ensembles;
 using Noether.Tensors;
 
 namespace Noether.Nn;

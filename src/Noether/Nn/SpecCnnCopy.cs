@@ -1,8 +1,7 @@
 using System.Numerics;
-using Noether.Nn;
 using Noether.Tensors;
 
-namespace Noether.Ensembles;
+namespace Noether.Nn;
 
 /// <summary>Copies of a SPEC CNN in another (or the same) precision, and SPEC CNNs rebuilt from saved weights.</summary>
 public static class SpecCnnCopy

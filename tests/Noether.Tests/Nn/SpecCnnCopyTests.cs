@@ -5,7 +5,7 @@ using Noether.Tensors;
 using Noether.Tests.Serialization;
 using static Noether.Tests.Ensembles.EnsembleFixture;
 
-namespace Noether.Tests.Ensembles;
+namespace Noether.Tests.Nn;
 
 public class SpecCnnCopyTests
 {
