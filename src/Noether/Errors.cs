@@ -1,7 +1,7 @@
 namespace Noether;
 
 /// <summary>The one place that builds Noether's exception messages, so every error names its input.</summary>
-internal static class Errors
+internal static partial class Errors
 {
     public static string Shape(ReadOnlySpan<int> shape) => shape.Length == 0 ? "scalar" : string.Join("×", shape.ToArray());
 
@@ -14,13 +14,25 @@ internal static class Errors
     public static ArgumentOutOfRangeException OutOfRange(string name, object? value, string expected) =>
         new(name, value, $"{name} = {value}: expected {expected}");
 
-    /// <summary>A graph node uses something Noether does not run (the message names the node, its op type and why).</summary>
-    public static Graphs.GraphException GraphUnsupported(Graphs.GraphNode node, string why) =>
-        new($"node '{node.Name}' ({node.OpType}): {why}", node.Name, node.OpType, unsupported: true);
+    /// <summary>An argument is wrong; <paramref name="message"/> says how, in words a user can act on.</summary>
+    public static ArgumentException Argument(string name, string message, Exception? inner = null) =>
+        new(message, Named(name), inner);
 
-    /// <summary>A graph node is malformed or cannot run on the values it was given.</summary>
-    public static Graphs.GraphException GraphInvalid(Graphs.GraphNode node, string why, Exception? inner = null) =>
-        new($"node '{node.Name}' ({node.OpType}): {why}", node.Name, node.OpType, unsupported: false, inner);
+    /// <summary>A required argument is null.</summary>
+    public static ArgumentNullException Null(string name, string? message = null) =>
+        message is null ? new(Named(name)) : new(Named(name), message);
+
+    /// <summary>An argument is outside its range; the message is <paramref name="message"/> as given.</summary>
+    public static ArgumentOutOfRangeException ArgumentOutOfRange(string name, object? value, string message) =>
+        new(Named(name), value, message);
+
+    /// <summary>An argument is outside its range (its value is in the message).</summary>
+    public static ArgumentOutOfRangeException ArgumentOutOfRange(string name, string message) =>
+        new(Named(name), message);
+
+    // Every argument exception names its parameter (or CLI option): an empty name is a bug at the throw site.
+    private static string Named(string name) =>
+        string.IsNullOrWhiteSpace(name) ? throw new InvalidOperationException("an argument exception needs the parameter's name") : name;
 
     public static void ThrowIfNotPositive(double value, string name)
     {

@@ -117,7 +117,7 @@ public sealed class CsvTable
     public static CsvTable Load(string path) => Parse(File.ReadAllText(path), path);
 
     /// <summary>Parses RFC 4180 CSV text (quoted fields, doubled quotes, CRLF or LF); the first record is the header.</summary>
-    /// <exception cref="Data.DataFormatException">An unterminated quote, a row with the wrong number of fields, or no header.</exception>
+    /// <exception cref="DataFormatException">An unterminated quote, a row with the wrong number of fields, or no header.</exception>
     public static CsvTable Parse(string text, string source = "<text>")
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -135,7 +135,7 @@ public sealed class CsvTable
                 i++;
                 while (true)
                 {
-                    if (i >= text.Length) throw new Data.DataFormatException(source, $"line {start}: unterminated quoted field");
+                    if (i >= text.Length) throw new DataFormatException(source, $"line {start}: unterminated quoted field");
                     if (text[i] == '"')
                     {
                         if (i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i += 2; continue; }
@@ -165,12 +165,12 @@ public sealed class CsvTable
             i++;
         }
         if (any || field.Length > 0) { fields.Add(field.ToString()); records.Add([.. fields]); }
-        if (records.Count == 0) throw new Data.DataFormatException(source, "empty CSV: no header line");
+        if (records.Count == 0) throw new DataFormatException(source, "empty CSV: no header line");
         var table = new CsvTable(records[0]);
         for (int r = 1; r < records.Count; r++)
         {
             if (records[r].Length != table._columns.Length)
-                throw new Data.DataFormatException(source, $"record {r + 1} has {records[r].Length} fields but the header has {table._columns.Length}");
+                throw new DataFormatException(source, $"record {r + 1} has {records[r].Length} fields but the header has {table._columns.Length}");
             table._rows.Add(records[r]);
         }
         return table;

@@ -41,7 +41,7 @@ public static class ResultJson
     public static void Write<T>(string path, T value) => AtomicFile.WriteAllText(path, Serialize(value) + "\n");
 
     /// <summary>Reads a JSON file written by <see cref="Write{T}"/>.</summary>
-    /// <exception cref="Data.DataFormatException">The file is not valid JSON for <typeparamref name="T"/>; the message names it.</exception>
+    /// <exception cref="DataFormatException">The file is not valid JSON for <typeparamref name="T"/>; the message names it.</exception>
     public static T Read<T>(string path)
     {
         var text = File.ReadAllText(path);
@@ -51,7 +51,7 @@ public static class ResultJson
         }
         catch (JsonException e)
         {
-            throw new Data.DataFormatException(path, $"not valid JSON for {typeof(T).Name}: {e.Message}", e);
+            throw new DataFormatException(path, $"not valid JSON for {typeof(T).Name}: {e.Message}", e);
         }
     }
 }

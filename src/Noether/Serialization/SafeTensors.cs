@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
 using System.Text.Json;
-using Noether.Data;
 using Noether.Tensors;
 
 namespace Noether.Serialization;

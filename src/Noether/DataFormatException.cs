@@ -1,4 +1,4 @@
-namespace Noether.Data;
+namespace Noether;
 
 /// <summary>
 /// A data or weights file exists but its contents are not what its format requires: a wrong magic
@@ -9,7 +9,7 @@ namespace Noether.Data;
 /// <remarks>
 /// Noether reports bad <em>arguments</em> with <see cref="ArgumentException"/>; a bad <em>file</em> is not an
 /// argument error, so it derives from <see cref="FormatException"/> (as the framework's parsers do) and carries
-/// the offending path in <see cref="FilePath"/>. A missing file is a <see cref="DatasetNotFoundException"/>
+/// the offending path in <see cref="FilePath"/>. A missing file is a <see cref="Data.DatasetNotFoundException"/>
 /// (or the framework's <see cref="FileNotFoundException"/> for single files), never this type.
 /// </remarks>
 public sealed class DataFormatException : FormatException
