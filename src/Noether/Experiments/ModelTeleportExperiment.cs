@@ -1,0 +1,134 @@
+using Noether.Graphs;
+using Noether.Interop;
+using Noether.Landscape;
+using Noether.Symmetry;
+using Noether.Symmetry.Census;
+using Noether.Tensors;
+using static Noether.Experiments.ClaimOutcomes;
+
+namespace Noether.Experiments;
+
+/// <summary>How the targets of a site teleport are given: each generator's Q times a factor, plus a shift, or one value for all.</summary>
+public enum SiteTargetKind
+{
+    /// <summary>Target_i = Amount · Q_i.</summary>
+    Scale,
+    /// <summary>Target_i = Q_i + Amount.</summary>
+    Shift,
+    /// <summary>Target_i = Amount for every generator.</summary>
+    Value,
+}
+
+/// <summary>Settings of teleporting one census site of an imported ONNX model.</summary>
+/// <param name="Model">The .onnx file.</param>
+/// <param name="Site">The site's index in the census (0-based, as `noether symmetries` lists them).</param>
+/// <param name="Target">How the targets are given.</param>
+/// <param name="Amount">The factor, shift or value of <paramref name="Target"/>.</param>
+/// <param name="Seed">Seed of the Gaussian batch on which the function's invariance is checked when no inputs are given.</param>
+public sealed record ModelTeleportSettings(string Model, int Site, SiteTargetKind Target, double Amount, int Seed = 0)
+{
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Model);
+        if (Site < 0) throw Errors.OutOfRange(nameof(Site), Site, "a census site index ≥ 0");
+        if (!double.IsFinite(Amount)) throw Errors.OutOfRange(nameof(Amount), Amount, "a finite number");
+    }
+}
+
+/// <summary>The moved model and the checks of the move.</summary>
+/// <param name="Model">The imported model (its <see cref="OnnxModel.Save{T}"/> writes the moved weights).</param>
+/// <param name="Graph">The float64 graph, its parameters moved.</param>
+/// <param name="Census">The census taken before the move.</param>
+/// <param name="Teleport">The site, the group element's coordinates and every generator's Q before, target and after.</param>
+/// <param name="ProbabilityChange">max |p_after − p_before| of the class probabilities on the check batch (float64).</param>
+/// <param name="CheckBatch">Rows of the check batch.</param>
+public sealed record ModelTeleportResult(OnnxModel Model, Graph<double> Graph, SymmetryCensus Census, SiteTeleportResult Teleport, double ProbabilityChange, int CheckBatch);
+
+/// <summary>
+/// Teleports one census site of an imported model (<see cref="SiteTeleport"/>): the conserved quantity of each of its
+/// generators is set to a target and the network function stays the same. The result carries the moved float64 graph;
+/// the CLI exports it as ONNX and safetensors.
+/// </summary>
+public static class ModelTeleportExperiment
+{
+    /// <summary>Imports, takes the census, moves the site and checks the class probabilities on <paramref name="inputs"/>
+    /// (or on a seeded Gaussian batch of 4 of the model's input shape).</summary>
+    public static ModelTeleportResult Run(ModelTeleportSettings settings, Tensor<double>? inputs = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var model = OnnxModel.Load(settings.Model);
+        var graph = model.ToGraph<double>();
+        var census = SymmetryCensus.Take(graph);
+        if (census.IsEmpty) throw Errors.Argument(nameof(settings.Model), $"{settings.Model}: the census found no continuous symmetry to teleport along");
+        if (settings.Site >= census.Sites.Count)
+            throw Errors.Argument(nameof(settings.Site), $"{settings.Model}: site {settings.Site} does not exist; the census has sites 0–{census.Sites.Count - 1}");
+        cancellationToken.ThrowIfCancellationRequested();
+        var x = inputs ?? GaussianBatch(graph, settings.Seed);
+        var before = Probabilities(graph.Evaluate(x)[0]);
+        var site = census.Sites[settings.Site];
+        double[] Data(string name) => graph.Parameter(name)!.Value.Data;
+        var q = site.Generators.Select(g => g.Conserved(Data)).ToArray();
+        var targets = q.Select(v => settings.Target switch
+        {
+            SiteTargetKind.Scale => settings.Amount * v,
+            SiteTargetKind.Shift => v + settings.Amount,
+            _ => settings.Amount,
+        }).ToArray();
+        var moved = SiteTeleport.Teleport(site, Data, targets);
+        var after = Probabilities(graph.Evaluate(x)[0]);
+        double change = before.Zip(after, (a, b) => Math.Abs(a - b)).DefaultIfEmpty(0).Max();
+        return new ModelTeleportResult(model, graph, census, moved, change, x.Dim(0));
+    }
+
+    private static Tensor<double> GaussianBatch(Graph<double> graph, int seed)
+    {
+        if (graph.Inputs.Count != 1) throw Errors.Argument("model", $"teleport checks models with one input (this one has {graph.Inputs.Count}); give the inputs");
+        var shape = graph.Inputs[0].Shape.Select((d, i) => d ?? (i == 0 ? 4 : throw Errors.Argument("model",
+            $"input '{graph.Inputs[0].Name}' has a dynamic dimension {i}; give the inputs"))).ToArray();
+        var draws = RandomMatrix.Gaussian(new Random(seed), 1, shape.Aggregate(1, (a, b) => a * b));
+        return Tensor<double>.FromDoubles(draws.Data, shape);
+    }
+
+    // Softmax over the last axis of [batch, classes] logits: what every census site leaves unchanged.
+    private static double[] Probabilities(Tensor<double> logits)
+    {
+        if (logits.Rank != 2) throw Errors.BadShape("teleport", "logits", logits.Shape, "[batch, classes]");
+        int classes = logits.Dim(1);
+        var p = new double[logits.Length];
+        for (int r = 0; r < logits.Dim(0); r++)
+        {
+            var row = logits.Data.AsSpan(r * classes, classes);
+            double max = double.NegativeInfinity, sum = 0;
+            foreach (double v in row) max = Math.Max(max, v);
+            for (int c = 0; c < classes; c++) sum += p[r * classes + c] = Math.Exp(row[c] - max);
+            for (int c = 0; c < classes; c++) p[r * classes + c] /= sum;
+        }
+        return p;
+    }
+}
+
+/// <summary>The checks of a census-site teleport (Noether's own: the paper teleports two-layer nets only).</summary>
+public static class ModelTeleportClaims
+{
+    /// <summary>Largest relative error of a reached Q (the solve is closed-form or bisected to the last bit).</summary>
+    public const double TargetTolerance = 1e-8;
+
+    /// <summary>Largest change of a class probability (float64 rounding through the network).</summary>
+    public const double FunctionTolerance = 1e-10;
+
+    /// <summary>Every Q hits its target. One part: [max relative error].</summary>
+    public static readonly ClaimRule SiteTargetReached = new("site-teleport-target-reached", ClaimOrigin.Own, "census site teleport (Noether)",
+        "A group element of the census site sets every generator's conserved quantity to its target.",
+        $"max relative error ≤ {Text(TargetTolerance)}", "[max relative error]",
+        p => If(Single(p, 1)[0] <= TargetTolerance));
+
+    /// <summary>The network function is unchanged. One part: [max |Δp|].</summary>
+    public static readonly ClaimRule SiteFunctionUnchanged = new("site-teleport-function-unchanged", ClaimOrigin.Own, "eq. 1 for the census site (Noether)",
+        "The teleported model computes the same class probabilities.",
+        $"max |Δp| ≤ {Text(FunctionTolerance)} on the check batch", "[max |Δp|]",
+        p => If(Single(p, 1)[0] <= FunctionTolerance));
+
+    /// <summary>Both rules.</summary>
+    public static IReadOnlyList<ClaimRule> All { get; } = [SiteTargetReached, SiteFunctionUnchanged];
+}
