@@ -7,20 +7,21 @@ public enum OptimizerFamily
 {
     /// <summary>SGD, with heavy-ball or Nesterov momentum μ ≥ 0 (PyTorch's buffer b' = μb + g + λθ, first b = g + λθ).</summary>
     Sgd,
-    /// <summary>Adam, AdamW, RMSprop, AdaGrad: an elementwise preconditioner rescales the step, which breaks ⟨Mθ, step⟩ = 0.</summary>
+    /// <summary>Adam, AdamW, RMSprop (with or without momentum), AdaGrad: an elementwise preconditioner rescales the step,
+    /// which breaks ⟨Mθ, step⟩ = 0; the monitor reads the step from the parameters, so their moments need no replay.</summary>
     Adaptive,
 }
 
 /// <summary>The update rule of a training run: family, weight decay λ (coupled: g + λθ; decoupled: θ(1 − ηλ) first) and momentum.</summary>
 public sealed record OptimizerRule(OptimizerFamily Family, double WeightDecay = 0, bool DecoupledWeightDecay = false, double Momentum = 0, bool Nesterov = false)
 {
-    /// <summary>Checks the numbers (λ ≥ 0, 0 ≤ μ &lt; 1, Nesterov needs μ &gt; 0, SGD's decay is coupled as in PyTorch).</summary>
+    /// <summary>Checks the numbers (λ ≥ 0, 0 ≤ μ &lt; 1, Nesterov needs μ &gt; 0, SGD's decay is coupled as in PyTorch).
+    /// An adaptive rule's momentum only sets the modified equation's time scale.</summary>
     public void Validate()
     {
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw Errors.OutOfRange(nameof(WeightDecay), WeightDecay, "a finite λ ≥ 0");
         if (!(Momentum >= 0 && Momentum < 1)) throw Errors.OutOfRange(nameof(Momentum), Momentum, "0 ≤ μ < 1");
         if (Nesterov && Momentum == 0) throw Errors.Argument(nameof(Nesterov), "Nesterov momentum needs μ > 0");
-        if (Family == OptimizerFamily.Adaptive && Momentum != 0) throw Errors.Argument(nameof(Momentum), "adaptive optimisers carry their own moments; momentum belongs to the SGD family");
         if (Family == OptimizerFamily.Sgd && DecoupledWeightDecay) throw Errors.Argument(nameof(DecoupledWeightDecay), "SGD's weight decay is coupled (g + λθ), as in PyTorch");
     }
 }

@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using Noether.Autodiff;
+using Noether.Conservation;
 using Noether.Data;
 using Noether.Graphs;
 using Noether.Nn;
+using Noether.Symmetry.Census;
 using Noether.Tensors;
 
 namespace Noether.Experiments;
@@ -55,6 +57,14 @@ public sealed record GraphTrainingSettings(
         Errors.ThrowIfNotPositive(StepEpochs, "step epochs");
         if (!(Gamma > 0 && Gamma <= 1)) throw Errors.OutOfRange("gamma", Gamma, "a factor in (0, 1]");
     }
+
+    /// <summary>The update rule as the census monitor needs it (PyTorch's: SGD's and Adam's decay coupled, AdamW's decoupled).</summary>
+    public OptimizerRule Rule => Optimizer switch
+    {
+        "sgd" => new OptimizerRule(OptimizerFamily.Sgd, WeightDecay, false, Momentum, Nesterov),
+        "adamw" => new OptimizerRule(OptimizerFamily.Adaptive, WeightDecay, true),
+        _ => new OptimizerRule(OptimizerFamily.Adaptive, WeightDecay, false),
+    };
 
     /// <summary>The per-step schedule for <paramref name="batchesPerEpoch"/> steps an epoch.</summary>
     public LearningRateSchedule ScheduleFor(int batchesPerEpoch) =>
@@ -198,10 +208,47 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
         double value = double.CreateTruncating(loss.Value.ScalarValue);
         if (!double.IsFinite(value)) throw new NonFiniteLossException(step, value, "the loss is not finite");
         Optimizer.LearningRate = _schedule.At(Optimizer.StepCount);
-        Optimizer.Step(tape.Gradient(loss, Optimizer.Parameters));
+        var gradient = tape.Gradient(loss, Optimizer.Parameters);
+        var before = Monitor is null ? null : Snapshot(p => p.Value);
+        Optimizer.Step(gradient);
+        if (Monitor is not null)
+        {
+            var grads = Optimizer.Parameters.Select((p, i) => (p.Name, gradient[i].ToDoubles())).ToDictionary(x => x.Name, x => x.Item2);
+            var after = Snapshot(p => p.Value);
+            var steps = Monitor.Observe(n => before![n], n => grads[n], n => after[n], Optimizer.LearningRate);
+            if (Optimizer.StepCount % MonitorEvery == 0) _monitored.AddRange(steps);
+        }
         foreach (var s in _statistics) UpdateRunning(s);
         return value;
     }
+
+    /// <summary>The census monitor fed by every step (null: none); see <see cref="AttachMonitor"/>.</summary>
+    public SiteMonitor? Monitor { get; private set; }
+
+    /// <summary>Every <see cref="MonitorEvery"/>-th step's observations are kept.</summary>
+    public int MonitorEvery { get; private set; } = 1;
+
+    /// <summary>The kept observations of the conserved quantities, in step order.</summary>
+    public IReadOnlyList<SiteStep> Monitored => _monitored;
+
+    private readonly List<SiteStep> _monitored = [];
+
+    /// <summary>
+    /// Follows <paramref name="sites"/>' conserved quantities through training: the monitor observes every step (its
+    /// momentum replay needs them all) and the observations of every <paramref name="every"/>-th step are kept.
+    /// </summary>
+    public void AttachMonitor(IEnumerable<CensusSite> sites, int every)
+    {
+        ArgumentNullException.ThrowIfNull(sites);
+        Errors.ThrowIfNotPositive(every, nameof(every));
+        Monitor = new SiteMonitor(sites, Settings.Rule);
+        MonitorEvery = every;
+        var start = Snapshot(p => p.Value);
+        Monitor.Start(n => start[n]);
+    }
+
+    private Dictionary<string, double[]> Snapshot(Func<Parameter<T>, Tensor<T>> value) =>
+        Optimizer.Parameters.ToDictionary(p => p.Name, p => value(p).ToDoubles());
 
     private void UpdateRunning(BatchNormStatistics s)
     {
@@ -260,7 +307,8 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
 /// <param name="Steps">Optimiser steps taken.</param>
 /// <param name="TrainCount">Training samples.</param>
 /// <param name="TestCount">Test samples.</param>
-public sealed record GraphTrainingResult(IReadOnlyList<EpochRecord> Epochs, long Steps, int TrainCount, int TestCount)
+/// <param name="Monitored">The census monitor's kept observations (empty without a monitor).</param>
+public sealed record GraphTrainingResult(IReadOnlyList<EpochRecord> Epochs, long Steps, int TrainCount, int TestCount, IReadOnlyList<SiteStep> Monitored)
 {
     /// <summary>Test accuracy after the last epoch.</summary>
     public double FinalTestAccuracy => Epochs[^1].TestAccuracy;
@@ -272,12 +320,15 @@ public static class GraphTraining
     /// <summary>
     /// Trains <paramref name="graph"/> (its parameters move in place) on <paramref name="train"/>, evaluating on
     /// <paramref name="test"/> after each epoch; <paramref name="epochDone"/> (e.g. a checkpoint writer) runs after each
-    /// evaluated epoch (evaluation in batches of the training batch size, bounding memory). A pure function of the settings
-    /// and the model: the same seed gives the same trajectory.
+    /// evaluated epoch (evaluation in batches of the training batch size, bounding memory). With <paramref name="monitorSites"/>
+    /// (a census of the model) every generator's conserved quantity is followed through every step and each
+    /// <paramref name="monitorEvery"/>-th step's observations are kept (<see cref="SiteMonitor"/>). A pure function of the
+    /// settings and the model: the same seed gives the same trajectory.
     /// </summary>
     public static GraphTrainingResult Run<T>(Graph<T> graph, GraphTrainingSettings settings, ImageDataset train, ImageDataset test,
         int[]? dataSampleShape = null, Action<EpochRecord, GraphTrainer<T>>? epochDone = null,
-        IProgress<GraphTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<GraphTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
+        IEnumerable<CensusSite>? monitorSites = null, int monitorEvery = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -288,6 +339,7 @@ public static class GraphTraining
         var sampleShape = GraphTrainer<T>.ModelSampleShape(graph, dataSampleShape ?? train.SampleShape, train.Source);
         int batches = Minibatches.BatchCount(train.Count, settings.BatchSize, dropLast: false);
         var trainer = new GraphTrainer<T>(graph, settings, sampleShape, batches);
+        if (monitorSites is not null) trainer.AttachMonitor(monitorSites, monitorEvery);
         var rng = new Random(settings.Seed);
         var history = new List<EpochRecord>();
         for (int epoch = 1; epoch <= settings.Epochs; epoch++)
@@ -305,6 +357,6 @@ public static class GraphTraining
             epochDone?.Invoke(record, trainer);
             progress?.Report(new GraphTrainingProgress(epoch, settings.Epochs, batches, batches, loss, trainer.Optimizer.LearningRate, record));
         }
-        return new GraphTrainingResult(history, trainer.Optimizer.StepCount, train.Count, test.Count);
+        return new GraphTrainingResult(history, trainer.Optimizer.StepCount, train.Count, test.Count, trainer.Monitored);
     }
 }
