@@ -1,0 +1,119 @@
+using System.Text.RegularExpressions;
+using Noether.Experiments;
+using Noether.Graphs;
+using Noether.Interop;
+using Noether.Landscape;
+using Noether.Nn;
+using Noether.Symmetry.Census;
+using Noether.Tensors;
+using Noether.Tests.Interop;
+
+namespace Noether.Tests.Docs;
+
+/// <summary>
+/// docs/library.md shows the library from code; every C# block on the page is one of the regions marked
+/// `// example: NAME` … `// end example` in this file, verbatim, and runs here with assertions on what it computes.
+/// A block on the page that is not a region here fails the test, so no example goes untested.
+/// </summary>
+public partial class LibraryPageTests
+{
+    private static string Root()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Noether.slnx"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
+    private static string Fixture(string file) => Path.Combine(OnnxZooTests.Folder, file);
+
+    [Fact]
+    public void ImportCensusAndTeleport_RunsAndItsClaimsHold()
+    {
+        string path = Fixture("mlp.onnx");
+        string moved = Path.Combine(Path.GetTempPath(), $"noether-library-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            // example: import
+            var model = OnnxModel.Load(path);                 // a torch.onnx.export of 784 → 32 → 16 → 10 (ReLU)
+            var graph = model.ToGraph<double>();              // runs on Noether's tape: gradients, Hessian-vector products
+            var census = SymmetryCensus.Take(graph);          // every continuous symmetry found from the graph's structure
+            foreach (var site in census.Sites)
+                Console.WriteLine($"{site.Location}: {site.Group}, dimension {site.Dimension}, conserves {site.Conserved}");
+
+            // Move the first site (one rescaling per hidden unit) so that every unit's Q doubles; the function is unchanged.
+            double[] Weights(string name) => graph.Parameter(name)!.Value.Data;
+            var first = census.Sites[0];
+            var targets = first.Generators.Select(g => 2 * g.Conserved(Weights)).ToArray();
+            var result = SiteTeleport.Teleport(first, Weights, targets);
+            model.Save(moved, graph.Parameters);              // loads in ONNX Runtime and, as safetensors, in PyTorch
+            // end example
+
+            Assert.Equal(65, census.Dimension);
+            Assert.Equal(32, first.Dimension);
+            Assert.True(result.MaxRelativeError <= 1e-8);
+            Assert.Equal(targets, result.Target);
+            var reloaded = OnnxModel.Load(moved).ToGraph<double>();
+            // The export keeps the model's float32 initializers: the moved weights, rounded to float.
+            Assert.Equal(graph.Parameter("1.weight")!.Value.Data.Select(v => (double)(float)v), reloaded.Parameter("1.weight")!.Value.Data);
+        }
+        finally
+        {
+            File.Delete(moved);
+        }
+    }
+
+    [Fact]
+    public void MonitorTraining_RunsAndItsClaimsHold()
+    {
+        var graph = OnnxModel.Load(Fixture("mlp.onnx")).ToGraph<double>();
+        var (x, labels) = Symmetry.Census.SymmetryCensusTests.Batch(16);
+        var batches = Enumerable.Range(0, 4).Select(k => (Tensor<double>.FromDoubles(x.Data.AsSpan(k * 4 * 784, 4 * 784).ToArray(), [4, 1, 28, 28]),
+            labels.Skip(4 * k).Take(4).ToArray())).ToArray();
+
+        // example: monitor
+        var settings = new GraphTrainingSettings("sgd", Epochs: 1, BatchSize: 4, LearningRate: 0.05, Momentum: 0.9, WeightDecay: 1e-2);
+        var trainer = new GraphTrainer<double>(graph, settings, sampleShape: [1, 28, 28], batchesPerEpoch: 4);
+        trainer.AttachMonitor(SymmetryCensus.Take(graph).Sites, every: 1);
+        trainer.TrainEpoch(batches);                          // minibatch SGD with momentum and weight decay
+
+        // Each generator's Q after each step: measured, and predicted by the exact per-step identity (docs/monitor.md).
+        double worst = trainer.Monitored.Max(s => s.Residual / (1 + Math.Abs(s.Measured)));
+        // end example
+
+        Assert.Equal(4 * 65, trainer.Monitored.Count);
+        Assert.True(worst <= 1e-12, $"worst relative residual {worst:E2}");
+    }
+
+    /// <summary>The regions of this file, by name, dedented to the page's indentation.</summary>
+    private static Dictionary<string, string> Regions()
+    {
+        string source = File.ReadAllText(Path.Combine(Root(), "tests", "Noether.Tests", "Docs", "LibraryPageTests.cs")).Replace("\r\n", "\n");
+        var regions = new Dictionary<string, string>();
+        foreach (Match m in Region().Matches(source))
+        {
+            var lines = m.Groups["body"].Value.TrimEnd('\n', ' ').Split('\n');
+            int indent = lines.Where(l => l.Trim().Length > 0).Min(l => l.Length - l.TrimStart().Length);
+            regions[m.Groups["name"].Value] = string.Join('\n', lines.Select(l => l.Length >= indent ? l[indent..] : l.Trim()));
+        }
+        return regions;
+    }
+
+    [GeneratedRegex(@"// example: (?<name>[a-z-]+)\n(?<body>.*?)\n\s*// end example", RegexOptions.Singleline)]
+    private static partial Regex Region();
+
+    [GeneratedRegex(@"```csharp\n(?<code>.*?)\n```", RegexOptions.Singleline)]
+    private static partial Regex CodeBlock();
+
+    [Fact]
+    public void LibraryPage_EveryCodeBlockIsATestedRegion_AndEveryRegionIsOnThePage()
+    {
+        var regions = Regions();
+        Assert.NotEmpty(regions);
+        string page = File.ReadAllText(Path.Combine(Root(), "docs", "library.md")).Replace("\r\n", "\n");
+        var blocks = CodeBlock().Matches(page).Select(m => m.Groups["code"].Value).ToArray();
+        foreach (var block in blocks)
+            Assert.True(regions.ContainsValue(block), "docs/library.md has a C# block that no test runs:\n" + block);
+        foreach (var (name, code) in regions)
+            Assert.True(blocks.Contains(code), $"the example '{name}' of LibraryPageTests is not on docs/library.md verbatim");
+    }
+}
