@@ -32,7 +32,7 @@ TIME_KEYS = {"date", "machine", "wallSeconds", "experimentSeconds", "partSeconds
              "peakMemoryBytes", "peakWorkingSetMiB"}
 TIME_COLUMNS = {"seconds"}
 # "3.2 s", "68.9 ms", "1.5 min" inside texts; a staging folder `/.NAME.staging-PID-RAND/` and the out folder itself.
-DURATION = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?(?:ms|s|min)\b")
+DURATION = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\s?(?:ms|s|min)\b")
 STAGING = re.compile(r"\S*/\.[^/\s]+\.staging-\d+-[0-9a-f]+/")
 
 
