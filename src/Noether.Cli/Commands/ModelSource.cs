@@ -114,6 +114,19 @@ internal static class ModelSource
         if (data.Count == 0) throw new InvalidDataException($"{option}: {data.Source} holds no images");
     }
 
+    /// <summary>Reads a model file (<see cref="ModelFile.Read"/>); a message about the file starts with <paramref name="option"/>.</summary>
+    public static ModelFile ReadFile(string path, string option)
+    {
+        try
+        {
+            return ModelFile.Read(path);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{option}: {e.Message}", option, e);
+        }
+    }
+
     /// <summary>
     /// Reads a safetensors file into a SPEC CNN (image side inferred from the hidden layer's width, so that a model for
     /// other data is reported as such by the data check); the messages name the file, the tensor and both shapes.
