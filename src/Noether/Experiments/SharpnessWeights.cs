@@ -57,7 +57,7 @@ public static class SharpnessWeights
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{weights.Path}: {e.Message}", nameof(weights), e);
+            throw new ArgumentException(e.Message, nameof(weights), e);
         }
         var train = dataset == "cifar10" ? Cifar10.Load(dataDirectory, train: true) : FashionMnist.Load(dataDirectory, train: true);
         int features = model.Hidden.InFeatures;

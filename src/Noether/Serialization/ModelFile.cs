@@ -102,13 +102,21 @@ public sealed class ModelFile
     /// converted to <typeparamref name="T"/> (float32 rounds an F64 file once, as reading it as float32 directly would).
     /// </summary>
     /// <param name="leakySlope">LeakyReLU's slope; null: the file's <see cref="SpecCnnSlope"/>, else 0.01.</param>
-    /// <exception cref="ArgumentException">The tensors are not a SPEC CNN's; the message names the tensor and both shapes.</exception>
-    public SpecCnn<T> SpecCnn<T>(double? leakySlope = null) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <param name="imageSize">The image side, or null to infer it from "3.weight".</param>
+    /// <exception cref="ArgumentException">The tensors are not a SPEC CNN's; the message names the file, the tensor and both shapes.</exception>
+    public SpecCnn<T> SpecCnn<T>(double? leakySlope = null, int? imageSize = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var tensors = typeof(T) == typeof(double)
             ? (IReadOnlyList<(string, Tensor<T>)>)Tensors
             : Tensors.Select(t => (t.Name, t.Tensor.Cast<T>())).ToList();
-        return SpecCnnCopy.FromTensors(tensors, leakySlope ?? SpecCnnSlope ?? 0.01);
+        try
+        {
+            return SpecCnnCopy.FromTensors(tensors, leakySlope ?? SpecCnnSlope ?? 0.01, imageSize);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{Path}: {e.Message}", nameof(Tensors), e);
+        }
     }
 
     /// <summary>
