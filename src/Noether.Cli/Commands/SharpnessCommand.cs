@@ -1,13 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Noether.Cli.Figures;
 using Noether.Cli.Output;
-using Noether.Cli.Report;
 using Noether.Experiments;
-using Noether.Serialization;
-using ScottPlot;
-using Spectre.Console;
 
 namespace Noether.Cli.Commands;
 

@@ -1,12 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using Noether.Cli.Output;
 using Noether.Experiments;
 using Noether.Landscape;
 using Noether.Nn;
-using Noether.Serialization;
-using Noether.Symmetry;
 
 namespace Noether.Cli.Commands;
 

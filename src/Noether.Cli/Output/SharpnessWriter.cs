@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Noether.Cli.Commands;
 using Noether.Cli.Figures;
@@ -7,7 +6,6 @@ using Noether.Experiments;
 using Noether.Landscape;
 using Noether.Nn;
 using Noether.Serialization;
-using ScottPlot;
 using Spectre.Console;
 
 namespace Noether.Cli.Output;
