@@ -114,26 +114,33 @@ internal static class ModelSource
         if (data.Count == 0) throw new InvalidDataException($"{option}: {data.Source} holds no images");
     }
 
+    /// <summary>Reads a model file (<see cref="ModelFile.Read"/>); a message about the file starts with <paramref name="option"/>.</summary>
+    public static ModelFile ReadFile(string path, string option)
+    {
+        try
+        {
+            return ModelFile.Read(path);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{option}: {e.Message}", option, e);
+        }
+    }
+
     /// <summary>
     /// Reads a safetensors file into a SPEC CNN (image side inferred from the hidden layer's width, so that a model for
     /// other data is reported as such by the data check); the messages name the file, the tensor and both shapes.
     /// </summary>
     public static SpecCnn<float> ReadWeights(string path, double? slope)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"--weights: {Path.GetFullPath(path)} does not exist");
-        var file = SafeTensors.Read(path);
-        // The same rule as analyze's: integer tensors are not weights (a conversion would silently round-trip them).
-        foreach (var t in file.Tensors)
-            if (t.DType is not (SafeTensorDType.F32 or SafeTensorDType.F64))
-                throw new ArgumentException($"--weights {Path.GetFullPath(path)}: tensor '{t.Name}' has dtype {SafeTensors.DTypeName(t.DType)}; expected F32 or F64 weights (in PyTorch: model.float() or model.double() before saving)", "--weights");
-        double leaky = slope ?? ParseSlope(file.Metadata) ?? 0.01;
+        var file = ReadFile(path, "--weights");
         try
         {
-            return SpecCnnCopy.FromTensors(file.Tensors.Select(t => (t.Name, t.ToTensor<float>())).ToList(), leaky);
+            return file.SpecCnn<float>(slope);
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"--weights {path}: {e.Message}", "--weights", e);
+            throw new ArgumentException($"--weights: {e.Message}", "--weights", e);
         }
     }
 
@@ -144,9 +151,9 @@ internal static class ModelSource
         if (!File.Exists(path)) return null;
         try
         {
-            var file = SafeTensors.Read(path);
+            var file = ModelFile.Read(path);
             if (!file.Metadata.TryGetValue(TrainingKey, out var key) || key != Key(training)) return null;
-            return SpecCnnCopy.FromTensors(file.Tensors.Select(t => (t.Name, t.ToTensor<float>())).ToList(), training.LeakySlope, imageSize);
+            return file.SpecCnn<float>(training.LeakySlope, imageSize);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or IOException)
         {
@@ -174,26 +181,16 @@ internal static class ModelSource
         var metadata = new Dictionary<string, string>
         {
             ["format"] = "pt",
-            ["noether.arch"] = string.Create(CultureInfo.InvariantCulture,
-                $"spec-cnn:in={model.InChannels},size={model.ImageSize},channels={training.Channels},hidden={training.Hidden},classes={model.Output.OutFeatures},slope={training.LeakySlope}"),
+            [ModelFile.ArchitectureKey] = ModelFile.SpecCnnArchitecture(model),
             ["noether.dataset"] = training.Dataset,
             [TrainingKey] = Key(training),
         };
-        SafeTensors.Write(Path.Combine(outDir, CacheFile), model.Parameters.Select(p => (p.Name, p.Value)), metadata);
+        ModelFile.Write(Path.Combine(outDir, CacheFile), model.Parameters, SafeTensorDType.F32, metadata);
     }
 
     /// <summary>Everything that determines the trained weights (the data directory only through the data it holds).</summary>
     private static string Key(CnnTrainingSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"dataset={s.Dataset};epochs={s.Epochs};batch={s.BatchSize};lr={s.LearningRate:R};seed={s.Seed};channels={s.Channels};hidden={s.Hidden};slope={s.LeakySlope:R};limit={s.TrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}");
-
-    private static double? ParseSlope(IReadOnlyDictionary<string, string> metadata)
-    {
-        if (!metadata.TryGetValue("noether.arch", out var arch)) return null;
-        foreach (var part in arch.Split([',', ':']))
-            if (part.StartsWith("slope=", StringComparison.Ordinal) &&
-                double.TryParse(part["slope=".Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out double v)) return v;
-        return null;
-    }
 
     /// <summary>
     /// The model to use: --weights, or the cache in <paramref name="outDir"/>, or a fresh training run. Called after the

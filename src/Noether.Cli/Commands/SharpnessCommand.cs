@@ -1,12 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Noether.Cli.Figures;
-using Noether.Cli.Report;
+using Noether.Cli.Output;
 using Noether.Experiments;
-using Noether.Serialization;
-using ScottPlot;
-using Spectre.Console;
 
 namespace Noether.Cli.Commands;
 
@@ -92,7 +88,20 @@ internal static class SharpnessCommand
                 throw new ArgumentException($"--shard {part} applies to the Fig. 8 sweep only; --weights estimates one model and cannot be sharded (drop --shard)");
             var estimate = new SharpnessEstimateSettings(TopK: parse.GetValue(topK), TraceProbes: parse.GetValue(probes), DensityProbes: parse.GetValue(densityProbes),
                 DensitySteps: parse.GetValue(densitySteps), Seed: seedValue);
-            var input = SharpnessWeights.Load(weightsPath, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(samples));
+            var file = ModelSource.ReadFile(weightsPath, "--weights");
+            SharpnessInput input;
+            try
+            {
+                input = SharpnessWeights.Load(file, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(samples));
+            }
+            catch (ArgumentOutOfRangeException e) when (e.ParamName == "samples")
+            {
+                throw new ArgumentOutOfRangeException("--samples", e.ActualValue, "--" + e.Message.Split('\n')[0].Replace(" (Parameter 'samples')", "", StringComparison.Ordinal));
+            }
+            catch (ArgumentException e) when (e.ParamName == "weights")
+            {
+                throw new ArgumentException($"--weights: {e.Message}", "--weights", e);
+            }
             bool perLayer = parse.GetValue(scope) == "layer";
             CheckEstimate(estimate, input.Parameters);
             return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, dir =>
@@ -100,7 +109,16 @@ internal static class SharpnessCommand
                 var clock = Stopwatch.StartNew();
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Hessian of the mean cross-entropy of {weightsPath} ({input.Parameters} parameters, float64) on the first {input.Samples} {input.Dataset} training images; scope {(perLayer ? "per tensor" : "whole model")}"));
-                var blocks = ExperimentConsole.Run("sharpness", (p, c) => SharpnessWeights.Estimate(input, perLayer, estimate, ConvergeCommand.Adapt(p), c), token);
+                IReadOnlyList<SharpnessBlock> blocks;
+                try
+                {
+                    blocks = ExperimentConsole.Run("sharpness", (p, c) => SharpnessWeights.Estimate(input, perLayer, estimate, ConvergeCommand.Adapt(p), c), token);
+                }
+                catch (ArgumentOutOfRangeException e) when (e.ParamName == "top k")
+                {
+                    // The library's message names k and n; ArgumentOutOfRangeException.Message adds two more lines, one is enough here.
+                    throw new ArgumentException($"--top-k: {e.Message.Split('\n')[0].Replace(" (Parameter 'top k')", "")}", e);
+                }
                 SharpnessWriter.Weights(dir, profileName, weightsPath, input, perLayer, estimate, blocks, clock.Elapsed);
                 return ExitCodes.Ok;
             }));

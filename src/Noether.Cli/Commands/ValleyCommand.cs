@@ -1,14 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
-using Noether.Cli.Figures;
-using Noether.Cli.Report;
+using Noether.Cli.Output;
 using Noether.Experiments;
 using Noether.Landscape;
-using Noether.Serialization;
-using Noether.Symmetry;
-using ScottPlot;
-using Spectre.Console;
+using Noether.Nn;
 
 namespace Noether.Cli.Commands;
 
@@ -29,13 +24,6 @@ internal static class ValleyCommand
         "full" => new(new LayerShape(10, 50, 5), 20, 20_000, 0.02, 81, 41, 5),
         _ => new(new LayerShape(10, 8, 12), 100, 20_000, 0.05, 61, 31, 4),
     };
-
-    /// <summary>What is charted: a point, its loss, its group and how random directions are drawn.</summary>
-    private sealed record Subject(string Description, string LossName, MatrixGroup Group, TwoLayerParameters Theta, Func<TwoLayerParameters, double> Loss,
-        Func<Random, TwoLayerParameters> Direction, object Source);
-
-    private sealed record Chart(Subject Subject, ValleyLine[] GroupLines, ValleyLine[] RandomLines, ValleyPlane Random2D, ValleyPlane Mixed2D,
-        ValleyPlane Group2D, double ThetaNorm);
 
     public static Command Create()
     {
@@ -80,202 +68,43 @@ internal static class ValleyCommand
                 var chart = ExperimentConsole.Run("valley", (progress, t) =>
                 {
                     var subject = cnnPath is null ? TwoLayerSubject(net, progress, t) : CnnSubject(cnnPath, parse.GetValue(data), parse.GetValue(cnnSamples));
-                    return Compute(subject, net.Seed, k, n1, n2, range, progress, t);
+                    return ValleyExperiment.Run(subject, new ValleySettings(net.Seed, k, n1, n2, range), progress, t);
                 }, token);
                 ExperimentConsole.Line($"valley, profile {profileName}: {chart.Subject.Description}");
-                Write(outDir, profileName, net, cnnPath, chart, range, clock.Elapsed);
+                ValleyWriter.Write(outDir, profileName, net, cnnPath, chart, range, clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
         return command;
     }
 
-    private static Subject TwoLayerSubject(NetworkSettings net, IProgress<ExperimentProgress> progress, CancellationToken token)
+    private static ValleySubject TwoLayerSubject(NetworkSettings net, IProgress<ExperimentProgress> progress, CancellationToken token)
     {
         var trained = TeleportSetup.Build(net, progress, token);
         var problem = trained.Problem;
-        return new Subject(TeleportSetup.Describe(net, trained), "½‖Y − Uσ(VX)‖²", Landscape.Teleport.GroupFor(problem), trained.Theta, p => problem.Loss(p.U, p.V),
+        return new ValleySubject(TeleportSetup.Describe(net, trained), "½‖Y − Uσ(VX)‖²", Landscape.Teleport.GroupFor(problem), trained.Theta, p => problem.Loss(p.U, p.V),
             rng => Valley.FilterNormalizedDirection(trained.Theta, rng), new { source = trained.Source, steps = trained.Steps, gradientNorm = trained.GradientNorm });
     }
 
-    private static Subject CnnSubject(string path, string? data, int samples)
+    private static ValleySubject CnnSubject(string path, string? data, int samples)
     {
-        var (head, description) = ValleyCnnLoader.Load(path, data, samples);
-        return new Subject(description, "mean cross-entropy", head.Group, head.Parameters, head.Loss, head.FilterNormalizedDirection, new { source = path });
-    }
-
-    private static Chart Compute(Subject subject, int seed, int directions, int points, int grid, double extent, IProgress<ExperimentProgress> progress, CancellationToken token)
-    {
-        var theta = subject.Theta;
-        var loss = subject.Loss;
-        var group = subject.Group;
-        var rng = new Random(seed + 1);
-        var m1 = Valley.UnitSpeedGenerator(group, theta, rng);
-        var m2 = Valley.UnitSpeedGenerator(group, theta, rng);
-        var line = Valley.Symmetric(extent, points);
-        progress.Report(new ExperimentProgress("1-D slices", 4, 8));
-        var groupLines = new[] { Valley.GroupLine(loss, group, theta, m1, line, "group path exp(tM₁)·θ*"), Valley.GroupLine(loss, group, theta, m2, line, "group path exp(tM₂)·θ*") };
-        var ds = Enumerable.Range(0, directions).Select(_ => subject.Direction(rng)).ToArray();
-        var randomLines = ds.Select((d, i) => Valley.DirectionLine(loss, theta, d, line, $"random direction d{i + 1}")).ToArray();
-        token.ThrowIfCancellationRequested();
-        progress.Report(new ExperimentProgress("2-D slices", 5, 8));
-        var plane = Valley.Symmetric(extent, grid);
-        var random2D = Valley.DirectionPlane(loss, theta, ds[0], ds[1], plane, plane);
-        progress.Report(new ExperimentProgress("2-D slices", 6, 8));
-        var mixed = Valley.MixedPlane(loss, group, theta, m1, ds[0], plane, plane);
-        progress.Report(new ExperimentProgress("2-D slices", 7, 8));
-        var flat = Valley.GroupPlane(loss, group, theta, m1, m2, plane, plane);
-        return new Chart(subject, groupLines, randomLines, random2D, mixed, flat, theta.Norm());
-    }
-
-    private static double MaxRelativeSpread(double[,] grid, double reference)
-    {
-        double worst = 0;
-        foreach (var l in grid) worst = Math.Max(worst, Math.Abs(l - reference));
-        return worst / reference;
-    }
-
-    private static void Write(string outDir, string profile, NetworkSettings net, string? cnnPath, Chart c, double extent, TimeSpan elapsed)
-    {
-        var theta = c.Subject.Theta;
-        double lStar = c.Subject.Loss(theta);
-        var lines = new CsvTable("curve", "kind", "coordinate", "distance", "loss");
-        foreach (var (l, kind) in c.GroupLines.Select(l => (l, "group")).Concat(c.RandomLines.Select(l => (l, "random"))))
-            for (int i = 0; i < l.Loss.Length; i++) lines.AddRow(l.Label, kind, l.Coordinate[i], l.Distance[i], l.Loss[i]);
-        lines.Save(Path.Combine(outDir, "valley-1d.csv"));
-        var planes = new CsvTable("plane", "a", "b", "loss");
-        foreach (var p in new[] { c.Random2D, c.Mixed2D, c.Group2D })
-            for (int i = 0; i < p.A.Length; i++)
-                for (int j = 0; j < p.B.Length; j++) planes.AddRow(p.Label, p.A[i], p.B[j], p.Loss[i, j]);
-        planes.Save(Path.Combine(outDir, "valley-2d.csv"));
-
-        double groupLineDeviation = c.GroupLines.Max(l => l.MaxDeviation) / lStar;
-        double groupPlaneDeviation = MaxRelativeSpread(c.Group2D.Loss, lStar);
-        // Each row α of the mixed plane must be constant in s (and equal the random line at α).
-        double mixedRowSpread = 0;
-        for (int j = 0; j < c.Mixed2D.B.Length; j++)
+        var file = ModelSource.ReadFile(path, "--cnn");
+        SpecCnn<double> model;
+        try
         {
-            double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
-            for (int i = 0; i < c.Mixed2D.A.Length; i++) { lo = Math.Min(lo, c.Mixed2D.Loss[i, j]); hi = Math.Max(hi, c.Mixed2D.Loss[i, j]); }
-            mixedRowSpread = Math.Max(mixedRowSpread, (hi - lo) / Math.Abs(hi));
+            model = file.RequireSpecCnn();
         }
-        double flatWorst = Math.Max(groupLineDeviation, Math.Max(groupPlaneDeviation, mixedRowSpread));
-        double minRise = c.RandomLines.Min(l => l.MaxRise) / lStar, maxRise = c.RandomLines.Max(l => l.MaxRise) / lStar;
-        double groupReach = c.GroupLines.Min(l => Math.Min(-l.Distance[0], l.Distance[^1]));
-        var claims = new[]
+        catch (ArgumentException e)
         {
-            LandscapeClaims.ValleyOrbitFlat.Make([flatWorst],
-                Inv($"{flatWorst:0.00e+00} (1-D group paths {groupLineDeviation:0.00e+00}, group plane {groupPlaneDeviation:0.00e+00}, rows of the mixed plane {mixedRowSpread:0.00e+00}); the group paths travel ≥ {groupReach:G3} = {groupReach / c.ThetaNorm:G3}·‖θ*‖")),
-            LandscapeClaims.ValleyRandomRises.Make([minRise, flatWorst],
-                Inv($"max rise over α ∈ [−{extent:G3}, {extent:G3}] is {minRise:G4}·L* to {maxRise:G4}·L* over {c.RandomLines.Length} directions (‖d‖ = ‖θ*‖ = {c.ThetaNorm:G4})"),
-                "at the same parameter distance the group paths stay at L* to rounding"),
-        };
-        var figures = new[]
-        {
-            new FigureRef("valley-1d.png", null, Inv($"Loss against signed parameter-space distance from θ*: group paths exp(tM)·θ* and random filter-normalised directions; right: log10 |L − L*|/L*. Measured: the group paths deviate by at most {groupLineDeviation:0.00e+00}·L* over ≥ {groupReach:G3}; the random directions rise by {minRise:G3}–{maxRise:G3}·L*.")),
-            new FigureRef("valley-2d.png", null, Inv($"log10 L on 2-D slices: two random directions, a group path × a random direction, two group paths. Measured: the group plane varies by {groupPlaneDeviation:0.00e+00}·L*, each row of the mixed plane by at most {mixedRowSpread:0.00e+00}.")),
-        };
-        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
-        {
-            command = "valley",
-            profile,
-            settings = new
-            {
-                cnn = cnnPath,
-                activation = cnnPath is null ? net.Activation.ToString() : "LeakyRelu (SPEC CNN)",
-                m = net.Shape.M, h = net.Shape.H, n = net.Shape.N, samples = net.Samples, steps = net.Steps, learningRate = net.LearningRate, seed = net.Seed, weights = net.Weights,
-                extent, points = c.GroupLines[0].Loss.Length, grid = c.Random2D.A.Length, directions = c.RandomLines.Length, group = c.Subject.Group.Name,
-                filterNormalisation = "a filter of a linear layer W (out×in) is one row W_i,: (the incoming weights of output unit i); each row of a Gaussian d is rescaled to ‖W_i,:‖ (Li et al. 2018), so ‖d‖ = ‖θ*‖",
-                distance = "group path: arc length ∫‖M̄_θ(τ)‖dτ (Simpson); random line: α‖d‖",
-            },
-            model = c.Subject.Description,
-            lossFunction = c.Subject.LossName,
-            trained = c.Subject.Source,
-            lStar,
-            thetaNorm = c.ThetaNorm,
-            curves = c.GroupLines.Select(l => (l, "group")).Concat(c.RandomLines.Select(l => (l, "random"))).Select(x => new
-            {
-                label = x.l.Label,
-                kind = x.Item2,
-                minDistance = x.l.Distance.Min(),
-                maxDistance = x.l.Distance.Max(),
-                maxRise = x.l.MaxRise,
-                maxRelativeDeviation = x.l.MaxDeviation / lStar,
-            }),
-            planes = new[] { c.Random2D, c.Mixed2D, c.Group2D }.Select(p => new { label = p.Label, min = Min(p.Loss), max = Max(p.Loss), maxRelativeDeviation = MaxRelativeSpread(p.Loss, lStar) }),
-            flatness = new { groupLineDeviation, groupPlaneDeviation, mixedRowSpread },
-            claims,
-            figures,
-            wallSeconds = elapsed.TotalSeconds,
-        });
-        Draw1D(c, lStar, Path.Combine(outDir, "valley-1d.png"));
-        Draw2D(c, Path.Combine(outDir, "valley-2d.png"));
-
-        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(Inv($"valley through θ* (L* = {lStar:G6}, ‖θ*‖ = {c.ThetaNorm:G4}, {c.Subject.Group.Name})")))
-            .AddColumn("slice").AddColumn(new TableColumn("distance range").RightAligned()).AddColumn(new TableColumn("max rise / L*").RightAligned())
-            .AddColumn(new TableColumn("max |L − L*| / L*").RightAligned());
-        foreach (var l in c.GroupLines.Concat(c.RandomLines))
-            table.AddRow(Markup.Escape(l.Label), Markup.Escape(Inv($"[{l.Distance.Min():G3}, {l.Distance.Max():G3}]")), ExperimentConsole.Sci(l.MaxRise / lStar), ExperimentConsole.Sci(l.MaxDeviation / lStar));
-        foreach (var p in new[] { c.Random2D, c.Mixed2D, c.Group2D })
-            table.AddRow(Markup.Escape(p.Label + " (2-D)"), "", ExperimentConsole.Sci((Max(p.Loss) - lStar) / lStar), ExperimentConsole.Sci(MaxRelativeSpread(p.Loss, lStar)));
-        table.Caption(Markup.Escape(Inv($"group slices flat to {flatWorst:0.00e+00} (verdict ≤ {LandscapeClaims.FlatTolerance:0e+00}); random filter-normalised lines rise by {minRise:G3}–{maxRise:G3}·L*")));
-        ExperimentConsole.Write(table);
-        ExperimentConsole.Line(Inv($"wall {elapsed.TotalSeconds:F1} s; wrote valley-1d.csv, valley-2d.csv, summary.json, valley-1d.png, valley-2d.png to {outDir}"));
-    }
-
-    private static double Min(double[,] a) => a.Cast<double>().Min();
-
-    private static double Max(double[,] a) => a.Cast<double>().Max();
-
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
-
-    private static void Draw1D(Chart c, double lStar, string path)
-    {
-        var loss = Figure.Create("Loss along the valley: group paths vs random directions", "signed distance from θ* in parameter space", $"loss {c.Subject.LossName}");
-        var deviation = Figure.Create("The same, as log10 |L − L*| / L*", "signed distance from θ* in parameter space", "log10 |L − L*| / L*");
-        int colour = 0;
-        foreach (var l in c.GroupLines)
-        {
-            var pattern = colour == 0 ? LinePattern.Solid : LinePattern.Dashed;
-            Panels.Line(loss, l.Distance, l.Loss, Colors.Black, l.Label, 3, pattern);
-            Panels.Line(deviation, l.Distance, Deviation(l, lStar), Colors.Black, l.Label, 2, pattern);
-            colour++;
+            throw new ArgumentException($"--cnn: {e.Message}", "--cnn", e);
         }
-        for (int i = 0; i < c.RandomLines.Length; i++)
+        try
         {
-            var l = c.RandomLines[i];
-            Panels.Line(loss, l.Distance, l.Loss, Panels.Palette[i % Panels.Palette.Length], l.Label);
-            Panels.Line(deviation, l.Distance, Deviation(l, lStar), Panels.Palette[i % Panels.Palette.Length], l.Label);
+            return ValleyExperiment.SpecCnnSubject(model, path, data, samples);
         }
-        loss.ShowLegend(Alignment.UpperCenter);
-        deviation.ShowLegend(Alignment.LowerCenter);
-        Panels.Save([loss, deviation], 2, path, 650, 480);
-    }
-
-    // log10 |L − L*|/L*, with exact zeros (rounding gave the same double) drawn at −17.
-    private static double[] Deviation(ValleyLine l, double lStar) => l.Loss.Select(x => Math.Log10(Math.Max(Math.Abs(x - lStar) / lStar, 1e-17))).ToArray();
-
-    private static void Draw2D(Chart c, string path)
-    {
-        var slices = new[] { (c.Random2D, "α (along d₁)", "β (along d₂)", "random d₁, d₂"), (c.Mixed2D, "s (group path exp(sM₁))", "α (along d₁)", "group path × random d₁"), (c.Group2D, "s (exp(sM₁))", "t (exp(tM₂))", "two group paths") };
-        double lo = slices.Min(s => Math.Log10(Min(s.Item1.Loss))), hi = slices.Max(s => Math.Log10(Max(s.Item1.Loss)));
-        if (!(hi > lo)) hi = lo + 1e-9;
-        var plots = new List<Plot>();
-        foreach (var (plane, xLabel, yLabel, title) in slices)
+        catch (ArgumentException e) when (e.ParamName == "model")
         {
-            var plot = Figure.Create($"log10 L: {title}", xLabel, yLabel);
-            int nx = plane.A.Length, ny = plane.B.Length;
-            // Heatmap rows are drawn top to bottom: row 0 is the largest second coordinate.
-            var data = new double[ny, nx];
-            for (int i = 0; i < nx; i++)
-                for (int j = 0; j < ny; j++) data[ny - 1 - j, i] = Math.Log10(plane.Loss[i, j]);
-            var heatmap = plot.Add.Heatmap(data);
-            heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
-            heatmap.ManualRange = new ScottPlot.Range(lo, hi);
-            heatmap.Rectangle = new CoordinateRect(plane.A[0], plane.A[^1], plane.B[0], plane.B[^1]);
-            plot.Add.ColorBar(heatmap);
-            plots.Add(plot);
+            throw new ArgumentException($"--cnn: {e.Message}", "--cnn", e);
         }
-        Panels.Save(plots, 3, path, 560, 460);
     }
 }

@@ -6,7 +6,7 @@ using Noether.Tensors;
 namespace Noether.Landscape;
 
 /// <summary>
-/// The last two linear layers of the SPEC CNN as a two-layer problem for <see cref="Valley"/> (SPEC "Ensembles and attacks": the
+/// The last two linear layers of the SPEC CNN (<see cref="LayerPair.SpecCnnHead"/>) as a two-layer problem for <see cref="Valley"/> (SPEC "Ensembles and attacks": the
 /// group acts on U = the output layer's weight, V = the hidden layer's weight, σ = LeakyReLU). The convolution and pooling are
 /// held fixed, so the features H (f×N, one column per image) are computed once. The hidden bias b transforms with V
 /// (g·(Vx + b) = gVx + gb), so it is carried as an extra column of V: V̂ = [V, b] acting on [H; 1]; the output bias c is untouched
@@ -46,19 +46,13 @@ public sealed class SpecCnnHead
             for (int j = 0; j < f; j++) _features[j, s] = h[s, j];
             _features[f, s] = 1;
         }
-        var hidden = model.Hidden;
-        int width = hidden.OutFeatures;
-        var v = Tensor<double>.Zeros(width, f + 1);
-        for (int a = 0; a < width; a++)
-        {
-            for (int j = 0; j < f; j++) v[a, j] = hidden.Weight.Value[a, j];
-            v[a, f] = hidden.Bias?.Value[a] ?? 0;
-        }
-        Parameters = new TwoLayerParameters(model.Output.Weight.Value.Clone(), v);
+        // U and V̂ = [V | b] are the head's layer pair (its bias column meets the features' row of ones).
+        var pair = LayerPair.SpecCnnHead(model);
+        Parameters = new TwoLayerParameters(pair.U(), pair.VHat());
         _outputBias = model.Output.Bias?.Value.Clone() ?? Tensor<double>.Zeros(classes);
         _labels = (int[])labels.Clone();
         _slope = model.Activation.Slope;
-        Group = new PositiveScalingGroup(width, 1);
+        Group = pair.Group!;
     }
 
     /// <summary>(U, [V, b]) of the model: U classes×h, V̂ h×(f + 1).</summary>
