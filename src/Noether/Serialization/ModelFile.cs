@@ -67,7 +67,7 @@ public sealed class ModelFile
     /// <summary>Reads <paramref name="path"/>; every tensor must be F32 or F64 (integer tensors are not weights, and a conversion would silently round them).</summary>
     /// <exception cref="ArgumentException">The path is empty, a directory or missing, the file holds no tensors, or a tensor has
     /// another dtype; the message names the file (and the tensor).</exception>
-    /// <exception cref="Data.DataFormatException">The file is not valid safetensors.</exception>
+    /// <exception cref="DataFormatException">The file is not valid safetensors.</exception>
     public static ModelFile Read(string path)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("a safetensors file is required", nameof(path));
