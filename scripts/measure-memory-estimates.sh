@@ -91,5 +91,6 @@ big && run "sharpness --samples 1024" "sharpness $params $act fashion-mnist 1024
 big && run "sharpness --samples 4096" "sharpness $params $act fashion-mnist 4096 1 16 1 10" sharpness --weights "$MODEL" --samples 4096 --top-k 1 --probes 16 --density-probes 1 --density-steps 10
 big && run "sharpness --top-k 100" "sharpness $params $act fashion-mnist 128 100 16 1 10" sharpness --weights "$MODEL" --samples 128 --top-k 100 --probes 16 --density-probes 1 --density-steps 10
 big && run "sharpness --density-steps 1500" "sharpness $params $act fashion-mnist 128 1 16 1 1500" sharpness --weights "$MODEL" --samples 128 --top-k 1 --probes 16 --density-probes 1 --density-steps 1500
-big && run "analyze --trace-probes 100000" "analyze $params $act fashion-mnist 256 100000 0" analyze --weights "$MODEL" --arch spec-cnn --samples 256 --trace-probes 100000
+run "analyze --trace-probes 32" "analyze $params $act fashion-mnist 256 32 0" analyze --weights "$MODEL" --arch spec-cnn --samples 256 --trace-probes 32
+big && run "analyze --trace-probes 2000" "analyze $params $act fashion-mnist 256 2000 0" analyze --weights "$MODEL" --arch spec-cnn --samples 256 --trace-probes 2000
 exit 0

@@ -73,6 +73,9 @@ public static class MemoryEstimate
     /// <summary>Vectors of n float64 per Lanczos step left as garbage by its Hessian-vector product (see <see cref="Sharpness"/>).</summary>
     public const double LanczosGarbageVectors = 3;
 
+    /// <summary>Recorded graphs of one batch held at the peak of <see cref="Curvature"/>, live and uncollected (fitted, see there).</summary>
+    public const double GraphGarbageFactor = 9.5;
+
     /// <summary>Directions per batched Hessian-vector product (HessianOperator.DefaultBatchSize).</summary>
     public const int HessianBatch = 16;
 
@@ -217,6 +220,38 @@ public static class MemoryEstimate
     public static MemoryNeed Analyze(long parameters, long activationsPerSample, string dataset, int samples, int traceProbes, int lanczosIterations) =>
         Sharpness(parameters, activationsPerSample, dataset, samples,
             new SharpnessEstimateSettings(TopK: 1, LanczosIterations: lanczosIterations, TraceProbes: traceProbes, DensityProbes: 0));
+
+    /// <summary>
+    /// <c>curvature --model</c>: the Hessian of an ONNX graph over <paramref name="images"/> Fashion-MNIST images in batches
+    /// (MinibatchHessian records a fresh graph per batch and product). The graphs left uncollected dominate; the factor
+    /// <see cref="GraphGarbageFactor"/> was fitted to the two peaks of docs/onnx.md (ResNet-20, 16.4 MB of recorded graph per
+    /// image: batch 16 peaked at 3.48 GB, batch 128 at 10.7 GB), not re-measured here.
+    /// </summary>
+    /// <param name="parameters">Parameters in the Hessian's scope.</param>
+    /// <param name="images">Images (--images).</param>
+    /// <param name="batchSize">Images per batch.</param>
+    /// <param name="topK">Top eigenvalues (Lanczos basis max(2k + 10, 20) + 1 and k Ritz vectors).</param>
+    /// <param name="graphBytesPerImage">Bytes of the values one image's forward pass and recorded loss gradient hold (about
+    /// twice the forward pass's values; ResNet-20: 16.4 MB in float64).</param>
+    public static MemoryNeed Curvature(long parameters, int images, int batchSize, int topK, double graphBytesPerImage)
+    {
+        if (parameters < 1) throw Errors.OutOfRange(nameof(parameters), parameters, "a positive count");
+        Errors.ThrowIfNotPositive(images, nameof(images));
+        Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
+        Errors.ThrowIfNotPositive(topK, nameof(topK));
+        Errors.ThrowIfNotPositive(graphBytesPerImage, nameof(graphBytesPerImage));
+        var (trainCount, _, pixels, _, _) = Shape("fashion-mnist");
+        var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
+        terms.AddRange(Dataset("fashion-mnist", trainCount, 0).Terms);
+        // CurvatureCommand: every batch gathered as float64.
+        terms.Add(new MemoryTerm(Count($"{images} images as float64"), 8.0 * images * pixels));
+        // The estimators' vectors (CurvatureCommand's count): Lanczos basis, 16 probes and their products, gradient, work vectors, Ritz vectors.
+        double vectors = Math.Max(2.0 * topK + 10, 20) + 1 + 32 + 4 + topK;
+        terms.Add(new MemoryTerm(Count($"{vectors:0} vectors of {parameters} float64"), 8 * vectors * parameters));
+        terms.Add(new MemoryTerm(Count($"recorded graphs of a {batchSize}-image batch × {GraphGarbageFactor} (live and uncollected)"),
+            GraphGarbageFactor * Math.Min(batchSize, images) * graphBytesPerImage));
+        return new MemoryNeed(terms);
+    }
 
     /// <summary><see cref="XavierExperiment"/>: 8 bytes per draw and the rows of xavier-draws.csv held until written (the existing check, unchanged; +1.2% measured).</summary>
     /// <param name="draws">Draws per sample.</param>
