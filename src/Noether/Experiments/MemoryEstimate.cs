@@ -50,12 +50,13 @@ public static class MemoryEstimate
     public const double TrainingWeightCopies = 16;
 
     /// <summary>
-    /// Share of an ensemble member's temporaries still uncollected at the peak (large-object garbage: EnsembleBuilder.DrawDistinct
-    /// allocates int[training images] per member, Calibrated a batch of images and h×k float64 matrices, SpecCnnHeads.MemberLogits
-    /// copies each chunk's logits). Measured at h = 32, 60 000 calibration images: 188 KB per member from 5000 to 20 000
-    /// members, 39 KB of it live (GCConserveMemory=9 peaked at 657 instead of 1253 MiB for 5000 members).
+    /// Share of an ensemble member's temporaries still uncollected at the peak (large-object garbage). Per member, evaluating
+    /// its chunk (SpecCnnHeads.ChunkLogits on the test rows: H Aᵀ, σ, the block product, the bias, the copy in MemberLogits) and,
+    /// when calibrated, EnsembleBuilder.DrawDistinct's int[training images], a batch of images and h×k float64 matrices.
+    /// Measured at h = 32, 1000 test images: 188 KB more peak per member from 5000 to 20 000 group members; ginv (no
+    /// calibration) peaked as high as group at 5000 (1237 against 1253 MiB); GCConserveMemory=9 cut group's to 657 MiB.
     /// </summary>
-    public const double EnsembleGarbageShare = 0.35;
+    public const double EnsembleGarbageShare = 0.2;
 
     /// <summary>
     /// Float64 values the recorded Hessian graph and one product hold per activation value of a sample (forward
@@ -167,8 +168,9 @@ public static class MemoryEstimate
         double live = member + heads + evaluation;
         terms.Add(new MemoryTerm(Count($"{members} members × {live / 1024:F1} KB (matrices {member / 1024:F1}, heads {heads / 1024:F1}, logits of {b} images {evaluation / 1024:F1})"), members * live));
         // Per member: DrawDistinct's int[training images], the k calibration images (float32), H₀, σ(gH₀), its pseudo-inverse and
-        // π (h×k float64, Calibrated / Pi), the chunk's logits copied out in MemberLogits ([B, C] float32 per member).
-        double temporaries = 4.0 * trainCount + k * pixels * 4 + 4 * 8 * h * k + b * c * 4;
+        // π (h×k float64, Calibrated / Pi); on the test rows, float32: H Aᵀ and σ of it ([B, h] each), the logits before and after
+        // the bias and their copy out of the chunk ([B, C] each; SpecCnnHeads.ChunkLogits, MemberLogits).
+        double temporaries = 4.0 * trainCount + k * pixels * 4 + 4 * 8 * h * k + b * 4 * (2 * h + 3 * c);
         terms.Add(new MemoryTerm(Count($"uncollected garbage: {EnsembleGarbageShare * 100:F0}% of {members} × {temporaries / 1024:F0} KB of per-member temporaries"),
             EnsembleGarbageShare * members * temporaries));
         return new MemoryNeed(terms);
