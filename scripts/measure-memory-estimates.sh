@@ -2,15 +2,15 @@
 # Peak memory against MemoryEstimate for the count options' worst cases (issue 16: peak ≤ 1.25 × estimate).
 # Each case runs the built CLI under /usr/bin/time -v (peak = "Maximum resident set size"); its estimate comes from
 # Noether.Experiments.MemoryEstimate, called by a throw-away console project referencing src/Noether.
-#   scripts/measure-memory-estimates.sh [--quick] [CASE-SUBSTRING]
-# --quick runs only cases peaking below ~1 GB. Needs Fashion-MNIST (NOETHER_FASHION_MNIST or the Debian folder), a
+#   scripts/measure-memory-estimates.sh [--quick] [--estimates-only] [CASE-SUBSTRING]
+# --quick runs only cases peaking below ~1 GB; --estimates-only prints the estimates and runs nothing. Needs Fashion-MNIST (NOETHER_FASHION_MNIST or the Debian folder), a
 # trained SPEC CNN in $MODEL (default /tmp/memory-model.safetensors; made with `noether train --epochs 1` if missing)
 # and `dotnet build src/Noether.Cli -c Release` done. Peaks are not timing-sensitive; the machine may be busy.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cli="$root/src/Noether.Cli/bin/Release/net10.0/Noether.Cli.dll"
-quick=0; filter=""
-for a in "$@"; do case "$a" in --quick) quick=1 ;; *) filter="$a" ;; esac; done
+quick=0; only=0; filter=""
+for a in "$@"; do case "$a" in --quick) quick=1 ;; --estimates-only) only=1 ;; *) filter="$a" ;; esac; done
 [[ -f "$cli" ]] || { echo "build first: dotnet build $root/src/Noether.Cli -c Release" >&2; exit 2; }
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 work=$(mktemp -d /tmp/noether-memory.XXXXXX)
@@ -69,6 +69,7 @@ run() { # NAME "ESTIMATE ARGS" CLI ARGS...
   [[ -n "$filter" && "$name" != *"$filter"* ]] && return 0
   local line e peak
   line=$(est $estargs); e=${line%%$'\t'*}
+  if [[ $only == 1 ]]; then printf '%-58s %12s\n' "$name" "$e"; [[ -n "${VERBOSE:-}" ]] && echo "    ${line#*$'\t'}"; return 0; fi
   /usr/bin/time -v dotnet "$cli" "$@" --out "$work/out" --force >"$work/log" 2>&1 || { echo "$name: the run failed:"; tail -5 "$work/log"; return 0; }
   peak=$(( $(awk '/Maximum resident set size/ {print $NF}' "$work/log") / 1024 ))
   printf '%-58s %12s %10s %7.2f\n' "$name" "$e" "$peak" "$(echo "$peak / $e" | bc -l)"
@@ -81,15 +82,20 @@ run "train --hidden 256 (1280 images)" "train fashion-mnist 16 256 128 1280" tra
 run "train --hidden 4096 (1280 images)" "train fashion-mnist 16 4096 128 1280" train --hidden 4096 --epochs 1 --train-limit 1280
 big && run "train --hidden 4096 (12800 images)" "train fashion-mnist 16 4096 128 12800" train --hidden 4096 --epochs 1 --train-limit 12800
 big && run "train --hidden 8192 (1280 images)" "train fashion-mnist 16 8192 128 1280" train --hidden 8192 --epochs 1 --train-limit 1280
+big && run "train --hidden 4096 (one epoch, 60000 images)" "train fashion-mnist 16 4096 128 0" train --hidden 4096 --epochs 1
+run "train --channels 64 (1280 images)" "train fashion-mnist 64 32 128 1280" train --channels 64 --hidden 32 --epochs 1 --train-limit 1280
 big && run "train --channels 256 (1280 images)" "train fashion-mnist 256 32 128 1280" train --channels 256 --hidden 32 --epochs 1 --train-limit 1280
 run "ensemble --members 100" "ensemble 100 $hidden $channels 10 fashion-mnist 1000 $hidden" ensemble --weights "$MODEL" --members 100 --builders group --epsilons 0.1 --test-limit 1000
 run "ensemble --members 2000" "ensemble 2000 $hidden $channels 10 fashion-mnist 1000 $hidden" ensemble --weights "$MODEL" --members 2000 --builders group --epsilons 0.1 --test-limit 1000
 big && run "ensemble --members 5000" "ensemble 5000 $hidden $channels 10 fashion-mnist 1000 $hidden" ensemble --weights "$MODEL" --members 5000 --builders group --epsilons 0.1 --test-limit 1000
+big && run "ensemble --members 5000 --builders ginv" "ensemble 5000 $hidden $channels 10 fashion-mnist 1000 $hidden" ensemble --weights "$MODEL" --members 5000 --builders ginv --epsilons 0.1 --test-limit 1000
 big && run "ensemble --members 20000" "ensemble 20000 $hidden $channels 10 fashion-mnist 1000 $hidden" ensemble --weights "$MODEL" --members 20000 --builders group --epsilons 0.1 --test-limit 1000
 run "sharpness --samples 128" "sharpness $params $act fashion-mnist 128 1 16 1 10" sharpness --weights "$MODEL" --samples 128 --top-k 1 --probes 16 --density-probes 1 --density-steps 10
 big && run "sharpness --samples 1024" "sharpness $params $act fashion-mnist 1024 1 16 1 10" sharpness --weights "$MODEL" --samples 1024 --top-k 1 --probes 16 --density-probes 1 --density-steps 10
 big && run "sharpness --samples 4096" "sharpness $params $act fashion-mnist 4096 1 16 1 10" sharpness --weights "$MODEL" --samples 4096 --top-k 1 --probes 16 --density-probes 1 --density-steps 10
+big && run "sharpness --top-k 20" "sharpness $params $act fashion-mnist 128 20 16 1 10" sharpness --weights "$MODEL" --samples 128 --top-k 20 --probes 16 --density-probes 1 --density-steps 10
 big && run "sharpness --top-k 100" "sharpness $params $act fashion-mnist 128 100 16 1 10" sharpness --weights "$MODEL" --samples 128 --top-k 100 --probes 16 --density-probes 1 --density-steps 10
+big && run "sharpness --density-steps 400" "sharpness $params $act fashion-mnist 128 1 16 1 400" sharpness --weights "$MODEL" --samples 128 --top-k 1 --probes 16 --density-probes 1 --density-steps 400
 big && run "sharpness --density-steps 1500" "sharpness $params $act fashion-mnist 128 1 16 1 1500" sharpness --weights "$MODEL" --samples 128 --top-k 1 --probes 16 --density-probes 1 --density-steps 1500
 run "analyze --trace-probes 32" "analyze $params $act fashion-mnist 256 32 0" analyze --weights "$MODEL" --arch spec-cnn --samples 256 --trace-probes 32
 big && run "analyze --trace-probes 2000" "analyze $params $act fashion-mnist 256 2000 0" analyze --weights "$MODEL" --arch spec-cnn --samples 256 --trace-probes 2000
