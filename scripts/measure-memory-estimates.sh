@@ -2,7 +2,7 @@
 # Peak memory against MemoryEstimate for the count options' worst cases (issue 16: peak ≤ 1.25 × estimate).
 # Each case runs the built CLI under /usr/bin/time -v (peak = "Maximum resident set size"); its estimate comes from
 # Noether.Experiments.MemoryEstimate, called by a throw-away console project referencing src/Noether.
-#   scripts/measure-memory-estimates.sh [--quick] [--estimates-only] [CASE-SUBSTRING]
+#   scripts/measure-memory-estimates.sh [--quick] [--estimates-only] [CASE-REGEX]
 # --quick runs only cases peaking below ~1 GB; --estimates-only prints the estimates and runs nothing. Needs Fashion-MNIST (NOETHER_FASHION_MNIST or the Debian folder), a
 # trained SPEC CNN in $MODEL (default /tmp/memory-model.safetensors; made with `noether train --epochs 1` if missing)
 # and `dotnet build src/Noether.Cli -c Release` done. Peaks are not timing-sensitive; the machine may be busy.
@@ -66,7 +66,7 @@ act=$((channels * 28 * 28))
 printf '%-58s %12s %10s %7s\n' case estimate_MiB peak_MiB ratio
 run() { # NAME "ESTIMATE ARGS" CLI ARGS...
   local name=$1 estargs=$2; shift 2
-  [[ -n "$filter" && "$name" != *"$filter"* ]] && return 0
+  [[ -n "$filter" && ! "$name" =~ $filter ]] && return 0
   local line e peak
   line=$(est $estargs); e=${line%%$'\t'*}
   if [[ $only == 1 ]]; then printf '%-58s %12s\n' "$name" "$e"; [[ -n "${VERBOSE:-}" ]] && echo "    ${line#*$'\t'}"; return 0; fi
