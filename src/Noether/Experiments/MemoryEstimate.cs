@@ -78,8 +78,8 @@ public static class MemoryEstimate
     /// <summary>See <see cref="HessianValuesPerActivation"/>: the per-direction share of a batched Hessian-vector product.</summary>
     public const double HessianValuesPerDirection = 0.15;
 
-    /// <summary>Vectors of n float64 per Lanczos step left as garbage by its Hessian-vector product (see <see cref="Sharpness"/>).</summary>
-    public const double LanczosGarbageVectors = 3;
+    /// <summary>Vectors of n float64 per Lanczos step left as garbage by its Hessian-vector product (measured; see <see cref="Sharpness"/>).</summary>
+    public const double LanczosGarbageVectors = 2.5;
 
     /// <summary>Recorded graphs of one batch held at the peak of <see cref="Curvature"/>, live and uncollected (fitted, see there).</summary>
     public const double GraphGarbageFactor = 9.5;
@@ -203,14 +203,14 @@ public static class MemoryEstimate
         terms.Add(new MemoryTerm(Count($"the {samples}-image batch"), samples * pixels * (4.0 + 8)));
         terms.AddRange(Hessian(parameters, activationsPerSample, samples, settings.TraceProbes > 0 ? Math.Min(HessianBatch, settings.TraceProbes) : 1));
         // Lanczos.Eigenvalues: a basis of min(n, max(100, 10k)) vectors (Lanczos.State); SLQ: Lanczos.Tridiagonalize per probe
-        // holds the State basis and its copy. Every step's product allocates about 3 vectors (HessianOperator.Multiply: the
-        // direction's parts, the pooled result's copy, the result) that stay uncollected (measured: --top-k 100, 1000 steps, peaked
-        // 3.0 bases above --top-k 1).
+        // holds the State basis and its copy. Every step's product allocates 3 vectors (HessianOperator.Multiply: the direction's
+        // parts, the pooled result's copy, the result), mostly left uncollected: --top-k 100 (1000 steps) peaked 3.0 bases above
+        // --top-k 1, --density-steps 400 3.6 bases; 2.5 keeps --top-k 20 (converged before filling its basis) within 2× its peak.
         double n = parameters;
         double top = settings.TopK > 0 ? Math.Min(n, Math.Max(Math.Max(100, 10.0 * settings.TopK), settings.LanczosIterations)) : 0;
         double density = settings.DensityProbes > 0 ? Math.Min(settings.DensitySteps, n) : 0;
         double vectors = Math.Max((1 + LanczosGarbageVectors) * top, (2 + LanczosGarbageVectors) * density);
-        terms.Add(new MemoryTerm(Count($"Lanczos: {Math.Max(top, density):0} steps × {1 + LanczosGarbageVectors:0}–{2 + LanczosGarbageVectors:0} vectors of {n:0} float64"),
+        terms.Add(new MemoryTerm(Count($"Lanczos: {Math.Max(top, density):0} steps × {1 + LanczosGarbageVectors:0.#}–{2 + LanczosGarbageVectors:0.#} vectors of {n:0} float64"),
             8 * vectors * n + 8 * 3 * Math.Max(top, density) * Math.Max(top, density)));
         // Hutchinson.Trace: probes z and products Az of a batch (16 × n float64 each), and one value per probe.
         terms.Add(new MemoryTerm("Hutchinson probes", settings.TraceProbes > 0 ? 2 * 8 * n * Math.Min(HessianBatch, settings.TraceProbes) + 8.0 * settings.TraceProbes : 0));
