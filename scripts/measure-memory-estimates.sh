@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Peak memory against MemoryEstimate for the count options' worst cases (issue 16: peak ≤ 1.25 × estimate).
+# Each case runs the built CLI under /usr/bin/time -v (peak = "Maximum resident set size"); its estimate comes from
+# Noether.Experiments.MemoryEstimate, called by a throw-away console project referencing src/Noether.
+#   scripts/measure-memory-estimates.sh [--quick] [--estimates-only] [CASE-REGEX]
+# --quick runs only cases peaking below ~1 GB; --estimates-only prints the estimates and runs nothing. Needs Fashion-MNIST (NOETHER_FASHION_MNIST or the Debian folder), a
+# trained SPEC CNN in $MODEL (default /tmp/memory-model.safetensors; made with `noether train --epochs 1` if missing)
+# and `dotnet build src/Noether.Cli -c Release` done. Peaks are not timing-sensitive; the machine may be busy.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cli="$root/src/Noether.Cli/bin/Release/net10.0/Noether.Cli.dll"
+quick=0; only=0; filter=""
+for a in "$@"; do case "$a" in --quick) quick=1 ;; --estimates-only) only=1 ;; *) filter="$a" ;; esac; done
+[[ -f "$cli" ]] || { echo "build first: dotnet build $root/src/Noether.Cli -c Release" >&2; exit 2; }
+[[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+work=$(mktemp -d /tmp/noether-memory.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+MODEL=${MODEL:-/tmp/memory-model.safetensors}
+if [[ ! -f "$MODEL" ]]; then
+  dotnet "$cli" train --epochs 1 --out "$work/model" >/dev/null
+  MODEL="$work/model/model.safetensors"
+fi
+
+# The estimator: prints MemoryEstimate.<Workload>(args).Bytes and its breakdown.
+mkdir -p "$work/est"
+cat > "$work/est/est.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings></PropertyGroup>
+  <ItemGroup><ProjectReference Include="$root/src/Noether/Noether.csproj" /></ItemGroup>
+</Project>
+XML
+cat > "$work/est/Program.cs" <<'CS'
+using Noether.Experiments;
+static int I(string s) => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+var a = args;
+MemoryNeed need = a[0] switch
+{
+    // train DATASET CHANNELS HIDDEN BATCH TRAINLIMIT(0 = all)
+    "train" => MemoryEstimate.CnnTraining(new CnnTrainingSettings(a[1], Channels: I(a[2]), Hidden: I(a[3]), BatchSize: I(a[4]), TrainLimit: I(a[5]) == 0 ? null : I(a[5]))),
+    // ensemble MEMBERS HIDDEN CHANNELS CLASSES DATASET TESTIMAGES K
+    "ensemble" => MemoryEstimate.Ensemble(I(a[1]), I(a[2]), I(a[3]), I(a[4]), a[5], I(a[6]), I(a[7])),
+    // sharpness PARAMETERS ACTIVATIONS DATASET SAMPLES TOPK PROBES DPROBES DSTEPS
+    "sharpness" => MemoryEstimate.Sharpness(long.Parse(a[1]), long.Parse(a[2]), a[3], I(a[4]), new SharpnessEstimateSettings(TopK: I(a[5]), TraceProbes: I(a[6]), DensityProbes: I(a[7]), DensitySteps: I(a[8]))),
+    // analyze PARAMETERS ACTIVATIONS DATASET SAMPLES PROBES LANCZOS
+    "analyze" => MemoryEstimate.Analyze(long.Parse(a[1]), long.Parse(a[2]), a[3], I(a[4]), I(a[5]), I(a[6])),
+    _ => throw new ArgumentException($"unknown workload {a[0]}"),
+};
+Console.WriteLine($"{need.Bytes / (1 << 20):F0}\t{need.Breakdown}");
+CS
+( cd "$work/est" && dotnet build -c Release -v quiet -o "$work/est/bin" >/dev/null ) || { echo "estimator build failed" >&2; exit 1; }
+est() { dotnet "$work/est/bin/est.dll" "$@"; }
+
+# The SPEC CNN of $MODEL: h from the hidden bias, channels from the conv bias (train's default model: 16, 32).
+read -r hidden channels params < <(python3 - "$MODEL" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], 'rb') as f:
+    n = struct.unpack('<Q', f.read(8))[0]; h = json.loads(f.read(n))
+shape = {k: v['shape'] for k, v in h.items() if k != '__metadata__'}
+p = 1
+total = sum(__import__('math').prod(s) for s in shape.values())
+print(shape['3.bias'][0], shape['0.bias'][0], total)
+PY
+)
+act=$((channels * 28 * 28))
+
+printf '%-58s %12s %10s %7s\n' case estimate_MiB peak_MiB ratio
+run() { # NAME "ESTIMATE ARGS" CLI ARGS...
+  local name=$1 estargs=$2; shift 2
+  [[ -n "$filter" && ! "$name" =~ $filter ]] && return 0
+  local line e peak
+  line=$(est $estargs); e=${line%%$'\t'*}
+  if [[ $only == 1 ]]; then printf '%-58s %12s\n' "$name" "$e"; [[ -n "${VERBOSE:-}" ]] && echo "    ${line#*$'\t'}"; return 0; fi
+  /usr/bin/time -v dotnet "$cli" "$@" --out "$work/out" --force >"$work/log" 2>&1 || { echo "$name: the run failed:"; tail -5 "$work/log"; return 0; }
+  peak=$(( $(awk '/Maximum resident set size/ {print $NF}' "$work/log") / 1024 ))
+  printf '%-58s %12s %10s %7.2f\n' "$name" "$e" "$peak" "$(echo "$peak / $e" | bc -l)"
+  [[ -n "${VERBOSE:-}" ]] && echo "    ${line#*$'\t'}"
+  return 0
+}
+big() { [[ $quick == 0 ]]; }
+
+run "train --hidden 256 (1280 images)" "train fashion-mnist 16 256 128 1280" train --hidden 256 --epochs 1 --train-limit 1280
+run "train --hidden 4096 (1280 images)" "train fashion-mnist 16 4096 128 1280" train --hidden 4096 --epochs 1 --train-limit 1280
+big && run "train --hidden 4096 (12800 images)" "train fashion-mnist 16 4096 128 12800" train --hidden 4096 --epochs 1 --train-limit 12800
+big && run "train --hidden 8192 (1280 images)" "train fashion-mnist 16 8192 128 1280" train --hidden 8192 --epochs 1 --train-limit 1280
+big && run "train --hidden 4096 (one epoch, 60000 images)" "train fashion-mnist 16 4096 128 0" train --hidden 4096 --epochs 1
+run "train --channels 64 (1280 images)" "train fashion-mnist 64 32 128 1280" train --channels 64 --hidden 32 --epochs 1 --train-limit 1280
+big && run "train --channels 256 (1280 images)" "train fashion-mnist 256 32 128 1280" train --channels 256 --hidden 32 --epochs 1 --train-limit 1280
+run "ensemble --members 100" "ensemble 100 $hidden $channels 10 fashion-mnist 1000 $hidden" ensemble --weights "$MODEL" --members 100 --builders group --epsilons 0.1 --test-limit 1000
+run "ensemble --members 2000" "ensemble 2000 $hidden $channels 10 fashion-mnist 1000 $hidden" ensemble --weights "$MODEL" --members 2000 --builders group --epsilons 0.1 --test-limit 1000
+big && run "ensemble --members 5000" "ensemble 5000 $hidden $channels 10 fashion-mnist 1000 $hidden" ensemble --weights "$MODEL" --members 5000 --builders group --epsilons 0.1 --test-limit 1000
+big && run "ensemble --members 5000 --builders ginv" "ensemble 5000 $hidden $channels 10 fashion-mnist 1000 $hidden" ensemble --weights "$MODEL" --members 5000 --builders ginv --epsilons 0.1 --test-limit 1000
+big && run "ensemble --members 20000" "ensemble 20000 $hidden $channels 10 fashion-mnist 1000 $hidden" ensemble --weights "$MODEL" --members 20000 --builders group --epsilons 0.1 --test-limit 1000
+run "sharpness --samples 128" "sharpness $params $act fashion-mnist 128 1 16 1 10" sharpness --weights "$MODEL" --samples 128 --top-k 1 --probes 16 --density-probes 1 --density-steps 10
+big && run "sharpness --samples 1024" "sharpness $params $act fashion-mnist 1024 1 16 1 10" sharpness --weights "$MODEL" --samples 1024 --top-k 1 --probes 16 --density-probes 1 --density-steps 10
+big && run "sharpness --samples 4096" "sharpness $params $act fashion-mnist 4096 1 16 1 10" sharpness --weights "$MODEL" --samples 4096 --top-k 1 --probes 16 --density-probes 1 --density-steps 10
+big && run "sharpness --top-k 20" "sharpness $params $act fashion-mnist 128 20 16 1 10" sharpness --weights "$MODEL" --samples 128 --top-k 20 --probes 16 --density-probes 1 --density-steps 10
+big && run "sharpness --top-k 100" "sharpness $params $act fashion-mnist 128 100 16 1 10" sharpness --weights "$MODEL" --samples 128 --top-k 100 --probes 16 --density-probes 1 --density-steps 10
+big && run "sharpness --density-steps 400" "sharpness $params $act fashion-mnist 128 1 16 1 400" sharpness --weights "$MODEL" --samples 128 --top-k 1 --probes 16 --density-probes 1 --density-steps 400
+big && run "sharpness --density-steps 1500" "sharpness $params $act fashion-mnist 128 1 16 1 1500" sharpness --weights "$MODEL" --samples 128 --top-k 1 --probes 16 --density-probes 1 --density-steps 1500
+run "analyze --trace-probes 32" "analyze $params $act fashion-mnist 256 32 0" analyze --weights "$MODEL" --arch spec-cnn --samples 256 --trace-probes 32
+big && run "analyze --trace-probes 2000" "analyze $params $act fashion-mnist 256 2000 0" analyze --weights "$MODEL" --arch spec-cnn --samples 256 --trace-probes 2000
+exit 0

@@ -1,0 +1,321 @@
+using System.Globalization;
+
+namespace Noether.Experiments;
+
+/// <summary>One term of a <see cref="MemoryNeed"/>: what is held and its bytes.</summary>
+/// <param name="Name">What the bytes are ("Adam state ×16 of 1.29e7 float32 weights").</param>
+/// <param name="Bytes">Its bytes (≥ 0).</param>
+public sealed record MemoryTerm(string Name, double Bytes);
+
+/// <summary>
+/// The peak memory (resident set) a run is estimated to reach, as the sum of its <see cref="Terms"/>: the runtime, the
+/// data, the run's own allocations and the garbage the collector is measured to leave uncollected at the peak.
+/// </summary>
+/// <param name="Terms">The terms; <see cref="Bytes"/> is their sum.</param>
+public sealed record MemoryNeed(IReadOnlyList<MemoryTerm> Terms)
+{
+    /// <summary>The estimated peak in bytes.</summary>
+    public double Bytes => Terms.Sum(t => t.Bytes);
+
+    /// <summary>One line naming every term and its size, largest first (what a refusal shows).</summary>
+    public string Breakdown => string.Join("; ", Terms.Where(t => t.Bytes > 0).OrderByDescending(t => t.Bytes).Select(t => $"{t.Name}: {Show(t.Bytes)}"));
+
+    /// <summary>Bytes in MiB or GiB ("451.2 MiB", "3.9 GiB").</summary>
+    public static string Show(double bytes) => bytes >= 1 << 30
+        ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (1 << 30):F1} GiB")
+        : string.Create(CultureInfo.InvariantCulture, $"{bytes / (1 << 20):F1} MiB");
+}
+
+/// <summary>
+/// Peak-memory estimates of the workloads whose counts a user chooses (the CLI refuses a run whose estimate exceeds its
+/// limit). Each term follows an allocation in the code (named in its comment); the constants that are not sizes of
+/// allocations — the runtime and the garbage the workstation GC leaves at the peak — were measured as peak RSS
+/// (<c>/usr/bin/time -v</c>, .NET 10, workstation non-concurrent GC) with scripts/measure-memory-estimates.sh.
+/// Aim: peak ≤ 1.25 × estimate and estimate ≤ 2 × peak.
+/// </summary>
+public static class MemoryEstimate
+{
+    private const double MiB = 1 << 20;
+
+    /// <summary>The process before a run allocates: runtime, libraries, console. 89 MiB measured (`xavier --draws 1000`), rounded up.</summary>
+    public const double RuntimeBytes = 96 * MiB;
+
+    /// <summary>
+    /// Float32 copies of the weights at the peak of <see cref="CnnTraining"/>: value, gradient, Adam's m, v and scratch
+    /// (Nn/Optimizers.cs Adam), two copies while train writes the safetensors file (SafeTensor.FromTensor, then the file's
+    /// bytes), and the gradients of earlier steps the GC has not yet collected (each step allocates a new one in Ops.MatMul's
+    /// backward; large-object garbage). Measured: h = 8192 peaked at 18 copies over the runtime and data, h = 4096 at 11;
+    /// 16 keeps both within the aim.
+    /// </summary>
+    public const double TrainingWeightCopies = 16;
+
+    /// <summary>
+    /// A batch's activations held at the peak of <see cref="CnnTraining"/>, the live batch and the garbage of earlier ones:
+    /// measured --channels 256 (the 1000-image evaluation batch: 405 MB of pooled maps and argmax) peaked 4.6 batches above
+    /// the other terms, --channels 64 2.4.
+    /// </summary>
+    public const double TrainingBatchCopies = 4.5;
+
+    /// <summary>
+    /// Share of an ensemble member's temporaries still uncollected at the peak (large-object garbage). Per member, evaluating
+    /// its chunk (SpecCnnHeads.ChunkLogits on the test rows: H Aᵀ, σ, the block product, the bias, the copy in MemberLogits) and,
+    /// when calibrated, EnsembleBuilder.DrawDistinct's int[training images], a batch of images and h×k float64 matrices.
+    /// Measured at h = 32, 1000 test images: 188 KB more peak per member from 5000 to 20 000 group members; ginv (no
+    /// calibration) peaked as high as group at 5000 (1237 against 1253 MiB); GCConserveMemory=9 cut group's to 657 MiB.
+    /// </summary>
+    public const double EnsembleGarbageShare = 0.2;
+
+    /// <summary>
+    /// Float64 values the recorded Hessian graph and one product hold per activation value of a sample (forward
+    /// activations, their gradients and the double-backward's temporaries, ModelHessian / HessianOperator), plus
+    /// <see cref="HessianValuesPerDirection"/> per direction of a batched product (HessianOperator.MultiplyMany, 16 at a
+    /// time). Measured on the SPEC CNN (activation values per sample = conv channels × side² = 12 544): `sharpness --samples`
+    /// 1024 → 4096 grew 2.19 MB per sample (21.8 float64 per activation value), --probes 1 instead of 16 saved 0.13 per
+    /// direction; part of it is garbage the GC leaves (the slope from 128 to 1024 samples was 1.66 MB).
+    /// </summary>
+    public const double HessianValuesPerActivation = 21;
+
+    /// <summary>See <see cref="HessianValuesPerActivation"/>: the per-direction share of a batched Hessian-vector product.</summary>
+    public const double HessianValuesPerDirection = 0.15;
+
+    /// <summary>Vectors of n float64 per Lanczos step left as garbage by its Hessian-vector product (measured; see <see cref="Sharpness"/>).</summary>
+    public const double LanczosGarbageVectors = 2.5;
+
+    /// <summary>Recorded graphs of one batch held at the peak of <see cref="Curvature"/>, live and uncollected (fitted, see there).</summary>
+    public const double GraphGarbageFactor = 9.5;
+
+    /// <summary>Directions per batched Hessian-vector product (HessianOperator.DefaultBatchSize).</summary>
+    public const int HessianBatch = 16;
+
+    /// <summary>
+    /// The data set as loaded (Data/Idx.cs, Data/Cifar10.cs): float32 pixels and int labels of the splits kept, plus the
+    /// loader's transient buffers for the training split (IDX: the gzip file, a MemoryStream of 4× its size, the
+    /// decompressed bytes and their copy, about 4 bytes per pixel; CIFAR-10: the batch files' bytes).
+    /// </summary>
+    /// <param name="dataset">"fashion-mnist" or "cifar10".</param>
+    /// <param name="trainImages">Training images kept (all: 60 000 or 50 000).</param>
+    /// <param name="testImages">Test images kept (0 when the test split is not loaded).</param>
+    public static MemoryNeed Dataset(string dataset, int trainImages, int testImages)
+    {
+        var (_, _, pixels, _, _) = Shape(dataset);
+        Errors.ThrowIfNotPositive(trainImages, nameof(trainImages));
+        if (testImages < 0) throw Errors.OutOfRange(nameof(testImages), testImages, "0 or a positive count");
+        double images = (double)trainImages + testImages;
+        bool idx = dataset != "cifar10";
+        return new MemoryNeed([
+            // ImageDataset.Images (float32) and Labels (int) of both splits: Idx.PixelsToUnitInterval / Cifar10.ReadBatches.
+            new MemoryTerm(Count($"{images:0} images as float32"), images * (4.0 * pixels + 4)),
+            // Idx.ReadDecompressed + ReadImages: gzip bytes, MemoryStream(4 × gzip), ToArray, the copy; Cifar10: File.ReadAllBytes per batch.
+            new MemoryTerm("loading buffers", (idx ? 4.0 : 1.0) * trainImages * pixels),
+        ]);
+    }
+
+    /// <summary>
+    /// <see cref="CnnTraining.Run(CnnTrainingSettings, IProgress{CnnTrainingProgress}?, CancellationToken)"/> plus the
+    /// writing of the trained weights (the <c>train</c> command; <c>ensemble</c> and <c>attack</c> when they train).
+    /// </summary>
+    public static MemoryNeed CnnTraining(CnnTrainingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var (trainCount, testCount, pixels, side, inChannels) = Shape(settings.Dataset);
+        double pooled = (double)(side / 2) * (side / 2);
+        double weights = SpecCnnWeights(inChannels, side, settings.Channels, settings.Hidden, 10);
+        // Classifier.Evaluate runs the test split in batches of 1000 (CnnTraining.Run), training in BatchSize.
+        double evalBatch = Math.Min(1000, testCount), batch = Math.Min(settings.BatchSize, settings.TrainLimit ?? trainCount);
+        var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
+        terms.AddRange(Dataset(settings.Dataset, trainCount, testCount).Terms);
+        if (settings.TrainLimit is { } limit && limit < trainCount)
+            terms.Add(new MemoryTerm("training subset copy", limit * (4.0 * pixels + 4))); // ImageDataset.Subset
+        terms.Add(new MemoryTerm(Count($"{TrainingWeightCopies} float32 copies of {weights:0} weights (value, gradient, Adam m/v/scratch, file, uncollected gradients)"),
+            TrainingWeightCopies * 4 * weights));
+        // Ops.Conv2dMaxPool2d: pooled output + argmax per batch; backward: pooled gradient, input gradient, the scatter.
+        // Evaluation: pooled + argmax and the hidden layer for 1000 images. Every batch allocates them anew (large objects).
+        double train = batch * (settings.Channels * pooled * (4 + 4 + 4) + settings.Channels * (double)side * side * 4 + 4.0 * pixels + 8.0 * settings.Hidden);
+        double eval = evalBatch * (settings.Channels * pooled * (4 + 4) + 4.0 * pixels + 4.0 * settings.Hidden);
+        terms.Add(new MemoryTerm(Count($"activations of a batch × {TrainingBatchCopies} (live and uncollected)"), TrainingBatchCopies * Math.Max(train, eval)));
+        return new MemoryNeed(terms);
+    }
+
+    /// <summary>
+    /// An ensemble experiment (<see cref="EnsembleExperiment"/>; also the ensembles of <c>attack</c>) of
+    /// <paramref name="members"/> members on a SPEC CNN read from a file, with calibrated members (group, shuffle: the
+    /// largest per member).
+    /// </summary>
+    /// <param name="members">Members N of one ensemble (ensembles of a sweep are built one after another).</param>
+    /// <param name="hidden">The model's hidden width h.</param>
+    /// <param name="channels">The model's convolution channels.</param>
+    /// <param name="classes">Classes C.</param>
+    /// <param name="dataset">"fashion-mnist" or "cifar10" (the training split is the calibration pool).</param>
+    /// <param name="testImages">Test images evaluated (after --test-limit).</param>
+    /// <param name="calibrationBatch">Calibration batch k (default h).</param>
+    public static MemoryNeed Ensemble(int members, int hidden, int channels, int classes, string dataset, int testImages, int calibrationBatch)
+    {
+        Errors.ThrowIfNotPositive(members, nameof(members));
+        Errors.ThrowIfNotPositive(hidden, nameof(hidden));
+        Errors.ThrowIfNotPositive(channels, nameof(channels));
+        Errors.ThrowIfNotPositive(classes, nameof(classes));
+        Errors.ThrowIfNotPositive(testImages, nameof(testImages));
+        Errors.ThrowIfNotPositive(calibrationBatch, nameof(calibrationBatch));
+        var (trainCount, testCount, pixels, side, inChannels) = Shape(dataset);
+        double h = hidden, c = classes, b = testImages, k = calibrationBatch, pooled = (double)(side / 2) * (side / 2);
+        double weights = SpecCnnWeights(inChannels, side, channels, hidden, classes);
+        var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
+        terms.AddRange(Dataset(dataset, trainCount, testCount).Terms);
+        // The model (float32), the trunk's copy in SpecCnnHeads (trunk and per ensemble) and U as float64 (EnsembleBuilder.Build).
+        terms.Add(new MemoryTerm(Count($"model of {weights:0} weights and its copies"), 3 * 4 * weights));
+        // EnsembleExperiment.HiddenPreActivations: [test, h] float32; the trunk pass of a batch of up to 1000 images (pooled + argmax).
+        terms.Add(new MemoryTerm("test hidden layer and trunk pass", b * h * 4 + 2 * Math.Min(b, 1000) * (channels * pooled * 8 + 4.0 * pixels)));
+        // EnsembleMember: A (h×h) and its output weight (C×h) as float64, k calibration indices (EnsembleBuilder.Calibrated).
+        double member = 8 * (h * h + c * h) + 4 * k + 200;
+        // SpecCnnHeads chunk of 8: transforms h×h, the block diagonal [8h, 8C] (8 × C×h per member), bias and averaging, float32.
+        double heads = 4 * (h * h + 8 * h * c + c + 8 * c * c);
+        // EnsembleExperiment.Evaluate: member logits [B, N, C] float32 and member predictions int[B, N].
+        double evaluation = b * (4 * c + 4);
+        double live = member + heads + evaluation;
+        terms.Add(new MemoryTerm(Count($"{members} members × {live / 1024:F1} KB (matrices {member / 1024:F1}, heads {heads / 1024:F1}, logits of {b} images {evaluation / 1024:F1})"), members * live));
+        // Per member: DrawDistinct's int[training images], the k calibration images (float32), H₀, σ(gH₀), its pseudo-inverse and
+        // π (h×k float64, Calibrated / Pi); on the test rows, float32: H Aᵀ and σ of it ([B, h] each), the logits before and after
+        // the bias and their copy out of the chunk ([B, C] each; SpecCnnHeads.ChunkLogits, MemberLogits).
+        double temporaries = 4.0 * trainCount + k * pixels * 4 + 4 * 8 * h * k + b * 4 * (2 * h + 3 * c);
+        terms.Add(new MemoryTerm(Count($"uncollected garbage: {EnsembleGarbageShare * 100:F0}% of {members} × {temporaries / 1024:F0} KB of per-member temporaries"),
+            EnsembleGarbageShare * members * temporaries));
+        return new MemoryNeed(terms);
+    }
+
+    /// <summary>
+    /// <see cref="SharpnessEstimate"/> of a SPEC CNN on a batch of training images (the <c>sharpness --weights</c> command):
+    /// the float64 Hessian graph of the batch, the Lanczos bases, Hutchinson's batched products.
+    /// </summary>
+    /// <param name="parameters">Parameters n of the Hessian's scope (the model's).</param>
+    /// <param name="activationsPerSample">Activation values of one sample's forward pass (SPEC CNN: channels × side², the convolution's output).</param>
+    /// <param name="dataset">"fashion-mnist" or "cifar10" (its training split is loaded).</param>
+    /// <param name="samples">Images in the batch.</param>
+    /// <param name="settings">Top k, probes, density probes and steps.</param>
+    public static MemoryNeed Sharpness(long parameters, long activationsPerSample, string dataset, int samples, SharpnessEstimateSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var (trainCount, _, pixels, _, _) = Shape(dataset);
+        var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
+        terms.AddRange(Dataset(dataset, trainCount, 0).Terms);
+        // SharpnessWeights.Load: the batch as a float32 subset and as float64.
+        terms.Add(new MemoryTerm(Count($"the {samples}-image batch"), samples * pixels * (4.0 + 8)));
+        terms.AddRange(Hessian(parameters, activationsPerSample, samples, settings.TraceProbes > 0 ? Math.Min(HessianBatch, settings.TraceProbes) : 1));
+        // Lanczos.Eigenvalues: a basis of min(n, max(100, 10k)) vectors (Lanczos.State); SLQ: Lanczos.Tridiagonalize per probe
+        // holds the State basis and its copy. Every step's product allocates 3 vectors (HessianOperator.Multiply: the direction's
+        // parts, the pooled result's copy, the result), mostly left uncollected: --top-k 100 (1000 steps) peaked 3.0 bases above
+        // --top-k 1, --density-steps 400 3.6 bases; 2.5 keeps --top-k 20 (converged before filling its basis) within 2× its peak.
+        double n = parameters;
+        double top = settings.TopK > 0 ? Math.Min(n, Math.Max(Math.Max(100, 10.0 * settings.TopK), settings.LanczosIterations)) : 0;
+        double density = settings.DensityProbes > 0 ? Math.Min(settings.DensitySteps, n) : 0;
+        double vectors = Math.Max((1 + LanczosGarbageVectors) * top, (2 + LanczosGarbageVectors) * density);
+        terms.Add(new MemoryTerm(Count($"Lanczos: {Math.Max(top, density):0} steps × {1 + LanczosGarbageVectors:0.#}–{2 + LanczosGarbageVectors:0.#} vectors of {n:0} float64"),
+            8 * vectors * n + 8 * 3 * Math.Max(top, density) * Math.Max(top, density)));
+        // Hutchinson.Trace: probes z and products Az of a batch (16 × n float64 each), and one value per probe.
+        terms.Add(new MemoryTerm("Hutchinson probes", settings.TraceProbes > 0 ? 2 * 8 * n * Math.Min(HessianBatch, settings.TraceProbes) + 8.0 * settings.TraceProbes : 0));
+        return new MemoryNeed(terms);
+    }
+
+    /// <summary>
+    /// The Hessian part of <c>analyze</c> (top eigenvalue by Lanczos, Hutchinson's trace) on a float64 model.
+    /// </summary>
+    /// <param name="parameters">The model's parameters n.</param>
+    /// <param name="activationsPerSample">Activation values of one sample's forward pass (MLP: the sum of its layer widths).</param>
+    /// <param name="dataset">"fashion-mnist" or "cifar10" (its training split is loaded).</param>
+    /// <param name="samples">Images in the batch.</param>
+    /// <param name="traceProbes">Hutchinson probes.</param>
+    /// <param name="lanczosIterations">Lanczos step limit (0: automatic, min(n, 100)).</param>
+    public static MemoryNeed Analyze(long parameters, long activationsPerSample, string dataset, int samples, int traceProbes, int lanczosIterations) =>
+        Sharpness(parameters, activationsPerSample, dataset, samples,
+            new SharpnessEstimateSettings(TopK: 1, LanczosIterations: lanczosIterations, TraceProbes: traceProbes, DensityProbes: 0));
+
+    /// <summary>
+    /// <c>curvature --model</c>: the Hessian of an ONNX graph over <paramref name="images"/> Fashion-MNIST images in batches
+    /// (MinibatchHessian records a fresh graph per batch and product). The graphs left uncollected dominate; the factor
+    /// <see cref="GraphGarbageFactor"/> was fitted to the two peaks of docs/onnx.md (ResNet-20, 16.4 MB of recorded graph per
+    /// image: batch 16 peaked at 3.48 GB, batch 128 at 10.7 GB), not re-measured here.
+    /// </summary>
+    /// <param name="parameters">Parameters in the Hessian's scope.</param>
+    /// <param name="images">Images (--images).</param>
+    /// <param name="batchSize">Images per batch.</param>
+    /// <param name="topK">Top eigenvalues (Lanczos basis max(2k + 10, 20) + 1 and k Ritz vectors).</param>
+    /// <param name="graphBytesPerImage">Bytes of the values one image's forward pass and recorded loss gradient hold (about
+    /// twice the forward pass's values; ResNet-20: 16.4 MB in float64).</param>
+    public static MemoryNeed Curvature(long parameters, int images, int batchSize, int topK, double graphBytesPerImage)
+    {
+        if (parameters < 1) throw Errors.OutOfRange(nameof(parameters), parameters, "a positive count");
+        Errors.ThrowIfNotPositive(images, nameof(images));
+        Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
+        Errors.ThrowIfNotPositive(topK, nameof(topK));
+        Errors.ThrowIfNotPositive(graphBytesPerImage, nameof(graphBytesPerImage));
+        var (trainCount, _, pixels, _, _) = Shape("fashion-mnist");
+        var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
+        terms.AddRange(Dataset("fashion-mnist", trainCount, 0).Terms);
+        // CurvatureCommand: every batch gathered as float64.
+        terms.Add(new MemoryTerm(Count($"{images} images as float64"), 8.0 * images * pixels));
+        // The estimators' vectors (CurvatureCommand's count): Lanczos basis, 16 probes and their products, gradient, work vectors, Ritz vectors.
+        double vectors = Math.Max(2.0 * topK + 10, 20) + 1 + 32 + 4 + topK;
+        terms.Add(new MemoryTerm(Count($"{vectors:0} vectors of {parameters} float64"), 8 * vectors * parameters));
+        terms.Add(new MemoryTerm(Count($"recorded graphs of a {batchSize}-image batch × {GraphGarbageFactor} (live and uncollected)"),
+            GraphGarbageFactor * Math.Min(batchSize, images) * graphBytesPerImage));
+        return new MemoryNeed(terms);
+    }
+
+    /// <summary><see cref="XavierExperiment"/>: 8 bytes per draw and the rows of xavier-draws.csv held until written (the existing check, unchanged; +1.2% measured).</summary>
+    /// <param name="draws">Draws per sample.</param>
+    /// <param name="samples">Shapes plus activations.</param>
+    /// <param name="rowBytes">Bytes of one CSV row held until written.</param>
+    public static MemoryNeed Xavier(long draws, int samples, int rowBytes)
+    {
+        Errors.ThrowIfNotPositive(samples, nameof(samples));
+        if (draws < 1) throw Errors.OutOfRange(nameof(draws), draws, "a positive count");
+        return new MemoryNeed([
+            new MemoryTerm("runtime", RuntimeBytes),
+            new MemoryTerm(Count($"{samples} samples × {draws} draws, 8 bytes and a {rowBytes}-byte CSV row each"), (double)draws * samples * (8 + rowBytes)),
+        ]);
+    }
+
+    /// <summary><see cref="DiscoverExperiment"/>: the samples × 2h² constraint matrix and its full SVD (U is samples × samples) for the widest h (+7.7% measured).</summary>
+    public static MemoryNeed Discover(int samples, int widestHidden)
+    {
+        Errors.ThrowIfNotPositive(samples, nameof(samples));
+        Errors.ThrowIfNotPositive(widestHidden, nameof(widestHidden));
+        double unknowns = 2.0 * widestHidden * widestHidden, s = samples;
+        return new MemoryNeed([
+            new MemoryTerm("runtime", RuntimeBytes),
+            new MemoryTerm(Count($"the {samples} × {unknowns} constraint matrix and its SVD"), 8 * (s * s + 2 * s * unknowns + unknowns * unknowns)),
+        ]);
+    }
+
+    /// <summary>The recorded Hessian graph over the batch and one batched product of <paramref name="directions"/> directions.</summary>
+    private static MemoryTerm[] Hessian(long parameters, long activationsPerSample, int samples, int directions)
+    {
+        if (parameters < 1) throw Errors.OutOfRange(nameof(parameters), parameters, "a positive count");
+        if (activationsPerSample < 1) throw Errors.OutOfRange(nameof(activationsPerSample), activationsPerSample, "a positive count");
+        Errors.ThrowIfNotPositive(samples, nameof(samples));
+        double perSample = 8.0 * activationsPerSample;
+        return [
+            // HessianOperator: the gradient graph recorded once (createGraph) and a product's pooled temporaries.
+            new MemoryTerm(Count($"Hessian graph of {samples} samples"), HessianValuesPerActivation * perSample * samples),
+            // HessianOperator.MultiplyMany → Tape.BatchedGradient: [directions, …] for every node of the graph.
+            new MemoryTerm(Count($"batched products of {directions} directions"), HessianValuesPerDirection * directions * perSample * samples),
+            // The model as float64 and the gradient, the point's leaves and a product's result (HessianOperator).
+            new MemoryTerm("float64 model and gradients", 6 * 8.0 * parameters),
+        ];
+    }
+
+    /// <summary>Weights of the SPEC CNN (Nn/Models.cs): conv 3×3, hidden linear on the pooled maps, output linear, with biases.</summary>
+    private static double SpecCnnWeights(int inChannels, int side, int channels, int hidden, int classes) =>
+        inChannels * 9.0 * channels + channels + (double)channels * (side / 2) * (side / 2) * hidden + hidden + (double)classes * hidden + classes;
+
+    /// <summary>(training images, test images, pixel values per image, side, channels) of a data set.</summary>
+    private static (int Train, int Test, int Pixels, int Side, int Channels) Shape(string dataset) => dataset switch
+    {
+        "fashion-mnist" => (60_000, 10_000, 28 * 28, 28, 1),
+        "cifar10" => (50_000, 10_000, 3 * 32 * 32, 32, 3),
+        _ => throw new ArgumentException($"dataset '{dataset}' is not known: expected fashion-mnist or cifar10", nameof(dataset)),
+    };
+
+    private static string Count(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
