@@ -1,7 +1,3 @@
-using System.Globalization;
-using Noether.Experiments;
-using Spectre.Console;
-
 namespace Noether.Cli.Commands;
 
 /// <summary>
@@ -102,9 +98,9 @@ internal static class ExperimentConsole
     /// <summary>"[green]pass[/]" or "[red]FAIL[/]".</summary>
     public static string Verdict(bool pass) => pass ? "[green]pass[/]" : "[red]FAIL[/]";
 
-    /// <summary>A number in scientific notation, invariant culture ("NaN" kept).</summary>
-    public static string Sci(double v) => double.IsNaN(v) ? "NaN" : v.ToString("0.00e+00", CultureInfo.InvariantCulture);
+    /// <summary><see cref="Format.Sci"/>, for callers not yet switched to <see cref="Format"/>.</summary>
+    public static string Sci(double v) => Format.Sci(v);
 
-    /// <summary>A number with <paramref name="digits"/> decimals, invariant culture.</summary>
-    public static string Fixed(double v, int digits = 3) => v.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    /// <summary><see cref="Format.Fixed"/>, for callers not yet switched to <see cref="Format"/>.</summary>
+    public static string Fixed(double v, int digits = 3) => Format.Fixed(v, digits);
 }
