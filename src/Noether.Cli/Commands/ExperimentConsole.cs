@@ -103,4 +103,26 @@ internal static class ExperimentConsole
 
     /// <summary><see cref="Format.Fixed"/>, for callers not yet switched to <see cref="Format"/>.</summary>
     public static string Fixed(double v, int digits = 3) => Format.Fixed(v, digits);
+
+    /// <summary>The claims of a run as a table: predicted vs measured and the verdict.</summary>
+    public static void ClaimTable(IReadOnlyList<Claim> claims)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("Claims: predicted vs measured")
+            .AddColumn("claim").AddColumn("source").AddColumn("predicted").AddColumn("measured").AddColumn("verdict");
+        foreach (var c in claims)
+        {
+            string verdict = c.Verdict switch
+            {
+                Noether.Experiments.Verdict.Reproduced => "[green]reproduced[/]",
+                Noether.Experiments.Verdict.Corrected => "[green]corrected[/]",
+                Noether.Experiments.Verdict.Partial => "[yellow]partial[/]",
+                Noether.Experiments.Verdict.Measured => "measured",
+                Noether.Experiments.Verdict.Passed => "[green]passed (own check)[/]",
+                Noether.Experiments.Verdict.Failed => "[red]failed (own check)[/]",
+                _ => "[red]not reproduced[/]",
+            };
+            table.AddRow(Markup.Escape(c.Id), Markup.Escape(c.Source), Markup.Escape(c.Predicted), Markup.Escape(c.Measured), verdict);
+        }
+        Write(table);
+    }
 }

@@ -49,13 +49,13 @@ internal static class MergeCommand
         }),
         ["orbit"] = new(m => OrbitCommand.Write(m.OutDir, new OrbitTableResult(m.SettingsAs<OrbitTableSettings>(), m.ItemsAs<OrbitTableRow>()), m.Elapsed)),
         // The model and the test set's single-model accuracy are the same in every shard (checked as options); model.safetensors is not merged.
-        ["ensemble"] = new(m => EnsembleCommand.WriteMerged(m.OutDir, m.Profile ?? "default", m.SettingsAs<EnsembleExperimentSettings>(),
-            m.OptionsAs<EnsembleCommand.EnsembleShared>(), m.ItemsAs<EnsembleAccuracyRow>(), m.Elapsed)),
+        ["ensemble"] = new(m => EnsembleWriter.WriteMerged(m.OutDir, m.Profile ?? "default", m.SettingsAs<EnsembleExperimentSettings>(),
+            m.OptionsAs<EnsembleWriter.EnsembleShared>(), m.ItemsAs<EnsembleAccuracyRow>(), m.Elapsed)),
         // One item per attack (its rows); the model, the ensembles and the clean accuracies are the same in every shard (checked as options).
-        ["attack"] = new(m => AttackCommand.WriteMerged(m.OutDir, m.Profile ?? "default", m.SettingsAs<AttackExperimentSettings>(),
-            m.OptionsAs<AttackCommand.AttackShared>(), m.ItemsAs<AttackAccuracyRow[]>(), m.Elapsed)),
+        ["attack"] = new(m => AttackWriter.WriteMerged(m.OutDir, m.Profile ?? "default", m.SettingsAs<AttackExperimentSettings>(),
+            m.OptionsAs<AttackWriter.AttackShared>(), m.ItemsAs<AttackAccuracyRow[]>(), m.Elapsed)),
         // Fig. 6 (--part rate) only: a converge shard runs no other part.
-        ["converge"] = new(m => ConvergeCommand.Write(m.OutDir, m.Profile ?? "default", ["rate"], null, null,
+        ["converge"] = new(m => ConvergeWriter.Write(m.OutDir, m.Profile ?? "default", ["rate"], null, null,
             ConvergenceRate.Assemble(m.SettingsAs<ConvergenceRateSettings>(), m.ItemsAs<ConvergenceRun>()),
             new Dictionary<string, double> { ["rate"] = m.Elapsed.TotalSeconds }, m.Elapsed)),
         // Fig. 8 mode only; the 1-D network of G.1 is not part of the grid (deterministic, milliseconds) and is recomputed here.
