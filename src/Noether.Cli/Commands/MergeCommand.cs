@@ -45,7 +45,7 @@ internal static class MergeCommand
             var settings = m.SettingsAs<XavierSettings>();
             var samples = m.ItemsAs<XavierSample>();
             int linear = settings.Shapes.Count;
-            XavierCommand.WriteResult(m.OutDir, new XavierResult(settings, samples[..linear], samples[linear..]), m.Option("bins"), m.Elapsed);
+            XavierWriter.Write(m.OutDir, new XavierResult(settings, samples[..linear], samples[linear..]), m.Option("bins"), m.Elapsed);
         }),
         ["orbit"] = new(m => OrbitCommand.Write(m.OutDir, new OrbitTableResult(m.SettingsAs<OrbitTableSettings>(), m.ItemsAs<OrbitTableRow>()), m.Elapsed)),
         // The model and the test set's single-model accuracy are the same in every shard (checked as options); model.safetensors is not merged.
