@@ -1,4 +1,3 @@
-
 namespace Noether.Cli.Commands;
 
 /// <summary>Every sub-command of <c>noether</c>, in the order <c>--help</c> lists them.</summary>

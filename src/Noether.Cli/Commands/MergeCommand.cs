@@ -39,7 +39,7 @@ internal static class MergeCommand
     /// <summary>The sweep commands merge knows, by name. A new sweep command adds one line here (see docs/sharding.md).</summary>
     private static readonly Dictionary<string, Sweep> Sweeps = new(StringComparer.Ordinal)
     {
-        ["drift"] = new(m => DriftCommand.Write(m.OutDir, m.Profile ?? "default", new DriftResult(m.SettingsAs<DriftSettings>(), m.ItemsAs<DriftCurve>()), m.Elapsed)),
+        ["drift"] = new(m => DriftWriter.Write(m.OutDir, m.Profile ?? "default", new DriftResult(m.SettingsAs<DriftSettings>(), m.ItemsAs<DriftCurve>()), m.Elapsed)),
         ["xavier"] = new(m =>
         {
             var settings = m.SettingsAs<XavierSettings>();
@@ -47,7 +47,7 @@ internal static class MergeCommand
             int linear = settings.Shapes.Count;
             XavierWriter.Write(m.OutDir, new XavierResult(settings, samples[..linear], samples[linear..]), m.Option("bins"), m.Elapsed);
         }),
-        ["orbit"] = new(m => OrbitCommand.Write(m.OutDir, new OrbitTableResult(m.SettingsAs<OrbitTableSettings>(), m.ItemsAs<OrbitTableRow>()), m.Elapsed)),
+        ["orbit"] = new(m => OrbitWriter.Write(m.OutDir, new OrbitTableResult(m.SettingsAs<OrbitTableSettings>(), m.ItemsAs<OrbitTableRow>()), m.Elapsed)),
         // The model and the test set's single-model accuracy are the same in every shard (checked as options); model.safetensors is not merged.
         ["ensemble"] = new(m => EnsembleWriter.WriteMerged(m.OutDir, m.Profile ?? "default", m.SettingsAs<EnsembleExperimentSettings>(),
             m.OptionsAs<EnsembleWriter.EnsembleShared>(), m.ItemsAs<EnsembleAccuracyRow>(), m.Elapsed)),

@@ -1,4 +1,3 @@
-
 namespace Noether.Cli.Commands;
 
 /// <summary>
