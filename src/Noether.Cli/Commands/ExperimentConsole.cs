@@ -125,4 +125,46 @@ internal static class ExperimentConsole
         }
         Write(table);
     }
+
+    /// <summary>
+    /// Runs a training loop under a per-epoch progress bar on a terminal; without one, only the line of each finished epoch.
+    /// </summary>
+    public static TResult Epochs<TResult>(Func<IProgress<EpochProgress>, TResult> run)
+    {
+        var console = CliAction.Out;
+        if (!console.Profile.Capabilities.Interactive)
+            return run(new InlineProgress<EpochProgress>(p =>
+            {
+                if (p.FinishedLine is { } line) console.WriteLine(line);
+            }));
+        TResult result = default!;
+        console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                ProgressTask? task = null;
+                result = run(new InlineProgress<EpochProgress>(p =>
+                {
+                    task ??= ctx.AddTask($"epoch {p.Epoch}/{p.Epochs}", maxValue: p.Batches);
+                    task.Description = p.Description;
+                    task.Value = p.Batch;
+                    if (p.FinishedLine is { } line)
+                    {
+                        task.StopTask();
+                        console.MarkupLine(Markup.Escape(line));
+                        task = null;
+                    }
+                }));
+            });
+        return result;
+    }
 }
+
+/// <summary>One progress report of a training loop as <see cref="ExperimentConsole.Epochs"/> shows it.</summary>
+/// <param name="Epoch">Current epoch (1-based).</param>
+/// <param name="Epochs">Epochs in all.</param>
+/// <param name="Batch">Batches done in this epoch.</param>
+/// <param name="Batches">Batches per epoch.</param>
+/// <param name="Description">The bar's text.</param>
+/// <param name="FinishedLine">The line of an epoch that has just finished, else null.</param>
+internal readonly record struct EpochProgress(int Epoch, int Epochs, int Batch, int Batches, string Description, string? FinishedLine);
