@@ -1,5 +1,3 @@
-using Noether.Cli.Commands;
-
 namespace Noether.Cli.Output;
 
 /// <summary>What summary.json says about the SPEC CNN an ensemble or attack run used.</summary>
