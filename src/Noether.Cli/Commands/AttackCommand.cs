@@ -49,20 +49,14 @@ internal static class AttackCommand
         var conditionLimit = ConditionLimit();
         var regularise = Regularise();
         var testLimit = TestLimit();
-        var seed = CommonOptions.Seed();
-        var shard = CommonOptions.Shard();
-        var output = CommonOptions.Out("results/attack");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Sweep("results/attack");
 
-        var command = new Command("attack", "Fig. 10: FGSM and PGD (L∞) accuracy against attack strength for the single model and each ensemble, transfer and adaptive threat models.")
-        {
-            profile, weights, data, dataDir, slope, preset, epsilons, pgdStep, pgdSteps, noRandomStart, threat, adaptiveLoss, builders, ensembleEpsilon, members,
-            meanSoftmax, calibration, conditionLimit, regularise, testLimit, seed, shard, output, force,
-        };
+        var command = run.Command("attack", "Fig. 10: FGSM and PGD (L∞) accuracy against attack strength for the single model and each ensemble, transfer and adaptive threat models.",
+            profile, weights, data, dataDir, slope, preset, epsilons, pgdStep, pgdSteps, noRandomStart, threat, adaptiveLoss, builders, ensembleEpsilon, members, meanSoftmax, calibration, conditionLimit, regularise, testLimit);
         CliAction.Set(command, (parse, token) =>
         {
             string profileName = parse.GetValue(profile)!;
-            var (training, settings) = ForProfile(profileName, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(seed));
+            var (training, settings) = ForProfile(profileName, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(run.Seed));
             IReadOnlyList<LinfAttack> attacks = parse.GetValue(preset) is { } name ? AttackPresets.ByName(name) : settings.AttackList;
             string grid = parse.GetValue(preset) ?? (profileName == "full" ? "paper" : profileName == "quick" ? "quick" : "default");
             if (parse.GetValue(epsilons) is { Length: > 0 } radii)
@@ -87,36 +81,26 @@ internal static class AttackCommand
                 ConditionLimit = parse.GetValue(conditionLimit),
                 Policy = parse.GetValue(regularise) ? IllConditionedPolicy.Regularise : IllConditionedPolicy.Reject,
                 TestLimit = parse.GetValue(testLimit) ?? settings.TestLimit,
-                Shard = parse.GetValue(shard),
+                Shard = run.ShardOf(parse),
             };
-            string? weightsPath = parse.GetValue(weights);
-
-            var (train, test, fromWeights, hidden) = ModelSource.Prepare(training, weightsPath, parse.GetValue(slope));
-            settings.Validate(hidden);
-            ModelSource.CheckMembers(settings.Members, hidden);
-            if (settings.Shard is { } asked) asked.ItemsOf(AttackExperiment.GridSize(settings)); // more shards than attacks: refused before training
-
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return SpecCnnRun.Start(parse, run, token, training, parse.GetValue(weights), parse.GetValue(slope), settings.Validate, settings.Members, settings.Shard,
+                () => AttackExperiment.GridSize(settings), r =>
             {
-                var clock = Stopwatch.StartNew();
-                var model = ModelSource.Resolve(fromWeights, weightsPath, outDir, training, train, test, token);
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Fig. 10 attacks, profile {profileName}, grid {grid}: {string.Join("; ", settings.AttackList.Select(a => a.Label))}; threat models {string.Join(" + ", settings.ThreatModelList.Select(AttackWriter.Threat))}{(settings.ThreatModelList.Contains(ThreatModel.Adaptive) ? $" (adaptive loss: {AttackWriter.LossName(settings.AdaptiveLoss)})" : "")}; ensembles {string.Join(", ", settings.BuilderList.Select(EnsembleOptions.Name))} at ε_g = {G(settings.EnsembleEpsilon, 4)}, N = {settings.Members}, vote {EnsembleWriter.VoteName(settings.Vote)}; seed {settings.Seed}"));
-                var result = ExperimentConsole.Run("attacks", (p, t) => AttackExperiment.Run(model.Model, train, test, settings,
+                var result = ExperimentConsole.Run("attacks", (p, t) => AttackExperiment.Run(r.Model.Model, r.Train, r.Test, settings,
                     new InlineProgress<AttackExperimentProgress>(q => p.Report(new ExperimentProgress(q.Stage,
                         (long)(q.StageIndex - 1) * q.Total + q.Done, (long)q.Stages * q.Total))), t), token);
-                if (model.NeedsSaving) ModelSource.Save(outDir, model.Model, model.Training!);
-                var info = EnsembleModelInfo.Of(model);
-                int width = model.Model.Hidden.OutFeatures;
-                AttackWriter.Write(outDir, profileName, grid, info, width, training.Dataset, result, clock.Elapsed);
+                var info = r.SaveModel();
+                int width = r.Model.Model.Hidden.OutFeatures;
+                AttackWriter.Write(r.OutDir, profileName, grid, info, width, training.Dataset, result, r.Clock.Elapsed);
                 if (settings.Shard is { } part)
-                    ShardOutput.Complete(outDir, "attack", profileName, part, AttackExperiment.GridSize(settings), settings,
-                        // A shard rerun on its cached model has the model every other shard trained: "trained" for all.
-                        new AttackWriter.AttackShared(grid, info with { Saved = false, Origin = model.Training is null ? info.Origin : "trained" }, width, training.Dataset,
+                    ShardOutput.Complete(r.OutDir, "attack", profileName, part, AttackExperiment.GridSize(settings), settings,
+                        new AttackWriter.AttackShared(grid, r.ForShards(info), width, training.Dataset,
                             result.SingleAccuracy, result.TestCount, result.TestSource, [.. result.Ensembles]),
-                        result.Rows.Chunk(AttackExperiment.RowsPerAttack(settings)).ToArray(), ["attack.csv"], clock.Elapsed);
+                        result.Rows.Chunk(AttackExperiment.RowsPerAttack(settings)).ToArray(), ["attack.csv"], r.Clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

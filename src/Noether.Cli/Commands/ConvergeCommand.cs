@@ -46,29 +46,24 @@ internal static class ConvergeCommand
                 }
             return items.Distinct().ToArray();
         };
-        var seed = CommonOptions.Seed();
-        var shard = CommonOptions.Shard();
-        shard.Description = "With --part rate only: run part i of n of the Fig. 6 grid (σ × σ_U × σ_V; i/n, 1 ≤ i ≤ n, e.g. 2/4); join the parts with `noether merge`. The ellipse and radial parts are small and not sharded.";
-        var output = CommonOptions.Out("results/converge");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Sweep("results/converge");
+        run.Shard!.Description = "With --part rate only: run part i of n of the Fig. 6 grid (σ × σ_U × σ_V; i/n, 1 ≤ i ≤ n, e.g. 2/4); join the parts with `noether merge`. The ellipse and radial parts are small and not sharded.";
 
-        var command = new Command("converge", "Appendix F: convergence rate against Q — the ellipse (F.1), the radial network against eq. 59 and the eq. 69 bound (Fig. 7), and GD steps to near-convergence against Q per σ (Fig. 6).")
-        {
-            profile, part, seed, shard, output, force,
-        };
+        var command = run.Command("converge", "Appendix F: convergence rate against Q — the ellipse (F.1), the radial network against eq. 59 and the eq. 69 bound (Fig. 7), and GD steps to near-convergence against Q per σ (Fig. 6).",
+            profile, part);
         CliAction.Set(command, (parse, token) =>
         {
             string profileName = parse.GetValue(profile)!;
             var parts = parse.GetValue(part)!;
-            var (ellipseSettings, radialSettings, rateSettings) = ForProfile(profileName, parse.GetValue(seed));
-            if (parse.GetValue(shard) is { } sharded)
+            var (ellipseSettings, radialSettings, rateSettings) = ForProfile(profileName, parse.GetValue(run.Seed));
+            if (run.ShardOf(parse) is { } sharded)
             {
                 // Only Fig. 6 is a grid worth splitting; a shard runs nothing else, so the merged output is that of `--part rate`.
                 if (!parts.SequenceEqual(["rate"]))
                     throw new ArgumentException($"--shard {sharded} splits the Fig. 6 grid only: add --part rate (got --part {string.Join(",", parts)}; run ellipse and radial unsharded with --part ellipse,radial)");
                 rateSettings = rateSettings with { Shard = sharded };
             }
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return run.Write(parse, token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 EllipseConvergenceResult? ellipse = null;
@@ -98,7 +93,7 @@ internal static class ConvergeCommand
                     ShardOutput.Complete(outDir, "converge", profileName, done, ConvergenceRate.GridSize(rateSettings), rateSettings, null, rate!.Runs,
                         ["rate.csv", "rate-curves.csv"], clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

@@ -19,14 +19,10 @@ internal static class DiscoverCommand
         var samples = new Option<int?>("--samples") { Description = "Random (θ, X, Y) constraints per algebra (default 3·2h² + 20; at least 2h²)." };
         samples.Validators.Add(r => { if (r.TryGet(out int? v) && v is <= 0) r.AddError($"--samples must be a positive integer (got {v})"); });
         var tolerance = ListOptions.UnitInterval("--tolerance", "Rank cut: singular values ≤ tolerance × the largest span the null space.", SymmetryDiscovery.DefaultTolerance);
-        var seed = CommonOptions.Seed();
-        var output = CommonOptions.Out("results/discover");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Single("results/discover");
 
-        var command = new Command("discover", "Discover numerically the Lie algebra of linear symmetries (U, V) ↦ (U + tUA, V + tBV) of a layer pair with activation σ; dimension and basis next to the known answer.")
-        {
-            activation, widths, samples, tolerance, seed, output, force,
-        };
+        var command = run.Command("discover", "Discover numerically the Lie algebra of linear symmetries (U, V) ↦ (U + tUA, V + tBV) of a layer pair with activation σ; dimension and basis next to the known answer.",
+            activation, widths, samples, tolerance);
         CliAction.Set(command, (parse, token) =>
         {
             var h = parse.GetValue(widths)!.Distinct().ToArray();
@@ -44,9 +40,9 @@ internal static class DiscoverCommand
                 Activations = parse.GetValue(activation)!.Distinct().ToArray(),
                 Widths = h,
                 Options = new DiscoveryOptions(Samples: parse.GetValue(samples) ?? 0, RelativeTolerance: parse.GetValue(tolerance)),
-                Seed = parse.GetValue(seed),
+                Seed = parse.GetValue(run.Seed),
             };
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return run.Write(parse, token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Discovering the symmetry algebra of (U, V) ↦ (U + tUA, V + tBV) for σ ∈ {{{string.Join(", ", settings.Activations)}}}, h ∈ {{{string.Join(", ", settings.Widths)}}}; rank tolerance {Format.Sci(settings.Options.RelativeTolerance)}, seed {settings.Seed}"));
@@ -54,7 +50,7 @@ internal static class DiscoverCommand
                 var result = ExperimentConsole.Run("discover", (p, t) => DiscoverExperiment.Run(settings, p, t), token);
                 DiscoverWriter.Write(outDir, result, clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

@@ -37,15 +37,10 @@ internal static class DriftCommand
             .Bounded(double.Epsilon, 100, "larger initial weights overflow the loss and Q in float64");
         var flowTime = ListOptions.OptionalPositiveDouble("--flow-time", "End time of the gradient flow (default: steps × the smallest η, the span of the slowest GD run).");
         var noFlow = new Option<bool>("--no-flow") { Description = "Skip the gradient-flow contrast." };
-        var seed = CommonOptions.Seed();
-        var shard = CommonOptions.Shard();
-        var output = CommonOptions.Out("results/drift");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Sweep("results/drift");
 
-        var command = new Command("drift", "Fig. 3: drift of the conserved quantity Q under gradient descent (ΔQ~ of eq. 43) and the loss, per σ and η, against the gradient flow; eq. 41 checked at every step.")
-        {
-            profile, steps, lr, activations, records, loss, initStd, flowTime, noFlow, seed, shard, output, force,
-        };
+        var command = run.Command("drift", "Fig. 3: drift of the conserved quantity Q under gradient descent (ΔQ~ of eq. 43) and the loss, per σ and η, against the gradient flow; eq. 41 checked at every step.",
+            profile, steps, lr, activations, records, loss, initStd, flowTime, noFlow);
         CliAction.Set(command, (parse, token) =>
         {
             string profileName = parse.GetValue(profile)!;
@@ -60,11 +55,11 @@ internal static class DriftCommand
                 InitStd = parse.GetValue(initStd),
                 FlowTime = parse.GetValue(flowTime),
                 IncludeGradientFlow = !parse.GetValue(noFlow),
-                Seed = parse.GetValue(seed),
-                Shard = parse.GetValue(shard),
+                Seed = parse.GetValue(run.Seed),
+                Shard = run.ShardOf(parse),
                 Parallelism = Environment.ProcessorCount,
             };
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return run.Write(parse, token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Drift of Q (eq. 48) under GD, profile {profileName}: m={settings.M}, h={settings.H}, n={settings.N}, X = I, loss {(settings.Loss == SquaredErrorLoss.Mean ? "‖Y − F‖²/(m·k) (PyTorch MSELoss)" : "½‖Y − F‖²")}, {settings.Steps} steps ({settings.SigmoidSteps ?? settings.Steps} for sigmoid), η ∈ {{{string.Join(", ", settings.LearningRates)}}}, seed {settings.Seed}"));
@@ -74,7 +69,7 @@ internal static class DriftCommand
                 if (settings.Shard is { } part)
                     ShardOutput.Complete(outDir, "drift", profileName, part, DriftExperiment.GridSize(settings), settings, null, result.Curves, ["drift.csv"], clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

@@ -46,19 +46,14 @@ internal static class EnsembleCommand
         var conditionLimit = ConditionLimit();
         var regularise = Regularise();
         var testLimit = TestLimit();
-        var seed = CommonOptions.Seed();
-        var shard = CommonOptions.Shard();
-        var output = CommonOptions.Out("results/ensemble");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Sweep("results/ensemble");
 
-        var command = new Command("ensemble", "Fig. 9: ensembles from one trained CNN (group, ginv, random, shuffle, perm-interp): test accuracy change against ε, members rejected as ill-conditioned per ε.")
-        {
-            profile, weights, data, dataDir, slope, builders, epsilons, members, meanSoftmax, literal, literalSize, calibration, conditionLimit, regularise, testLimit, seed, shard, output, force,
-        };
+        var command = run.Command("ensemble", "Fig. 9: ensembles from one trained CNN (group, ginv, random, shuffle, perm-interp): test accuracy change against ε, members rejected as ill-conditioned per ε.",
+            profile, weights, data, dataDir, slope, builders, epsilons, members, meanSoftmax, literal, literalSize, calibration, conditionLimit, regularise, testLimit);
         CliAction.Set(command, (parse, token) =>
         {
             string profileName = parse.GetValue(profile)!;
-            var (training, settings) = ForProfile(profileName, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(seed));
+            var (training, settings) = ForProfile(profileName, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(run.Seed));
             settings = settings with
             {
                 Builders = ParseBuilders(parse.GetValue(builders)) ?? settings.Builders,
@@ -71,35 +66,24 @@ internal static class EnsembleCommand
                 ConditionLimit = parse.GetValue(conditionLimit),
                 Policy = parse.GetValue(regularise) ? IllConditionedPolicy.Regularise : IllConditionedPolicy.Reject,
                 TestLimit = parse.GetValue(testLimit) ?? settings.TestLimit,
-                Shard = parse.GetValue(shard),
+                Shard = run.ShardOf(parse),
             };
-            string? weightsPath = parse.GetValue(weights);
-
-            // Everything that can be rejected is checked before the output folder is touched.
-            var (train, test, fromWeights, hidden) = ModelSource.Prepare(training, weightsPath, parse.GetValue(slope));
-            settings.Validate(hidden);
-            ModelSource.CheckMembers(settings.Members, hidden);
-            if (settings.Shard is { } asked) asked.ItemsOf(EnsembleExperiment.GridSize(settings)); // more shards than points: refused before training
-
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return SpecCnnRun.Start(parse, run, token, training, parse.GetValue(weights), parse.GetValue(slope), settings.Validate, settings.Members, settings.Shard,
+                () => EnsembleExperiment.GridSize(settings), r =>
             {
-                var clock = Stopwatch.StartNew();
-                var model = ModelSource.Resolve(fromWeights, weightsPath, outDir, training, train, test, token);
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"Fig. 9 ensembles, profile {profileName}: builders {string.Join(", ", settings.BuilderList.Select(EnsembleOptions.Name))}; ε ∈ {{{string.Join(", ", settings.EpsilonList.Select(v => G(v, 4)))}}}; N = {settings.Members}; vote {EnsembleWriter.VoteName(settings.Vote)}; group reading {EnsembleWriter.ReadingName(settings)}; calibration batch k = {settings.CalibrationSize ?? hidden} (h = {hidden}); condition limit {settings.ConditionLimit:G3} ({(settings.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise")}); seed {settings.Seed}"));
-                var result = ExperimentConsole.Run("ensembles", (p, t) => EnsembleExperiment.Run(model.Model, train, test, settings,
+                    $"Fig. 9 ensembles, profile {profileName}: builders {string.Join(", ", settings.BuilderList.Select(EnsembleOptions.Name))}; ε ∈ {{{string.Join(", ", settings.EpsilonList.Select(v => G(v, 4)))}}}; N = {settings.Members}; vote {EnsembleWriter.VoteName(settings.Vote)}; group reading {EnsembleWriter.ReadingName(settings)}; calibration batch k = {settings.CalibrationSize ?? r.Hidden} (h = {r.Hidden}); condition limit {settings.ConditionLimit:G3} ({(settings.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise")}); seed {settings.Seed}"));
+                var result = ExperimentConsole.Run("ensembles", (p, t) => EnsembleExperiment.Run(r.Model.Model, r.Train, r.Test, settings,
                     new InlineProgress<EnsembleExperimentProgress>(q => p.Report(new ExperimentProgress(
                         $"{q.Last.Name} ε={G(q.Last.Epsilon, 4)}", q.Done, q.Total))), t), token);
-                if (model.NeedsSaving) ModelSource.Save(outDir, model.Model, model.Training!);
-                var info = EnsembleModelInfo.Of(model);
-                EnsembleWriter.Write(outDir, profileName, info, training.Dataset, result, clock.Elapsed);
+                var info = r.SaveModel();
+                EnsembleWriter.Write(r.OutDir, profileName, info, training.Dataset, result, r.Clock.Elapsed);
                 if (settings.Shard is { } part)
-                    ShardOutput.Complete(outDir, "ensemble", profileName, part, EnsembleExperiment.GridSize(settings), settings,
-                        // A shard rerun on its cached model has the model every other shard trained: "trained" for all.
-                        new EnsembleWriter.EnsembleShared(info with { Saved = false, Origin = model.Training is null ? info.Origin : "trained" }, training.Dataset, result.SingleAccuracy, result.TestCount, result.TestSource, result.CalibrationSource, result.Hidden),
-                        result.Rows, ["ensemble.csv"], clock.Elapsed);
+                    ShardOutput.Complete(r.OutDir, "ensemble", profileName, part, EnsembleExperiment.GridSize(settings), settings,
+                        new EnsembleWriter.EnsembleShared(r.ForShards(info), training.Dataset, result.SingleAccuracy, result.TestCount, result.TestSource, result.CalibrationSource, result.Hidden),
+                        result.Rows, ["ensemble.csv"], r.Clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

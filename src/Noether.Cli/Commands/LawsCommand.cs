@@ -17,14 +17,10 @@ internal static class LawsCommand
         var maxDepth = new Option<int>("--max-depth") { Description = "Most layers of a net (2–4, the sizes of the paper's check; ReLU path products grow as the product of the widths).", DefaultValueFactory = _ => defaults.MaxDepth };
         maxDepth.Validators.Add(r => { if (r.TryGet(out int v) && v is < 2 or > 4) r.AddError($"--max-depth must be an integer from 2 to 4 (got {v})"); });
         var noData = new Option<bool>("--no-data") { Description = "Skip the data fields' count (the φ count alone is faster)." };
-        var seed = CommonOptions.Seed();
-        var output = CommonOptions.Out("results/laws");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Single("results/laws");
 
-        var command = new Command("laws", "Count the conservation laws of gradient flow, D − dim Lie(V)(θ) (Marcotte et al. 2023), on random linear and ReLU nets: the reparametrisation's fields beside the known laws, and the data fields beside them.")
-        {
-            linear, relu, maxDepth, noData, seed, output, force,
-        };
+        var command = run.Command("laws", "Count the conservation laws of gradient flow, D − dim Lie(V)(θ) (Marcotte et al. 2023), on random linear and ReLU nets: the reparametrisation's fields beside the known laws, and the data fields beside them.",
+            linear, relu, maxDepth, noData);
         CliAction.Set(command, (parse, token) =>
         {
             var settings = new LawCountSettings
@@ -33,9 +29,9 @@ internal static class LawsCommand
                 ReluNets = parse.GetValue(relu),
                 MaxDepth = parse.GetValue(maxDepth),
                 DataFields = !parse.GetValue(noData),
-                Seed = parse.GetValue(seed),
+                Seed = parse.GetValue(run.Seed),
             };
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return run.Write(parse, token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Counting conservation laws on {settings.LinearNets} linear and {settings.ReluNets} ReLU nets (depth {settings.MinDepth}–{settings.MaxDepth}){(settings.DataFields ? ", with the data fields" : "")}; seed {settings.Seed}"));
@@ -43,7 +39,7 @@ internal static class LawsCommand
                 var table = ExperimentConsole.Run("laws", (p, t) => LawCountExperiment.Run(settings, p, t), token);
                 LawsWriter.Write(outDir, table, clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

@@ -34,15 +34,10 @@ internal static class OrbitCommand
             return items;
         };
         var tolerance = ListOptions.UnitInterval("--tolerance", "Rank cut: singular values ≤ tolerance × the largest count as zero.", defaults.RelativeTolerance);
-        var seed = CommonOptions.Seed();
-        var shard = CommonOptions.Shard();
-        var output = CommonOptions.Out("results/orbit");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Sweep("results/orbit");
 
-        var command = new Command("orbit", "Orbit dimensions at generic θ (rank of M ↦ M̄θ) against the corrected closed forms and the paper's eqs. 20–22 (wrong for h > max(m, n)).")
-        {
-            shapes, groups, tolerance, seed, shard, output, force,
-        };
+        var command = run.Command("orbit", "Orbit dimensions at generic θ (rank of M ↦ M̄θ) against the corrected closed forms and the paper's eqs. 20–22 (wrong for h > max(m, n)).",
+            shapes, groups, tolerance);
         CliAction.Set(command, (parse, token) =>
         {
             var settings = new OrbitTableSettings
@@ -50,10 +45,10 @@ internal static class OrbitCommand
                 Shapes = parse.GetValue(shapes)!.Distinct().ToArray(),
                 Groups = parse.GetValue(groups)!.Select(g => GroupNames[g]).Distinct().ToArray(),
                 RelativeTolerance = parse.GetValue(tolerance),
-                Seed = parse.GetValue(seed),
-                Shard = parse.GetValue(shard),
+                Seed = parse.GetValue(run.Seed),
+                Shard = run.ShardOf(parse),
             };
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return run.Write(parse, token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Orbit dimensions at a generic (Gaussian) θ per shape: numerical rank with relative tolerance {Format.Sci(settings.RelativeTolerance)}, seed {settings.Seed}"));
@@ -63,7 +58,7 @@ internal static class OrbitCommand
                 if (settings.Shard is { } part)
                     ShardOutput.Complete(outDir, "orbit", null, part, OrbitTableExperiment.GridSize(settings), settings, null, result.Rows, ["orbit.csv"], clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

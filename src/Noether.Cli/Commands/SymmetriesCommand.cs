@@ -21,13 +21,9 @@ internal static class SymmetriesCommand
         var batch = CommonOptions.PositiveInt("--batch", "Batch size used for the checks (the first rows of --input, or the synthetic batch).", 8);
         var batchNorm = new Option<string>("--batch-norm") { Description = "BatchNormalization semantics: model (as the node says), inference (running statistics) or training (batch statistics).", DefaultValueFactory = _ => "model" };
         batchNorm.AcceptOnlyFromAmong("model", "inference", "training");
-        var seed = CommonOptions.Seed();
-        var output = CommonOptions.Out("results/symmetries");
-        var force = CommonOptions.Force();
-        var command = new Command("symmetries", "The symmetry census of an ONNX model: sites, groups, dimensions and conserved quantities, verified numerically at its weights.")
-        {
-            model, input, labels, batch, batchNorm, seed, output, force,
-        };
+        var run = RunOptions.Single("results/symmetries");
+        var command = run.Command("symmetries", "The symmetry census of an ONNX model: sites, groups, dimensions and conserved quantities, verified numerically at its weights.",
+            model, input, labels, batch, batchNorm);
         CliAction.Set(command, (parse, token) =>
         {
             string path = parse.GetValue(model)!;
@@ -37,16 +33,16 @@ internal static class SymmetriesCommand
             };
             var graph = OnnxModel.Load(path).ToGraph<double>(options);
             if (graph.Inputs.Count != 1) throw new ArgumentException($"--model {path}: the census needs a model with one input (it has {graph.Inputs.Count})");
-            var rng = new Random(parse.GetValue(seed));
+            var rng = new Random(parse.GetValue(run.Seed));
             var (x, y, synthetic) = Batch(graph, parse.GetValue(input), parse.GetValue(labels), parse.GetValue(batch), rng);
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return run.Write(parse, token, outDir =>
             {
                 var census = SymmetryCensus.Take(graph);
                 var check = CensusVerification.Verify(graph, census, x, y, rng);
                 SymmetriesWriter.Print(path, census, check, synthetic, x.Dim(0));
-                SymmetriesWriter.Write(outDir, path, census, check, synthetic, x.Dim(0), parse.GetValue(seed));
+                SymmetriesWriter.Write(outDir, path, census, check, synthetic, x.Dim(0), parse.GetValue(run.Seed));
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

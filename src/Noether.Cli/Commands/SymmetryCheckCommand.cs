@@ -58,14 +58,10 @@ internal static class SymmetryCheckCommand
         var weightScale = CommonOptions.PositiveDouble("--weight-scale", "Weight entries ~ N(0, (scale/√fan-in)²).", defaults.WeightScale)
             .Bounded(double.Epsilon, 1e6, "the outputs grow like scale^depth and overflow float64 beyond");
         var noSweep = new Option<bool>("--no-sweep") { Description = "Skip the ε sweep of the nonlinear action (and its figure)." };
-        var seed = CommonOptions.Seed();
-        var output = CommonOptions.Out("results/symmetry-check");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Single("results/symmetry-check");
 
-        var command = new Command("symmetry-check", "Check the symmetries of a user-chosen MLP: loss invariance and ⟨∇L, M̄θ⟩ = 0 for σ's linear group, and the nonlinear action of Prop. 8 (kept output, composition law, condition numbers).")
-        {
-            arch, activation, batch, draws, scale, epsilon, layer, weightScale, noSweep, seed, output, force,
-        };
+        var command = run.Command("symmetry-check", "Check the symmetries of a user-chosen MLP: loss invariance and ⟨∇L, M̄θ⟩ = 0 for σ's linear group, and the nonlinear action of Prop. 8 (kept output, composition law, condition numbers).",
+            arch, activation, batch, draws, scale, epsilon, layer, weightScale, noSweep);
         CliAction.Set(command, (parse, token) =>
         {
             // Cross-option checks before --out is touched.
@@ -87,10 +83,10 @@ internal static class SymmetryCheckCommand
                 NonlinearEpsilon = parse.GetValue(epsilon),
                 NonlinearLayer = parse.GetValue(layer),
                 WeightScale = parse.GetValue(weightScale),
-                Seed = parse.GetValue(seed),
+                Seed = parse.GetValue(run.Seed),
             };
             bool sweep = !parse.GetValue(noSweep);
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return run.Write(parse, token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Symmetry check of the MLP {string.Join("→", settings.Widths)} with σ = {Activation.Parse(settings.Activation).Name}: {settings.Draws} draws, batch k = {settings.BatchSize}, seed {settings.Seed}"));
@@ -105,7 +101,7 @@ internal static class SymmetryCheckCommand
                 }, token);
                 SymmetryCheckWriter.Write(outDir, main, swept, clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

@@ -21,15 +21,10 @@ internal static class XavierCommand
         var integralShape = ListOptions.Shape("--integral-shape", "Fig. 5 shape m×h×n (paper: 100x100x100).", defaults.IntegralFormShape);
         var bins = new Option<int>("--bins") { Description = "Histogram bins.", DefaultValueFactory = _ => 40 };
         bins.Validators.Add(r => { if (r.TryGet(out int b) && (b < 2 || b > 1000)) r.AddError($"--bins must be an integer between 2 and 1000 (got {b})"); });
-        var seed = CommonOptions.Seed();
-        var shard = CommonOptions.Shard();
-        var output = CommonOptions.Out("results/xavier");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Sweep("results/xavier");
 
-        var command = new Command("xavier", "Figs. 4–5: Q under Xavier initialisation: histograms, measured mean against ½(m − h) (and the paper's m − h), variance against ½(m/h + h/n); the eq. 48 form per σ.")
-        {
-            draws, shapes, activations, integralShape, bins, seed, shard, output, force,
-        };
+        var command = run.Command("xavier", "Figs. 4–5: Q under Xavier initialisation: histograms, measured mean against ½(m − h) (and the paper's m − h), variance against ½(m/h + h/n); the eq. 48 form per σ.",
+            draws, shapes, activations, integralShape, bins);
         CliAction.Set(command, (parse, token) =>
         {
             var settings = new XavierSettings
@@ -38,14 +33,14 @@ internal static class XavierCommand
                 Shapes = parse.GetValue(shapes)!,
                 Activations = parse.GetValue(activations)!,
                 IntegralFormShape = parse.GetValue(integralShape),
-                Seed = parse.GetValue(seed),
-                Shard = parse.GetValue(shard),
+                Seed = parse.GetValue(run.Seed),
+                Shard = run.ShardOf(parse),
             };
             int binCount = parse.GetValue(bins);
             int samples = settings.Shapes.Count + settings.Activations.Count;
             MemoryBudget.Check($"--draws {settings.Draws}", (double)settings.Draws * samples * (8 + XavierDrawRowBytes),
                 $"{samples} samples × {settings.Draws} draws: 8 bytes each, and about {XavierDrawRowBytes} bytes per row of xavier-draws.csv held until it is written");
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return run.Write(parse, token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                     $"Q under Xavier initialisation U ~ N(0, 1/h), V ~ N(0, 1/n): {settings.Draws} draws per tuple, seed {settings.Seed}"));
@@ -56,7 +51,7 @@ internal static class XavierCommand
                     ShardOutput.Complete(outDir, "xavier", null, part, XavierExperiment.GridSize(settings), settings, new { bins = binCount },
                         [.. result.Linear, .. result.IntegralForms], ["xavier.csv", "xavier-draws.csv"], clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

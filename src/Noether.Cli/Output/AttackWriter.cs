@@ -63,14 +63,7 @@ internal static class AttackWriter
         {
             command = "attack",
             profile,
-            model = new
-            {
-                origin = model.Origin,
-                training = model.Training,
-                hidden,
-                classes = model.Classes,
-                singleAccuracy = result.SingleAccuracy,
-            },
+            model = model.Json(hidden, result.SingleAccuracy),
             dataset,
             testImages = result.TestCount,
             testSource = result.TestSource,

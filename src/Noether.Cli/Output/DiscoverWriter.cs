@@ -6,20 +6,6 @@ namespace Noether.Cli.Output;
 /// <summary>The files, claims and table of <c>noether discover</c>.</summary>
 internal static class DiscoverWriter
 {
-    private const double InvarianceLimit = 1e-9;
-    private const double StructureLimit = 1e-6;
-
-    /// <summary>The structure the basis shows, read from the residuals the library measures.</summary>
-    private static string Structure(DiscoveredAlgebra a)
-    {
-        if (a.Dimension == 0) return "{0}: no continuous symmetry";
-        var parts = new List<string> { a.MaxPairResidual <= StructureLimit ? "A = −B" : "A + B ≠ 0" };
-        if (a.MaxOffDiagonal <= StructureLimit) parts.Add("B diagonal");
-        else if (a.MaxSymmetricTraceless <= StructureLimit) parts.Add(a.MaxPairResidual <= StructureLimit ? "B antisymmetric" : "B antisymmetric + cI");
-        else parts.Add("B general");
-        return string.Join(", ", parts);
-    }
-
     /// <summary>The answer derived by hand (<see cref="SymmetryDiscovery"/>'s remarks).</summary>
     private static string Known(DiscoveredAlgebra a) => a.Activation switch
     {
@@ -32,18 +18,14 @@ internal static class DiscoverWriter
         _ => "–",
     };
 
-    private static bool Matches(DiscoveredAlgebra a) => a.KnownDimension is not { } k || k == a.Dimension;
-
-    private static bool Invariant(DiscoveredAlgebra a) => a.Dimension == 0 || a.MaxInvarianceResidual <= InvarianceLimit;
-
     /// <summary>Writes discover.csv, discover-basis.csv, the figure and summary.json with the claims, and prints the table.</summary>
     public static void Write(string outDir, DiscoverResult result, TimeSpan elapsed)
     {
         var csv = new CsvTable("activation", "h", "dimension", "known_dimension", "matches_known", "structure", "constraints", "relative_tolerance", "gap",
             "max_invariance_residual", "invariance_within_1e-9", "max_pair_residual", "max_off_diagonal", "max_symmetric_traceless");
         foreach (var a in result.Algebras)
-            csv.AddRow(a.Activation, a.Width, a.Dimension, a.KnownDimension, Matches(a), Structure(a), a.Constraints, a.RelativeTolerance, a.Gap,
-                a.MaxInvarianceResidual, Invariant(a), a.MaxPairResidual, a.MaxOffDiagonal, a.MaxSymmetricTraceless);
+            csv.AddRow(a.Activation, a.Width, a.Dimension, a.KnownDimension, a.MatchesKnown(), a.Structure(), a.Constraints, a.RelativeTolerance, a.Gap,
+                a.MaxInvarianceResidual, a.IsInvariant(), a.MaxPairResidual, a.MaxOffDiagonal, a.MaxSymmetricTraceless);
         csv.Save(Path.Combine(outDir, "discover.csv"));
 
         var basis = new CsvTable("activation", "h", "generator", "matrix", "row", "column", "value");
@@ -73,16 +55,16 @@ internal static class DiscoverWriter
                 h = a.Width,
                 dimension = a.Dimension,
                 knownDimension = a.KnownDimension,
-                matchesKnown = Matches(a),
+                matchesKnown = a.MatchesKnown(),
                 known = Known(a),
-                structure = Structure(a),
+                structure = a.Structure(),
                 constraints = a.Constraints,
                 relativeTolerance = a.RelativeTolerance,
                 gap = a.Gap,
-                lastKeptRelativeSingularValue = LastKept(a),
-                firstNullRelativeSingularValue = FirstNull(a),
+                lastKeptRelativeSingularValue = a.LastKeptRelative(),
+                firstNullRelativeSingularValue = a.FirstNullRelative(),
                 maxInvarianceResidual = a.MaxInvarianceResidual,
-                invarianceWithin1e9 = Invariant(a),
+                invarianceWithin1e9 = a.IsInvariant(),
                 maxPairResidual = a.MaxPairResidual,
                 maxOffDiagonal = a.MaxOffDiagonal,
                 maxSymmetricTraceless = a.MaxSymmetricTraceless,
@@ -90,7 +72,7 @@ internal static class DiscoverWriter
                 basis = a.Basis.Select(g => new { a = Rows(g.A, a.Width), b = Rows(g.B, a.Width) }),
             }),
             allMatchKnown = result.AllMatchKnown,
-            allInvariant = result.Algebras.All(Invariant),
+            allInvariant = result.Algebras.All(a => a.IsInvariant()),
             wallSeconds = elapsed.TotalSeconds,
             claims = Claims(result),
             figures = new[]
@@ -108,28 +90,15 @@ internal static class DiscoverWriter
             .AddColumn(new TableColumn("max |⟨∇L, (UA, BV)⟩| rel.").RightAligned());
         foreach (var a in result.Algebras)
         {
-            string residual = a.Dimension == 0 ? "–" : (Invariant(a) ? "" : "[red]") + Sci(a.MaxInvarianceResidual) + (Invariant(a) ? "" : "[/]");
+            string residual = a.Dimension == 0 ? "–" : (a.IsInvariant() ? "" : "[red]") + Sci(a.MaxInvarianceResidual) + (a.IsInvariant() ? "" : "[/]");
             table.AddRow(Markup.Escape(a.Activation), a.Width.ToString(CultureInfo.InvariantCulture), a.Dimension.ToString(CultureInfo.InvariantCulture),
-                a.KnownDimension?.ToString(CultureInfo.InvariantCulture) ?? "–", ExperimentConsole.Verdict(Matches(a)), Markup.Escape(Structure(a)), Markup.Escape(Known(a)),
-                LastKept(a) is { } kept ? Sci(kept) : "–", FirstNull(a) is { } dropped ? Sci(dropped) : "–", residual);
+                a.KnownDimension?.ToString(CultureInfo.InvariantCulture) ?? "–", ExperimentConsole.Verdict(a.MatchesKnown()), Markup.Escape(a.Structure()), Markup.Escape(Known(a)),
+                a.LastKeptRelative() is { } kept ? Sci(kept) : "–", a.FirstNullRelative() is { } dropped ? Sci(dropped) : "–", residual);
         }
         table.Caption(Markup.Escape($"s: singular values of the normalised constraint matrix (rank cut {Sci(result.Settings.Options.RelativeTolerance)}); residual over fresh (θ, X, Y) for every basis element (verdict ≤ 1e-9)."));
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"{result.Algebras.Count(Matches)}/{result.Algebras.Count} dimensions match the known answer; wall {elapsed.TotalSeconds:F1} s; wrote discover.csv, discover-basis.csv, summary.json, discover.png to {outDir}"));
-    }
-
-    // s_rank / s_max and s_(rank+1) / s_max: how far the spectrum sits from the rank cut on either side.
-    private static double? LastKept(DiscoveredAlgebra a)
-    {
-        int rank = a.SingularValues.Length - a.Dimension;
-        return rank > 0 && a.SingularValues[0] > 0 ? a.SingularValues[rank - 1] / a.SingularValues[0] : null;
-    }
-
-    private static double? FirstNull(DiscoveredAlgebra a)
-    {
-        int rank = a.SingularValues.Length - a.Dimension;
-        return a.Dimension > 0 && a.SingularValues[0] > 0 ? a.SingularValues[rank] / a.SingularValues[0] : null;
+            $"{result.Algebras.Count(a => a.MatchesKnown())}/{result.Algebras.Count} dimensions match the known answer; wall {elapsed.TotalSeconds:F1} s; wrote discover.csv, discover-basis.csv, summary.json, discover.png to {outDir}"));
     }
 
     private static double[][] Rows(Noether.Tensors.Tensor<double> m, int h) =>
@@ -164,8 +133,8 @@ internal static class DiscoverWriter
                 _ => "B.5",
             };
             string measured = "dimension for h = " + string.Join(", ", algebras.Select(a => a.Width)) + ": " + string.Join(", ", algebras.Select(a => a.Dimension)) +
-                (known ? $" (known: {string.Join(", ", algebras.Select(a => a.KnownDimension))})" : "") + $"; basis: {Structure(algebras[^1])}";
-            claims.Add(SymmetryClaims.DiscoverAlgebra.Make(algebras.Select(a => new double[] { a.KnownDimension is null ? 0 : 1, Matches(a) && Invariant(a) ? 1 : 0 }).ToArray(), measured,
+                (known ? $" (known: {string.Join(", ", algebras.Select(a => a.KnownDimension))})" : "") + $"; basis: {algebras[^1].Structure()}";
+            claims.Add(SymmetryClaims.DiscoverAlgebra.Make(algebras.Select(a => new double[] { a.KnownDimension is null ? 0 : 1, a.MatchesKnown() && a.IsInvariant() ? 1 : 0 }).ToArray(), measured,
                 "found numerically as the null space of ⟨∇_U L, UA⟩ + ⟨∇_V L, BV⟩ = 0 over random (θ, X, Y); each basis element re-checked on fresh data (≤ 1e-9)",
                 idPart: System.Text.RegularExpressions.Regex.Replace(a0.Activation.ToLowerInvariant(), "[^a-z0-9.]+", "-").Trim('-'),
                 statement: $"σ = {a0.Activation}: {Meaning(a0)}", predicted: Known(a0)) with { Source = source });

@@ -49,14 +49,7 @@ internal static class EnsembleWriter
         {
             command = "ensemble",
             profile,
-            model = new
-            {
-                origin = model.Origin,
-                training = model.Training,
-                hidden = result.Hidden,
-                classes = model.Classes,
-                singleAccuracy = result.SingleAccuracy,
-            },
+            model = model.Json(result.Hidden, result.SingleAccuracy),
             dataset,
             testImages = result.TestCount,
             testSource = result.TestSource,
