@@ -1,6 +1,5 @@
 using Noether.Attacks;
 using Noether.Ensembles;
-using ScottPlot;
 using static Noether.Cli.Commands.EnsembleCommandOptions;
 using static Noether.Cli.Output.Format;
 

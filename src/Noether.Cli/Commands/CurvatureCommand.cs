@@ -3,7 +3,6 @@ using Noether.Graphs;
 using Noether.Interop;
 using Noether.Landscape;
 using Noether.Tensors;
-using ScottPlot;
 
 namespace Noether.Cli.Commands;
 

@@ -1,5 +1,4 @@
 using Noether.Ensembles;
-using ScottPlot;
 using static Noether.Cli.Commands.EnsembleCommandOptions;
 using static Noether.Cli.Output.Format;
 

@@ -1,5 +1,4 @@
 using Noether.Symmetry;
-using ScottPlot;
 using static Noether.Cli.Output.Format;
 
 namespace Noether.Cli.Output;
@@ -54,12 +53,8 @@ internal static class DriftWriter
             figures = Figures(result),
         });
 
-        DriftFigures.Curves(result, c => c.DeltaNormalisedQ, "log10 |ΔQ~(t)|  (normalised drift, eq. 43)", "Drift of the conserved quantity Q",
-            Path.Combine(outDir, "drift-q.png"), Alignment.MiddleRight, nested: false);
-        // In t = η·step every GD run follows the flow, so the loss curves lie on top of each other: draw them nested
-        // (widest first) so that each stays visible.
-        DriftFigures.Curves(result, c => c.Loss, $"log10 loss  ({(result.Settings.Loss == SquaredErrorLoss.Mean ? "‖Y − F‖²/(m·k)" : "½‖Y − F‖²")})", "Loss",
-            Path.Combine(outDir, "drift-loss.png"), Alignment.LowerLeft, nested: true);
+        DriftFigures.Drift(result, Path.Combine(outDir, "drift-q.png"));
+        DriftFigures.Loss(result, Path.Combine(outDir, "drift-loss.png"));
 
         var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape("Fig. 3: drift of Q under GD vs gradient flow"))
             .AddColumn("σ").AddColumn("run").AddColumn(new TableColumn("steps").RightAligned()).AddColumn(new TableColumn("loss: start → end").RightAligned())
