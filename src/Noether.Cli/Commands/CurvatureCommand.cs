@@ -73,10 +73,7 @@ internal static class CurvatureCommand
                     if (graph.Parameter(name) is null)
                         throw new ArgumentException($"--parameters: {path} has no parameter '{name}' (parameters: {string.Join(", ", graph.Parameters.Select(p => p.Name))})");
             long dimension = settings.Parameters is { } sel ? sel.Sum(x => (long)graph.Parameter(x)!.Length) : graph.Parameters.Sum(p => (long)p.Length);
-            // The vectors the estimators hold at once: the Lanczos basis (max(2k + 10, 20) + 1), 16 probes and their products,
-            // the gradient and a few work vectors; plus the images as float64. One batch's graph comes on top (not estimated).
-            long vectors = Math.Max(2 * settings.TopK + 10, 20) + 1 + 32 + 4 + settings.TopK;
-            long bytes = vectors * dimension * 8 + (long)n * 28 * 28 * 8;
+            long bytes = CurvatureExperiment.EstimatedBytes(settings, dimension, n);
             long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
             if (bytes > available / 2)
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
