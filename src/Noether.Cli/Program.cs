@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.CommandLine.Help;
-using Noether.Cli.Commands;
 
 namespace Noether.Cli;
 
@@ -36,7 +34,7 @@ internal static class Program
             new HelpOption(),
             new VersionOption(),
         };
-        foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
+        foreach (var command in CommandCatalog.All(BuildRoot)) root.Subcommands.Add(command);
         return root;
     }
 

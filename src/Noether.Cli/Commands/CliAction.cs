@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Runtime.InteropServices;
-using Spectre.Console;
 
 namespace Noether.Cli.Commands;
 

@@ -1,11 +1,9 @@
-using System.CommandLine;
-
 namespace Noether.Cli.Commands;
 
 /// <summary>Every sub-command of <c>noether</c>, in the order <c>--help</c> lists them.</summary>
 internal static class CommandCatalog
 {
-    public static IEnumerable<Command> All()
+    public static IEnumerable<Command> All(Func<Command> buildRoot)
     {
         yield return InfoCommand.Create();
         yield return TrainCommand.Create();
@@ -24,7 +22,7 @@ internal static class CommandCatalog
         yield return AttackCommand.Create();
         yield return AnalyzeCommand.Create();
         yield return ModelCommand.Create();
-        yield return ReproduceCommand.Create();
+        yield return ReproduceCommand.Create(buildRoot);
         yield return CurvatureCommand.Create();
         yield return MergeCommand.Create();
     }

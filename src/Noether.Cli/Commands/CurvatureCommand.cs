@@ -1,17 +1,8 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using Noether.Cli.Figures;
-using Noether.Cli.Report;
 using Noether.Data;
-using Noether.Experiments;
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Landscape;
-using Noether.Serialization;
 using Noether.Tensors;
-using ScottPlot;
-using Spectre.Console;
 
 namespace Noether.Cli.Commands;
 
@@ -82,10 +73,7 @@ internal static class CurvatureCommand
                     if (graph.Parameter(name) is null)
                         throw new ArgumentException($"--parameters: {path} has no parameter '{name}' (parameters: {string.Join(", ", graph.Parameters.Select(p => p.Name))})");
             long dimension = settings.Parameters is { } sel ? sel.Sum(x => (long)graph.Parameter(x)!.Length) : graph.Parameters.Sum(p => (long)p.Length);
-            // The vectors the estimators hold at once: the Lanczos basis (max(2k + 10, 20) + 1), 16 probes and their products,
-            // the gradient and a few work vectors; plus the images as float64. One batch's graph comes on top (not estimated).
-            long vectors = Math.Max(2 * settings.TopK + 10, 20) + 1 + 32 + 4 + settings.TopK;
-            long bytes = vectors * dimension * 8 + (long)n * 28 * 28 * 8;
+            long bytes = CurvatureExperiment.EstimatedBytes(settings, dimension, n);
             long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
             if (bytes > available / 2)
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
@@ -111,202 +99,10 @@ internal static class CurvatureCommand
                     $"Curvature of {path} ({dimension} parameters{(settings.Parameters is null ? "" : " selected")}) over the first {n} Fashion-MNIST training images in {batches} batches of {b}, BatchNorm in inference mode, float64; seed {settings.Seed}{(settings.Shard is { } sh ? $", shard {sh} (trace table only)" : "")}; ≈ {bytes / 1e6:F0} MB for vectors and data"));
                 var clock = Stopwatch.StartNew();
                 var result = ExperimentConsole.Run("curvature", (p, t) => CurvatureExperiment.Run(graph, data, settings, p, t), token);
-                Write(outDir, path, result, clock.Elapsed);
+                CurvatureWriter.Write(outDir, path, result, clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
         return command;
-    }
-
-    private static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
-
-    private static void Write(string outDir, string modelPath, CurvatureResult r, TimeSpan elapsed)
-    {
-        var s = r.Settings;
-        var files = new List<string>();
-        var csv = new CsvTable("quantity", "index", "value", "residual", "standard_error", "standard_error_population", "ci95_low", "ci95_high");
-        if (r.Top is { } top)
-            for (int i = 0; i < top.Eigen.Values.Length; i++)
-                csv.AddRow("eigenvalue", i + 1, top.Eigen.Values[i], top.Eigen.Residuals[i], top.QuotientStandardErrors[i], null,
-                    top.QuotientMeans[i] - 1.96 * top.QuotientStandardErrors[i], top.QuotientMeans[i] + 1.96 * top.QuotientStandardErrors[i]);
-        if (r.SingleBatch is { } single)
-            for (int i = 0; i < single.Batches.Length; i++) csv.AddRow("single_batch_top", single.Batches[i], single.TopEigenvalues[i], null, null, null, null, null);
-        csv.AddRow("trace_hutchinson", 0, r.Trace.Trace, null, r.Trace.StandardErrorProbes, r.Trace.StandardErrorPopulation,
-            r.Trace.Trace - 1.96 * Err(r.Trace), r.Trace.Trace + 1.96 * Err(r.Trace));
-        if (r.HutchPlusPlus is { } hpp)
-            csv.AddRow("trace_hutchpp", 0, hpp.Trace, null, hpp.StandardError, null, hpp.Trace - 1.96 * hpp.StandardError, hpp.Trace + 1.96 * hpp.StandardError);
-        csv.Save(Path.Combine(outDir, "curvature.csv"));
-        files.Add("curvature.csv");
-
-        if (s.Layers)
-        {
-            var layers = new CsvTable("layer", "parameters", "trace", "standard_error", "standard_error_population", "ci95_low", "ci95_high");
-            foreach (var l in r.LayerTraces)
-                layers.AddRow(l.Name, l.Parameters, l.Trace.Trace, l.Trace.StandardErrorProbes, l.Trace.StandardErrorPopulation,
-                    l.Trace.Trace - 1.96 * Err(l.Trace), l.Trace.Trace + 1.96 * Err(l.Trace));
-            layers.Save(Path.Combine(outDir, "layers.csv"));
-            files.Add("layers.csv");
-        }
-        (double[] Grid, double[] Density, double Sigma)? grid = r.Density?.OnGrid();
-        if (grid is { } g)
-        {
-            var density = new CsvTable("eigenvalue", "density");
-            for (int i = 0; i < g.Grid.Length; i++) density.AddRow(g.Grid[i], g.Density[i]);
-            density.Save(Path.Combine(outDir, "density.csv"));
-            files.Add("density.csv");
-        }
-        if (s.Shard is not null)
-        {
-            // The shard's Hutchinson table: one row per (probe, batch), the total and each block, to be joined with TraceShard.Merge.
-            var samples = new CsvTable(["probe", "batch", "total", .. r.Blocks.Select(x => x.Name)]);
-            int m = r.TraceSamples.BatchIndices.Length;
-            for (int p = 0; p < r.TraceSamples.Probes; p++)
-                for (int j = 0; j < m; j++)
-                    samples.AddRow([p, r.TraceSamples.BatchIndices[j], r.TraceSamples.Samples[p * m + j], .. r.TraceSamples.BlockSamples.Select(bs => (object?)bs[p * m + j])]);
-            samples.Save(Path.Combine(outDir, "trace-samples.csv"));
-            files.Add("trace-samples.csv");
-        }
-
-        var figures = new List<FigureRef>();
-        if (grid is { } dg && r.Top is { } t1)
-        {
-            DrawDensity(dg, t1, Path.Combine(outDir, "density.png"));
-            figures.Add(new FigureRef("density.png", null, string.Create(CultureInfo.InvariantCulture,
-                $"Spectral density of the mean Hessian over {r.Batches * r.BatchSize} images (SLQ, {r.Density!.Probes} probes × {s.DensitySteps} steps, Gaussian width {F(dg.Sigma)}); dashed: the top-{t1.Eigen.Values.Length} eigenvalues from restarted Lanczos, λ₁ = {F(t1.Eigen.Values[0])}. Quadrature nodes span [{F(r.Density.Range.Min)}, {F(r.Density.Range.Max)}].")));
-        }
-        if (s.Layers && r.LayerTraces.Count > 0)
-        {
-            DrawLayers(r, Path.Combine(outDir, "layers.png"));
-            var largest = r.LayerTraces.MaxBy(l => l.Trace.Trace)!;
-            figures.Add(new FigureRef("layers.png", null, string.Create(CultureInfo.InvariantCulture,
-                $"Per-layer Hessian traces Tr H_LL (Hutchinson, {s.Probes} probes × {r.TraceSamples.BatchIndices.Length} batches), error bars 95% (population SE). Largest: {largest.Name} {F(largest.Trace.Trace)} of the total {F(r.Trace.Trace)}.")));
-        }
-        if (r.SingleBatch is { } sb && r.Top is { } t2)
-        {
-            DrawSpread(r, sb, t2, Path.Combine(outDir, "single-batch.png"));
-            figures.Add(new FigureRef("single-batch.png", null, string.Create(CultureInfo.InvariantCulture,
-                $"λ_max of {sb.Batches.Length} single {r.BatchSize}-image batches (min {F(sb.Min)}, median {F(sb.Median)}, max {F(sb.Max)}) against the {r.Batches * r.BatchSize}-image estimate λ₁ = {F(t2.Eigen.Values[0])} (band: per-batch v₁ᵀH_b v₁ mean ± 1.96 SE = {F(t2.QuotientMeans[0])} ± {F(1.96 * t2.QuotientStandardErrors[0])}).")));
-        }
-        files.AddRange(figures.Select(f => f.File));
-
-        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
-        {
-            command = "curvature",
-            model = modelPath,
-            settings = new
-            {
-                images = r.Batches * r.BatchSize,
-                batchSize = r.BatchSize,
-                s.TopK,
-                s.Probes,
-                s.DensityProbes,
-                s.DensitySteps,
-                s.SingleBatches,
-                s.Layers,
-                s.Parameters,
-                shard = s.Shard?.ToString(),
-                s.Seed,
-                batchNorm = "inference",
-                precision = "float64",
-            },
-            parameters = r.Dimension,
-            batches = r.Batches,
-            meanLoss = r.MeanLoss,
-            gradientNorm = r.GradientNorm,
-            top = r.Top is { } t ? new
-            {
-                eigenvalues = t.Eigen.Values,
-                residuals = t.Eigen.Residuals,
-                converged = t.Eigen.Converged,
-                restarts = t.Eigen.Restarts,
-                products = t.Eigen.Products,
-                quotientMeans = t.QuotientMeans,
-                quotientStandardErrors = t.QuotientStandardErrors,
-                ci95Low = t.QuotientMeans.Select((q, i) => q - 1.96 * t.QuotientStandardErrors[i]).ToArray(),
-                ci95High = t.QuotientMeans.Select((q, i) => q + 1.96 * t.QuotientStandardErrors[i]).ToArray(),
-                intervalMeaning = "mean ± 1.96 SE over batches of vᵢᵀH_b vᵢ: the population curvature along the fixed Ritz vector vᵢ (a lower-side interval for the population λ_max); the eigenvalue of these batches' Hessian is pinned to its residual",
-            } : null,
-            singleBatch = r.SingleBatch is { } x ? new { batches = x.Batches, topEigenvalues = x.TopEigenvalues, min = x.Min, median = x.Median, max = x.Max } : null,
-            trace = new
-            {
-                hutchinson = r.Trace.Trace,
-                standardErrorProbes = r.Trace.StandardErrorProbes,
-                standardErrorPopulation = r.Trace.StandardErrorPopulation,
-                batchesHeld = r.TraceSamples.BatchIndices,
-                hutchPlusPlus = r.HutchPlusPlus?.Trace,
-                hutchPlusPlusStandardError = r.HutchPlusPlus?.StandardError,
-                hutchPlusPlusRank = r.HutchPlusPlus?.Rank,
-            },
-            layers = s.Layers ? r.LayerTraces.Select(l => new { name = l.Name, parameters = l.Parameters, trace = l.Trace.Trace, standardErrorProbes = l.Trace.StandardErrorProbes, standardErrorPopulation = l.Trace.StandardErrorPopulation }) : null,
-            density = r.Density is { } d ? new { probes = d.Probes, steps = s.DensitySteps, min = d.Range.Min, max = d.Range.Max, mean = d.Mean } : null,
-            hessianPasses = r.HessianVectorProducts,
-            wallSeconds = elapsed.TotalSeconds,
-            figures,
-        });
-        files.Add("summary.json");
-
-        var table = new Spectre.Console.Table().Border(TableBorder.Rounded).Title(Markup.Escape($"Curvature over {r.Batches * r.BatchSize} images ({r.Batches} batches of {r.BatchSize})"))
-            .AddColumn("quantity").AddColumn(new TableColumn("value").RightAligned()).AddColumn("error");
-        if (r.Top is { } tt)
-            for (int i = 0; i < tt.Eigen.Values.Length; i++)
-                table.AddRow($"λ{i + 1}", F(tt.Eigen.Values[i]), Markup.Escape($"residual {ExperimentConsole.Sci(tt.Eigen.Residuals[i])}; per-batch ±{F(1.96 * tt.QuotientStandardErrors[i])} (95%)"));
-        if (r.SingleBatch is { } ss)
-            table.AddRow(Markup.Escape($"single-batch λ_max ({ss.Batches.Length})"), F(ss.Median), Markup.Escape($"min {F(ss.Min)}, max {F(ss.Max)}"));
-        table.AddRow("Tr H (Hutchinson)", F(r.Trace.Trace), Markup.Escape($"±{F(1.96 * Err(r.Trace))} (95%, {(double.IsNaN(r.Trace.StandardErrorPopulation) ? "probes only: one batch" : "population")})"));
-        if (r.HutchPlusPlus is { } h2) table.AddRow("Tr H (Hutch++)", F(h2.Trace), Markup.Escape($"±{F(1.96 * h2.StandardError)} (95%)"));
-        ExperimentConsole.Write(table);
-        ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"{r.HessianVectorProducts} per-batch Hessian passes; wall {elapsed.TotalSeconds:F1} s; wrote {string.Join(", ", files)} to {outDir}"));
-    }
-
-    // The population SE when it exists (several batches), else the probe SE.
-    private static double Err(MinibatchTrace t) => double.IsNaN(t.StandardErrorPopulation) ? t.StandardErrorProbes : t.StandardErrorPopulation;
-
-    private static void DrawDensity((double[] Grid, double[] Density, double Sigma) g, MinibatchEigen top, string path)
-    {
-        var plot = Figure.Create("Hessian spectral density (SLQ)", "eigenvalue", "density");
-        Panels.Line(plot, g.Grid, g.Density, Panels.Palette[0], "SLQ density");
-        for (int i = 0; i < top.Eigen.Values.Length; i++)
-            Panels.Marker(plot, top.Eigen.Values[i], Panels.Palette[1], i == 0 ? "top eigenvalues (Lanczos)" : "", LinePattern.Dashed);
-        plot.ShowLegend(Alignment.UpperRight);
-        Figure.Save(plot, path);
-    }
-
-    private static void DrawLayers(CurvatureResult r, string path)
-    {
-        var plot = Figure.Create("Per-layer Hessian trace", "layer", "Tr H_LL");
-        var xs = Enumerable.Range(0, r.LayerTraces.Count).Select(i => (double)i).ToArray();
-        var ys = r.LayerTraces.Select(l => l.Trace.Trace).ToArray();
-        var errs = r.LayerTraces.Select(l => 1.96 * Err(l.Trace)).ToArray();
-        var points = plot.Add.Scatter(xs, ys, Panels.Palette[0]);
-        points.LineWidth = 0;
-        points.MarkerSize = 7;
-        plot.Add.ErrorBar(xs, ys, errs);
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xs, r.LayerTraces.Select(l => l.Name).ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-        Figure.Save(plot, path, Math.Max(800, 40 * r.LayerTraces.Count), 500);
-    }
-
-    private static void DrawSpread(CurvatureResult r, SingleBatchSpread sb, MinibatchEigen top, string path)
-    {
-        var plot = Figure.Create($"λ_max: single {r.BatchSize}-image batches vs {r.Batches * r.BatchSize} images", "batch", "λ_max");
-        var xs = sb.Batches.Select(x => (double)x).ToArray();
-        var points = plot.Add.Scatter(xs, sb.TopEigenvalues, Panels.Palette[0]);
-        points.LineWidth = 0;
-        points.MarkerSize = 8;
-        points.LegendText = "λ_max(H_b), one batch";
-        double lo = top.QuotientMeans[0] - 1.96 * top.QuotientStandardErrors[0], hi = top.QuotientMeans[0] + 1.96 * top.QuotientStandardErrors[0];
-        if (double.IsFinite(lo) && double.IsFinite(hi) && hi > lo)
-        {
-            var band = plot.Add.VerticalSpan(lo, hi);
-            band.FillStyle.Color = Panels.Palette[1].WithAlpha(0.2);
-            band.LegendText = "v₁ᵀH_b v₁ mean ± 1.96 SE";
-        }
-        var line = plot.Add.HorizontalLine(top.Eigen.Values[0], 2, Panels.Palette[1]);
-        line.LegendText = "λ₁, whole subset";
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        plot.ShowLegend(Alignment.UpperRight);
-        Figure.Save(plot, path);
     }
 }

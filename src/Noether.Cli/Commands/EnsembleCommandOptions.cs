@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using Noether.Ensembles;
 
 namespace Noether.Cli.Commands;
@@ -138,13 +136,4 @@ internal static class EnsembleCommandOptions
         });
         return option;
     }
-
-    /// <summary>"0.3" style invariant formatting.</summary>
-    public static string G(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
-
-    /// <summary>"85.21%".</summary>
-    public static string Pct(double v) => double.IsNaN(v) ? "–" : (v * 100).ToString("F2", CultureInfo.InvariantCulture) + "%";
-
-    /// <summary>Signed percentage points "+0.12" / "−1.30".</summary>
-    public static string Points(double v) => double.IsNaN(v) ? "–" : (v >= 0 ? "+" : "−") + Math.Abs(v * 100).ToString("F2", CultureInfo.InvariantCulture);
 }

@@ -1,7 +1,3 @@
-using System.Globalization;
-using Noether.Experiments;
-using Spectre.Console;
-
 namespace Noether.Cli.Commands;
 
 /// <summary>
@@ -102,9 +98,73 @@ internal static class ExperimentConsole
     /// <summary>"[green]pass[/]" or "[red]FAIL[/]".</summary>
     public static string Verdict(bool pass) => pass ? "[green]pass[/]" : "[red]FAIL[/]";
 
-    /// <summary>A number in scientific notation, invariant culture ("NaN" kept).</summary>
-    public static string Sci(double v) => double.IsNaN(v) ? "NaN" : v.ToString("0.00e+00", CultureInfo.InvariantCulture);
+    /// <summary><see cref="Format.Sci"/>, for callers not yet switched to <see cref="Format"/>.</summary>
+    public static string Sci(double v) => Format.Sci(v);
 
-    /// <summary>A number with <paramref name="digits"/> decimals, invariant culture.</summary>
-    public static string Fixed(double v, int digits = 3) => v.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    /// <summary><see cref="Format.Fixed"/>, for callers not yet switched to <see cref="Format"/>.</summary>
+    public static string Fixed(double v, int digits = 3) => Format.Fixed(v, digits);
+
+    /// <summary>The claims of a run as a table: predicted vs measured and the verdict.</summary>
+    public static void ClaimTable(IReadOnlyList<Claim> claims)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("Claims: predicted vs measured")
+            .AddColumn("claim").AddColumn("source").AddColumn("predicted").AddColumn("measured").AddColumn("verdict");
+        foreach (var c in claims)
+        {
+            string verdict = c.Verdict switch
+            {
+                Noether.Experiments.Verdict.Reproduced => "[green]reproduced[/]",
+                Noether.Experiments.Verdict.Corrected => "[green]corrected[/]",
+                Noether.Experiments.Verdict.Partial => "[yellow]partial[/]",
+                Noether.Experiments.Verdict.Measured => "measured",
+                Noether.Experiments.Verdict.Passed => "[green]passed (own check)[/]",
+                Noether.Experiments.Verdict.Failed => "[red]failed (own check)[/]",
+                _ => "[red]not reproduced[/]",
+            };
+            table.AddRow(Markup.Escape(c.Id), Markup.Escape(c.Source), Markup.Escape(c.Predicted), Markup.Escape(c.Measured), verdict);
+        }
+        Write(table);
+    }
+
+    /// <summary>
+    /// Runs a training loop under a per-epoch progress bar on a terminal; without one, only the line of each finished epoch.
+    /// </summary>
+    public static TResult Epochs<TResult>(Func<IProgress<EpochProgress>, TResult> run)
+    {
+        var console = CliAction.Out;
+        if (!console.Profile.Capabilities.Interactive)
+            return run(new InlineProgress<EpochProgress>(p =>
+            {
+                if (p.FinishedLine is { } line) console.WriteLine(line);
+            }));
+        TResult result = default!;
+        console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                ProgressTask? task = null;
+                result = run(new InlineProgress<EpochProgress>(p =>
+                {
+                    task ??= ctx.AddTask($"epoch {p.Epoch}/{p.Epochs}", maxValue: p.Batches);
+                    task.Description = p.Description;
+                    task.Value = p.Batch;
+                    if (p.FinishedLine is { } line)
+                    {
+                        task.StopTask();
+                        console.MarkupLine(Markup.Escape(line));
+                        task = null;
+                    }
+                }));
+            });
+        return result;
+    }
 }
+
+/// <summary>One progress report of a training loop as <see cref="ExperimentConsole.Epochs"/> shows it.</summary>
+/// <param name="Epoch">Current epoch (1-based).</param>
+/// <param name="Epochs">Epochs in all.</param>
+/// <param name="Batch">Batches done in this epoch.</param>
+/// <param name="Batches">Batches per epoch.</param>
+/// <param name="Description">The bar's text.</param>
+/// <param name="FinishedLine">The line of an epoch that has just finished, else null.</param>
+internal readonly record struct EpochProgress(int Epoch, int Epochs, int Batch, int Batches, string Description, string? FinishedLine);

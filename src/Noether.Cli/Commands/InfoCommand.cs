@@ -1,10 +1,8 @@
-using System.CommandLine;
 using System.Numerics;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using Noether.Data;
 using Noether.Tensors;
-using Spectre.Console;
 
 namespace Noether.Cli.Commands;
 

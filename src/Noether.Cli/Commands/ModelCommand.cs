@@ -1,12 +1,8 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Numerics;
 using Noether.Autodiff;
 using Noether.Data;
 using Noether.Graphs;
 using Noether.Interop;
-using Noether.Serialization;
-using Spectre.Console;
 
 namespace Noether.Cli.Commands;
 

@@ -1,12 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using Noether.Cli.Figures;
-using Noether.Cli.Report;
-using Noether.Experiments;
-using Noether.Serialization;
-using Spectre.Console;
-
 namespace Noether.Cli.Commands;
 
 /// <summary><c>noether train</c>: trains the SPEC CNN (or, with --model, an imported ONNX model), prints test accuracy per epoch, saves the weights.</summary>
@@ -59,7 +50,7 @@ internal static class TrainCommand
                 var clock = Stopwatch.StartNew();
                 var result = Run(settings, token);
                 RequireFinite(result);
-                Write(outDir, settings, result, clock.Elapsed);
+                TrainingWriter.WriteCnn(outDir, settings, result, clock.Elapsed);
                 return ExitCodes.Ok;
             }));
         });
@@ -80,97 +71,11 @@ internal static class TrainCommand
 
     private static CnnTrainingResult Run(CnnTrainingSettings settings, CancellationToken token)
     {
-        var console = CliAction.Out;
-        console.MarkupLine($"Training the SPEC CNN on [bold]{settings.Dataset}[/]: {settings.Epochs} epochs, batch {settings.BatchSize}, Adam lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, seed {settings.Seed}");
-        if (!console.Profile.Capabilities.Interactive)
-        {
-            return CnnTraining.Run(settings, new InlineProgress<CnnTrainingProgress>(p =>
-            {
-                if (p.Finished is { } e) console.WriteLine(EpochLine(e));
-            }), token);
-        }
-        CnnTrainingResult? result = null;
-        console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(ctx =>
-            {
-                ProgressTask? task = null;
-                result = CnnTraining.Run(settings, new InlineProgress<CnnTrainingProgress>(p =>
-                {
-                    task ??= ctx.AddTask($"epoch {p.Epoch}/{p.Epochs}", maxValue: p.Batches);
-                    task.Description = $"epoch {p.Epoch}/{p.Epochs}  loss {p.MeanLoss:F4}";
-                    task.Value = p.Batch;
-                    if (p.Finished is { } e)
-                    {
-                        task.StopTask();
-                        console.MarkupLine(Markup.Escape(EpochLine(e)));
-                        task = null;
-                    }
-                }), token);
-            });
-        return result!;
+        CliAction.Out.MarkupLine($"Training the SPEC CNN on [bold]{settings.Dataset}[/]: {settings.Epochs} epochs, batch {settings.BatchSize}, Adam lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, seed {settings.Seed}");
+        return ExperimentConsole.Epochs(p => CnnTraining.Run(settings, new InlineProgress<CnnTrainingProgress>(q => p.Report(new EpochProgress(q.Epoch, q.Epochs, q.Batch, q.Batches,
+            $"epoch {q.Epoch}/{q.Epochs}  loss {q.MeanLoss:F4}", q.Finished is { } e ? EpochLine(e) : null))), token));
     }
 
     private static string EpochLine(EpochRecord e) => string.Create(CultureInfo.InvariantCulture,
         $"epoch {e.Epoch}: train loss {e.TrainLoss:F4}, test accuracy {e.TestAccuracy * 100:F2}% ({e.Seconds:F1} s)");
-
-    private static void Write(string outDir, CnnTrainingSettings settings, CnnTrainingResult result, TimeSpan elapsed)
-    {
-        var model = result.Model;
-        var metadata = new Dictionary<string, string>
-        {
-            ["format"] = "pt",
-            ["noether.arch"] = $"spec-cnn:in={model.InChannels},size={model.ImageSize},channels={settings.Channels},hidden={settings.Hidden},classes={model.Output.OutFeatures},slope={settings.LeakySlope.ToString(CultureInfo.InvariantCulture)}",
-            ["noether.dataset"] = settings.Dataset,
-            ["noether.test_accuracy"] = result.FinalTestAccuracy.ToString("R", CultureInfo.InvariantCulture),
-        };
-        string weights = Path.Combine(outDir, "model.safetensors");
-        SafeTensors.Write(weights, model.Parameters.Select(p => (p.Name, p.Value)), metadata);
-
-        var csv = new CsvTable("epoch", "train_loss", "test_accuracy", "seconds");
-        foreach (var e in result.Epochs) csv.AddRow(e.Epoch, e.TrainLoss, e.TestAccuracy, e.Seconds);
-        csv.Save(Path.Combine(outDir, "training.csv"));
-
-        long peak = Process.GetCurrentProcess().PeakWorkingSet64;
-        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
-        {
-            command = "train",
-            settings,
-            trainImages = result.TrainCount,
-            testImages = result.TestCount,
-            trainSource = result.TrainSource,
-            testSource = result.TestSource,
-            epochs = result.Epochs,
-            finalTestAccuracy = result.FinalTestAccuracy,
-            wallSeconds = elapsed.TotalSeconds,
-            peakWorkingSetMiB = peak / (1024.0 * 1024.0),
-            claims = new[]
-            {
-                SymmetryClaims.TrainCnn.Measure(
-                    string.Create(CultureInfo.InvariantCulture, $"test accuracy {result.FinalTestAccuracy * 100:F2}% on the {result.TestCount} {settings.Dataset} test images after {result.Epochs.Count} epoch{(result.Epochs.Count == 1 ? "" : "s")} (batch {settings.BatchSize}, h = {settings.Hidden}); {elapsed.TotalSeconds:F1} s"),
-                    "the paper's CIFAR-10 cannot be downloaded here; Fashion-MNIST is the default data (see the corrections)"),
-            },
-            figures = new[]
-            {
-                new FigureRef("training.png", null, "Test accuracy (left axis) and mean training loss (right axis) after each epoch of the Appendix H CNN."),
-            },
-        });
-
-        var plot = Figure.Create($"SPEC CNN on {settings.Dataset}", "epoch", "test accuracy (%)");
-        var xs = result.Epochs.Select(e => (double)e.Epoch).ToArray();
-        var acc = plot.Add.Scatter(xs, result.Epochs.Select(e => e.TestAccuracy * 100).ToArray());
-        acc.LegendText = "test accuracy";
-        var lossAxis = plot.Axes.Right;
-        var loss = plot.Add.Scatter(xs, result.Epochs.Select(e => e.TrainLoss).ToArray());
-        loss.Axes.YAxis = lossAxis;
-        loss.LegendText = "train loss";
-        lossAxis.Label.Text = "train loss (cross-entropy)";
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
-        plot.ShowLegend(ScottPlot.Alignment.MiddleRight);
-        Figure.Save(plot, Path.Combine(outDir, "training.png"));
-
-        CliAction.Out.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"[green]test accuracy {result.FinalTestAccuracy * 100:F2}%[/] after {result.Epochs.Count} epochs; wall {elapsed.TotalSeconds:F1} s; peak memory {peak / (1024.0 * 1024.0):F0} MiB"));
-        ExperimentConsole.Line($"wrote {weights}, training.csv, summary.json, training.png");
-    }
 }

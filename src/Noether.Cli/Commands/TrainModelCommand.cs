@@ -1,17 +1,9 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using System.Numerics;
 using Noether.Autodiff;
-using Noether.Cli.Figures;
-using Noether.Cli.Report;
 using Noether.Data;
-using Noether.Experiments;
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Nn;
-using Noether.Serialization;
-using Spectre.Console;
 
 namespace Noether.Cli.Commands;
 
@@ -117,8 +109,7 @@ internal static class TrainModelCommand
         // Checked before any training: a wrong data shape fails in one line naming the data and both shapes.
         GraphTrainer<T>.ModelSampleShape(graph, sampleShape, request.TrainFile ?? train.Source);
         var s = request.Settings;
-        var console = CliAction.Out;
-        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+        CliAction.Out.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"Training {Path.GetFileName(request.ModelPath)} ({graph.Parameters.Count} parameter tensors, {graph.Parameters.Sum(p => (long)p.Length)} values, {(request.Float64 ? "float64" : "float32")}) on {train.Count} samples of {train.Source}: {s.Epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {s.LearningRate} ({s.Schedule}), momentum {s.Momentum}{(s.Nesterov ? " Nesterov" : "")}, weight decay {s.WeightDecay}, seed {s.Seed}")));
         string? lastCheckpoint = null;
         var clock = Stopwatch.StartNew();
@@ -136,36 +127,9 @@ internal static class TrainModelCommand
         }
         try
         {
-            if (!console.Profile.Capabilities.Interactive)
-            {
-                result = GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(p =>
-                {
-                    if (p.Finished is { } e) console.MarkupLine(Markup.Escape(EpochLine(e, p.LearningRate)));
-                }), token);
-            }
-            else
-            {
-                GraphTrainingResult? done = null;
-                console.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                    .Start(ctx =>
-                    {
-                        ProgressTask? task = null;
-                        done = GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(p =>
-                        {
-                            task ??= ctx.AddTask($"epoch {p.Epoch}/{p.Epochs}", maxValue: p.Batches);
-                            task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs}  loss {p.MeanLoss:F4}  lr {p.LearningRate:G3}");
-                            task.Value = p.Batch;
-                            if (p.Finished is { } e)
-                            {
-                                task.StopTask();
-                                console.MarkupLine(Markup.Escape(EpochLine(e, p.LearningRate)));
-                                task = null;
-                            }
-                        }), token);
-                    });
-                result = done!;
-            }
+            result = ExperimentConsole.Epochs(p => GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(q => p.Report(
+                new EpochProgress(q.Epoch, q.Epochs, q.Batch, q.Batches, string.Create(CultureInfo.InvariantCulture, $"epoch {q.Epoch}/{q.Epochs}  loss {q.MeanLoss:F4}  lr {q.LearningRate:G3}"),
+                    q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token));
         }
         catch (NonFiniteLossException e)
         {
@@ -178,57 +142,9 @@ internal static class TrainModelCommand
             string inResult = Directory.CreateDirectory(Path.Combine(outDir, "checkpoints")).FullName;
             foreach (var f in Directory.EnumerateFiles(checkpointDir, "epoch-*")) File.Copy(f, Path.Combine(inResult, Path.GetFileName(f)));
         }
-        // Final model: the ONNX graph with the trained initializers (running statistics included), and safetensors under the state_dict names.
-        var state = graph.Parameters.Concat(RunningState(graph)).ToArray();
-        string modelOut = Path.Combine(outDir, "model.onnx");
-        onnx.Save(modelOut, state);
-        OnnxModel.SaveSafeTensors(Path.Combine(outDir, "model.safetensors"), state);
-
-        var csv = new CsvTable("epoch", "train_loss", "test_accuracy", "seconds");
-        foreach (var e in result.Epochs) csv.AddRow(e.Epoch, e.TrainLoss, e.TestAccuracy, e.Seconds);
-        csv.Save(Path.Combine(outDir, "training.csv"));
-        long peak = Process.GetCurrentProcess().PeakWorkingSet64;
-        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
-        {
-            command = "train",
-            model = Path.GetFullPath(request.ModelPath),
-            precision = request.Float64 ? "float64" : "float32",
-            settings = s,
-            data = request.TrainFile is null ? request.Dataset : "files",
-            trainSource = train.Source,
-            testSource = test.Source,
-            trainSamples = result.TrainCount,
-            testSamples = result.TestCount,
-            steps = result.Steps,
-            epochs = result.Epochs,
-            finalTestAccuracy = result.FinalTestAccuracy,
-            checkpointEvery = request.CheckpointEvery,
-            wallSeconds = elapsed.TotalSeconds,
-            peakWorkingSetMiB = peak / (1024.0 * 1024.0),
-            figures = new[] { new FigureRef("training.png", null, "Test accuracy (left axis) and mean training loss (right axis) after each epoch.") },
-        });
-        var plot = Figure.Create($"{Path.GetFileName(request.ModelPath)}: {s.Optimizer}", "epoch", "test accuracy (%)");
-        var xs = result.Epochs.Select(e => (double)e.Epoch).ToArray();
-        plot.Add.Scatter(xs, result.Epochs.Select(e => e.TestAccuracy * 100).ToArray()).LegendText = "test accuracy";
-        var loss = plot.Add.Scatter(xs, result.Epochs.Select(e => e.TrainLoss).ToArray());
-        loss.Axes.YAxis = plot.Axes.Right;
-        loss.LegendText = "train loss";
-        plot.Axes.Right.Label.Text = "train loss (cross-entropy)";
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
-        plot.ShowLegend(ScottPlot.Alignment.MiddleRight);
-        Figure.Save(plot, Path.Combine(outDir, "training.png"));
-        console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"[green]test accuracy {result.FinalTestAccuracy * 100:F2}%[/] after {result.Epochs.Count} epochs ({result.Steps} steps); wall {elapsed.TotalSeconds:F1} s; peak memory {peak / (1024.0 * 1024.0):F0} MiB"));
-        ExperimentConsole.Line($"wrote {modelOut}, model.safetensors, training.csv, summary.json, training.png");
+        TrainingWriter.WriteModel(outDir, onnx, graph, request, train, test, result, elapsed);
         return ExitCodes.Ok;
     }
-
-    private static IEnumerable<Parameter<T>> RunningState<T>(Graph<T> graph) where T : unmanaged, IFloatingPointIeee754<T> =>
-        graph.Nodes.Where(n => n.OpType == "BatchNormalization")
-            .SelectMany(n => n.Inputs.Skip(3).Take(2))
-            .Distinct()
-            .Where(name => graph.Constants.TryGetValue(name, out var c) && c.IsReal)
-            .Select(name => new Parameter<T>(name, graph.Constants[name].ToTensor<T>()));
 
     private static string EpochLine(EpochRecord e, double lr) => string.Create(CultureInfo.InvariantCulture,
         $"epoch {e.Epoch}: train loss {e.TrainLoss:F4}, test accuracy {e.TestAccuracy * 100:F2}%, lr {lr:G4} ({e.Seconds:F1} s)");

@@ -1,4 +1,3 @@
-using Noether.Serialization;
 using ScottPlot;
 
 namespace Noether.Cli.Figures;

@@ -1,5 +1,5 @@
-using Noether.Serialization;
 using ScottPlot;
+using Color = ScottPlot.Color; // Spectre.Console (a global using) has one too
 
 namespace Noether.Cli.Figures;
 

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Noether.Experiments;
-using Noether.Serialization;
 
 namespace Noether.Cli.Report;
 

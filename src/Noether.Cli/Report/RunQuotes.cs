@@ -1,8 +1,5 @@
-using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using Noether.Experiments;
-using Noether.Serialization;
 
 namespace Noether.Cli.Report;
 

@@ -99,6 +99,18 @@ public sealed record CurvatureResult(CurvatureSettings Settings, IReadOnlyList<P
 /// </summary>
 public static class CurvatureExperiment
 {
+    /// <summary>
+    /// Bytes the estimators hold at once for <paramref name="dimension"/> parameters and <paramref name="images"/> 28×28
+    /// images: the Lanczos basis (max(2k + 10, 20) + 1 vectors), 16 probes and their products, the gradient and a few work
+    /// vectors, plus the images as float64. One batch's graph comes on top (not estimated).
+    /// </summary>
+    public static long EstimatedBytes(CurvatureSettings settings, long dimension, int images)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        long vectors = Math.Max(2 * settings.TopK + 10, 20) + 1 + 32 + 4 + settings.TopK;
+        return vectors * dimension * 8 + (long)images * 28 * 28 * 8;
+    }
+
     /// <summary>Runs the experiment.</summary>
     /// <param name="graph">The model (float64), output 0 the logits.</param>
     /// <param name="batches">The batches (inputs shaped as the graph's input 0, labels).</param>

@@ -44,7 +44,27 @@ public sealed record EllipseCurve(double Q, double W10, double W20, double[] Clo
 /// <param name="Settings">The settings used.</param>
 /// <param name="Times">The time points.</param>
 /// <param name="Curves">One curve per Q, in the settings' order.</param>
-public sealed record EllipseConvergenceResult(EllipseConvergenceSettings Settings, double[] Times, IReadOnlyList<EllipseCurve> Curves);
+public sealed record EllipseConvergenceResult(EllipseConvergenceSettings Settings, double[] Times, IReadOnlyList<EllipseCurve> Curves)
+{
+    /// <summary>max over curves of the closed form's relative error against the numerical flow.</summary>
+    public double MaxRelativeError => Curves.Max(c => c.MaxRelativeError);
+
+    /// <summary>max over curves of the relative drift of Q along the numerical flow.</summary>
+    public double MaxQDrift => Curves.Max(c => c.MaxQDrift);
+
+    /// <summary>The numerical loss at the last time, per curve (F.1: Q sets the rate).</summary>
+    public double[] FinalLosses => Curves.Select(c => c.NumericalLoss[^1]).ToArray();
+
+    /// <summary>max/min of <see cref="FinalLosses"/>: how far apart the Q put the loss at the end.</summary>
+    public double FinalLossSpread
+    {
+        get
+        {
+            var ends = FinalLosses;
+            return ends.Max() / ends.Min();
+        }
+    }
+}
 
 /// <summary>
 /// Paper Appendix F.1: at a fixed initial loss, the conserved quantity Q of the ellipse L = w₁² + a·w₂² decides the whole

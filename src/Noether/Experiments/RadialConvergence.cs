@@ -81,7 +81,44 @@ public sealed record RadialRun(double Scale, double Q, double[] Ubar, double[] V
 /// <param name="Times">The times of the records.</param>
 /// <param name="Runs">One per scale, in order.</param>
 public sealed record RadialConvergenceResult(RadialConvergenceSettings Settings, double[] SingularValues, long[] RecordedSteps, double[] Times,
-    IReadOnlyList<RadialRun> Runs);
+    IReadOnlyList<RadialRun> Runs)
+{
+    /// <summary>max over runs of <see cref="RadialRun.MaxFlowDeviation"/>: the flow against eq. 59.</summary>
+    public double MaxFlowDeviation => Runs.Max(x => x.MaxFlowDeviation);
+
+    /// <summary>max over runs of <see cref="RadialRun.MaxFlowLambdaDrift"/>.</summary>
+    public double MaxFlowLambdaDrift => Runs.Max(x => x.MaxFlowLambdaDrift);
+
+    /// <summary>Eq. 69 violations summed over runs.</summary>
+    public int BoundViolations => Runs.Sum(x => x.BoundViolations);
+
+    /// <summary>max over runs of <see cref="RadialRun.MaxBoundExcess"/>.</summary>
+    public double MaxBoundExcess => Runs.Max(x => x.MaxBoundExcess);
+
+    /// <summary>Per run, the first recorded time at which the flow's loss is ≤ 1% of its start, or null (Fig. 7: smaller Q is faster).</summary>
+    public double?[] FlowTimesToOnePercent => Runs.Select(x => TimeToOnePercent(Times, x.FlowLoss)).ToArray();
+
+    /// <summary>
+    /// Spearman ρ between Q and <see cref="FlowTimesToOnePercent"/> (NaN with fewer than 2 runs or none reaching 1%). A run
+    /// that never reached 1% ranks after every run that did (censored at twice the span; ties share a rank).
+    /// </summary>
+    public double SpearmanQVsTimeToOnePercent
+    {
+        get
+        {
+            var times = FlowTimesToOnePercent;
+            var qs = Runs.Select(x => x.Q).ToArray();
+            return Runs.Count >= 2 && times.Any(t => t is not null)
+                ? RankCorrelation.Spearman(qs, times.Select(t => t ?? 2 * Times[^1]).ToArray()) : double.NaN;
+        }
+    }
+
+    private static double? TimeToOnePercent(double[] times, double[] loss)
+    {
+        for (int i = 0; i < loss.Length; i++) if (loss[i] <= 1e-2 * loss[0]) return times[i];
+        return null;
+    }
+}
 
 /// <summary>
 /// Paper Appendix F.2 / Fig. 7: the radial reparametrisation L = ½‖Y − U g(V)‖² with h(r) = r⁻², from spectral

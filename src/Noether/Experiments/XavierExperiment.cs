@@ -56,6 +56,23 @@ public sealed record XavierSample(string Label, LayerShape Shape, double[] Value
 /// <param name="IntegralForms">Fig. 5: one sample per activation at <see cref="XavierSettings.IntegralFormShape"/> (the shard's, when sharded).</param>
 public sealed record XavierResult(XavierSettings Settings, IReadOnlyList<XavierSample> Linear, IReadOnlyList<XavierSample> IntegralForms);
 
+/// <summary>One sample of <see cref="XavierExperiment"/> with its tests: the mean's z against the prediction and the paper's
+/// value, and the variance test z = (s² − Var) / SE(s²).</summary>
+/// <param name="Figure">"Fig. 4" (linear) or "Fig. 5" (eq. 48 form).</param>
+/// <param name="Sample">The sample.</param>
+/// <param name="PaperZ">(Mean − PaperMean) / StandardError, NaN without a paper value.</param>
+/// <param name="VarianceStandardError">SE of the sample variance (from the fourth cumulant), NaN without predicted moments.</param>
+/// <param name="VarianceZ">(Variance − PredictedVariance) / VarianceStandardError.</param>
+/// <param name="KappaSource">Where the fourth cumulant came from: "derived", "sample" or "none".</param>
+public sealed record XavierScore(string Figure, XavierSample Sample, double PaperZ, double VarianceStandardError, double VarianceZ, string KappaSource)
+{
+    /// <summary>|mean z| ≤ <see cref="SymmetryClaims.ZLimit"/>.</summary>
+    public bool MeanPass => Math.Abs(Sample.MeanZScore) <= SymmetryClaims.ZLimit;
+
+    /// <summary>|variance z| ≤ <see cref="SymmetryClaims.ZLimit"/>.</summary>
+    public bool VariancePass => Math.Abs(VarianceZ) <= SymmetryClaims.ZLimit;
+}
+
 /// <summary>
 /// The distribution of Q under Xavier initialisation U_ij ~ N(0, 1/h), V_ij ~ N(0, 1/n) (eq. 46): its measured mean
 /// and variance over independent draws against E[Q] = ½(m − h) and Var[Q] = ½(m/h + h/n) (the paper's eq. 47 prints
@@ -141,5 +158,45 @@ public static class XavierExperiment
         double se = Math.Sqrt((predicted is null ? variance : predictedVariance) / values.Length);
         double z = (mean - predictedMean) / se;
         return new XavierSample(label, shape, values, mean, variance, predictedMean, predictedVariance, se, z, Math.Abs(z) <= 3, paperMean);
+    }
+
+    /// <summary>Scores every sample of <paramref name="result"/> (also of one merged from shards): Fig. 4's, then Fig. 5's.</summary>
+    public static XavierScore[] Score(XavierResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        // A shard holds the Fig. 5 activations from its first grid item on (items: the tuples, then the activations).
+        var items = Shard.ItemsOf(result.Settings.Shard, XavierExperiment.GridSize(result.Settings));
+        var names = result.Settings.Activations.Skip(Math.Max(0, items.Start - result.Settings.Shapes.Count));
+        var rows = result.Linear.Select(s => Score("Fig. 4", s, XavierDistribution.LinearTrace(s.Shape.M, s.Shape.H, s.Shape.N)))
+            .Concat(result.IntegralForms.Zip(names, (s, name) => Score("Fig. 5", s,
+                XavierDistribution.IntegralForm(Activation.Parse(name), s.Shape.M, s.Shape.H, s.Shape.N))))
+            .ToArray();
+        return rows;
+    }
+
+    // The variance test: z = (s² − Var) / SE(s²), SE from the derived fourth cumulant when there is one, else the sample's.
+    private static XavierScore Score(string figure, XavierSample s, QuantityMoments? moments)
+    {
+        int n = s.Values.Length;
+        double paperZ = double.IsNaN(s.PaperMean) ? double.NaN : (s.Mean - s.PaperMean) / s.StandardError;
+        if (moments is null) return new XavierScore(figure, s, paperZ, double.NaN, double.NaN, "none");
+        double kappa4 = moments.FourthCumulant;
+        string source = "derived";
+        if (double.IsNaN(kappa4))
+        {
+            double m2 = 0, m4 = 0;
+            foreach (var v in s.Values)
+            {
+                double d = (v - s.Mean) * (v - s.Mean);
+                m2 += d;
+                m4 += d * d;
+            }
+            m2 /= n;
+            m4 /= n;
+            kappa4 = m4 - 3 * m2 * m2;
+            source = "sample";
+        }
+        double se = Math.Sqrt(kappa4 / n + 2 * moments.Variance * moments.Variance / (n - 1));
+        return new XavierScore(figure, s, paperZ, se, (s.Variance - moments.Variance) / se, source);
     }
 }

@@ -81,6 +81,19 @@ public class ExperimentTests
     }
 
     [Fact]
+    public void XavierScore_SmallSetting_ScoresEverySampleInGridOrderWithVarianceWithinThreeStandardErrors()
+    {
+        var result = XavierExperiment.Run(new XavierSettings { Shapes = [new(20, 10, 30), new(10, 20, 10)], Draws = 300, IntegralFormShape = new(20, 20, 20), Seed = 3 });
+        var scores = XavierExperiment.Score(result);
+        Assert.Equal(result.Linear.Concat(result.IntegralForms), scores.Select(s => s.Sample));
+        Assert.Equal(result.Linear.Count, scores.Count(s => s.Figure == "Fig. 4"));
+        var linear = scores.Where(s => s.Figure == "Fig. 4").ToArray();
+        Assert.All(linear, s => Assert.True(s.VariancePass, $"{s.Sample.Label}: variance z = {s.VarianceZ:F2}"));
+        // (mean − m + h)/SE: the paper's eq. 47 is off by ½(m − h), far outside 3 SE at 300 draws.
+        Assert.All(linear, s => Assert.True(Math.Abs(s.PaperZ) > 3, $"{s.Sample.Label}: paper z = {s.PaperZ:F2}"));
+    }
+
+    [Fact]
     public void Xavier_RadialActivation_Throws()
     {
         Assert.Throws<ArgumentException>(() => XavierExperiment.Run(new XavierSettings { Shapes = [], Draws = 10, Activations = ["radial"] }));

@@ -56,8 +56,8 @@ public sealed class ReproducePlanTests : IDisposable
             new("broken", "orbit", ["--no-such-option"], ["--no-such-option"], ["--no-such-option"]),
             new("symmetry-check", "symmetry-check", ["--no-sweep", "--draws", "4"], [], []),
         ];
-        int exit = await ReproduceCommand.RunPlan(_dir, "quick", steps, CancellationToken.None);
-        Assert.Equal(ReproduceCommand.StepFailedExitCode, exit);
+        int exit = await ReproduceRunner.RunPlan(_dir, "quick", steps, Program.BuildRoot, CancellationToken.None);
+        Assert.Equal(ReproduceRunner.StepFailedExitCode, exit);
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "summary.json")));
         var recorded = doc.RootElement.GetProperty("steps").EnumerateArray().ToArray();

@@ -7,6 +7,17 @@ namespace Noether.Tests.Landscape.Experiments;
 public class EllipseConvergenceTests
 {
     [Fact]
+    public void Result_Aggregates_AreTheCurvesExtremes()
+    {
+        var r = EllipseConvergence.Run(new EllipseConvergenceSettings(Points: 21));
+        Assert.Equal(r.Curves.Max(c => c.MaxRelativeError), r.MaxRelativeError);
+        Assert.Equal(r.Curves.Max(c => c.MaxQDrift), r.MaxQDrift);
+        Assert.Equal(r.Curves.Select(c => c.NumericalLoss[^1]), r.FinalLosses);
+        Assert.Equal(r.FinalLosses.Max() / r.FinalLosses.Min(), r.FinalLossSpread);
+        Assert.True(r.FinalLossSpread > 1, "different Q give different final losses when a ≠ 1");
+    }
+
+    [Fact]
     public void Run_Defaults_NumericalFlowMatchesClosedFormAndConservesQ()
     {
         var r = EllipseConvergence.Run(new EllipseConvergenceSettings());

@@ -30,6 +30,20 @@ public class RadialConvergenceTests
             // The flow's loss never increases.
             for (int t = 1; t < run.FlowLoss.Length; t++) Assert.True(run.FlowLoss[t] <= run.FlowLoss[t - 1] * (1 + 1e-12));
         }
+        // The result's aggregates: extremes over the runs, and the first record at ≤ 1% of the starting loss per run.
+        Assert.Equal(r.Runs.Max(x => x.MaxFlowDeviation), r.MaxFlowDeviation);
+        Assert.Equal(r.Runs.Max(x => x.MaxFlowLambdaDrift), r.MaxFlowLambdaDrift);
+        Assert.Equal(0, r.BoundViolations);
+        var times = r.FlowTimesToOnePercent;
+        Assert.Equal(r.Runs.Count, times.Length);
+        for (int k = 0; k < r.Runs.Count; k++)
+        {
+            var loss = r.Runs[k].FlowLoss;
+            int first = Array.FindIndex(loss, l => l <= 1e-2 * loss[0]);
+            Assert.Equal(first < 0 ? null : r.Times[first], times[k]);
+        }
+        if (times.Any(t => t is not null)) Assert.InRange(r.SpearmanQVsTimeToOnePercent, -1, 1);
+        else Assert.True(double.IsNaN(r.SpearmanQVsTimeToOnePercent), "no run reached 1%: no ranking");
         // With λ ≥ ~0.5 the GD step η·(σ²+1)²/λ stays small, so GD tracks the flow.
         Assert.True(r.Runs[^1].MaxDescentDeviation < 1e-3, $"μ = 10: GD deviation {r.Runs[^1].MaxDescentDeviation:E2}");
     }

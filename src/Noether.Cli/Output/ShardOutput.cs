@@ -1,9 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Noether.Experiments;
-using Noether.Serialization;
 
-namespace Noether.Cli.Commands;
+namespace Noether.Cli.Output;
 
 /// <summary>
 /// What a sweep command run with <c>--shard i/n</c> leaves next to its usual outputs, so that <c>noether merge</c> can

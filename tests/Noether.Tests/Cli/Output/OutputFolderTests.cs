@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
-using Noether.Cli.Commands;
+using Noether.Cli.Output;
 using Noether.Serialization;
 
-namespace Noether.Tests.Cli;
+namespace Noether.Tests.Cli.Output;
 
 /// <summary>
 /// The output layer (issue 16): a run's result replaces --out in one step or not at all. These drive

@@ -1,8 +1,7 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace Noether.Cli.Commands;
+namespace Noether.Cli.Output;
 
 /// <summary>
 /// The one place that owns a command's output folder: a run writes into a private staging folder beside --out and only

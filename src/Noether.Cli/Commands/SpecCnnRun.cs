@@ -1,0 +1,46 @@
+using Noether.Data;
+
+namespace Noether.Cli.Commands;
+
+/// <summary>
+/// One run of <c>noether ensemble</c> or <c>noether attack</c> on the SPEC CNN: the model (from --weights, the cache in
+/// --out or a training run), its data, and the staged output folder.
+/// </summary>
+/// <param name="OutDir">The staging folder of --out.</param>
+/// <param name="Model">The model and where it came from.</param>
+/// <param name="Train">The training split.</param>
+/// <param name="Test">The test split.</param>
+/// <param name="Hidden">The model's hidden width h.</param>
+/// <param name="Clock">Started when the output folder was taken.</param>
+internal sealed record SpecCnnRun(string OutDir, LoadedModel Model, ImageDataset Train, ImageDataset Test, int Hidden, Stopwatch Clock)
+{
+    /// <summary>
+    /// Checks everything that can be refused before --out is touched — the data and --weights, <paramref name="validate"/>
+    /// with the model's hidden width h, the member count, a shard beyond the grid — then, in the staged --out, takes the model
+    /// and runs <paramref name="experiment"/>.
+    /// </summary>
+    public static Task<int> Start(ParseResult parse, RunOptions run, CancellationToken token, CnnTrainingSettings training, string? weightsPath, double? slope,
+        Action<int> validate, int members, Shard? shard, Func<int> gridSize, Func<SpecCnnRun, int> experiment)
+    {
+        var (train, test, fromWeights, hidden) = ModelSource.Prepare(training, weightsPath, slope);
+        validate(hidden);
+        ModelSource.CheckMembers(members, hidden);
+        shard?.ItemsOf(gridSize()); // more shards than grid items: refused before training
+        return run.Write(parse, token, outDir =>
+        {
+            var clock = Stopwatch.StartNew();
+            var model = ModelSource.Resolve(fromWeights, weightsPath, outDir, training, train, test, token);
+            return experiment(new SpecCnnRun(outDir, model, train, test, hidden, clock));
+        });
+    }
+
+    /// <summary>Saves a freshly trained model into --out (the next run's cache) and says what summary.json reports of it.</summary>
+    public EnsembleModelInfo SaveModel()
+    {
+        if (Model.NeedsSaving) ModelSource.Save(OutDir, Model.Model, Model.Training!);
+        return EnsembleModelInfo.Of(Model);
+    }
+
+    /// <summary>The model as every shard reports it: a shard rerun on its cached model has the model every other shard trained, "trained" for all.</summary>
+    public EnsembleModelInfo ForShards(EnsembleModelInfo info) => info with { Saved = false, Origin = Model.Training is null ? info.Origin : "trained" };
+}

@@ -1,0 +1,193 @@
+using Noether.Attacks;
+using Noether.Ensembles;
+using static Noether.Cli.Output.Format;
+
+namespace Noether.Cli.Output;
+
+/// <summary>The files, table and claims of <c>noether attack</c> (Fig. 10), also of a result merged from shards; the labels of attacks.</summary>
+internal static class AttackWriter
+{
+    /// <summary>What every shard computes identically besides its attacks (shard.json's options; merge checks they agree).</summary>
+    /// <param name="Grid">The attack grid's name (output only).</param>
+    /// <param name="Model">What summary.json says about the model.</param>
+    /// <param name="Hidden">The model's hidden width h.</param>
+    /// <param name="Dataset">The data set's name.</param>
+    /// <param name="SingleAccuracy">The single model's clean test accuracy.</param>
+    /// <param name="TestCount">Test images used.</param>
+    /// <param name="TestSource">Where they came from.</param>
+    /// <param name="Ensembles">The ensembles (built from the seed in every shard) and their clean accuracies.</param>
+    internal sealed record AttackShared(string Grid, EnsembleModelInfo Model, int Hidden, string Dataset, double SingleAccuracy, int TestCount,
+        string TestSource, EnsembleSummary[] Ensembles);
+
+    /// <summary>Rebuilds a merged result from the shards' shared values and every attack's rows (one array per grid item) and writes it.</summary>
+    internal static void WriteMerged(string outDir, string profile, AttackExperimentSettings settings, AttackShared shared, AttackAccuracyRow[][] items, TimeSpan elapsed) =>
+        Write(outDir, profile, shared.Grid, shared.Model, shared.Hidden, shared.Dataset,
+            new AttackExperimentResult(settings, shared.SingleAccuracy, shared.TestCount, shared.TestSource, shared.Ensembles, [.. items.SelectMany(r => r)], elapsed.TotalSeconds),
+            elapsed);
+
+    internal static string Threat(ThreatModel t) => t == ThreatModel.Transfer ? "transfer" : "adaptive";
+
+    internal static string LossName(EnsembleAttackLoss l) => l == EnsembleAttackLoss.AveragedLogits ? "cross-entropy of the averaged logits" : "−log mean softmax";
+
+    internal static string Kind(AttackKind k) => k == AttackKind.Fgsm ? "FGSM" : "PGD";
+
+    /// <summary>"8/255" when ε is a whole number of 255ths, else "0.003".</summary>
+    internal static string Radius(double e)
+    {
+        double k = e * 255;
+        return e == 0 ? "0" : Math.Abs(k - Math.Round(k)) < 1e-9 ? $"{Math.Round(k).ToString(CultureInfo.InvariantCulture)}/255" : G(e, 4);
+    }
+
+    internal static string StrengthLabel(AttackExperimentResult result, AttackAccuracyRow r) =>
+        result.StrengthAxis(r.Attack.Kind) == "steps" ? Steps(r.Attack.Steps) : Radius(r.Attack.Epsilon);
+
+    internal static string Steps(int n) => n == 1 ? "1 step" : $"{n.ToString(CultureInfo.InvariantCulture)} steps";
+
+    /// <summary>Writes attack.csv, summary.json and the figure of <paramref name="result"/> (also one merged from shards) and prints the table.</summary>
+    internal static void Write(string outDir, string profile, string grid, EnsembleModelInfo model, int hidden, string dataset, AttackExperimentResult result, TimeSpan elapsed)
+    {
+        var s = result.Settings;
+        var csv = new CsvTable("threat_model", "attack", "epsilon", "step_size", "steps", "random_start", "strength", "strength_axis", "model", "accuracy");
+        foreach (var r in result.Rows)
+            csv.AddRow(r.ThreatName, Kind(r.Attack.Kind), r.Attack.Epsilon, r.Attack.StepSize, r.Attack.Steps, r.Attack.RandomStart, r.Strength,
+                result.StrengthAxis(r.Attack.Kind), r.Model, r.Accuracy);
+        csv.Save(Path.Combine(outDir, "attack.csv"));
+
+        var claims = Claims(result);
+        const string figure = "attack-accuracy.png";
+        var figures = new[]
+        {
+            new FigureRef(figure, "Fig. 10", "Test accuracy against attack strength for the single model (black) and each ensemble: FGSM and PGD, under the transfer threat model (examples computed on the single model, the paper's setting) and the adaptive one (gradients through each ensemble)."),
+        };
+        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
+        {
+            command = "attack",
+            profile,
+            model = model.Json(hidden, result.SingleAccuracy),
+            dataset,
+            testImages = result.TestCount,
+            testSource = result.TestSource,
+            settings = new
+            {
+                grid,
+                attacks = s.AttackList.Select(a => new { kind = Kind(a.Kind), a.Epsilon, a.StepSize, a.Steps, a.RandomStart, label = a.Label }),
+                threatModels = s.ThreatModelList.Select(Threat),
+                adaptiveLoss = s.AdaptiveLoss == EnsembleAttackLoss.AveragedLogits ? "averaged-logits" : "mean-softmax",
+                builders = s.BuilderList.Select(EnsembleOptions.Name),
+                ensembleEpsilon = s.EnsembleEpsilon,
+                members = s.Members,
+                vote = s.Vote == EnsembleVote.Mode ? "mode" : "mean-softmax",
+                calibrationBatch = s.CalibrationSize ?? hidden,
+                conditionLimit = s.ConditionLimit,
+                illConditioned = s.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
+                seed = s.Seed,
+                pixelRange = "[0, 1], perturbed once and clipped once per step",
+            },
+            ensembles = result.Ensembles.Select(e => new
+            {
+                builder = e.Name,
+                e.Members,
+                e.Rejected,
+                e.Regularised,
+                cleanAccuracy = double.IsFinite(e.CleanAccuracy) ? e.CleanAccuracy : (double?)null,
+                medianCondition = double.IsFinite(e.MedianCondition) ? e.MedianCondition : (double?)null,
+            }),
+            rows = result.Rows.Select(r => new
+            {
+                threatModel = r.ThreatName,
+                attack = Kind(r.Attack.Kind),
+                epsilon = r.Attack.Epsilon,
+                stepSize = r.Attack.StepSize,
+                steps = r.Attack.Steps,
+                randomStart = r.Attack.RandomStart,
+                strength = r.Strength,
+                strengthAxis = result.StrengthAxis(r.Attack.Kind),
+                model = r.Model,
+                accuracy = double.IsFinite(r.Accuracy) ? r.Accuracy : (double?)null,
+            }),
+            claims,
+            figures,
+            wallSeconds = elapsed.TotalSeconds,
+            experimentSeconds = result.Seconds,
+        });
+
+        AttackFigures.Accuracy(result, Path.Combine(outDir, figure));
+
+        var names = new[] { "single" }.Concat(s.BuilderList.Select(EnsembleOptions.Name)).ToArray();
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title(Markup.Escape($"Fig. 10: accuracy under attack ({result.TestCount} test images; clean: single {Pct(result.SingleAccuracy)}, " +
+                string.Join(", ", result.Ensembles.Select(e => $"{e.Name} {Pct(e.CleanAccuracy)}")) + ")"))
+            .AddColumn("threat model").AddColumn("attack").AddColumn(new TableColumn("strength").RightAligned());
+        foreach (var n in names) table.AddColumn(new TableColumn(n).RightAligned());
+        foreach (var group in result.Rows.GroupBy(r => (r.Threat, r.Attack)))
+        {
+            var first = group.First();
+            var cells = new List<string> { first.ThreatName, Markup.Escape(Kind(first.Attack.Kind) + (first.Attack.Kind == AttackKind.Pgd ? $"-{first.Attack.Steps}" : "")), Markup.Escape(StrengthLabel(result, first)) };
+            foreach (var n in names) cells.Add(Pct(group.FirstOrDefault(r => r.Model == n)?.Accuracy ?? double.NaN));
+            table.AddRow(cells.ToArray());
+        }
+        string rejected = string.Join(", ", result.Ensembles.Where(e => e.Rejected + e.Regularised > 0).Select(e => $"{e.Name}: {e.Rejected} rejected, {e.Regularised} regularised"));
+        table.Caption(Markup.Escape($"ensembles at ε_g = {G(s.EnsembleEpsilon, 4)}, N = {s.Members}, vote {EnsembleWriter.VoteName(s.Vote)}; transfer = examples from the single model{(s.ThreatModelList.Contains(ThreatModel.Adaptive) ? $"; adaptive = {LossName(s.AdaptiveLoss)} of each ensemble" : "")}; ill-conditioned members: {(rejected.Length == 0 ? "none" : rejected)}; model: {model.Origin}"));
+        ExperimentConsole.Write(table);
+        foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
+        ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
+            $"wall {elapsed.TotalSeconds:F1} s; wrote attack.csv, {figure}, summary.json{(model.Saved ? ", " + ModelSource.CacheFile : "")} to {outDir}"));
+    }
+
+    /// <summary>The paper's Fig. 10 statements against this run (transfer rows, as in the paper; adaptive rows reported).</summary>
+    internal static Claim[] Claims(AttackExperimentResult result)
+    {
+        var claims = new List<Claim>();
+        var rows = result.Rows;
+        string setting = string.Create(CultureInfo.InvariantCulture,
+            $"transfer threat model (the paper's), ε_g = {G(result.Settings.EnsembleEpsilon, 4)}, N = {result.Settings.Members}, {result.TestCount} test images");
+        // Points that are attacks at all: ε > 0 and, on a steps axis, at least one step.
+        static bool Attacked(AttackAccuracyRow r) => r.Attack.Epsilon > 0 && (r.Attack.Steps > 0 || r.Attack.RandomStart);
+        double Acc(ThreatModel t, LinfAttack a, string model) => rows.FirstOrDefault(r => r.Threat == t && r.Attack == a && r.Model == model)?.Accuracy ?? double.NaN;
+        var fgsm = rows.Where(r => r.Threat == ThreatModel.Transfer && r.Attack.Kind == AttackKind.Fgsm && Attacked(r)).Select(r => r.Attack).Distinct().ToArray();
+        var pgd = rows.Where(r => r.Threat == ThreatModel.Transfer && r.Attack.Kind == AttackKind.Pgd && Attacked(r)).Select(r => r.Attack).Distinct().ToArray();
+        bool hasGroup = result.Settings.BuilderList.Contains(EnsembleBuilderKind.Group);
+        string Strength(LinfAttack a) => result.StrengthAxis(a.Kind) == "steps" ? Steps(a.Steps) : "ε=" + Radius(a.Epsilon);
+
+        if (hasGroup && fgsm.Length > 0)
+        {
+            var pairs = fgsm.Select(a => (a, g: Acc(ThreatModel.Transfer, a, "group"), s: Acc(ThreatModel.Transfer, a, "single"))).ToArray();
+            int better = pairs.Count(p => p.g > p.s);
+            claims.Add(EnsembleClaims.FgsmGroupImproves.Make(pairs.Select(p => new[] { p.g, p.s }).ToArray(),
+                $"group > single at {better} of {pairs.Length}; " + string.Join(", ", pairs.Select(p => $"{Strength(p.a)}: {Pct(p.g)} vs {Pct(p.s)}")), setting));
+
+            foreach (var baseline in new[] { EnsembleBuilderKind.Random, EnsembleBuilderKind.GroupInverse, EnsembleBuilderKind.Shuffle, EnsembleBuilderKind.PermutationInterpolation })
+            {
+                if (!result.Settings.BuilderList.Contains(baseline)) continue;
+                string name = EnsembleOptions.Name(baseline);
+                // Strengths where the baseline was not attacked are left out (as before); a NaN group accuracy fails its part.
+                var vs = fgsm.Select(a => (a, g: Acc(ThreatModel.Transfer, a, "group"), b: Acc(ThreatModel.Transfer, a, name))).Where(p => !double.IsNaN(p.b)).ToArray();
+                if (vs.Length == 0) continue;
+                int ahead = vs.Count(p => p.g > p.b);
+                claims.Add(EnsembleClaims.FgsmGroupVsBaseline.Make(vs.Select(p => new[] { p.g, p.b }).ToArray(),
+                    $"group > {name} at {ahead} of {vs.Length}; " + string.Join(", ", vs.Select(p => $"{Strength(p.a)}: {Pct(p.g)} vs {Pct(p.b)}")), setting, idPart: name,
+                    statement: $"Under FGSM attacks of various strength the group ensemble consistently performs better than the {name} baseline.",
+                    predicted: $"group accuracy > {name} accuracy at every FGSM strength > 0"));
+            }
+        }
+        if (hasGroup && pgd.Length > 0)
+        {
+            var pairs = pgd.Select(a => (a, g: Acc(ThreatModel.Transfer, a, "group"), s: Acc(ThreatModel.Transfer, a, "single"))).ToArray();
+            var largest = pairs.MaxBy(p => Math.Abs(p.g - p.s));
+            claims.Add(EnsembleClaims.PgdNoGain.Make(pairs.Select(p => new[] { p.g, p.s }).ToArray(),
+                $"largest difference group − single {Points(largest.g - largest.s)} points ({(largest.g >= largest.s ? "a gain" : "a loss")}); " + string.Join(", ", pairs.Select(p => $"{Strength(p.a)}: {Pct(p.g)} vs {Pct(p.s)}")),
+                setting));
+        }
+        if (hasGroup && result.Settings.ThreatModelList.Contains(ThreatModel.Adaptive))
+        {
+            var adaptive = rows.Where(r => r.Threat == ThreatModel.Adaptive && Attacked(r)).Select(r => r.Attack).Distinct().ToArray();
+            if (adaptive.Length > 0)
+                claims.Add(EnsembleClaims.AdaptiveGroupVsSingle.Measure(
+                    string.Join(", ", adaptive.Select(a => $"{Kind(a.Kind)} {Strength(a)}: group {Pct(Acc(ThreatModel.Adaptive, a, "group"))} vs single {Pct(Acc(ThreatModel.Adaptive, a, "single"))}")),
+                    $"adaptive loss: {LossName(result.Settings.AdaptiveLoss)}"));
+        }
+        var ill = result.Ensembles.Select(e => $"{e.Name}: {e.Members} kept, {e.Rejected} rejected, {e.Regularised} regularised").ToArray();
+        claims.Add(EnsembleClaims.AttackIllConditioned.Measure(string.Join("; ", ill)));
+        return claims.ToArray();
+    }
+}

@@ -1,0 +1,174 @@
+using Noether.Ensembles;
+using static Noether.Cli.Output.Format;
+
+namespace Noether.Cli.Output;
+
+/// <summary>The files, table and claims of <c>noether ensemble</c> (Fig. 9), also of a result merged from shards.</summary>
+internal static class EnsembleWriter
+{
+    internal static string VoteName(EnsembleVote vote) => vote == EnsembleVote.Mode ? "mode of the members' classes" : "mean softmax";
+
+    internal static string ReadingName(EnsembleExperimentSettings s) => s.GroupReading == GroupActionReading.Calibrated
+        ? "calibrated (π(g, H₀) once per member)"
+        : string.Create(CultureInfo.InvariantCulture, $"literal batch-dependent σ'(H) = π(g, H)σ(gH), prediction batch {s.PredictionBatchSize}");
+
+    /// <summary>What every shard computes identically besides its grid points (shard.json's options; merge checks they agree).</summary>
+    internal sealed record EnsembleShared(EnsembleModelInfo Model, string Dataset, double SingleAccuracy, int TestCount, string TestSource, string CalibrationSource, int Hidden);
+
+    /// <summary>Rebuilds a merged result: the shards' shared values and every grid point.</summary>
+    internal static void WriteMerged(string outDir, string profile, EnsembleExperimentSettings settings, EnsembleShared shared, EnsembleAccuracyRow[] rows, TimeSpan elapsed) =>
+        Write(outDir, profile, shared.Model, shared.Dataset,
+            new EnsembleExperimentResult(settings, shared.SingleAccuracy, shared.TestCount, shared.TestSource, shared.CalibrationSource, shared.Hidden, rows, elapsed.TotalSeconds), elapsed);
+
+    /// <summary>Writes ensemble.csv, summary.json and the figure of <paramref name="result"/> (also one merged from shards) and prints the table.</summary>
+    internal static void Write(string outDir, string profile, EnsembleModelInfo model, string dataset, EnsembleExperimentResult result, TimeSpan elapsed)
+    {
+        var s = result.Settings;
+        var csv = new CsvTable("builder", "epsilon", "accuracy", "accuracy_change", "members", "rejected", "regularised", "mean_member_accuracy",
+            "agreement_with_single", "median_condition", "max_condition");
+        foreach (var r in result.Rows)
+            csv.AddRow(r.Name, r.Epsilon, r.Accuracy, r.AccuracyChange, r.Members, r.Rejected, r.Regularised, r.MeanMemberAccuracy, r.Agreement, r.MedianCondition, r.MaxCondition);
+        csv.Save(Path.Combine(outDir, "ensemble.csv"));
+
+        var epsilons = result.Rows.Select(r => r.Epsilon).Distinct().Order().ToArray();
+        var perEpsilon = epsilons.Select(e => new
+        {
+            epsilon = e,
+            rejected = result.Rows.Where(r => r.Epsilon == e).Sum(r => r.Rejected),
+            regularised = result.Rows.Where(r => r.Epsilon == e).Sum(r => r.Regularised),
+            byBuilder = result.Rows.Where(r => r.Epsilon == e).ToDictionary(r => r.Name, r => r.Rejected),
+        }).ToArray();
+
+        var claims = Claims(result);
+        const string figure = "ensemble-accuracy.png";
+        var figures = new[]
+        {
+            new FigureRef(figure, "Fig. 9", "Left: test accuracy of each N-member ensemble minus the single model's, against ε (g = I + εM). Right: median condition number of the matrix each member inverts (σ(gH₀) for group/shuffle); members above the limit are rejected and counted. group and shuffle invert the same σ(gH₀), ginv and random report the same g, so their curves coincide."),
+        };
+        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
+        {
+            command = "ensemble",
+            profile,
+            model = model.Json(result.Hidden, result.SingleAccuracy),
+            dataset,
+            testImages = result.TestCount,
+            testSource = result.TestSource,
+            calibrationSource = result.CalibrationSource,
+            settings = new
+            {
+                builders = s.BuilderList.Select(EnsembleOptions.Name),
+                epsilons = s.EpsilonList,
+                members = s.Members,
+                seed = s.Seed,
+                groupElement = s.Form == GroupElementForm.IdentityPlus ? "g = I + εM" : "g = exp(εM)",
+                generatorStd = s.GeneratorStd ?? 1 / Math.Sqrt(result.Hidden),
+                calibrationBatch = s.CalibrationSize ?? result.Hidden,
+                vote = s.Vote == EnsembleVote.Mode ? "mode" : "mean-softmax",
+                groupReading = s.GroupReading == GroupActionReading.Calibrated ? "calibrated" : "literal-batch",
+                literalBatchSize = s.GroupReading == GroupActionReading.BatchDependent ? s.PredictionBatchSize : (int?)null,
+                conditionLimit = s.ConditionLimit,
+                illConditioned = s.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
+            },
+            rows = result.Rows.Select(r => new
+            {
+                builder = r.Name,
+                r.Epsilon,
+                accuracy = Nullable(r.Accuracy),
+                accuracyChange = Nullable(r.AccuracyChange),
+                r.Members,
+                r.Rejected,
+                r.Regularised,
+                meanMemberAccuracy = Nullable(r.MeanMemberAccuracy),
+                agreementWithSingle = Nullable(r.Agreement),
+                medianCondition = Nullable(r.MedianCondition),
+                maxCondition = Nullable(r.MaxCondition),
+            }),
+            illConditionedPerEpsilon = perEpsilon,
+            totalRejected = result.TotalRejected,
+            totalRegularised = result.TotalRegularised,
+            claims,
+            figures,
+            wallSeconds = elapsed.TotalSeconds,
+            experimentSeconds = result.Seconds,
+        });
+
+        EnsembleFigures.Accuracy(result, epsilons, Path.Combine(outDir, figure));
+
+        // A shard holds only some (builder, ε) points: its table shows the builders it ran, "–" where a point is another shard's.
+        var builders = s.BuilderList.Where(b => result.Rows.Any(r => r.Builder == b)).Select(EnsembleOptions.Name).ToArray();
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title(Markup.Escape($"Fig. 9: ensemble accuracy − single model ({Pct(result.SingleAccuracy)}), percentage points; (rejected members)"))
+            .AddColumn(new TableColumn("ε").RightAligned());
+        foreach (var b in builders) table.AddColumn(new TableColumn(b).RightAligned());
+        table.AddColumn(new TableColumn("rejected").RightAligned());
+        foreach (double e in epsilons)
+        {
+            var cells = new List<string> { G(e, 4) };
+            foreach (var b in builders)
+            {
+                var r = result.Rows.SingleOrDefault(x => x.Name == b && x.Epsilon == e);
+                cells.Add(r is null ? "–" : Markup.Escape(Points(r.AccuracyChange) + (r.Rejected > 0 ? $" ({r.Rejected})" : "") + (r.Regularised > 0 ? $" [{r.Regularised} reg.]" : "")));
+            }
+            cells.Add(result.Rows.Where(x => x.Epsilon == e).Sum(x => x.Rejected).ToString(CultureInfo.InvariantCulture));
+            table.AddRow(cells.ToArray());
+        }
+        table.Caption(Markup.Escape($"N = {s.Members}, vote {VoteName(s.Vote)}, {result.TestCount} test images, model: {model.Origin}"));
+        ExperimentConsole.Write(table);
+        foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
+        ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
+            $"wall {elapsed.TotalSeconds:F1} s; wrote ensemble.csv, {figure}, summary.json{(model.Saved ? ", " + ModelSource.CacheFile : "")} to {outDir}"));
+    }
+
+    private static double? Nullable(double v) => double.IsFinite(v) ? v : null;
+
+    /// <summary>The paper's Fig. 9 statements against this run.</summary>
+    internal static Claim[] Claims(EnsembleExperimentResult result)
+    {
+        var claims = new List<Claim>();
+        var rows = result.Rows;
+        EnsembleAccuracyRow? Row(EnsembleBuilderKind b, double e) => rows.FirstOrDefault(r => r.Builder == b && r.Epsilon == e);
+        var positive = rows.Select(r => r.Epsilon).Where(e => e > 0).Distinct().Order().ToArray();
+        bool hasGroup = rows.Any(r => r.Builder == EnsembleBuilderKind.Group);
+        string setting = string.Create(CultureInfo.InvariantCulture, $"N = {result.Settings.Members}, {result.TestCount} test images, single model {Pct(result.SingleAccuracy)}");
+
+        // 1. Small ε keeps the accuracy.
+        var small = positive.Where(e => e <= EnsembleClaims.SmallEpsilon).ToArray();
+        if (hasGroup && small.Length > 0)
+        {
+            var changes = small.Select(e => (e, d: Row(EnsembleBuilderKind.Group, e)?.AccuracyChange ?? double.NaN)).ToArray();
+            claims.Add(EnsembleClaims.GroupPreservesAccuracy.Make(changes.Select(c => new[] { c.d }).ToArray(),
+                string.Join(", ", changes.Select(c => $"ε={G(c.e, 4)}: {Points(c.d)}")), setting));
+        }
+
+        // 2. Group ahead of random (and of the other baselines) at ε > 0.
+        if (hasGroup)
+        {
+            foreach (var baseline in new[] { EnsembleBuilderKind.Random, EnsembleBuilderKind.GroupInverse, EnsembleBuilderKind.Shuffle, EnsembleBuilderKind.PermutationInterpolation })
+            {
+                if (!rows.Any(r => r.Builder == baseline) || positive.Length == 0) continue;
+                // ε where either ensemble was not built are left out; a NaN accuracy that was measured counts as a failing part.
+                var pairs = positive.Where(e => Row(EnsembleBuilderKind.Group, e) is not null && Row(baseline, e) is not null)
+                    .Select(e => (e, g: Row(EnsembleBuilderKind.Group, e)!.Accuracy, b: Row(baseline, e)!.Accuracy)).ToArray();
+                if (pairs.Length == 0) continue;
+                int ahead = pairs.Count(p => p.g >= p.b - EnsembleClaims.TieTolerance);
+                string name = EnsembleOptions.Name(baseline);
+                claims.Add(EnsembleClaims.GroupVsBaseline.Make(pairs.Select(p => new[] { p.g, p.b }).ToArray(),
+                    $"group ≥ {name} − {G(EnsembleClaims.TieTolerance * 100, 4)} point at {ahead} of {pairs.Length} ε > 0; " + string.Join(", ", pairs.Select(p => $"ε={G(p.e, 4)}: {Pct(p.g)} vs {Pct(p.b)}")),
+                    setting, idPart: name,
+                    statement: baseline == EnsembleBuilderKind.Random
+                        ? "The group ensemble keeps accuracy better than the random-transformation ensemble (smaller accuracy drop at larger ε)."
+                        : $"The group ensemble keeps accuracy better than the {name} baseline.",
+                    predicted: $"group accuracy ≥ {name} accuracy − {G(EnsembleClaims.TieTolerance * 100, 4)} point (tie tolerance) at every ε > 0"));
+            }
+        }
+
+        // 3. Ill-conditioned π: counted, never NaN.
+        var rejectedByEpsilon = rows.GroupBy(r => r.Epsilon).OrderBy(g => g.Key).Select(g => $"ε={G(g.Key, 4)}: {g.Sum(r => r.Rejected)}").ToArray();
+        double worst = rows.Where(r => r.Builder is EnsembleBuilderKind.Group or EnsembleBuilderKind.Shuffle && !double.IsNaN(r.MaxCondition)).Select(r => r.MaxCondition).DefaultIfEmpty(double.NaN).Max();
+        int nanAccuracies = rows.Count(r => double.IsNaN(r.Accuracy));
+        claims.Add(EnsembleClaims.IllConditionedPi.Make([nanAccuracies],
+            $"rejected per ε: {string.Join(", ", rejectedByEpsilon)}; regularised {result.TotalRegularised}; largest condition number kept (group/shuffle: σ(gH₀); literal reading: g) {Sci(worst)}; NaN accuracies: {nanAccuracies}",
+            string.Create(CultureInfo.InvariantCulture, $"members with condition number > {result.Settings.ConditionLimit:G3} or non-finite weights are {(result.Settings.Policy == IllConditionedPolicy.Reject ? "rejected" : "regularised")}")));
+        return claims.ToArray();
+    }
+}
