@@ -62,6 +62,13 @@ internal static class AnalyzeCommand
             var settings = new AnalyzeSettings(spec, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(samples), parse.GetValue(probes),
                 parse.GetValue(lanczos), !parse.GetValue(noSharpness), parse.GetValue(rescale), parse.GetValue(rescaleStd), parse.GetValue(ensemble),
                 parse.GetValue(epsilon), parse.GetValue(seed));
+            // The Hessian graph of --samples images and the Lanczos basis (MemoryEstimate.Analyze): activations per image are
+            // the conv's outputs for the SPEC CNN, the hidden and output widths for an MLP.
+            long activations = model is SpecCnn<double> cnn ? (long)cnn.Conv.OutChannels * cnn.ImageSize * cnn.ImageSize
+                : model.Layers.OfType<Linear<double>>().Sum(l => (long)l.OutFeatures);
+            if (settings.Sharpness)
+                MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--samples {settings.Samples} / --trace-probes {settings.TraceProbes} / --lanczos-iterations {settings.LanczosIterations}"),
+                    MemoryEstimate.Analyze(model.ParameterCount, activations, settings.Dataset, settings.Samples, settings.TraceProbes, settings.LanczosIterations));
             if (settings.Rescale && !AnalyzeExperiment.HasLinearGroup(spec, model))
                 throw new ArgumentException($"--rescale: no hidden layer of {spec.Text} admits a positive scaling (the activation is not homogeneous)");
             if (settings.Ensemble is not null && model is not SpecCnn<double> && !AnalyzeExperiment.HasLinearGroup(spec, model))

@@ -210,20 +210,13 @@ internal static class MemoryBudget
         }
     }
 
-    /// <summary>What the process holds before a run allocates anything: the .NET runtime, the libraries, the console (about 90 MiB measured, `xavier --draws 1000`).</summary>
-    public const double BaseBytes = 128.0 * (1 << 20);
-
-    /// <summary>
-    /// Refuses <paramref name="what"/> ("--draws 1000000000") when <see cref="BaseBytes"/> plus <paramref name="bytes"/> (the
-    /// run's dominant allocations, described by <paramref name="detail"/>) exceeds <see cref="Limit"/>.
-    /// </summary>
-    public static void Check(string what, double bytes, string detail)
+    /// <summary>Refuses <paramref name="what"/> when the library's estimate <paramref name="need"/> (runtime included) exceeds <see cref="Limit"/>.</summary>
+    public static void Check(string what, MemoryNeed need)
     {
-        bytes += BaseBytes;
         long limit = Limit;
-        if (bytes > limit)
-            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{what} needs an estimated {Show(bytes)} of memory ({detail}), more than the limit of {Show(limit)}; lower it, or raise the limit with {Variable} (e.g. {Variable}=64G)"));
+        if (need.Bytes > limit)
+            throw Errors.Argument(what.Split(' ')[0], string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{what} needs an estimated {Show(need.Bytes)} of memory ({need.Breakdown}), more than the limit of {Show(limit)}; lower it, or raise the limit with {Variable} (e.g. {Variable}=64G)"));
     }
 
     public static string Show(double bytes) => bytes >= 1 << 30

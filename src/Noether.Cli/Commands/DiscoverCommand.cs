@@ -30,10 +30,7 @@ internal static class DiscoverCommand
                 throw new ArgumentException($"--samples: {s} constraints are fewer than the 2h² = {2 * h.Max() * h.Max()} unknowns for h = {h.Max()}");
             if (parse.GetValue(samples) is { } given)
             {
-                // The constraint matrix C (samples × 2h²) and its full SVD (U is samples × samples) for the widest h.
-                double unknowns = 2.0 * h.Max() * h.Max();
-                MemoryBudget.Check($"--samples {given}", 8 * ((double)given * given + 2 * given * unknowns + unknowns * unknowns),
-                    $"the {given} × {unknowns} constraint matrix for h = {h.Max()} and its singular value decomposition, whose U is {given} × {given}");
+                MemoryBudget.Check($"--samples {given}", MemoryEstimate.Discover(given, h.Max()));
             }
             var settings = new DiscoverSettings
             {

@@ -73,8 +73,7 @@ internal static class ModelSource
 
     /// <summary>
     /// Refuses --channels/--hidden whose SPEC CNN cannot be held: more weights in one layer than a tensor can hold, or
-    /// training memory above <see cref="MemoryBudget.Limit"/> (float32 weights ×4: value, gradient, Adam's two moments;
-    /// one batch's conv activations ×4: output, activation, pooling, gradient; the dataset as float32).
+    /// training memory above <see cref="MemoryBudget.Limit"/> (<see cref="MemoryEstimate.CnnTraining"/>).
     /// </summary>
     public static void CheckTrainingMemory(CnnTrainingSettings s)
     {
@@ -85,20 +84,14 @@ internal static class ModelSource
         if (hiddenWeights > Array.MaxLength)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"{what}: the hidden layer would have {s.Channels}·{pooled}²·{s.Hidden} = {hiddenWeights:G3} weights, more than one tensor can hold ({Array.MaxLength})"));
-        double weights = inChannels * 9.0 * s.Channels + s.Channels + hiddenWeights + s.Hidden + 10.0 * s.Hidden + 10;
-        double activations = (double)s.BatchSize * s.Channels * size * size;
-        double data = (double)images * inChannels * size * size;
-        MemoryBudget.Check(what, 4 * (4 * weights + 4 * activations + data), string.Create(CultureInfo.InvariantCulture,
-            $"{weights:G3} float32 weights ×4 for Adam, {activations:G3} conv activations per batch ×4, the {images}-image dataset"));
+        MemoryBudget.Check(what, MemoryEstimate.CnnTraining(s));
     }
 
-    /// <summary>Refuses an ensemble of <paramref name="members"/> whose heads (G, G⁻¹, the transformed hidden and output layers, float32 ×4) cannot be held.</summary>
-    public static void CheckMembers(int members, int hidden)
-    {
-        double perMember = 4.0 * 4 * ((double)hidden * hidden + 11.0 * hidden);
-        MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--members {members}"), members * perMember,
-            string.Create(CultureInfo.InvariantCulture, $"{members} members × {MemoryBudget.Show(perMember)} each for h = {hidden}"));
-    }
+    /// <summary>Refuses an ensemble of <paramref name="members"/> whose heads, calibration draws and member logits on the
+    /// <paramref name="test"/> images cannot be held (<see cref="MemoryEstimate.Ensemble"/>).</summary>
+    public static void CheckMembers(int members, int hidden, int channels, ImageDataset test, string dataset) =>
+        MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--members {members}"),
+            MemoryEstimate.Ensemble(members, hidden, channels, test.ClassCount, dataset, test.Count, hidden));
 
     public static (ImageDataset Train, ImageDataset Test) LoadData(string dataset, string? directory)
     {

@@ -24,17 +24,16 @@ internal static class SharpnessCommand
     };
 
     /// <summary>
-    /// --top-k and --density-steps against the model: at most its n parameters, and Lanczos bases (min(n, max(100, 10k))
-    /// and min(steps, n) vectors of n float64, plus the tridiagonal eigenproblem) within <see cref="MemoryBudget.Limit"/>.
+    /// --top-k against the model's n parameters, and the run's memory (the recorded Hessian graph of --samples images and
+    /// the Lanczos bases of --top-k and --density-steps: <see cref="MemoryEstimate.Sharpness"/>) within <see cref="MemoryBudget.Limit"/>.
     /// </summary>
-    private static void CheckEstimate(SharpnessEstimateSettings s, int n)
+    private static void CheckEstimate(SharpnessEstimateSettings s, SharpnessInput input)
     {
-        if (s.TopK > n) throw new ArgumentException($"--top-k {s.TopK}: more eigenvalues than the model's {n} parameters");
-        double lanczos = Math.Min(n, Math.Max(100, 10.0 * s.TopK));
-        double density = Math.Min(s.DensitySteps, n);
-        double steps = Math.Max(s.TopK > 0 ? lanczos : 0, s.DensityProbes > 0 ? density : 0);
-        MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--top-k {s.TopK} / --density-steps {s.DensitySteps}"), 8 * (steps * n + steps * steps),
-            string.Create(CultureInfo.InvariantCulture, $"a Lanczos basis of {steps} vectors of the model's {n} parameters"));
+        int n = input.Parameters;
+        if (s.TopK > n) throw Errors.Argument("--top-k", $"--top-k {s.TopK}: more eigenvalues than the model's {n} parameters");
+        long activations = (long)input.Model.Conv.OutChannels * input.Model.ImageSize * input.Model.ImageSize;
+        MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--samples {input.Samples} / --top-k {s.TopK} / --density-steps {s.DensitySteps}"),
+            MemoryEstimate.Sharpness(n, activations, input.Dataset, input.Samples, s));
     }
 
     public static Command Create()
@@ -103,7 +102,7 @@ internal static class SharpnessCommand
                 throw new ArgumentException($"--weights: {e.Message}", "--weights", e);
             }
             bool perLayer = parse.GetValue(scope) == "layer";
-            CheckEstimate(estimate, input.Parameters);
+            CheckEstimate(estimate, input);
             return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, dir =>
             {
                 var clock = Stopwatch.StartNew();

@@ -24,7 +24,7 @@ internal sealed record SpecCnnRun(string OutDir, LoadedModel Model, ImageDataset
     {
         var (train, test, fromWeights, hidden) = ModelSource.Prepare(training, weightsPath, slope);
         validate(hidden);
-        ModelSource.CheckMembers(members, hidden);
+        ModelSource.CheckMembers(members, hidden, fromWeights?.Conv.OutChannels ?? training.Channels, test, training.Dataset);
         shard?.ItemsOf(gridSize()); // more shards than grid items: refused before training
         return run.Write(parse, token, outDir =>
         {

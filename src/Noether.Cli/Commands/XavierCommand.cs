@@ -38,8 +38,7 @@ internal static class XavierCommand
             };
             int binCount = parse.GetValue(bins);
             int samples = settings.Shapes.Count + settings.Activations.Count;
-            MemoryBudget.Check($"--draws {settings.Draws}", (double)settings.Draws * samples * (8 + XavierDrawRowBytes),
-                $"{samples} samples × {settings.Draws} draws: 8 bytes each, and about {XavierDrawRowBytes} bytes per row of xavier-draws.csv held until it is written");
+            MemoryBudget.Check($"--draws {settings.Draws}", MemoryEstimate.Xavier(settings.Draws, samples, XavierDrawRowBytes));
             return run.Write(parse, token, outDir =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
