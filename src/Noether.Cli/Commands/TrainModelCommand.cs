@@ -4,6 +4,7 @@ using Noether.Data;
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Nn;
+using Noether.Symmetry.Census;
 
 namespace Noether.Cli.Commands;
 
@@ -26,20 +27,21 @@ internal static class TrainModelCommand
         public Option<int> StepEpochs { get; } = new("--step-epochs") { Description = "With --schedule step: epochs between decays.", DefaultValueFactory = _ => 1 };
         public Option<double> Gamma { get; } = new("--gamma") { Description = "With --schedule step: decay factor.", DefaultValueFactory = _ => 0.1 };
         public Option<int> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "With --model: write checkpoints/epoch-N.onnx (+ .safetensors) every N epochs (0: none).", DefaultValueFactory = _ => 0 };
+        public Option<int> Monitor { get; } = new("--monitor") { Description = "With --model: follow every census site's conserved quantity through every step, predicted by the exact per-step identity and the modified-equation integral (docs/monitor.md); keep every N-th step in monitor.csv (0: off).", DefaultValueFactory = _ => 0 };
         public Option<bool> Float64 { get; } = new("--float64") { Description = "With --model: train in float64 (default float32)." };
         public Option<string?> TrainFile { get; } = new("--train-file") { Description = "With --model: your own training data, a .safetensors with \"inputs\" and \"labels\", or an inputs .npy (with --train-labels)." };
         public Option<string?> TrainLabels { get; } = new("--train-labels") { Description = "Labels .npy for an inputs .npy --train-file." };
         public Option<string?> TestFile { get; } = new("--test-file") { Description = "Test data like --train-file (default: the last 10% of --train-file, held out)." };
         public Option<string?> TestLabels { get; } = new("--test-labels") { Description = "Labels .npy for an inputs .npy --test-file." };
 
-        public IEnumerable<Option> All => [Optimizer, Momentum, Nesterov, WeightDecay, Schedule, WarmupEpochs, StepEpochs, Gamma, CheckpointEvery, Float64, TrainFile, TrainLabels, TestFile, TestLabels];
+        public IEnumerable<Option> All => [Optimizer, Momentum, Nesterov, WeightDecay, Schedule, WarmupEpochs, StepEpochs, Gamma, CheckpointEvery, Monitor, Float64, TrainFile, TrainLabels, TestFile, TestLabels];
 
         /// <summary>The first model-only option given without --model, or null.</summary>
         public string? GivenWithoutModel(ParseResult parse) => All.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
     }
 
     internal sealed record Request(string ModelPath, GraphTrainingSettings Settings, string Dataset, string? DataDirectory, int? TrainLimit,
-        bool Float64, int CheckpointEvery, string? TrainFile, string? TrainLabels, string? TestFile, string? TestLabels);
+        bool Float64, int CheckpointEvery, int Monitor, string? TrainFile, string? TrainLabels, string? TestFile, string? TestLabels);
 
     public static Request Read(ParseResult parse, Options o, string model, string dataset, string? dataDir, int epochs, int batch, double lr, int seed, int? limit)
     {
@@ -47,9 +49,11 @@ internal static class TrainModelCommand
             parse.GetValue(o.WeightDecay), parse.GetValue(o.Schedule)!, parse.GetValue(o.WarmupEpochs), parse.GetValue(o.StepEpochs), parse.GetValue(o.Gamma), seed);
         settings.Validate();
         int every = parse.GetValue(o.CheckpointEvery);
-        if (every < 0) throw new ArgumentException($"--checkpoint-every must be ≥ 0 epochs, not {every}");
+        if (every < 0) throw Errors.Argument("--checkpoint-every", $"--checkpoint-every must be ≥ 0 epochs, not {every}");
+        int monitor = parse.GetValue(o.Monitor);
+        if (monitor < 0) throw Errors.Argument("--monitor", $"--monitor must be ≥ 0 steps, not {monitor}");
         if (!File.Exists(model)) throw new FileNotFoundException($"{model}: no such model file", model);
-        var request = new Request(model, settings, dataset, dataDir, limit, parse.GetValue(o.Float64), every,
+        var request = new Request(model, settings, dataset, dataDir, limit, parse.GetValue(o.Float64), every, monitor,
             parse.GetValue(o.TrainFile), parse.GetValue(o.TrainLabels), parse.GetValue(o.TestFile), parse.GetValue(o.TestLabels));
         if (request.TrainFile is null && (request.TrainLabels ?? request.TestFile ?? request.TestLabels) is not null)
             throw new ArgumentException("--train-labels, --test-file and --test-labels need --train-file");
@@ -111,6 +115,10 @@ internal static class TrainModelCommand
         var s = request.Settings;
         CliAction.Out.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"Training {Path.GetFileName(request.ModelPath)} ({graph.Parameters.Count} parameter tensors, {graph.Parameters.Sum(p => (long)p.Length)} values, {(request.Float64 ? "float64" : "float32")}) on {train.Count} samples of {train.Source}: {s.Epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {s.LearningRate} ({s.Schedule}), momentum {s.Momentum}{(s.Nesterov ? " Nesterov" : "")}, weight decay {s.WeightDecay}, seed {s.Seed}")));
+        // The census of the training graph (batch-statistics BatchNorm: its scale sites are listed, approximate up to ε).
+        var sites = request.Monitor == 0 ? null : SymmetryCensus.Take(onnx.ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Training })).Sites;
+        if (sites is { Count: 0 })
+            throw Errors.Argument("--monitor", $"--monitor: the census of {request.ModelPath} found no continuous symmetry, so there is no conserved quantity to follow");
         string? lastCheckpoint = null;
         var clock = Stopwatch.StartNew();
         GraphTrainingResult result;
@@ -129,7 +137,7 @@ internal static class TrainModelCommand
         {
             result = ExperimentConsole.Epochs(p => GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(q => p.Report(
                 new EpochProgress(q.Epoch, q.Epochs, q.Batch, q.Batches, string.Create(CultureInfo.InvariantCulture, $"epoch {q.Epoch}/{q.Epochs}  loss {q.MeanLoss:F4}  lr {q.LearningRate:G3}"),
-                    q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token));
+                    q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token, sites, Math.Max(1, request.Monitor)));
         }
         catch (NonFiniteLossException e)
         {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Noether.Autodiff;
+using Noether.Conservation;
 using Noether.Data;
 using Noether.Graphs;
 using Noether.Interop;
@@ -73,6 +74,8 @@ internal static class TrainingWriter
         OnnxModel.SaveSafeTensors(Path.Combine(outDir, "model.safetensors"), state);
 
         EpochsCsv(result.Epochs, Path.Combine(outDir, "training.csv"));
+        var monitor = result.Monitored.Count == 0 ? null : SiteMonitorSummary.Of(result.Monitored);
+        if (monitor is not null) MonitorCsv(result.Monitored, Path.Combine(outDir, "monitor.csv"));
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
         {
@@ -89,6 +92,8 @@ internal static class TrainingWriter
             epochs = result.Epochs,
             finalTestAccuracy = result.FinalTestAccuracy,
             checkpointEvery = request.CheckpointEvery,
+            monitorEvery = request.Monitor,
+            monitor,
             wallSeconds = elapsed.TotalSeconds,
             peakWorkingSetMiB = peak / (1024.0 * 1024.0),
             figures = new[] { new FigureRef("training.png", null, "Test accuracy (left axis) and mean training loss (right axis) after each epoch.") },
@@ -96,7 +101,10 @@ internal static class TrainingWriter
         TrainingFigures.Curve(result.Epochs, $"{Path.GetFileName(request.ModelPath)}: {s.Optimizer}", Path.Combine(outDir, "training.png"));
         CliAction.Out.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"[green]test accuracy {result.FinalTestAccuracy * 100:F2}%[/] after {result.Epochs.Count} epochs ({result.Steps} steps); wall {elapsed.TotalSeconds:F1} s; peak memory {peak / (1024.0 * 1024.0):F0} MiB"));
-        ExperimentConsole.Line($"wrote {modelOut}, model.safetensors, training.csv, summary.json, training.png");
+        if (monitor is not null)
+            ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
+                $"monitor: {monitor.Generators} generators over {monitor.Steps} kept steps; per-step identity median relative miss {monitor.MedianIdentityRelative:E2} (max {monitor.MaxIdentityRelative:E2}), modified-equation integral {monitor.MedianIntegralRelative:E2}, breaking term {monitor.MedianBreakingRelative:E2}"));
+        ExperimentConsole.Line($"wrote {modelOut}, model.safetensors, training.csv{(monitor is null ? "" : ", monitor.csv")}, summary.json, training.png");
     }
 
     private static IEnumerable<Parameter<T>> RunningState<T>(Graph<T> graph) where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -105,6 +113,14 @@ internal static class TrainingWriter
             .Distinct()
             .Where(name => graph.Constants.TryGetValue(name, out var c) && c.IsReal)
             .Select(name => new Parameter<T>(name, graph.Constants[name].ToTensor<T>()));
+
+    /// <summary>monitor.csv: every kept step's conserved quantities, measured and predicted (docs/monitor.md).</summary>
+    private static void MonitorCsv(IReadOnlyList<SiteStep> steps, string path)
+    {
+        var csv = new CsvTable("step", "kind", "site", "generator", "measured", "predicted", "residual", "breaking", "integral");
+        foreach (var s in steps) csv.AddRow(s.Step, s.Kind.ToString(), s.Site, s.Generator, s.Measured, s.Predicted, s.Residual, s.Breaking, s.Integral);
+        csv.Save(path);
+    }
 
     /// <summary>training.csv: loss, test accuracy and seconds per epoch.</summary>
     private static void EpochsCsv(IReadOnlyList<EpochRecord> epochs, string path)

@@ -268,3 +268,28 @@ public sealed class SiteMonitor
         return s;
     }
 }
+
+/// <summary>
+/// What a monitored run's observations say, over every kept step and generator: the median and largest relative miss
+/// |predicted − measured| / |measured| of the per-step identity, the median relative miss of the modified-equation
+/// integral, and the median relative size of the breaking term (entries with measured Q = 0 are left out of the ratios).
+/// </summary>
+public sealed record SiteMonitorSummary(int Observations, int Steps, int Generators, double MedianIdentityRelative, double MaxIdentityRelative,
+    double MedianIntegralRelative, double MedianBreakingRelative)
+{
+    /// <summary>Summarises <paramref name="steps"/> (NaN medians when nothing was kept).</summary>
+    public static SiteMonitorSummary Of(IReadOnlyList<SiteStep> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        var usable = steps.Where(s => s.Measured != 0).ToArray();
+        double Median(Func<SiteStep, double> f)
+        {
+            if (usable.Length == 0) return double.NaN;
+            var v = usable.Select(f).Order().ToArray();
+            return v.Length % 2 == 1 ? v[v.Length / 2] : 0.5 * (v[v.Length / 2 - 1] + v[v.Length / 2]);
+        }
+        return new SiteMonitorSummary(steps.Count, steps.Select(s => s.Step).Distinct().Count(), steps.Select(s => (s.Site, s.Generator)).Distinct().Count(),
+            Median(s => s.Residual / Math.Abs(s.Measured)), usable.Length == 0 ? double.NaN : usable.Max(s => s.Residual / Math.Abs(s.Measured)),
+            Median(s => Math.Abs(s.Integral - s.Measured) / Math.Abs(s.Measured)), Median(s => Math.Abs(s.Breaking) / Math.Abs(s.Measured)));
+    }
+}
