@@ -6,39 +6,9 @@ using Noether.Tests.Support;
 
 namespace Noether.Tests.Landscape;
 
-/// <summary>Appendix G: the scalar network's exact Hessian, and the minimum-manifold dimension of the linear network.</summary>
-public class SharpnessTests
+/// <summary>The minimum-manifold dimension of the linear two-layer network (Appendix G).</summary>
+public class LinearMinimumTests
 {
-    public static IEnumerable<object[]> TwentyQ => Enumerable.Range(0, 20).Select(i => new object[] { -9.5 + i * 1.0 + 0.01 * i * i });
-
-    /// <summary>Acceptance: at the minimum with conserved Q the exact Hessian has eigenvalues 0 and √(Q²+4) (2√(Q²+4) without ½), to 1e-10.</summary>
-    [Theory]
-    [MemberData(nameof(TwentyQ))]
-    public void ScalarNetwork_HessianAtMinimumOfQ_HasEigenvaluesZeroAndRootQSquaredPlusFour(double q)
-    {
-        var (u, v) = ScalarNetworkSharpness.Minimum(q);
-        Close.Assert(1, u * v, 1e-14, 0, "UV");
-        Close.Assert(q, u * u - v * v, 1e-13, 1e-13, "Q = U² − V²");
-        foreach (bool half in new[] { true, false })
-        {
-            var h = Hessian.Full(ScalarNetworkSharpness.Function(half), [Tensor<double>.Full(u, 1, 1), Tensor<double>.Full(v, 1, 1)]);
-            var (values, _) = Lapack.SymmetricEigen(h, vectors: false);
-            Close.Assert(0, values[0], 0, 1e-10, "λ₁");
-            Close.Assert(ScalarNetworkSharpness.NonzeroEigenvalue(q, half), values[1], 0, 1e-10, "λ₂");
-            Close.Assert((half ? 1 : 2) * Math.Sqrt(q * q + 4), values[1], 0, 1e-10, "closed form");
-        }
-    }
-
-    [Fact]
-    public void ScalarNetwork_GradientFlowFromQ_EndsAtTheMinimumOfThatQ()
-    {
-        // Start at (U, V) = (1.5, 0.2): Q = 2.21; the flow of ½(1 − UV)² must end at Minimum(2.21).
-        var s = DormandPrince.Solve((_, w, dw) => { double r = 1 - w[0] * w[1]; dw[0] = r * w[1]; dw[1] = r * w[0]; }, 0, [1.5, 0.2], [200.0], 1e-12, 1e-14);
-        var (u, v) = ScalarNetworkSharpness.Minimum(1.5 * 1.5 - 0.2 * 0.2);
-        Close.Assert(u, s.States[0][0], 1e-8);
-        Close.Assert(v, s.States[0][1], 1e-8);
-    }
-
     /// <summary>
     /// The derivation in <see cref="LinearMinimum"/> checked numerically: at an exact global minimum UV = Y of the Fig. 8
     /// shapes (V random, U = Y V⁺ + Z(I − VV⁺)), the full Hessian of ½‖Y − UV‖² has exactly 700 eigenvalues below 1e-9·λ_max
@@ -81,17 +51,6 @@ public class SharpnessTests
     {
         Assert.Equal("rankU", Assert.Throws<ArgumentOutOfRangeException>(() => LinearMinimum.FibreDimension(10, 50, 5, 11, 5)).ParamName);
         Assert.Equal("rankV", Assert.Throws<ArgumentOutOfRangeException>(() => LinearMinimum.FibreDimension(10, 50, 5, 10, 6)).ParamName);
-    }
-
-    [Fact]
-    public void SpectrumSummary_SplitsFlatAndCurved()
-    {
-        var s = SpectrumSummary.Of([1e-4, -5e-4, 2, 4, 9, 0], 1e-3);
-        Assert.Equal(3, s.Flat);
-        Assert.Equal(4, s.Median);
-        Close.Assert(5, s.Mean, 1e-15);
-        Assert.Equal(9, s.Max);
-        Assert.Equal(-5e-4, s.Min);
     }
 
     internal static (Tensor<double> U, Tensor<double> V) ExactMinimum(Tensor<double> y, int h, Random rng)

@@ -3,36 +3,6 @@ using Noether.Tensors;
 namespace Noether.Landscape;
 
 /// <summary>
-/// Paper Appendix G.1: the two-layer linear network with scalar weights, L = ½(Y − UVX)² with X = Y = 1. Gradient flow
-/// conserves Q = U² − V² and ends on the hyperbola UV = 1 at U = √(½(Q + √(Q²+4))), V = √(½(−Q + √(Q²+4))), where the
-/// Hessian [[V², 2UV − 1], [2UV − 1, U²]] = [[V², 1], [1, U²]] has eigenvalues 0 and U² + V² = √(Q² + 4). The paper's
-/// eq. 77 prints 2√(Q² + 4): that is the value for the loss without the ½ (SPEC "Sharpness").
-/// </summary>
-public static class ScalarNetworkSharpness
-{
-    /// <summary>The minimum (U, V) with UV = 1 and U² − V² = Q, U, V &gt; 0 (G.1).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Q not finite.</exception>
-    public static (double U, double V) Minimum(double q)
-    {
-        if (!double.IsFinite(q)) throw Errors.OutOfRange(nameof(q), q, "a finite Q");
-        double root = Math.Sqrt(q * q + 4);
-        // ½(−|Q| + √(Q²+4)) = 2/(|Q| + √(Q²+4)) without cancellation.
-        double small = 2 / (Math.Abs(q) + root), large = 0.5 * (Math.Abs(q) + root);
-        return q >= 0 ? (Math.Sqrt(large), Math.Sqrt(small)) : (Math.Sqrt(small), Math.Sqrt(large));
-    }
-
-    /// <summary>The nonzero Hessian eigenvalue at the minimum of Q: √(Q²+4) for ½(1 − UV)², 2√(Q²+4) without the ½.</summary>
-    public static double NonzeroEigenvalue(double q, bool half = true) => (half ? 1 : 2) * Math.Sqrt(q * q + 4);
-
-    /// <summary>The loss ½(1 − UV)² (or (1 − UV)²) as a tape function of the inputs [U, V] (each a 1×1 tensor).</summary>
-    public static Autodiff.ScalarFunction<double> Function(bool half = true) => (tape, p) =>
-    {
-        var r = Autodiff.Ops.AddScalar(Autodiff.Ops.Scale(Autodiff.Ops.Multiply(p[0], p[1]), -1.0), 1.0);
-        return Autodiff.Ops.Scale(Autodiff.Ops.Sum(Autodiff.Ops.Square(r)), half ? 0.5 : 1.0);
-    };
-}
-
-/// <summary>
 /// The flat directions of the linear two-layer network F = UVX at a global minimum, and its curved spectrum there.
 /// </summary>
 /// <remarks>
@@ -82,28 +52,5 @@ public static class LinearMinimum
         for (int i = 0; i < n; i++)
             for (int j = i + 1; j < n; j++) a[i, j] = a[j, i] = 0.5 * (a[i, j] + a[j, i]);
         return a;
-    }
-}
-
-/// <summary>How a Hessian spectrum splits into flat and curved parts.</summary>
-/// <param name="Flat">Eigenvalues with |λ| ≤ the threshold.</param>
-/// <param name="Threshold">The threshold (the paper's 1e-3).</param>
-/// <param name="Median">Median of the remaining eigenvalues (NaN if none).</param>
-/// <param name="Mean">Mean of the remaining eigenvalues (NaN if none).</param>
-/// <param name="Max">Largest eigenvalue.</param>
-/// <param name="Min">Smallest eigenvalue (negative: not a minimum, or not converged).</param>
-/// <param name="Trace">Sum of all eigenvalues.</param>
-public sealed record SpectrumSummary(int Flat, double Threshold, double Median, double Mean, double Max, double Min, double Trace)
-{
-    /// <summary>Summarises <paramref name="eigenvalues"/> with flat threshold <paramref name="threshold"/>.</summary>
-    public static SpectrumSummary Of(IReadOnlyList<double> eigenvalues, double threshold = 1e-3)
-    {
-        ArgumentNullException.ThrowIfNull(eigenvalues);
-        if (eigenvalues.Count == 0) throw new ArgumentException("spectrum summary: no eigenvalues", nameof(eigenvalues));
-        if (!(threshold >= 0)) throw Errors.OutOfRange(nameof(threshold), threshold, "a non-negative threshold");
-        var rest = eigenvalues.Where(l => Math.Abs(l) > threshold).Order().ToArray();
-        double median = rest.Length == 0 ? double.NaN : rest.Length % 2 == 1 ? rest[rest.Length / 2] : 0.5 * (rest[rest.Length / 2 - 1] + rest[rest.Length / 2]);
-        return new SpectrumSummary(eigenvalues.Count - rest.Length, threshold, median, rest.Length == 0 ? double.NaN : rest.Average(),
-            eigenvalues.Max(), eigenvalues.Min(), eigenvalues.Sum());
     }
 }
