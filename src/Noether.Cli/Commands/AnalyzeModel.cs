@@ -319,7 +319,7 @@ internal static class AnalyzeModel
     {
         var g = Tensor<double>.Zeros(h, h);
         var z = new double[h];
-        RandomMatrix.FillGaussian(rng, z, 1);
+        Gaussian.Fill(rng, z, 1);
         for (int a = 0; a < h; a++) g.Data[a * h + a] = Math.Exp(std * z[a]);
         return g;
     }

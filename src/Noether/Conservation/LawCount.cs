@@ -218,7 +218,7 @@ public static class LawCount
     private static double[] Gaussian(Random random, int n)
     {
         var x = new double[n];
-        RandomMatrix.FillGaussian(random, x);
+        Tensors.Gaussian.Fill(random, x);
         return x;
     }
 

@@ -170,16 +170,9 @@ public static partial class Lanczos
     internal static double[] RandomUnit(int n, Random rng)
     {
         var v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = Gaussian(rng);
+        for (int i = 0; i < n; i++) v[i] = Gaussian.Next(rng);
         TensorPrimitives.Divide(v, TensorPrimitives.Norm<double>(v), v);
         return v;
-    }
-
-    internal static double Gaussian(Random rng)
-    {
-        // Box–Muller; 1 − U keeps the logarithm finite.
-        double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
-        return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 
     /// <summary>The running recurrence: basis, α, β, and the remainder vector.</summary>
@@ -238,7 +231,7 @@ public static partial class Lanczos
         {
             for (int attempt = 0; attempt < 10; attempt++)
             {
-                for (int i = 0; i < _n; i++) _w[i] = Gaussian(rng);
+                for (int i = 0; i < _n; i++) _w[i] = Gaussian.Next(rng);
                 Orthogonalise(j);
                 Orthogonalise(j);
                 double norm = TensorPrimitives.Norm<double>(_w);

@@ -136,7 +136,7 @@ public static partial class Lanczos
         var v = q.AsSpan(j * n, n);
         for (int attempt = 0; attempt < 10; attempt++)
         {
-            for (int i = 0; i < n; i++) v[i] = Gaussian(rng);
+            for (int i = 0; i < n; i++) v[i] = Gaussian.Next(rng);
             for (int pass = 0; pass < 2; pass++)
                 for (int i = 0; i < j; i++)
                 {

@@ -232,7 +232,7 @@ public sealed class PositiveScalingGroup : MatrixGroup
     public override Tensor<double> RandomAlgebraElement(Random random, double scale = 1)
     {
         var m = Tensor<double>.Zeros(Size, Size);
-        for (int k = 0; k < Size; k++) m.Data[k * Size + k] = scale * RandomMatrix.StandardNormal(random);
+        for (int k = 0; k < Size; k++) m.Data[k * Size + k] = scale * Gaussian.Next(random);
         return m;
     }
 
@@ -325,7 +325,7 @@ public sealed class OrthogonalGroup : MatrixGroup
         for (int k = 0; k < Size; k++)
             for (int l = k + 1; l < Size; l++)
             {
-                double c = scale * RandomMatrix.StandardNormal(random);
+                double c = scale * Gaussian.Next(random);
                 m.Data[k * Size + l] = c;
                 m.Data[l * Size + k] = -c;
             }

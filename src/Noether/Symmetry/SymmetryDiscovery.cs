@@ -189,8 +189,8 @@ public static class SymmetryDiscovery
     // range of norms r for radial σ, enter the constraints.
     private static (TwoLayerParameters, Tensor<double>, Tensor<double>) Sample(Random random, int m, int h, int n, int k)
     {
-        double su = Math.Exp(RandomMatrix.StandardNormal(random));
-        double sv = Math.Exp(RandomMatrix.StandardNormal(random)) / Math.Sqrt(n);
+        double su = Math.Exp(Gaussian.Next(random));
+        double sv = Math.Exp(Gaussian.Next(random)) / Math.Sqrt(n);
         var theta = TwoLayerParameters.Gaussian(random, m, h, n, su, sv);
         var x = RandomMatrix.Gaussian(random, n, k);
         var y = RandomMatrix.Gaussian(random, m, k);

@@ -67,7 +67,7 @@ public static class CensusDiscovery
         for (int s = 0; count == 0 ? rows.Count < unknowns + 64 : s < count; s++)
         {
             var x = Tensor<double>.Zeros(shape);
-            for (int i = 0; i < x.Length; i++) x.Data[i] = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+            for (int i = 0; i < x.Length; i++) x.Data[i] = Gaussian.Next(rng);
             used.Add(x);
             int outputs = graph.Evaluate(x)[0].Length;
             for (int o = 0; o < outputs; o++)
