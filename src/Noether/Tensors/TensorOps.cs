@@ -117,6 +117,14 @@ public static class TensorOps
         return r;
     }
 
+    /// <summary>Elementwise −a.</summary>
+    public static Tensor<T> Negate<T>(Tensor<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var r = Tensor<T>.EmptyLike(a);
+        TensorPrimitives.Negate<T>(a.Data, r.Data);
+        return r;
+    }
+
     /// <summary>Sums <paramref name="a"/> over the axes along which <paramref name="shape"/> was broadcast to a's shape.</summary>
     public static Tensor<T> SumTo<T>(Tensor<T> a, ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
