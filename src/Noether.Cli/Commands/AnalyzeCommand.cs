@@ -351,7 +351,7 @@ internal static class AnalyzeCommand
 
     private static double ConditionNumber(Tensor<double> g)
     {
-        var (singular, _, _) = Lapack.Svd(g, vectors: false);
+        var (singular, _, _) = LinearAlgebra.Svd(g, vectors: false);
         return singular[^1] > 0 ? singular[0] / singular[^1] : double.PositiveInfinity;
     }
 

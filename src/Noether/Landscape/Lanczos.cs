@@ -149,7 +149,7 @@ public static partial class Lanczos
             t[i, i] = alpha[i];
             if (i + 1 < j) t[i, i + 1] = t[i + 1, i] = beta[i];
         }
-        var (values, v) = Lapack.SymmetricEigen(t, vectors: true);
+        var (values, v) = LinearAlgebra.SymmetricEigen(t, vectors: true);
         var vectors = new double[j, j];
         for (int r = 0; r < j; r++)
             for (int c = 0; c < j; c++) vectors[r, c] = v![r, c];

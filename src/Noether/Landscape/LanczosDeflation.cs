@@ -124,7 +124,7 @@ public static partial class Lanczos
         var t = Tensor<double>.Zeros(j, j);
         for (int a = 0; a < j; a++)
             for (int b = a; b < j; b++) t[a, b] = t[b, a] = h[a, b];
-        var (values, v) = Lapack.SymmetricEigen(t, vectors: true);
+        var (values, v) = LinearAlgebra.SymmetricEigen(t, vectors: true);
         var vectors = new double[j, j];
         for (int a = 0; a < j; a++)
             for (int b = 0; b < j; b++) vectors[a, b] = v![a, b];

@@ -41,8 +41,8 @@ public static class LinearMinimum
         ArgumentNullException.ThrowIfNull(v);
         if (u.Rank != 2 || v.Rank != 2 || u.Dim(1) != v.Dim(0)) throw Errors.ShapeMismatch("gauss-newton spectrum", "U", u.Shape, "V", v.Shape, "expected U m×h and V h×n");
         Errors.ThrowIfNotPositive(scale, nameof(scale));
-        var (alpha, _) = Lapack.SymmetricEigen(Symmetrise(TensorOps.MatMul(u, u, transposeB: true)), vectors: false);
-        var (beta, _) = Lapack.SymmetricEigen(Symmetrise(TensorOps.MatMul(v, v, transposeA: true)), vectors: false);
+        var (alpha, _) = LinearAlgebra.SymmetricEigen(Symmetrise(TensorOps.MatMul(u, u, transposeB: true)), vectors: false);
+        var (beta, _) = LinearAlgebra.SymmetricEigen(Symmetrise(TensorOps.MatMul(v, v, transposeA: true)), vectors: false);
         return alpha.SelectMany(a => beta.Select(b => 2 * scale * (a + b))).Order().ToArray();
     }
 

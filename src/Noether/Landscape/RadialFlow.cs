@@ -16,7 +16,7 @@ public sealed record SpectralBasis(Tensor<double> Phi, double[] SingularValues, 
     public static SpectralBasis Of(Tensor<double> y)
     {
         ArgumentNullException.ThrowIfNull(y);
-        var (s, u, vt) = Lapack.Svd(y, vectors: true);
+        var (s, u, vt) = LinearAlgebra.Svd(y, vectors: true);
         return new SpectralBasis(u!, s, TensorOps.Transpose(vt!));
     }
 }

@@ -54,7 +54,7 @@ public abstract class MatrixGroup
     {
         ValidateAlgebraElement(m, nameof(m));
         if (!double.IsFinite(t)) throw Errors.OutOfRange(nameof(t), t, "a finite number");
-        return DenseLinearAlgebra.Exponential(Mat.Scale(m, t));
+        return LinearAlgebra.Exponential(Mat.Scale(m, t));
     }
 
     /// <summary>
@@ -181,7 +181,7 @@ public sealed class GeneralLinearGroup : MatrixGroup
     public override void ValidateElement(Tensor<double> g, string name = "g")
     {
         Mat.CheckSquare(g, Size, Name, name);
-        var s = DenseLinearAlgebra.SingularValues(g);
+        var s = LinearAlgebra.SingularValues(g, BlasProvider.Managed);
         double condition = s[^1] == 0 ? double.PositiveInfinity : s[0] / s[^1];
         if (!(condition <= ConditionLimit))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
@@ -192,7 +192,7 @@ public sealed class GeneralLinearGroup : MatrixGroup
     public override Tensor<double> Representation(Tensor<double> g) => g;
 
     /// <inheritdoc/>
-    public override Tensor<double> RepresentationOfInverse(Tensor<double> g) => DenseLinearAlgebra.Inverse(g);
+    public override Tensor<double> RepresentationOfInverse(Tensor<double> g) => LinearAlgebra.Inverse(g);
 
     /// <inheritdoc/>
     public override Tensor<double> AlgebraRepresentation(Tensor<double> m) => m;

@@ -21,10 +21,10 @@ public class LinearMinimumTests
         int m = 10, h = 50, n = 5;
         var y = Init.Gaussian(Tensor<double>.Zeros(m, n), 1, rng);
         var (u, v) = ExactMinimum(y, h, rng);
-        Assert.Equal(700, LinearMinimum.FibreDimension(m, h, n, Lapack.NumericalRank(u), Lapack.NumericalRank(v)));
+        Assert.Equal(700, LinearMinimum.FibreDimension(m, h, n, LinearAlgebra.NumericalRank(u), LinearAlgebra.NumericalRank(v)));
         var problem = new TwoLayerProblem(ActivationKind.Identity, h, Tensor<double>.Identity(n), y);
         Assert.True(problem.Loss(u, v) < 1e-24);
-        var (values, _) = Lapack.SymmetricEigen(Hessian.Full(problem.Function(), [u, v]), vectors: false);
+        var (values, _) = LinearAlgebra.SymmetricEigen(Hessian.Full(problem.Function(), [u, v]), vectors: false);
         double max = values[^1];
         Assert.Equal(700, values.Count(l => Math.Abs(l) <= 1e-9 * max));
         var curved = values.Where(l => Math.Abs(l) > 1e-9 * max).ToArray();
@@ -42,7 +42,7 @@ public class LinearMinimumTests
         int dim = LinearMinimum.FibreDimension(4, 2, 3, 2, 2);
         Assert.Equal(4, dim);
         var problem = new TwoLayerProblem(ActivationKind.Identity, 2, Tensor<double>.Identity(3), y);
-        var (values, _) = Lapack.SymmetricEigen(Hessian.Full(problem.Function(), [u, v]), vectors: false);
+        var (values, _) = LinearAlgebra.SymmetricEigen(Hessian.Full(problem.Function(), [u, v]), vectors: false);
         Assert.Equal(dim, values.Count(l => Math.Abs(l) <= 1e-10 * values[^1]));
     }
 
@@ -58,7 +58,7 @@ public class LinearMinimumTests
         int m = y.Dim(0), n = y.Dim(1);
         var v = Init.Gaussian(Tensor<double>.Zeros(h, n), 0.5, rng);
         // V⁺ = (VᵀV)⁻¹Vᵀ via the eigendecomposition of the small n×n Gram matrix.
-        var (w, q) = Lapack.SymmetricEigen(TensorOps.MatMul(v, v, transposeA: true));
+        var (w, q) = LinearAlgebra.SymmetricEigen(TensorOps.MatMul(v, v, transposeA: true));
         var inv = Tensor<double>.Zeros(n, n);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)

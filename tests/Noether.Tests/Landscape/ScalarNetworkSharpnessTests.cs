@@ -22,7 +22,7 @@ public class ScalarNetworkSharpnessTests
         foreach (bool half in new[] { true, false })
         {
             var h = Hessian.Full(ScalarNetworkSharpness.Function(half), [Tensor<double>.Full(u, 1, 1), Tensor<double>.Full(v, 1, 1)]);
-            var (values, _) = Lapack.SymmetricEigen(h, vectors: false);
+            var (values, _) = LinearAlgebra.SymmetricEigen(h, vectors: false);
             Close.Assert(0, values[0], 0, 1e-10, "λ₁");
             Close.Assert(ScalarNetworkSharpness.NonzeroEigenvalue(q, half), values[1], 0, 1e-10, "λ₂");
             Close.Assert((half ? 1 : 2) * Math.Sqrt(q * q + 4), values[1], 0, 1e-10, "closed form");
