@@ -34,28 +34,10 @@ public static class LinearAlgebra
     }
 
     /// <summary>(A + Aᵀ)/2 of a square matrix.</summary>
-    public static Tensor<double> SymmetricPart(Tensor<double> a)
-    {
-        CheckSquare(a, "symmetric part");
-        int n = a.Dim(0);
-        var r = Tensor<double>.Zeros(n, n);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                r.Data[i * n + j] = 0.5 * (a.Data[i * n + j] + a.Data[j * n + i]);
-        return r;
-    }
+    public static Tensor<double> SymmetricPart(Tensor<double> a) => HalfSum(a, 1, "symmetric part");
 
     /// <summary>(A − Aᵀ)/2 of a square matrix.</summary>
-    public static Tensor<double> AntisymmetricPart(Tensor<double> a)
-    {
-        CheckSquare(a, "antisymmetric part");
-        int n = a.Dim(0);
-        var r = Tensor<double>.Zeros(n, n);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                r.Data[i * n + j] = 0.5 * (a.Data[i * n + j] - a.Data[j * n + i]);
-        return r;
-    }
+    public static Tensor<double> AntisymmetricPart(Tensor<double> a) => HalfSum(a, -1, "antisymmetric part");
 
     /// <summary>
     /// Eigenvalues (ascending) and, when <paramref name="vectors"/>, orthonormal eigenvectors of a symmetric
@@ -236,6 +218,18 @@ public static class LinearAlgebra
         ArgumentNullException.ThrowIfNull(a, name);
         if (!IsSquare(a, n)) throw Errors.BadShape(op, name, a.Shape, $"a {n}×{n} matrix");
         if (!a.AllFinite()) throw new ArgumentException($"{op}: {name} has non-finite entries", name);
+    }
+
+    /// <summary>(A + sign·Aᵀ)/2; sign = ±1, and a + (−1)·b rounds exactly as a − b.</summary>
+    private static Tensor<double> HalfSum(Tensor<double> a, double sign, string op)
+    {
+        CheckSquare(a, op);
+        int n = a.Dim(0);
+        var r = Tensor<double>.Zeros(n, n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                r.Data[i * n + j] = 0.5 * (a.Data[i * n + j] + sign * a.Data[j * n + i]);
+        return r;
     }
 
     /// <summary>max(m, n)·2⁻⁵²: NumPy's relative rank tolerance.</summary>
