@@ -20,7 +20,7 @@ public class EigenvalueBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        if (!Lapack.NativeAvailable)
+        if (!LinearAlgebra.NativeAvailable)
             throw new InvalidOperationException("the dsyevd baseline needs libopenblas.so.0 (Debian: apt-get install libopenblas0-pthread)");
         var random = new Random(1);
         _a = Tensor<double>.Zeros(N, N);
@@ -31,13 +31,13 @@ public class EigenvalueBenchmarks
 
     /// <summary>LAPACK dsyevd_ (jobz = 'N') through P/Invoke.</summary>
     [Benchmark(Baseline = true)]
-    public double[] Dsyevd() => Lapack.SymmetricEigen(_a, false, BlasProvider.OpenBlas).Values;
+    public double[] Dsyevd() => LinearAlgebra.SymmetricEigen(_a, false, BlasProvider.OpenBlas).Values;
 
     /// <summary>Noether's tridiagonalisation + LAPACK dsterf_ (what <c>noether sharpness</c> uses).</summary>
     [Benchmark]
-    public double[] Auto() => Lapack.SymmetricEigen(_a, false).Values;
+    public double[] Auto() => LinearAlgebra.SymmetricEigen(_a, false).Values;
 
     /// <summary>Noether's tridiagonalisation + the managed QL iteration (no native code at all).</summary>
     [Benchmark]
-    public double[] Managed() => Lapack.SymmetricEigen(_a, false, BlasProvider.Managed).Values;
+    public double[] Managed() => LinearAlgebra.SymmetricEigen(_a, false, BlasProvider.Managed).Values;
 }

@@ -37,7 +37,7 @@ public static class Networks
             Activation.Tanh => Ops.Tanh(hidden),
             _ => hidden,
         };
-        return Ops.MseLoss(Ops.MatMul(u, hidden), tape.Constant(y), LossReduction.Sum, half: true);
+        return Ops.SquaredErrorLoss(Ops.MatMul(u, hidden), tape.Constant(y), SquaredErrorScaling.HalfSumOfSquares);
     }
 
     /// <summary>An r×c matrix with N(0, std²) entries from a seeded generator (Box–Muller).</summary>

@@ -7,7 +7,7 @@ namespace Noether.Compare.Workloads;
 /// <summary>
 /// Issue 4: the full 750×750 Hessian of the Fig. 8 network plus all its eigenvalues — what <c>noether sharpness</c> does
 /// per trained net. L = ½‖Y − U tanh(V X)‖², U 10×50, V 50×5, X = I₅, Y 10×5, float64. Noether: <see cref="Hessian.FullInto{T}"/>
-/// then all eigenvalues through <see cref="Lapack.SymmetricEigen"/> (Noether's own tridiagonalisation + LAPACK dsterf_). The twin
+/// then all eigenvalues through <see cref="LinearAlgebra.SymmetricEigen"/> (Noether's own tridiagonalisation + LAPACK dsterf_). The twin
 /// (bench/compare/hessian_eig_fig8.py): torch.autograd.functional.hessian (fastest of vectorize False/True, and
 /// functorch.hessian) + torch.linalg.eigvalsh; it compares its eigenvalues with the ones written here.
 /// </summary>
@@ -47,7 +47,7 @@ internal sealed class HessianEigFig8 : IWorkload
     public void Run()
     {
         Hessian.FullInto((_, p) => Networks.Loss(p[0], p[1], _point.X, _point.Y, Networks.Activation.Tanh), [_point.U, _point.V], _hessian);
-        (_eigenvalues, _) = Lapack.SymmetricEigen(_hessian, vectors: false);
+        (_eigenvalues, _) = LinearAlgebra.SymmetricEigen(_hessian, vectors: false);
     }
 
     /// <inheritdoc/>
@@ -59,7 +59,7 @@ internal sealed class HessianEigFig8 : IWorkload
             ["dimension"] = _eigenvalues.Length,
             ["lambda_max"] = _eigenvalues[^1],
             ["lambda_min"] = _eigenvalues[0],
-            ["eigensolver"] = Lapack.NativeAvailable ? "Noether tridiagonalisation + LAPACK dsterf_ (OpenBLAS)" : "Noether tridiagonalisation + managed QL",
+            ["eigensolver"] = LinearAlgebra.NativeAvailable ? "Noether tridiagonalisation + LAPACK dsterf_ (OpenBLAS)" : "Noether tridiagonalisation + managed QL",
         };
     }
 }

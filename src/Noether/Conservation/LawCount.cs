@@ -100,7 +100,7 @@ public static class LawCount
 
         // Level 1: the row space of Dφ(θ).
         var jacobian = space.Jacobian();
-        var (s, _, vt) = Lapack.Svd(jacobian, vectors: true);
+        var (s, _, vt) = LinearAlgebra.Svd(jacobian, vectors: true);
         double top = s.Length == 0 ? 0 : s[0];
         var normalised = s.Select(x => top > 0 ? x / top : 0).ToArray();
         int rank = Decide(normalised, ref clear, out double kept, out double dropped);
@@ -145,7 +145,7 @@ public static class LawCount
         ArgumentNullException.ThrowIfNull(psi);
         ArgumentNullException.ThrowIfNull(point);
         var space = new FieldSpace(psi, point);
-        var (s, _, _) = Lapack.Svd(space.Jacobian());
+        var (s, _, _) = LinearAlgebra.Svd(space.Jacobian());
         double top = s.Length == 0 ? 0 : s[0];
         bool clear = true;
         int rank = Decide(s.Select(x => top > 0 ? x / top : 0).ToArray(), ref clear, out _, out _);
@@ -189,7 +189,7 @@ public static class LawCount
         }
         var matrix = Tensor<double>.Zeros(values.Length, dim);
         for (int i = 0; i < values.Length; i++) residuals[i].CopyTo(matrix.Data, i * dim);
-        var (s, _, _) = Lapack.Svd(matrix);
+        var (s, _, _) = LinearAlgebra.Svd(matrix);
         int rank = Decide(s, ref clear, out kept, out dropped);
 
         var picked = new List<int>();
@@ -218,7 +218,7 @@ public static class LawCount
     private static double[] Gaussian(Random random, int n)
     {
         var x = new double[n];
-        RandomMatrix.FillGaussian(random, x);
+        Tensors.Gaussian.Fill(random, x);
         return x;
     }
 

@@ -83,7 +83,7 @@ public sealed class NetworkReparametrization
         return Shapes.Select(s =>
         {
             var t = Tensor<double>.Zeros(s);
-            RandomMatrix.FillGaussian(random, t.Data);
+            Gaussian.Fill(random, t.Data);
             return t;
         }).ToArray();
     }

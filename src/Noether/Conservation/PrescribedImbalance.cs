@@ -37,7 +37,7 @@ public static class PrescribedImbalance
         double asym = Mat.MaxAbs(Mat.Antisymmetric(q));
         if (asym > 1e-12 * Math.Max(1, Mat.MaxAbs(q)))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"prescribed Q: q is not symmetric (max |q − qᵀ|/2 = {asym:G3}); UᵀU − VVᵀ always is"), nameof(q));
-        var (lambda, e) = Lapack.SymmetricEigen(Mat.Symmetric(q));
+        var (lambda, e) = LinearAlgebra.SymmetricEigen(Mat.Symmetric(q));
         double cut = 1e-14 * Math.Max(lambda.Max(Math.Abs), double.Epsilon);
         var pos = Enumerable.Range(0, h).Where(i => lambda[i] > cut).ToArray();
         var neg = Enumerable.Range(0, h).Where(i => lambda[i] < -cut).ToArray();
@@ -105,7 +105,7 @@ public static class PrescribedImbalance
     // A rows×cols matrix (cols ≤ rows) with orthonormal columns: the left singular vectors of a Gaussian matrix.
     private static Tensor<double> Orthonormal(Random random, int rows, int cols)
     {
-        var (_, u, _) = Lapack.Svd(RandomMatrix.Gaussian(random, rows, cols), vectors: true);
+        var (_, u, _) = LinearAlgebra.Svd(RandomMatrix.Gaussian(random, rows, cols), vectors: true);
         return u!;
     }
 }

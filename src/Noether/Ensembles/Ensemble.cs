@@ -295,7 +295,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     private static Tensor<double> ProjectOntoColumns(Tensor<double> a, Tensor<double> y)
     {
         if (!a.AllFinite()) return Tensor<double>.Full(double.NaN, y.ShapeArray);
-        var (s, u, _) = Lapack.Svd(a, vectors: true);
+        var (s, u, _) = LinearAlgebra.Svd(a, vectors: true);
         int rank = s.Length == 0 || s[0] == 0 ? 0 : s.Count(x => x > 1e-12 * s[0]);
         int k = a.Dim(0), r = s.Length;
         var q = Tensor<double>.Zeros(k, rank);

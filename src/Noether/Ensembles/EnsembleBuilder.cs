@@ -175,7 +175,7 @@ public static class EnsembleBuilder
     {
         int h = g.Dim(0);
         var d = new double[h];
-        RandomMatrix.FillGaussian(extra, d, std);
+        Gaussian.Fill(extra, d, std);
         var scaled = u.Clone();
         int c = u.Dim(0);
         // U g' with g' = I + εD: column j of U is scaled by 1 + ε d_j.

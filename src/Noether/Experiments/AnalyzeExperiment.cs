@@ -262,7 +262,7 @@ public static class AnalyzeExperiment
         ArgumentNullException.ThrowIfNull(rng);
         var g = Tensor<double>.Zeros(h, h);
         var z = new double[h];
-        RandomMatrix.FillGaussian(rng, z, 1);
+        Gaussian.Fill(rng, z, 1);
         for (int a = 0; a < h; a++) g.Data[a * h + a] = Math.Exp(std * z[a]);
         return g;
     }
@@ -271,7 +271,7 @@ public static class AnalyzeExperiment
     public static double ConditionNumber(Tensor<double> g)
     {
         ArgumentNullException.ThrowIfNull(g);
-        var (singular, _, _) = Lapack.Svd(g, vectors: false);
+        var (singular, _, _) = LinearAlgebra.Svd(g, vectors: false);
         return singular[^1] > 0 ? singular[0] / singular[^1] : double.PositiveInfinity;
     }
 

@@ -148,8 +148,8 @@ public static class RadialConvergence
             var draw = new Random(Seeds.Derive(settings.Seed, c));
             var ub = new double[r];
             var vb = new double[r];
-            for (int i = 0; i < r; i++) ub[i] = mu + mu * Lanczos.Gaussian(draw);
-            for (int i = 0; i < r; i++) vb[i] = mu + mu * Lanczos.Gaussian(draw);
+            for (int i = 0; i < r; i++) ub[i] = mu + mu * Gaussian.Next(draw);
+            for (int i = 0; i < r; i++) vb[i] = mu + mu * Gaussian.Next(draw);
             runs.Add(RunOne(settings, y, basis, mu, ub, vb, steps, times, cancellationToken));
             progress?.Report(new SweepProgress($"μ = {mu}", c + 1, settings.ScaleList.Count));
         }

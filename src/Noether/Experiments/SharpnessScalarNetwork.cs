@@ -31,8 +31,8 @@ public static class SharpnessScalarNetwork
         {
             var (u, v) = ScalarNetworkSharpness.Minimum(value);
             Tensor<double>[] at = [Tensor<double>.Full(u, 1, 1), Tensor<double>.Full(v, 1, 1)];
-            var (half, _) = Lapack.SymmetricEigen(Hessian.Full(ScalarNetworkSharpness.Function(true), at), vectors: false);
-            var (full, _) = Lapack.SymmetricEigen(Hessian.Full(ScalarNetworkSharpness.Function(false), at), vectors: false);
+            var (half, _) = LinearAlgebra.SymmetricEigen(Hessian.Full(ScalarNetworkSharpness.Function(true), at), vectors: false);
+            var (full, _) = LinearAlgebra.SymmetricEigen(Hessian.Full(ScalarNetworkSharpness.Function(false), at), vectors: false);
             double root = Math.Sqrt(value * value + 4);
             double err = new[] { Math.Abs(half[0]), Math.Abs(half[1] - root), Math.Abs(full[0]), Math.Abs(full[1] - 2 * root) }.Max();
             points.Add(new ScalarSharpnessPoint(value, u, v, half, full, root, err));

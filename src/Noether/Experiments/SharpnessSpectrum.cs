@@ -91,7 +91,7 @@ public sealed record SharpnessSpectrumResult(SharpnessSpectrumSettings Settings,
 
 /// <summary>
 /// Paper Fig. 8 (Appendix G.2): two-layer networks trained by GD from inits of different Q, then the full Hessian of the
-/// SPEC loss ½‖Y − U σ(VX)‖²_F at the trained point (exact, by double backward) and its eigenvalues (<see cref="Tensors.Lapack.SymmetricEigen"/>: own tridiagonalisation + LAPACK dsterf_).
+/// SPEC loss ½‖Y − U σ(VX)‖²_F at the trained point (exact, by double backward) and its eigenvalues (<see cref="Tensors.LinearAlgebra.SymmetricEigen"/>: own tridiagonalisation + LAPACK dsterf_).
 /// Reports the number of flat eigenvalues against the derived dimension of the minimum manifold and the centre of the
 /// rest against Q. A pure function of its settings.
 /// </summary>
@@ -174,14 +174,14 @@ public static class SharpnessSpectrum
             double loss = spec!.LossAndGradient(u, v, gu, gv);
             var clock = Stopwatch.StartNew();
             new HessianOperator<double>(spec.Function(), [u, v]).FullInto(buffer);
-            var (eigenvalues, _) = Lapack.SymmetricEigen(buffer, vectors: false);
+            var (eigenvalues, _) = LinearAlgebra.SymmetricEigen(buffer, vectors: false);
             double seconds = clock.Elapsed.TotalSeconds;
             var summary = SpectrumSummary.Of(eigenvalues, settings.FlatThreshold);
             int? fibre = null;
             double? gnError = null;
             if (activation == ActivationKind.Identity)
             {
-                fibre = LinearMinimum.FibreDimension(m, h, n, Lapack.NumericalRank(u), Lapack.NumericalRank(v));
+                fibre = LinearMinimum.FibreDimension(m, h, n, LinearAlgebra.NumericalRank(u), LinearAlgebra.NumericalRank(v));
                 var predicted = LinearMinimum.GaussNewtonEigenvalues(u, v, spec.Scale);
                 var curved = eigenvalues.Skip(eigenvalues.Length - predicted.Length).ToArray();
                 gnError = predicted.Zip(curved, (a, b) => Math.Abs(a - b)).Max();

@@ -317,7 +317,7 @@ public static class Curvature
             for (int j = 0; j < i; j++) small[i, j] = small[j, i] = 0.5 * (small[i, j] + small[j, i]);
         double trace = 0;
         for (int i = 0; i < r; i++) trace += small[i, i];
-        var (values, _) = Lapack.SymmetricEigen(small, vectors: false);
+        var (values, _) = LinearAlgebra.SymmetricEigen(small, vectors: false);
         return new OrbitCurvature(residuals, TensorPrimitives.Norm(gradient), r, trace, values, q);
     }
 }

@@ -149,7 +149,7 @@ public static partial class Lanczos
             t[i, i] = alpha[i];
             if (i + 1 < j) t[i, i + 1] = t[i + 1, i] = beta[i];
         }
-        var (values, v) = Lapack.SymmetricEigen(t, vectors: true);
+        var (values, v) = LinearAlgebra.SymmetricEigen(t, vectors: true);
         var vectors = new double[j, j];
         for (int r = 0; r < j; r++)
             for (int c = 0; c < j; c++) vectors[r, c] = v![r, c];
@@ -170,16 +170,9 @@ public static partial class Lanczos
     internal static double[] RandomUnit(int n, Random rng)
     {
         var v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = Gaussian(rng);
+        for (int i = 0; i < n; i++) v[i] = Gaussian.Next(rng);
         TensorPrimitives.Divide(v, TensorPrimitives.Norm<double>(v), v);
         return v;
-    }
-
-    internal static double Gaussian(Random rng)
-    {
-        // Box–Muller; 1 − U keeps the logarithm finite.
-        double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
-        return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 
     /// <summary>The running recurrence: basis, α, β, and the remainder vector.</summary>
@@ -238,7 +231,7 @@ public static partial class Lanczos
         {
             for (int attempt = 0; attempt < 10; attempt++)
             {
-                for (int i = 0; i < _n; i++) _w[i] = Gaussian(rng);
+                for (int i = 0; i < _n; i++) _w[i] = Gaussian.Next(rng);
                 Orthogonalise(j);
                 Orthogonalise(j);
                 double norm = TensorPrimitives.Norm<double>(_w);

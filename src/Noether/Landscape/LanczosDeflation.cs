@@ -124,7 +124,7 @@ public static partial class Lanczos
         var t = Tensor<double>.Zeros(j, j);
         for (int a = 0; a < j; a++)
             for (int b = a; b < j; b++) t[a, b] = t[b, a] = h[a, b];
-        var (values, v) = Lapack.SymmetricEigen(t, vectors: true);
+        var (values, v) = LinearAlgebra.SymmetricEigen(t, vectors: true);
         var vectors = new double[j, j];
         for (int a = 0; a < j; a++)
             for (int b = 0; b < j; b++) vectors[a, b] = v![a, b];
@@ -136,7 +136,7 @@ public static partial class Lanczos
         var v = q.AsSpan(j * n, n);
         for (int attempt = 0; attempt < 10; attempt++)
         {
-            for (int i = 0; i < n; i++) v[i] = Gaussian(rng);
+            for (int i = 0; i < n; i++) v[i] = Gaussian.Next(rng);
             for (int pass = 0; pass < 2; pass++)
                 for (int i = 0; i < j; i++)
                 {

@@ -16,7 +16,7 @@ public sealed record SpectralBasis(Tensor<double> Phi, double[] SingularValues, 
     public static SpectralBasis Of(Tensor<double> y)
     {
         ArgumentNullException.ThrowIfNull(y);
-        var (s, u, vt) = Lapack.Svd(y, vectors: true);
+        var (s, u, vt) = LinearAlgebra.Svd(y, vectors: true);
         return new SpectralBasis(u!, s, TensorOps.Transpose(vt!));
     }
 }
@@ -118,7 +118,7 @@ public static class RadialFlow
     public static ScalarFunction<double> Function(Tensor<double> y)
     {
         ArgumentNullException.ThrowIfNull(y);
-        return (tape, p) => Ops.MseLoss(Ops.MatMul(p[0], Ops.Radial(p[1], 1, r => Ops.Reciprocal(Ops.Square(r)))), tape.Constant(y), LossReduction.Sum, half: true);
+        return (tape, p) => Ops.SquaredErrorLoss(Ops.MatMul(p[0], Ops.Radial(p[1], 1, r => Ops.Reciprocal(Ops.Square(r)))), tape.Constant(y), SquaredErrorScaling.HalfSumOfSquares);
     }
 
     /// <summary>The spectral initialisation U = Φ diag(ū), V = diag(v̄) Ψᵀ (h = r modes).</summary>

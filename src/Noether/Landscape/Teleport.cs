@@ -72,7 +72,7 @@ public static class Teleport
         options ??= new TeleportOptions();
         var hessian = new HessianOperator<double>(problem.Function(), [theta.U, theta.V]);
         if (hessian.Dimension <= options.FullHessianLimit)
-            return Lapack.SymmetricEigen(Symmetrised(hessian.Full()), vectors: false).Values[^1];
+            return LinearAlgebra.SymmetricEigen(Symmetrised(hessian.Full()), vectors: false).Values[^1];
         var result = Lanczos.Eigenvalues(SymmetricOperator.FromHessian(hessian), 1, new Random(options.Seed), SpectrumEnd.Largest, tolerance: 1e-10);
         return result.Values[0];
     }
@@ -83,7 +83,7 @@ public static class Teleport
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(theta);
         if (theta.Count > 5000) throw Errors.OutOfRange("parameters", theta.Count, "at most 5000 parameters for a full Hessian spectrum");
-        return Lapack.SymmetricEigen(Symmetrised(new HessianOperator<double>(problem.Function(), [theta.U, theta.V]).Full()), vectors: false).Values;
+        return LinearAlgebra.SymmetricEigen(Symmetrised(new HessianOperator<double>(problem.Function(), [theta.U, theta.V]).Full()), vectors: false).Values;
     }
 
     /// <summary>
@@ -130,7 +130,7 @@ public static class Teleport
         double error = Mat.MaxAbs(Mat.Sub(reached, qStar));
         if (!(error <= options.Tolerance))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"teleport: target Q is not reachable from this point: {(method == TeleportMethod.GaussNewton ? $"Levenberg–Marquardt on gl_{h} stalled after {iterations} steps" : "the closed form")} left max |Q − Q*| = {error:G3} > tolerance {options.Tolerance:G3} (U is {theta.M}×{h} of rank {Lapack.NumericalRank(theta.U)}, V is {h}×{theta.N} of rank {Lapack.NumericalRank(theta.V)}; only with both Gram matrices positive definite is every Q* reachable)"), nameof(target));
+                $"teleport: target Q is not reachable from this point: {(method == TeleportMethod.GaussNewton ? $"Levenberg–Marquardt on gl_{h} stalled after {iterations} steps" : "the closed form")} left max |Q − Q*| = {error:G3} > tolerance {options.Tolerance:G3} (U is {theta.M}×{h} of rank {LinearAlgebra.NumericalRank(theta.U)}, V is {h}×{theta.N} of rank {LinearAlgebra.NumericalRank(theta.V)}; only with both Gram matrices positive definite is every Q* reachable)"), nameof(target));
         return Finish(problem, group, g, theta, after, $"Q = the given {h}×{h} matrix", error, method, null, iterations, options);
     }
 
@@ -309,10 +309,10 @@ public static class Teleport
 
     private static void CheckInertia(TwoLayerParameters theta, Tensor<double> qStar)
     {
-        var (lambda, _) = Lapack.SymmetricEigen(qStar, vectors: false);
+        var (lambda, _) = LinearAlgebra.SymmetricEigen(qStar, vectors: false);
         double cut = 1e-10 * Math.Max(lambda.Max(Math.Abs), 1e-300);
         int positive = lambda.Count(l => l > cut), negative = lambda.Count(l => l < -cut);
-        int rankU = Lapack.NumericalRank(theta.U), rankV = Lapack.NumericalRank(theta.V);
+        int rankU = LinearAlgebra.NumericalRank(theta.U), rankV = LinearAlgebra.NumericalRank(theta.V);
         if (positive > rankU)
             throw new ArgumentException($"teleport: target Q is unreachable: it has {positive} positive eigenvalues, but Q = U'ᵀU' − V'V'ᵀ has at most rank U = {rankU} (U'ᵀU' = g⁻ᵀUᵀUg⁻¹ keeps its rank; U is {theta.M}×{theta.H})", "target");
         if (negative > rankV)
@@ -323,14 +323,14 @@ public static class Teleport
     internal static Tensor<double>? PositiveDefiniteSolution(Tensor<double> a, Tensor<double> b, Tensor<double> qStar)
     {
         int h = a.Dim(0);
-        var (beta, f) = Lapack.SymmetricEigen(b);
-        var (alpha, _) = Lapack.SymmetricEigen(a, vectors: false);
+        var (beta, f) = LinearAlgebra.SymmetricEigen(b);
+        var (alpha, _) = LinearAlgebra.SymmetricEigen(a, vectors: false);
         if (!(beta[0] > 1e-8 * beta[^1]) || !(alpha[0] > 1e-8 * alpha[^1])) return null;
         var bHalf = Conjugate(f!, beta.Select(Math.Sqrt).ToArray());
         var bMinusHalf = Conjugate(f!, beta.Select(x => 1 / Math.Sqrt(x)).ToArray());
-        var (d, o) = Lapack.SymmetricEigen(Mat.Symmetric(Mat.Mul(Mat.Mul(bHalf, a), bHalf)));
+        var (d, o) = LinearAlgebra.SymmetricEigen(Mat.Symmetric(Mat.Mul(Mat.Mul(bHalf, a), bHalf)));
         if (!(d[0] > 0)) return null;
-        var (lambda, e) = Lapack.SymmetricEigen(qStar);
+        var (lambda, e) = LinearAlgebra.SymmetricEigen(qStar);
         var s = new double[h];
         for (int i = 0; i < h; i++)
         {
@@ -380,8 +380,8 @@ public static class Teleport
             var b = Mat.Mul(v, v, tb: true);
             var y = ConjugateGradient(a, b, r, mu * kScale);
             var m = Mat.Scale(Mat.Add(Mat.Mul(a, y), Mat.Mul(y, b)), 2);
-            var hStep = DenseLinearAlgebra.Exponential(m);
-            var hInv = DenseLinearAlgebra.Exponential(Mat.Scale(m, -1));
+            var hStep = LinearAlgebra.Exponential(m);
+            var hInv = LinearAlgebra.Exponential(Mat.Scale(m, -1));
             var u2 = Mat.Mul(u, hInv);
             var v2 = Mat.Mul(hStep, v);
             var r2 = Mat.Sub(Imbalance(u2, v2), qStar);

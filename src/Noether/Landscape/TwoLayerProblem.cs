@@ -143,7 +143,7 @@ public sealed class TwoLayerProblem
                 ActivationKind.Tanh => Ops.Tanh(z),
                 _ => throw ActivationKinds.Unreachable(kind),
             };
-            return Ops.MseLoss(Ops.MatMul(p[0], a), tape.Constant(y), reduction, half);
+            return Ops.SquaredErrorLoss(Ops.MatMul(p[0], a), tape.Constant(y), Ops.SquaredErrorScalingOf(reduction, half));
         };
     }
 

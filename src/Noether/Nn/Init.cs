@@ -56,7 +56,7 @@ public static class Init
         var data = tensor.Data;
         for (int i = 0; i < data.Length; i += 2)
         {
-            var (z0, z1) = StandardNormalPair(rng);
+            var (z0, z1) = Tensors.Gaussian.NextPair(rng);
             data[i] = T.CreateChecked(mean + std * z0);
             if (i + 1 < data.Length) data[i + 1] = T.CreateChecked(mean + std * z1);
         }
@@ -82,14 +82,5 @@ public static class Init
         // gain = √(2 / (1 + a²)) = √(1/3); bound = gain·√(3 / fanIn) = 1/√fanIn.
         double bound = 1 / Math.Sqrt(Fans(tensor.Shape).FanIn);
         return Uniform(tensor, -bound, bound, rng);
-    }
-
-    /// <summary>Two independent standard normal draws (Box–Muller).</summary>
-    internal static (double, double) StandardNormalPair(Random rng)
-    {
-        double u1 = 1.0 - rng.NextDouble(); // in (0, 1], so the logarithm is finite
-        double u2 = rng.NextDouble();
-        double r = Math.Sqrt(-2.0 * Math.Log(u1));
-        return (r * Math.Cos(2 * Math.PI * u2), r * Math.Sin(2 * Math.PI * u2));
     }
 }

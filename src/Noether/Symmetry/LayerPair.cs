@@ -1,5 +1,4 @@
 using System.Globalization;
-using MathNet.Numerics.LinearAlgebra;
 using Noether.Autodiff;
 using Noether.Nn;
 using Noether.Tensors;
@@ -207,21 +206,12 @@ public sealed class LayerPair
 
     private static int Rank(Tensor<double> a, double tolerance)
     {
-        var (singular, _, _) = Lapack.Svd(a, vectors: false);
+        var (singular, _, _) = LinearAlgebra.Svd(a, vectors: false);
         return singular.Length == 0 || singular[0] == 0 ? 0 : singular.Count(x => x > tolerance * singular[0]);
     }
 
     /// <summary>R of the thin QR decomposition of a tall matrix (rows ≥ columns).</summary>
-    private static Tensor<double> Triangular(Tensor<double> a)
-    {
-        int r = a.Dim(0), c = a.Dim(1);
-        var m = Matrix<double>.Build.Dense(r, c, (i, j) => a.Data[i * c + j]);
-        var qr = m.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
-        var result = Tensor<double>.Zeros(c, c);
-        for (int i = 0; i < c; i++)
-            for (int j = 0; j < c; j++) result.Data[i * c + j] = qr.R[i, j];
-        return result;
-    }
+    private static Tensor<double> Triangular(Tensor<double> a) => LinearAlgebra.QrTriangularFactor(a);
 
     /// <summary>The correct closed form (SPEC) for generic parameters, with (m, n) the sizes of U and V̂.</summary>
     public int? ClosedForm() => Group is null ? null : OrbitDimension.ClosedForm(Group, U().Dim(0), VHat().Dim(1));

@@ -54,7 +54,7 @@ public abstract class MatrixGroup
     {
         ValidateAlgebraElement(m, nameof(m));
         if (!double.IsFinite(t)) throw Errors.OutOfRange(nameof(t), t, "a finite number");
-        return DenseLinearAlgebra.Exponential(Mat.Scale(m, t));
+        return LinearAlgebra.Exponential(Mat.Scale(m, t));
     }
 
     /// <summary>
@@ -181,7 +181,7 @@ public sealed class GeneralLinearGroup : MatrixGroup
     public override void ValidateElement(Tensor<double> g, string name = "g")
     {
         Mat.CheckSquare(g, Size, Name, name);
-        var s = DenseLinearAlgebra.SingularValues(g);
+        var s = LinearAlgebra.SingularValues(g, BlasProvider.Managed);
         double condition = s[^1] == 0 ? double.PositiveInfinity : s[0] / s[^1];
         if (!(condition <= ConditionLimit))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
@@ -192,7 +192,7 @@ public sealed class GeneralLinearGroup : MatrixGroup
     public override Tensor<double> Representation(Tensor<double> g) => g;
 
     /// <inheritdoc/>
-    public override Tensor<double> RepresentationOfInverse(Tensor<double> g) => DenseLinearAlgebra.Inverse(g);
+    public override Tensor<double> RepresentationOfInverse(Tensor<double> g) => LinearAlgebra.Inverse(g);
 
     /// <inheritdoc/>
     public override Tensor<double> AlgebraRepresentation(Tensor<double> m) => m;
@@ -232,7 +232,7 @@ public sealed class PositiveScalingGroup : MatrixGroup
     public override Tensor<double> RandomAlgebraElement(Random random, double scale = 1)
     {
         var m = Tensor<double>.Zeros(Size, Size);
-        for (int k = 0; k < Size; k++) m.Data[k * Size + k] = scale * RandomMatrix.StandardNormal(random);
+        for (int k = 0; k < Size; k++) m.Data[k * Size + k] = scale * Gaussian.Next(random);
         return m;
     }
 
@@ -325,7 +325,7 @@ public sealed class OrthogonalGroup : MatrixGroup
         for (int k = 0; k < Size; k++)
             for (int l = k + 1; l < Size; l++)
             {
-                double c = scale * RandomMatrix.StandardNormal(random);
+                double c = scale * Gaussian.Next(random);
                 m.Data[k * Size + l] = c;
                 m.Data[l * Size + k] = -c;
             }

@@ -65,7 +65,7 @@ public sealed class NonlinearAction
             throw new ArgumentException(
                 $"nonlinear action: the batch has k = {k} samples but h = {h} hidden units; σ(gZ)⁺σ(gZ) ≠ I_k when k > h, so the output would change even on this batch (Prop. 8 needs k ≤ h)", nameof(z));
         var sgz = Activation.Evaluate(Mat.Mul(g, z));
-        var (pinv, rank, condition, s) = DenseLinearAlgebra.PseudoInverse(sgz, RankTolerance);
+        var (pinv, rank, condition, s, _) = LinearAlgebra.PseudoInverse(sgz, RankTolerance, BlasProvider.Managed);
         if (rank < k)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"nonlinear action: σ(gVX) is {h}×{k} with numerical rank {rank} (tolerance {RankTolerance:G3}·σ_max); it needs full column rank k = {k} ≤ h = {h} (smallest singular value {s[^1]:G3})"), nameof(g));

@@ -1,4 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
 using Noether.Tensors;
 
 namespace Noether.Symmetry;
@@ -119,15 +118,15 @@ public static class OrbitDimension
     private static OrbitDimensionResult Rank(List<IReadOnlyList<Tensor<double>>> columns, int rows, double relativeTolerance)
     {
         if (!(relativeTolerance > 0 && relativeTolerance < 1)) throw Errors.OutOfRange(nameof(relativeTolerance), relativeTolerance, "a number in (0, 1)");
-        var j = Matrix<double>.Build.Dense(rows, columns.Count);
+        var j = Tensor<double>.Zeros(rows, columns.Count);
         for (int c = 0; c < columns.Count; c++)
         {
             int r = 0;
             foreach (var t in columns[c])
                 foreach (var x in t.Data) j[r++, c] = x;
         }
-        var s = DenseLinearAlgebra.SingularValues(j);
-        int rank = DenseLinearAlgebra.Rank(s, relativeTolerance);
+        var s = LinearAlgebra.SingularValues(j, BlasProvider.Managed); // MathNet, as when the stored results were made
+        int rank = LinearAlgebra.Rank(s, relativeTolerance);
         double gap = rank >= s.Length ? double.PositiveInfinity : rank == 0 ? 0 : s[rank] == 0 ? double.PositiveInfinity : s[rank - 1] / s[rank];
         return new OrbitDimensionResult(rank, columns.Count, s, relativeTolerance, gap);
     }

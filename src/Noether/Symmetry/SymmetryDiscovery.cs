@@ -1,4 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
 using Noether.Nn;
 using Noether.Tensors;
 
@@ -13,9 +12,9 @@ public sealed record AlgebraGenerator(Tensor<double> A, Tensor<double> B)
     public TwoLayerParameters TangentAt(TwoLayerParameters theta)
     {
         ArgumentNullException.ThrowIfNull(theta);
-        if (!Mat.IsSquare(A, theta.H) || !Mat.IsSquare(B, theta.H))
+        if (!LinearAlgebra.IsSquare(A, theta.H) || !LinearAlgebra.IsSquare(B, theta.H))
             throw new ArgumentException($"generator: A and B must be {theta.H}×{theta.H} for parameters {theta}", nameof(theta));
-        return new TwoLayerParameters(Mat.Mul(theta.U, A), Mat.Mul(B, theta.V));
+        return new TwoLayerParameters(theta.U.MatMul(A), B.MatMul(theta.V));
     }
 }
 
@@ -113,14 +112,14 @@ public static class SymmetryDiscovery
         if (!(tol > 0 && tol < 1)) throw Errors.OutOfRange("options.RelativeTolerance", tol, "a number in (0, 1)");
 
         var network = new TwoLayerNetwork(activation);
-        var c = Matrix<double>.Build.Dense(samples, unknowns);
+        var c = Tensor<double>.Zeros(samples, unknowns);
         for (int s = 0; s < samples; s++)
         {
             var (theta, x, y) = Sample(random, m, h, n, k);
             var g = network.LossAndGradient(theta, x, y).Gradient;
-            var ua = Mat.Mul(theta.U, g[0], ta: true);   // Uᵀ ∇_U L, pairs with A
-            var bv = Mat.Mul(g[1], theta.V, tb: true);   // ∇_V L Vᵀ, pairs with B
-            double norm = Math.Sqrt(Mat.Dot(ua, ua) + Mat.Dot(bv, bv));
+            var ua = LinearAlgebra.Multiply(theta.U, g[0], transposeA: true);   // Uᵀ ∇_U L, pairs with A
+            var bv = LinearAlgebra.Multiply(g[1], theta.V, transposeB: true);   // ∇_V L Vᵀ, pairs with B
+            double norm = Math.Sqrt(TensorOps.Dot(ua, ua) + TensorOps.Dot(bv, bv));
             if (!(norm > 0) || !double.IsFinite(norm)) { s--; continue; }
             for (int i = 0; i < h * h; i++)
             {
@@ -129,8 +128,9 @@ public static class SymmetryDiscovery
             }
         }
 
-        var (sv, vt) = DenseLinearAlgebra.RightSingularVectors(c);
-        int rank = DenseLinearAlgebra.Rank(sv, tol);
+        // MathNet's managed SVD, as when the stored results were made; c is tall (samples ≥ 2h²), so its thin Vᵀ is the full one.
+        var (sv, _, vt) = LinearAlgebra.Svd(c, vectors: true, BlasProvider.Managed);
+        int rank = LinearAlgebra.Rank(sv, tol);
         var basis = new List<AlgebraGenerator>();
         for (int r = rank; r < unknowns; r++)
         {
@@ -138,7 +138,7 @@ public static class SymmetryDiscovery
             var b = Tensor<double>.Zeros(h, h);
             for (int i = 0; i < h * h; i++)
             {
-                a.Data[i] = vt[r, i];
+                a.Data[i] = vt![r, i];
                 b.Data[i] = vt[r, h * h + i];
             }
             basis.Add(new AlgebraGenerator(a, b));
@@ -155,8 +155,8 @@ public static class SymmetryDiscovery
         double pair = 0, offDiagonal = 0, symmetric = 0;
         foreach (var gen in basis)
         {
-            double na = Mat.Norm(gen.A), nb = Mat.Norm(gen.B);
-            pair = Math.Max(pair, Mat.Norm(Mat.Add(gen.A, gen.B)) / Math.Sqrt(na * na + nb * nb));
+            double na = TensorOps.Norm(gen.A), nb = TensorOps.Norm(gen.B);
+            pair = Math.Max(pair, TensorOps.Norm(gen.A + gen.B) / Math.Sqrt(na * na + nb * nb));
             if (nb == 0) { offDiagonal = symmetric = double.PositiveInfinity; continue; }
             var off = gen.B.Clone();
             double trace = 0;
@@ -165,10 +165,10 @@ public static class SymmetryDiscovery
                 trace += gen.B[i, i];
                 off.Data[i * h + i] = 0;
             }
-            offDiagonal = Math.Max(offDiagonal, Mat.Norm(off) / nb);
-            var sym = Mat.Symmetric(gen.B);
+            offDiagonal = Math.Max(offDiagonal, TensorOps.Norm(off) / nb);
+            var sym = LinearAlgebra.SymmetricPart(gen.B);
             for (int i = 0; i < h; i++) sym.Data[i * h + i] -= trace / h;
-            symmetric = Math.Max(symmetric, Mat.Norm(sym) / nb);
+            symmetric = Math.Max(symmetric, TensorOps.Norm(sym) / nb);
         }
         return new DiscoveredAlgebra(activation.Name, h, basis.Count, basis, sv, tol, gap, samples, residual, pair, offDiagonal, symmetric,
             KnownDimension(activation, h));
@@ -189,8 +189,8 @@ public static class SymmetryDiscovery
     // range of norms r for radial σ, enter the constraints.
     private static (TwoLayerParameters, Tensor<double>, Tensor<double>) Sample(Random random, int m, int h, int n, int k)
     {
-        double su = Math.Exp(RandomMatrix.StandardNormal(random));
-        double sv = Math.Exp(RandomMatrix.StandardNormal(random)) / Math.Sqrt(n);
+        double su = Math.Exp(Gaussian.Next(random));
+        double sv = Math.Exp(Gaussian.Next(random)) / Math.Sqrt(n);
         var theta = TwoLayerParameters.Gaussian(random, m, h, n, su, sv);
         var x = RandomMatrix.Gaussian(random, n, k);
         var y = RandomMatrix.Gaussian(random, m, k);

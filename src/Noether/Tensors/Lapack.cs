@@ -1,43 +1,17 @@
 using System.Runtime.InteropServices;
-using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace Noether.Tensors;
 
 /// <summary>
-/// Dense eigen- and singular-value decompositions for float64 matrices: LAPACK's divide-and-conquer
-/// drivers <c>dsyevd_</c> and <c>dgesdd_</c> from OpenBLAS (<c>libopenblas.so.0</c>) when it loads, and
-/// MathNet.Numerics' managed implementation otherwise (or when <see cref="BlasProvider.Managed"/> is asked for);
-/// symmetric eigenvalues without vectors go through Noether's own tridiagonalisation (see <see cref="SymmetricEigen"/>).
-/// Inputs are row-major <see cref="Tensor{T}"/> matrices and are not modified.
+/// LAPACK's divide-and-conquer drivers <c>dsyevd_</c> and <c>dgesdd_</c> (and <c>dsterf_</c> after Noether's own
+/// tridiagonalisation) from OpenBLAS (<c>libopenblas.so.0</c>): the native provider behind <see cref="LinearAlgebra"/>,
+/// which validates the input and chooses the provider. Inputs are row-major matrices and are not modified.
 /// </summary>
 public static class Lapack
 {
-    /// <summary>True when OpenBLAS loaded and exports the LAPACK drivers used here.</summary>
-    public static bool NativeAvailable => LapackNative.Available;
-
-    /// <summary>
-    /// Eigenvalues (ascending) and, when <paramref name="vectors"/>, orthonormal eigenvectors of a symmetric
-    /// matrix A: column j of <c>Vectors</c> belongs to <c>Values[j]</c>, so A·V = V·Λ.
-    /// </summary>
-    /// <remarks>
-    /// Eigenvalues only (the Hessian spectra of Fig. 8): under <see cref="BlasProvider.Auto"/> Noether's own multi-threaded
-    /// Householder tridiagonalisation (<see cref="Tridiagonalization"/>) followed by LAPACK's dsterf_, or by a managed QL
-    /// iteration without OpenBLAS or under <see cref="BlasProvider.Managed"/>; <see cref="BlasProvider.OpenBlas"/> asks for
-    /// LAPACK's dsyevd_ itself. With eigenvectors: dsyevd_, or MathNet's managed decomposition as the fallback.
-    /// </remarks>
-    /// <param name="a">A square symmetric matrix (checked: |a_ij − a_ji| ≤ 1e-8·max|a|; symmetrise first if rounding broke it).</param>
-    /// <param name="vectors">Also compute eigenvectors.</param>
-    /// <param name="provider">OpenBLAS (dsyevd_), managed, or Auto (see remarks).</param>
-    /// <exception cref="ArgumentException">Not square, not symmetric, or not finite.</exception>
-    public static (double[] Values, Tensor<double>? Vectors) SymmetricEigen(Tensor<double> a, bool vectors = true, BlasProvider provider = BlasProvider.Auto)
-    {
-        CheckSymmetric(a);
-        int n = a.Dim(0);
-        if (n == 0) return ([], vectors ? Tensor<double>.Zeros(0, 0) : null);
-        if (!vectors && provider != BlasProvider.OpenBlas) return (TridiagonalEigenvalues(a, provider, Tridiagonalization.DefaultThreads(n)), null);
-        return UseNative(provider) ? NativeEigen(a, vectors) : ManagedEigen(a, vectors);
-    }
+    /// <summary>Forwards to <see cref="LinearAlgebra.SymmetricEigen"/> (README's example calls it by this name).</summary>
+    public static (double[] Values, Tensor<double>? Vectors) SymmetricEigen(Tensor<double> a, bool vectors = true, BlasProvider provider = BlasProvider.Auto) =>
+        LinearAlgebra.SymmetricEigen(a, vectors, provider);
 
     /// <summary>Eigenvalues (ascending) through the tridiagonal form, on <paramref name="threads"/> threads (tests pin it).</summary>
     internal static double[] TridiagonalEigenvalues(Tensor<double> a, BlasProvider provider, int threads)
@@ -61,80 +35,8 @@ public static class Lapack
         }
     }
 
-    /// <summary>Checks that <paramref name="a"/> is a finite symmetric matrix.</summary>
-    private static void CheckSymmetric(Tensor<double> a)
-    {
-        ArgumentNullException.ThrowIfNull(a);
-        if (a.Rank != 2 || a.Dim(0) != a.Dim(1)) throw Errors.BadShape("symmetric eigen", nameof(a), a.Shape, "a square matrix");
-        int n = a.Dim(0);
-        if (n == 0) return;
-        ReadOnlySpan<double> data = a.Data;
-        // MaxMagnitude returns the entry itself, sign included; NaN or ∞ exactly when some entry is.
-        double max = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(data));
-        if (!double.IsFinite(max)) CheckFinite(a, "symmetric eigen");
-        // |a_ij − a_ji| in 32×32 tiles, so the column walk stays in cache.
-        double worst = 0;
-        const int tile = 32;
-        for (int i0 = 0; i0 < n; i0 += tile)
-            for (int j0 = 0; j0 <= i0; j0 += tile)
-                for (int i = i0, iEnd = Math.Min(i0 + tile, n); i < iEnd; i++)
-                {
-                    var row = data.Slice(i * n, n);
-                    for (int j = j0, jEnd = Math.Min(j0 + tile, i); j < jEnd; j++)
-                        worst = Math.Max(worst, Math.Abs(row[j] - data[j * n + i]));
-                }
-        if (worst > 1e-8 * max)
-        {
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < i; j++)
-                    if (Math.Abs(data[i * n + j] - data[j * n + i]) == worst)
-                        throw new ArgumentException($"symmetric eigen: a ({n}×{n}) is not symmetric: a[{i},{j}] − a[{j},{i}] = {Math.Abs(data[i * n + j] - data[j * n + i]):G3} (largest |entry| {max:G3})", nameof(a));
-        }
-    }
-
-    /// <summary>
-    /// Thin singular value decomposition A = U·diag(S)·Vᵀ of an m×n matrix, r = min(m, n): singular values
-    /// descending, and with <paramref name="vectors"/> U (m×r, orthonormal columns) and Vᵀ (r×n, orthonormal rows).
-    /// </summary>
-    /// <exception cref="ArgumentException">Not a matrix, or not finite.</exception>
-    public static (double[] Values, Tensor<double>? U, Tensor<double>? VT) Svd(Tensor<double> a, bool vectors = false, BlasProvider provider = BlasProvider.Auto)
-    {
-        ArgumentNullException.ThrowIfNull(a);
-        if (a.Rank != 2) throw Errors.BadShape("svd", nameof(a), a.Shape, "a matrix (rank 2)");
-        CheckFinite(a, "svd");
-        int m = a.Dim(0), n = a.Dim(1), r = Math.Min(m, n);
-        if (r == 0) return ([], vectors ? Tensor<double>.Zeros(m, 0) : null, vectors ? Tensor<double>.Zeros(0, n) : null);
-        return UseNative(provider) ? NativeSvd(a, vectors) : ManagedSvd(a, vectors);
-    }
-
-    /// <summary>
-    /// Number of singular values above <paramref name="tolerance"/>; by default tol = max(m, n)·ε·σ_max with
-    /// ε = 2⁻⁵² (NumPy's <c>matrix_rank</c> rule: the rounding a backward-stable SVD can leave in a zero singular value).
-    /// </summary>
-    public static int NumericalRank(Tensor<double> a, double? tolerance = null, BlasProvider provider = BlasProvider.Auto)
-    {
-        if (tolerance is { } t && (!(t >= 0) || double.IsInfinity(t))) throw Errors.OutOfRange(nameof(tolerance), t, "a non-negative finite number");
-        var (s, _, _) = Svd(a, false, provider);
-        if (s.Length == 0) return 0;
-        double tol = tolerance ?? Math.Max(a.Dim(0), a.Dim(1)) * Math.Pow(2, -52) * s[0];
-        return s.Count(x => x > tol);
-    }
-
-    private static bool UseNative(BlasProvider provider) => provider switch
-    {
-        BlasProvider.Managed => false,
-        BlasProvider.OpenBlas => LapackNative.Available
-            ? true
-            : throw new InvalidOperationException("OpenBLAS LAPACK was requested but libopenblas.so.0 (with dsyevd_ and dgesdd_) could not be loaded (Debian: apt-get install libopenblas0-pthread)"),
-        _ => LapackNative.Available,
-    };
-
-    private static void CheckFinite(Tensor<double> a, string op)
-    {
-        if (!a.AllFinite()) throw new ArgumentException($"{op}: a ({Errors.Shape(a.Shape)}) contains NaN or infinity", nameof(a));
-    }
-
-    private static unsafe (double[], Tensor<double>?) NativeEigen(Tensor<double> a, bool vectors)
+    /// <summary>dsyevd_ on a validated, non-empty symmetric matrix: eigenvalues ascending, eigenvectors as columns.</summary>
+    internal static unsafe (double[] Values, Tensor<double>? Vectors) NativeEigen(Tensor<double> a, bool vectors)
     {
         int n = a.Dim(0), lda = n, info = 0, lwork = -1, liwork = -1, iworkQuery = 0;
         byte jobz = vectors ? (byte)'V' : (byte)'N', uplo = (byte)'L';
@@ -164,7 +66,8 @@ public static class Lapack
         return (w, v);
     }
 
-    private static unsafe (double[], Tensor<double>?, Tensor<double>?) NativeSvd(Tensor<double> a, bool vectors)
+    /// <summary>dgesdd_ on a validated matrix with min(m, n) ≥ 1: the thin SVD.</summary>
+    internal static unsafe (double[] Values, Tensor<double>? U, Tensor<double>? VT) NativeSvd(Tensor<double> a, bool vectors)
     {
         // Row-major A (m×n) is column-major Aᵀ (n×m). LAPACK factors Aᵀ = U'·Σ·V'ᵀ, so A = V'·Σ·U'ᵀ: LAPACK's V'ᵀ
         // (r×m, column-major) is exactly our U in row-major, and its U' (n×r, column-major) our Vᵀ.
@@ -196,45 +99,6 @@ public static class Lapack
     {
         if (info < 0) throw new InvalidOperationException($"{routine}: argument {-info} was invalid (a bug in Noether's LAPACK wrapper)");
         if (info > 0) throw new InvalidOperationException($"{routine}: the algorithm failed to converge (info = {info})");
-    }
-
-    private static (double[], Tensor<double>?) ManagedEigen(Tensor<double> a, bool vectors)
-    {
-        int n = a.Dim(0);
-        var evd = ToMatrix(a).Evd(Symmetricity.Symmetric);
-        var values = evd.EigenValues.Select(c => c.Real).ToArray();
-        var order = Enumerable.Range(0, n).OrderBy(i => values[i]).ToArray();
-        var sorted = order.Select(i => values[i]).ToArray();
-        if (!vectors) return (sorted, null);
-        var v = Tensor<double>.Zeros(n, n);
-        var ev = evd.EigenVectors;
-        for (int j = 0; j < n; j++)
-            for (int i = 0; i < n; i++)
-                v.Data[i * n + j] = ev[i, order[j]];
-        return (sorted, v);
-    }
-
-    private static (double[], Tensor<double>?, Tensor<double>?) ManagedSvd(Tensor<double> a, bool vectors)
-    {
-        int m = a.Dim(0), n = a.Dim(1), r = Math.Min(m, n);
-        var svd = ToMatrix(a).Svd(vectors);
-        var s = svd.S.ToArray();
-        if (!vectors) return (s, null, null);
-        var u = Tensor<double>.Zeros(m, r);
-        var vt = Tensor<double>.Zeros(r, n);
-        for (int i = 0; i < m; i++)
-            for (int p = 0; p < r; p++)
-                u.Data[i * r + p] = svd.U[i, p];
-        for (int p = 0; p < r; p++)
-            for (int j = 0; j < n; j++)
-                vt.Data[p * n + j] = svd.VT[p, j];
-        return (s, u, vt);
-    }
-
-    private static Matrix<double> ToMatrix(Tensor<double> a)
-    {
-        int m = a.Dim(0), n = a.Dim(1);
-        return Matrix<double>.Build.Dense(m, n, (i, j) => a.Data[i * n + j]);
     }
 }
 

@@ -189,6 +189,58 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
         return true;
     }
 
+    /// <summary>Elementwise <paramref name="left"/> + <paramref name="right"/> with NumPy broadcasting (<see cref="TensorOps.Binary{T}(BinaryOp, Tensor{T}, Tensor{T})"/>).</summary>
+    public static Tensor<T> operator +(Tensor<T> left, Tensor<T> right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        return TensorOps.Binary(BinaryOp.Add, left, right);
+    }
+
+    /// <summary>Elementwise <paramref name="left"/> − <paramref name="right"/> with NumPy broadcasting.</summary>
+    public static Tensor<T> operator -(Tensor<T> left, Tensor<T> right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        return TensorOps.Binary(BinaryOp.Subtract, left, right);
+    }
+
+    /// <summary>Elementwise −<paramref name="value"/> (<see cref="TensorOps.Negate{T}"/>).</summary>
+    public static Tensor<T> operator -(Tensor<T> value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return TensorOps.Negate(value);
+    }
+
+    /// <summary>The elementwise (Hadamard) product with NumPy broadcasting; <see cref="MatMul"/> is the matrix product.</summary>
+    public static Tensor<T> operator *(Tensor<T> left, Tensor<T> right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        return TensorOps.Binary(BinaryOp.Multiply, left, right);
+    }
+
+    /// <summary>Every element times <paramref name="scale"/>.</summary>
+    public static Tensor<T> operator *(Tensor<T> tensor, T scale)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        return TensorOps.Binary(BinaryOp.Multiply, tensor, scale);
+    }
+
+    /// <summary>Every element times <paramref name="scale"/>.</summary>
+    public static Tensor<T> operator *(T scale, Tensor<T> tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        return TensorOps.Binary(BinaryOp.Multiply, scale, tensor);
+    }
+
+    /// <summary>The matrix product this·<paramref name="right"/> of two matrices (Python's <c>@</c>; <see cref="TensorOps.MatMul{T}"/>).</summary>
+    public Tensor<T> MatMul(Tensor<T> right)
+    {
+        ArgumentNullException.ThrowIfNull(right);
+        return TensorOps.MatMul(this, right);
+    }
+
     /// <inheritdoc/>
     public override string ToString() => $"Tensor<{typeof(T).Name}>[{Errors.Shape(Shape)}]";
 

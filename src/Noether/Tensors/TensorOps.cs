@@ -117,6 +117,14 @@ public static class TensorOps
         return r;
     }
 
+    /// <summary>Elementwise −a.</summary>
+    public static Tensor<T> Negate<T>(Tensor<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var r = Tensor<T>.EmptyLike(a);
+        TensorPrimitives.Negate<T>(a.Data, r.Data);
+        return r;
+    }
+
     /// <summary>Sums <paramref name="a"/> over the axes along which <paramref name="shape"/> was broadcast to a's shape.</summary>
     public static Tensor<T> SumTo<T>(Tensor<T> a, ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -183,6 +191,14 @@ public static class TensorOps
 
     /// <summary>Frobenius norm.</summary>
     public static T Norm<T>(Tensor<T> a) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Norm<T>(a.Data);
+
+    /// <summary>Largest |a_i| (0 for an empty tensor; NaN when an entry is).</summary>
+    public static T MaxAbs<T>(Tensor<T> a) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T max = T.Zero;
+        foreach (var x in a.Data) max = T.Max(max, T.Abs(x));
+        return max;
+    }
 
     /// <summary>Largest |a_i − b_i|.</summary>
     public static T MaxAbsDifference<T>(Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>

@@ -54,7 +54,7 @@ public class BatchedHessianTests
                 "tanh" => Ops.Tanh(z),
                 _ => Ops.Radial(z, 0, r => Ops.Reciprocal(Ops.AddScalar(Ops.Square(r), 1.0))),
             };
-            return Ops.MseLoss(Ops.MatMul(p[0], s), tape.Constant(y), LossReduction.Mean);
+            return Ops.SquaredErrorLoss(Ops.MatMul(p[0], s), tape.Constant(y), SquaredErrorScaling.MeanSquaredError);
         };
         var hessian = new HessianOperator<double>(loss, point);
         var reference = hessian.Full(1);
@@ -72,7 +72,7 @@ public class BatchedHessianTests
         var point = new[] { OpCheck.RandomTensor(rng, 10, 50), OpCheck.RandomTensor(rng, 50, 5) };
         var y = OpCheck.RandomTensor(rng, 10, 5);
         var hessian = new HessianOperator<double>((tape, p) =>
-            Ops.MseLoss(Ops.MatMul(p[0], Ops.Tanh(p[1])), tape.Constant(y), LossReduction.Sum, half: true), point);
+            Ops.SquaredErrorLoss(Ops.MatMul(p[0], Ops.Tanh(p[1])), tape.Constant(y), SquaredErrorScaling.HalfSumOfSquares), point);
         var serial = hessian.Full(16, threads: 1);
         Assert.True(hessian.LastFullWasBatched);
         Assert.Equal(serial.Data, hessian.Full(16, threads: 2).Data);
@@ -87,7 +87,7 @@ public class BatchedHessianTests
         var point = new[] { OpCheck.RandomTensor(rng, 3, 7), OpCheck.RandomTensor(rng, 7, 4) };
         var y = OpCheck.RandomTensor(rng, 3, 4);
         var hessian = new HessianOperator<double>((tape, p) =>
-            Ops.MseLoss(Ops.MatMul(p[0], Ops.Sigmoid(p[1])), tape.Constant(y), LossReduction.Sum, half: true), point);
+            Ops.SquaredErrorLoss(Ops.MatMul(p[0], Ops.Sigmoid(p[1])), tape.Constant(y), SquaredErrorScaling.HalfSumOfSquares), point);
         var expected = hessian.Full();
         var buffer = Tensor<double>.Full(double.NaN, 49, 49);
         hessian.FullInto(buffer, batchSize: 5);
@@ -97,7 +97,7 @@ public class BatchedHessianTests
                 Assert.Equal(buffer[i, j], buffer[j, i]);
         var viaStatic = Tensor<double>.Zeros(49, 49);
         Hessian.FullInto<double>((tape, p) =>
-            Ops.MseLoss(Ops.MatMul(p[0], Ops.Sigmoid(p[1])), tape.Constant(y), LossReduction.Sum, half: true), point, viaStatic);
+            Ops.SquaredErrorLoss(Ops.MatMul(p[0], Ops.Sigmoid(p[1])), tape.Constant(y), SquaredErrorScaling.HalfSumOfSquares), point, viaStatic);
         Assert.Equal(expected.Data, viaStatic.Data);
         var ex = Assert.Throws<ArgumentException>(() => hessian.FullInto(Tensor<double>.Zeros(49, 48)));
         Assert.Contains("49×48", ex.Message);
@@ -114,7 +114,7 @@ public class BatchedHessianTests
         var point = new[] { OpCheck.RandomTensor(rng, 4, 6), OpCheck.RandomTensor(rng, 6, 3), OpCheck.RandomTensor(rng, 6, 1) };
         var y = OpCheck.RandomTensor(rng, 4, 3);
         var hessian = new HessianOperator<double>((tape, p) =>
-            Ops.MseLoss(Ops.MatMul(p[0], Ops.Tanh(Ops.Add(p[1], p[2]))), tape.Constant(y), LossReduction.Mean), point);
+            Ops.SquaredErrorLoss(Ops.MatMul(p[0], Ops.Tanh(Ops.Add(p[1], p[2]))), tape.Constant(y), SquaredErrorScaling.MeanSquaredError), point);
         var directions = OpCheck.RandomTensor(rng, count, hessian.Dimension);
         var many = hessian.MultiplyMany(directions);
         for (int k = 0; k < count; k++)

@@ -44,7 +44,7 @@ public class Float32Tests
             "radial" => Ops.Radial(z, 0, r => Ops.Reciprocal(Ops.AddScalar(r, T.One))),
             _ => Ops.LeakyRelu(z, T.CreateChecked(0.1)),
         };
-        var loss = Ops.MseLoss(Ops.MatMul(uv, s), tape.Constant(y), LossReduction.Mean, half: true);
+        var loss = Ops.SquaredErrorLoss(Ops.MatMul(uv, s), tape.Constant(y), SquaredErrorScaling.HalfMeanSquaredError);
         return tape.Gradient(loss, [uv, vv, xv]).Select(g => g.Value).ToArray();
     }
 }

@@ -28,7 +28,7 @@ public class MlpHessianTests
 
     // Inputs: U (m×h), V (h×n), X (n×k); Y (m×k) is a constant.
     private static ScalarFunction<double> Loss(string activation, Tensor<double> y) => (tape, p) =>
-        Ops.MseLoss(Ops.MatMul(p[0], Activate(activation, Ops.MatMul(p[1], p[2]))), tape.Constant(y), LossReduction.Sum, half: true);
+        Ops.SquaredErrorLoss(Ops.MatMul(p[0], Activate(activation, Ops.MatMul(p[1], p[2]))), tape.Constant(y), SquaredErrorScaling.HalfSumOfSquares);
 
     private static readonly Gen<(int M, int H, int N, int K, int Seed)> Shapes =
         Gen.Select(Gen.Int[1, 4], Gen.Int[1, 5], Gen.Int[1, 4], Gen.Int[1, 4], Gen.Int[0, int.MaxValue]);
@@ -85,7 +85,7 @@ public class MlpHessianTests
         var x = OpCheck.RandomTensor(rng, n, k);
         var y = OpCheck.RandomTensor(rng, m, k);
         var actual = Hessian.Full<double>((tape, p) =>
-            Ops.MseLoss(Ops.MatMul(p[0], Ops.MatMul(p[1], tape.Constant(x))), tape.Constant(y), LossReduction.Sum, half: true), [u, v]);
+            Ops.SquaredErrorLoss(Ops.MatMul(p[0], Ops.MatMul(p[1], tape.Constant(x))), tape.Constant(y), SquaredErrorScaling.HalfSumOfSquares), [u, v]);
 
         // Plain loops, independent of the library's kernels.
         double[,] U = To2D(u), V = To2D(v), X = To2D(x), Y = To2D(y);

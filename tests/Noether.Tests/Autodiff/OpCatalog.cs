@@ -79,10 +79,10 @@ public static class OpCatalog
         new("RadialAxis0", d => [[d[0], d[1]]], Kinked, (t, x) => Ops.Radial(x[0], 0, R)),
         new("RadialAxis1", d => [[d[0], d[1]]], Kinked, (t, x) => Ops.Radial(x[0], 1, r => Ops.Exp(Ops.Scale(Ops.Square(r), -0.5)))),
         new("RadialScalarF", d => [[d[0], d[1]]], Kinked, (t, x) => Ops.Radial(x[0], 0, r => 1 / (1 + r), r => -1 / ((1 + r) * (1 + r))), TwiceDifferentiable: false),
-        new("MseLossMean", d => [[d[0], d[1]], [d[0], d[1]]], Any, (t, x) => Ops.MseLoss(x[0], x[1])),
-        new("MseLossMeanHalf", d => [[d[0], d[1]], [d[0], d[1]]], Any, (t, x) => Ops.MseLoss(x[0], x[1], LossReduction.Mean, half: true)),
-        new("MseLossSum", d => [[d[0], d[1], d[2]], [d[0], d[1], d[2]]], Any, (t, x) => Ops.MseLoss(x[0], x[1], LossReduction.Sum)),
-        new("MseLossSumHalf", d => [[d[0], d[1]], [d[0], d[1]]], Any, (t, x) => Ops.MseLoss(x[0], x[1], LossReduction.Sum, half: true)),
+        new("SquaredErrorLossMean", d => [[d[0], d[1]], [d[0], d[1]]], Any, (t, x) => Ops.SquaredErrorLoss(x[0], x[1], SquaredErrorScaling.MeanSquaredError)),
+        new("SquaredErrorLossHalfMean", d => [[d[0], d[1]], [d[0], d[1]]], Any, (t, x) => Ops.SquaredErrorLoss(x[0], x[1], SquaredErrorScaling.HalfMeanSquaredError)),
+        new("SquaredErrorLossSum", d => [[d[0], d[1], d[2]], [d[0], d[1], d[2]]], Any, (t, x) => Ops.SquaredErrorLoss(x[0], x[1], SquaredErrorScaling.SumOfSquares)),
+        new("SquaredErrorLossHalfSum", d => [[d[0], d[1]], [d[0], d[1]]], Any, (t, x) => Ops.SquaredErrorLoss(x[0], x[1], SquaredErrorScaling.HalfSumOfSquares)),
     ];
 
     private static int d2(Variable<double> x) => x.Value.Dim(2);

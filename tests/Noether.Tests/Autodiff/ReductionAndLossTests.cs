@@ -42,7 +42,7 @@ public class ReductionAndLossTests
     }
 
     [Fact]
-    public void MseLoss_FourForms_MatchDirectSums()
+    public void SquaredErrorLoss_FourScalings_MatchDirectSums()
     {
         Gen.Select(Gen.Int[1, 6], Gen.Int[1, 6], Gen.Int[0, int.MaxValue]).Sample((m, n, seed) =>
         {
@@ -53,15 +53,32 @@ public class ReductionAndLossTests
             for (int i = 0; i < p.Length; i++) s += (p.Data[i] - t.Data[i]) * (p.Data[i] - t.Data[i]);
             var tape = new Tape<double>();
             var (pv, tv) = (tape.Constant(p), tape.Constant(t));
-            Close.Assert(s, Ops.MseLoss(pv, tv, LossReduction.Sum).Value.ScalarValue, 1e-14);
-            Close.Assert(s / 2, Ops.MseLoss(pv, tv, LossReduction.Sum, half: true).Value.ScalarValue, 1e-14);
-            Close.Assert(s / (m * n), Ops.MseLoss(pv, tv).Value.ScalarValue, 1e-14);
-            Close.Assert(s / (2.0 * m * n), Ops.MseLoss(pv, tv, LossReduction.Mean, half: true).Value.ScalarValue, 1e-14);
+            Close.Assert(s, Ops.SquaredErrorLoss(pv, tv, SquaredErrorScaling.SumOfSquares).Value.ScalarValue, 1e-14);
+            Close.Assert(s / 2, Ops.SquaredErrorLoss(pv, tv, SquaredErrorScaling.HalfSumOfSquares).Value.ScalarValue, 1e-14);
+            Close.Assert(s / (m * n), Ops.SquaredErrorLoss(pv, tv, SquaredErrorScaling.MeanSquaredError).Value.ScalarValue, 1e-14);
+            Close.Assert(s / (2.0 * m * n), Ops.SquaredErrorLoss(pv, tv, SquaredErrorScaling.HalfMeanSquaredError).Value.ScalarValue, 1e-14);
         }, iter: 100, seed: "0N0XIDEW4Y50");
     }
 
+    [Theory]
+    [InlineData(LossReduction.Sum, false, SquaredErrorScaling.SumOfSquares)]
+    [InlineData(LossReduction.Sum, true, SquaredErrorScaling.HalfSumOfSquares)]
+    [InlineData(LossReduction.Mean, false, SquaredErrorScaling.MeanSquaredError)]
+    [InlineData(LossReduction.Mean, true, SquaredErrorScaling.HalfMeanSquaredError)]
+    public void SquaredErrorScalingOf_ReductionAndHalf_NamesTheScaling(LossReduction reduction, bool half, SquaredErrorScaling expected) =>
+        Assert.Equal(expected, Ops.SquaredErrorScalingOf(reduction, half));
+
     [Fact]
-    public void MseLoss_Gradient_IsScaledResidual()
+    public void SquaredErrorLoss_UndefinedScaling_ThrowsNamingIt()
+    {
+        var tape = new Tape<double>();
+        var x = tape.Constant(Tensor<double>.Ones(2, 2));
+        Assert.Equal("scaling", Assert.Throws<ArgumentOutOfRangeException>(() => Ops.SquaredErrorLoss(x, x, (SquaredErrorScaling)7)).ParamName);
+        Assert.Equal("reduction", Assert.Throws<ArgumentOutOfRangeException>(() => Ops.SquaredErrorScalingOf((LossReduction)7, true)).ParamName);
+    }
+
+    [Fact]
+    public void SquaredErrorLoss_Gradient_IsScaledResidual()
     {
         // ∂/∂P c·Σ(P − T)² = 2c(P − T), ∂/∂T = −2c(P − T); c = 1/(2·m·n) for the halved mean.
         var rng = new Random(3);
@@ -69,7 +86,7 @@ public class ReductionAndLossTests
         var t = OpCheck.RandomTensor(rng, 4, 3);
         var tape = new Tape<double>();
         var (pv, tv) = (tape.Leaf(p), tape.Leaf(t));
-        var g = tape.Gradient(Ops.MseLoss(pv, tv, LossReduction.Mean, half: true), [pv, tv]);
+        var g = tape.Gradient(Ops.SquaredErrorLoss(pv, tv, SquaredErrorScaling.HalfMeanSquaredError), [pv, tv]);
         for (int i = 0; i < p.Length; i++)
         {
             double r = (p.Data[i] - t.Data[i]) / 12;

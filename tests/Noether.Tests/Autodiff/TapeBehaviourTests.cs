@@ -17,7 +17,7 @@ public class TapeBehaviourTests
         var b = t2.Leaf(Random(2, 2, 2));
         Assert.Throws<ArgumentException>(() => Ops.Add(a, b));
         Assert.Throws<ArgumentException>(() => Ops.MatMul(a, b));
-        Assert.Throws<ArgumentException>(() => Ops.MseLoss(a, b));
+        Assert.Throws<ArgumentException>(() => Ops.SquaredErrorLoss(a, b, SquaredErrorScaling.MeanSquaredError));
         Assert.Throws<ArgumentException>(() => t1.Gradient(Ops.Sum(a), [b]));
     }
 
@@ -144,7 +144,7 @@ public class TapeBehaviourTests
             {
                 "add" => Ops.Add(a, tape.Leaf(Random(2, 4, 5))),
                 "matmul" => Ops.MatMul(a, tape.Leaf(Random(2, 4, 5))),
-                "mse" => Ops.MseLoss(a, tape.Leaf(Random(2, 3, 2))),
+                "mse" => Ops.SquaredErrorLoss(a, tape.Leaf(Random(2, 3, 2)), SquaredErrorScaling.MeanSquaredError),
                 "dot" => Ops.Dot(a, tape.Leaf(Random(2, 3, 2))),
                 "radial" => Ops.Radial(a, 0, r => Ops.BroadcastTo(r, 2, 3)),
                 _ => tape.Gradient(a, [a], tape.Constant(Random(2, 3, 2)))[0],

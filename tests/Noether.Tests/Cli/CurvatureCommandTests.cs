@@ -59,7 +59,7 @@ public sealed class CurvatureCommandTests : IDisposable
         var train = FashionMnist.Load(train: true);
         var (all, labels) = train.Gather<double>(Enumerable.Range(0, 32).ToArray());
         var graph = OnnxModel.Load(Model).ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
-        var (exact, _) = Lapack.SymmetricEigen(CurvatureExperimentTests.DenseHessian(graph, all, labels), vectors: false);
+        var (exact, _) = LinearAlgebra.SymmetricEigen(CurvatureExperimentTests.DenseHessian(graph, all, labels), vectors: false);
         var top = exact.OrderDescending().Take(3).ToArray();
         Close.Assert(top, eig, 0, 1e-8 * Math.Abs(top[0]), "top-3 vs dense");
     }

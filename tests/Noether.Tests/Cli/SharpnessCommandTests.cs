@@ -100,7 +100,7 @@ public sealed class SharpnessCommandTests : IDisposable
         var model = SpecCnnCopy.FromTensors(SafeTensors.ReadTensors<double>(weights), 0.01);
         var batch = FashionMnist.Load(train: true).Subset(0, 16);
         var full = ModelHessian.CrossEntropy(model, batch.ImagesAsDouble(), batch.Labels).Full();
-        var (exact, _) = Lapack.SymmetricEigen(full, vectors: false);
+        var (exact, _) = LinearAlgebra.SymmetricEigen(full, vectors: false);
 
         var summary = CliOutput.Summary(modelDir, "sharpness");
         Assert.Equal(434, summary.GetProperty("parameters").GetInt32());
@@ -120,7 +120,7 @@ public sealed class SharpnessCommandTests : IDisposable
             var sub = Tensor<double>.Zeros(n, n);
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) sub[i, j] = full[offset + i, offset + j];
-            var (subEig, _) = Lapack.SymmetricEigen(sub, vectors: false);
+            var (subEig, _) = LinearAlgebra.SymmetricEigen(sub, vectors: false);
             var got = b.GetProperty("topEigenvalues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             Assert.Equal(Math.Min(2, n), got.Length); // a 1-entry bias (0.bias here) gives its one eigenvalue
             Close.Assert(subEig.Reverse().Take(got.Length).ToArray(), got, 1e-6, 1e-10, b.GetProperty("block").GetString());

@@ -102,7 +102,7 @@ public class LawCountTests
         var random = new Random(11);
         var theta = net.RandomPoint(random);
         var inputs = Tensor<double>.Zeros(64, 3);
-        Noether.Symmetry.RandomMatrix.FillGaussian(random, inputs.Data);
+        Noether.Tensors.Gaussian.Fill(random, inputs.Data);
         var phi = LawCount.Count(net.PathProducts(), theta, random);
         var data = LawCount.Count(net.Outputs(inputs, ActivationKind.Relu), theta, random);
         Assert.Equal(net.HiddenUnits, phi.Laws);
@@ -119,7 +119,7 @@ public class LawCountTests
         var theta = net.RandomPoint(random);
         theta[1].Data[0] = -1e3; // b₁[0]
         var inputs = Tensor<double>.Zeros(64, 3);
-        Noether.Symmetry.RandomMatrix.FillGaussian(random, inputs.Data);
+        Noether.Tensors.Gaussian.Fill(random, inputs.Data);
         var phi = LawCount.Count(net.PathProducts(), theta, random);
         var data = LawCount.Count(net.Outputs(inputs, ActivationKind.Relu), theta, random);
         Assert.Equal(net.HiddenUnits, phi.Laws);
@@ -135,7 +135,7 @@ public class LawCountTests
         var random = new Random(13);
         var theta = net.RandomPoint(random);
         var inputs = Tensor<double>.Zeros(2, 3);
-        Noether.Symmetry.RandomMatrix.FillGaussian(random, inputs.Data);
+        Noether.Tensors.Gaussian.Fill(random, inputs.Data);
         var data = LawCount.Count(net.Outputs(inputs, ActivationKind.Relu), theta, random);
         Assert.True(data.Laws > net.HiddenUnits, $"{data.Laws} laws from 2 samples");
     }

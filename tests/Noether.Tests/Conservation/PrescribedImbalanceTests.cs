@@ -24,7 +24,7 @@ public class PrescribedImbalanceTests
         var s = Tensor<double>.Zeros(h, h);
         for (int i = 0; i < h; i++)
             for (int j = 0; j < h; j++) s[i, j] = g[i, j] + g[j, i];
-        var (_, o) = Lapack.SymmetricEigen(s);
+        var (_, o) = LinearAlgebra.SymmetricEigen(s);
         var q = Tensor<double>.Zeros(h, h);
         for (int i = 0; i < h; i++)
             for (int j = 0; j < h; j++)
@@ -53,7 +53,7 @@ public class PrescribedImbalanceTests
         var q = WithEigenvalues(new Random(1), [1.0, -1.0, 0.5]);
         var theta = PrescribedImbalance.Linear(q, 6, 6, new Random(2), 1);
         // With r = min(6 − 2, 6 − 1) = 4 random common directions, W = UV has full rank 3 (h = 3).
-        Assert.Equal(3, Lapack.NumericalRank(TensorOps.MatMul(theta.U, theta.V)));
+        Assert.Equal(3, LinearAlgebra.NumericalRank(TensorOps.MatMul(theta.U, theta.V)));
         var minimal = PrescribedImbalance.Linear(q, 6, 6, new Random(2), 0);
         Assert.True(TensorOps.Norm(TensorOps.MatMul(minimal.U, minimal.V)) < 1e-12, "std 0: ranges of P and N are orthogonal, so UV = 0");
     }

@@ -351,7 +351,7 @@ public class EnsembleBuilderTests
     {
         var gram = TensorOps.MatMul(u, u, transposeA: true);
         var rhs = TensorOps.MatMul(u, w, transposeA: true);
-        var (s, vectors) = Lapack.SymmetricEigen(gram);
+        var (s, vectors) = LinearAlgebra.SymmetricEigen(gram);
         // gram⁻¹ = Q diag(1/λ) Qᵀ
         int n = s.Length;
         var inverse = Tensor<double>.Zeros(n, n);

@@ -55,7 +55,7 @@ public class CurvatureExperimentTests
         int n = dense.Dim(0);
         Assert.Equal(698, n);
         Assert.Equal(n, result.Dimension);
-        var (exact, _) = Lapack.SymmetricEigen(dense, vectors: false);
+        var (exact, _) = LinearAlgebra.SymmetricEigen(dense, vectors: false);
         var top = exact.OrderDescending().Take(4).ToArray();
         double scale = Math.Abs(top[0]);
         // Top-k from products of the minibatch mean vs LAPACK on the one-pass Hessian: both exact up to rounding, so 1e-8 relative.
@@ -84,7 +84,7 @@ public class CurvatureExperimentTests
         // Single-batch λ_max against the dense Hessian of that batch alone.
         for (int b = 0; b < 3; b++)
         {
-            var (eb, _) = Lapack.SymmetricEigen(DenseHessian(graph, all, labels, batches[b].Inputs, batches[b].Labels), vectors: false);
+            var (eb, _) = LinearAlgebra.SymmetricEigen(DenseHessian(graph, all, labels, batches[b].Inputs, batches[b].Labels), vectors: false);
             Close.Assert(eb.Max(), result.SingleBatch!.TopEigenvalues[b], 0, 1e-8 * Math.Abs(eb.Max()), $"batch {b}");
         }
         // SLQ: Gauss quadrature nodes lie inside the spectrum.

@@ -131,7 +131,7 @@ public class CurvatureTests(Xunit.Abstractions.ITestOutputHelper output)
         var (model, batches, _, _) = CurvatureFixtures.Mlp(11);
         var h = MinibatchHessian.ForModel(model, batches);
         var dense = CurvatureFixtures.Dense(h.Mean());
-        var (exact, _) = Lapack.SymmetricEigen(dense, vectors: false);
+        var (exact, _) = LinearAlgebra.SymmetricEigen(dense, vectors: false);
         var r = Curvature.TopEigenvalues(h, 2, new Random(12), basisSize: 12, tolerance: 1e-10);
         int n = h.Dimension;
         for (int i = 0; i < 2; i++)
@@ -161,7 +161,7 @@ public class CurvatureTests(Xunit.Abstractions.ITestOutputHelper output)
         var spread = Curvature.SingleBatchTop(h, [0, 1, 2, 3], new Random(14));
         for (int b = 0; b < 4; b++)
         {
-            double expected = Lapack.SymmetricEigen(h.ForBatch(b).Full(), vectors: false).Values[^1];
+            double expected = LinearAlgebra.SymmetricEigen(h.ForBatch(b).Full(), vectors: false).Values[^1];
             Assert.True(Math.Abs(spread.TopEigenvalues[b] - expected) <= 1e-8 * Math.Abs(expected), $"batch {b}");
         }
         Assert.True(spread.Min <= spread.Median && spread.Median <= spread.Max);
@@ -173,7 +173,7 @@ public class CurvatureTests(Xunit.Abstractions.ITestOutputHelper output)
         var (h, u, v) = CurvatureFixtures.LinearNetwork(15);
         var op = h.Mean();
         var dense = CurvatureFixtures.Dense(op);
-        var (exact, _) = Lapack.SymmetricEigen(dense, vectors: false);
+        var (exact, _) = LinearAlgebra.SymmetricEigen(dense, vectors: false);
         double norm = exact.Max(Math.Abs);
         var tangents = new List<double[]>();
         for (int i = 0; i < u.Dim(1); i++)
@@ -194,7 +194,7 @@ public class CurvatureTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.True(Math.Sqrt(pt.Sum(x => x * x)) <= 1e-12 * norm * Math.Sqrt(t.Sum(x => x * x)));
         }
         // PHP has the same nonzero spectrum here (H is already zero on the orbit): compare the top 3.
-        var (pExact, _) = Lapack.SymmetricEigen(pDense, vectors: false);
+        var (pExact, _) = LinearAlgebra.SymmetricEigen(pDense, vectors: false);
         Close.Assert(exact.Reverse().Take(3).ToArray(), pExact.Reverse().Take(3).ToArray(), 1e-10, 0, "top of spectrum modulo orbit");
     }
 
@@ -204,7 +204,7 @@ public class CurvatureTests(Xunit.Abstractions.ITestOutputHelper output)
         var (h, u, v) = CurvatureFixtures.LinearNetwork(16, offset: 1.0);
         var op = h.Mean();
         var dense = CurvatureFixtures.Dense(op);
-        double norm = Lapack.SymmetricEigen(dense, vectors: false).Values.Max(Math.Abs);
+        double norm = LinearAlgebra.SymmetricEigen(dense, vectors: false).Values.Max(Math.Abs);
         var tangents = new List<double[]> { CurvatureFixtures.RescalingTangent(u, v, 0, 1), CurvatureFixtures.RescalingTangent(u, v, 2, 2) };
         var orbit = Curvature.Orbit(op, tangents, h.Gradient(), norm);
         // Differentiating ∇L(θ)·t(θ) = 0 gives H t = −(∂t/∂θ)ᵀ∇L: for the linear generator M, ‖∂t/∂θ‖ = ‖M‖ = 1, so ‖Ht‖ ≤ ‖g‖‖t‖/‖t‖·… ≤ ‖g‖.
@@ -249,7 +249,7 @@ public class CurvatureTests(Xunit.Abstractions.ITestOutputHelper output)
         var sub = Tensor<double>.Zeros(length, length);
         for (int i = 0; i < length; i++)
             for (int j = 0; j < length; j++) sub[i, j] = dense[offset + i, offset + j];
-        var (exact, _) = Lapack.SymmetricEigen(sub, vectors: false);
+        var (exact, _) = LinearAlgebra.SymmetricEigen(sub, vectors: false);
         var top = Lanczos.RestartedEigenvalues(h.Mean().Block(offset, length), 2, new Random(24), basisSize: 8, maxRestarts: 200);
         for (int i = 0; i < 2; i++)
             Assert.True(Math.Abs(top.Values[i] - exact[^(i + 1)]) <= 1e-8 * Math.Abs(exact[^(i + 1)]), $"λ{i} of the layer block");
@@ -285,7 +285,7 @@ public class MinibatchDensityTests
         var (model, batches, _, _) = CurvatureFixtures.Mlp(22);
         var h = MinibatchHessian.ForModel(model, batches);
         var dense = CurvatureFixtures.Dense(h.Mean());
-        var (exact, _) = Lapack.SymmetricEigen(dense, vectors: false);
+        var (exact, _) = LinearAlgebra.SymmetricEigen(dense, vectors: false);
         int n = h.Dimension;
         var whole = StochasticLanczosQuadrature.EstimateProbes(h.Mean(), 6, n, seed: 5);
         var parts = new[]

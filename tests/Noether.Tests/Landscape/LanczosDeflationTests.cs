@@ -15,7 +15,7 @@ public class LanczosDeflationTests
     {
         int n = 150, k = 5;
         var a = LanczosTests.RandomSymmetric(n, new Random(11));
-        var (exact, _) = Lapack.SymmetricEigen(a, vectors: false);
+        var (exact, _) = LinearAlgebra.SymmetricEigen(a, vectors: false);
         var op = SymmetricOperator.FromMatrix(a);
         var r = Lanczos.RestartedEigenvalues(op, k, new Random(12), end, basisSize: 20, maxRestarts: 500);
         Assert.True(r.Converged);
@@ -39,7 +39,7 @@ public class LanczosDeflationTests
         var h = MinibatchHessian.ForModel(model, batches);
         // The independent reference: the full Hessian of the loss over all 32 points at once (HessianOperator.Full).
         var dense = ModelHessian.CrossEntropy(model, all, labels).Full();
-        var (exact, _) = Lapack.SymmetricEigen(dense, vectors: false);
+        var (exact, _) = LinearAlgebra.SymmetricEigen(dense, vectors: false);
         int k = 4;
         var r = Lanczos.RestartedEigenvalues(h.Mean(), k, new Random(6), basisSize: 10, maxRestarts: 200);
         Assert.True(r.Converged);

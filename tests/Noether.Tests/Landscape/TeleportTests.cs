@@ -291,6 +291,6 @@ public class TeleportTests
         int n = s.Dim(0);
         for (int i = 0; i < n; i++)
             for (int j = i + 1; j < n; j++) s[i, j] = s[j, i] = 0.5 * (s[i, j] + s[j, i]);
-        return Lapack.SymmetricEigen(s, vectors: false).Values[^1];
+        return LinearAlgebra.SymmetricEigen(s, vectors: false).Values[^1];
     }
 }

@@ -16,7 +16,7 @@ public class ClassifierTests
         {
             y[i] = rng.Next(2);
             double centre = y[i] == 0 ? -1.5 : 1.5;
-            var (a, b) = Init.StandardNormalPair(rng);
+            var (a, b) = Gaussian.NextPair(rng);
             x[i, 0] = T.CreateChecked(centre + 0.7 * a);
             x[i, 1] = T.CreateChecked(centre + 0.7 * b);
         }

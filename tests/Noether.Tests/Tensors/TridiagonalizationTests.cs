@@ -114,9 +114,9 @@ public class TridiagonalizationTests
                 a[i, j] = a[j, i] = Gaussian(random);
         double tol = 10 * n * Eps * Frobenius(a);
         var mathNet = Matrix<double>.Build.Dense(n, n, (i, j) => a[i, j]).Evd(Symmetricity.Symmetric).EigenValues.Select(c => c.Real).Order().ToArray();
-        var ours = Lapack.SymmetricEigen(a, vectors: false).Values;
+        var ours = LinearAlgebra.SymmetricEigen(a, vectors: false).Values;
         Close.Assert(mathNet, ours, 0, tol, "Auto vs MathNet");
-        if (Lapack.NativeAvailable) Close.Assert(Lapack.SymmetricEigen(a, false, BlasProvider.OpenBlas).Values, ours, 0, tol, "Auto vs dsyevd_");
+        if (LinearAlgebra.NativeAvailable) Close.Assert(LinearAlgebra.SymmetricEigen(a, false, BlasProvider.OpenBlas).Values, ours, 0, tol, "Auto vs dsyevd_");
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public class TridiagonalizationTests
         var a = WithSpectrum(lambda, random);
         var scaled = Tensor<double>.Zeros(60, 60);
         for (int i = 0; i < a.Data.Length; i++) scaled.Data[i] = a.Data[i] * scale;
-        var values = Lapack.SymmetricEigen(scaled, vectors: false).Values;
+        var values = LinearAlgebra.SymmetricEigen(scaled, vectors: false).Values;
         double tol = 10 * 60 * Eps * Frobenius(a);
         Close.Assert(lambda.Order().ToArray(), values.Select(x => x / scale).ToArray(), 0, tol, $"eigenvalues / {scale:G}");
     }
@@ -167,14 +167,14 @@ public class TridiagonalizationTests
         var a = Tensor<double>.Identity(3);
         a[0, 2] = a[2, 0] = 1e-310;
         foreach (var provider in new[] { BlasProvider.Auto, BlasProvider.Managed })
-            Close.Assert([1, 1, 1], Lapack.SymmetricEigen(a, false, provider).Values, 0, 4 * Eps, $"{provider}: I + subnormal");
+            Close.Assert([1, 1, 1], LinearAlgebra.SymmetricEigen(a, false, provider).Values, 0, 4 * Eps, $"{provider}: I + subnormal");
         // Entirely subnormal matrices: [[δ]] and [[0, δ], [δ, 0]] (eigenvalues ±δ).
         var single = Tensor<double>.Zeros(1, 1);
         single[0, 0] = 1e-310;
-        Assert.Equal(1e-310, Lapack.SymmetricEigen(single, vectors: false).Values[0]);
+        Assert.Equal(1e-310, LinearAlgebra.SymmetricEigen(single, vectors: false).Values[0]);
         var pair = Tensor<double>.Zeros(2, 2);
         pair[0, 1] = pair[1, 0] = 1e-310;
-        Close.Assert([-1e-310, 1e-310], Lapack.SymmetricEigen(pair, vectors: false).Values, 1e-14, 0, "±δ");
+        Close.Assert([-1e-310, 1e-310], LinearAlgebra.SymmetricEigen(pair, vectors: false).Values, 1e-14, 0, "±δ");
     }
 
     [Fact]
@@ -207,7 +207,7 @@ public class TridiagonalizationTests
         var random = new Random(5);
         var lambda = HessianLikeSpectrum(n, random);
         var a = WithSpectrum(lambda, random);
-        Close.Assert(lambda.Order().ToArray(), Lapack.SymmetricEigen(a, vectors: false).Values, 0, 10 * n * Eps * Frobenius(a), $"n = {n}");
+        Close.Assert(lambda.Order().ToArray(), LinearAlgebra.SymmetricEigen(a, vectors: false).Values, 0, 10 * n * Eps * Frobenius(a), $"n = {n}");
     }
 
     [Theory]
@@ -219,7 +219,7 @@ public class TridiagonalizationTests
     {
         // tridiag(−1, 2, −1) has eigenvalues 2 − 2·cos(kπ/(n+1)), k = 1..n.
         var expected = Enumerable.Range(1, n).Select(k => 2 - 2 * Math.Cos(k * Math.PI / (n + 1))).Order().ToArray();
-        foreach (bool native in Lapack.NativeAvailable ? new[] { true, false } : [false])
+        foreach (bool native in LinearAlgebra.NativeAvailable ? new[] { true, false } : [false])
         {
             var d = Enumerable.Repeat(2.0, n).ToArray();
             var e = Enumerable.Repeat(-1.0, Math.Max(1, n - 1)).ToArray();

@@ -1,4 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
 using Noether.Autodiff;
 using Noether.Graphs;
 using Noether.Tensors;
@@ -67,7 +66,7 @@ public static class CensusDiscovery
         for (int s = 0; count == 0 ? rows.Count < unknowns + 64 : s < count; s++)
         {
             var x = Tensor<double>.Zeros(shape);
-            for (int i = 0; i < x.Length; i++) x.Data[i] = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+            for (int i = 0; i < x.Length; i++) x.Data[i] = Gaussian.Next(rng);
             used.Add(x);
             int outputs = graph.Evaluate(x)[0].Length;
             for (int o = 0; o < outputs; o++)
@@ -91,8 +90,7 @@ public static class CensusDiscovery
             }
             if (count == 0 && s > 100 * unknowns) break;
         }
-        var m = Matrix<double>.Build.DenseOfRowArrays(rows);
-        var sv = m.Svd(computeVectors: false).S.ToArray();
+        var sv = LinearAlgebra.Svd(FromRows(rows), vectors: false, BlasProvider.Managed).Values;
         double max = sv.Length > 0 ? sv[0] : 0;
         int rank = sv.Count(v => v > RankThreshold * max);
         double kept = rank > 0 ? sv[rank - 1] : 0, dropped = rank < sv.Length ? sv[rank] : 0;
@@ -102,11 +100,20 @@ public static class CensusDiscovery
 
     private static double[][] RowSpace(double[][] rows)
     {
-        var m = Matrix<double>.Build.DenseOfRowArrays(rows);
-        var svd = m.Svd(computeVectors: true);
-        double max = svd.S.Count > 0 ? svd.S[0] : 0;
-        int r = svd.S.Count(v => v > 1e-12 * max);
-        return Enumerable.Range(0, r).Select(j => svd.VT.Row(j).ToArray()).ToArray();
+        var (s, _, vt) = LinearAlgebra.Svd(FromRows(rows), vectors: true, BlasProvider.Managed);
+        double max = s.Length > 0 ? s[0] : 0;
+        int r = s.Count(v => v > 1e-12 * max);
+        int n = vt!.Dim(1);
+        return Enumerable.Range(0, r).Select(j => vt.Data.AsSpan(j * n, n).ToArray()).ToArray();
+    }
+
+    /// <summary>The matrix whose rows are <paramref name="rows"/> (all of one length).</summary>
+    private static Tensor<double> FromRows(IReadOnlyList<double[]> rows)
+    {
+        int n = rows.Count > 0 ? rows[0].Length : 0;
+        var m = Tensor<double>.Zeros(rows.Count, n);
+        for (int i = 0; i < rows.Count; i++) rows[i].AsSpan().CopyTo(m.Data.AsSpan(i * n, n));
+        return m;
     }
 
     private static double Dot(double[] a, double[] b)

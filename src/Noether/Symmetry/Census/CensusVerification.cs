@@ -1,4 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
 using Noether.Autodiff;
 using Noether.Graphs;
 using Noether.Tensors;
@@ -125,7 +124,7 @@ public static class CensusVerification
         }
         int n = vectors.Count;
         if (n == 0) return new OrbitCheck(0, 0, [], double.PositiveInfinity, true);
-        var gram = Matrix<double>.Build.Dense(n, n);
+        var gram = Tensor<double>.Zeros(n, n);
         var dense = new double[total];
         for (int i = 0; i < n; i++)
         {
@@ -140,7 +139,8 @@ public static class CensusVerification
             }
             for (int k = 0; k < ii.Length; k++) dense[ii[k]] = 0;
         }
-        var sv = gram.Evd(Symmetricity.Symmetric).EigenValues.Select(c => Math.Sqrt(Math.Max(c.Real, 0))).OrderDescending().ToArray();
+        // MathNet's managed decomposition (its eigenvalues come with the vectors), as when the stored results were made.
+        var sv = LinearAlgebra.SymmetricEigen(gram, vectors: true, BlasProvider.Managed).Values.Select(c => Math.Sqrt(Math.Max(c, 0))).OrderDescending().ToArray();
         double max = sv[0];
         int rank = sv.Count(s => s > RankThreshold * max);
         double smallestKept = rank > 0 ? sv[rank - 1] : 0, largestDropped = rank < n ? sv[rank] : 0;

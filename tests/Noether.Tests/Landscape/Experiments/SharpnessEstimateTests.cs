@@ -17,7 +17,7 @@ public class SharpnessEstimateTests
         var problem = new TwoLayerProblem(ActivationKind.Tanh, 6, Tensor<double>.Identity(3), y);
         var (u, v) = problem.Initialise(0.5, 0.5, rng);
         var hessian = new HessianOperator<double>(problem.Function(), [u, v]);
-        var (exact, _) = Lapack.SymmetricEigen(hessian.Full(), vectors: false);
+        var (exact, _) = LinearAlgebra.SymmetricEigen(hessian.Full(), vectors: false);
         var r = SharpnessEstimate.Run(hessian, new SharpnessEstimateSettings(TopK: 3, TraceProbes: 400, DensityProbes: 4, DensitySteps: 10));
         Assert.Equal(42, r.Parameters);
         Assert.True(r.LanczosConverged);

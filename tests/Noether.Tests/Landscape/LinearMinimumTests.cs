@@ -6,39 +6,9 @@ using Noether.Tests.Support;
 
 namespace Noether.Tests.Landscape;
 
-/// <summary>Appendix G: the scalar network's exact Hessian, and the minimum-manifold dimension of the linear network.</summary>
-public class SharpnessTests
+/// <summary>The minimum-manifold dimension of the linear two-layer network (Appendix G).</summary>
+public class LinearMinimumTests
 {
-    public static IEnumerable<object[]> TwentyQ => Enumerable.Range(0, 20).Select(i => new object[] { -9.5 + i * 1.0 + 0.01 * i * i });
-
-    /// <summary>Acceptance: at the minimum with conserved Q the exact Hessian has eigenvalues 0 and √(Q²+4) (2√(Q²+4) without ½), to 1e-10.</summary>
-    [Theory]
-    [MemberData(nameof(TwentyQ))]
-    public void ScalarNetwork_HessianAtMinimumOfQ_HasEigenvaluesZeroAndRootQSquaredPlusFour(double q)
-    {
-        var (u, v) = ScalarNetworkSharpness.Minimum(q);
-        Close.Assert(1, u * v, 1e-14, 0, "UV");
-        Close.Assert(q, u * u - v * v, 1e-13, 1e-13, "Q = U² − V²");
-        foreach (bool half in new[] { true, false })
-        {
-            var h = Hessian.Full(ScalarNetworkSharpness.Function(half), [Tensor<double>.Full(u, 1, 1), Tensor<double>.Full(v, 1, 1)]);
-            var (values, _) = Lapack.SymmetricEigen(h, vectors: false);
-            Close.Assert(0, values[0], 0, 1e-10, "λ₁");
-            Close.Assert(ScalarNetworkSharpness.NonzeroEigenvalue(q, half), values[1], 0, 1e-10, "λ₂");
-            Close.Assert((half ? 1 : 2) * Math.Sqrt(q * q + 4), values[1], 0, 1e-10, "closed form");
-        }
-    }
-
-    [Fact]
-    public void ScalarNetwork_GradientFlowFromQ_EndsAtTheMinimumOfThatQ()
-    {
-        // Start at (U, V) = (1.5, 0.2): Q = 2.21; the flow of ½(1 − UV)² must end at Minimum(2.21).
-        var s = DormandPrince.Solve((_, w, dw) => { double r = 1 - w[0] * w[1]; dw[0] = r * w[1]; dw[1] = r * w[0]; }, 0, [1.5, 0.2], [200.0], 1e-12, 1e-14);
-        var (u, v) = ScalarNetworkSharpness.Minimum(1.5 * 1.5 - 0.2 * 0.2);
-        Close.Assert(u, s.States[0][0], 1e-8);
-        Close.Assert(v, s.States[0][1], 1e-8);
-    }
-
     /// <summary>
     /// The derivation in <see cref="LinearMinimum"/> checked numerically: at an exact global minimum UV = Y of the Fig. 8
     /// shapes (V random, U = Y V⁺ + Z(I − VV⁺)), the full Hessian of ½‖Y − UV‖² has exactly 700 eigenvalues below 1e-9·λ_max
@@ -51,10 +21,10 @@ public class SharpnessTests
         int m = 10, h = 50, n = 5;
         var y = Init.Gaussian(Tensor<double>.Zeros(m, n), 1, rng);
         var (u, v) = ExactMinimum(y, h, rng);
-        Assert.Equal(700, LinearMinimum.FibreDimension(m, h, n, Lapack.NumericalRank(u), Lapack.NumericalRank(v)));
+        Assert.Equal(700, LinearMinimum.FibreDimension(m, h, n, LinearAlgebra.NumericalRank(u), LinearAlgebra.NumericalRank(v)));
         var problem = new TwoLayerProblem(ActivationKind.Identity, h, Tensor<double>.Identity(n), y);
         Assert.True(problem.Loss(u, v) < 1e-24);
-        var (values, _) = Lapack.SymmetricEigen(Hessian.Full(problem.Function(), [u, v]), vectors: false);
+        var (values, _) = LinearAlgebra.SymmetricEigen(Hessian.Full(problem.Function(), [u, v]), vectors: false);
         double max = values[^1];
         Assert.Equal(700, values.Count(l => Math.Abs(l) <= 1e-9 * max));
         var curved = values.Where(l => Math.Abs(l) > 1e-9 * max).ToArray();
@@ -72,7 +42,7 @@ public class SharpnessTests
         int dim = LinearMinimum.FibreDimension(4, 2, 3, 2, 2);
         Assert.Equal(4, dim);
         var problem = new TwoLayerProblem(ActivationKind.Identity, 2, Tensor<double>.Identity(3), y);
-        var (values, _) = Lapack.SymmetricEigen(Hessian.Full(problem.Function(), [u, v]), vectors: false);
+        var (values, _) = LinearAlgebra.SymmetricEigen(Hessian.Full(problem.Function(), [u, v]), vectors: false);
         Assert.Equal(dim, values.Count(l => Math.Abs(l) <= 1e-10 * values[^1]));
     }
 
@@ -83,23 +53,12 @@ public class SharpnessTests
         Assert.Equal("rankV", Assert.Throws<ArgumentOutOfRangeException>(() => LinearMinimum.FibreDimension(10, 50, 5, 10, 6)).ParamName);
     }
 
-    [Fact]
-    public void SpectrumSummary_SplitsFlatAndCurved()
-    {
-        var s = SpectrumSummary.Of([1e-4, -5e-4, 2, 4, 9, 0], 1e-3);
-        Assert.Equal(3, s.Flat);
-        Assert.Equal(4, s.Median);
-        Close.Assert(5, s.Mean, 1e-15);
-        Assert.Equal(9, s.Max);
-        Assert.Equal(-5e-4, s.Min);
-    }
-
     internal static (Tensor<double> U, Tensor<double> V) ExactMinimum(Tensor<double> y, int h, Random rng)
     {
         int m = y.Dim(0), n = y.Dim(1);
         var v = Init.Gaussian(Tensor<double>.Zeros(h, n), 0.5, rng);
         // V⁺ = (VᵀV)⁻¹Vᵀ via the eigendecomposition of the small n×n Gram matrix.
-        var (w, q) = Lapack.SymmetricEigen(TensorOps.MatMul(v, v, transposeA: true));
+        var (w, q) = LinearAlgebra.SymmetricEigen(TensorOps.MatMul(v, v, transposeA: true));
         var inv = Tensor<double>.Zeros(n, n);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
