@@ -84,7 +84,7 @@ internal static class TeleportCommand
                         : Landscape.Teleport.ToTrace(problem, theta, parse.GetValue(targetTrace) ?? 0);
                     progress.Report(new ExperimentProgress("Hessian spectra and the path", 3, 4));
                     var pathRows = ScalarPath(problem, theta, r.PathParameter, p.PathPoints);
-                    return (trainedNet, r, pathRows, Landscape.Teleport.HessianSpectrum(problem, theta), Landscape.Teleport.HessianSpectrum(problem, r.After));
+                    return (trainedNet, r, pathRows, TwoLayerHessian.Spectrum(problem, theta), TwoLayerHessian.Spectrum(problem, r.After));
                 }, token);
                 ExperimentConsole.Line($"teleport, profile {profileName}: {TeleportSetup.Describe(net, trained)}");
                 Write(outDir, profileName, net, trained, result, path, before, after, clock.Elapsed);
@@ -106,7 +106,7 @@ internal static class TeleportCommand
         {
             var p = group.Apply(group.Exp(identity, x), theta);
             return new PathRow(x, Valley.ArcLength(group, theta, identity, x), TensorOps.Dot(p.U, p.U) - TensorOps.Dot(p.V, p.V),
-                Landscape.Teleport.Sharpness(problem, p), problem.Loss(p.U, p.V));
+                TwoLayerHessian.Sharpness(problem, p), problem.Loss(p.U, p.V));
         }).ToArray();
     }
 
@@ -150,8 +150,8 @@ internal static class TeleportCommand
         TeleportSetup.Save(Path.Combine(outDir, "teleported.safetensors"), r.After, new Dictionary<string, string>(meta) { ["target"] = r.TargetDescription });
 
         int h = r.Before.H;
-        var qBefore = Landscape.Teleport.ConservedQuantity(new GeneralLinearGroup(h), r.Before);
-        var qAfter = Landscape.Teleport.ConservedQuantity(new GeneralLinearGroup(h), r.After);
+        var qBefore = Conservation.ConservedQuantity.ImbalanceMatrixAt(r.Before.U, r.Before.V).Data;
+        var qAfter = Conservation.ConservedQuantity.ImbalanceMatrixAt(r.After.U, r.After.V).Data;
         var q = new CsvTable("i", "j", "q_before", "q_after");
         for (int i = 0; i < h; i++)
             for (int j = 0; j < h; j++) q.AddRow(i, j, qBefore[i * h + j], qAfter[i * h + j]);

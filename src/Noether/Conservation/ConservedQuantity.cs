@@ -137,6 +137,75 @@ public abstract class ConservedQuantity
         return IntegralFormPerUnit(activation);
     }
 
+    /// <summary>
+    /// The imbalance matrix UᵀU − VVᵀ (Ex. 7) as an h×h tensor, symmetrised ((A + Aᵀ)/2) so the rounding of the two Gram
+    /// products cannot leave it asymmetric: the form teleportation solves for and reports.
+    /// </summary>
+    public static Tensor<double> ImbalanceMatrixAt(Tensor<double> u, Tensor<double> v)
+    {
+        CheckPair(u, v, "UᵀU − VVᵀ");
+        return Mat.Symmetric(Mat.Sub(Mat.Mul(u, u, ta: true), Mat.Mul(v, v, tb: true)));
+    }
+
+    /// <summary>Tr[UᵀU − VVᵀ] = ‖U‖²_F − ‖V‖²_F (the quantity of eq. 41; twice the scalar Q of eq. 48 for linear and ReLU nets).</summary>
+    public static double ImbalanceTraceAt(Tensor<double> u, Tensor<double> v)
+    {
+        CheckPair(u, v, "Tr[UᵀU − VVᵀ]");
+        return Mat.Dot(u, u) - Mat.Dot(v, v);
+    }
+
+    /// <summary>
+    /// The conserved quantity of <paramref name="group"/> at θ as teleportation reports it: UᵀU − VVᵀ row-major (h² values,
+    /// symmetrised as in <see cref="ImbalanceMatrixAt"/>) for GL_h, its diagonal diag(UᵀU − VVᵀ) (Ex. 9) for positive scaling with α = 1.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another group (O(h) has no nontrivial Q_M, Ex. 10; scaling with α ≠ 1 conserves diag(αUᵀU − VVᵀ)).</exception>
+    public static double[] OfGroup(MatrixGroup group, TwoLayerParameters theta)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(theta);
+        var q = ImbalanceMatrixAt(theta.U, theta.V);
+        return group switch
+        {
+            GeneralLinearGroup => q.Data,
+            PositiveScalingGroup { Degree: 1 } => Diagonal(q),
+            _ => throw new ArgumentException($"conserved quantity of {group.Name}: only GL_h (UᵀU − VVᵀ) and positive scaling with α = 1 (diag(UᵀU − VVᵀ)) are supported here", nameof(group)),
+        };
+    }
+
+    /// <summary>
+    /// The scalar conserved quantity of gradient flow for whitened input (X = I), paper eq. 48:
+    /// Q = ½Tr[UᵀU] − Σ_{a,j} G(V_aj) with G' = σ/σ' and G(0) = 0 (SPEC "Conserved quantities"): G(v) = v²/2 for the
+    /// identity, ReLU and LeakyReLU; v + eᵛ − 1 for the sigmoid; ½sinh²v for tanh. For the linear network this is
+    /// ½Tr[UᵀU − VVᵀ], the trace of the conserved matrix ½(UᵀU − VVᵀ). Accumulated in one running sum (U's entries, then
+    /// V's), unlike <see cref="IntegralForm"/>'s per-unit terms; the convergence and sharpness sweeps report this value.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="activation"/> is <see cref="ActivationKind.Radial"/> or <see cref="ActivationKind.Custom"/> (no G fixed by the kind).</exception>
+    public static double IntegralFormAt(ActivationKind activation, Tensor<double> u, Tensor<double> v)
+    {
+        ActivationKinds.ThrowIfNotLayerKind(activation, nameof(activation));
+        ArgumentNullException.ThrowIfNull(u);
+        ArgumentNullException.ThrowIfNull(v);
+        double q = 0;
+        foreach (var x in u.Data) q += 0.5 * x * x;
+        foreach (var x in v.Data)
+            q -= activation switch
+            {
+                ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu => 0.5 * x * x,
+                ActivationKind.Sigmoid => x + Math.Exp(x) - 1,
+                ActivationKind.Tanh => 0.5 * Math.Sinh(x) * Math.Sinh(x),
+                _ => throw ActivationKinds.Unreachable(activation),
+            };
+        return q;
+    }
+
+    private static void CheckPair(Tensor<double> u, Tensor<double> v, string what)
+    {
+        ArgumentNullException.ThrowIfNull(u);
+        ArgumentNullException.ThrowIfNull(v);
+        if (u.Rank != 2 || v.Rank != 2 || u.Dim(1) != v.Dim(0))
+            throw Errors.ShapeMismatch(what, "U", u.Shape, "V", v.Shape, "U must be m×h and V h×n");
+    }
+
     internal static double[] Flatten(Tensor<double> t) => (double[])t.Data.Clone();
 
     internal static double[] Diagonal(Tensor<double> t, double scale = 1)

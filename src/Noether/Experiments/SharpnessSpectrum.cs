@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Noether.Autodiff;
+using Noether.Conservation;
 using Noether.Landscape;
 using Noether.Nn;
 using Noether.Tensors;
@@ -166,7 +167,7 @@ public static class SharpnessSpectrum
             }
             double std = settings.StdList[i];
             var (u, v) = train!.Initialise(std, std, new Random(Seeds.Derive(settings.Seed, i)));
-            double q = TwoLayerProblem.ConservedQuantity(activation, u, v);
+            double q = ConservedQuantity.IntegralFormAt(activation, u, v);
             var trace = TwoLayerDescent.Run(train, u, v, new DescentOptions(settings.LearningRate, settings.MaxSteps, GradientTolerance: settings.GradientTolerance, Records: 2),
                 null, cancellationToken);
             var gu = Tensor<double>.Zeros(u.ShapeArray);
@@ -186,7 +187,7 @@ public static class SharpnessSpectrum
                 var curved = eigenvalues.Skip(eigenvalues.Length - predicted.Length).ToArray();
                 gnError = predicted.Zip(curved, (a, b) => Math.Abs(a - b)).Max();
             }
-            runs.Add(new SharpnessRun(activation, std, q, TwoLayerProblem.ConservedQuantity(activation, u, v), trace.Steps, loss,
+            runs.Add(new SharpnessRun(activation, std, q, ConservedQuantity.IntegralFormAt(activation, u, v), trace.Steps, loss,
                 Math.Sqrt(TensorOps.Dot(gu, gu) + TensorOps.Dot(gv, gv)), eigenvalues, summary, fibre, gnError, seconds));
             progress?.Report(new SweepProgress($"{activation} std={std}", ++done, items.Length));
         }

@@ -147,31 +147,6 @@ public sealed class TwoLayerProblem
         };
     }
 
-    /// <summary>
-    /// The scalar conserved quantity of gradient flow for whitened input (X = I), paper eq. 48:
-    /// Q = ½Tr[UᵀU] − Σ_{a,j} G(V_aj) with G' = σ/σ' and G(0) = 0 (SPEC "Conserved quantities"): G(v) = v²/2 for the
-    /// identity, ReLU and LeakyReLU; v + eᵛ − 1 for the sigmoid; ½sinh²v for tanh. For the linear network this is
-    /// ½Tr[UᵀU − VVᵀ], the trace of the conserved matrix ½(UᵀU − VVᵀ).
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="activation"/> is <see cref="ActivationKind.Radial"/> or <see cref="ActivationKind.Custom"/> (no G fixed by the kind).</exception>
-    public static double ConservedQuantity(ActivationKind activation, Tensor<double> u, Tensor<double> v)
-    {
-        ActivationKinds.ThrowIfNotLayerKind(activation, nameof(activation));
-        ArgumentNullException.ThrowIfNull(u);
-        ArgumentNullException.ThrowIfNull(v);
-        double q = 0;
-        foreach (var x in u.Data) q += 0.5 * x * x;
-        foreach (var x in v.Data)
-            q -= activation switch
-            {
-                ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu => 0.5 * x * x,
-                ActivationKind.Sigmoid => x + Math.Exp(x) - 1,
-                ActivationKind.Tanh => 0.5 * Math.Sinh(x) * Math.Sinh(x),
-                _ => throw ActivationKinds.Unreachable(activation),
-            };
-        return q;
-    }
-
     /// <summary>U m×h and V h×n with N(0, stdU²) and N(0, stdV²) entries drawn from <paramref name="rng"/> (U first, row-major).</summary>
     public (Tensor<double> U, Tensor<double> V) Initialise(double stdU, double stdV, Random rng)
     {
