@@ -2,6 +2,7 @@ using Noether.Autodiff;
 using Noether.Conservation;
 using Noether.Landscape;
 using Noether.Nn;
+using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Experiments;
@@ -155,7 +156,7 @@ public static class ConvergenceRate
     }
 
     private static TwoLayerProblem Problem(ConvergenceRateSettings settings, ActivationKind activation, Tensor<double> y) =>
-        new(activation, settings.Hidden, Tensor<double>.Identity(settings.Inputs), y, settings.MeanReduced ? LossReduction.Mean : LossReduction.Sum, !settings.MeanReduced);
+        new(activation, settings.Hidden, Tensor<double>.Identity(settings.Inputs), y, settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum);
 
     /// <summary>Runs the sweep (the items of <see cref="ConvergenceRateSettings.Shard"/> when set).</summary>
     public static ConvergenceRateResult Run(ConvergenceRateSettings settings, IProgress<SweepProgress>? progress = null, CancellationToken cancellationToken = default)

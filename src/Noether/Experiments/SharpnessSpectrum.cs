@@ -3,6 +3,7 @@ using Noether.Autodiff;
 using Noether.Conservation;
 using Noether.Landscape;
 using Noether.Nn;
+using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Experiments;
@@ -161,8 +162,8 @@ public static class SharpnessSpectrum
             int i = k % stds;
             if (current != activation)
             {
-                train = new TwoLayerProblem(activation, h, x, y, settings.MeanReduced ? LossReduction.Mean : LossReduction.Sum, half: !settings.MeanReduced);
-                spec = new TwoLayerProblem(activation, h, x, y);
+                train = new TwoLayerProblem(activation, h, x, y, settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum);
+                spec = new TwoLayerProblem(activation, h, x, y, SquaredErrorLoss.HalfSum);
                 current = activation;
             }
             double std = settings.StdList[i];

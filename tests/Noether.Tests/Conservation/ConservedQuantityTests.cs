@@ -134,7 +134,7 @@ public class ConservedQuantityTests
     {
         var rng = new Random(8);
         var y = Init.Gaussian(Tensor<double>.Zeros(3, 4), 1, rng);
-        var p = new TwoLayerProblem(kind, 6, Tensor<double>.Identity(4), y);
+        var p = new TwoLayerProblem(kind, 6, Tensor<double>.Identity(4), y, SquaredErrorLoss.HalfSum);
         var (u0, v0) = p.Initialise(0.8, 0.8, rng);
         double q0 = ConservedQuantity.IntegralFormAt(kind, u0, v0);
         var sol = DormandPrince.Solve((_, th, dth) =>

@@ -15,7 +15,7 @@ public class TeleportTests
         var rng = new Random(seed);
         var x = Init.Gaussian(Tensor<double>.Zeros(n, k), 1 / Math.Sqrt(k), rng);
         var y = Init.Gaussian(Tensor<double>.Zeros(m, k), 1, rng);
-        var problem = new TwoLayerProblem(kind, h, x, y);
+        var problem = new TwoLayerProblem(kind, h, x, y, SquaredErrorLoss.HalfSum);
         var (u, v) = problem.Initialise(0.5, 0.5, rng);
         TwoLayerDescent.Run(problem, u, v, new DescentOptions(0.05, steps, Records: 0));
         return (problem, new TwoLayerParameters(u, v));
@@ -272,7 +272,7 @@ public class TeleportTests
         var rng = new Random(seed);
         var theta = TwoLayerParameters.Gaussian(rng, m, h, n, 1.2, 0.4);
         var y = TensorOps.MatMul(theta.U, theta.V);
-        return (new TwoLayerProblem(ActivationKind.Identity, h, Tensor<double>.Identity(n), y), theta);
+        return (new TwoLayerProblem(ActivationKind.Identity, h, Tensor<double>.Identity(n), y, SquaredErrorLoss.HalfSum), theta);
     }
 
     private static double TopEigen(Tensor<double> s)

@@ -1,5 +1,6 @@
 using Noether.Landscape;
 using Noether.Nn;
+using Noether.Symmetry;
 using Noether.Tests.Support;
 
 namespace Noether.Tests.Landscape;
@@ -20,7 +21,7 @@ public class TwoLayerHessianTests
     [Fact]
     public void Spectrum_TooManyParameters_Throws()
     {
-        var problem = new TwoLayerProblem(ActivationKind.Identity, 60, Noether.Tensors.Tensor<double>.Identity(50), Noether.Tensors.Tensor<double>.Zeros(50, 50));
+        var problem = new TwoLayerProblem(ActivationKind.Identity, 60, Noether.Tensors.Tensor<double>.Identity(50), Noether.Tensors.Tensor<double>.Zeros(50, 50), SquaredErrorLoss.HalfSum);
         var theta = new Noether.Symmetry.TwoLayerParameters(Noether.Tensors.Tensor<double>.Zeros(50, 60), Noether.Tensors.Tensor<double>.Zeros(60, 50));
         Assert.Equal("parameters", Assert.ThrowsAny<ArgumentOutOfRangeException>(() => TwoLayerHessian.Spectrum(problem, theta)).ParamName);
     }

@@ -1,6 +1,7 @@
 using Noether.Autodiff;
 using Noether.Landscape;
 using Noether.Nn;
+using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;
 
@@ -8,13 +9,13 @@ namespace Noether.Tests.Landscape;
 
 public class TwoLayerProblemTests
 {
-    public static TheoryData<ActivationKind, LossReduction, bool, bool> Cases()
+    public static TheoryData<ActivationKind, SquaredErrorLoss, bool> Cases()
     {
-        var data = new TheoryData<ActivationKind, LossReduction, bool, bool>();
+        var data = new TheoryData<ActivationKind, SquaredErrorLoss, bool>();
         foreach (var kind in Enum.GetValues<ActivationKind>().Where(ActivationKinds.IsLayerKind))
         {
-            data.Add(kind, LossReduction.Sum, true, true);
-            data.Add(kind, LossReduction.Mean, false, false);
+            data.Add(kind, SquaredErrorLoss.HalfSum, true);
+            data.Add(kind, SquaredErrorLoss.Mean, false);
         }
         return data;
     }
@@ -22,12 +23,12 @@ public class TwoLayerProblemTests
     /// <summary>The hand-written gradient against the tape's (whose op rules are checked against finite differences).</summary>
     [Theory]
     [MemberData(nameof(Cases))]
-    public void LossAndGradient_MatchesTheTapeFunction(ActivationKind kind, LossReduction reduction, bool half, bool whitened)
+    public void LossAndGradient_MatchesTheTapeFunction(ActivationKind kind, SquaredErrorLoss convention, bool whitened)
     {
         var rng = new Random(3);
         var x = whitened ? Tensor<double>.Identity(4) : Init.Gaussian(Tensor<double>.Zeros(4, 6), 1, rng);
         var y = Init.Gaussian(Tensor<double>.Zeros(3, x.Dim(1)), 1, rng);
-        var p = new TwoLayerProblem(kind, 7, x, y, reduction, half, 0.2);
+        var p = new TwoLayerProblem(kind, 7, x, y, convention, 0.2);
         Assert.Equal(whitened, p.XIsIdentity);
         var (u, v) = p.Initialise(0.7, 0.9, rng);
         var gu = Tensor<double>.Zeros(3, 7);
@@ -41,7 +42,7 @@ public class TwoLayerProblemTests
     public void Run_ThresholdAndStopping_AreRecorded()
     {
         var rng = new Random(1);
-        var p = new TwoLayerProblem(ActivationKind.Identity, 8, Tensor<double>.Identity(3), Init.Gaussian(Tensor<double>.Zeros(2, 3), 1, rng));
+        var p = new TwoLayerProblem(ActivationKind.Identity, 8, Tensor<double>.Identity(3), Init.Gaussian(Tensor<double>.Zeros(2, 3), 1, rng), SquaredErrorLoss.HalfSum);
         var (u, v) = p.Initialise(0.5, 0.5, rng);
         var (u2, v2) = (u.Clone(), v.Clone());
         var (u3, v3) = (u.Clone(), v.Clone());
@@ -62,8 +63,8 @@ public class TwoLayerProblemTests
     [Fact]
     public void Constructor_MismatchedShapes_Throw()
     {
-        Assert.Throws<ArgumentException>(() => new TwoLayerProblem(ActivationKind.Tanh, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 4)));
-        var p = new TwoLayerProblem(ActivationKind.Tanh, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 3));
+        Assert.Throws<ArgumentException>(() => new TwoLayerProblem(ActivationKind.Tanh, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 4), SquaredErrorLoss.HalfSum));
+        var p = new TwoLayerProblem(ActivationKind.Tanh, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 3), SquaredErrorLoss.HalfSum);
         Assert.Throws<ArgumentException>(() => p.Loss(Tensor<double>.Zeros(3, 2), Tensor<double>.Zeros(3, 3)));
     }
 
@@ -72,7 +73,7 @@ public class TwoLayerProblemTests
     [InlineData(ActivationKind.Custom)]
     public void KindWithoutAFixedFunction_IsRejectedNamingTheActivation(ActivationKind kind)
     {
-        var e = Assert.ThrowsAny<ArgumentException>(() => new TwoLayerProblem(kind, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 3)));
+        var e = Assert.ThrowsAny<ArgumentException>(() => new TwoLayerProblem(kind, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 3), SquaredErrorLoss.HalfSum));
         Assert.Equal("activation", e.ParamName);
         Assert.Contains($"activation = {kind}: expected Identity, Relu, LeakyRelu, Sigmoid or Tanh", e.Message);
     }
