@@ -198,6 +198,10 @@ public abstract class ConservedQuantity
         return q;
     }
 
+    // A scale of the quadratic terms (c of c·Tr, α of diag(αUᵀU − VVᵀ)): zero or non-finite makes Q meaningless.
+    private protected static double FiniteNonzero(double value, string name, string expected) =>
+        double.IsFinite(value) && value != 0 ? value : throw Errors.OutOfRange(name, value, expected);
+
     private static void CheckPair(Tensor<double> u, Tensor<double> v, string what)
     {
         ArgumentNullException.ThrowIfNull(u);
@@ -228,15 +232,9 @@ internal sealed class ImbalanceMatrix(int uIndex, int vIndex) : ConservedQuantit
 }
 
 /// <summary>c·Tr[UᵀU − VVᵀ].</summary>
-internal sealed class ImbalanceTrace : ConservedQuantity
+internal sealed class ImbalanceTrace(double factor, int uIndex, int vIndex) : ConservedQuantity(uIndex, vIndex)
 {
-    private readonly double _factor;
-
-    public ImbalanceTrace(double factor, int uIndex, int vIndex) : base(uIndex, vIndex)
-    {
-        if (!double.IsFinite(factor) || factor == 0) throw Errors.OutOfRange(nameof(factor), factor, "a finite nonzero factor");
-        _factor = factor;
-    }
+    private readonly double _factor = FiniteNonzero(factor, nameof(factor), "a finite nonzero factor");
 
     public override string Name => _factor == 1 ? "Tr[UᵀU − VVᵀ]" : FormattableString.Invariant($"{_factor:G4}·Tr[UᵀU − VVᵀ]");
     public override bool IsQuadratic => true;
@@ -246,15 +244,9 @@ internal sealed class ImbalanceTrace : ConservedQuantity
 }
 
 /// <summary>diag(αUᵀU − VVᵀ) (Ex. 9).</summary>
-internal sealed class HomogeneousDiagonal : ConservedQuantity
+internal sealed class HomogeneousDiagonal(double alpha, int uIndex, int vIndex) : ConservedQuantity(uIndex, vIndex)
 {
-    private readonly double _alpha;
-
-    public HomogeneousDiagonal(double alpha, int uIndex, int vIndex) : base(uIndex, vIndex)
-    {
-        if (!double.IsFinite(alpha) || alpha == 0) throw Errors.OutOfRange(nameof(alpha), alpha, "a finite nonzero homogeneity degree");
-        _alpha = alpha;
-    }
+    private readonly double _alpha = FiniteNonzero(alpha, nameof(alpha), "a finite nonzero homogeneity degree");
 
     public override string Name => _alpha == 1 ? "diag(UᵀU − VVᵀ)" : FormattableString.Invariant($"diag({_alpha:G4}·UᵀU − VVᵀ)");
     public override bool IsQuadratic => true;
