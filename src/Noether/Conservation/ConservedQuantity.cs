@@ -210,6 +210,20 @@ public abstract class ConservedQuantity
             throw Errors.ShapeMismatch(what, "U", u.Shape, "V", v.Shape, "U must be m×h and V h×n");
     }
 
+    // c·Σ_i U_ia² per hidden unit a, summed row by row (c·x·x per entry, the order every per-unit U-term uses).
+    internal static double[] ScaledColumnSquares(Tensor<double> u, double c)
+    {
+        int m = u.Dim(0), h = u.Dim(1);
+        var sums = new double[h];
+        for (int i = 0; i < m; i++)
+            for (int a = 0; a < h; a++)
+            {
+                double x = u.Data[i * h + a];
+                sums[a] += c * x * x;
+            }
+        return sums;
+    }
+
     internal static double[] Flatten(Tensor<double> t) => (double[])t.Data.Clone();
 
     internal static double[] Diagonal(Tensor<double> t, double scale = 1)
@@ -254,15 +268,9 @@ internal sealed class HomogeneousDiagonal(double alpha, int uIndex, int vIndex) 
 
     protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v)
     {
-        int m = u.Dim(0), h = u.Dim(1), n = v.Dim(1);
-        var first = new double[h];
+        int h = u.Dim(1), n = v.Dim(1);
+        var first = ScaledColumnSquares(u, _alpha);
         var second = new double[h];
-        for (int i = 0; i < m; i++)
-            for (int a = 0; a < h; a++)
-            {
-                double x = u.Data[i * h + a];
-                first[a] += _alpha * x * x;
-            }
         for (int a = 0; a < h; a++)
             for (int j = 0; j < n; j++)
             {
@@ -316,15 +324,9 @@ internal sealed class IntegralFormQuantity(ActivationIntegral integral, bool per
 
     protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v)
     {
-        int m = u.Dim(0), h = u.Dim(1), n = v.Dim(1);
-        var first = new double[h];
+        int h = u.Dim(1), n = v.Dim(1);
+        var first = ScaledColumnSquares(u, 0.5);
         var second = new double[h];
-        for (int i = 0; i < m; i++)
-            for (int a = 0; a < h; a++)
-            {
-                double x = u.Data[i * h + a];
-                first[a] += 0.5 * x * x;
-            }
         for (int a = 0; a < h; a++)
             for (int j = 0; j < n; j++)
                 second[a] += integral.Evaluate(v.Data[a * n + j]);
