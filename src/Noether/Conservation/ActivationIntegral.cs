@@ -2,6 +2,7 @@ using System.Globalization;
 using MathNet.Numerics;
 using Noether.Nn;
 using Noether.Symmetry;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Noether.Conservation;
 
@@ -60,6 +61,22 @@ public sealed class ActivationIntegral
             _ when activation.HomogeneityDegree is double alpha => new(activation, v => v * v / (2 * alpha), true, 1 / (2 * alpha)),
             _ => new(activation, null, false),
         };
+    }
+
+    /// <summary>
+    /// The two terms of the scalar eq. 48 form on a flat θ = [U row-major, V row-major] whose first <paramref name="uCount"/>
+    /// entries are U: f₁ = ½‖U‖², f₂ = Σ_{a,j} G(V_aj) (Q = f₁ − f₂). Sums of squares run through TensorPrimitives (G(v) = c·v²
+    /// for quadratic G), the gradient-descent drift experiment's hot path.
+    /// </summary>
+    public (double First, double Second) IntegralFormTerms(ReadOnlySpan<double> theta, int uCount)
+    {
+        if (uCount < 0 || uCount > theta.Length) throw Errors.OutOfRange(nameof(uCount), uCount, $"a count of U entries in [0, {theta.Length}]");
+        double f1 = 0.5 * TensorPrimitives.SumOfSquares(theta[..uCount]);
+        var v = theta[uCount..];
+        if (IsQuadratic) return (f1, QuadraticFactor * TensorPrimitives.SumOfSquares(v));
+        double f2 = 0;
+        foreach (var x in v) f2 += Evaluate(x);
+        return (f1, f2);
     }
 
     /// <summary>G(v): the closed form when there is one, quadrature otherwise.</summary>

@@ -137,6 +137,93 @@ public abstract class ConservedQuantity
         return IntegralFormPerUnit(activation);
     }
 
+    /// <summary>
+    /// The imbalance matrix UᵀU − VVᵀ (Ex. 7) as an h×h tensor, symmetrised ((A + Aᵀ)/2) so the rounding of the two Gram
+    /// products cannot leave it asymmetric: the form teleportation solves for and reports.
+    /// </summary>
+    public static Tensor<double> ImbalanceMatrixAt(Tensor<double> u, Tensor<double> v)
+    {
+        CheckPair(u, v, "UᵀU − VVᵀ");
+        return Mat.Symmetric(Mat.Sub(Mat.Mul(u, u, ta: true), Mat.Mul(v, v, tb: true)));
+    }
+
+    /// <summary>Tr[UᵀU − VVᵀ] = ‖U‖²_F − ‖V‖²_F (the quantity of eq. 41; twice the scalar Q of eq. 48 for linear and ReLU nets).</summary>
+    public static double ImbalanceTraceAt(Tensor<double> u, Tensor<double> v)
+    {
+        CheckPair(u, v, "Tr[UᵀU − VVᵀ]");
+        return Mat.Dot(u, u) - Mat.Dot(v, v);
+    }
+
+    /// <summary>
+    /// The conserved quantity of <paramref name="group"/> at θ as teleportation reports it: UᵀU − VVᵀ row-major (h² values,
+    /// symmetrised as in <see cref="ImbalanceMatrixAt"/>) for GL_h, its diagonal diag(UᵀU − VVᵀ) (Ex. 9) for positive scaling with α = 1.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another group (O(h) has no nontrivial Q_M, Ex. 10; scaling with α ≠ 1 conserves diag(αUᵀU − VVᵀ)).</exception>
+    public static double[] OfGroup(MatrixGroup group, TwoLayerParameters theta)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(theta);
+        var q = ImbalanceMatrixAt(theta.U, theta.V);
+        return group switch
+        {
+            GeneralLinearGroup => q.Data,
+            PositiveScalingGroup { Degree: 1 } => Diagonal(q),
+            _ => throw new ArgumentException($"conserved quantity of {group.Name}: only GL_h (UᵀU − VVᵀ) and positive scaling with α = 1 (diag(UᵀU − VVᵀ)) are supported here", nameof(group)),
+        };
+    }
+
+    /// <summary>
+    /// The scalar conserved quantity of gradient flow for whitened input (X = I), paper eq. 48:
+    /// Q = ½Tr[UᵀU] − Σ_{a,j} G(V_aj) with G' = σ/σ' and G(0) = 0 (SPEC "Conserved quantities"): G(v) = v²/2 for the
+    /// identity, ReLU and LeakyReLU; v + eᵛ − 1 for the sigmoid; ½sinh²v for tanh. For the linear network this is
+    /// ½Tr[UᵀU − VVᵀ], the trace of the conserved matrix ½(UᵀU − VVᵀ). Accumulated in one running sum (U's entries, then
+    /// V's), unlike <see cref="IntegralForm"/>'s per-unit terms; the convergence and sharpness sweeps report this value.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="activation"/> is <see cref="ActivationKind.Radial"/> or <see cref="ActivationKind.Custom"/> (no G fixed by the kind).</exception>
+    public static double IntegralFormAt(ActivationKind activation, Tensor<double> u, Tensor<double> v)
+    {
+        ActivationKinds.ThrowIfNotLayerKind(activation, nameof(activation));
+        ArgumentNullException.ThrowIfNull(u);
+        ArgumentNullException.ThrowIfNull(v);
+        double q = 0;
+        foreach (var x in u.Data) q += 0.5 * x * x;
+        foreach (var x in v.Data)
+            q -= activation switch
+            {
+                ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu => 0.5 * x * x,
+                ActivationKind.Sigmoid => x + Math.Exp(x) - 1,
+                ActivationKind.Tanh => 0.5 * Math.Sinh(x) * Math.Sinh(x),
+                _ => throw ActivationKinds.Unreachable(activation),
+            };
+        return q;
+    }
+
+    // A scale of the quadratic terms (c of c·Tr, α of diag(αUᵀU − VVᵀ)): zero or non-finite makes Q meaningless.
+    private protected static double FiniteNonzero(double value, string name, string expected) =>
+        double.IsFinite(value) && value != 0 ? value : throw Errors.OutOfRange(name, value, expected);
+
+    private static void CheckPair(Tensor<double> u, Tensor<double> v, string what)
+    {
+        ArgumentNullException.ThrowIfNull(u);
+        ArgumentNullException.ThrowIfNull(v);
+        if (u.Rank != 2 || v.Rank != 2 || u.Dim(1) != v.Dim(0))
+            throw Errors.ShapeMismatch(what, "U", u.Shape, "V", v.Shape, "U must be m×h and V h×n");
+    }
+
+    // c·Σ_i U_ia² per hidden unit a, summed row by row (c·x·x per entry, the order every per-unit U-term uses).
+    internal static double[] ScaledColumnSquares(Tensor<double> u, double c)
+    {
+        int m = u.Dim(0), h = u.Dim(1);
+        var sums = new double[h];
+        for (int i = 0; i < m; i++)
+            for (int a = 0; a < h; a++)
+            {
+                double x = u.Data[i * h + a];
+                sums[a] += c * x * x;
+            }
+        return sums;
+    }
+
     internal static double[] Flatten(Tensor<double> t) => (double[])t.Data.Clone();
 
     internal static double[] Diagonal(Tensor<double> t, double scale = 1)
@@ -159,15 +246,9 @@ internal sealed class ImbalanceMatrix(int uIndex, int vIndex) : ConservedQuantit
 }
 
 /// <summary>c·Tr[UᵀU − VVᵀ].</summary>
-internal sealed class ImbalanceTrace : ConservedQuantity
+internal sealed class ImbalanceTrace(double factor, int uIndex, int vIndex) : ConservedQuantity(uIndex, vIndex)
 {
-    private readonly double _factor;
-
-    public ImbalanceTrace(double factor, int uIndex, int vIndex) : base(uIndex, vIndex)
-    {
-        if (!double.IsFinite(factor) || factor == 0) throw Errors.OutOfRange(nameof(factor), factor, "a finite nonzero factor");
-        _factor = factor;
-    }
+    private readonly double _factor = FiniteNonzero(factor, nameof(factor), "a finite nonzero factor");
 
     public override string Name => _factor == 1 ? "Tr[UᵀU − VVᵀ]" : FormattableString.Invariant($"{_factor:G4}·Tr[UᵀU − VVᵀ]");
     public override bool IsQuadratic => true;
@@ -177,15 +258,9 @@ internal sealed class ImbalanceTrace : ConservedQuantity
 }
 
 /// <summary>diag(αUᵀU − VVᵀ) (Ex. 9).</summary>
-internal sealed class HomogeneousDiagonal : ConservedQuantity
+internal sealed class HomogeneousDiagonal(double alpha, int uIndex, int vIndex) : ConservedQuantity(uIndex, vIndex)
 {
-    private readonly double _alpha;
-
-    public HomogeneousDiagonal(double alpha, int uIndex, int vIndex) : base(uIndex, vIndex)
-    {
-        if (!double.IsFinite(alpha) || alpha == 0) throw Errors.OutOfRange(nameof(alpha), alpha, "a finite nonzero homogeneity degree");
-        _alpha = alpha;
-    }
+    private readonly double _alpha = FiniteNonzero(alpha, nameof(alpha), "a finite nonzero homogeneity degree");
 
     public override string Name => _alpha == 1 ? "diag(UᵀU − VVᵀ)" : FormattableString.Invariant($"diag({_alpha:G4}·UᵀU − VVᵀ)");
     public override bool IsQuadratic => true;
@@ -193,15 +268,9 @@ internal sealed class HomogeneousDiagonal : ConservedQuantity
 
     protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v)
     {
-        int m = u.Dim(0), h = u.Dim(1), n = v.Dim(1);
-        var first = new double[h];
+        int h = u.Dim(1), n = v.Dim(1);
+        var first = ScaledColumnSquares(u, _alpha);
         var second = new double[h];
-        for (int i = 0; i < m; i++)
-            for (int a = 0; a < h; a++)
-            {
-                double x = u.Data[i * h + a];
-                first[a] += _alpha * x * x;
-            }
         for (int a = 0; a < h; a++)
             for (int j = 0; j < n; j++)
             {
@@ -255,15 +324,9 @@ internal sealed class IntegralFormQuantity(ActivationIntegral integral, bool per
 
     protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v)
     {
-        int m = u.Dim(0), h = u.Dim(1), n = v.Dim(1);
-        var first = new double[h];
+        int h = u.Dim(1), n = v.Dim(1);
+        var first = ScaledColumnSquares(u, 0.5);
         var second = new double[h];
-        for (int i = 0; i < m; i++)
-            for (int a = 0; a < h; a++)
-            {
-                double x = u.Data[i * h + a];
-                first[a] += 0.5 * x * x;
-            }
         for (int a = 0; a < h; a++)
             for (int j = 0; j < n; j++)
                 second[a] += integral.Evaluate(v.Data[a * n + j]);

@@ -1,5 +1,6 @@
 using Noether.Symmetry;
 using Noether.Tensors;
+using static Noether.Conservation.DormandPrince;
 
 namespace Noether.Conservation;
 
@@ -120,22 +121,13 @@ public static class GradientFlow
         if (!(options.MinStep >= 0)) throw Errors.OutOfRange("options.MinStep", options.MinStep, "a step ≥ 0");
         var outputs = CheckOutputTimes(outputTimes, endTime);
         return options.Method == GradientFlowMethod.DormandPrince45
-            ? DormandPrince(lossAndGradient, initial, endTime, options, observer, outputs, cancellationToken)
+            ? IntegrateDormandPrince(lossAndGradient, initial, endTime, options, observer, outputs, cancellationToken)
             : RungeKutta4(lossAndGradient, initial, endTime, options, observer, outputs, cancellationToken);
     }
 
-    // Dormand–Prince 5(4) tableau.
-    private const double C2 = 1.0 / 5, C3 = 3.0 / 10, C4 = 4.0 / 5, C5 = 8.0 / 9;
-    private const double A21 = 1.0 / 5;
-    private const double A31 = 3.0 / 40, A32 = 9.0 / 40;
-    private const double A41 = 44.0 / 45, A42 = -56.0 / 15, A43 = 32.0 / 9;
-    private const double A51 = 19372.0 / 6561, A52 = -25360.0 / 2187, A53 = 64448.0 / 6561, A54 = -212.0 / 729;
-    private const double A61 = 9017.0 / 3168, A62 = -355.0 / 33, A63 = 46732.0 / 5247, A64 = 49.0 / 176, A65 = -5103.0 / 18656;
-    private const double A71 = 35.0 / 384, A73 = 500.0 / 1113, A74 = 125.0 / 192, A75 = -2187.0 / 6784, A76 = 11.0 / 84;
-    // Fifth-order weights minus the embedded fourth-order ones.
-    private const double E1 = 71.0 / 57600, E3 = -71.0 / 16695, E4 = 71.0 / 1920, E5 = -17253.0 / 339200, E6 = 22.0 / 525, E7 = -1.0 / 40;
-
-    private static FlatFlowResult DormandPrince(FlatLossGradient f, double[] initial, double endTime, GradientFlowOptions o,
+    // Dormand–Prince's tableau (shared with DormandPrince.Solve); the loop is its own because the flow's error control
+    // differs (RMS norm, forced minimum steps, FSAL loss kept), and its results are compared bit for bit with stored runs.
+    private static FlatFlowResult IntegrateDormandPrince(FlatLossGradient f, double[] initial, double endTime, GradientFlowOptions o,
         Action<double, double[], double, double[]>? observer, double[]? outputs, CancellationToken ct)
     {
         int d = initial.Length;
@@ -167,7 +159,7 @@ public static class GradientFlow
             Stage(y, step, tmp, (A41, k1), (A42, k2), (A43, k3)); f(tmp, k4);
             Stage(y, step, tmp, (A51, k1), (A52, k2), (A53, k3), (A54, k4)); f(tmp, k5);
             Stage(y, step, tmp, (A61, k1), (A62, k2), (A63, k3), (A64, k4), (A65, k5)); f(tmp, k6);
-            Stage(y, step, yNew, (A71, k1), (A73, k3), (A74, k4), (A75, k5), (A76, k6));
+            Stage(y, step, yNew, (B1, k1), (B3, k3), (B4, k4), (B5, k5), (B6, k6));
             lossNew = f(yNew, k7);
             evaluations += 6;
 

@@ -1,6 +1,8 @@
 using Noether.Autodiff;
+using Noether.Conservation;
 using Noether.Landscape;
 using Noether.Nn;
+using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Experiments;
@@ -154,7 +156,7 @@ public static class ConvergenceRate
     }
 
     private static TwoLayerProblem Problem(ConvergenceRateSettings settings, ActivationKind activation, Tensor<double> y) =>
-        new(activation, settings.Hidden, Tensor<double>.Identity(settings.Inputs), y, settings.MeanReduced ? LossReduction.Mean : LossReduction.Sum, !settings.MeanReduced);
+        new(activation, settings.Hidden, Tensor<double>.Identity(settings.Inputs), y, settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum);
 
     /// <summary>Runs the sweep (the items of <see cref="ConvergenceRateSettings.Shard"/> when set).</summary>
     public static ConvergenceRateResult Run(ConvergenceRateSettings settings, IProgress<SweepProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -180,10 +182,10 @@ public static class ConvergenceRate
             double su = settings.StdUList[iu], sv = settings.StdVList[iv];
             // Each run's own stream: the same (seed, σ_U, σ_V) gives the same init whatever else is in the sweep.
             var (u, v) = problem!.Initialise(su, sv, new Random(Seeds.Derive(settings.Seed, iu, iv)));
-            double q = TwoLayerProblem.ConservedQuantity(activation, u, v);
+            double q = ConservedQuantity.IntegralFormAt(activation, u, v);
             var trace = TwoLayerDescent.Run(problem, u, v, new DescentOptions(settings.LearningRate, settings.MaxSteps, threshold, Records: settings.Records),
                 null, cancellationToken);
-            runs.Add(new ConvergenceRun(activation, su, sv, q, TwoLayerProblem.ConservedQuantity(activation, u, v), trace.InitialLoss, trace.FinalLoss,
+            runs.Add(new ConvergenceRun(activation, su, sv, q, ConservedQuantity.IntegralFormAt(activation, u, v), trace.InitialLoss, trace.FinalLoss,
                 trace.StepsToThreshold, trace.RecordedSteps, trace.RecordedLosses, trace.Diverged));
             progress?.Report(new SweepProgress($"{activation} σU={su} σV={sv}", ++done, items.Length));
         }

@@ -189,17 +189,6 @@ public static class DriftExperiment
         return set.ToArray();
     }
 
-    // f₁ = ½‖U‖², f₂ = Σ G(V_aj) (G(v) = c·v² for quadratic forms).
-    private static (double F1, double F2) Terms(ReadOnlySpan<double> theta, int uCount, ActivationIntegral integral)
-    {
-        double f1 = 0.5 * TensorPrimitives.SumOfSquares(theta[..uCount]);
-        var v = theta[uCount..];
-        if (integral.IsQuadratic) return (f1, integral.QuadraticFactor * TensorPrimitives.SumOfSquares(v));
-        double f2 = 0;
-        foreach (var x in v) f2 += integral.Evaluate(x);
-        return (f1, f2);
-    }
-
     private static DriftCurve RunDescent(TwoLayerKernel kernel, ActivationIntegral integral, DriftSettings s, TwoLayerParameters theta0, double eta, long steps,
         Action<long> report, CancellationToken ct)
     {
@@ -209,7 +198,7 @@ public static class DriftExperiment
         var grad = new double[theta.Length];
         var recordAt = LogSpacedSteps(steps, s.Records);
         var stepList = new List<long>(); var time = new List<double>(); var losses = new List<double>(); var qs = new List<double>(); var drifts = new List<double>();
-        var (f10, f20) = Terms(theta, uCount, integral);
+        var (f10, f20) = integral.IntegralFormTerms(theta, uCount);
         double denominator = Math.Abs(f10) + Math.Abs(f20);
         double q0Normalised = Math.Abs(f10 - f20) / denominator;
         bool quadratic = integral.IsQuadratic, diverged = false;
@@ -226,7 +215,7 @@ public static class DriftExperiment
             bool record = next < recordAt.Length && recordAt[next] == t;
             if (quadratic || record)
             {
-                var (f1, f2) = Terms(theta, uCount, integral);
+                var (f1, f2) = integral.IntegralFormTerms(theta, uCount);
                 double q = f1 - f2;
                 double drift = Math.Abs(q) / denominator - q0Normalised;
                 maxDrift = Math.Max(maxDrift, Math.Abs(drift));
@@ -256,7 +245,7 @@ public static class DriftExperiment
             if (quadratic)
             {
                 // η²Q(g) with Q(g) = ½‖g_U‖² − Σ G(g_V), and the bound η²(½‖g_U‖² + |Σ G(g_V)|).
-                var (g1, g2) = Terms(grad, uCount, integral);
+                var (g1, g2) = integral.IntegralFormTerms(grad, uCount);
                 predicted = eta * eta * (g1 - g2);
                 bound = eta * eta * (Math.Abs(g1) + Math.Abs(g2));
             }
@@ -281,7 +270,7 @@ public static class DriftExperiment
         var watch = Stopwatch.StartNew();
         int uCount = s.M * s.H;
         var theta = GradientFlow.Flatten(theta0.AsList());
-        var (f10, f20) = Terms(theta, uCount, integral);
+        var (f10, f20) = integral.IntegralFormTerms(theta, uCount);
         double denominator = Math.Abs(f10) + Math.Abs(f20);
         double q0Normalised = Math.Abs(f10 - f20) / denominator;
         // Output times: log-spaced over [endTime·1e-4, endTime].
@@ -291,7 +280,7 @@ public static class DriftExperiment
         long reported = 0;
         void Observe(double t, double[] y, double loss, double[] gradient)
         {
-            var (f1, f2) = Terms(y, uCount, integral);
+            var (f1, f2) = integral.IntegralFormTerms(y, uCount);
             double q = f1 - f2;
             double drift = Math.Abs(q) / denominator - q0Normalised;
             maxDrift = Math.Max(maxDrift, Math.Abs(drift));

@@ -1,3 +1,4 @@
+using Noether.Conservation;
 using Noether.Landscape;
 
 namespace Noether.Experiments;

@@ -1,3 +1,4 @@
+using Noether.Conservation;
 using Noether.Landscape;
 using Noether.Nn;
 using Noether.Tensors;

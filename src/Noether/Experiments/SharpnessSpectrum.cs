@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Noether.Autodiff;
+using Noether.Conservation;
 using Noether.Landscape;
 using Noether.Nn;
+using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Experiments;
@@ -160,13 +162,13 @@ public static class SharpnessSpectrum
             int i = k % stds;
             if (current != activation)
             {
-                train = new TwoLayerProblem(activation, h, x, y, settings.MeanReduced ? LossReduction.Mean : LossReduction.Sum, half: !settings.MeanReduced);
-                spec = new TwoLayerProblem(activation, h, x, y);
+                train = new TwoLayerProblem(activation, h, x, y, settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum);
+                spec = new TwoLayerProblem(activation, h, x, y, SquaredErrorLoss.HalfSum);
                 current = activation;
             }
             double std = settings.StdList[i];
             var (u, v) = train!.Initialise(std, std, new Random(Seeds.Derive(settings.Seed, i)));
-            double q = TwoLayerProblem.ConservedQuantity(activation, u, v);
+            double q = ConservedQuantity.IntegralFormAt(activation, u, v);
             var trace = TwoLayerDescent.Run(train, u, v, new DescentOptions(settings.LearningRate, settings.MaxSteps, GradientTolerance: settings.GradientTolerance, Records: 2),
                 null, cancellationToken);
             var gu = Tensor<double>.Zeros(u.ShapeArray);
@@ -186,7 +188,7 @@ public static class SharpnessSpectrum
                 var curved = eigenvalues.Skip(eigenvalues.Length - predicted.Length).ToArray();
                 gnError = predicted.Zip(curved, (a, b) => Math.Abs(a - b)).Max();
             }
-            runs.Add(new SharpnessRun(activation, std, q, TwoLayerProblem.ConservedQuantity(activation, u, v), trace.Steps, loss,
+            runs.Add(new SharpnessRun(activation, std, q, ConservedQuantity.IntegralFormAt(activation, u, v), trace.Steps, loss,
                 Math.Sqrt(TensorOps.Dot(gu, gu) + TensorOps.Dot(gv, gv)), eigenvalues, summary, fibre, gnError, seconds));
             progress?.Report(new SweepProgress($"{activation} std={std}", ++done, items.Length));
         }

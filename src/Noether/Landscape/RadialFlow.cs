@@ -1,4 +1,5 @@
 using Noether.Autodiff;
+using Noether.Conservation;
 using Noether.Tensors;
 
 namespace Noether.Landscape;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Noether.Autodiff;
+using Noether.Conservation;
 using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
@@ -40,50 +40,14 @@ namespace Noether.Landscape;
 /// </remarks>
 public static class Teleport
 {
-    /// <summary>The symmetry group of the problem's hidden activation: GL_h for the identity, positive scaling (α = 1) for ReLU and LeakyReLU.</summary>
+    /// <summary>The symmetry group of the problem's hidden activation (<see cref="MatrixGroup.ForActivation(ActivationKind, int, double)"/>): GL_h for the identity, positive scaling (α = 1) for ReLU and LeakyReLU.</summary>
     /// <exception cref="ArgumentException">Sigmoid or tanh: no linear symmetry group to teleport with (Prop. 7).</exception>
     public static MatrixGroup GroupFor(TwoLayerProblem problem, double conditionLimit = 1e10)
     {
         ArgumentNullException.ThrowIfNull(problem);
-        return problem.Activation switch
-        {
-            ActivationKind.Identity => new GeneralLinearGroup(problem.Hidden, conditionLimit),
-            ActivationKind.Relu or ActivationKind.LeakyRelu => new PositiveScalingGroup(problem.Hidden, 1),
-            _ => throw new ArgumentException(
-                $"teleport: σ = {problem.Activation} has no linear symmetry group (only identity: GL_h, and ReLU/LeakyReLU: positive scaling, act by (U g⁻¹, g V))",
-                nameof(problem)),
-        };
-    }
-
-    /// <summary>The conserved quantity of <paramref name="group"/> at θ: UᵀU − VVᵀ row-major for GL_h, diag(UᵀU − VVᵀ) for positive scaling.</summary>
-    public static double[] ConservedQuantity(MatrixGroup group, TwoLayerParameters theta)
-    {
-        ArgumentNullException.ThrowIfNull(group);
-        ArgumentNullException.ThrowIfNull(theta);
-        var q = Imbalance(theta.U, theta.V);
-        return group is GeneralLinearGroup ? q.Data : Diagonal(q);
-    }
-
-    /// <summary>λ_max of the Hessian of the problem's loss at θ: the full Hessian (all its eigenvalues) up to <see cref="TeleportOptions.FullHessianLimit"/> parameters, Lanczos beyond.</summary>
-    public static double Sharpness(TwoLayerProblem problem, TwoLayerParameters theta, TeleportOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(problem);
-        ArgumentNullException.ThrowIfNull(theta);
-        options ??= new TeleportOptions();
-        var hessian = new HessianOperator<double>(problem.Function(), [theta.U, theta.V]);
-        if (hessian.Dimension <= options.FullHessianLimit)
-            return LinearAlgebra.SymmetricEigen(Symmetrised(hessian.Full()), vectors: false).Values[^1];
-        var result = Lanczos.Eigenvalues(SymmetricOperator.FromHessian(hessian), 1, new Random(options.Seed), SpectrumEnd.Largest, tolerance: 1e-10);
-        return result.Values[0];
-    }
-
-    /// <summary>All Hessian eigenvalues of the problem's loss at θ, ascending (full Hessian; at most 5000 parameters).</summary>
-    public static double[] HessianSpectrum(TwoLayerProblem problem, TwoLayerParameters theta)
-    {
-        ArgumentNullException.ThrowIfNull(problem);
-        ArgumentNullException.ThrowIfNull(theta);
-        if (theta.Count > 5000) throw Errors.OutOfRange("parameters", theta.Count, "at most 5000 parameters for a full Hessian spectrum");
-        return LinearAlgebra.SymmetricEigen(Symmetrised(new HessianOperator<double>(problem.Function(), [theta.U, theta.V]).Full()), vectors: false).Values;
+        return MatrixGroup.ForActivation(problem.Activation, problem.Hidden, conditionLimit) ?? throw new ArgumentException(
+            $"teleport: σ = {problem.Activation} has no linear symmetry group (only identity: GL_h, and ReLU/LeakyReLU: positive scaling, act by (U g⁻¹, g V))",
+            nameof(problem));
     }
 
     /// <summary>
@@ -115,18 +79,18 @@ public static class Teleport
         int iterations = 0;
         var a = Mat.Symmetric(Mat.Mul(theta.U, theta.U, ta: true));
         var b = Mat.Symmetric(Mat.Mul(theta.V, theta.V, tb: true));
-        if (PositiveDefiniteSolution(a, b, qStar) is { } closed)
+        if (ImbalanceClosedForm.PositiveDefiniteSolution(a, b, qStar) is { } closed)
         {
             g = closed;
             method = TeleportMethod.ClosedForm;
         }
         else
         {
-            (g, iterations) = GaussNewton(theta, qStar, options.MaxIterations);
+            (g, iterations) = ImbalanceLevenbergMarquardt.Solve(theta, qStar, options.MaxIterations);
             method = TeleportMethod.GaussNewton;
         }
         var after = ApplyChecked(group, g, theta, "target Q");
-        var reached = Imbalance(after.U, after.V);
+        var reached = ConservedQuantity.ImbalanceMatrixAt(after.U, after.V);
         double error = Mat.MaxAbs(Mat.Sub(reached, qStar));
         if (!(error <= options.Tolerance))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
@@ -156,11 +120,11 @@ public static class Teleport
             double uu = 0, vv = 0;
             for (int i = 0; i < theta.M; i++) uu += theta.U[i, k] * theta.U[i, k];
             for (int j = 0; j < theta.N; j++) vv += theta.V[k, j] * theta.V[k, j];
-            double x = SolveScaling(uu, vv, t, $"target q[{k}]", $"hidden unit {k}");
+            double x = ImbalanceClosedForm.SolveScaling(uu, vv, t, $"target q[{k}]", $"hidden unit {k}");
             g[k, k] = Math.Sqrt(x);
         }
         var after = ApplyChecked(group, g, theta, "diagonal target");
-        var reached = Diagonal(Imbalance(after.U, after.V));
+        var reached = ConservedQuantity.Diagonal(ConservedQuantity.ImbalanceMatrixAt(after.U, after.V));
         double error = reached.Select((q, k) => Math.Abs(q - target[k])).Max();
         if (!(error <= options.Tolerance))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"teleport: the diagonal target was missed by {error:G3} > tolerance {options.Tolerance:G3} (scalings too extreme for float64)"), nameof(target));
@@ -182,21 +146,21 @@ public static class Teleport
         string what = string.Create(CultureInfo.InvariantCulture, $"Tr Q = {target:G6}");
         if (generator is null)
         {
-            double x = SolveScaling(Mat.Dot(theta.U, theta.U), Mat.Dot(theta.V, theta.V), target, string.Create(CultureInfo.InvariantCulture, $"target trace {target:G6}"), "the scalar path e^τ·I");
+            double x = ImbalanceClosedForm.SolveScaling(Mat.Dot(theta.U, theta.U), Mat.Dot(theta.V, theta.V), target, string.Create(CultureInfo.InvariantCulture, $"target trace {target:G6}"), "the scalar path e^τ·I");
             double tau = 0.5 * Math.Log(x);
             var g = Mat.Scale(Tensor<double>.Identity(theta.H), Math.Exp(tau));
             var after = ApplyChecked(group, g, theta, "target trace");
-            double error = Math.Abs(Trace(after) - target);
+            double error = Math.Abs(ConservedQuantity.ImbalanceTraceAt(after.U, after.V) - target);
             if (!(error <= options.Tolerance))
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"teleport: target trace {target:G6} missed by {error:G3} (scaling e^τ = {Math.Exp(tau):G3} too extreme for float64)"), nameof(target));
             return Finish(problem, group, g, theta, after, what, error, TeleportMethod.ClosedForm, tau, 0, options);
         }
         group.ValidateAlgebraElement(generator, nameof(generator));
         double traceTolerance = options.Tolerance;
-        var (t, evals) = RootAlongPath(group, generator, theta, Trace, target, traceTolerance, $"target trace {target.ToString("G6", CultureInfo.InvariantCulture)}", "Tr Q");
+        var (t, evals) = PathRootFinder.Find(group, generator, theta, p => ConservedQuantity.ImbalanceTraceAt(p.U, p.V), target, traceTolerance, $"target trace {target.ToString("G6", CultureInfo.InvariantCulture)}", "Tr Q");
         var gt = group.Exp(generator, t);
         var at = ApplyChecked(group, gt, theta, "target trace");
-        return Finish(problem, group, gt, theta, at, what, Math.Abs(Trace(at) - target), TeleportMethod.PathRootFind, t, evals, options);
+        return Finish(problem, group, gt, theta, at, what, Math.Abs(ConservedQuantity.ImbalanceTraceAt(at.U, at.V) - target), TeleportMethod.PathRootFind, t, evals, options);
     }
 
     /// <summary>
@@ -223,7 +187,7 @@ public static class Teleport
         group.ValidateAlgebraElement(m, nameof(generator));
         var sharpnessOptions = options with { ComputeSharpness = true };
         double tol = options.Tolerance * Math.Max(1, target);
-        var (t, evals) = RootAlongPath(group, m, theta, p => Sharpness(problem, p, sharpnessOptions), target, tol,
+        var (t, evals) = PathRootFinder.Find(group, m, theta, p => Sharpness(problem, p, sharpnessOptions), target, tol,
             $"target sharpness {target.ToString("G6", CultureInfo.InvariantCulture)}", "λ_max", maxPathParameter);
         var g = group.Exp(m, t);
         var after = ApplyChecked(group, g, theta, "target sharpness");
@@ -252,9 +216,12 @@ public static class Teleport
         double lossBefore = problem.Loss(before.U, before.V), lossAfter = problem.Loss(after.U, after.V);
         double sBefore = options.ComputeSharpness ? Sharpness(problem, before, options) : double.NaN;
         double sAfter = options.ComputeSharpness ? Sharpness(problem, after, options) : double.NaN;
-        return new TeleportResult(group, g, before, after, lossBefore, lossAfter, ConservedQuantity(group, before), ConservedQuantity(group, after), what, error,
+        return new TeleportResult(group, g, before, after, lossBefore, lossAfter, ConservedQuantity.OfGroup(group, before), ConservedQuantity.OfGroup(group, after), what, error,
             sBefore, sAfter, method, t, iterations);
     }
+
+    private static double Sharpness(TwoLayerProblem problem, TwoLayerParameters theta, TeleportOptions options) =>
+        TwoLayerHessian.Sharpness(problem, theta, options.FullHessianLimit, options.Seed);
 
     private static TwoLayerParameters ApplyChecked(MatrixGroup group, Tensor<double> g, TwoLayerParameters theta, string what)
     {
@@ -268,45 +235,6 @@ public static class Teleport
         }
     }
 
-    internal static Tensor<double> Imbalance(Tensor<double> u, Tensor<double> v) =>
-        Mat.Symmetric(Mat.Sub(Mat.Mul(u, u, ta: true), Mat.Mul(v, v, tb: true)));
-
-    private static double Trace(TwoLayerParameters p) => Mat.Dot(p.U, p.U) - Mat.Dot(p.V, p.V);
-
-    private static double[] Diagonal(Tensor<double> q)
-    {
-        int h = q.Dim(0);
-        var d = new double[h];
-        for (int k = 0; k < h; k++) d[k] = q[k, k];
-        return d;
-    }
-
-    private static Tensor<double> Symmetrised(Tensor<double> a)
-    {
-        int n = a.Dim(0);
-        for (int i = 0; i < n; i++)
-            for (int j = i + 1; j < n; j++) a[i, j] = a[j, i] = 0.5 * (a[i, j] + a[j, i]);
-        return a;
-    }
-
-    /// <summary>
-    /// x &gt; 0 with uu/x − x·vv = target (x = d² of a scaling d: U ↦ U/d, V ↦ dV). The left side is strictly decreasing
-    /// in x; its range is ℝ when uu, vv &gt; 0, (0, ∞) when vv = 0, (−∞, 0) when uu = 0, {0} when both are 0.
-    /// </summary>
-    private static double SolveScaling(double uu, double vv, double target, string targetName, string where)
-    {
-        string Fail(string range) => string.Create(CultureInfo.InvariantCulture,
-            $"teleport: {targetName} is unreachable by scaling {where}: ‖U‖² = {uu:G4}, ‖V‖² = {vv:G4}, so ‖U‖²/x − x‖V‖² only takes values in {range}");
-        if (uu > 0 && vv > 0)
-        {
-            double root = Math.Sqrt(target * target + 4 * uu * vv);
-            return target >= 0 ? 2 * uu / (target + root) : (-target + root) / (2 * vv);
-        }
-        if (uu > 0) return target > 0 ? uu / target : throw new ArgumentException(Fail("(0, ∞) (V is zero there)"), nameof(target));
-        if (vv > 0) return target < 0 ? -target / vv : throw new ArgumentException(Fail("(−∞, 0) (U is zero there)"), nameof(target));
-        return target == 0 ? 1 : throw new ArgumentException(Fail("{0} (U and V are zero there)"), nameof(target));
-    }
-
     private static void CheckInertia(TwoLayerParameters theta, Tensor<double> qStar)
     {
         var (lambda, _) = LinearAlgebra.SymmetricEigen(qStar, vectors: false);
@@ -317,179 +245,5 @@ public static class Teleport
             throw new ArgumentException($"teleport: target Q is unreachable: it has {positive} positive eigenvalues, but Q = U'ᵀU' − V'V'ᵀ has at most rank U = {rankU} (U'ᵀU' = g⁻ᵀUᵀUg⁻¹ keeps its rank; U is {theta.M}×{theta.H})", "target");
         if (negative > rankV)
             throw new ArgumentException($"teleport: target Q is unreachable: it has {negative} negative eigenvalues, but Q = U'ᵀU' − V'V'ᵀ has at most rank V = {rankV} (V'V'ᵀ = gVVᵀgᵀ keeps its rank; V is {theta.H}×{theta.N})", "target");
-    }
-
-    /// <summary>The closed-form g of the remarks when A = UᵀU and B = VVᵀ are positive definite (condition ≤ 1e8), else null.</summary>
-    internal static Tensor<double>? PositiveDefiniteSolution(Tensor<double> a, Tensor<double> b, Tensor<double> qStar)
-    {
-        int h = a.Dim(0);
-        var (beta, f) = LinearAlgebra.SymmetricEigen(b);
-        var (alpha, _) = LinearAlgebra.SymmetricEigen(a, vectors: false);
-        if (!(beta[0] > 1e-8 * beta[^1]) || !(alpha[0] > 1e-8 * alpha[^1])) return null;
-        var bHalf = Conjugate(f!, beta.Select(Math.Sqrt).ToArray());
-        var bMinusHalf = Conjugate(f!, beta.Select(x => 1 / Math.Sqrt(x)).ToArray());
-        var (d, o) = LinearAlgebra.SymmetricEigen(Mat.Symmetric(Mat.Mul(Mat.Mul(bHalf, a), bHalf)));
-        if (!(d[0] > 0)) return null;
-        var (lambda, e) = LinearAlgebra.SymmetricEigen(qStar);
-        var s = new double[h];
-        for (int i = 0; i < h; i++)
-        {
-            double sigma2 = d[i], l = lambda[i], root = Math.Sqrt(l * l + 4 * sigma2);
-            // aᵢ − bᵢ = λᵢ, aᵢbᵢ = σᵢ², each root taken without cancellation.
-            double ai = l >= 0 ? 0.5 * (l + root) : 2 * sigma2 / (-l + root);
-            double bi = l >= 0 ? 2 * sigma2 / (l + root) : 0.5 * (-l + root);
-            s[i] = Math.Pow(ai / bi, 0.25);
-        }
-        // g = T'⁻¹T = E diag(1/s) diag(d^¼) Oᵀ B^{−½}.
-        var left = e!.Clone();
-        for (int i = 0; i < h; i++)
-            for (int j = 0; j < h; j++) left[i, j] *= Math.Pow(d[j], 0.25) / s[j];
-        return Mat.Mul(Mat.Mul(left, o!, tb: true), bMinusHalf);
-    }
-
-    private static Tensor<double> Conjugate(Tensor<double> f, double[] diag)
-    {
-        int h = f.Dim(0);
-        var fd = f.Clone();
-        for (int i = 0; i < h; i++)
-            for (int j = 0; j < h; j++) fd[i, j] *= diag[j];
-        return Mat.Symmetric(Mat.Mul(fd, f, tb: true));
-    }
-
-    /// <summary>
-    /// Levenberg–Marquardt on gl_h for Q(g·θ) = Q*: the step M minimises ‖L(M) − R‖² + μ‖M‖² (L the linearisation, R = Q' − Q*),
-    /// so M = Lᵀ(Y) with (LLᵀ + μ)Y = R; μ shrinks after an accepted step and grows after a rejected one. Returns g and the steps
-    /// taken (the caller checks the residual).
-    /// </summary>
-    internal static (Tensor<double> G, int Steps) GaussNewton(TwoLayerParameters theta, Tensor<double> qStar, int maxSteps)
-    {
-        int h = theta.H;
-        var g = Tensor<double>.Identity(h);
-        var u = theta.U.Clone();
-        var v = theta.V.Clone();
-        var r = Mat.Sub(Imbalance(u, v), qStar);
-        double norm = Mat.Norm(r);
-        double gram = Mat.Dot(u, u) + Mat.Dot(v, v);
-        double floor = 1e-15 * Math.Max(1, Math.Max(Mat.MaxAbs(qStar), gram));
-        // LLᵀ scales like (‖A‖ + ‖B‖)²; μ is relative to that.
-        double mu = 1e-6, kScale = 4 * gram * gram;
-        int step = 0;
-        for (int tries = 0; step < maxSteps && tries < 4 * maxSteps && Mat.MaxAbs(r) > floor; tries++)
-        {
-            var a = Mat.Mul(u, u, ta: true);
-            var b = Mat.Mul(v, v, tb: true);
-            var y = ConjugateGradient(a, b, r, mu * kScale);
-            var m = Mat.Scale(Mat.Add(Mat.Mul(a, y), Mat.Mul(y, b)), 2);
-            var hStep = LinearAlgebra.Exponential(m);
-            var hInv = LinearAlgebra.Exponential(Mat.Scale(m, -1));
-            var u2 = Mat.Mul(u, hInv);
-            var v2 = Mat.Mul(hStep, v);
-            var r2 = Mat.Sub(Imbalance(u2, v2), qStar);
-            double n2 = Mat.Norm(r2);
-            if (double.IsFinite(n2) && n2 < norm)
-            {
-                (u, v, r, norm) = (u2, v2, r2, n2);
-                g = Mat.Mul(hStep, g);
-                mu = Math.Max(mu / 10, 1e-16);
-                step++;
-            }
-            else
-            {
-                mu *= 10;
-                if (mu > 1e8) break;
-            }
-        }
-        return (g, step);
-    }
-
-    // Solves (L Lᵀ + μ) Y = R over symmetric Y by conjugate gradients, where L(M) = S + Sᵀ, S = AM + BMᵀ (the negated differential of
-    // Q at g = I in direction M) and Lᵀ(Y) = 2(AY + YB); M = Lᵀ(Y) is then the damped least-squares solution of L(M) = R.
-    private static Tensor<double> ConjugateGradient(Tensor<double> a, Tensor<double> b, Tensor<double> rhs, double mu)
-    {
-        int h = a.Dim(0);
-        Tensor<double> Apply(Tensor<double> y)
-        {
-            var m = Mat.Scale(Mat.Add(Mat.Mul(a, y), Mat.Mul(y, b)), 2);
-            var s = Mat.Add(Mat.Mul(a, m), Mat.Mul(b, m, tb: true));
-            return Mat.Add(Mat.Add(s, Mat.T(s)), y, mu);
-        }
-        var x = Tensor<double>.Zeros(h, h);
-        var r = rhs.Clone();
-        var p = r.Clone();
-        double rr = Mat.Dot(r, r), stop = 1e-30 * rr;
-        int limit = 2 * h * (h + 1) + 20;
-        for (int k = 0; k < limit && rr > stop; k++)
-        {
-            var kp = Apply(p);
-            double pkp = Mat.Dot(p, kp);
-            if (!(pkp > 0)) break;
-            double step = rr / pkp;
-            x = Mat.Add(x, p, step);
-            r = Mat.Add(r, kp, -step);
-            double rrNew = Mat.Dot(r, r);
-            p = Mat.Add(r, p, rrNew / rr);
-            rr = rrNew;
-        }
-        return x;
-    }
-
-    /// <summary>
-    /// The t nearest to 0 with q(exp(tM)·θ) = target: |t| grows geometrically on both sides until q − target changes sign (up
-    /// to |t|·‖M‖_F/√h = <paramref name="maxScaled"/>), then the bracket is refined by the Illinois method until |q − target| ≤ tolerance.
-    /// </summary>
-    private static (double T, int Evaluations) RootAlongPath(MatrixGroup group, Tensor<double> m, TwoLayerParameters theta, Func<TwoLayerParameters, double> q,
-        double target, double tolerance, string targetName, string quantity, double maxScaled = 20)
-    {
-        double mNorm = Mat.Norm(m) / Math.Sqrt(group.Size);
-        if (!(mNorm > 0)) throw new ArgumentException($"teleport: the generator M is zero, so exp(tM) = I never moves θ ({targetName})", "generator");
-        int evals = 0;
-        double minSeen = double.PositiveInfinity, maxSeen = double.NegativeInfinity, tMin = 0, tMaxSeen = 0;
-        double F(double t)
-        {
-            evals++;
-            double value = q(group.Apply(group.Exp(m, t), theta));
-            if (value < minSeen) (minSeen, tMin) = (value, t);
-            if (value > maxSeen) (maxSeen, tMaxSeen) = (value, t);
-            return value - target;
-        }
-        double f0 = F(0);
-        if (Math.Abs(f0) <= tolerance) return (0, evals);
-        double tMax = maxScaled / mNorm;
-        var last = new Dictionary<int, (double T, double F)> { [1] = (0, f0), [-1] = (0, f0) };
-        (double T, double F)? a = null, b = null;
-        for (double t = 0.01 / mNorm; a is null; t = Math.Min(1.3 * t, tMax))
-        {
-            foreach (int sign in new[] { 1, -1 })
-            {
-                double ft = F(sign * t);
-                if (!double.IsFinite(ft)) continue;
-                if (Math.Abs(ft) <= tolerance) return (sign * t, evals);
-                var prev = last[sign];
-                if (Math.Sign(ft) != Math.Sign(prev.F))
-                {
-                    (a, b) = (prev, (sign * t, ft));
-                    break;
-                }
-                last[sign] = (sign * t, ft);
-            }
-            if (t >= tMax) break;
-        }
-        if (a is null || b is null)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"teleport: {targetName} is unreachable along the path exp(tM)·θ for |t| ≤ {tMax:G3}: {quantity} stays in [{minSeen:G6}, {maxSeen:G6}] there (minimum at t = {tMin:G4}, maximum at t = {tMaxSeen:G4}); another path or group element may reach it"),
-                "target");
-        // Illinois (modified regula falsi): x0 and x1 always bracket the root; converges superlinearly.
-        double x0 = a.Value.T, f0b = a.Value.F, x1 = b.Value.T, f1 = b.Value.F;
-        for (int i = 0; i < 200; i++)
-        {
-            double x = x1 - f1 * (x1 - x0) / (f1 - f0b);
-            if (!(x > Math.Min(x0, x1) && x < Math.Max(x0, x1))) x = 0.5 * (x0 + x1);
-            double fx = F(x);
-            if (Math.Abs(fx) <= tolerance || Math.Abs(x1 - x0) <= 1e-15 * Math.Max(1, Math.Abs(x))) return (x, evals);
-            if (Math.Sign(fx) != Math.Sign(f1)) (x0, f0b) = (x1, f1);
-            else f0b *= 0.5;
-            (x1, f1) = (x, fx);
-        }
-        return (x1, evals);
     }
 }

@@ -1,13 +1,15 @@
 using Noether.Autodiff;
 using Noether.Nn;
+using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Landscape;
 
 /// <summary>
 /// The paper's two-layer regression problem F(X) = U σ(VX) with U m×h, V h×n, X n×k (columns are samples) and targets
-/// Y m×k (SPEC "Conventions"), with its loss c·‖Y − U σ(VX)‖²_F, where c = ½ for the SPEC loss or 1 (<see cref="Half"/>),
-/// divided by m·k when mean-reduced as PyTorch's <c>nn.MSELoss</c> is (the authors' scripts). Value and gradient are
+/// Y m×k (SPEC "Conventions"), with its loss in one of the two named conventions of <see cref="SquaredErrorLoss"/>: the paper's
+/// ½‖Y − U σ(VX)‖²_F (<see cref="SquaredErrorLoss.HalfSum"/>) or ‖Y − U σ(VX)‖²_F/(m·k), PyTorch's <c>nn.MSELoss</c> as the
+/// authors' scripts use it (<see cref="SquaredErrorLoss.Mean"/>); the caller always says which. Value and gradient are
 /// computed directly with preallocated buffers (GD runs hundreds of thousands of steps); <see cref="Function"/> gives the
 /// same loss as a tape function for exact Hessians.
 /// </summary>
@@ -16,15 +18,14 @@ public sealed class TwoLayerProblem
 {
     private readonly Tensor<double> _z, _a, _f, _ga;
 
-    /// <summary>A problem with data <paramref name="x"/> (n×k), targets <paramref name="y"/> (m×k) and hidden width <paramref name="hidden"/>.</summary>
+    /// <summary>A problem with data <paramref name="x"/> (n×k), targets <paramref name="y"/> (m×k), hidden width <paramref name="hidden"/> and the loss convention <paramref name="loss"/>.</summary>
     /// <exception cref="ArgumentException">Shapes that do not fit, or an activation other than the five elementwise kinds (not <see cref="ActivationKind.Radial"/> or <see cref="ActivationKind.Custom"/>).</exception>
-    public TwoLayerProblem(ActivationKind activation, int hidden, Tensor<double> x, Tensor<double> y, LossReduction reduction = LossReduction.Sum,
-        bool half = true, double leakySlope = 0.01)
+    public TwoLayerProblem(ActivationKind activation, int hidden, Tensor<double> x, Tensor<double> y, SquaredErrorLoss loss, double leakySlope = 0.01)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         ActivationKinds.ThrowIfNotLayerKind(activation, nameof(activation));
-        if (reduction is not (LossReduction.Sum or LossReduction.Mean)) throw Errors.OutOfRange(nameof(reduction), reduction, "Sum or Mean");
+        if (loss is not (SquaredErrorLoss.HalfSum or SquaredErrorLoss.Mean)) throw Errors.OutOfRange(nameof(loss), loss, "HalfSum or Mean");
         Errors.ThrowIfNotPositive(hidden, nameof(hidden));
         if (x.Rank != 2 || x.Length == 0) throw Errors.BadShape("two-layer problem", nameof(x), x.Shape, "a non-empty n×k matrix (columns are samples)");
         if (y.Rank != 2 || y.Dim(1) != x.Dim(1))
@@ -34,8 +35,7 @@ public sealed class TwoLayerProblem
         Hidden = hidden;
         X = x;
         Y = y;
-        Reduction = reduction;
-        Half = half;
+        LossKind = loss;
         LeakySlope = leakySlope;
         XIsIdentity = x.Dim(0) == x.Dim(1) && IsIdentity(x);
         int k = x.Dim(1);
@@ -57,11 +57,13 @@ public sealed class TwoLayerProblem
     /// <summary>Targets m×k.</summary>
     public Tensor<double> Y { get; }
 
-    /// <summary>Sum (SPEC) or mean over the m·k outputs (the authors' scripts).</summary>
-    public LossReduction Reduction { get; }
+    /// <summary>The loss convention: ½‖Y − F‖² (SPEC) or ‖Y − F‖²/(m·k) (the authors' scripts).</summary>
+    public SquaredErrorLoss LossKind { get; }
 
-    /// <summary>Whether the loss carries the factor ½.</summary>
-    public bool Half { get; }
+    // The convention as (reduction, factor ½), the form of Ops.MseLoss and of c below.
+    private LossReduction Reduction => LossKind == SquaredErrorLoss.Mean ? LossReduction.Mean : LossReduction.Sum;
+
+    private bool Half => LossKind == SquaredErrorLoss.HalfSum;
 
     /// <summary>LeakyReLU's negative slope (used by <see cref="ActivationKind.LeakyRelu"/> only).</summary>
     public double LeakySlope { get; }
@@ -81,7 +83,7 @@ public sealed class TwoLayerProblem
     /// <summary>h(m + n): the number of parameters.</summary>
     public int ParameterCount => Hidden * (Outputs + Inputs);
 
-    /// <summary>c in L = c·‖Y − F‖²: ½ or 1, divided by m·k when mean-reduced.</summary>
+    /// <summary>c in L = c·‖Y − F‖²: ½ (HalfSum) or 1/(m·k) (Mean).</summary>
     public double Scale => (Half ? 0.5 : 1.0) / (Reduction == LossReduction.Mean ? Outputs * Samples : 1);
 
     /// <summary>L(U, V).</summary>
@@ -145,31 +147,6 @@ public sealed class TwoLayerProblem
             };
             return Ops.SquaredErrorLoss(Ops.MatMul(p[0], a), tape.Constant(y), Ops.SquaredErrorScalingOf(reduction, half));
         };
-    }
-
-    /// <summary>
-    /// The scalar conserved quantity of gradient flow for whitened input (X = I), paper eq. 48:
-    /// Q = ½Tr[UᵀU] − Σ_{a,j} G(V_aj) with G' = σ/σ' and G(0) = 0 (SPEC "Conserved quantities"): G(v) = v²/2 for the
-    /// identity, ReLU and LeakyReLU; v + eᵛ − 1 for the sigmoid; ½sinh²v for tanh. For the linear network this is
-    /// ½Tr[UᵀU − VVᵀ], the trace of the conserved matrix ½(UᵀU − VVᵀ).
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="activation"/> is <see cref="ActivationKind.Radial"/> or <see cref="ActivationKind.Custom"/> (no G fixed by the kind).</exception>
-    public static double ConservedQuantity(ActivationKind activation, Tensor<double> u, Tensor<double> v)
-    {
-        ActivationKinds.ThrowIfNotLayerKind(activation, nameof(activation));
-        ArgumentNullException.ThrowIfNull(u);
-        ArgumentNullException.ThrowIfNull(v);
-        double q = 0;
-        foreach (var x in u.Data) q += 0.5 * x * x;
-        foreach (var x in v.Data)
-            q -= activation switch
-            {
-                ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu => 0.5 * x * x,
-                ActivationKind.Sigmoid => x + Math.Exp(x) - 1,
-                ActivationKind.Tanh => 0.5 * Math.Sinh(x) * Math.Sinh(x),
-                _ => throw ActivationKinds.Unreachable(activation),
-            };
-        return q;
     }
 
     /// <summary>U m×h and V h×n with N(0, stdU²) and N(0, stdV²) entries drawn from <paramref name="rng"/> (U first, row-major).</summary>

@@ -99,19 +99,6 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     protected abstract void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient);
 }
 
-/// <summary>Plain (full-batch) gradient descent: θ ← θ − lr·∇L.</summary>
-public sealed class GradientDescent<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    /// <summary>Gradient descent with step size <paramref name="learningRate"/>.</summary>
-    public GradientDescent(IReadOnlyList<Parameter<T>> parameters, double learningRate) : base(parameters, learningRate)
-    {
-    }
-
-    /// <inheritdoc/>
-    protected override void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient) =>
-        TensorPrimitives.MultiplyAdd(gradient, T.CreateChecked(-LearningRate), parameter, parameter);
-}
-
 /// <summary>
 /// Stochastic gradient descent with momentum, PyTorch's semantics (dampening 0): b₁ = g₁, bₜ = μ bₜ₋₁ + gₜ;
 /// θ ← θ − lr·bₜ, or with Nesterov θ ← θ − lr·(gₜ + μ bₜ); with weight decay gₜ is ∇L + λθ

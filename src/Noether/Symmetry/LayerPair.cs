@@ -60,7 +60,7 @@ public sealed class LayerPair
         return Linear(model.Hidden, model.Output, ActivationKind.LeakyRelu, model.Activation.Slope);
     }
 
-    /// <summary>Two consecutive Linear layers with σ between them; the group is <see cref="MatrixGroup.ForActivation"/>'s.</summary>
+    /// <summary>Two consecutive Linear layers with σ between them; the group is <see cref="MatrixGroup.ForActivation(Activation, int, double)"/>'s.</summary>
     public static LayerPair Linear(Linear<double> v, Linear<double> u, ActivationKind activation, double slope)
     {
         ArgumentNullException.ThrowIfNull(v);

@@ -113,17 +113,35 @@ public abstract class MatrixGroup
     /// scaling with π(g) = g^α for elementwise homogeneous σ (Ex. 3–4), O(h) for radial σ (Ex. 5), or null
     /// when there is none (sigmoid, tanh, a non-homogeneous custom σ: see <see cref="SymmetryDiscovery"/>).
     /// </summary>
-    public static MatrixGroup? ForActivation(Activation activation, int h)
+    /// <param name="activation">σ.</param>
+    /// <param name="h">The hidden width.</param>
+    /// <param name="conditionLimit">For GL_h: the largest accepted condition number of an element (<see cref="GeneralLinearGroup"/>).</param>
+    public static MatrixGroup? ForActivation(Activation activation, int h, double conditionLimit = 1e12)
     {
         ArgumentNullException.ThrowIfNull(activation);
         return activation.Kind switch
         {
-            ActivationKind.Identity => new GeneralLinearGroup(h),
+            ActivationKind.Identity => new GeneralLinearGroup(h, conditionLimit),
             ActivationKind.Radial => new OrthogonalGroup(h),
             _ when activation.HomogeneityDegree is double alpha => new PositiveScalingGroup(h, alpha),
             _ => null,
         };
     }
+
+    /// <summary>
+    /// The same map for an elementwise activation kind (as a two-layer problem stores σ): LeakyReLU's slope does not change
+    /// its group (homogeneous of degree 1 for every slope).
+    /// </summary>
+    /// <exception cref="ArgumentException">Radial or custom σ: their group depends on the function, so pass the <see cref="Activation"/>.</exception>
+    public static MatrixGroup? ForActivation(ActivationKind kind, int h, double conditionLimit = 1e12) => ForActivation(kind switch
+    {
+        ActivationKind.Identity => Activation.Identity,
+        ActivationKind.Relu => Activation.Relu,
+        ActivationKind.LeakyRelu => Activation.LeakyRelu(0.01),
+        ActivationKind.Sigmoid => Activation.Sigmoid,
+        ActivationKind.Tanh => Activation.Tanh,
+        _ => throw new ArgumentException($"the symmetry group of σ = {kind} depends on the function itself: pass its Activation", nameof(kind)),
+    }, h, conditionLimit);
 
     /// <inheritdoc/>
     public override string ToString() => Name;

@@ -27,7 +27,7 @@ public sealed class MultilayerAction
     /// <summary>dim 𝔤 = Σ dim 𝔤_i.</summary>
     public int AlgebraDimension => _groups.Sum(g => g.AlgebraDimension);
 
-    /// <summary>The natural group of <paramref name="network"/>'s activation on each hidden layer (<see cref="MatrixGroup.ForActivation"/>).</summary>
+    /// <summary>The natural group of <paramref name="network"/>'s activation on each hidden layer (<see cref="MatrixGroup.ForActivation(Activation, int, double)"/>).</summary>
     public static MultilayerAction ForNetwork(MultilayerNetwork network)
     {
         ArgumentNullException.ThrowIfNull(network);

@@ -92,4 +92,22 @@ public class ActivationIntegralTests
         Close.Assert(integral.Quadrature(1.7), integral.Evaluate(1.7), 1e-10);
         Close.Assert(integral.Quadrature(-1.3), integral.Evaluate(-1.3), 1e-10);
     }
+
+    [Theory]
+    [InlineData("identity")]
+    [InlineData("relu")]
+    [InlineData("tanh")]
+    [InlineData("sigmoid")]
+    public void IntegralFormTerms_OnAFlatVector_MatchTheScalarEq48Terms(string name)
+    {
+        var sigma = Activation.Parse(name);
+        var random = new Random(11);
+        var u = RandomMatrix.Gaussian(random, 3, 4, 0.7);
+        var v = RandomMatrix.Gaussian(random, 4, 2, 0.7);
+        var (first, second) = ActivationIntegral.For(sigma).IntegralFormTerms(u.Data.Concat(v.Data).ToArray(), u.Length);
+        var terms = ConservedQuantity.IntegralForm(sigma).Terms([u, v]);
+        Close.Assert(terms.First[0], first, 1e-13, 1e-14, "½‖U‖²");
+        Close.Assert(terms.Second[0], second, 1e-12, 1e-14, "Σ G(V)");
+        Assert.Equal("uCount", Assert.ThrowsAny<ArgumentOutOfRangeException>(() => ActivationIntegral.For(sigma).IntegralFormTerms(new double[3], 4)).ParamName);
+    }
 }

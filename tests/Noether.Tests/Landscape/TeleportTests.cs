@@ -15,7 +15,7 @@ public class TeleportTests
         var rng = new Random(seed);
         var x = Init.Gaussian(Tensor<double>.Zeros(n, k), 1 / Math.Sqrt(k), rng);
         var y = Init.Gaussian(Tensor<double>.Zeros(m, k), 1, rng);
-        var problem = new TwoLayerProblem(kind, h, x, y);
+        var problem = new TwoLayerProblem(kind, h, x, y, SquaredErrorLoss.HalfSum);
         var (u, v) = problem.Initialise(0.5, 0.5, rng);
         TwoLayerDescent.Run(problem, u, v, new DescentOptions(0.05, steps, Records: 0));
         return (problem, new TwoLayerParameters(u, v));
@@ -225,7 +225,7 @@ public class TeleportTests
     public void ToSharpness_ExactMinimum_MatchesTheGaussNewtonFormula(double factor)
     {
         var (problem, theta) = ExactMinimum(4, 6, 3, 21);
-        double before = Teleport.Sharpness(problem, theta);
+        double before = TwoLayerHessian.Sharpness(problem, theta);
         var gnBefore = LinearMinimum.GaussNewtonEigenvalues(theta.U, theta.V)[^1];
         Close.Assert(gnBefore, before, 1e-9, 0, "λ_max = λmax(UUᵀ) + λmax(VᵀV) at a zero-residual minimum");
         // The path minimum is 2√(ab); aim between it and the start (factor 0.5) or above the start (1.5).
@@ -267,23 +267,12 @@ public class TeleportTests
         Assert.Contains("Tr Q stays in", e.Message);
     }
 
-    /// <summary>λ_max by Lanczos on Hessian-vector products (above the full-Hessian limit) agrees with the full Hessian's.</summary>
-    [Fact]
-    public void Sharpness_LanczosAndFullHessian_Agree()
-    {
-        var (problem, theta) = Trained(ActivationKind.Identity, 5, 6, 4, 2);
-        double full = Teleport.Sharpness(problem, theta);
-        double lanczos = Teleport.Sharpness(problem, theta, new TeleportOptions(FullHessianLimit: 10));
-        Close.Assert(full, lanczos, 1e-8, 0, "λ_max");
-        Close.Assert(Teleport.HessianSpectrum(problem, theta)[^1], full, 1e-12, 0, "spectrum maximum");
-    }
-
     internal static (TwoLayerProblem Problem, TwoLayerParameters Theta) ExactMinimum(int m, int h, int n, int seed)
     {
         var rng = new Random(seed);
         var theta = TwoLayerParameters.Gaussian(rng, m, h, n, 1.2, 0.4);
         var y = TensorOps.MatMul(theta.U, theta.V);
-        return (new TwoLayerProblem(ActivationKind.Identity, h, Tensor<double>.Identity(n), y), theta);
+        return (new TwoLayerProblem(ActivationKind.Identity, h, Tensor<double>.Identity(n), y, SquaredErrorLoss.HalfSum), theta);
     }
 
     private static double TopEigen(Tensor<double> s)

@@ -106,7 +106,7 @@ public class ClassifierTests
         var (x, y) = Blobs<double>(16, 12);
         var model = new Linear<double>(2, 2, true, new Random(13));
         model.Weight.Value.Data[0] = 1e308; // logits overflow to ∞ → the loss is not finite
-        var gd = new GradientDescent<double>(model.Parameters, 0.1);
+        var gd = new Sgd<double>(model.Parameters, 0.1);
         var ex = Assert.Throws<NonFiniteLossException>(() => Classifier.TrainStep(model, gd, x, y));
         Assert.Equal(1, ex.Step);
         Assert.True(double.IsNaN(ex.Loss) || double.IsInfinity(ex.Loss));

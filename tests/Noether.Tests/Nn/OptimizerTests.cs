@@ -102,46 +102,6 @@ public class OptimizerTests
         }
     }
 
-    [Fact]
-    public void GradientDescent_ConvexQuadratic_ConvergesToClosedFormMinimum()
-    {
-        // f(θ) = ½θᵀSθ − bᵀθ with S = [[3, 1], [1, 2]] (eigenvalues ≈ 1.38, 3.62): minimum θ* = S⁻¹b.
-        double[,] s = { { 3, 1 }, { 1, 2 } };
-        double[] b = [1, -1];
-        double det = s[0, 0] * s[1, 1] - s[0, 1] * s[1, 0];
-        double[] minimum = [(s[1, 1] * b[0] - s[0, 1] * b[1]) / det, (s[0, 0] * b[1] - s[1, 0] * b[0]) / det];
-        var p = Point(5, 5);
-        var gd = new GradientDescent<double>([p], 0.4);
-        for (int t = 0; t < 200; t++)
-        {
-            double x = p.Value[0], y = p.Value[1];
-            gd.Step([Tensor<double>.FromDoubles([s[0, 0] * x + s[0, 1] * y - b[0], s[1, 0] * x + s[1, 1] * y - b[1]], 2)]);
-        }
-        // Contraction factor max|1 − 0.4λ| ≈ 0.45 per step: 200 steps reach rounding.
-        Close.Assert(minimum, p.Value.Data, 1e-12, 1e-14);
-    }
-
-    [Fact]
-    public void GradientDescent_OnTapeGradient_TrainsALinearLayerToLeastSquares()
-    {
-        // Fit y = x·Wᵀ on exact data: GD on the mean squared error recovers W.
-        var rng = new Random(3);
-        var truth = Tensor<double>.Zeros(2, 3);
-        for (int i = 0; i < truth.Length; i++) truth.Data[i] = rng.NextDouble() - 0.5;
-        var x = Tensor<double>.Zeros(20, 3);
-        for (int i = 0; i < x.Length; i++) x.Data[i] = rng.NextDouble() * 2 - 1;
-        var y = TensorOps.MatMul(x, truth, transposeB: true);
-        var layer = new Linear<double>(3, 2, false, new Random(4));
-        var gd = new GradientDescent<double>(layer.Parameters, 0.5);
-        for (int t = 0; t < 2000; t++)
-        {
-            var tape = new Tape<double>();
-            var r = layer.Forward(tape, tape.Constant(x)) - tape.Constant(y);
-            gd.Step(tape.Gradient(Ops.Mean(Ops.Square(r)), layer.Parameters));
-        }
-        Close.Assert(truth, layer.Weight.Value, 1e-8, 1e-10);
-    }
-
     [Theory]
     [InlineData(0.0)]
     [InlineData(-0.1)]
@@ -150,8 +110,7 @@ public class OptimizerTests
     public void Optimizers_NonPositiveLearningRate_Throw(double lr)
     {
         var p = new[] { Point(1, 1) };
-        Assert.Equal("learningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new GradientDescent<double>(p, lr)).ParamName);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd<double>(p, lr, 0.9));
+        Assert.Equal("learningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd<double>(p, lr, 0.9)).ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adam<double>(p, lr));
         var adam = new Adam<double>(p);
         Assert.Throws<ArgumentOutOfRangeException>(() => adam.LearningRate = lr);

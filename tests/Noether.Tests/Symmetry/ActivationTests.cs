@@ -1,4 +1,5 @@
 using Noether.Autodiff;
+using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;
@@ -106,6 +107,19 @@ public class ActivationTests
     public void ForActivation_ReturnsTheLinearSymmetryGroup(string name, string? group)
     {
         Assert.Equal(group, MatrixGroup.ForActivation(Activation.Parse(name), 4)?.Name);
+    }
+
+    [Theory]
+    [InlineData(ActivationKind.Identity, "GL(4)")]
+    [InlineData(ActivationKind.Relu, "positive scaling (α = 1) on ℝ^4")]
+    [InlineData(ActivationKind.LeakyRelu, "positive scaling (α = 1) on ℝ^4")]
+    [InlineData(ActivationKind.Tanh, null)]
+    [InlineData(ActivationKind.Sigmoid, null)]
+    public void ForActivation_OfAKind_IsTheSameMap(ActivationKind kind, string? group)
+    {
+        Assert.Equal(group, MatrixGroup.ForActivation(kind, 4)?.Name);
+        Assert.Equal(1e10, ((GeneralLinearGroup)MatrixGroup.ForActivation(ActivationKind.Identity, 4, 1e10)!).ConditionLimit);
+        Assert.Equal("kind", Assert.ThrowsAny<ArgumentException>(() => MatrixGroup.ForActivation(ActivationKind.Radial, 4)).ParamName);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
-using Noether.Landscape;
+using Noether.Conservation;
 using Noether.Tests.Support;
 
-namespace Noether.Tests.Landscape;
+namespace Noether.Tests.Conservation;
 
 public class DormandPrinceTests
 {
