@@ -55,7 +55,7 @@ internal static class AnalyzeCommand
             }
             catch (ArgumentException e)
             {
-                throw new ArgumentException($"--arch: {e.Message}", e);
+                throw Errors.Argument("--arch", $"--arch: {e.Message}", e);
             }
             var file = ModelSource.ReadFile(parse.GetValue(weights)!, "--weights");
             var model = file.Build(spec);
@@ -70,9 +70,9 @@ internal static class AnalyzeCommand
                 MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--samples {settings.Samples} / --trace-probes {settings.TraceProbes} / --lanczos-iterations {settings.LanczosIterations}"),
                     MemoryEstimate.Analyze(model.ParameterCount, activations, settings.Dataset, settings.Samples, settings.TraceProbes, settings.LanczosIterations));
             if (settings.Rescale && !AnalyzeExperiment.HasLinearGroup(spec, model))
-                throw new ArgumentException($"--rescale: no hidden layer of {spec.Text} admits a positive scaling (the activation is not homogeneous)");
+                throw Errors.Argument("--rescale", $"--rescale: no hidden layer of {spec.Text} admits a positive scaling (the activation is not homogeneous)");
             if (settings.Ensemble is not null && model is not SpecCnn<double> && !AnalyzeExperiment.HasLinearGroup(spec, model))
-                throw new ArgumentException($"--ensemble: no hidden layer of {spec.Text} admits a linear symmetry group (the activation is not homogeneous): every member would equal the model");
+                throw Errors.Argument("--ensemble", $"--ensemble: no hidden layer of {spec.Text} admits a linear symmetry group (the activation is not homogeneous): every member would equal the model");
 
             bool forced = parse.GetValue(force);
             // --out and --ensemble-out are staged apart; both replace their folders only once the run has completed (the
@@ -92,7 +92,7 @@ internal static class AnalyzeCommand
                     }
                     catch (ArgumentException e) when (requested is not null)
                     {
-                        throw new ArgumentException(e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), e);
+                        throw Errors.Argument("--ensemble-out", e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), e);
                     }
                     ensembleDir = ensembleFolder.Staging;
                 }
@@ -122,7 +122,8 @@ internal static class AnalyzeCommand
         }
         catch (ArgumentException e) when (e.ParamName is nameof(AnalyzeSettings.Spec) or nameof(AnalyzeSettings.Epsilon))
         {
-            throw new ArgumentException($"{(e.ParamName == nameof(AnalyzeSettings.Spec) ? "--arch" : "--ensemble")}: {e.Message}", e);
+            string option = e.ParamName == nameof(AnalyzeSettings.Spec) ? "--arch" : "--ensemble";
+            throw Errors.Argument(option, $"{option}: {e.Message}", e);
         }
         ExperimentConsole.Line(AnalyzeWriter.BatchLine(result));
         token.ThrowIfCancellationRequested();

@@ -206,7 +206,7 @@ internal static class MemoryBudget
             string? text = Environment.GetEnvironmentVariable(Variable);
             if (string.IsNullOrWhiteSpace(text)) return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
             if (TryParse(text, out long bytes)) return bytes;
-            throw new ArgumentException($"{Variable}={text}: expected a number of bytes, optionally with a K, M, G or T suffix (e.g. 8G)", Variable);
+            throw Errors.Argument(Variable, $"{Variable}={text}: expected a number of bytes, optionally with a K, M, G or T suffix (e.g. 8G)");
         }
     }
 

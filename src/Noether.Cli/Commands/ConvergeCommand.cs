@@ -60,7 +60,7 @@ internal static class ConvergeCommand
             {
                 // Only Fig. 6 is a grid worth splitting; a shard runs nothing else, so the merged output is that of `--part rate`.
                 if (!parts.SequenceEqual(["rate"]))
-                    throw new ArgumentException($"--shard {sharded} splits the Fig. 6 grid only: add --part rate (got --part {string.Join(",", parts)}; run ellipse and radial unsharded with --part ellipse,radial)");
+                    throw Errors.Argument("--shard", $"--shard {sharded} splits the Fig. 6 grid only: add --part rate (got --part {string.Join(",", parts)}; run ellipse and radial unsharded with --part ellipse,radial)");
                 rateSettings = rateSettings with { Shard = sharded };
             }
             return run.Write(parse, token, outDir =>

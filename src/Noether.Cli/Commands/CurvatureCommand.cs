@@ -42,9 +42,9 @@ internal static class CurvatureCommand
         {
             string path = parse.GetValue(model)!;
             int n = parse.GetValue(images), b = parse.GetValue(batchSize);
-            if (n > MaxImages) throw new ArgumentException($"--images {n}: the Fashion-MNIST training set has {MaxImages} images");
-            if (b > n) throw new ArgumentException($"--batch-size {b}: larger than --images {n}");
-            if (n % b != 0) throw new ArgumentException($"--images {n} is not a multiple of --batch-size {b} (equal batches keep the mean loss the mean over all images)");
+            if (n > MaxImages) throw Errors.Argument("--images", $"--images {n}: the Fashion-MNIST training set has {MaxImages} images");
+            if (b > n) throw Errors.Argument("--batch-size", $"--batch-size {b}: larger than --images {n}");
+            if (n % b != 0) throw Errors.Argument("--images", $"--images {n} is not a multiple of --batch-size {b} (equal batches keep the mean loss the mean over all images)");
             int batches = n / b;
             var settings = new CurvatureSettings
             {
@@ -58,29 +58,29 @@ internal static class CurvatureCommand
                 Shard = parse.GetValue(shard),
                 Seed = parse.GetValue(seed),
             };
-            if (settings.TopK > 50) throw new ArgumentException($"--top-k {settings.TopK}: at most 50");
-            if (settings.Probes < 2) throw new ArgumentException($"--probes {settings.Probes}: at least 2 (for a standard error)");
-            if (settings.Probes > 10_000) throw new ArgumentException($"--probes {settings.Probes}: at most 10000");
-            if (settings.DensityProbes is < 0 or > 1000) throw new ArgumentException($"--density-probes {settings.DensityProbes}: expected 0 to 1000");
-            if (settings.DensitySteps > 500) throw new ArgumentException($"--density-steps {settings.DensitySteps}: at most 500");
+            if (settings.TopK > 50) throw Errors.Argument("--top-k", $"--top-k {settings.TopK}: at most 50");
+            if (settings.Probes < 2) throw Errors.Argument("--probes", $"--probes {settings.Probes}: at least 2 (for a standard error)");
+            if (settings.Probes > 10_000) throw Errors.Argument("--probes", $"--probes {settings.Probes}: at most 10000");
+            if (settings.DensityProbes is < 0 or > 1000) throw Errors.Argument("--density-probes", $"--density-probes {settings.DensityProbes}: expected 0 to 1000");
+            if (settings.DensitySteps > 500) throw Errors.Argument("--density-steps", $"--density-steps {settings.DensitySteps}: at most 500");
             if (settings.SingleBatches < 0 || settings.SingleBatches > batches)
-                throw new ArgumentException($"--single-batches {settings.SingleBatches}: expected 0 to the {batches} batches");
-            if (settings.Shard is { } s && s.Count > batches) throw new ArgumentException($"--shard {s}: more shards than the {batches} batches");
+                throw Errors.Argument("--single-batches", $"--single-batches {settings.SingleBatches}: expected 0 to the {batches} batches");
+            if (settings.Shard is { } s && s.Count > batches) throw Errors.Argument("--shard", $"--shard {s}: more shards than the {batches} batches");
 
             var graph = OnnxModel.Load(path).ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
             if (settings.Parameters is { } selected)
                 foreach (var name in selected)
                     if (graph.Parameter(name) is null)
-                        throw new ArgumentException($"--parameters: {path} has no parameter '{name}' (parameters: {string.Join(", ", graph.Parameters.Select(p => p.Name))})");
+                        throw Errors.Argument("--parameters", $"--parameters: {path} has no parameter '{name}' (parameters: {string.Join(", ", graph.Parameters.Select(p => p.Name))})");
             long dimension = settings.Parameters is { } sel ? sel.Sum(x => (long)graph.Parameter(x)!.Length) : graph.Parameters.Sum(p => (long)p.Length);
             long bytes = CurvatureExperiment.EstimatedBytes(settings, dimension, n);
             long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
             if (bytes > available / 2)
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                throw Errors.Argument("--model", string.Create(CultureInfo.InvariantCulture,
                     $"--model {path}: the estimators need ≈ {bytes / 1e9:F1} GB for {dimension} parameters and {n} images, more than half the {available / 1e9:F1} GB available; lower --images or --top-k, or select --parameters"));
 
             var train = FashionMnist.Load(parse.GetValue(dataDir), train: true);
-            if (train.Count < n) throw new ArgumentException($"--images {n}: the training set at {train.Source} has {train.Count} images");
+            if (train.Count < n) throw Errors.Argument("--images", $"--images {n}: the training set at {train.Source} has {train.Count} images");
             var data = new List<(Tensor<double> Inputs, int[] Labels)>(batches);
             for (int i = 0; i < batches; i++) data.Add(train.Gather<double>(Enumerable.Range(i * b, b).ToArray()));
             // The model must accept the data: one forward pass on the first batch, before anything is written.

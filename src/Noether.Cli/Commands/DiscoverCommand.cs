@@ -27,7 +27,7 @@ internal static class DiscoverCommand
         {
             var h = parse.GetValue(widths)!.Distinct().ToArray();
             if (parse.GetValue(samples) is { } s && s < 2 * h.Max() * h.Max())
-                throw new ArgumentException($"--samples: {s} constraints are fewer than the 2h² = {2 * h.Max() * h.Max()} unknowns for h = {h.Max()}");
+                throw Errors.Argument("--samples", $"--samples: {s} constraints are fewer than the 2h² = {2 * h.Max() * h.Max()} unknowns for h = {h.Max()}");
             if (parse.GetValue(samples) is { } given)
             {
                 MemoryBudget.Check($"--samples {given}", MemoryEstimate.Discover(given, h.Max()));

@@ -59,7 +59,7 @@ internal static class ListOptions
         {
             if (!double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
                 throw new FormatException($"'{item}' is not a number");
-            if (!(v > 0) || double.IsInfinity(v)) throw new ArgumentException($"every value must be a positive finite number (got {item})");
+            if (!(v > 0) || double.IsInfinity(v)) throw Errors.Argument(nameof(item), $"every value must be a positive finite number (got {item})");
             return v;
         }, "x1,x2,…");
 
@@ -68,7 +68,7 @@ internal static class ListOptions
         List(name, description, defaultValue, (item, _) =>
         {
             int v = ParsePositiveInt(item);
-            return v <= max ? v : throw new ArgumentException($"{item} is too large (at most {max})");
+            return v <= max ? v : throw Errors.Argument(nameof(item), $"{item} is too large (at most {max})");
         }, "n1,n2,…");
 
     /// <summary>Activation names checked with <see cref="Activation.Parse"/>; <paramref name="elementwiseOnly"/> rejects radial ones.</summary>
@@ -82,10 +82,10 @@ internal static class ListOptions
             }
             catch (ArgumentException)
             {
-                throw new ArgumentException($"unknown activation '{item}'; valid: {(elementwiseOnly ? ElementwiseNames : ActivationNames)}");
+                throw Errors.Argument(nameof(item), $"unknown activation '{item}'; valid: {(elementwiseOnly ? ElementwiseNames : ActivationNames)}");
             }
             if (elementwiseOnly && !a.IsElementwise)
-                throw new ArgumentException($"'{item}' is radial, but this command needs an elementwise σ (the eq. 48 form); valid: {ElementwiseNames}");
+                throw Errors.Argument(nameof(item), $"'{item}' is radial, but this command needs an elementwise σ (the eq. 48 form); valid: {ElementwiseNames}");
             return item;
         }, "σ1,σ2,…");
 
@@ -96,7 +96,7 @@ internal static class ListOptions
         List(name, description, defaultValue, (item, _) =>
         {
             var shape = ParseShape(item);
-            return shape.H <= maxHidden ? shape : throw new ArgumentException($"shape '{item}': h = {shape.H} is too large (at most {maxHidden})");
+            return shape.H <= maxHidden ? shape : throw Errors.Argument(nameof(item), $"shape '{item}': h = {shape.H} is too large (at most {maxHidden})");
         }, "MxHxN,…");
 
     /// <summary>One (m, h, n) shape written m×h×n.</summary>

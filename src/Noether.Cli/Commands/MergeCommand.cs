@@ -29,7 +29,7 @@ internal static class MergeCommand
             string requested = Path.GetFullPath(parse.GetValue(output)!);
             foreach (var (dir, _) in shards)
                 if (string.Equals(Path.TrimEndingDirectorySeparator(dir), Path.TrimEndingDirectorySeparator(requested), StringComparison.Ordinal))
-                    throw new ArgumentException($"merge: --out {requested} is one of the shard folders; choose another folder");
+                    throw Errors.Argument("--out", $"merge: --out {requested} is one of the shard folders; choose another folder");
             return Task.FromResult(OutputFolder.Run(requested, parse.GetValue(force), token, outDir =>
             {
                 token.ThrowIfCancellationRequested();

@@ -33,7 +33,7 @@ internal static class ModelCommand
         {
             string path = parse.GetValue(file)!;
             int n = parse.GetValue(batch);
-            if (n < 1) throw new ArgumentException($"--batch {n}: expected a positive batch size");
+            if (n < 1) throw Errors.Argument("--batch", $"--batch {n}: expected a positive batch size");
             var model = OnnxModel.Load(path);
             var graph = model.ToGraph<float>();
             // Fold on inputs of the declared shapes (the batch dimension set by --batch).
@@ -86,7 +86,7 @@ internal static class ModelCommand
     {
         var graph = model.ToGraph<T>();
         if (tensors.Length != graph.Inputs.Count)
-            throw new ArgumentException($"{path}: {tensors.Length} --input files for {graph.Inputs.Count} graph inputs ({string.Join(", ", graph.Inputs.Select(i => i.Name))})");
+            throw Errors.Argument("--input", $"{path}: {tensors.Length} --input files for {graph.Inputs.Count} graph inputs ({string.Join(", ", graph.Inputs.Select(i => i.Name))})");
         var tape = new Tape<T>();
         GraphRun<T> run;
         using (tape.Pause())

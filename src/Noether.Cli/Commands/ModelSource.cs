@@ -82,7 +82,7 @@ internal static class ModelSource
         double hiddenWeights = (double)s.Channels * pooled * pooled * s.Hidden;
         string what = string.Create(CultureInfo.InvariantCulture, $"--channels {s.Channels} --hidden {s.Hidden}");
         if (hiddenWeights > Array.MaxLength)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+            throw Errors.Argument("--hidden", string.Create(CultureInfo.InvariantCulture,
                 $"{what}: the hidden layer would have {s.Channels}·{pooled}²·{s.Hidden} = {hiddenWeights:G3} weights, more than one tensor can hold ({Array.MaxLength})"));
         MemoryBudget.Check(what, MemoryEstimate.CnnTraining(s));
     }
@@ -116,7 +116,7 @@ internal static class ModelSource
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{option}: {e.Message}", option, e);
+            throw Errors.Argument(option, $"{option}: {e.Message}", e);
         }
     }
 
@@ -133,7 +133,7 @@ internal static class ModelSource
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"--weights: {e.Message}", "--weights", e);
+            throw Errors.Argument("--weights", $"--weights: {e.Message}", e);
         }
     }
 

@@ -84,7 +84,7 @@ internal static class SharpnessCommand
                 }));
             }
             if (part is not null)
-                throw new ArgumentException($"--shard {part} applies to the Fig. 8 sweep only; --weights estimates one model and cannot be sharded (drop --shard)");
+                throw Errors.Argument("--shard", $"--shard {part} applies to the Fig. 8 sweep only; --weights estimates one model and cannot be sharded (drop --shard)");
             var estimate = new SharpnessEstimateSettings(TopK: parse.GetValue(topK), TraceProbes: parse.GetValue(probes), DensityProbes: parse.GetValue(densityProbes),
                 DensitySteps: parse.GetValue(densitySteps), Seed: seedValue);
             var file = ModelSource.ReadFile(weightsPath, "--weights");
@@ -95,11 +95,11 @@ internal static class SharpnessCommand
             }
             catch (ArgumentOutOfRangeException e) when (e.ParamName == "samples")
             {
-                throw new ArgumentOutOfRangeException("--samples", e.ActualValue, "--" + e.Message.Split('\n')[0].Replace(" (Parameter 'samples')", "", StringComparison.Ordinal));
+                throw Errors.ArgumentOutOfRange("--samples", e.ActualValue, "--" + e.Message.Split('\n')[0].Replace(" (Parameter 'samples')", "", StringComparison.Ordinal));
             }
             catch (ArgumentException e) when (e.ParamName == "weights")
             {
-                throw new ArgumentException($"--weights: {e.Message}", "--weights", e);
+                throw Errors.Argument("--weights", $"--weights: {e.Message}", e);
             }
             bool perLayer = parse.GetValue(scope) == "layer";
             CheckEstimate(estimate, input);
@@ -116,7 +116,7 @@ internal static class SharpnessCommand
                 catch (ArgumentOutOfRangeException e) when (e.ParamName == "top k")
                 {
                     // The library's message names k and n; ArgumentOutOfRangeException.Message adds two more lines, one is enough here.
-                    throw new ArgumentException($"--top-k: {e.Message.Split('\n')[0].Replace(" (Parameter 'top k')", "")}", e);
+                    throw Errors.Argument("--top-k", $"--top-k: {e.Message.Split('\n')[0].Replace(" (Parameter 'top k')", "")}", e);
                 }
                 SharpnessWriter.Weights(dir, profileName, weightsPath, input, perLayer, estimate, blocks, clock.Elapsed);
                 return ExitCodes.Ok;

@@ -69,10 +69,10 @@ internal static class SymmetryCheckCommand
             int hidden = widths.Length - 2;
             int chosen = parse.GetValue(layer) ?? hidden;
             if (chosen < 1 || chosen > hidden)
-                throw new ArgumentException($"--layer must be a hidden layer between 1 and {hidden} for --arch {string.Join(",", widths)} (got {chosen})");
+                throw Errors.Argument("--layer", $"--layer must be a hidden layer between 1 and {hidden} for --arch {string.Join(",", widths)} (got {chosen})");
             int k = parse.GetValue(batch);
             if (k > widths[chosen])
-                throw new ArgumentException($"--batch-size: the nonlinear action on hidden layer {chosen} (width {widths[chosen]}) needs k ≤ {widths[chosen]} samples per batch (got {k}); Prop. 8 keeps the output only when σ(gZ) has full column rank k ≤ h");
+                throw Errors.Argument("--batch-size", $"--batch-size: the nonlinear action on hidden layer {chosen} (width {widths[chosen]}) needs k ≤ {widths[chosen]} samples per batch (got {k}); Prop. 8 keeps the output only when σ(gZ) has full column rank k ≤ h");
             var settings = new SymmetryCheckSettings
             {
                 Widths = widths,

@@ -57,7 +57,7 @@ internal static class TeleportCommand
                 parse.GetValue(lr) ?? p.LearningRate, 1.0, 0.1, parse.GetValue(seed), parse.GetValue(weights));
             var targets = new[] { parse.GetValue(targetTrace) is null ? null : "--target-trace", parse.GetValue(targetSharpness) is null ? null : "--target-sharpness", parse.GetValue(targetQ) is null ? null : "--target-q" }
                 .OfType<string>().ToArray();
-            if (targets.Length > 1) throw new ArgumentException($"give at most one target: got {string.Join(" and ", targets)}");
+            if (targets.Length > 1) throw Errors.Argument("--target", $"give at most one target: got {string.Join(" and ", targets)}");
             if (net.Weights is { } w && !File.Exists(w)) throw new FileNotFoundException($"--weights: {w} not found", w);
             TeleportTarget target = parse.GetValue(targetQ) is { } qPath ? ReadTarget(qPath, net.Activation, net.Shape.H)
                 : parse.GetValue(targetSharpness) is { } s ? new TeleportTarget.Sharpness(s)
@@ -94,7 +94,7 @@ internal static class TeleportCommand
         if (activation == ActivationKind.Identity)
         {
             if (rows.Count != h || rows.Any(r => r.Length != h))
-                throw new ArgumentException($"--target-q: {path} has {rows.Count} rows of {string.Join("/", rows.Select(r => r.Length).Distinct())} values; identity σ needs the whole h×h matrix Q = UᵀU − VVᵀ, h = {h}", "--target-q");
+                throw Errors.Argument("--target-q", $"--target-q: {path} has {rows.Count} rows of {string.Join("/", rows.Select(r => r.Length).Distinct())} values; identity σ needs the whole h×h matrix Q = UᵀU − VVᵀ, h = {h}");
             var q = Tensor<double>.Zeros(h, h);
             for (int i = 0; i < h; i++)
                 for (int j = 0; j < h; j++) q[i, j] = rows[i][j];
@@ -103,7 +103,7 @@ internal static class TeleportCommand
         var values = rows.SelectMany(r => r).ToArray();
         bool shapeOk = (rows.Count == 1 && rows[0].Length == h) || (rows.Count == h && rows.All(r => r.Length == 1));
         if (!shapeOk)
-            throw new ArgumentException($"--target-q: {path} has {values.Length} values in {rows.Count} rows; {activation} conserves only diag(UᵀU − VVᵀ), so give h = {h} numbers in one row or one column", "--target-q");
+            throw Errors.Argument("--target-q", $"--target-q: {path} has {values.Length} values in {rows.Count} rows; {activation} conserves only diag(UᵀU − VVᵀ), so give h = {h} numbers in one row or one column");
         return new TeleportTarget.ImbalanceDiagonal(values);
     }
 }

@@ -45,7 +45,7 @@ internal static class TeleportSetup
         "identity" => ActivationKind.Identity,
         "relu" => ActivationKind.Relu,
         "leaky-relu" => ActivationKind.LeakyRelu,
-        _ => throw new ArgumentException($"--activation: '{name}' is not one of identity, relu, leaky-relu", nameof(name)),
+        _ => throw Errors.Argument(nameof(name), $"--activation: '{name}' is not one of identity, relu, leaky-relu"),
     };
 
     /// <summary>Builds the data, then loads or trains (U, V): <see cref="TwoLayerRegression.Build"/>.</summary>

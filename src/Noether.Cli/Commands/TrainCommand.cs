@@ -39,7 +39,7 @@ internal static class TrainCommand
                 if (code == ExitCodes.Ok && Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
                 return Task.FromResult(code);
             }
-            if (modelOptions.GivenWithoutModel(parse) is { } orphan) throw new ArgumentException($"{orphan} needs --model (the SPEC CNN trains with Adam)");
+            if (modelOptions.GivenWithoutModel(parse) is { } orphan) throw Errors.Argument(orphan, $"{orphan} needs --model (the SPEC CNN trains with Adam)");
             var settings = new CnnTrainingSettings(parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(epochs), parse.GetValue(batch),
                 parse.GetValue(lr), parse.GetValue(seed), parse.GetValue(channels), parse.GetValue(hidden), TrainLimit: parse.GetValue(limit));
             settings.Validate();

@@ -56,7 +56,7 @@ internal static class TrainModelCommand
         var request = new Request(model, settings, dataset, dataDir, limit, parse.GetValue(o.Float64), every, monitor,
             parse.GetValue(o.TrainFile), parse.GetValue(o.TrainLabels), parse.GetValue(o.TestFile), parse.GetValue(o.TestLabels));
         if (request.TrainFile is null && (request.TrainLabels ?? request.TestFile ?? request.TestLabels) is not null)
-            throw new ArgumentException("--train-labels, --test-file and --test-labels need --train-file");
+            throw Errors.Argument("--train-labels", "--train-labels, --test-file and --test-labels need --train-file");
         return request;
     }
 
@@ -91,13 +91,13 @@ internal static class TrainModelCommand
         {
             var t = TensorFileDataset.Load(r.TestFile, r.TestLabels);
             if (!t.SampleShape.SequenceEqual(own.SampleShape))
-                throw new ArgumentException($"{r.TestFile}: samples are {string.Join("×", t.SampleShape)}, the training samples of {r.TrainFile} are {string.Join("×", own.SampleShape)}");
+                throw Errors.Argument("--test-file", $"{r.TestFile}: samples are {string.Join("×", t.SampleShape)}, the training samples of {r.TrainFile} are {string.Join("×", own.SampleShape)}");
             testData = t.Data;
         }
         else
         {
             int held = Math.Max(1, trainData.Count / 10);
-            if (trainData.Count - held < 1) throw new ArgumentException($"{r.TrainFile}: {trainData.Count} samples are too few to hold out a test part; give --test-file");
+            if (trainData.Count - held < 1) throw Errors.Argument("--train-file", $"{r.TrainFile}: {trainData.Count} samples are too few to hold out a test part; give --test-file");
             testData = trainData.Subset(trainData.Count - held, held);
             trainData = trainData.Subset(0, trainData.Count - held);
         }

@@ -58,7 +58,7 @@ internal static class ValleyCommand
                 parse.GetValue(shape) is { } text ? ListOptions.ParseShape(text) : p.Shape, p.Samples, p.Steps, p.LearningRate, 1.0, 0.1, parse.GetValue(seed), parse.GetValue(weights));
             if (net.Weights is { } w && !File.Exists(w)) throw new FileNotFoundException($"--weights: {w} not found", w);
             string? cnnPath = parse.GetValue(cnn);
-            if (cnnPath is not null && net.Weights is not null) throw new ArgumentException("give --cnn or --weights, not both");
+            if (cnnPath is not null && net.Weights is not null) throw Errors.Argument("--cnn", "give --cnn or --weights, not both");
             if (cnnPath is not null && !File.Exists(cnnPath)) throw new FileNotFoundException($"--cnn: {cnnPath} not found", cnnPath);
             int k = parse.GetValue(directions) ?? p.Directions, n1 = parse.GetValue(points) ?? p.Points, n2 = parse.GetValue(grid) ?? p.Grid;
             double range = parse.GetValue(extent);
@@ -96,7 +96,7 @@ internal static class ValleyCommand
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"--cnn: {e.Message}", "--cnn", e);
+            throw Errors.Argument("--cnn", $"--cnn: {e.Message}", e);
         }
         try
         {
@@ -104,7 +104,7 @@ internal static class ValleyCommand
         }
         catch (ArgumentException e) when (e.ParamName == "model")
         {
-            throw new ArgumentException($"--cnn: {e.Message}", "--cnn", e);
+            throw Errors.Argument("--cnn", $"--cnn: {e.Message}", e);
         }
     }
 }

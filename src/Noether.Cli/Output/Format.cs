@@ -36,6 +36,6 @@ internal static class Format
         ActivationKind.Tanh => "tanh",
         ActivationKind.Radial => "radial",
         ActivationKind.Custom => "custom",
-        _ => throw new ArgumentOutOfRangeException(nameof(a), a, $"activation = {a}: expected a defined ActivationKind"),
+        _ => throw Errors.ArgumentOutOfRange(nameof(a), a, $"activation = {a}: expected a defined ActivationKind"),
     };
 }

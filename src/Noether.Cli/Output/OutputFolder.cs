@@ -68,12 +68,12 @@ internal sealed class OutputFolder : IDisposable
     /// </summary>
     public static OutputFolder Begin(string? path, bool force, string option = "--out")
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option}: an output directory is required (got an empty path)", option);
-        if (path.Any(char.IsControl)) throw new ArgumentException($"{option}: the path {Quote(path)} contains a control character (a line break or tab); choose another folder name", option);
+        if (string.IsNullOrWhiteSpace(path)) throw Errors.Argument(option, $"{option}: an output directory is required (got an empty path)");
+        if (path.Any(char.IsControl)) throw Errors.Argument(option, $"{option}: the path {Quote(path)} contains a control character (a line break or tab); choose another folder name");
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         full = ResolveLink(full, option);
         string name = Path.GetFileName(full);
-        string parent = Path.GetDirectoryName(full) ?? throw new ArgumentException($"{option}: {full} is a root folder; choose a folder inside it", option);
+        string parent = Path.GetDirectoryName(full) ?? throw Errors.Argument(option, $"{option}: {full} is a root folder; choose a folder inside it");
         CheckTarget(full, force, option);
 
         var created = new List<string>();
@@ -217,9 +217,9 @@ internal sealed class OutputFolder : IDisposable
 
     private static void CheckTarget(string full, bool force, string option)
     {
-        if (File.Exists(full)) throw new ArgumentException($"{option}: {full} is a file, expected a directory", option);
+        if (File.Exists(full)) throw Errors.Argument(option, $"{option}: {full} is a file, expected a directory");
         if (Directory.Exists(full) && !force && Directory.EnumerateFileSystemEntries(full).Any())
-            throw new ArgumentException($"{option}: {full} is not empty; pass --force to replace it with this run's result (it is kept until the run completes)", option);
+            throw Errors.Argument(option, $"{option}: {full} is not empty; pass --force to replace it with this run's result (it is kept until the run completes)");
     }
 
     /// <summary>--out given as a symbolic link: the folder it points to (a dangling or looping link refused).</summary>
@@ -234,10 +234,10 @@ internal sealed class OutputFolder : IDisposable
         }
         catch (IOException e)
         {
-            throw new ArgumentException($"{option}: {full} is a symbolic link that cannot be followed ({e.Message})", option);
+            throw Errors.Argument(option, $"{option}: {full} is a symbolic link that cannot be followed ({e.Message})");
         }
         if (final is null || !Path.Exists(final.FullName)) // a FileInfo: Exists is false for a folder
-            throw new ArgumentException($"{option}: {full} is a symbolic link to {final?.FullName ?? info.LinkTarget}, which does not exist", option);
+            throw Errors.Argument(option, $"{option}: {full} is a symbolic link to {final?.FullName ?? info.LinkTarget}, which does not exist");
         return Path.TrimEndingDirectorySeparator(final.FullName);
     }
 

@@ -63,10 +63,10 @@ internal static class ShardMerge
         foreach (var path in paths)
         {
             string dir = Path.GetFullPath(path);
-            if (!Directory.Exists(dir)) throw new ArgumentException($"merge: {dir} does not exist");
+            if (!Directory.Exists(dir)) throw Errors.Argument("shard folders", $"merge: {dir} does not exist");
             string file = Path.Combine(dir, ShardOutput.FileName);
             if (!File.Exists(file))
-                throw new ArgumentException($"merge: {dir} is not a shard output (no {ShardOutput.FileName}; run the sweep with --shard i/n)");
+                throw Errors.Argument("shard folders", $"merge: {dir} is not a shard output (no {ShardOutput.FileName}; run the sweep with --shard i/n)");
             ShardFile shard;
             try
             {
@@ -85,9 +85,9 @@ internal static class ShardMerge
             if (!(shard.WallSeconds >= 0 && shard.WallSeconds < 1e11))
                 throw new InvalidDataException($"merge: {file} has wallSeconds {shard.WallSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}, expected a non-negative number of seconds");
             if (!Sweeps.ContainsKey(shard.Command))
-                throw new ArgumentException($"merge: {dir} holds a '{shard.Command}' shard, which merge cannot join (it joins {string.Join(", ", Sweeps.Keys)})");
+                throw Errors.Argument("shard folders", $"merge: {dir} holds a '{shard.Command}' shard, which merge cannot join (it joins {string.Join(", ", Sweeps.Keys)})");
             foreach (var csv in shard.Csv)
-                if (!File.Exists(Path.Combine(dir, csv))) throw new ArgumentException($"merge: {dir} lacks {csv}, which its shard.json lists");
+                if (!File.Exists(Path.Combine(dir, csv))) throw Errors.Argument("shard folders", $"merge: {dir} lacks {csv}, which its shard.json lists");
             shards.Add((dir, shard));
         }
 
@@ -95,17 +95,17 @@ internal static class ShardMerge
         var firstShard = Shard.Parse(first.Shard);
         foreach (var (dir, f) in shards.Skip(1))
         {
-            if (f.Command != first.Command) throw new ArgumentException($"merge: {dir} is a '{f.Command}' shard but {firstDir} is a '{first.Command}' shard");
+            if (f.Command != first.Command) throw Errors.Argument("shard folders", $"merge: {dir} is a '{f.Command}' shard but {firstDir} is a '{first.Command}' shard");
             int count = Shard.Parse(f.Shard).Count;
             if (count != firstShard.Count)
-                throw new ArgumentException($"merge: {dir} is shard {f.Shard} but {firstDir} is shard {first.Shard}: different shard counts");
+                throw Errors.Argument("shard folders", $"merge: {dir} is shard {f.Shard} but {firstDir} is shard {first.Shard}: different shard counts");
             if (f.Profile != first.Profile)
-                throw new ArgumentException($"merge: {dir} was run with --profile {f.Profile ?? "(none)"} but {firstDir} with --profile {first.Profile ?? "(none)"}");
+                throw Errors.Argument("shard folders", $"merge: {dir} was run with --profile {f.Profile ?? "(none)"} but {firstDir} with --profile {first.Profile ?? "(none)"}");
             if (Difference(first.Settings, f.Settings) is { } key)
-                throw new ArgumentException($"merge: {dir} was run with different settings than {firstDir} ({key}: {Show(f.Settings[key])} vs {Show(first.Settings[key])})");
+                throw Errors.Argument("shard folders", $"merge: {dir} was run with different settings than {firstDir} ({key}: {Show(f.Settings[key])} vs {Show(first.Settings[key])})");
             if (Difference(first.Options, f.Options) is { } option)
-                throw new ArgumentException($"merge: {dir} was run with different options than {firstDir} ({option}: {Show(f.Options[option])} vs {Show(first.Options[option])})");
-            if (!f.Csv.SequenceEqual(first.Csv)) throw new ArgumentException($"merge: {dir} lists other CSV files than {firstDir}");
+                throw Errors.Argument("shard folders", $"merge: {dir} was run with different options than {firstDir} ({option}: {Show(f.Options[option])} vs {Show(first.Options[option])})");
+            if (!f.Csv.SequenceEqual(first.Csv)) throw Errors.Argument("shard folders", $"merge: {dir} lists other CSV files than {firstDir}");
         }
 
         var byIndex = new Dictionary<int, string>();
@@ -113,12 +113,12 @@ internal static class ShardMerge
         {
             int index = Shard.Parse(f.Shard).Index;
             if (byIndex.TryGetValue(index, out var other))
-                throw new ArgumentException($"merge: shard {f.Shard} given twice: {other} and {dir}");
+                throw Errors.Argument("shard folders", $"merge: shard {f.Shard} given twice: {other} and {dir}");
             byIndex[index] = dir;
         }
         for (int k = 1; k <= firstShard.Count; k++)
             if (!byIndex.ContainsKey(k))
-                throw new ArgumentException($"merge: shard {k}/{firstShard.Count} of '{first.Command}' is missing (given: {string.Join(", ", byIndex.Keys.Order().Select(i => $"{i}/{firstShard.Count}"))})");
+                throw Errors.Argument("shard folders", $"merge: shard {k}/{firstShard.Count} of '{first.Command}' is missing (given: {string.Join(", ", byIndex.Keys.Order().Select(i => $"{i}/{firstShard.Count}"))})");
         return [.. shards.OrderBy(x => Shard.Parse(x.File.Shard).Index)];
     }
 

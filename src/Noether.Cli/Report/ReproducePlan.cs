@@ -22,7 +22,7 @@ internal sealed record ReproduceStep(string Name, string Command, string[] Quick
         "quick" => Quick,
         "default" => Default,
         "full" => Full,
-        _ => throw new ArgumentException($"--profile: expected quick, default or full (got '{profile}')", nameof(profile)),
+        _ => throw Errors.Argument(nameof(profile), $"--profile: expected quick, default or full (got '{profile}')"),
     };
 
     /// <summary>

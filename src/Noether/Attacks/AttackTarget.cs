@@ -69,8 +69,8 @@ public sealed class AttackTarget<T> where T : unmanaged, IFloatingPointIeee754<T
         if (!Enum.IsDefined(loss)) throw Errors.OutOfRange(nameof(loss), loss, "a defined EnsembleAttackLoss");
         ArgumentNullException.ThrowIfNull(ensemble);
         if (ensemble.Options.Reading == GroupActionReading.BatchDependent)
-            throw new ArgumentException("an adaptive attack needs gradients through the ensemble; the batch-dependent reading of the group action has none here (use the calibrated reading)", nameof(ensemble));
-        if (ensemble.Count == 0) throw new ArgumentException($"the ensemble has no members ({ensemble.Rejected} rejected as ill-conditioned)", nameof(ensemble));
+            throw Errors.Argument(nameof(ensemble), "an adaptive attack needs gradients through the ensemble; the batch-dependent reading of the group action has none here (use the calibrated reading)");
+        if (ensemble.Count == 0) throw Errors.Argument(nameof(ensemble), $"the ensemble has no members ({ensemble.Rejected} rejected as ill-conditioned)");
         // The gradient goes member chunk by member chunk through the mean (exact up to rounding order): a graph through
         // all members at once holds several [B, N·h] tensors.
         return loss == EnsembleAttackLoss.AveragedLogits

@@ -68,7 +68,7 @@ public sealed record LinfAttack(AttackKind Kind, double Epsilon, double StepSize
         if (!(StepSize >= 0) || double.IsInfinity(StepSize)) throw Errors.OutOfRange("attack step size", StepSize, "a finite step size ≥ 0");
         if (Steps < 0) throw Errors.OutOfRange("attack steps", Steps, "a number of steps ≥ 0");
         if (Kind == AttackKind.Fgsm && (Steps != 1 || RandomStart || StepSize != Epsilon))
-            throw new ArgumentException("FGSM is one step of size ε without random start; use LinfAttack.Fgsm(ε) or a PGD attack", nameof(Kind));
+            throw Errors.Argument(nameof(Kind), "FGSM is one step of size ε without random start; use LinfAttack.Fgsm(ε) or a PGD attack");
     }
 
     /// <summary>A label such as "FGSM ε=0.0314" or "PGD-10 ε=0.0314 α=0.00784 random start".</summary>

@@ -32,15 +32,15 @@ public static class LinfAttacks
         attack.Validate();
         if (inputs.Rank < 2 || inputs.Dim(0) < 1) throw Errors.BadShape("attack", nameof(inputs), inputs.Shape, "a batch [B, …] with B ≥ 1");
         if (labels.Length != inputs.Dim(0))
-            throw new ArgumentException($"attack: {inputs.Dim(0)} images but {labels.Length} labels", nameof(labels));
+            throw Errors.Argument(nameof(labels), $"attack: {inputs.Dim(0)} images but {labels.Length} labels");
         for (int i = 0; i < inputs.Length; i++)
         {
             T v = inputs.Data[i];
             if (!(v >= T.Zero && v <= T.One))
-                throw new ArgumentException($"attack: inputs[{i}] = {v} is outside [0, 1]; attacks work on raw pixels in [0, 1] (normalise inside the model)", nameof(inputs));
+                throw Errors.Argument(nameof(inputs), $"attack: inputs[{i}] = {v} is outside [0, 1]; attacks work on raw pixels in [0, 1] (normalise inside the model)");
         }
         if (attack.RandomStart && attack.Kind == AttackKind.Pgd && rng is null)
-            throw new ArgumentNullException(nameof(rng), "PGD with random start needs a seeded Random");
+            throw Errors.Null(nameof(rng), "PGD with random start needs a seeded Random");
         return PerturbCore(target, inputs, labels, attack, rng);
     }
 
@@ -65,7 +65,7 @@ public static class LinfAttacks
         ArgumentNullException.ThrowIfNull(attack);
         attack.Validate();
         Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
-        if (data.Count == 0) throw new ArgumentException("attack: the data set is empty", nameof(data));
+        if (data.Count == 0) throw Errors.Argument(nameof(data), "attack: the data set is empty");
         var adversarial = new float[data.Images.Length];
         int size = data.SampleSize, batch = 0;
         // ε = 0 (or nothing to do) leaves every image where it is: the projection onto [x, x] is x. Skip the gradients.

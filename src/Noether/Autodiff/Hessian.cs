@@ -28,9 +28,9 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
     {
         ArgumentNullException.ThrowIfNull(function);
         ArgumentNullException.ThrowIfNull(point);
-        if (point.Count == 0) throw new ArgumentException("the point has no tensors", nameof(point));
+        if (point.Count == 0) throw Errors.Argument(nameof(point), "the point has no tensors");
         _inputs = new Variable<T>[point.Count];
-        for (int i = 0; i < point.Count; i++) _inputs[i] = _tape.Leaf(point[i] ?? throw new ArgumentNullException($"point[{i}]"));
+        for (int i = 0; i < point.Count; i++) _inputs[i] = _tape.Leaf(point[i] ?? throw Errors.Null($"point[{i}]"));
         var value = function(_tape, _inputs);
         if (value.Value.Length != 1) throw Errors.BadShape("hessian", "function value", value.Shape, "a scalar");
         Value = value.Value.Data[0];
@@ -55,7 +55,7 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
     public Tensor<T>[] Multiply(IReadOnlyList<Tensor<T>> v)
     {
         ArgumentNullException.ThrowIfNull(v);
-        if (v.Count != _inputs.Length) throw new ArgumentException($"hessian-vector product: {v.Count} direction tensors for {_inputs.Length} inputs", nameof(v));
+        if (v.Count != _inputs.Length) throw Errors.Argument(nameof(v), $"hessian-vector product: {v.Count} direction tensors for {_inputs.Length} inputs");
         for (int i = 0; i < v.Count; i++)
         {
             ArgumentNullException.ThrowIfNull(v[i], $"v[{i}]");
@@ -75,7 +75,7 @@ public sealed class HessianOperator<T> where T : unmanaged, IFloatingPointIeee75
     /// </summary>
     internal T[] Multiply(ReadOnlySpan<T> v, bool pooled)
     {
-        if (v.Length != Dimension) throw new ArgumentException($"hessian-vector product: v has {v.Length} entries, expected {Dimension}", nameof(v));
+        if (v.Length != Dimension) throw Errors.Argument(nameof(v), $"hessian-vector product: v has {v.Length} entries, expected {Dimension}");
         var parts = new Tensor<T>[Shapes.Count];
         int offset = 0;
         for (int i = 0; i < parts.Length; i++)

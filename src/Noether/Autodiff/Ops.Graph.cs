@@ -75,7 +75,7 @@ public static partial class Ops
     public static Variable<T> Concat<T>(IReadOnlyList<Variable<T>> parts, int axis) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(parts);
-        if (parts.Count == 0) throw new ArgumentException("concat: no parts", nameof(parts));
+        if (parts.Count == 0) throw Errors.Argument(nameof(parts), "concat: no parts");
         var first = parts[0];
         int rank = first.Rank;
         int ax = axis < 0 ? axis + rank : axis;
@@ -169,7 +169,7 @@ public static partial class Ops
     {
         int rank = shape.Length;
         if (perm.Length != rank || perm.Distinct().Count() != rank || perm.Any(p => p < 0 || p >= rank))
-            throw new ArgumentException($"permute: [{string.Join(",", perm)}] is not a permutation of the {rank} axes of a {Errors.Shape(shape)} tensor", nameof(perm));
+            throw Errors.Argument(nameof(perm), $"permute: [{string.Join(",", perm)}] is not a permutation of the {rank} axes of a {Errors.Shape(shape)} tensor");
         var outShape = new int[rank];
         var strides = new int[rank];
         int s = 1;

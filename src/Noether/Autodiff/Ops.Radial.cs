@@ -34,8 +34,8 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(z);
         ArgumentNullException.ThrowIfNull(f);
         var r = Norm(z, axis, keepDims: true);
-        var scale = f(r) ?? throw new ArgumentException("radial: f returned null", nameof(f));
-        if (!ReferenceEquals(scale.Tape, z.Tape)) throw new ArgumentException("radial: f returned a variable of another tape", nameof(f));
+        var scale = f(r) ?? throw Errors.Argument(nameof(f), "radial: f returned null");
+        if (!ReferenceEquals(scale.Tape, z.Tape)) throw Errors.Argument(nameof(f), "radial: f returned a variable of another tape");
         if (!scale.Value.SameShape(r.Value))
             throw Errors.ShapeMismatch("radial", "f(‖z‖)", scale.Shape, "‖z‖", r.Shape, "f must act elementwise on the norms");
         return Multiply(scale, z);

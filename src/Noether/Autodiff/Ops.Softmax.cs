@@ -51,7 +51,7 @@ public static partial class Ops
         RequireMatrix(logits, "cross-entropy");
         int n = logits.Value.Dim(0), k = logits.Value.Dim(1);
         if (labels.Length != n)
-            throw new ArgumentException($"cross-entropy: logits are {Errors.Shape(logits.Shape)} but there are {labels.Length} labels (expected {n})", nameof(labels));
+            throw Errors.Argument(nameof(labels), $"cross-entropy: logits are {Errors.Shape(logits.Shape)} but there are {labels.Length} labels (expected {n})");
         for (int i = 0; i < n; i++)
             if ((uint)labels[i] >= (uint)k) throw Errors.OutOfRange($"{nameof(labels)}[{i}]", labels[i], $"a class index in [0, {k})");
         var value = Tensor<T>.Scalar(SoftmaxKernels.CrossEntropy(logits.Value, labels));

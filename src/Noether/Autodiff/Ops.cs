@@ -263,7 +263,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        if (!ReferenceEquals(a.Tape, b.Tape)) throw new ArgumentException($"an operation mixes variables of two tapes ({a}, {b})", nameof(b));
+        if (!ReferenceEquals(a.Tape, b.Tape)) throw Errors.Argument(nameof(b), $"an operation mixes variables of two tapes ({a}, {b})");
         return a.Tape;
     }
 }

@@ -63,11 +63,11 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(parameter);
         ArgumentNullException.ThrowIfNull(variable);
-        if (!ReferenceEquals(variable.Tape, this)) throw new ArgumentException($"bind: {variable} belongs to another tape", nameof(variable));
-        if (variable.Parents is not null) throw new ArgumentException($"bind: {variable} is the result of an operation; bind a leaf or a constant", nameof(variable));
+        if (!ReferenceEquals(variable.Tape, this)) throw Errors.Argument(nameof(variable), $"bind: {variable} belongs to another tape");
+        if (variable.Parents is not null) throw Errors.Argument(nameof(variable), $"bind: {variable} is the result of an operation; bind a leaf or a constant");
         if (!variable.Value.SameShape(parameter.Value))
             throw Errors.ShapeMismatch("bind", nameof(variable), variable.Shape, parameter.Name, parameter.Value.Shape, "shapes must be equal");
-        if (_bound.ContainsKey(parameter)) throw new ArgumentException($"bind: {parameter} is already bound on this tape", nameof(parameter));
+        if (_bound.ContainsKey(parameter)) throw Errors.Argument(nameof(parameter), $"bind: {parameter} is already bound on this tape");
         _bound.Add(parameter, variable);
     }
 
@@ -114,7 +114,7 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(seeds);
         ArgumentNullException.ThrowIfNull(wrt);
         if (outputs.Count != seeds.Count)
-            throw new ArgumentException($"gradient: {outputs.Count} outputs but {seeds.Count} seeds", nameof(seeds));
+            throw Errors.Argument(nameof(seeds), $"gradient: {outputs.Count} outputs but {seeds.Count} seeds");
         for (int i = 0; i < outputs.Count; i++)
         {
             CheckOwn(outputs[i], $"{nameof(outputs)}[{i}]");
@@ -202,7 +202,7 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var p in parents)
         {
             if (!ReferenceEquals(p.Tape, this))
-                throw new ArgumentException($"an operation mixes variables of two tapes ({p})", nameof(parents));
+                throw Errors.Argument(nameof(parents), $"an operation mixes variables of two tapes ({p})");
             requires |= p.RequiresGrad;
         }
         if (!requires) return new Variable<T>(this, value, false, null, null, null);
@@ -313,9 +313,9 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     private void CheckOwn(Variable<T> v, string name)
     {
         ArgumentNullException.ThrowIfNull(v, name);
-        if (!ReferenceEquals(v.Tape, this)) throw new ArgumentException($"{name} belongs to another tape", name);
+        if (!ReferenceEquals(v.Tape, this)) throw Errors.Argument(name, $"{name} belongs to another tape");
         if (v.Index >= 0 && v.Generation != _generation)
-            throw new ArgumentException($"{name} was recorded before the tape was reset", name);
+            throw Errors.Argument(name, $"{name} was recorded before the tape was reset");
     }
 
     /// <summary>Resumes recording when disposed.</summary>

@@ -48,7 +48,7 @@ public sealed class ActivationIntegral
     {
         ArgumentNullException.ThrowIfNull(activation);
         if (!activation.IsElementwise)
-            throw new ArgumentException($"eq. 48 needs an elementwise activation σ: ℝ → ℝ, but '{activation.Name}' acts on whole columns (radial); use the angular-momentum identity", nameof(activation));
+            throw Errors.Argument(nameof(activation), $"eq. 48 needs an elementwise activation σ: ℝ → ℝ, but '{activation.Name}' acts on whole columns (radial); use the angular-momentum identity");
         return activation.Kind switch
         {
             ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu => new(activation, v => 0.5 * v * v, true, 0.5),
@@ -102,8 +102,8 @@ public sealed class ActivationIntegral
         double d = Activation.Derivative(x);
         double r = Activation.Value(x) / d;
         if (!double.IsFinite(r))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"eq. 48 cannot handle '{Activation.Name}': σ(x)/σ'(x) is not finite at x = {x:G6} (σ = {Activation.Value(x):G6}, σ' = {d:G6}); the form needs σ' ≠ 0 between 0 and each V_aj"), nameof(x));
+            throw Errors.Argument(nameof(x), string.Create(CultureInfo.InvariantCulture,
+                $"eq. 48 cannot handle '{Activation.Name}': σ(x)/σ'(x) is not finite at x = {x:G6} (σ = {Activation.Value(x):G6}, σ' = {d:G6}); the form needs σ' ≠ 0 between 0 and each V_aj"));
         return r;
     }
 }

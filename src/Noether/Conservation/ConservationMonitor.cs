@@ -98,7 +98,7 @@ public sealed class ConservationMonitor
         }
         else if (value.Length != _initial.First.Length)
         {
-            throw new ArgumentException($"{Quantity.Name}: the quantity has {value.Length} components now but {_initial.First.Length} at the first observation", nameof(theta));
+            throw Errors.Argument(nameof(theta), $"{Quantity.Name}: the quantity has {value.Length} components now but {_initial.First.Length} at the first observation");
         }
 
         var change = new double[value.Length];
@@ -157,7 +157,7 @@ public sealed class ConservationMonitor
         {
             if (!double.IsFinite(learningRate) || learningRate <= 0) throw Errors.OutOfRange(nameof(learningRate), learningRate, "a positive finite learning rate");
             if (!Quantity.IsQuadratic)
-                throw new ArgumentException($"{Quantity.Name} is not quadratic in θ, so eq. 41 does not apply; observe without a learning rate", nameof(learningRate));
+                throw Errors.Argument(nameof(learningRate), $"{Quantity.Name} is not quadratic in θ, so eq. 41 does not apply; observe without a learning rate");
             var g = Quantity.Terms(gradient);
             double eta2 = learningRate * learningRate;
             _predicted = g.Value();

@@ -69,7 +69,7 @@ public abstract class ConservedQuantity
     {
         ArgumentNullException.ThrowIfNull(theta);
         if (UIndex >= theta.Count || VIndex >= theta.Count)
-            throw new ArgumentException($"{Name}: the parameter list has {theta.Count} tensors but U is at {UIndex} and V at {VIndex}", nameof(theta));
+            throw Errors.Argument(nameof(theta), $"{Name}: the parameter list has {theta.Count} tensors but U is at {UIndex} and V at {VIndex}");
         var u = theta[UIndex];
         var v = theta[VIndex];
         ArgumentNullException.ThrowIfNull(u, $"theta[{UIndex}]");
@@ -132,7 +132,7 @@ public abstract class ConservedQuantity
         ArgumentNullException.ThrowIfNull(activation);
         if (activation.Kind == ActivationKind.Identity) return Imbalance();
         if (!activation.IsElementwise)
-            throw new ArgumentException($"'{activation.Name}' is radial: O(h) has no symmetric algebra elements, so there is no nontrivial Q_M (Ex. 10); check the angular-momentum identity instead", nameof(activation));
+            throw Errors.Argument(nameof(activation), $"'{activation.Name}' is radial: O(h) has no symmetric algebra elements, so there is no nontrivial Q_M (Ex. 10); check the angular-momentum identity instead");
         if (activation.HomogeneityDegree is double alpha) return HomogeneousDiagonal(alpha);
         return IntegralFormPerUnit(activation);
     }
@@ -168,7 +168,7 @@ public abstract class ConservedQuantity
         {
             GeneralLinearGroup => q.Data,
             PositiveScalingGroup { Degree: 1 } => Diagonal(q),
-            _ => throw new ArgumentException($"conserved quantity of {group.Name}: only GL_h (UᵀU − VVᵀ) and positive scaling with α = 1 (diag(UᵀU − VVᵀ)) are supported here", nameof(group)),
+            _ => throw Errors.Argument(nameof(group), $"conserved quantity of {group.Name}: only GL_h (UᵀU − VVᵀ) and positive scaling with α = 1 (diag(UᵀU − VVᵀ)) are supported here"),
         };
     }
 
@@ -305,7 +305,7 @@ internal sealed class QuadraticFormQuantity : ConservedQuantity
 
     protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v)
     {
-        if (u.Dim(1) != _group.Size) throw new ArgumentException($"{Name}: hidden width {u.Dim(1)} but the group acts on {_group.Size}", nameof(u));
+        if (u.Dim(1) != _group.Size) throw Errors.Argument(nameof(u), $"{Name}: hidden width {u.Dim(1)} but the group acts on {_group.Size}");
         return new([Mat.Dot(Mat.Mul(v, v, tb: true), _m)], [Mat.Dot(Mat.Mul(u, u, ta: true), _dpi)]);
     }
 }

@@ -50,7 +50,7 @@ public static class DormandPrince
         if (!double.IsFinite(t0)) throw Errors.OutOfRange(nameof(t0), t0, "a finite time");
         for (int i = 0; i < times.Count; i++)
             if (!double.IsFinite(times[i]) || times[i] < (i == 0 ? t0 : times[i - 1]))
-                throw new ArgumentException($"ode: times[{i}] = {times[i]} must be finite, ≥ t0 = {t0} and not below the previous time", nameof(times));
+                throw Errors.Argument(nameof(times), $"ode: times[{i}] = {times[i]} must be finite, ≥ t0 = {t0} and not below the previous time");
         int n = y0.Length;
         var y = y0.ToArray();
         var yNew = new double[n];

@@ -278,7 +278,7 @@ public static class GradientFlow
             result[i] = new Tensor<double>(flat.Slice(offset, n).ToArray(), shapes[i]);
             offset += n;
         }
-        if (offset != flat.Length) throw new ArgumentException($"unflatten: {flat.Length} values for shapes holding {offset}", nameof(flat));
+        if (offset != flat.Length) throw Errors.Argument(nameof(flat), $"unflatten: {flat.Length} values for shapes holding {offset}");
         return result;
     }
 }

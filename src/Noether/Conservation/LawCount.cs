@@ -85,11 +85,11 @@ public static class LawCount
         ArgumentNullException.ThrowIfNull(phi);
         ArgumentNullException.ThrowIfNull(point);
         ArgumentNullException.ThrowIfNull(random);
-        if (point.Count == 0) throw new ArgumentException("law count: no parameter blocks", nameof(point));
+        if (point.Count == 0) throw Errors.Argument(nameof(point), "law count: no parameter blocks");
         foreach (var p in point)
         {
             ArgumentNullException.ThrowIfNull(p, nameof(point));
-            foreach (var x in p.Data) if (!double.IsFinite(x)) throw new ArgumentException("law count: θ has non-finite entries", nameof(point));
+            foreach (var x in p.Data) if (!double.IsFinite(x)) throw Errors.Argument(nameof(point), "law count: θ has non-finite entries");
         }
         Errors.ThrowIfNotPositive(maxLevels, nameof(maxLevels));
 
@@ -273,7 +273,7 @@ public static class LawCount
             Parameters = point.Sum(p => p.Length);
             var tape = new Tape<double>();
             var outputs = phi(point.Select(p => tape.Constant(p)).ToArray());
-            if (outputs.Count == 0) throw new ArgumentException("law count: φ has no outputs", nameof(phi));
+            if (outputs.Count == 0) throw Errors.Argument(nameof(phi), "law count: φ has no outputs");
             OutputShapes = outputs.Select(o => o.Value.ShapeArray).ToArray();
             Outputs = outputs.Sum(o => o.Value.Length);
         }

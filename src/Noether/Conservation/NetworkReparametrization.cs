@@ -16,7 +16,7 @@ public sealed class NetworkReparametrization
     public NetworkReparametrization(IReadOnlyList<int> widths, bool biases)
     {
         ArgumentNullException.ThrowIfNull(widths);
-        if (widths.Count < 2) throw new ArgumentException($"law count: widths must list at least an input and an output width, got {widths.Count}", nameof(widths));
+        if (widths.Count < 2) throw Errors.Argument(nameof(widths), $"law count: widths must list at least an input and an output width, got {widths.Count}");
         for (int i = 0; i < widths.Count; i++) Errors.ThrowIfNotPositive(widths[i], $"{nameof(widths)}[{i}]");
         Widths = widths.ToArray();
         Biases = biases;
@@ -198,7 +198,7 @@ public sealed class NetworkReparametrization
     {
         int expected = Layers * (Biases ? 2 : 1);
         if (parameters.Count != expected)
-            throw new ArgumentException($"law count: {parameters.Count} parameter blocks, expected {expected}", nameof(parameters));
+            throw Errors.Argument(nameof(parameters), $"law count: {parameters.Count} parameter blocks, expected {expected}");
         var w = new Variable<double>[Layers];
         var b = new Variable<double>?[Layers];
         for (int l = 0; l < Layers; l++)

@@ -32,19 +32,19 @@ public static class PrescribedImbalance
         Errors.ThrowIfNotPositive(n, nameof(n));
         if (!(std >= 0) || double.IsInfinity(std)) throw Errors.OutOfRange(nameof(std), std, "a finite standard deviation ≥ 0");
         if (q.Rank != 2 || q.Dim(0) != q.Dim(1) || q.Dim(0) == 0) throw Errors.BadShape("prescribed Q", nameof(q), q.Shape, "a square h×h matrix");
-        if (!q.AllFinite()) throw new ArgumentException("prescribed Q: q has non-finite entries", nameof(q));
+        if (!q.AllFinite()) throw Errors.Argument(nameof(q), "prescribed Q: q has non-finite entries");
         int h = q.Dim(0);
         double asym = Mat.MaxAbs(Mat.Antisymmetric(q));
         if (asym > 1e-12 * Math.Max(1, Mat.MaxAbs(q)))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"prescribed Q: q is not symmetric (max |q − qᵀ|/2 = {asym:G3}); UᵀU − VVᵀ always is"), nameof(q));
+            throw Errors.Argument(nameof(q), string.Create(CultureInfo.InvariantCulture, $"prescribed Q: q is not symmetric (max |q − qᵀ|/2 = {asym:G3}); UᵀU − VVᵀ always is"));
         var (lambda, e) = LinearAlgebra.SymmetricEigen(Mat.Symmetric(q));
         double cut = 1e-14 * Math.Max(lambda.Max(Math.Abs), double.Epsilon);
         var pos = Enumerable.Range(0, h).Where(i => lambda[i] > cut).ToArray();
         var neg = Enumerable.Range(0, h).Where(i => lambda[i] < -cut).ToArray();
         if (pos.Length > m)
-            throw new ArgumentException($"prescribed Q: q has {pos.Length} positive eigenvalues, but UᵀU − VVᵀ has at most m = {m} (UᵀU has rank ≤ m)", nameof(q));
+            throw Errors.Argument(nameof(q), $"prescribed Q: q has {pos.Length} positive eigenvalues, but UᵀU − VVᵀ has at most m = {m} (UᵀU has rank ≤ m)");
         if (neg.Length > n)
-            throw new ArgumentException($"prescribed Q: q has {neg.Length} negative eigenvalues, but UᵀU − VVᵀ has at most n = {n} (VVᵀ has rank ≤ n)", nameof(q));
+            throw Errors.Argument(nameof(q), $"prescribed Q: q has {neg.Length} negative eigenvalues, but UᵀU − VVᵀ has at most n = {n} (VVᵀ has rank ≤ n)");
         int r = std > 0 ? Math.Min(m - pos.Length, n - neg.Length) : 0;
         var common = r > 0 ? RandomMatrix.Gaussian(random, h, r, std) : null;
         var left = Factor(e!, lambda, pos, common, h);   // [P, G], h × (n₊ + r)
@@ -64,11 +64,11 @@ public static class PrescribedImbalance
     {
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(random);
-        if (q.Count == 0) throw new ArgumentException("prescribed diag Q: q is empty (one value per hidden unit)", nameof(q));
+        if (q.Count == 0) throw Errors.Argument(nameof(q), "prescribed diag Q: q is empty (one value per hidden unit)");
         Errors.ThrowIfNotPositive(stdU, nameof(stdU));
         Errors.ThrowIfNotPositive(stdV, nameof(stdV));
         for (int a = 0; a < q.Count; a++)
-            if (!double.IsFinite(q[a])) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"prescribed diag Q: q[{a}] = {q[a]} is not finite"), nameof(q));
+            if (!double.IsFinite(q[a])) throw Errors.Argument(nameof(q), string.Create(CultureInfo.InvariantCulture, $"prescribed diag Q: q[{a}] = {q[a]} is not finite"));
         int h = q.Count;
         var theta = TwoLayerParameters.Gaussian(random, m, h, n, stdU, stdV);
         for (int a = 0; a < h; a++)

@@ -24,7 +24,7 @@ public sealed class ChannelNormalization
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(std);
         if (mean.Length == 0 || mean.Length != std.Length)
-            throw new ArgumentException($"ChannelNormalization: {mean.Length} means and {std.Length} standard deviations; expected the same positive number", nameof(std));
+            throw Errors.Argument(nameof(std), $"ChannelNormalization: {mean.Length} means and {std.Length} standard deviations; expected the same positive number");
         for (int c = 0; c < mean.Length; c++)
         {
             if (!double.IsFinite(mean[c])) throw Errors.OutOfRange($"{nameof(mean)}[{c}]", mean[c], "a finite number");
@@ -51,7 +51,7 @@ public sealed class ChannelNormalization
     public static ChannelNormalization Compute(ImageDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (data.Count == 0) throw new ArgumentException("ChannelNormalization.Compute: the data set is empty", nameof(data));
+        if (data.Count == 0) throw Errors.Argument(nameof(data), "ChannelNormalization.Compute: the data set is empty");
         int channels = data.Channels, plane = data.Height * data.Width;
         var x = data.Images.Data;
         var mean = new double[channels];
@@ -68,7 +68,7 @@ public sealed class ChannelNormalization
             mean[c] = m;
             std[c] = Math.Sqrt(squares / perChannel);
             if (!(std[c] > 0))
-                throw new ArgumentException($"ChannelNormalization.Compute: channel {c} of {data.Source} is constant ({m}); it cannot be standardised", nameof(data));
+                throw Errors.Argument(nameof(data), $"ChannelNormalization.Compute: channel {c} of {data.Source} is constant ({m}); it cannot be standardised");
         }
         return new ChannelNormalization(mean, std);
     }
@@ -76,7 +76,7 @@ public sealed class ChannelNormalization
     /// <summary>(x − mean_c) / std_c as a new tensor; <paramref name="images"/> is [N, C, H, W] with C = <see cref="Channels"/>.</summary>
     public Tensor<T> Apply<T>(Tensor<T> images) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var result = images?.Clone() ?? throw new ArgumentNullException(nameof(images));
+        var result = images?.Clone() ?? throw Errors.Null(nameof(images));
         ApplyInPlace(result);
         return result;
     }

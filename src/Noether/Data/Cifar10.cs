@@ -123,7 +123,7 @@ public static class Cifar10
     public static ImageDataset ReadBatches(IReadOnlyList<string> paths, string[]? classNames = null, string? description = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        if (paths.Count == 0) throw new ArgumentException("Cifar10.ReadBatches: no batch files given", nameof(paths));
+        if (paths.Count == 0) throw Errors.Argument(nameof(paths), "Cifar10.ReadBatches: no batch files given");
         // First pass: sizes only, so a bad last batch fails before 600 MB are allocated.
         var counts = new int[paths.Count];
         long total = 0;
@@ -136,7 +136,7 @@ public static class Cifar10
         }
         const int pixels = RecordSize - 1;
         if (total * pixels > Array.MaxLength)
-            throw new ArgumentException($"Cifar10.ReadBatches: {total} images do not fit in one tensor", nameof(paths));
+            throw Errors.Argument(nameof(paths), $"Cifar10.ReadBatches: {total} images do not fit in one tensor");
 
         var images = GC.AllocateUninitializedArray<float>((int)(total * pixels), pinned: true); // see Idx.PixelsToUnitInterval
         var labels = new int[total];

@@ -42,23 +42,23 @@ public sealed class ImageDataset
         if (images.Rank != 4) throw Errors.BadShape("ImageDataset", nameof(images), images.Shape, "[N, C, H, W] (rank 4)");
         Errors.ThrowIfNotPositive(classCount, nameof(classCount));
         if (labels.Length != images.Dim(0))
-            throw new ArgumentException($"ImageDataset: {images.Dim(0)} images but {labels.Length} labels", nameof(labels));
+            throw Errors.Argument(nameof(labels), $"ImageDataset: {images.Dim(0)} images but {labels.Length} labels");
         for (int i = 0; i < labels.Length; i++)
             if ((uint)labels[i] >= (uint)classCount)
-                throw new ArgumentException($"ImageDataset: labels[{i}] = {labels[i]}, expected a class index in [0, {classCount})", nameof(labels));
+                throw Errors.Argument(nameof(labels), $"ImageDataset: labels[{i}] = {labels[i]}, expected a class index in [0, {classCount})");
         if (images.Length > 0)
         {
             // Min/Max propagate NaN, so one pass over each catches NaN as well as the range.
             float min = TensorPrimitives.Min<float>(images.Data), max = TensorPrimitives.Max<float>(images.Data);
             if (!unitRange)
             {
-                if (!float.IsFinite(min) || !float.IsFinite(max)) throw new ArgumentException($"{source}: the samples contain NaN or ∞", nameof(images));
+                if (!float.IsFinite(min) || !float.IsFinite(max)) throw Errors.Argument(nameof(images), $"{source}: the samples contain NaN or ∞");
             }
             else if (!(min >= 0f && max <= 1f))
-                throw new ArgumentException($"ImageDataset: pixel values span [{min}, {max}], expected values in [0, 1] (and no NaN)", nameof(images));
+                throw Errors.Argument(nameof(images), $"ImageDataset: pixel values span [{min}, {max}], expected values in [0, 1] (and no NaN)");
         }
         if (classNames is not null && classNames.Length != classCount)
-            throw new ArgumentException($"ImageDataset: {classNames.Length} class names for {classCount} classes", nameof(classNames));
+            throw Errors.Argument(nameof(classNames), $"ImageDataset: {classNames.Length} class names for {classCount} classes");
         Images = images;
         Labels = labels;
         ClassCount = classCount;
@@ -142,7 +142,7 @@ public sealed class ImageDataset
         if (!inputs.HasShape(indices.Length, Channels, Height, Width))
             throw Errors.BadShape("ImageDataset.GatherInto", nameof(inputs), inputs.Shape, $"{indices.Length}×{Channels}×{Height}×{Width}");
         if (labels.Length != indices.Length)
-            throw new ArgumentException($"ImageDataset.GatherInto: labels holds {labels.Length} entries, expected {indices.Length}", nameof(labels));
+            throw Errors.Argument(nameof(labels), $"ImageDataset.GatherInto: labels holds {labels.Length} entries, expected {indices.Length}");
         for (int i = 0; i < indices.Length; i++)
             if ((uint)indices[i] >= (uint)Count)
                 throw Errors.OutOfRange($"indices[{i}]", indices[i], $"a sample index in [0, {Count})");

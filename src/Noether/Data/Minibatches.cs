@@ -32,7 +32,7 @@ public static class Minibatches
     {
         ArgumentNullException.ThrowIfNull(data);
         Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
-        if (shuffle && rng is null) throw new ArgumentNullException(nameof(rng), "Minibatches: shuffling needs a seeded Random (pass shuffle: false for a fixed order)");
+        if (shuffle && rng is null) throw Errors.Null(nameof(rng), "Minibatches: shuffling needs a seeded Random (pass shuffle: false for a fixed order)");
         var order = Order(data.Count, rng, shuffle);
         return Enumerate<T>(data, order, batchSize, dropLast);
     }

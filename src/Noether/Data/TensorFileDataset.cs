@@ -25,7 +25,7 @@ public sealed record TensorFileDataset(ImageDataset Data, int[] SampleShape)
         string source;
         if (inputsPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
-            if (labelsPath is not null) throw new ArgumentException($"{labelsPath}: a safetensors file holds its own \"labels\"; give no labels file", nameof(labelsPath));
+            if (labelsPath is not null) throw Errors.Argument(nameof(labelsPath), $"{labelsPath}: a safetensors file holds its own \"labels\"; give no labels file");
             var file = SafeTensors.Read(inputsPath);
             SafeTensor Get(string name) => file.Tensors.FirstOrDefault(t => t.Name == name)
                 ?? throw new DataFormatException(inputsPath, $"no tensor named \"{name}\" (it has {string.Join(", ", file.Tensors.Select(t => t.Name))})");
@@ -40,7 +40,7 @@ public sealed record TensorFileDataset(ImageDataset Data, int[] SampleShape)
         }
         else
         {
-            if (labelsPath is null) throw new ArgumentException($"{inputsPath}: an inputs .npy needs a labels .npy beside it", nameof(labelsPath));
+            if (labelsPath is null) throw Errors.Argument(nameof(labelsPath), $"{inputsPath}: an inputs .npy needs a labels .npy beside it");
             var x = Npy.Read(inputsPath);
             var y = Npy.Read(labelsPath);
             if (!x.IsReal) throw new DataFormatException(inputsPath, $"inputs are {x.Type}, expected float32 or float64");

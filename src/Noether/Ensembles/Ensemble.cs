@@ -188,7 +188,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(data);
         Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
-        if (data.Count == 0) throw new ArgumentException("ensemble accuracy: the data set is empty", nameof(data));
+        if (data.Count == 0) throw Errors.Argument(nameof(data), "ensemble accuracy: the data set is empty");
         long correct = 0;
         foreach (var (inputs, labels) in Minibatches.Create<T>(data, batchSize, null, shuffle: false))
         {
@@ -206,7 +206,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(inputs);
-        if (!ReferenceEquals(inputs.Tape, tape)) throw new ArgumentException("ensemble: the inputs belong to another tape", nameof(inputs));
+        if (!ReferenceEquals(inputs.Tape, tape)) throw Errors.Argument(nameof(inputs), "ensemble: the inputs belong to another tape");
         _heads.CheckInputs(inputs.Value, nameof(inputs));
         ThrowIfEmpty();
         if (Options.Reading == GroupActionReading.BatchDependent)
@@ -223,7 +223,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(inputs);
-        if (!ReferenceEquals(inputs.Tape, tape)) throw new ArgumentException("ensemble: the inputs belong to another tape", nameof(inputs));
+        if (!ReferenceEquals(inputs.Tape, tape)) throw Errors.Argument(nameof(inputs), "ensemble: the inputs belong to another tape");
         _heads.CheckInputs(inputs.Value, nameof(inputs));
         ThrowIfEmpty();
         if (Options.Reading == GroupActionReading.BatchDependent)

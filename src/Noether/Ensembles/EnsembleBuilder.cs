@@ -104,7 +104,7 @@ public static class EnsembleBuilder
         if (!(epsilon >= 0) || double.IsInfinity(epsilon)) throw Errors.OutOfRange(nameof(epsilon), epsilon, "a finite ε ≥ 0");
         int h = permutation.Length;
         if (h == 0 || permutation.Order().Where((v, i) => v != i).Any())
-            throw new ArgumentException($"perm.interp: [{string.Join(", ", permutation)}] is not a permutation of 0 … {h - 1}", nameof(permutation));
+            throw Errors.Argument(nameof(permutation), $"perm.interp: [{string.Join(", ", permutation)}] is not a permutation of 0 … {h - 1}");
         var p = Tensor<double>.Zeros(h, h);
         double scale = 1 / (1 + epsilon);
         for (int i = 0; i < h; i++)
@@ -218,11 +218,10 @@ public static class EnsembleBuilder
     private static void CheckCalibration<T>(SpecCnn<T> model, ImageDataset? calibration, int k) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (calibration is null)
-            throw new ArgumentNullException(nameof(calibration), "the group and shuffle builders need calibration data (the training split) to compute π(g, H₀)");
+            throw Errors.Null(nameof(calibration), "the group and shuffle builders need calibration data (the training split) to compute π(g, H₀)");
         if (calibration.Channels != model.InChannels || calibration.Height != model.ImageSize || calibration.Width != model.ImageSize)
-            throw new ArgumentException(
-                $"calibration images are {calibration.Channels}×{calibration.Height}×{calibration.Width} but the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize}", nameof(calibration));
+            throw Errors.Argument(nameof(calibration), $"calibration images are {calibration.Channels}×{calibration.Height}×{calibration.Width} but the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize}");
         if (calibration.Count < k)
-            throw new ArgumentException($"calibration data has {calibration.Count} images, fewer than the calibration batch k = {k}", nameof(calibration));
+            throw Errors.Argument(nameof(calibration), $"calibration data has {calibration.Count} images, fewer than the calibration batch k = {k}");
     }
 }

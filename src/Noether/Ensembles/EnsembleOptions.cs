@@ -137,12 +137,12 @@ public sealed record EnsembleOptions(
         {
             if (k < 1) throw Errors.OutOfRange("calibration size", k, "at least 1 calibration sample");
             if (k > hidden)
-                throw new ArgumentOutOfRangeException("calibration size", k, string.Create(CultureInfo.InvariantCulture,
+                throw Errors.ArgumentOutOfRange("calibration size", k, string.Create(CultureInfo.InvariantCulture,
                     $"the calibration batch has k = {k} samples but the hidden width is h = {hidden}: σ(gH₀) is h×k and π(g, H₀) keeps the model's outputs on H₀ only when k ≤ h (Prop. 8); use k ≤ {hidden} or a wider hidden layer"));
         }
         if (PredictionBatchSize < 1) throw Errors.OutOfRange("prediction batch size", PredictionBatchSize, "at least 1 sample per prediction batch");
         if (Reading == GroupActionReading.BatchDependent && Builder != EnsembleBuilderKind.Group)
-            throw new ArgumentException($"the batch-dependent reading applies to the group builder only, not to {Builder}", nameof(Reading));
+            throw Errors.Argument(nameof(Reading), $"the batch-dependent reading applies to the group builder only, not to {Builder}");
     }
 
     /// <summary>The calibration batch size k for a hidden width h (h unless <see cref="CalibrationSize"/> is set).</summary>
@@ -173,7 +173,7 @@ public sealed record EnsembleOptions(
             "random" => EnsembleBuilderKind.Random,
             "shuffle" => EnsembleBuilderKind.Shuffle,
             "perm-interp" or "perm.interp" or "perminterp" or "interpolated-permute" => EnsembleBuilderKind.PermutationInterpolation,
-            _ => throw new ArgumentException($"ensemble builder '{text}' is unknown: expected group, ginv, random, shuffle or perm-interp", nameof(text)),
+            _ => throw Errors.Argument(nameof(text), $"ensemble builder '{text}' is unknown: expected group, ginv, random, shuffle or perm-interp"),
         };
     }
 }

@@ -224,16 +224,16 @@ public static class AnalyzeExperiment
         if (model is SpecCnn<double> cnn)
         {
             if (data.Channels != cnn.InChannels || data.Height != cnn.ImageSize || data.Width != cnn.ImageSize)
-                throw new ArgumentException($"the weights expect {cnn.InChannels}×{cnn.ImageSize}×{cnn.ImageSize} images but {data.Source} has {data.Channels}×{data.Height}×{data.Width}", nameof(AnalyzeSettings.Spec));
+                throw Errors.Argument(nameof(AnalyzeSettings.Spec), $"the weights expect {cnn.InChannels}×{cnn.ImageSize}×{cnn.ImageSize} images but {data.Source} has {data.Channels}×{data.Height}×{data.Width}");
             if (cnn.Output.OutFeatures != data.ClassCount)
-                throw new ArgumentException($"the model has {cnn.Output.OutFeatures} outputs but {data.Source} has {data.ClassCount} classes", nameof(AnalyzeSettings.Spec));
+                throw Errors.Argument(nameof(AnalyzeSettings.Spec), $"the model has {cnn.Output.OutFeatures} outputs but {data.Source} has {data.ClassCount} classes");
         }
         else
         {
             if (spec.Widths[0] != data.SampleSize)
-                throw new ArgumentException($"the input width {spec.Widths[0]} of {spec.Text} does not match the data: {data.Source} has {data.SampleSize} inputs ({data.Channels}×{data.Height}×{data.Width})", nameof(AnalyzeSettings.Spec));
+                throw Errors.Argument(nameof(AnalyzeSettings.Spec), $"the input width {spec.Widths[0]} of {spec.Text} does not match the data: {data.Source} has {data.SampleSize} inputs ({data.Channels}×{data.Height}×{data.Width})");
             if (spec.Widths[^1] != data.ClassCount)
-                throw new ArgumentException($"the output width {spec.Widths[^1]} of {spec.Text} does not match the {data.ClassCount} classes of {data.Source}", nameof(AnalyzeSettings.Spec));
+                throw Errors.Argument(nameof(AnalyzeSettings.Spec), $"the output width {spec.Widths[^1]} of {spec.Text} does not match the {data.ClassCount} classes of {data.Source}");
         }
         int[] indices;
         if (samples >= data.Count) indices = Enumerable.Range(0, data.Count).ToArray();
@@ -342,7 +342,7 @@ public static class AnalyzeExperiment
             }
         }
         if (members.Count == 0)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"all {n} members were rejected as ill-conditioned at ε = {s.Epsilon}; lower ε"), nameof(AnalyzeSettings.Epsilon));
+            throw Errors.Argument(nameof(AnalyzeSettings.Epsilon), string.Create(CultureInfo.InvariantCulture, $"all {n} members were rejected as ill-conditioned at ε = {s.Epsilon}; lower ε"));
         var losses = members.Select(m => Loss(m, inputs, labels)).ToArray();
         return (new AnalyzeEnsemble(members.Count, rejected, s.Epsilon, method, losses, losses.Min(), losses.Max(), losses.Max(l => Math.Abs(l - loss))), members);
     }

@@ -46,7 +46,7 @@ public static class AttackPresets
             "default" => Default,
             "paper" => Paper,
             "quick" => Quick,
-            _ => throw new ArgumentException($"attack preset '{name}' is unknown: expected default, paper or quick", nameof(name)),
+            _ => throw Errors.Argument(nameof(name), $"attack preset '{name}' is unknown: expected default, paper or quick"),
         };
     }
 }
@@ -107,10 +107,10 @@ public sealed record AttackExperimentSettings(
     public void Validate(int hidden)
     {
         foreach (var builder in BuilderList) Options(builder).Validate(hidden);
-        if (ThreatModelList.Count == 0) throw new ArgumentException("attack experiment: no threat model given", nameof(ThreatModels));
+        if (ThreatModelList.Count == 0) throw Errors.Argument(nameof(ThreatModels), "attack experiment: no threat model given");
         foreach (var t in ThreatModelList) if (!Enum.IsDefined(t)) throw Errors.OutOfRange("threat model", t, "transfer or adaptive");
-        if (AttackList.Count == 0) throw new ArgumentException("attack experiment: no attacks given", nameof(Attacks));
-        foreach (var attack in AttackList) (attack ?? throw new ArgumentNullException(nameof(Attacks), "an attack is null")).Validate();
+        if (AttackList.Count == 0) throw Errors.Argument(nameof(Attacks), "attack experiment: no attacks given");
+        foreach (var attack in AttackList) (attack ?? throw Errors.Null(nameof(Attacks), "an attack is null")).Validate();
         if (!Enum.IsDefined(Vote)) throw Errors.OutOfRange("vote", Vote, "mode or mean-softmax");
         if (!Enum.IsDefined(AdaptiveLoss)) throw Errors.OutOfRange("adaptive loss", AdaptiveLoss, "averaged logits or averaged probabilities");
         if (TestLimit is { } limit) Errors.ThrowIfNotPositive(limit, "test limit");

@@ -184,7 +184,7 @@ public sealed class ClaimRule
     public Verdict Judge(params double[][] parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
-        foreach (var p in parts) if (p is null) throw new ArgumentNullException(nameof(parts), $"{Id}: a part of the measured numbers is null");
+        foreach (var p in parts) if (p is null) throw Errors.Null(nameof(parts), $"{Id}: a part of the measured numbers is null");
         return ClaimOutcomes.ToVerdict(decide is null ? ClaimOutcome.Unjudged : decide(parts), Origin);
     }
 
@@ -202,7 +202,7 @@ public sealed class ClaimRule
             ArgumentException.ThrowIfNullOrWhiteSpace(idPart);
             id = id[..open] + idPart + id[(id.IndexOf('}', open) + 1)..];
         }
-        else if (idPart is not null) throw new ArgumentException($"{Id}: not a family of claims, so it takes no id part (got '{idPart}')", nameof(idPart));
+        else if (idPart is not null) throw Errors.Argument(nameof(idPart), $"{Id}: not a family of claims, so it takes no id part (got '{idPart}')");
         return new Claim(id, Source, statement ?? Statement, predicted ?? Predicted, measured, Judge(parts), note, Origin);
     }
 

@@ -31,7 +31,7 @@ public sealed record CnnTrainingSettings(
     public void Validate()
     {
         if (Dataset is not ("fashion-mnist" or "cifar10"))
-            throw new ArgumentException($"dataset '{Dataset}' is not known: expected fashion-mnist or cifar10", nameof(Dataset));
+            throw Errors.Argument(nameof(Dataset), $"dataset '{Dataset}' is not known: expected fashion-mnist or cifar10");
         Errors.ThrowIfNotPositive(Epochs, "epochs");
         Errors.ThrowIfNotPositive(BatchSize, "batch size");
         Errors.ThrowIfNotPositive(LearningRate, "learning rate");
@@ -100,7 +100,7 @@ public static class CnnTraining
         ArgumentNullException.ThrowIfNull(test);
         settings.Validate();
         if (train.Height != train.Width)
-            throw new ArgumentException($"train: images are {train.Height}×{train.Width}; the SPEC CNN expects square images", nameof(train));
+            throw Errors.Argument(nameof(train), $"train: images are {train.Height}×{train.Width}; the SPEC CNN expects square images");
         var rng = new Random(settings.Seed);
         var model = Models.SpecCnn<float>(rng, train.Channels, train.Height, train.ClassCount, settings.Channels, settings.Hidden, settings.LeakySlope);
         var optimizer = new Adam<float>(model.Parameters, settings.LearningRate);

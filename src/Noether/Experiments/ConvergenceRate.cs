@@ -56,9 +56,9 @@ public sealed record ConvergenceRateSettings(IReadOnlyList<ActivationKind>? Acti
         Errors.ThrowIfNotPositive(ThresholdFraction, "threshold fraction");
         if (MaxSteps < 1) throw Errors.OutOfRange("max steps", MaxSteps, "at least 1 step");
         if (Records < 2) throw Errors.OutOfRange("records", Records, "at least 2");
-        if (ActivationList.Count == 0) throw new ArgumentException("convergence rate: no activations", nameof(Activations));
+        if (ActivationList.Count == 0) throw Errors.Argument(nameof(Activations), "convergence rate: no activations");
         foreach (var a in ActivationList) ActivationKinds.ThrowIfNotLayerKind(a, "activation");
-        if (StdUList.Count == 0 || StdVList.Count == 0) throw new ArgumentException("convergence rate: no initial standard deviations", nameof(StdsU));
+        if (StdUList.Count == 0 || StdVList.Count == 0) throw Errors.Argument(nameof(StdsU), "convergence rate: no initial standard deviations");
         foreach (var s in StdUList.Concat(StdVList)) if (!(s >= 0) || double.IsInfinity(s)) throw Errors.OutOfRange("init std", s, "non-negative finite values");
     }
 }

@@ -144,7 +144,7 @@ public static class CurvatureExperiment
         if (settings.Tangents is { } tangents)
             for (int i = 0; i < tangents.Count; i++)
                 if (tangents[i] is null || tangents[i].Length != n)
-                    throw new ArgumentException($"curvature: tangent {i} has {tangents[i]?.Length ?? 0} entries, the selected parameters have {n}", nameof(settings));
+                    throw Errors.Argument(nameof(settings), $"curvature: tangent {i} has {tangents[i]?.Length ?? 0} entries, the selected parameters have {n}");
 
         var traceBatches = settings.Shard is { } shard ? Curvature.ShardBatches(batches.Count, shard.Index, shard.Count) : null;
         stage = "Hutchinson trace";
@@ -239,12 +239,12 @@ public static class CurvatureExperiment
     private static Parameter<double>[] Select(Graph<double> graph, IReadOnlyList<string>? names)
     {
         if (names is null) return graph.Parameters.ToArray();
-        if (names.Count == 0) throw new ArgumentException("curvature: the parameter list is empty", nameof(names));
+        if (names.Count == 0) throw Errors.Argument(nameof(names), "curvature: the parameter list is empty");
         var set = new HashSet<string>(names);
         foreach (var name in names)
             if (graph.Parameter(name) is null)
-                throw new ArgumentException($"curvature: the model has no parameter '{name}' (parameters: {string.Join(", ", graph.Parameters.Select(p => p.Name))})", nameof(names));
-        if (set.Count != names.Count) throw new ArgumentException("curvature: a parameter is listed twice", nameof(names));
+                throw Errors.Argument(nameof(names), $"curvature: the model has no parameter '{name}' (parameters: {string.Join(", ", graph.Parameters.Select(p => p.Name))})");
+        if (set.Count != names.Count) throw Errors.Argument(nameof(names), "curvature: a parameter is listed twice");
         return graph.Parameters.Where(p => set.Contains(p.Name)).ToArray();
     }
 

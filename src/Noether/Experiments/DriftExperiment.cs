@@ -72,8 +72,8 @@ public sealed record DriftSettings
     internal void Validate()
     {
         new LayerShape(M, H, N).Validate("shape");
-        if (Activations is null || Activations.Count == 0) throw new ArgumentException("drift: at least one activation is needed", nameof(Activations));
-        if (LearningRates is null || LearningRates.Count == 0) throw new ArgumentException("drift: at least one learning rate is needed", nameof(LearningRates));
+        if (Activations is null || Activations.Count == 0) throw Errors.Argument(nameof(Activations), "drift: at least one activation is needed");
+        if (LearningRates is null || LearningRates.Count == 0) throw Errors.Argument(nameof(LearningRates), "drift: at least one learning rate is needed");
         foreach (var eta in LearningRates) Errors.ThrowIfNotPositive(eta, nameof(LearningRates));
         if (Steps <= 0) throw Errors.OutOfRange(nameof(Steps), Steps, "a positive number of steps");
         if (SigmoidSteps is <= 0) throw Errors.OutOfRange(nameof(SigmoidSteps), SigmoidSteps, "a positive number of steps");
@@ -142,7 +142,7 @@ public static class DriftExperiment
         settings.Validate();
         var activations = settings.Activations.Select(Activation.Parse).ToArray();
         foreach (var a in activations)
-            if (!a.IsElementwise) throw new ArgumentException($"drift: '{a.Name}' is not elementwise; the eq. 48 form needs σ: ℝ → ℝ", nameof(settings));
+            if (!a.IsElementwise) throw Errors.Argument(nameof(settings), $"drift: '{a.Name}' is not elementwise; the eq. 48 form needs σ: ℝ → ℝ");
         var integrals = activations.Select(ActivationIntegral.For).ToArray();
 
         var random = new Random(settings.Seed);

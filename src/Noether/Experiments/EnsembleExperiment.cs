@@ -63,8 +63,8 @@ public sealed record EnsembleExperimentSettings(
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting (h is the model's hidden width).</summary>
     public void Validate(int hidden)
     {
-        if (BuilderList.Count == 0) throw new ArgumentException("ensemble experiment: no builders given", nameof(Builders));
-        if (EpsilonList.Count == 0) throw new ArgumentException("ensemble experiment: the ε grid is empty", nameof(Epsilons));
+        if (BuilderList.Count == 0) throw Errors.Argument(nameof(Builders), "ensemble experiment: no builders given");
+        if (EpsilonList.Count == 0) throw Errors.Argument(nameof(Epsilons), "ensemble experiment: the ε grid is empty");
         foreach (var builder in BuilderList)
             foreach (double epsilon in EpsilonList) Options(builder, epsilon).Validate(hidden);
         if (!Enum.IsDefined(Vote)) throw Errors.OutOfRange("vote", Vote, "mode or mean-softmax");
@@ -237,10 +237,10 @@ public static class EnsembleExperiment
     /// and has the model's image shape and class count.</summary>
     public static void CheckFits(SpecCnn<float> model, ImageDataset data, string name)
     {
-        if (data.Count == 0) throw new ArgumentException($"{name}: the data set is empty", name);
+        if (data.Count == 0) throw Errors.Argument(name, $"{name}: the data set is empty");
         if (data.Channels != model.InChannels || data.Height != model.ImageSize || data.Width != model.ImageSize)
-            throw new ArgumentException($"{name}: images are {data.Channels}×{data.Height}×{data.Width} but the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize}", name);
+            throw Errors.Argument(name, $"{name}: images are {data.Channels}×{data.Height}×{data.Width} but the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize}");
         if (data.ClassCount != model.Output.OutFeatures)
-            throw new ArgumentException($"{name}: the data set has {data.ClassCount} classes but the model outputs {model.Output.OutFeatures}", name);
+            throw Errors.Argument(name, $"{name}: the data set has {data.ClassCount} classes but the model outputs {model.Output.OutFeatures}");
     }
 }

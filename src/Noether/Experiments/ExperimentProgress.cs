@@ -21,6 +21,6 @@ public readonly record struct LayerShape(int M, int H, int N)
 
     internal void Validate(string name)
     {
-        if (M <= 0 || H <= 0 || N <= 0) throw new ArgumentOutOfRangeException(name, this, $"{name} = {this}: every width must be positive");
+        if (M <= 0 || H <= 0 || N <= 0) throw Errors.ArgumentOutOfRange(name, this, $"{name} = {this}: every width must be positive");
     }
 }

@@ -44,15 +44,15 @@ public sealed record GraphTrainingSettings(
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
-        if (!Optimizers.Contains(Optimizer)) throw new ArgumentException($"optimizer '{Optimizer}' is not known: expected {string.Join(", ", Optimizers)}", nameof(Optimizer));
+        if (!Optimizers.Contains(Optimizer)) throw Errors.Argument(nameof(Optimizer), $"optimizer '{Optimizer}' is not known: expected {string.Join(", ", Optimizers)}");
         Errors.ThrowIfNotPositive(Epochs, "epochs");
         Errors.ThrowIfNotPositive(BatchSize, "batch size");
         Errors.ThrowIfNotPositive(LearningRate, "learning rate");
         if (!(Momentum >= 0 && Momentum < 1)) throw Errors.OutOfRange("momentum", Momentum, "a value in [0, 1)");
         if (Momentum > 0 && Optimizer is not ("sgd" or "rmsprop")) throw Errors.OutOfRange("momentum", Momentum, $"0 for {Optimizer} (momentum is an SGD and RMSprop setting; Adam's is β₁)");
-        if (Nesterov && (Optimizer != "sgd" || Momentum == 0)) throw new ArgumentException("nesterov: needs --optimizer sgd and a positive momentum", nameof(Nesterov));
+        if (Nesterov && (Optimizer != "sgd" || Momentum == 0)) throw Errors.Argument(nameof(Nesterov), "nesterov: needs --optimizer sgd and a positive momentum");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw Errors.OutOfRange("weight decay", WeightDecay, "a finite value ≥ 0");
-        if (!LearningRateSchedule.Kinds.Contains(Schedule)) throw new ArgumentException($"schedule '{Schedule}' is not known: expected {string.Join(", ", LearningRateSchedule.Kinds)}", nameof(Schedule));
+        if (!LearningRateSchedule.Kinds.Contains(Schedule)) throw Errors.Argument(nameof(Schedule), $"schedule '{Schedule}' is not known: expected {string.Join(", ", LearningRateSchedule.Kinds)}");
         if (WarmupEpochs < 0 || WarmupEpochs >= Epochs) throw Errors.OutOfRange("warm-up epochs", WarmupEpochs, $"0 ≤ warm-up < epochs ({Epochs})");
         Errors.ThrowIfNotPositive(StepEpochs, "step epochs");
         if (!(Gamma > 0 && Gamma <= 1)) throw Errors.OutOfRange("gamma", Gamma, "a factor in (0, 1]");
@@ -116,7 +116,7 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
         ArgumentNullException.ThrowIfNull(sampleShape);
         settings.Validate();
         Errors.ThrowIfNotPositive(batchesPerEpoch, "batches per epoch");
-        if (graph.Parameters.Count == 0) throw new ArgumentException("graph training: the model has no float parameters to train", nameof(graph));
+        if (graph.Parameters.Count == 0) throw Errors.Argument(nameof(graph), "graph training: the model has no float parameters to train");
         Settings = settings;
         _sampleShape = sampleShape;
         TrainingGraph = graph.WithOptions(graph.Options with { BatchNorm = BatchNormMode.Training, OnBatchStatistics = _statistics.Add });
@@ -159,15 +159,14 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(dataSampleShape);
-        if (graph.Inputs.Count == 0) throw new ArgumentException("graph training: the model has no inputs", nameof(graph));
+        if (graph.Inputs.Count == 0) throw Errors.Argument(nameof(graph), "graph training: the model has no inputs");
         var input = graph.Inputs[0];
         var declared = input.Shape;
         int size = dataSampleShape.Aggregate(1, (a, b) => a * b);
         if (declared.Length == dataSampleShape.Length + 1
             && declared.Skip(1).Zip(dataSampleShape).All(p => p.First is null || p.First == p.Second)) return dataSampleShape;
         if (declared.Length == 2 && (declared[1] is null || declared[1] == size)) return [size];
-        throw new ArgumentException(
-            $"{dataSource}: samples are {Errors.Shape(dataSampleShape)} but the model's input '{input.Name}' is {Graph<T>.DescribeShape(input)}", "data");
+        throw Errors.Argument("data", $"{dataSource}: samples are {Errors.Shape(dataSampleShape)} but the model's input '{input.Name}' is {Graph<T>.DescribeShape(input)}");
     }
 
     /// <summary>One pass over <paramref name="batches"/>; returns the mean cross-entropy before each step, weighted by batch size.</summary>
@@ -187,7 +186,7 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
             total += loss * labels.Length;
             progress?.Report(new TrainingProgress(Optimizer.StepCount, batch, samples, loss, total / samples));
         }
-        if (samples == 0) throw new ArgumentException("train epoch: there were no batches", nameof(batches));
+        if (samples == 0) throw Errors.Argument(nameof(batches), "train epoch: there were no batches");
         return total / samples;
     }
 
@@ -286,7 +285,7 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
             using var pause = tape.Pause();
             var logits = EvaluationGraph.Run(tape, [Shape(tape, inputs)]).Output(tape, 0).Value;
             if (logits.Rank != 2 || logits.Dim(0) != labels.Length)
-                throw new ArgumentException($"graph training: the model's output is {Errors.Shape(logits.ShapeArray)}, expected [{labels.Length}, classes] logits", "graph");
+                throw Errors.Argument("graph", $"graph training: the model's output is {Errors.Shape(logits.ShapeArray)}, expected [{labels.Length}, classes] logits");
             int classes = logits.Dim(1);
             for (int r = 0; r < labels.Length; r++)
             {
@@ -297,7 +296,7 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
             }
             total += labels.Length;
         }
-        if (total == 0) throw new ArgumentException("evaluate: there were no batches", nameof(batches));
+        if (total == 0) throw Errors.Argument(nameof(batches), "evaluate: there were no batches");
         return (double)correct / total;
     }
 }

@@ -314,7 +314,7 @@ public static class MemoryEstimate
     {
         "fashion-mnist" => (60_000, 10_000, 28 * 28, 28, 1),
         "cifar10" => (50_000, 10_000, 3 * 32 * 32, 32, 3),
-        _ => throw new ArgumentException($"dataset '{dataset}' is not known: expected fashion-mnist or cifar10", nameof(dataset)),
+        _ => throw Errors.Argument(nameof(dataset), $"dataset '{dataset}' is not known: expected fashion-mnist or cifar10"),
     };
 
     private static string Count(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

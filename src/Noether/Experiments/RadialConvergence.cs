@@ -39,7 +39,7 @@ public sealed record RadialConvergenceSettings(int Outputs = 5, int Inputs = 10,
         Errors.ThrowIfNotPositive(RelativeTolerance, "relative tolerance");
         if (Steps < 1) throw Errors.OutOfRange("steps", Steps, "at least 1");
         if (Records < 2) throw Errors.OutOfRange("records", Records, "at least 2");
-        if (ScaleList.Count == 0) throw new ArgumentException("radial convergence: no scales", nameof(Scales));
+        if (ScaleList.Count == 0) throw Errors.Argument(nameof(Scales), "radial convergence: no scales");
         foreach (var s in ScaleList) if (!(s > 0) || double.IsInfinity(s)) throw Errors.OutOfRange("scale", s, "positive finite values");
     }
 }

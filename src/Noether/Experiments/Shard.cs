@@ -20,7 +20,7 @@ public sealed record Shard
     public Shard(int index, int count)
     {
         if (count < 1 || index < 1 || index > count)
-            throw new ArgumentOutOfRangeException(nameof(index), $"{index}/{count}", $"shard '{index}/{count}': expected {ExpectedForm}");
+            throw Errors.ArgumentOutOfRange(nameof(index), $"{index}/{count}", $"shard '{index}/{count}': expected {ExpectedForm}");
         Index = index;
         Count = count;
     }
@@ -34,7 +34,7 @@ public sealed record Shard
     /// <summary>Parses "i/n" (e.g. "2/4", spaces around the numbers allowed).</summary>
     /// <exception cref="ArgumentException">The text is not of the form i/n with 1 ≤ i ≤ n; the message names it.</exception>
     public static Shard Parse(string text) =>
-        TryParse(text, out var shard) ? shard : throw new ArgumentException($"shard '{text}': expected {ExpectedForm} (e.g. 2/4)", nameof(text));
+        TryParse(text, out var shard) ? shard : throw Errors.Argument(nameof(text), $"shard '{text}': expected {ExpectedForm} (e.g. 2/4)");
 
     /// <summary>Parses "i/n"; false when <paramref name="text"/> is null or not of the form i/n with 1 ≤ i ≤ n.</summary>
     public static bool TryParse([NotNullWhen(true)] string? text, [NotNullWhen(true)] out Shard? shard)
@@ -59,7 +59,7 @@ public sealed record Shard
     {
         ArgumentOutOfRangeException.ThrowIfNegative(gridSize);
         if (Count > gridSize)
-            throw new ArgumentException($"shard {this}: the sweep has only {gridSize} grid item{(gridSize == 1 ? "" : "s")}, so at most {gridSize} shard{(gridSize == 1 ? "" : "s")} (got n = {Count})");
+            throw Errors.Argument("shard", $"shard {this}: the sweep has only {gridSize} grid item{(gridSize == 1 ? "" : "s")}, so at most {gridSize} shard{(gridSize == 1 ? "" : "s")} (got n = {Count})");
         int q = gridSize / Count, r = gridSize % Count, k = Index - 1;
         return new ShardRange(k * q + Math.Min(k, r), q + (k < r ? 1 : 0));
     }

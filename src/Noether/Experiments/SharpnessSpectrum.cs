@@ -51,9 +51,9 @@ public sealed record SharpnessSpectrumSettings(IReadOnlyList<ActivationKind>? Ac
         Errors.ThrowIfNotPositive(GradientTolerance, "gradient tolerance");
         if (!(FlatThreshold >= 0)) throw Errors.OutOfRange("flat threshold", FlatThreshold, "a non-negative threshold");
         if (MaxSteps < 1) throw Errors.OutOfRange("max steps", MaxSteps, "at least 1 step");
-        if (ActivationList.Count == 0) throw new ArgumentException("sharpness: no activations", nameof(Activations));
+        if (ActivationList.Count == 0) throw Errors.Argument(nameof(Activations), "sharpness: no activations");
         foreach (var a in ActivationList) ActivationKinds.ThrowIfNotLayerKind(a, "activation");
-        if (StdList.Count == 0) throw new ArgumentException("sharpness: no init stds", nameof(Stds));
+        if (StdList.Count == 0) throw Errors.Argument(nameof(Stds), "sharpness: no init stds");
         foreach (var s in StdList) if (!(s > 0) || double.IsInfinity(s)) throw Errors.OutOfRange("init std", s, "positive finite values");
         if ((long)Hidden * (Outputs + Inputs) > 5000)
             throw Errors.OutOfRange("parameters", Hidden * (Outputs + Inputs), "at most 5000 parameters for a full Hessian (use SharpnessEstimate for larger models)");

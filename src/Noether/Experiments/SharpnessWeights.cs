@@ -57,19 +57,19 @@ public static class SharpnessWeights
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException(e.Message, nameof(weights), e);
+            throw Errors.Argument(nameof(weights), e.Message, e);
         }
         var train = dataset == "cifar10" ? Cifar10.Load(dataDirectory, train: true) : FashionMnist.Load(dataDirectory, train: true);
         int features = model.Hidden.InFeatures;
         if (model.InChannels != train.Channels)
-            throw new ArgumentException($"{weights.Path}: tensor 0.weight has shape {Shape(model.Conv.Weight.Value.ShapeArray)}, i.e. {model.InChannels} image channel(s), but {dataset} images have {train.Channels}: expected [{model.Conv.OutChannels}, {train.Channels}, 3, 3]", nameof(weights));
+            throw Errors.Argument(nameof(weights), $"{weights.Path}: tensor 0.weight has shape {Shape(model.Conv.Weight.Value.ShapeArray)}, i.e. {model.InChannels} image channel(s), but {dataset} images have {train.Channels}: expected [{model.Conv.OutChannels}, {train.Channels}, 3, 3]");
         int expectedFeatures = model.Conv.OutChannels * (train.Height / 2) * (train.Width / 2);
         if (model.ImageSize != train.Height || features != expectedFeatures)
-            throw new ArgumentException($"{weights.Path}: tensor 3.weight has shape {Shape(model.Hidden.Weight.Value.ShapeArray)}, built for {model.ImageSize}×{model.ImageSize} images, but {dataset} images are {train.Height}×{train.Width}: expected [{model.Hidden.OutFeatures}, {expectedFeatures}]", nameof(weights));
+            throw Errors.Argument(nameof(weights), $"{weights.Path}: tensor 3.weight has shape {Shape(model.Hidden.Weight.Value.ShapeArray)}, built for {model.ImageSize}×{model.ImageSize} images, but {dataset} images are {train.Height}×{train.Width}: expected [{model.Hidden.OutFeatures}, {expectedFeatures}]");
         if (model.Output.OutFeatures != train.ClassCount)
-            throw new ArgumentException($"{weights.Path}: tensor 5.weight has shape {Shape(model.Output.Weight.Value.ShapeArray)}, i.e. {model.Output.OutFeatures} classes, but {dataset} has {train.ClassCount}: expected [{train.ClassCount}, {model.Output.InFeatures}]", nameof(weights));
+            throw Errors.Argument(nameof(weights), $"{weights.Path}: tensor 5.weight has shape {Shape(model.Output.Weight.Value.ShapeArray)}, i.e. {model.Output.OutFeatures} classes, but {dataset} has {train.ClassCount}: expected [{train.ClassCount}, {model.Output.InFeatures}]");
         if (samples > train.Count)
-            throw new ArgumentOutOfRangeException(nameof(samples), samples, $"samples = {samples}: the {dataset} training split has only {train.Count} images");
+            throw Errors.ArgumentOutOfRange(nameof(samples), samples, $"samples = {samples}: the {dataset} training split has only {train.Count} images");
         var batch = train.Subset(0, samples);
         return new SharpnessInput(model, batch.ImagesAsDouble(), batch.Labels, dataset, train.Source, slope, weights.DTypes);
     }

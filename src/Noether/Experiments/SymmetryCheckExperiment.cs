@@ -36,7 +36,7 @@ public sealed record SymmetryCheckSettings
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Widths);
-        if (Widths.Count < 3) throw new ArgumentException($"symmetry check: widths ({string.Join(", ", Widths)}) need at least n₀, n₁, n₂", nameof(Widths));
+        if (Widths.Count < 3) throw Errors.Argument(nameof(Widths), $"symmetry check: widths ({string.Join(", ", Widths)}) need at least n₀, n₁, n₂");
         foreach (var w in Widths) Errors.ThrowIfNotPositive(w, nameof(Widths));
         Errors.ThrowIfNotPositive(BatchSize, nameof(BatchSize));
         Errors.ThrowIfNotPositive(Draws, nameof(Draws));
@@ -47,7 +47,7 @@ public sealed record SymmetryCheckSettings
         if (layer < 1 || layer > Widths.Count - 2)
             throw Errors.OutOfRange(nameof(NonlinearLayer), NonlinearLayer, $"a hidden layer between 1 and {Widths.Count - 2}");
         if (BatchSize > Widths[layer])
-            throw new ArgumentException($"symmetry check: the nonlinear action on hidden layer {layer} (width {Widths[layer]}) needs k ≤ {Widths[layer]} samples per batch, got k = {BatchSize}", nameof(BatchSize));
+            throw Errors.Argument(nameof(BatchSize), $"symmetry check: the nonlinear action on hidden layer {layer} (width {Widths[layer]}) needs k ≤ {Widths[layer]} samples per batch, got k = {BatchSize}");
     }
 }
 

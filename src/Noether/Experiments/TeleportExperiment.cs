@@ -102,7 +102,7 @@ public static class TeleportExperiment
             TeleportTarget.ImbalanceDiagonal q => Landscape.Teleport.ToImbalanceDiagonal(problem, theta, q.Q),
             TeleportTarget.Sharpness s => Landscape.Teleport.ToSharpness(problem, theta, s.Value),
             TeleportTarget.Trace t => Landscape.Teleport.ToTrace(problem, theta, t.Value),
-            _ => throw new ArgumentException($"teleport: unknown target {settings.Target}", nameof(settings)),
+            _ => throw Errors.Argument(nameof(settings), $"teleport: unknown target {settings.Target}"),
         };
         progress?.Report(new ExperimentProgress("Hessian spectra and the path", 3, 4));
         var path = ScalarPath(problem, theta, teleport.PathParameter, settings.PathPoints);

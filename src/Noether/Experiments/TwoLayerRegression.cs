@@ -70,14 +70,13 @@ public static class TwoLayerRegression
         var file = SafeTensors.Read(path);
         foreach (var name in new[] { "U", "V" })
             if (!file.Contains(name))
-                throw new ArgumentException($"--weights: {path} has no tensor '{name}' (it has {string.Join(", ", file.Names)}); expected U (m×h) and V (h×n)", "--weights");
+                throw Errors.Argument("--weights", $"--weights: {path} has no tensor '{name}' (it has {string.Join(", ", file.Names)}); expected U (m×h) and V (h×n)");
         var u = file.GetTensor<double>("U");
         var v = file.GetTensor<double>("V");
         string Shape(Tensor<double> t) => string.Join("×", t.ShapeArray);
         if (!u.HasShape(shape.M, shape.H) || !v.HasShape(shape.H, shape.N))
-            throw new ArgumentException(
-                $"--weights: {path} holds U {Shape(u)} and V {Shape(v)}, but the network is m×h×n = {shape} (U {shape.M}×{shape.H}, V {shape.H}×{shape.N}); pass the matching --shape", "--weights");
-        if (!u.AllFinite() || !v.AllFinite()) throw new ArgumentException($"--weights: {path} has non-finite entries", "--weights");
+            throw Errors.Argument("--weights", $"--weights: {path} holds U {Shape(u)} and V {Shape(v)}, but the network is m×h×n = {shape} (U {shape.M}×{shape.H}, V {shape.H}×{shape.N}); pass the matching --shape");
+        if (!u.AllFinite() || !v.AllFinite()) throw Errors.Argument("--weights", $"--weights: {path} has non-finite entries");
         return new TwoLayerParameters(u, v);
     }
 

@@ -123,7 +123,7 @@ public static class ValleyExperiment
         ArgumentNullException.ThrowIfNull(model);
         var test = model.InChannels == 3 ? Cifar10.Load(dataDirectory, train: false) : FashionMnist.Load(dataDirectory, train: false);
         if (test.Channels != model.InChannels || test.Height != model.ImageSize)
-            throw new ArgumentException($"the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize} images, the test set ({test.Source}) has {test.Channels}×{test.Height}×{test.Width}", nameof(model));
+            throw Errors.Argument(nameof(model), $"the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize} images, the test set ({test.Source}) has {test.Channels}×{test.Height}×{test.Width}");
         int n = Math.Min(samples, test.Count);
         var (images, labels) = test.Gather<double>(Enumerable.Range(0, n).ToArray());
         var head = new SpecCnnHead(model, images, labels);

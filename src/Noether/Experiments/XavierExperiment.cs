@@ -27,7 +27,7 @@ public sealed record XavierSettings
 
     internal void Validate()
     {
-        if (Shapes is null) throw new ArgumentNullException(nameof(Shapes));
+        if (Shapes is null) throw Errors.Null(nameof(Shapes));
         for (int i = 0; i < Shapes.Count; i++) Shapes[i].Validate($"Shapes[{i}]");
         if (Draws < 2) throw Errors.OutOfRange(nameof(Draws), Draws, "at least 2 draws");
         ArgumentNullException.ThrowIfNull(Activations);

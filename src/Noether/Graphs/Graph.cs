@@ -39,7 +39,7 @@ public sealed record BatchNormStatistics(GraphNode Node, double[] Mean, double[]
 public sealed class GraphValue<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>A runtime value.</summary>
-    public GraphValue(Variable<T> variable) => Variable = variable ?? throw new ArgumentNullException(nameof(variable));
+    public GraphValue(Variable<T> variable) => Variable = variable ?? throw Errors.Null(nameof(variable));
 
     /// <summary>
     /// A runtime value of rank above <see cref="Tensor{T}.MaxRank"/>, held flat: only layout ops (reshape, transpose,
@@ -54,7 +54,7 @@ public sealed class GraphValue<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly int[]? _logicalShape;
 
     /// <summary>A folded (host) value.</summary>
-    public GraphValue(HostTensor host) => Host = host ?? throw new ArgumentNullException(nameof(host));
+    public GraphValue(HostTensor host) => Host = host ?? throw Errors.Null(nameof(host));
 
     /// <summary>The runtime value, or null for a folded one.</summary>
     public Variable<T>? Variable { get; }
@@ -177,7 +177,7 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count != Inputs.Count)
-            throw new ArgumentException($"graph run: {inputs.Count} inputs given, the graph has {Inputs.Count} ({string.Join(", ", Inputs.Select(i => i.Name))})", nameof(inputs));
+            throw Errors.Argument(nameof(inputs), $"graph run: {inputs.Count} inputs given, the graph has {Inputs.Count} ({string.Join(", ", Inputs.Select(i => i.Name))})");
         var values = new Dictionary<string, GraphValue<T>>();
         for (int i = 0; i < inputs.Count; i++)
         {

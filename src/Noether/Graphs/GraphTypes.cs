@@ -59,7 +59,7 @@ public sealed class HostTensor
             if (d < 0) throw Errors.BadShape("host tensor", nameof(shape), shape, "non-negative dimensions");
             count *= d;
         }
-        if (count != data.Length) throw new ArgumentException($"host tensor: shape {Errors.Shape(shape)} holds {count} elements but data has {data.Length}", nameof(data));
+        if (count != data.Length) throw Errors.Argument(nameof(data), $"host tensor: shape {Errors.Shape(shape)} holds {count} elements but data has {data.Length}");
         Type = type;
         Shape = shape;
         Data = data;

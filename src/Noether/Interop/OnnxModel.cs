@@ -157,11 +157,11 @@ public sealed class OnnxModel
         var byName = proto.Graph.Initializer.ToDictionary(t => t.Name);
         foreach (var p in parameters)
         {
-            if (!byName.TryGetValue(p.Name, out var t)) throw new ArgumentException($"export: parameter '{p.Name}' names no initializer of {Source}", nameof(parameters));
+            if (!byName.TryGetValue(p.Name, out var t)) throw Errors.Argument(nameof(parameters), $"export: parameter '{p.Name}' names no initializer of {Source}");
             var dims = t.Dims.Select(d => (int)d).ToArray();
             if (!p.Value.HasShape(dims)) throw Errors.ShapeMismatch("export", p.Name, p.Value.Shape, "initializer", dims, "shapes differ");
             var type = (ElementType)t.DataType;
-            if (type is not (ElementType.Float or ElementType.Double)) throw new ArgumentException($"export: initializer '{p.Name}' is {type}, not a float tensor", nameof(parameters));
+            if (type is not (ElementType.Float or ElementType.Double)) throw Errors.Argument(nameof(parameters), $"export: initializer '{p.Name}' is {type}, not a float tensor");
             t.FloatData.Clear();
             t.DoubleData.Clear();
             t.ExternalData.Clear();

@@ -28,7 +28,7 @@ public sealed record TraceShard(int Seed, int Probes, int TotalBatches, int[] Ba
     public static TraceShard Merge(IReadOnlyList<TraceShard> shards)
     {
         ArgumentNullException.ThrowIfNull(shards);
-        if (shards.Count == 0) throw new ArgumentException("trace merge: no shards", nameof(shards));
+        if (shards.Count == 0) throw Errors.Argument(nameof(shards), "trace merge: no shards");
         var first = shards[0];
         var owner = new Dictionary<int, (TraceShard Shard, int Column)>();
         foreach (var s in shards)
@@ -36,9 +36,9 @@ public sealed record TraceShard(int Seed, int Probes, int TotalBatches, int[] Ba
             ArgumentNullException.ThrowIfNull(s, nameof(shards));
             if (s.Seed != first.Seed || s.Probes != first.Probes || s.TotalBatches != first.TotalBatches || s.Blocks.Count != first.Blocks.Count
                 || !s.Blocks.SequenceEqual(first.Blocks))
-                throw new ArgumentException($"trace merge: shards from different runs (seed {s.Seed} vs {first.Seed}, probes {s.Probes} vs {first.Probes}, batches {s.TotalBatches} vs {first.TotalBatches}, or different blocks)", nameof(shards));
+                throw Errors.Argument(nameof(shards), $"trace merge: shards from different runs (seed {s.Seed} vs {first.Seed}, probes {s.Probes} vs {first.Probes}, batches {s.TotalBatches} vs {first.TotalBatches}, or different blocks)");
             for (int i = 0; i < s.BatchIndices.Length; i++)
-                if (!owner.TryAdd(s.BatchIndices[i], (s, i))) throw new ArgumentException($"trace merge: batch {s.BatchIndices[i]} is in two shards", nameof(shards));
+                if (!owner.TryAdd(s.BatchIndices[i], (s, i))) throw Errors.Argument(nameof(shards), $"trace merge: batch {s.BatchIndices[i]} is in two shards");
         }
         var batches = owner.Keys.Order().ToArray();
         int m = batches.Length, p = first.Probes, k = first.Blocks.Count;
@@ -235,8 +235,8 @@ public static class Curvature
     {
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(blocks);
-        if (blocks.Count == 0) throw new ArgumentException("block trace: no blocks", nameof(blocks));
-        if (blocks.Distinct().Count() != blocks.Count) throw new ArgumentException("block trace: a block is listed twice", nameof(blocks));
+        if (blocks.Count == 0) throw Errors.Argument(nameof(blocks), "block trace: no blocks");
+        if (blocks.Distinct().Count() != blocks.Count) throw Errors.Argument(nameof(blocks), "block trace: a block is listed twice");
         var sum = new double[samples.Samples.Length];
         foreach (int k in blocks)
         {
@@ -294,9 +294,9 @@ public static class Curvature
     {
         ArgumentNullException.ThrowIfNull(hessian);
         int n = hessian.Dimension;
-        if (gradient.Length != n) throw new ArgumentException($"orbit curvature: gradient has {gradient.Length} entries, expected {n}", nameof(gradient));
+        if (gradient.Length != n) throw Errors.Argument(nameof(gradient), $"orbit curvature: gradient has {gradient.Length} entries, expected {n}");
         foreach (double g in gradient)
-            if (!double.IsFinite(g)) throw new ArgumentException($"orbit curvature: gradient has a non-finite entry {g}", nameof(gradient));
+            if (!double.IsFinite(g)) throw Errors.Argument(nameof(gradient), $"orbit curvature: gradient has a non-finite entry {g}");
         if (!(spectralNorm > 0) || !double.IsFinite(spectralNorm)) throw Errors.OutOfRange(nameof(spectralNorm), spectralNorm, "a positive finite ‖H‖");
         var q = SymmetricOperator.OrthonormalBasis(tangents, n, nameof(tangents));
         var t = Tensor<double>.Zeros(tangents.Count, n);

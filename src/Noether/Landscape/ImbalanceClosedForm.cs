@@ -25,9 +25,9 @@ internal static class ImbalanceClosedForm
             double root = Math.Sqrt(target * target + 4 * uu * vv);
             return target >= 0 ? 2 * uu / (target + root) : (-target + root) / (2 * vv);
         }
-        if (uu > 0) return target > 0 ? uu / target : throw new ArgumentException(Fail("(0, ∞) (V is zero there)"), nameof(target));
-        if (vv > 0) return target < 0 ? -target / vv : throw new ArgumentException(Fail("(−∞, 0) (U is zero there)"), nameof(target));
-        return target == 0 ? 1 : throw new ArgumentException(Fail("{0} (U and V are zero there)"), nameof(target));
+        if (uu > 0) return target > 0 ? uu / target : throw Errors.Argument(nameof(target), Fail("(0, ∞) (V is zero there)"));
+        if (vv > 0) return target < 0 ? -target / vv : throw Errors.Argument(nameof(target), Fail("(−∞, 0) (U is zero there)"));
+        return target == 0 ? 1 : throw Errors.Argument(nameof(target), Fail("{0} (U and V are zero there)"));
     }
 
 

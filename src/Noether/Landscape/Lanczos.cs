@@ -121,7 +121,7 @@ public static partial class Lanczos
         ArgumentNullException.ThrowIfNull(op);
         ArgumentNullException.ThrowIfNull(rng);
         int n = op.Dimension;
-        if (start.Length != n) throw new ArgumentException($"lanczos: start has {start.Length} entries, expected {n}", nameof(start));
+        if (start.Length != n) throw Errors.Argument(nameof(start), $"lanczos: start has {start.Length} entries, expected {n}");
         if (steps < 1 || steps > n) throw Errors.OutOfRange(nameof(steps), steps, $"between 1 and the operator's dimension {n}");
         double norm = TensorPrimitives.Norm(start);
         if (!(norm > 0) || !double.IsFinite(norm)) throw Errors.OutOfRange(nameof(start), norm, "a non-zero finite start vector (its norm is shown)");

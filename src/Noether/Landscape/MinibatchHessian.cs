@@ -42,15 +42,15 @@ public sealed class MinibatchHessian
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(point);
         if (batches < 1) throw Errors.OutOfRange(nameof(batches), batches, "at least one batch (the batch list is empty)");
-        if (point.Count == 0) throw new ArgumentException("minibatch hessian: the point has no parameter blocks", nameof(point));
+        if (point.Count == 0) throw Errors.Argument(nameof(point), "minibatch hessian: the point has no parameter blocks");
         for (int i = 0; i < point.Count; i++)
         {
             ArgumentNullException.ThrowIfNull(point[i], $"point[{i}]");
             int bad = Array.FindIndex(point[i].Data, x => !double.IsFinite(x));
-            if (bad >= 0) throw new ArgumentException($"minibatch hessian: point[{i}] has a non-finite entry {point[i].Data[bad]} at {bad}", nameof(point));
+            if (bad >= 0) throw Errors.Argument(nameof(point), $"minibatch hessian: point[{i}] has a non-finite entry {point[i].Data[bad]} at {bad}");
         }
         if (blockNames is not null && blockNames.Count != point.Count)
-            throw new ArgumentException($"minibatch hessian: {blockNames.Count} block names for {point.Count} blocks", nameof(blockNames));
+            throw Errors.Argument(nameof(blockNames), $"minibatch hessian: {blockNames.Count} block names for {point.Count} blocks");
         _loss = loss;
         _point = point.ToArray();
         Batches = batches;
@@ -192,7 +192,7 @@ public sealed class MinibatchHessian
     {
         ArgumentNullException.ThrowIfNull(name);
         return Blocks.FirstOrDefault(b => b.Name == name)
-            ?? throw new ArgumentException($"minibatch hessian: no block named '{name}' (blocks: {string.Join(", ", Blocks.Select(b => b.Name))})", nameof(name));
+            ?? throw Errors.Argument(nameof(name), $"minibatch hessian: no block named '{name}' (blocks: {string.Join(", ", Blocks.Select(b => b.Name))})");
     }
 
     /// <summary>The flat range of several blocks that sit next to each other (e.g. a layer's weight and bias), for <see cref="SymmetricOperator.Block"/>.</summary>
@@ -200,15 +200,15 @@ public sealed class MinibatchHessian
     public (int Offset, int Length) Range(IReadOnlyList<string> names)
     {
         ArgumentNullException.ThrowIfNull(names);
-        if (names.Count == 0) throw new ArgumentException("minibatch hessian: no block names", nameof(names));
+        if (names.Count == 0) throw Errors.Argument(nameof(names), "minibatch hessian: no block names");
         var blocks = names.Select(n => Blocks.FirstOrDefault(b => b.Name == n)
-            ?? throw new ArgumentException($"minibatch hessian: no block named '{n}' (blocks: {string.Join(", ", Blocks.Select(b => b.Name))})", nameof(names)))
+            ?? throw Errors.Argument(nameof(names), $"minibatch hessian: no block named '{n}' (blocks: {string.Join(", ", Blocks.Select(b => b.Name))})"))
             .OrderBy(b => b.Offset).ToArray();
         for (int i = 1; i < blocks.Length; i++)
         {
-            if (blocks[i] == blocks[i - 1]) throw new ArgumentException($"minibatch hessian: block '{blocks[i].Name}' is named twice", nameof(names));
+            if (blocks[i] == blocks[i - 1]) throw Errors.Argument(nameof(names), $"minibatch hessian: block '{blocks[i].Name}' is named twice");
             if (blocks[i].Offset != blocks[i - 1].Offset + blocks[i - 1].Length)
-                throw new ArgumentException($"minibatch hessian: blocks '{blocks[i - 1].Name}' and '{blocks[i].Name}' are not next to each other (a block-diagonal part needs a contiguous range)", nameof(names));
+                throw Errors.Argument(nameof(names), $"minibatch hessian: blocks '{blocks[i - 1].Name}' and '{blocks[i].Name}' are not next to each other (a block-diagonal part needs a contiguous range)");
         }
         return (blocks[0].Offset, blocks[^1].Offset + blocks[^1].Length - blocks[0].Offset);
     }
@@ -221,12 +221,12 @@ public sealed class MinibatchHessian
     internal int[] CheckBatches(IReadOnlyList<int>? batches, string name)
     {
         if (batches is null) return Enumerable.Range(0, Batches).ToArray();
-        if (batches.Count == 0) throw new ArgumentException("minibatch hessian: the batch list is empty", name);
+        if (batches.Count == 0) throw Errors.Argument(name, "minibatch hessian: the batch list is empty");
         var seen = new HashSet<int>();
         foreach (int b in batches)
         {
             CheckBatch(b, name);
-            if (!seen.Add(b)) throw new ArgumentException($"minibatch hessian: batch {b} is listed twice", name);
+            if (!seen.Add(b)) throw Errors.Argument(name, $"minibatch hessian: batch {b} is listed twice");
         }
         return batches.ToArray();
     }

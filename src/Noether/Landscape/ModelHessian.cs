@@ -30,13 +30,13 @@ public static class ModelHessian
         ArgumentNullException.ThrowIfNull(loss);
         var all = model.Parameters;
         var chosen = wrt ?? all;
-        if (chosen.Count == 0) throw new ArgumentException($"model hessian: no parameters to differentiate with respect to ({model})", nameof(wrt));
+        if (chosen.Count == 0) throw Errors.Argument(nameof(wrt), $"model hessian: no parameters to differentiate with respect to ({model})");
         var set = new HashSet<Parameter<T>>(ReferenceEqualityComparer.Instance);
         foreach (var p in chosen)
         {
             ArgumentNullException.ThrowIfNull(p, nameof(wrt));
-            if (!all.Contains(p)) throw new ArgumentException($"model hessian: {p} is not a parameter of {model} (its parameters: {string.Join(", ", all.Select(q => q.Name))})", nameof(wrt));
-            if (!set.Add(p)) throw new ArgumentException($"model hessian: {p} is listed twice", nameof(wrt));
+            if (!all.Contains(p)) throw Errors.Argument(nameof(wrt), $"model hessian: {p} is not a parameter of {model} (its parameters: {string.Join(", ", all.Select(q => q.Name))})");
+            if (!set.Add(p)) throw Errors.Argument(nameof(wrt), $"model hessian: {p} is listed twice");
         }
         var fixedParameters = all.Where(p => !set.Contains(p)).ToArray();
         var chosenArray = chosen.ToArray();

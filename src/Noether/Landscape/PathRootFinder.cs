@@ -16,7 +16,7 @@ internal static class PathRootFinder
         double target, double tolerance, string targetName, string quantity, double maxScaled = 20)
     {
         double mNorm = Mat.Norm(m) / Math.Sqrt(group.Size);
-        if (!(mNorm > 0)) throw new ArgumentException($"teleport: the generator M is zero, so exp(tM) = I never moves θ ({targetName})", "generator");
+        if (!(mNorm > 0)) throw Errors.Argument("generator", $"teleport: the generator M is zero, so exp(tM) = I never moves θ ({targetName})");
         int evals = 0;
         double minSeen = double.PositiveInfinity, maxSeen = double.NegativeInfinity, tMin = 0, tMaxSeen = 0;
         double F(double t)
@@ -50,9 +50,8 @@ internal static class PathRootFinder
             if (t >= tMax) break;
         }
         if (a is null || b is null)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"teleport: {targetName} is unreachable along the path exp(tM)·θ for |t| ≤ {tMax:G3}: {quantity} stays in [{minSeen:G6}, {maxSeen:G6}] there (minimum at t = {tMin:G4}, maximum at t = {tMaxSeen:G4}); another path or group element may reach it"),
-                "target");
+            throw Errors.Argument("target", string.Create(CultureInfo.InvariantCulture,
+                $"teleport: {targetName} is unreachable along the path exp(tM)·θ for |t| ≤ {tMax:G3}: {quantity} stays in [{minSeen:G6}, {maxSeen:G6}] there (minimum at t = {tMin:G4}, maximum at t = {tMaxSeen:G4}); another path or group element may reach it"));
         // Illinois (modified regula falsi): x0 and x1 always bracket the root; converges superlinearly.
         double x0 = a.Value.T, f0b = a.Value.F, x1 = b.Value.T, f1 = b.Value.F;
         for (int i = 0; i < 200; i++)

@@ -62,7 +62,7 @@ public static class RadialFlow
             var row = v.Data.AsSpan(i * n, n);
             double r2 = 0;
             foreach (var x in row) r2 += x * x;
-            if (!(r2 > 0)) throw new ArgumentException($"radial g: row {i} of V is zero (g(v) = v/|v|² is undefined there)", nameof(v));
+            if (!(r2 > 0)) throw Errors.Argument(nameof(v), $"radial g: row {i} of V is zero (g(v) = v/|v|² is undefined there)");
             for (int j = 0; j < n; j++) g.Data[i * n + j] = row[j] / r2;
         }
         return g;
@@ -131,10 +131,10 @@ public static class RadialFlow
         ArgumentNullException.ThrowIfNull(vbar);
         int r = basis.Rank, m = basis.Phi.Dim(0), n = basis.Psi.Dim(0);
         if (ubar.Count != r || vbar.Count != r)
-            throw new ArgumentException($"spectral initialisation: ū has {ubar.Count} and v̄ {vbar.Count} entries, expected r = {r} (one per singular value of Y)", nameof(ubar));
+            throw Errors.Argument(nameof(ubar), $"spectral initialisation: ū has {ubar.Count} and v̄ {vbar.Count} entries, expected r = {r} (one per singular value of Y)");
         for (int i = 0; i < r; i++)
             if (vbar[i] == 0 || !double.IsFinite(vbar[i]) || !double.IsFinite(ubar[i]))
-                throw new ArgumentException($"spectral initialisation: v̄[{i}] = {vbar[i]}, ū[{i}] = {ubar[i]}; need finite values and v̄ ≠ 0 (g(v) = v/|v|²)", nameof(vbar));
+                throw Errors.Argument(nameof(vbar), $"spectral initialisation: v̄[{i}] = {vbar[i]}, ū[{i}] = {ubar[i]}; need finite values and v̄ ≠ 0 (g(v) = v/|v|²)");
         var u = Tensor<double>.Zeros(m, r);
         var v = Tensor<double>.Zeros(r, n);
         for (int i = 0; i < m; i++)
@@ -179,7 +179,7 @@ public static class RadialFlow
         ArgumentNullException.ThrowIfNull(u);
         ArgumentNullException.ThrowIfNull(v);
         if (u.Rank != 2 || v.Rank != 2 || y.Rank != 2 || u.Dim(1) != v.Dim(0) || u.Dim(0) != y.Dim(0) || v.Dim(1) != y.Dim(1))
-            throw new ArgumentException($"radial loss: U is {Errors.Shape(u.Shape)}, V is {Errors.Shape(v.Shape)}, Y is {Errors.Shape(y.Shape)}; expected U m×h, V h×n, Y m×n", nameof(u));
+            throw Errors.Argument(nameof(u), $"radial loss: U is {Errors.Shape(u.Shape)}, V is {Errors.Shape(v.Shape)}, Y is {Errors.Shape(y.Shape)}; expected U m×h, V h×n, Y m×n");
     }
 
     private static double Square(double x) => x * x;

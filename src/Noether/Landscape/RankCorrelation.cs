@@ -12,8 +12,8 @@ public static class RankCorrelation
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
-        if (x.Count != y.Count) throw new ArgumentException($"spearman: x has {x.Count} values, y has {y.Count}", nameof(y));
-        if (x.Any(double.IsNaN) || y.Any(double.IsNaN)) throw new ArgumentException("spearman: NaN among the values", nameof(x));
+        if (x.Count != y.Count) throw Errors.Argument(nameof(y), $"spearman: x has {x.Count} values, y has {y.Count}");
+        if (x.Any(double.IsNaN) || y.Any(double.IsNaN)) throw Errors.Argument(nameof(x), "spearman: NaN among the values");
         if (x.Count < 2) return double.NaN;
         return Pearson(Ranks(x), Ranks(y));
     }

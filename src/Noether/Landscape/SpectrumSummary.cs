@@ -14,7 +14,7 @@ public sealed record SpectrumSummary(int Flat, double Threshold, double Median, 
     public static SpectrumSummary Of(IReadOnlyList<double> eigenvalues, double threshold = 1e-3)
     {
         ArgumentNullException.ThrowIfNull(eigenvalues);
-        if (eigenvalues.Count == 0) throw new ArgumentException("spectrum summary: no eigenvalues", nameof(eigenvalues));
+        if (eigenvalues.Count == 0) throw Errors.Argument(nameof(eigenvalues), "spectrum summary: no eigenvalues");
         if (!(threshold >= 0)) throw Errors.OutOfRange(nameof(threshold), threshold, "a non-negative threshold");
         var rest = eigenvalues.Where(l => Math.Abs(l) > threshold).Order().ToArray();
         double median = rest.Length == 0 ? double.NaN : rest.Length % 2 == 1 ? rest[rest.Length / 2] : 0.5 * (rest[rest.Length / 2 - 1] + rest[rest.Length / 2]);

@@ -136,18 +136,18 @@ public static class StochasticLanczosQuadrature
     public static SpectralDensity Merge(IReadOnlyList<SpectralDensityShard> shards)
     {
         ArgumentNullException.ThrowIfNull(shards);
-        if (shards.Count == 0) throw new ArgumentException("density merge: no shards", nameof(shards));
+        if (shards.Count == 0) throw Errors.Argument(nameof(shards), "density merge: no shards");
         var first = shards[0];
         var ordered = shards.OrderBy(s => s.FirstProbe).ToArray();
         int next = 0;
         foreach (var s in ordered)
         {
             if (s.Seed != first.Seed || s.Probes != first.Probes || s.Density.Dimension != first.Density.Dimension)
-                throw new ArgumentException($"density merge: shards of different runs (seed {s.Seed} vs {first.Seed}, probes {s.Probes} vs {first.Probes})", nameof(shards));
-            if (s.FirstProbe != next) throw new ArgumentException($"density merge: probes from {next} to {s.FirstProbe - 1} are {(s.FirstProbe > next ? "missing" : "covered twice")}", nameof(shards));
+                throw Errors.Argument(nameof(shards), $"density merge: shards of different runs (seed {s.Seed} vs {first.Seed}, probes {s.Probes} vs {first.Probes})");
+            if (s.FirstProbe != next) throw Errors.Argument(nameof(shards), $"density merge: probes from {next} to {s.FirstProbe - 1} are {(s.FirstProbe > next ? "missing" : "covered twice")}");
             next += s.Density.Probes;
         }
-        if (next != first.Probes) throw new ArgumentException($"density merge: probes {next} to {first.Probes - 1} are missing", nameof(shards));
+        if (next != first.Probes) throw Errors.Argument(nameof(shards), $"density merge: probes {next} to {first.Probes - 1} are missing");
         return new SpectralDensity(ordered.SelectMany(s => s.Density.Nodes).ToArray(), ordered.SelectMany(s => s.Density.Weights).ToArray(), first.Density.Dimension);
     }
 

@@ -42,8 +42,8 @@ public sealed class SymmetricOperator
     /// <exception cref="ArgumentException">x or y does not have <see cref="Dimension"/> entries.</exception>
     public void Multiply(ReadOnlySpan<double> x, Span<double> y)
     {
-        if (x.Length != Dimension) throw new ArgumentException($"symmetric operator: x has {x.Length} entries, expected {Dimension}", nameof(x));
-        if (y.Length != Dimension) throw new ArgumentException($"symmetric operator: y has {y.Length} entries, expected {Dimension}", nameof(y));
+        if (x.Length != Dimension) throw Errors.Argument(nameof(x), $"symmetric operator: x has {x.Length} entries, expected {Dimension}");
+        if (y.Length != Dimension) throw Errors.Argument(nameof(y), $"symmetric operator: y has {y.Length} entries, expected {Dimension}");
         _multiply(x, y);
         Products++;
     }
@@ -185,14 +185,14 @@ public sealed class SymmetricOperator
     internal static Tensor<double> OrthonormalBasis(IReadOnlyList<double[]> directions, int n, string name)
     {
         ArgumentNullException.ThrowIfNull(directions, name);
-        if (directions.Count == 0) throw new ArgumentException("symmetric operator: no directions to project out", name);
+        if (directions.Count == 0) throw Errors.Argument(name, "symmetric operator: no directions to project out");
         var kept = new List<double[]>();
         for (int d = 0; d < directions.Count; d++)
         {
-            var t = directions[d] ?? throw new ArgumentNullException($"{name}[{d}]");
-            if (t.Length != n) throw new ArgumentException($"symmetric operator: {name}[{d}] has {t.Length} entries, expected {n}", name);
+            var t = directions[d] ?? throw Errors.Null($"{name}[{d}]");
+            if (t.Length != n) throw Errors.Argument(name, $"symmetric operator: {name}[{d}] has {t.Length} entries, expected {n}");
             int bad = Array.FindIndex(t, x => !double.IsFinite(x));
-            if (bad >= 0) throw new ArgumentException($"symmetric operator: {name}[{d}] has a non-finite entry {t[bad]} at {bad}", name);
+            if (bad >= 0) throw Errors.Argument(name, $"symmetric operator: {name}[{d}] has a non-finite entry {t[bad]} at {bad}");
             var v = (double[])t.Clone();
             double norm0 = System.Numerics.Tensors.TensorPrimitives.Norm<double>(v);
             if (!(norm0 > 0)) continue;
@@ -203,7 +203,7 @@ public sealed class SymmetricOperator
             System.Numerics.Tensors.TensorPrimitives.Divide(v, norm, v);
             kept.Add(v);
         }
-        if (kept.Count == 0) throw new ArgumentException("symmetric operator: every direction to project out is zero", name);
+        if (kept.Count == 0) throw Errors.Argument(name, "symmetric operator: every direction to project out is zero");
         var q = Tensor<double>.Zeros(kept.Count, n);
         for (int i = 0; i < kept.Count; i++) kept[i].CopyTo(q.Data, i * n);
         return q;

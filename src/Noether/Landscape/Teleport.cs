@@ -45,9 +45,7 @@ public static class Teleport
     public static MatrixGroup GroupFor(TwoLayerProblem problem, double conditionLimit = 1e10)
     {
         ArgumentNullException.ThrowIfNull(problem);
-        return MatrixGroup.ForActivation(problem.Activation, problem.Hidden, conditionLimit) ?? throw new ArgumentException(
-            $"teleport: σ = {problem.Activation} has no linear symmetry group (only identity: GL_h, and ReLU/LeakyReLU: positive scaling, act by (U g⁻¹, g V))",
-            nameof(problem));
+        return MatrixGroup.ForActivation(problem.Activation, problem.Hidden, conditionLimit) ?? throw Errors.Argument(nameof(problem), $"teleport: σ = {problem.Activation} has no linear symmetry group (only identity: GL_h, and ReLU/LeakyReLU: positive scaling, act by (U g⁻¹, g V))");
     }
 
     /// <summary>
@@ -61,15 +59,15 @@ public static class Teleport
         options = Check(problem, theta, options);
         ArgumentNullException.ThrowIfNull(target);
         if (problem.Activation != ActivationKind.Identity)
-            throw new ArgumentException($"teleport to a Q matrix: σ = {problem.Activation} conserves only diag(UᵀU − VVᵀ) (Ex. 9); give a diagonal target (one value per hidden unit) instead", nameof(target));
+            throw Errors.Argument(nameof(target), $"teleport to a Q matrix: σ = {problem.Activation} conserves only diag(UᵀU − VVᵀ) (Ex. 9); give a diagonal target (one value per hidden unit) instead");
         int h = theta.H;
         if (!target.HasShape(h, h)) throw Errors.BadShape("teleport", "target Q", target.Shape, $"an {h}×{h} symmetric matrix (h = {h})");
-        if (!target.AllFinite()) throw new ArgumentException("teleport: target Q has non-finite entries", nameof(target));
+        if (!target.AllFinite()) throw Errors.Argument(nameof(target), "teleport: target Q has non-finite entries");
         double scale = Math.Max(1, Mat.MaxAbs(target));
         double asym = Mat.MaxAbs(Mat.Antisymmetric(target));
         if (asym > 1e-12 * scale)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"teleport: target Q is not symmetric (max |Q − Qᵀ|/2 = {asym:G3}); Q = UᵀU − VVᵀ is always symmetric"), nameof(target));
+            throw Errors.Argument(nameof(target), string.Create(CultureInfo.InvariantCulture,
+                $"teleport: target Q is not symmetric (max |Q − Qᵀ|/2 = {asym:G3}); Q = UᵀU − VVᵀ is always symmetric"));
         var qStar = Mat.Symmetric(target);
         var group = (GeneralLinearGroup)GroupFor(problem, options.ConditionLimit);
         CheckInertia(theta, qStar);
@@ -93,8 +91,8 @@ public static class Teleport
         var reached = ConservedQuantity.ImbalanceMatrixAt(after.U, after.V);
         double error = Mat.MaxAbs(Mat.Sub(reached, qStar));
         if (!(error <= options.Tolerance))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"teleport: target Q is not reachable from this point: {(method == TeleportMethod.GaussNewton ? $"Levenberg–Marquardt on gl_{h} stalled after {iterations} steps" : "the closed form")} left max |Q − Q*| = {error:G3} > tolerance {options.Tolerance:G3} (U is {theta.M}×{h} of rank {LinearAlgebra.NumericalRank(theta.U)}, V is {h}×{theta.N} of rank {LinearAlgebra.NumericalRank(theta.V)}; only with both Gram matrices positive definite is every Q* reachable)"), nameof(target));
+            throw Errors.Argument(nameof(target), string.Create(CultureInfo.InvariantCulture,
+                $"teleport: target Q is not reachable from this point: {(method == TeleportMethod.GaussNewton ? $"Levenberg–Marquardt on gl_{h} stalled after {iterations} steps" : "the closed form")} left max |Q − Q*| = {error:G3} > tolerance {options.Tolerance:G3} (U is {theta.M}×{h} of rank {LinearAlgebra.NumericalRank(theta.U)}, V is {h}×{theta.N} of rank {LinearAlgebra.NumericalRank(theta.V)}; only with both Gram matrices positive definite is every Q* reachable)"));
         return Finish(problem, group, g, theta, after, $"Q = the given {h}×{h} matrix", error, method, null, iterations, options);
     }
 
@@ -110,13 +108,13 @@ public static class Teleport
         options = Check(problem, theta, options);
         ArgumentNullException.ThrowIfNull(target);
         int h = theta.H;
-        if (target.Count != h) throw new ArgumentException($"teleport: the diagonal target has {target.Count} values, expected one per hidden unit (h = {h})", nameof(target));
+        if (target.Count != h) throw Errors.Argument(nameof(target), $"teleport: the diagonal target has {target.Count} values, expected one per hidden unit (h = {h})");
         var group = GroupFor(problem, options.ConditionLimit);
         var g = Tensor<double>.Zeros(h, h);
         for (int k = 0; k < h; k++)
         {
             double t = target[k];
-            if (!double.IsFinite(t)) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"teleport: target q[{k}] = {t} is not finite"), nameof(target));
+            if (!double.IsFinite(t)) throw Errors.Argument(nameof(target), string.Create(CultureInfo.InvariantCulture, $"teleport: target q[{k}] = {t} is not finite"));
             double uu = 0, vv = 0;
             for (int i = 0; i < theta.M; i++) uu += theta.U[i, k] * theta.U[i, k];
             for (int j = 0; j < theta.N; j++) vv += theta.V[k, j] * theta.V[k, j];
@@ -127,7 +125,7 @@ public static class Teleport
         var reached = ConservedQuantity.Diagonal(ConservedQuantity.ImbalanceMatrixAt(after.U, after.V));
         double error = reached.Select((q, k) => Math.Abs(q - target[k])).Max();
         if (!(error <= options.Tolerance))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"teleport: the diagonal target was missed by {error:G3} > tolerance {options.Tolerance:G3} (scalings too extreme for float64)"), nameof(target));
+            throw Errors.Argument(nameof(target), string.Create(CultureInfo.InvariantCulture, $"teleport: the diagonal target was missed by {error:G3} > tolerance {options.Tolerance:G3} (scalings too extreme for float64)"));
         return Finish(problem, group, g, theta, after, "diag Q = the given vector", error, TeleportMethod.ClosedForm, null, 0, options);
     }
 
@@ -152,7 +150,7 @@ public static class Teleport
             var after = ApplyChecked(group, g, theta, "target trace");
             double error = Math.Abs(ConservedQuantity.ImbalanceTraceAt(after.U, after.V) - target);
             if (!(error <= options.Tolerance))
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"teleport: target trace {target:G6} missed by {error:G3} (scaling e^τ = {Math.Exp(tau):G3} too extreme for float64)"), nameof(target));
+                throw Errors.Argument(nameof(target), string.Create(CultureInfo.InvariantCulture, $"teleport: target trace {target:G6} missed by {error:G3} (scaling e^τ = {Math.Exp(tau):G3} too extreme for float64)"));
             return Finish(problem, group, g, theta, after, what, error, TeleportMethod.ClosedForm, tau, 0, options);
         }
         group.ValidateAlgebraElement(generator, nameof(generator));
@@ -205,8 +203,8 @@ public static class Teleport
         options ??= new TeleportOptions();
         options.Validate();
         if (theta.M != problem.Outputs || theta.H != problem.Hidden || theta.N != problem.Inputs)
-            throw new ArgumentException($"teleport: the parameters {theta} do not fit the problem (U {problem.Outputs}×{problem.Hidden}, V {problem.Hidden}×{problem.Inputs})", nameof(theta));
-        if (!theta.U.AllFinite() || !theta.V.AllFinite()) throw new ArgumentException("teleport: the parameters have non-finite entries", nameof(theta));
+            throw Errors.Argument(nameof(theta), $"teleport: the parameters {theta} do not fit the problem (U {problem.Outputs}×{problem.Hidden}, V {problem.Hidden}×{problem.Inputs})");
+        if (!theta.U.AllFinite() || !theta.V.AllFinite()) throw Errors.Argument(nameof(theta), "teleport: the parameters have non-finite entries");
         return options;
     }
 
@@ -231,7 +229,7 @@ public static class Teleport
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"teleport: the group element reaching the {what} is unusable: {e.Message}", what, e);
+            throw Errors.Argument(what, $"teleport: the group element reaching the {what} is unusable: {e.Message}", e);
         }
     }
 
@@ -242,8 +240,8 @@ public static class Teleport
         int positive = lambda.Count(l => l > cut), negative = lambda.Count(l => l < -cut);
         int rankU = LinearAlgebra.NumericalRank(theta.U), rankV = LinearAlgebra.NumericalRank(theta.V);
         if (positive > rankU)
-            throw new ArgumentException($"teleport: target Q is unreachable: it has {positive} positive eigenvalues, but Q = U'ᵀU' − V'V'ᵀ has at most rank U = {rankU} (U'ᵀU' = g⁻ᵀUᵀUg⁻¹ keeps its rank; U is {theta.M}×{theta.H})", "target");
+            throw Errors.Argument("target", $"teleport: target Q is unreachable: it has {positive} positive eigenvalues, but Q = U'ᵀU' − V'V'ᵀ has at most rank U = {rankU} (U'ᵀU' = g⁻ᵀUᵀUg⁻¹ keeps its rank; U is {theta.M}×{theta.H})");
         if (negative > rankV)
-            throw new ArgumentException($"teleport: target Q is unreachable: it has {negative} negative eigenvalues, but Q = U'ᵀU' − V'V'ᵀ has at most rank V = {rankV} (V'V'ᵀ = gVVᵀgᵀ keeps its rank; V is {theta.H}×{theta.N})", "target");
+            throw Errors.Argument("target", $"teleport: target Q is unreachable: it has {negative} negative eigenvalues, but Q = U'ᵀU' − V'V'ᵀ has at most rank V = {rankV} (V'V'ᵀ = gVVᵀgᵀ keeps its rank; V is {theta.H}×{theta.N})");
     }
 }

@@ -134,7 +134,7 @@ public sealed class TwoLayerProblem
         bool half = Half;
         return (tape, p) =>
         {
-            if (p.Count != 2) throw new ArgumentException($"two-layer loss: {p.Count} inputs, expected [U, V]", nameof(p));
+            if (p.Count != 2) throw Errors.Argument(nameof(p), $"two-layer loss: {p.Count} inputs, expected [U, V]");
             var z = identity ? p[1] : Ops.MatMul(p[1], tape.Constant(x));
             var a = kind switch
             {

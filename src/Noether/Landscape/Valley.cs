@@ -95,7 +95,7 @@ public static class Valley
         ArgumentNullException.ThrowIfNull(random);
         var m = group.RandomAlgebraElement(random);
         double speed = group.InfinitesimalAction(m, theta).Norm(), norm = theta.Norm();
-        if (!(speed > 0) || !(norm > 0)) throw new ArgumentException($"valley: {group.Name} does not move θ* = {theta} (‖θ*‖ = {norm}, ‖M̄θ*‖ = {speed})", nameof(theta));
+        if (!(speed > 0) || !(norm > 0)) throw Errors.Argument(nameof(theta), $"valley: {group.Name} does not move θ* = {theta} (‖θ*‖ = {norm}, ‖M̄θ*‖ = {speed})");
         return Mat.Scale(m, norm / speed);
     }
 
@@ -223,9 +223,9 @@ public static class Valley
     private static double[] Coordinates(IReadOnlyList<double> values, string name)
     {
         ArgumentNullException.ThrowIfNull(values, name);
-        if (values.Count == 0) throw new ArgumentException($"valley: {name} is empty", name);
+        if (values.Count == 0) throw Errors.Argument(name, $"valley: {name} is empty");
         foreach (var v in values)
-            if (!double.IsFinite(v)) throw new ArgumentException($"valley: {name} contains a non-finite value ({v})", name);
+            if (!double.IsFinite(v)) throw Errors.Argument(name, $"valley: {name} contains a non-finite value ({v})");
         return values.ToArray();
     }
 }

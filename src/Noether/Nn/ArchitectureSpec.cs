@@ -174,29 +174,29 @@ public sealed partial class ArchitectureSpec
         {
             var m = ParameterName().Match(name);
             if (!m.Success || !int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int k))
-                throw new ArgumentException($"{source}: tensor '{name}' is not a Linear layer's 'K.weight' or 'K.bias' (as nn.Sequential names them) that {Text} expects");
+                throw Errors.Argument(nameof(tensors), $"{source}: tensor '{name}' is not a Linear layer's 'K.weight' or 'K.bias' (as nn.Sequential names them) that {Text} expects");
             var target = m.Groups[2].Value == "weight" ? weights : (IDictionary<int, (string, Tensor<T>)>)biases;
-            if (!target.TryAdd(k, (name, tensor))) throw new ArgumentException($"{source}: tensor '{name}' occurs twice");
+            if (!target.TryAdd(k, (name, tensor))) throw Errors.Argument(nameof(tensors), $"{source}: tensor '{name}' occurs twice");
         }
         int layers = _widths.Length - 1;
         if (weights.Count != layers)
-            throw new ArgumentException($"{source}: {Text} has {layers} Linear layers but the file holds {weights.Count} weight tensor(s)" +
+            throw Errors.Argument(nameof(tensors), $"{source}: {Text} has {layers} Linear layers but the file holds {weights.Count} weight tensor(s)" +
                 (weights.Count > 0 ? $" ({string.Join(", ", weights.Values.Select(w => w.Name))})" : ""));
         foreach (var k in biases.Keys)
-            if (!weights.ContainsKey(k)) throw new ArgumentException($"{source}: tensor '{biases[k].Name}' has no matching '{k}.weight'");
+            if (!weights.ContainsKey(k)) throw Errors.Argument(nameof(tensors), $"{source}: tensor '{biases[k].Name}' has no matching '{k}.weight'");
         var modules = new List<Module<T>>();
         int i = 0;
         foreach (var (k, (name, w)) in weights)
         {
             int rows = _widths[i + 1], cols = _widths[i];
             if (w.Rank != 2 || w.Dim(0) != rows || w.Dim(1) != cols)
-                throw new ArgumentException($"{source}: tensor '{name}' has shape [{Dims(w.Shape)}] but {Text} needs [{rows}, {cols}] for Linear layer {i + 1} ({cols} → {rows})");
+                throw Errors.Argument(nameof(tensors), $"{source}: tensor '{name}' has shape [{Dims(w.Shape)}] but {Text} needs [{rows}, {cols}] for Linear layer {i + 1} ({cols} → {rows})");
             CheckFinite(w, name, source);
             Tensor<T>? bias = null;
             if (biases.TryGetValue(k, out var b))
             {
                 if (!b.Tensor.HasShape(rows))
-                    throw new ArgumentException($"{source}: tensor '{b.Name}' has shape [{Dims(b.Tensor.Shape)}] but {Text} needs [{rows}]");
+                    throw Errors.Argument(nameof(tensors), $"{source}: tensor '{b.Name}' has shape [{Dims(b.Tensor.Shape)}] but {Text} needs [{rows}]");
                 CheckFinite(b.Tensor, b.Name, source);
                 bias = b.Tensor.Clone();
             }
@@ -216,7 +216,7 @@ public sealed partial class ArchitectureSpec
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{source}: {e.Message.Split(" (Parameter '")[0]}", e);
+            throw Errors.Argument(nameof(tensors), $"{source}: {e.Message.Split(" (Parameter '")[0]}", e);
         }
         Check("in", model.InChannels);
         Check("size", model.ImageSize);
@@ -228,13 +228,13 @@ public sealed partial class ArchitectureSpec
         void Check(string key, int actual)
         {
             if (_sizes.TryGetValue(key, out int wanted) && wanted != actual)
-                throw new ArgumentException($"{source}: {Text} says {key}={wanted} but the weights have {key}={actual}");
+                throw Errors.Argument(nameof(tensors), $"{source}: {Text} says {key}={wanted} but the weights have {key}={actual}");
         }
     }
 
     private static void CheckFinite<T>(Tensor<T> t, string name, string source) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!t.AllFinite()) throw new ArgumentException($"{source}: tensor '{name}' contains NaN or ∞");
+        if (!t.AllFinite()) throw Errors.Argument("tensors", $"{source}: tensor '{name}' contains NaN or ∞");
     }
 
     private static string Dims(ReadOnlySpan<int> shape) => string.Join(", ", shape.ToArray());

@@ -61,7 +61,7 @@ public static class Classifier
             total += loss * labels.Length;
             progress?.Report(new TrainingProgress(optimizer.StepCount, batch, samples, loss, total / samples));
         }
-        if (samples == 0) throw new ArgumentException("train epoch: there were no batches", nameof(batches));
+        if (samples == 0) throw Errors.Argument(nameof(batches), "train epoch: there were no batches");
         return total / samples;
     }
 
@@ -106,11 +106,11 @@ public static class Classifier
             ArgumentNullException.ThrowIfNull(labels);
             var predicted = Predict(model, inputs);
             if (predicted.Length != labels.Length)
-                throw new ArgumentException($"evaluate: a batch has {predicted.Length} inputs but {labels.Length} labels", nameof(batches));
+                throw Errors.Argument(nameof(batches), $"evaluate: a batch has {predicted.Length} inputs but {labels.Length} labels");
             for (int i = 0; i < labels.Length; i++) if (predicted[i] == labels[i]) correct++;
             total += labels.Length;
         }
-        if (total == 0) throw new ArgumentException("evaluate: there were no samples", nameof(batches));
+        if (total == 0) throw Errors.Argument(nameof(batches), "evaluate: there were no samples");
         return (double)correct / total;
     }
 }

@@ -76,7 +76,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <summary>This layer followed by <paramref name="pool"/>, fused.</summary>
     internal Variable<T> ForwardPooled(Tape<T> tape, Variable<T> input, MaxPool2d<T> pool)
     {
-        if (!ReferenceEquals(input.Tape, tape)) throw new ArgumentException($"{Name}: the input belongs to another tape", nameof(input));
+        if (!ReferenceEquals(input.Tape, tape)) throw Errors.Argument(nameof(input), $"{Name}: the input belongs to another tape");
         return Ops.Conv2dMaxPool2d(input, tape.Bind(Weight), Bias is null ? null : tape.Bind(Bias), Stride, Padding, pool.KernelSize, pool.Stride);
     }
 }

@@ -69,7 +69,7 @@ public static class Init
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentNullException.ThrowIfNull(rng);
         if (!double.IsFinite(low) || !double.IsFinite(high) || low > high)
-            throw new ArgumentOutOfRangeException(nameof(high), $"uniform: the interval [{low}, {high}] must be finite with low ≤ high");
+            throw Errors.ArgumentOutOfRange(nameof(high), $"uniform: the interval [{low}, {high}] must be finite with low ≤ high");
         var data = tensor.Data;
         for (int i = 0; i < data.Length; i++) data[i] = T.CreateChecked(low + (high - low) * rng.NextDouble());
         return tensor;

@@ -50,7 +50,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(input);
-        if (!ReferenceEquals(input.Tape, tape)) throw new ArgumentException($"{Name}: the input belongs to another tape", nameof(input));
+        if (!ReferenceEquals(input.Tape, tape)) throw Errors.Argument(nameof(input), $"{Name}: the input belongs to another tape");
         return ForwardCore(tape, input);
     }
 

@@ -28,12 +28,12 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         WeightDecay = weightDecay;
         DecoupledWeightDecay = decoupledWeightDecay;
         ArgumentNullException.ThrowIfNull(parameters);
-        if (parameters.Count == 0) throw new ArgumentException("optimizer: the parameter list is empty", nameof(parameters));
+        if (parameters.Count == 0) throw Errors.Argument(nameof(parameters), "optimizer: the parameter list is empty");
         var seen = new HashSet<Parameter<T>>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < parameters.Count; i++)
         {
-            var p = parameters[i] ?? throw new ArgumentNullException($"{nameof(parameters)}[{i}]");
-            if (!seen.Add(p)) throw new ArgumentException($"optimizer: parameter '{p.Name}' is listed twice", nameof(parameters));
+            var p = parameters[i] ?? throw Errors.Null($"{nameof(parameters)}[{i}]");
+            if (!seen.Add(p)) throw Errors.Argument(nameof(parameters), $"optimizer: parameter '{p.Name}' is listed twice");
         }
         _parameters = [.. parameters];
         LearningRate = learningRate;
@@ -67,10 +67,10 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(gradients);
         if (gradients.Count != _parameters.Length)
-            throw new ArgumentException($"optimizer: {gradients.Count} gradients for {_parameters.Length} parameters", nameof(gradients));
+            throw Errors.Argument(nameof(gradients), $"optimizer: {gradients.Count} gradients for {_parameters.Length} parameters");
         for (int i = 0; i < gradients.Count; i++)
         {
-            var g = gradients[i] ?? throw new ArgumentNullException($"{nameof(gradients)}[{i}]");
+            var g = gradients[i] ?? throw Errors.Null($"{nameof(gradients)}[{i}]");
             if (!g.SameShape(_parameters[i].Value))
                 throw Errors.ShapeMismatch("optimizer", $"gradients[{i}]", g.Shape, _parameters[i].Name, _parameters[i].Value.Shape, "a gradient must have its parameter's shape");
         }
@@ -346,7 +346,7 @@ public sealed record LearningRateSchedule(string Kind, double BaseRate, long Tot
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
-        if (!Kinds.Contains(Kind)) throw new ArgumentException($"schedule '{Kind}' is not known: expected {string.Join(", ", Kinds)}", nameof(Kind));
+        if (!Kinds.Contains(Kind)) throw Errors.Argument(nameof(Kind), $"schedule '{Kind}' is not known: expected {string.Join(", ", Kinds)}");
         Errors.ThrowIfNotPositive(BaseRate, "learning rate");
         Errors.ThrowIfNotPositive(TotalSteps, "total steps");
         if (WarmupSteps < 0 || WarmupSteps >= TotalSteps) throw Errors.OutOfRange("warm-up steps", WarmupSteps, $"0 ≤ warm-up < total steps ({TotalSteps})");

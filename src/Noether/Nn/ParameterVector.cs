@@ -54,7 +54,7 @@ public static class ParameterVector
     {
         int count = Count(parameters);
         if (vector.Length != count)
-            throw new ArgumentException($"parameter vector: {vector.Length} values for {parameters.Count} parameters holding {count} scalars", nameof(vector));
+            throw Errors.Argument(nameof(vector), $"parameter vector: {vector.Length} values for {parameters.Count} parameters holding {count} scalars");
         int offset = 0;
         foreach (var p in parameters)
         {
@@ -69,7 +69,7 @@ public static class ParameterVector
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(values);
         if (values.Count != parameters.Count)
-            throw new ArgumentException($"parameter vector: {values.Count} tensors for {parameters.Count} parameters", nameof(values));
+            throw Errors.Argument(nameof(values), $"parameter vector: {values.Count} tensors for {parameters.Count} parameters");
         for (int i = 0; i < values.Count; i++)
             if (!values[i].SameShape(parameters[i].Value))
                 throw Errors.ShapeMismatch("parameter vector", $"values[{i}]", values[i].Shape, parameters[i].Name, parameters[i].Value.Shape, "shapes differ");
@@ -81,7 +81,7 @@ public static class ParameterVector
     {
         int count = Count(parameters);
         if (vector.Length != count)
-            throw new ArgumentException($"parameter vector: {vector.Length} values for {parameters.Count} parameters holding {count} scalars", nameof(vector));
+            throw Errors.Argument(nameof(vector), $"parameter vector: {vector.Length} values for {parameters.Count} parameters holding {count} scalars");
         var result = new Tensor<T>[parameters.Count];
         int offset = 0;
         for (int i = 0; i < result.Length; i++)

@@ -21,19 +21,19 @@ public class Sequential<T> : Module<T> where T : unmanaged, IFloatingPointIeee75
     public Sequential(string name, params Module<T>[] layers) : base(name)
     {
         ArgumentNullException.ThrowIfNull(layers);
-        if (layers.Length == 0) throw new ArgumentException("sequential: at least one layer is needed", nameof(layers));
+        if (layers.Length == 0) throw Errors.Argument(nameof(layers), "sequential: at least one layer is needed");
         var layerNames = new HashSet<string>();
         var parameterNames = new HashSet<string>();
         var parameters = new List<Parameter<T>>();
         for (int i = 0; i < layers.Length; i++)
         {
-            var layer = layers[i] ?? throw new ArgumentNullException($"{nameof(layers)}[{i}]");
+            var layer = layers[i] ?? throw Errors.Null($"{nameof(layers)}[{i}]");
             if (!layerNames.Add(layer.Name))
-                throw new ArgumentException($"sequential '{name}': two layers are called '{layer.Name}' (layer {i}); give each a unique name", nameof(layers));
+                throw Errors.Argument(nameof(layers), $"sequential '{name}': two layers are called '{layer.Name}' (layer {i}); give each a unique name");
             foreach (var p in layer.Parameters)
             {
                 if (!parameterNames.Add(p.Name))
-                    throw new ArgumentException($"sequential '{name}': parameter name '{p.Name}' occurs twice (layer {i}, '{layer.Name}')", nameof(layers));
+                    throw Errors.Argument(nameof(layers), $"sequential '{name}': parameter name '{p.Name}' occurs twice (layer {i}, '{layer.Name}')");
                 parameters.Add(p);
             }
         }

@@ -23,16 +23,16 @@ public static class SpecCnnCopy
         var byName = new Dictionary<string, Tensor<T>>();
         foreach (var (name, tensor) in tensors)
         {
-            if (name is null || tensor is null) throw new ArgumentException("SPEC CNN weights: a tensor or its name is null", nameof(tensors));
-            if (!byName.TryAdd(name, tensor)) throw new ArgumentException($"SPEC CNN weights: '{name}' occurs twice", nameof(tensors));
+            if (name is null || tensor is null) throw Errors.Argument(nameof(tensors), "SPEC CNN weights: a tensor or its name is null");
+            if (!byName.TryAdd(name, tensor)) throw Errors.Argument(nameof(tensors), $"SPEC CNN weights: '{name}' occurs twice");
         }
         string[] expected = ["0.weight", "0.bias", "3.weight", "3.bias", "5.weight", "5.bias"];
         var missing = expected.Where(n => !byName.ContainsKey(n)).ToArray();
         var extra = byName.Keys.Where(n => !expected.Contains(n)).ToArray();
         if (missing.Length > 0 || extra.Length > 0)
-            throw new ArgumentException($"SPEC CNN weights: expected the tensors {string.Join(", ", expected)}" +
+            throw Errors.Argument(nameof(tensors), $"SPEC CNN weights: expected the tensors {string.Join(", ", expected)}" +
                 (missing.Length > 0 ? $"; missing {string.Join(", ", missing)}" : "") + (extra.Length > 0 ? $"; unexpected {string.Join(", ", extra)}" : "") +
-                " (conv 3×3 → max-pool → linear h → LeakyReLU → linear classes)", nameof(tensors));
+                " (conv 3×3 → max-pool → linear h → LeakyReLU → linear classes)");
         var conv = byName["0.weight"];
         var hidden = byName["3.weight"];
         var output = byName["5.weight"];
@@ -49,7 +49,7 @@ public static class SpecCnnCopy
             if (!source.Shape.SequenceEqual(parameter.Value.Shape))
                 throw Errors.ShapeMismatch("SPEC CNN weights", parameter.Name, source.Shape, "architecture", parameter.Value.Shape,
                     $"a SPEC CNN with {inChannels}-channel {side}×{side} images, {channels} conv channels, h = {h} and {classes} classes needs {parameter.Name} of shape {Errors.Shape(parameter.Value.Shape)}");
-            if (!source.AllFinite()) throw new ArgumentException($"SPEC CNN weights: {parameter.Name} contains NaN or ∞", nameof(tensors));
+            if (!source.AllFinite()) throw Errors.Argument(nameof(tensors), $"SPEC CNN weights: {parameter.Name} contains NaN or ∞");
             parameter.Value.CopyFrom(source);
         }
         return model;
@@ -58,7 +58,7 @@ public static class SpecCnnCopy
         {
             int pooled = (int)Math.Round(Math.Sqrt(features / (double)channels));
             if (channels < 1 || pooled < 1 || channels * pooled * pooled != features)
-                throw new ArgumentException($"SPEC CNN weights: the hidden layer takes {features} features, not {channels} channels × a square pooled image; pass the image size", nameof(tensors));
+                throw Errors.Argument(nameof(tensors), $"SPEC CNN weights: the hidden layer takes {features} features, not {channels} channels × a square pooled image; pass the image size");
             return 2 * pooled;
         }
     }
@@ -78,11 +78,11 @@ public static class SpecCnnCopy
         var source = model.Parameters;
         var target = copy.Parameters;
         if (source.Count != target.Count)
-            throw new ArgumentException($"SPEC CNN copy: the model has {source.Count} parameter tensors, the architecture {target.Count}", nameof(model));
+            throw Errors.Argument(nameof(model), $"SPEC CNN copy: the model has {source.Count} parameter tensors, the architecture {target.Count}");
         for (int i = 0; i < source.Count; i++)
         {
             if (source[i].Name != target[i].Name || !source[i].Value.Shape.SequenceEqual(target[i].Value.Shape))
-                throw new ArgumentException($"SPEC CNN copy: parameter {i} is {source[i]}, the architecture expects {target[i]}", nameof(model));
+                throw Errors.Argument(nameof(model), $"SPEC CNN copy: parameter {i} is {source[i]}, the architecture expects {target[i]}");
             target[i].Value.CopyFrom(source[i].Value.Cast<TTo>());
         }
         return copy;

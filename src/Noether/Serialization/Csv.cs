@@ -55,12 +55,12 @@ public sealed class CsvTable
     public CsvTable(params string[] columns)
     {
         ArgumentNullException.ThrowIfNull(columns);
-        if (columns.Length == 0) throw new ArgumentException("CsvTable: at least one column is needed", nameof(columns));
+        if (columns.Length == 0) throw Errors.Argument(nameof(columns), "CsvTable: at least one column is needed");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in columns)
         {
             ArgumentNullException.ThrowIfNull(c, nameof(columns));
-            if (!seen.Add(c)) throw new ArgumentException($"CsvTable: column '{c}' appears twice", nameof(columns));
+            if (!seen.Add(c)) throw Errors.Argument(nameof(columns), $"CsvTable: column '{c}' appears twice");
         }
         _columns = (string[])columns.Clone();
     }
@@ -80,7 +80,7 @@ public sealed class CsvTable
     {
         ArgumentNullException.ThrowIfNull(cells);
         if (cells.Length != _columns.Length)
-            throw new ArgumentException($"CsvTable.AddRow: {cells.Length} cells for {_columns.Length} columns ({string.Join(", ", _columns)})", nameof(cells));
+            throw Errors.Argument(nameof(cells), $"CsvTable.AddRow: {cells.Length} cells for {_columns.Length} columns ({string.Join(", ", _columns)})");
         var row = new string[cells.Length];
         for (int i = 0; i < cells.Length; i++)
             row[i] = Csv.Text(cells[i]);
@@ -92,7 +92,7 @@ public sealed class CsvTable
     public int ColumnIndex(string name)
     {
         int i = Array.IndexOf(_columns, name);
-        return i >= 0 ? i : throw new ArgumentException($"CsvTable: no column '{name}' (columns: {string.Join(", ", _columns)})", nameof(name));
+        return i >= 0 ? i : throw Errors.Argument(nameof(name), $"CsvTable: no column '{name}' (columns: {string.Join(", ", _columns)})");
     }
 
     /// <summary>The raw text of a cell.</summary>

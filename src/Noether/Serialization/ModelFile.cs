@@ -70,18 +70,18 @@ public sealed class ModelFile
     /// <exception cref="DataFormatException">The file is not valid safetensors.</exception>
     public static ModelFile Read(string path)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("a safetensors file is required", nameof(path));
+        if (string.IsNullOrWhiteSpace(path)) throw Errors.Argument(nameof(path), "a safetensors file is required");
         string full = System.IO.Path.GetFullPath(path);
-        if (Directory.Exists(full)) throw new ArgumentException($"{full} is a directory, expected a .safetensors file", nameof(path));
-        if (!File.Exists(full)) throw new ArgumentException($"{full} does not exist", nameof(path));
+        if (Directory.Exists(full)) throw Errors.Argument(nameof(path), $"{full} is a directory, expected a .safetensors file");
+        if (!File.Exists(full)) throw Errors.Argument(nameof(path), $"{full} does not exist");
         var file = SafeTensors.Read(full);
-        if (file.Tensors.Count == 0) throw new ArgumentException($"{full}: the file holds no tensors", nameof(path));
+        if (file.Tensors.Count == 0) throw Errors.Argument(nameof(path), $"{full}: the file holds no tensors");
         var dtype = SafeTensorDType.F32;
         var tensors = new List<(string, Tensor<double>)>(file.Tensors.Count);
         foreach (var t in file.Tensors)
         {
             if (t.DType is not (SafeTensorDType.F32 or SafeTensorDType.F64))
-                throw new ArgumentException($"{full}: tensor '{t.Name}' has dtype {SafeTensors.DTypeName(t.DType)}; expected F32 or F64 weights (in PyTorch: model.float() or model.double() before saving)", nameof(path));
+                throw Errors.Argument(nameof(path), $"{full}: tensor '{t.Name}' has dtype {SafeTensors.DTypeName(t.DType)}; expected F32 or F64 weights (in PyTorch: model.float() or model.double() before saving)");
             if (t.DType == SafeTensorDType.F64) dtype = SafeTensorDType.F64;
             tensors.Add((t.Name, t.ToTensor<double>()));
         }
@@ -115,7 +115,7 @@ public sealed class ModelFile
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{Path}: {e.Message}", nameof(Tensors), e);
+            throw Errors.Argument(nameof(Tensors), $"{Path}: {e.Message}", e);
         }
     }
 
@@ -127,9 +127,9 @@ public sealed class ModelFile
     public SpecCnn<double> RequireSpecCnn()
     {
         if (Architecture is not { Kind: ArchitectureKind.SpecCnn } spec)
-            throw new ArgumentException(ArchitectureText is null
+            throw Errors.Argument(nameof(Architecture), ArchitectureText is null
                 ? $"{Path} has no '{ArchitectureKey}' metadata describing a SPEC CNN (write it with `noether train`)"
-                : $"{Path}: '{ArchitectureKey}' = '{ArchitectureText}' does not describe a SPEC CNN (write it with `noether train`)", nameof(Architecture));
+                : $"{Path}: '{ArchitectureKey}' = '{ArchitectureText}' does not describe a SPEC CNN (write it with `noether train`)");
         return (SpecCnn<double>)Build(spec);
     }
 

@@ -88,7 +88,7 @@ public static partial class Npy
     public static byte[] Serialize(ElementType type, int[] shape, ReadOnlySpan<double> values)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        if (type is not (ElementType.Float or ElementType.Double)) throw new ArgumentException($"npy: writes float32 or float64, not {type}", nameof(type));
+        if (type is not (ElementType.Float or ElementType.Double)) throw Errors.Argument(nameof(type), $"npy: writes float32 or float64, not {type}");
         int size = type == ElementType.Float ? 4 : 8;
         var dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture)));
         var text = $"{{'descr': '<f{size}', 'fortran_order': False, 'shape': ({dims}), }}";

@@ -56,7 +56,7 @@ public sealed class SafeTensor
     public SafeTensor(string name, SafeTensorDType dtype, int[] shape, byte[] data)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        if (name == SafeTensors.MetadataKey) throw new ArgumentException($"SafeTensor: \"{SafeTensors.MetadataKey}\" is reserved for the metadata and cannot name a tensor", nameof(name));
+        if (name == SafeTensors.MetadataKey) throw Errors.Argument(nameof(name), $"SafeTensor: \"{SafeTensors.MetadataKey}\" is reserved for the metadata and cannot name a tensor");
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(data);
         if (!Enum.IsDefined(dtype)) throw Errors.OutOfRange(nameof(dtype), dtype, "a SafeTensorDType value");
@@ -68,7 +68,7 @@ public sealed class SafeTensor
         }
         long bytes = count * SafeTensors.SizeOf(dtype);
         if (bytes != data.Length)
-            throw new ArgumentException($"SafeTensor '{name}': shape {Errors.Shape(shape)} of {SafeTensors.DTypeName(dtype)} needs {bytes} bytes but {data.Length} were given", nameof(data));
+            throw Errors.Argument(nameof(data), $"SafeTensor '{name}': shape {Errors.Shape(shape)} of {SafeTensors.DTypeName(dtype)} needs {bytes} bytes but {data.Length} were given");
         Name = name;
         DType = dtype;
         _shape = (int[])shape.Clone();

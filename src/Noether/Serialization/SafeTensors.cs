@@ -211,7 +211,7 @@ public static class SafeTensors
         foreach (var t in list)
         {
             ArgumentNullException.ThrowIfNull(t, nameof(tensors));
-            if (!names.Add(t.Name)) throw new ArgumentException($"SafeTensors: two tensors are named '{t.Name}'", nameof(tensors));
+            if (!names.Add(t.Name)) throw Errors.Argument(nameof(tensors), $"SafeTensors: two tensors are named '{t.Name}'");
         }
 
         var json = new System.Buffers.ArrayBufferWriter<byte>(256);
@@ -247,7 +247,7 @@ public static class SafeTensors
         }
         int headerLength = (json.WrittenCount + 7) / 8 * 8;
         long total = 8L + headerLength + list.Sum(t => (long)t.Data.Length);
-        if (total > Array.MaxLength) throw new ArgumentException($"SafeTensors: {total} bytes exceed what one buffer can hold", nameof(tensors));
+        if (total > Array.MaxLength) throw Errors.Argument(nameof(tensors), $"SafeTensors: {total} bytes exceed what one buffer can hold");
         var result = new byte[total];
         BinaryPrimitives.WriteUInt64LittleEndian(result, (ulong)headerLength);
         json.WrittenSpan.CopyTo(result.AsSpan(8));
@@ -298,7 +298,7 @@ public sealed class SafeTensorsFile
         Source = source;
         _byName = new Dictionary<string, SafeTensor>(StringComparer.Ordinal);
         foreach (var t in tensors)
-            if (!_byName.TryAdd(t.Name, t)) throw new ArgumentException($"SafeTensorsFile: two tensors are named '{t.Name}'", nameof(tensors));
+            if (!_byName.TryAdd(t.Name, t)) throw Errors.Argument(nameof(tensors), $"SafeTensorsFile: two tensors are named '{t.Name}'");
     }
 
     /// <summary>The tensors, ordered by their position in the data section.</summary>

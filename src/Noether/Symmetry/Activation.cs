@@ -127,7 +127,7 @@ public sealed class Activation
             int colon = t.IndexOfAny([':', '=']);
             if (colon < 0) return LeakyRelu(0.01);
             if (!double.TryParse(t[(colon + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double s))
-                throw new ArgumentException($"activation '{text}': the slope after '{t[colon]}' is not a number", nameof(text));
+                throw Errors.Argument(nameof(text), $"activation '{text}': the slope after '{t[colon]}' is not a number");
             return LeakyRelu(s);
         }
         return t switch
@@ -138,8 +138,7 @@ public sealed class Activation
             "tanh" => Tanh,
             "radial" or "radial-inverse" or "radial-1/(1+r)" => RadialInverseOnePlusNorm,
             "radial-inverse-square" or "radial-r^-2" => RadialInverseSquareNorm,
-            _ => throw new ArgumentException(
-                $"activation '{text}' is unknown: expected identity, relu, leaky-relu[:slope], sigmoid, tanh, radial or radial-inverse-square", nameof(text)),
+            _ => throw Errors.Argument(nameof(text), $"activation '{text}' is unknown: expected identity, relu, leaky-relu[:slope], sigmoid, tanh, radial or radial-inverse-square"),
         };
     }
 

@@ -103,8 +103,8 @@ public abstract class MatrixGroup
         ValidateAlgebraElement(m, nameof(m));
         double asym = Mat.MaxAbs(Mat.Antisymmetric(m));
         if (asym > 1e-12 * Math.Max(1, Mat.MaxAbs(m)))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"Q_M needs a symmetric M (Prop. 12: the antisymmetric part gives Q ≡ 0); M's antisymmetric part has max entry {asym:G3}"), nameof(m));
+            throw Errors.Argument(nameof(m), string.Create(CultureInfo.InvariantCulture,
+                $"Q_M needs a symmetric M (Prop. 12: the antisymmetric part gives Q ≡ 0); M's antisymmetric part has max entry {asym:G3}"));
         return theta.Inner(InfinitesimalAction(m, theta));
     }
 
@@ -140,7 +140,7 @@ public abstract class MatrixGroup
         ActivationKind.LeakyRelu => Activation.LeakyRelu(0.01),
         ActivationKind.Sigmoid => Activation.Sigmoid,
         ActivationKind.Tanh => Activation.Tanh,
-        _ => throw new ArgumentException($"the symmetry group of σ = {kind} depends on the function itself: pass its Activation", nameof(kind)),
+        _ => throw Errors.Argument(nameof(kind), $"the symmetry group of σ = {kind} depends on the function itself: pass its Activation"),
     }, h, conditionLimit);
 
     /// <inheritdoc/>
@@ -149,7 +149,7 @@ public abstract class MatrixGroup
     internal void CheckWidth(TwoLayerParameters theta)
     {
         if (theta.H != Size)
-            throw new ArgumentException($"{Name} acts on a hidden width of {Size}, but the parameters {theta} have h = {theta.H}", nameof(theta));
+            throw Errors.Argument(nameof(theta), $"{Name} acts on a hidden width of {Size}, but the parameters {theta} have h = {theta.H}");
     }
 
     internal Tensor<double> Unit(int i, int j)
@@ -202,8 +202,8 @@ public sealed class GeneralLinearGroup : MatrixGroup
         var s = LinearAlgebra.SingularValues(g, BlasProvider.Managed);
         double condition = s[^1] == 0 ? double.PositiveInfinity : s[0] / s[^1];
         if (!(condition <= ConditionLimit))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"{Name}: {name} is singular to working precision: smallest singular value {s[^1]:G3}, largest {s[0]:G3}, condition number {condition:G3} > limit {ConditionLimit:G3}"), name);
+            throw Errors.Argument(name, string.Create(CultureInfo.InvariantCulture,
+                $"{Name}: {name} is singular to working precision: smallest singular value {s[^1]:G3}, largest {s[0]:G3}, condition number {condition:G3} > limit {ConditionLimit:G3}"));
     }
 
     /// <inheritdoc/>
@@ -270,8 +270,8 @@ public sealed class PositiveScalingGroup : MatrixGroup
         {
             double d = g.Data[k * Size + k];
             if (!(d > 0))
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"{Name}: {name}[{k},{k}] = {d:G4} is not positive; the scaling group has positive diagonal entries only"), name);
+                throw Errors.Argument(name, string.Create(CultureInfo.InvariantCulture,
+                    $"{Name}: {name}[{k},{k}] = {d:G4} is not positive; the scaling group has positive diagonal entries only"));
         }
     }
 
@@ -291,8 +291,8 @@ public sealed class PositiveScalingGroup : MatrixGroup
         for (int i = 0; i < Size; i++)
             for (int j = 0; j < Size; j++)
                 if (i != j && Math.Abs(a.Data[i * Size + j]) > OffDiagonalTolerance * diag)
-                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                        $"{Name}: {name}[{i},{j}] = {a.Data[i * Size + j]:G4} but a scaling {what} must be diagonal"), name);
+                    throw Errors.Argument(name, string.Create(CultureInfo.InvariantCulture,
+                        $"{Name}: {name}[{i},{j}] = {a.Data[i * Size + j]:G4} but a scaling {what} must be diagonal"));
     }
 
     private Tensor<double> DiagonalPower(Tensor<double> g, double p)
@@ -359,8 +359,8 @@ public sealed class OrthogonalGroup : MatrixGroup
             for (int j = i; j < Size; j++)
                 sym = Math.Max(sym, Math.Abs(m.Data[i * Size + j] + m.Data[j * Size + i]));
         if (sym > Tolerance * Math.Max(1, Mat.MaxAbs(m)))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"{Name} algebra: {name} is not antisymmetric: max|M + Mᵀ| = {sym:G3} exceeds the tolerance {Tolerance:G3}"), name);
+            throw Errors.Argument(name, string.Create(CultureInfo.InvariantCulture,
+                $"{Name} algebra: {name} is not antisymmetric: max|M + Mᵀ| = {sym:G3} exceeds the tolerance {Tolerance:G3}"));
     }
 
     /// <inheritdoc/>
@@ -371,8 +371,8 @@ public sealed class OrthogonalGroup : MatrixGroup
         for (int i = 0; i < Size; i++) gtg.Data[i * Size + i] -= 1;
         double err = Mat.MaxAbs(gtg);
         if (!(err <= Tolerance))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"{Name}: {name} is not orthogonal: max|gᵀg − I| = {err:G3} exceeds the tolerance {Tolerance:G3}"), name);
+            throw Errors.Argument(name, string.Create(CultureInfo.InvariantCulture,
+                $"{Name}: {name} is not orthogonal: max|gᵀg − I| = {err:G3} exceeds the tolerance {Tolerance:G3}"));
     }
 
     /// <inheritdoc/>

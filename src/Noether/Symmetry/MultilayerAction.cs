@@ -16,7 +16,7 @@ public sealed class MultilayerAction
     public MultilayerAction(IReadOnlyList<MatrixGroup> hiddenGroups)
     {
         ArgumentNullException.ThrowIfNull(hiddenGroups);
-        if (hiddenGroups.Count == 0) throw new ArgumentException("multilayer action: at least one hidden layer group is needed", nameof(hiddenGroups));
+        if (hiddenGroups.Count == 0) throw Errors.Argument(nameof(hiddenGroups), "multilayer action: at least one hidden layer group is needed");
         for (int i = 0; i < hiddenGroups.Count; i++) ArgumentNullException.ThrowIfNull(hiddenGroups[i], $"hiddenGroups[{i}]");
         _groups = hiddenGroups.ToArray();
     }
@@ -34,7 +34,7 @@ public sealed class MultilayerAction
         var groups = new MatrixGroup[network.Layers - 1];
         for (int i = 1; i < network.Layers; i++)
             groups[i - 1] = MatrixGroup.ForActivation(network.Activation, network.Widths[i])
-                ?? throw new ArgumentException($"multilayer action: activation '{network.Activation.Name}' has no linear symmetry group (only the data-dependent action of Prop. 8 applies)", nameof(network));
+                ?? throw Errors.Argument(nameof(network), $"multilayer action: activation '{network.Activation.Name}' has no linear symmetry group (only the data-dependent action of Prop. 8 applies)");
         return new MultilayerAction(groups);
     }
 
@@ -96,9 +96,9 @@ public sealed class MultilayerAction
         ArgumentNullException.ThrowIfNull(elements, name);
         ArgumentNullException.ThrowIfNull(weights);
         if (weights.Count != _groups.Length + 1)
-            throw new ArgumentException($"multilayer action: {_groups.Length} hidden groups need {_groups.Length + 1} weight matrices, got {weights.Count}", nameof(weights));
+            throw Errors.Argument(nameof(weights), $"multilayer action: {_groups.Length} hidden groups need {_groups.Length + 1} weight matrices, got {weights.Count}");
         if (elements.Count != _groups.Length)
-            throw new ArgumentException($"multilayer action: {elements.Count} elements for {_groups.Length} hidden layers", name);
+            throw Errors.Argument(name, $"multilayer action: {elements.Count} elements for {_groups.Length} hidden layers");
         for (int i = 0; i < weights.Count; i++)
         {
             ArgumentNullException.ThrowIfNull(weights[i], $"weights[{i}]");

@@ -18,7 +18,7 @@ public sealed class MultilayerNetwork
         ArgumentNullException.ThrowIfNull(widths);
         ArgumentNullException.ThrowIfNull(activation);
         if (widths.Count < 3)
-            throw new ArgumentException($"multilayer network: widths ({string.Join(", ", widths)}) must list n₀, …, n_L with L ≥ 2 layers", nameof(widths));
+            throw Errors.Argument(nameof(widths), $"multilayer network: widths ({string.Join(", ", widths)}) must list n₀, …, n_L with L ≥ 2 layers");
         for (int i = 0; i < widths.Count; i++) Errors.ThrowIfNotPositive(widths[i], $"widths[{i}]");
         _widths = widths.ToArray();
         Activation = activation;
@@ -100,7 +100,7 @@ public sealed class MultilayerNetwork
     public void CheckWeights(IReadOnlyList<Tensor<double>> weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        if (weights.Count != Layers) throw new ArgumentException($"multilayer network: {weights.Count} weight matrices for {Layers} layers", nameof(weights));
+        if (weights.Count != Layers) throw Errors.Argument(nameof(weights), $"multilayer network: {weights.Count} weight matrices for {Layers} layers");
         for (int i = 0; i < Layers; i++)
         {
             ArgumentNullException.ThrowIfNull(weights[i], $"weights[{i}]");

@@ -62,16 +62,15 @@ public sealed class NonlinearAction
         int h = z.Dim(0), k = z.Dim(1);
         new GeneralLinearGroup(h).ValidateElement(g, nameof(g));
         if (k > h)
-            throw new ArgumentException(
-                $"nonlinear action: the batch has k = {k} samples but h = {h} hidden units; σ(gZ)⁺σ(gZ) ≠ I_k when k > h, so the output would change even on this batch (Prop. 8 needs k ≤ h)", nameof(z));
+            throw Errors.Argument(nameof(z), $"nonlinear action: the batch has k = {k} samples but h = {h} hidden units; σ(gZ)⁺σ(gZ) ≠ I_k when k > h, so the output would change even on this batch (Prop. 8 needs k ≤ h)");
         var sgz = Activation.Evaluate(Mat.Mul(g, z));
         var (pinv, rank, condition, s, _) = LinearAlgebra.PseudoInverse(sgz, RankTolerance, BlasProvider.Managed);
         if (rank < k)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"nonlinear action: σ(gVX) is {h}×{k} with numerical rank {rank} (tolerance {RankTolerance:G3}·σ_max); it needs full column rank k = {k} ≤ h = {h} (smallest singular value {s[^1]:G3})"), nameof(g));
+            throw Errors.Argument(nameof(g), string.Create(CultureInfo.InvariantCulture,
+                $"nonlinear action: σ(gVX) is {h}×{k} with numerical rank {rank} (tolerance {RankTolerance:G3}·σ_max); it needs full column rank k = {k} ≤ h = {h} (smallest singular value {s[^1]:G3})"));
         if (!(condition <= ConditionLimit))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"nonlinear action: σ(gVX) ({h}×{k}) has condition number {condition:G3} > limit {ConditionLimit:G3}; π(g, Z) would be dominated by rounding (use a smaller ε)"), nameof(g));
+            throw Errors.Argument(nameof(g), string.Create(CultureInfo.InvariantCulture,
+                $"nonlinear action: σ(gVX) ({h}×{k}) has condition number {condition:G3} > limit {ConditionLimit:G3}; π(g, Z) would be dominated by rounding (use a smaller ε)"));
         var pi = Mat.Mul(Activation.Evaluate(z), pinv);
         return new NonlinearPi(pi, rank, condition, s);
     }

@@ -13,7 +13,7 @@ public sealed record AlgebraGenerator(Tensor<double> A, Tensor<double> B)
     {
         ArgumentNullException.ThrowIfNull(theta);
         if (!LinearAlgebra.IsSquare(A, theta.H) || !LinearAlgebra.IsSquare(B, theta.H))
-            throw new ArgumentException($"generator: A and B must be {theta.H}×{theta.H} for parameters {theta}", nameof(theta));
+            throw Errors.Argument(nameof(theta), $"generator: A and B must be {theta.H}×{theta.H} for parameters {theta}");
         return new TwoLayerParameters(theta.U.MatMul(A), B.MatMul(theta.V));
     }
 }

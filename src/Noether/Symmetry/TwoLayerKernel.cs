@@ -22,7 +22,7 @@ internal sealed class TwoLayerKernel
 
     public TwoLayerKernel(Activation sigma, SquaredErrorLoss loss, int m, int h, int n, Tensor<double>? x, Tensor<double> y)
     {
-        if (!sigma.IsElementwise) throw new ArgumentException($"the fast kernel needs an elementwise activation, not '{sigma.Name}'", nameof(sigma));
+        if (!sigma.IsElementwise) throw Errors.Argument(nameof(sigma), $"the fast kernel needs an elementwise activation, not '{sigma.Name}'");
         _sigma = sigma;
         _m = m; _h = h; _n = n;
         _k = x is null ? n : x.Dim(1);

@@ -49,7 +49,7 @@ public sealed record TwoLayerParameters
     public static TwoLayerParameters FromList(IReadOnlyList<Tensor<double>> theta)
     {
         ArgumentNullException.ThrowIfNull(theta);
-        if (theta.Count != 2) throw new ArgumentException($"two-layer parameters: expected [U, V], got {theta.Count} tensors", nameof(theta));
+        if (theta.Count != 2) throw Errors.Argument(nameof(theta), $"two-layer parameters: expected [U, V], got {theta.Count} tensors");
         return new TwoLayerParameters(theta[0], theta[1]);
     }
 
@@ -86,7 +86,7 @@ public sealed record TwoLayerParameters
     internal void CheckSameShape(TwoLayerParameters other, string name)
     {
         if (!U.SameShape(other.U) || !V.SameShape(other.V))
-            throw new ArgumentException($"{name} is {other} but the parameters are {this}", name);
+            throw Errors.Argument(name, $"{name} is {other} but the parameters are {this}");
     }
 
     private static Tensor<double> Axpy(Tensor<double> x, Tensor<double> y, double s)

@@ -217,7 +217,7 @@ public static class LinearAlgebra
     {
         ArgumentNullException.ThrowIfNull(a, name);
         if (!IsSquare(a, n)) throw Errors.BadShape(op, name, a.Shape, $"a {n}×{n} matrix");
-        if (!a.AllFinite()) throw new ArgumentException($"{op}: {name} has non-finite entries", name);
+        if (!a.AllFinite()) throw Errors.Argument(name, $"{op}: {name} has non-finite entries");
     }
 
     /// <summary>(A + sign·Aᵀ)/2; sign = ±1, and a + (−1)·b rounds exactly as a − b.</summary>
@@ -280,7 +280,7 @@ public static class LinearAlgebra
 
     private static void CheckFinite(Tensor<double> a, string op)
     {
-        if (!a.AllFinite()) throw new ArgumentException($"{op}: a ({Errors.Shape(a.Shape)}) contains NaN or infinity", nameof(a));
+        if (!a.AllFinite()) throw Errors.Argument(nameof(a), $"{op}: a ({Errors.Shape(a.Shape)}) contains NaN or infinity");
     }
 
     /// <summary>Checks that <paramref name="a"/> is a finite symmetric matrix.</summary>
@@ -309,7 +309,7 @@ public static class LinearAlgebra
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < i; j++)
                     if (Math.Abs(data[i * n + j] - data[j * n + i]) == worst)
-                        throw new ArgumentException($"symmetric eigen: a ({n}×{n}) is not symmetric: a[{i},{j}] − a[{j},{i}] = {Math.Abs(data[i * n + j] - data[j * n + i]):G3} (largest |entry| {max:G3})", nameof(a));
+                        throw Errors.Argument(nameof(a), $"symmetric eigen: a ({n}×{n}) is not symmetric: a[{i},{j}] − a[{j},{i}] = {Math.Abs(data[i * n + j] - data[j * n + i]):G3} (largest |entry| {max:G3})");
         }
     }
 

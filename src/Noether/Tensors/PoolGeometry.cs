@@ -12,7 +12,7 @@ internal readonly record struct PoolGeometry(int H, int W, int K, int S, int OH,
         if (kernelSize < 1) throw Errors.OutOfRange(kernelName, kernelSize, "a positive window size");
         if (s < 1) throw Errors.OutOfRange(strideName, s, "a positive stride");
         if (h < kernelSize || w < kernelSize)
-            throw new ArgumentException($"max-pool2d: {inputName} planes are {h}×{w}, smaller than the {kernelSize}×{kernelSize} window", kernelName);
+            throw Errors.Argument(kernelName, $"max-pool2d: {inputName} planes are {h}×{w}, smaller than the {kernelSize}×{kernelSize} window");
         return new PoolGeometry(h, w, kernelSize, s, (h - kernelSize) / s + 1, (w - kernelSize) / s + 1);
     }
 }

@@ -28,7 +28,7 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
             count *= d;
         }
         if (count != data.Length)
-            throw new ArgumentException($"Tensor: shape {Errors.Shape(shape)} holds {count} elements but data has {data.Length}", nameof(data));
+            throw Errors.Argument(nameof(data), $"Tensor: shape {Errors.Shape(shape)} holds {count} elements but data has {data.Length}");
         Data = data;
         _shape = (int[])shape.Clone();
     }

@@ -53,7 +53,7 @@ internal static unsafe class Tridiagonalization
     /// <param name="threads">Threads to split the work over (clamped to the number of 16-column chunks).</param>
     internal static void Reduce(double[] a, int n, double[] diagonal, double[] offDiagonal, int threads)
     {
-        if (a.Length < (long)n * n + Pad) throw new ArgumentException($"tridiagonalization: the working array needs n·n + {Pad} = {(long)n * n + Pad} doubles, got {a.Length}", nameof(a));
+        if (a.Length < (long)n * n + Pad) throw Errors.Argument(nameof(a), $"tridiagonalization: the working array needs n·n + {Pad} = {(long)n * n + Pad} doubles, got {a.Length}");
         if (n == 0) return;
         threads = Math.Clamp(threads, 1, Math.Max(1, (n + ChunkWidth - 1) / ChunkWidth));
         // Work at a scale where squares neither overflow nor underflow (as dsyevd does), by a power of two so it is exact.

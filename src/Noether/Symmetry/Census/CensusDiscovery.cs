@@ -40,14 +40,14 @@ public static class CensusDiscovery
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(rng);
-        if (site.Kind != SiteKind.Rescaling) throw new ArgumentException($"census discovery: site '{site.Location}' is {site.Kind}; only rescaling sites are checked", nameof(site));
-        if (graph.Inputs.Count != 1) throw new ArgumentException("census discovery: the graph must have one input", nameof(graph));
+        if (site.Kind != SiteKind.Rescaling) throw Errors.Argument(nameof(site), $"census discovery: site '{site.Location}' is {site.Kind}; only rescaling sites are checked");
+        if (graph.Inputs.Count != 1) throw Errors.Argument(nameof(graph), "census discovery: the graph must have one input");
         int n = site.Dimension;
         // Unit u's producer entries (coefficient +1) and consumer entries (−1), flattened in a fixed parameter order.
         var producer = site.Generators.Select(g => g.Entries.Select(e => (e.Parameter, Indices: e.Indices.Where((_, i) => e.Coefficients[i] > 0).ToArray())).ToArray()).ToArray();
         var consumer = site.Generators.Select(g => g.Entries.Select(e => (e.Parameter, Indices: e.Indices.Where((_, i) => e.Coefficients[i] < 0).ToArray())).ToArray()).ToArray();
         var names = site.Generators[0].Entries.Select(e => e.Parameter).Distinct().ToArray();
-        var parameters = names.Select(nm => graph.Parameter(nm) ?? throw new ArgumentException($"census discovery: no parameter '{nm}'", nameof(site))).ToArray();
+        var parameters = names.Select(nm => graph.Parameter(nm) ?? throw Errors.Argument(nameof(site), $"census discovery: no parameter '{nm}'")).ToArray();
         var theta = parameters.ToDictionary(p => p.Name, p => p.Value.Data);
 
         static double[][] Gather(Func<string, double[]> data, (string Parameter, int[] Indices)[][] slices) =>

@@ -31,8 +31,8 @@ public sealed class CensusGenerator
         ArgumentNullException.ThrowIfNull(entries);
         foreach (var e in entries)
             if (e.Indices.Length != e.Coefficients.Length)
-                throw new ArgumentException($"generator '{name}': parameter '{e.Parameter}' has {e.Indices.Length} indices but {e.Coefficients.Length} coefficients", nameof(entries));
-        if (kind == GeneratorKind.Linear) throw new ArgumentException($"generator '{name}': a linear generator is given by couplings", nameof(kind));
+                throw Errors.Argument(nameof(entries), $"generator '{name}': parameter '{e.Parameter}' has {e.Indices.Length} indices but {e.Coefficients.Length} coefficients");
+        if (kind == GeneratorKind.Linear) throw Errors.Argument(nameof(kind), $"generator '{name}': a linear generator is given by couplings");
         Name = name;
         Kind = kind;
         Entries = entries;

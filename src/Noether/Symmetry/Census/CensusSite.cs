@@ -26,9 +26,9 @@ public sealed class CensusSite
     public CensusSite(SiteKind kind, string location, string group, string conserved, IReadOnlyList<CensusGenerator> generators, bool exact = true, string? note = null)
     {
         ArgumentNullException.ThrowIfNull(generators);
-        if (generators.Count == 0) throw new ArgumentException($"site '{location}' has no generator", nameof(generators));
+        if (generators.Count == 0) throw Errors.Argument(nameof(generators), $"site '{location}' has no generator");
         var kinds = generators.Select(g => g.Kind).Distinct().Count();
-        if (kinds != 1) throw new ArgumentException($"site '{location}' mixes scaling and translation generators", nameof(generators));
+        if (kinds != 1) throw Errors.Argument(nameof(generators), $"site '{location}' mixes scaling and translation generators");
         Kind = kind;
         Location = location;
         Group = group;
@@ -67,7 +67,7 @@ public sealed class CensusSite
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(t);
-        if (t.Count != Generators.Count) throw new ArgumentException($"site '{Location}' has {Generators.Count} generators, {t.Count} coordinates given", nameof(t));
+        if (t.Count != Generators.Count) throw Errors.Argument(nameof(t), $"site '{Location}' has {Generators.Count} generators, {t.Count} coordinates given");
         // Accumulate the exponent (scaling) or shift (translation) per entry first: the generators commute and may overlap.
         var acc = new Dictionary<(string, int), double>();
         for (int g = 0; g < t.Count; g++)

@@ -50,10 +50,10 @@ public static class CensusVerification
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(rng);
         if (inputs.Dim(0) != labels.Length)
-            throw new ArgumentException($"census verification: {inputs.Dim(0)} inputs but {labels.Length} labels", nameof(labels));
+            throw Errors.Argument(nameof(labels), $"census verification: {inputs.Dim(0)} inputs but {labels.Length} labels");
         Errors.ThrowIfNotPositive(tolerance, nameof(tolerance));
 
-        double[] Data(string name) => (graph.Parameter(name) ?? throw new ArgumentException($"census verification: the graph has no parameter '{name}'", nameof(census))).Value.Data;
+        double[] Data(string name) => (graph.Parameter(name) ?? throw Errors.Argument(nameof(census), $"census verification: the graph has no parameter '{name}'")).Value.Data;
 
         var (loss, grads) = LossAndGradient(graph, inputs, labels);
         double gradNorm = Math.Sqrt(grads.Values.Sum(g => g.Sum(x => x * x)));
@@ -96,7 +96,7 @@ public static class CensusVerification
         var run = graph.Run(tape, [tape.Constant(inputs)]);
         var logits = run.Output(tape, 0);
         if (logits.Value.Rank != 2)
-            throw new ArgumentException($"census verification: the first output is {Errors.Shape(logits.Shape)}; softmax cross-entropy needs logits [batch, classes]", nameof(graph));
+            throw Errors.Argument(nameof(graph), $"census verification: the first output is {Errors.Shape(logits.Shape)}; softmax cross-entropy needs logits [batch, classes]");
         var loss = Ops.CrossEntropy(logits, labels);
         if (!gradient) return (loss.Value.Data[0], []);
         var g = tape.Gradient(loss, graph.Parameters);
