@@ -95,7 +95,7 @@ public static class SymmetryCheckExperiment
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         var sigma = Symmetry.Activation.Parse(settings.Activation);
-        var net = new MultilayerNetwork(settings.Widths, sigma);
+        var net = new MultilayerNetwork(settings.Widths, sigma, SquaredErrorLoss.HalfSum);
         var widths = settings.Widths;
         int layers = net.Layers;
         int k = settings.BatchSize;

@@ -13,7 +13,7 @@ public sealed class MultilayerNetwork
     private readonly int[] _widths;
 
     /// <summary>A network with the given widths (at least two layers: n₀, n₁, n₂) and one activation on every hidden layer.</summary>
-    public MultilayerNetwork(IReadOnlyList<int> widths, Activation activation, SquaredErrorLoss loss = SquaredErrorLoss.HalfSum)
+    public MultilayerNetwork(IReadOnlyList<int> widths, Activation activation, SquaredErrorLoss loss)
     {
         ArgumentNullException.ThrowIfNull(widths);
         ArgumentNullException.ThrowIfNull(activation);

@@ -111,7 +111,7 @@ public static class SymmetryDiscovery
         double tol = options.RelativeTolerance;
         if (!(tol > 0 && tol < 1)) throw Errors.OutOfRange("options.RelativeTolerance", tol, "a number in (0, 1)");
 
-        var network = new TwoLayerNetwork(activation);
+        var network = new TwoLayerNetwork(activation, SquaredErrorLoss.HalfSum);
         var c = Tensor<double>.Zeros(samples, unknowns);
         for (int s = 0; s < samples; s++)
         {

@@ -16,7 +16,7 @@ public sealed record LossGradient(double Loss, Tensor<double>[] Gradient);
 public sealed class TwoLayerNetwork
 {
     /// <summary>A network with hidden activation <paramref name="activation"/> and the given loss reduction.</summary>
-    public TwoLayerNetwork(Activation activation, SquaredErrorLoss loss = SquaredErrorLoss.HalfSum)
+    public TwoLayerNetwork(Activation activation, SquaredErrorLoss loss)
     {
         ArgumentNullException.ThrowIfNull(activation);
         Activation = activation;

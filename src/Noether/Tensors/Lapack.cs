@@ -7,12 +7,8 @@ namespace Noether.Tensors;
 /// tridiagonalisation) from OpenBLAS (<c>libopenblas.so.0</c>): the native provider behind <see cref="LinearAlgebra"/>,
 /// which validates the input and chooses the provider. Inputs are row-major matrices and are not modified.
 /// </summary>
-public static class Lapack
+internal static class Lapack
 {
-    /// <summary>Forwards to <see cref="LinearAlgebra.SymmetricEigen"/> (README's example calls it by this name).</summary>
-    public static (double[] Values, Tensor<double>? Vectors) SymmetricEigen(Tensor<double> a, bool vectors = true, BlasProvider provider = BlasProvider.Auto) =>
-        LinearAlgebra.SymmetricEigen(a, vectors, provider);
-
     /// <summary>Eigenvalues (ascending) through the tridiagonal form, on <paramref name="threads"/> threads (tests pin it).</summary>
     internal static double[] TridiagonalEigenvalues(Tensor<double> a, BlasProvider provider, int threads)
     {

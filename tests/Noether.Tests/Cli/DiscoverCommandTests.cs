@@ -80,7 +80,7 @@ public sealed class DiscoverCommandTests : IDisposable
     private static void AssertInvariantByFiniteDifferences(Activation activation, Tensor<double> a, Tensor<double> b, Random random)
     {
         int h = a.Dim(0);
-        var network = new TwoLayerNetwork(activation);
+        var network = new TwoLayerNetwork(activation, SquaredErrorLoss.HalfSum);
         var theta = TwoLayerParameters.Gaussian(random, h, h, h, 1, 1 / Math.Sqrt(h));
         var x = RandomMatrix.Gaussian(random, h, h);
         var y = RandomMatrix.Gaussian(random, h, h);

@@ -10,7 +10,7 @@ public class ConservationMonitorTests
 {
     private static ConservationMonitor RunGradientDescent(Activation sigma, ConservedQuantity quantity, double eta, int steps, int seed)
     {
-        var net = new TwoLayerNetwork(sigma);
+        var net = new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum);
         // Small weights and large targets keep the relative steps large for a while, so many ΔQ stand clear of rounding.
         var random = new Random(seed);
         var theta = TwoLayerParameters.Gaussian(random, 3, 5, 4, 0.5, 0.5);
@@ -61,7 +61,7 @@ public class ConservationMonitorTests
     public void Observe_GradientDescent_PredictionIsEtaSquaredGradientNormDifference()
     {
         // Eq. 41 literally: Q_{t+1} − Q_t = η²(‖∂L/∂U‖² − ‖∂L/∂V‖²) for Q = Tr[UᵀU − VVᵀ].
-        var net = new TwoLayerNetwork(Activation.Identity);
+        var net = new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum);
         var (theta, x, y) = SymmetryFixtures.Problem(new Random(82), 3, 5, 4, 6);
         var monitor = new ConservationMonitor(ConservedQuantity.ImbalanceTrace(1));
         const double eta = 0.03;

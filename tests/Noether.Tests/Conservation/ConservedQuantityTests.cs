@@ -31,7 +31,7 @@ public class ConservedQuantityTests
     {
         // With X = I (k = n) every quantity of ForActivation has dQ/dt = 0 (Ex. 7, Ex. 9, eq. 48 per unit).
         var sigma = Activation.Parse(name);
-        var net = new TwoLayerNetwork(sigma);
+        var net = new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum);
         var random = new Random(61);
         var theta = TwoLayerParameters.Gaussian(random, 3, 4, 5, 1, 0.7);
         var (rate, scale) = FlowDerivative(ConservedQuantity.ForActivation(sigma), net, theta, Tensor<double>.Identity(5), RandomMatrix.Gaussian(random, 3, 5));
@@ -42,7 +42,7 @@ public class ConservedQuantityTests
     public void IntegralForm_Tanh_NonWhitenedInput_IsNotConserved()
     {
         // The eq. 48 form relies on X = I: with a general X the same Q moves at a rate comparable to its scale.
-        var net = new TwoLayerNetwork(Activation.Tanh);
+        var net = new TwoLayerNetwork(Activation.Tanh, SquaredErrorLoss.HalfSum);
         var (theta, x, y) = SymmetryFixtures.Problem(new Random(62), 3, 4, 5, 6);
         var (rate, scale) = FlowDerivative(ConservedQuantity.IntegralFormPerUnit(Activation.Tanh), net, theta, x, y);
         Assert.True(rate > 1e-3 * scale, $"dQ/dt = {rate:E3} unexpectedly small against {scale:E3}");
@@ -52,9 +52,9 @@ public class ConservedQuantityTests
     public void Imbalance_GeneralInputLinearNet_IsConservedButDiagonalOfTanhIsNot()
     {
         var (theta, x, y) = SymmetryFixtures.Problem(new Random(63), 3, 4, 5, 6);
-        var (rate, scale) = FlowDerivative(ConservedQuantity.Imbalance(), new TwoLayerNetwork(Activation.Identity), theta, x, y);
+        var (rate, scale) = FlowDerivative(ConservedQuantity.Imbalance(), new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum), theta, x, y);
         Assert.True(rate <= 1e-8 * scale);
-        var (rateTanh, scaleTanh) = FlowDerivative(ConservedQuantity.HomogeneousDiagonal(), new TwoLayerNetwork(Activation.Tanh), theta, x, y);
+        var (rateTanh, scaleTanh) = FlowDerivative(ConservedQuantity.HomogeneousDiagonal(), new TwoLayerNetwork(Activation.Tanh, SquaredErrorLoss.HalfSum), theta, x, y);
         Assert.True(rateTanh > 1e-3 * scaleTanh);
     }
 
@@ -85,7 +85,7 @@ public class ConservedQuantityTests
     public void LayerImbalance_ThreeLayerLinearNet_IsConservedAtEachHiddenLayer()
     {
         var random = new Random(66);
-        var net = new MultilayerNetwork([4, 3, 5, 2], Activation.Identity);
+        var net = new MultilayerNetwork([4, 3, 5, 2], Activation.Identity, SquaredErrorLoss.HalfSum);
         var w = net.RandomWeights(random, 0.8);
         var x = RandomMatrix.Gaussian(random, 4, 6);
         var y = RandomMatrix.Gaussian(random, 2, 6);
@@ -114,7 +114,7 @@ public class ConservedQuantityTests
         // SPEC: A(U̇ᵀU) = A(VV̇ᵀ) holds (to rounding); eq. 30's A(U̇ᵀU) = A(V̇Vᵀ) does not.
         foreach (var sigma in new[] { Activation.RadialInverseOnePlusNorm, Activation.RadialInverseSquareNorm })
         {
-            var net = new TwoLayerNetwork(sigma);
+            var net = new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum);
             var (theta, x, y) = SymmetryFixtures.Problem(new Random(67), 3, 5, 4, 6);
             var g = net.Gradient(theta, x, y);
             var velocity = new TwoLayerParameters(TensorOps.Binary(BinaryOp.Multiply, g.U, -1.0), TensorOps.Binary(BinaryOp.Multiply, g.V, -1.0));

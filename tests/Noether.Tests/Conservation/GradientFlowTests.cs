@@ -60,7 +60,7 @@ public class GradientFlowTests
     public void Integrate_LinearTwoLayer_ConservesEveryEntryOfImbalanceToTimeTen()
     {
         // Acceptance: every entry of UᵀU − VVᵀ drifts ≤ 1e-8 relative (to the size of the Gram terms) up to t = 10.
-        var net = new TwoLayerNetwork(Activation.Identity);
+        var net = new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum);
         var (theta, x, y) = SymmetryFixtures.Problem(new Random(71), 3, 4, 5, 6);
         var monitor = new ConservationMonitor(ConservedQuantity.Imbalance());
         var options = new GradientFlowOptions(RelativeTolerance: 1e-12, AbsoluteTolerance: 1e-14);
@@ -76,7 +76,7 @@ public class GradientFlowTests
         // Acceptance: diag(UᵀU − VVᵀ) drifts ≤ 1e-6 relative for ReLU. With whitened input (X = I, the setting of
         // Fig. 3) each pre-activation is a weight, which stops when it reaches the kink, so the flow crosses each kink
         // at most once and the error control steps across it (with a general X the flow can slide along a kink: see below).
-        var net = new TwoLayerNetwork(Activation.Relu);
+        var net = new TwoLayerNetwork(Activation.Relu, SquaredErrorLoss.HalfSum);
         var random = new Random(72);
         var theta = TwoLayerParameters.Gaussian(random, 3, 6, 5, 1, 1 / Math.Sqrt(5));
         var x = Tensor<double>.Identity(5);
@@ -92,7 +92,7 @@ public class GradientFlowTests
     {
         // A general batch X: this instance reaches, near t = 0.34, a kink along which the flow slides (the gradient
         // jumps there and points into the kink from both sides), so the error control cannot meet the tolerance.
-        var net = new TwoLayerNetwork(Activation.Relu);
+        var net = new TwoLayerNetwork(Activation.Relu, SquaredErrorLoss.HalfSum);
         var random = new Random(72);
         var theta = TwoLayerParameters.Gaussian(random, 3, 6, 5, 1, 1 / Math.Sqrt(5));
         var x = RandomMatrix.Gaussian(random, 5, 8);
@@ -107,7 +107,7 @@ public class GradientFlowTests
     [Fact]
     public void Integrate_RadialTwoLayer_AngularMomentumHoldsAtEveryEvaluatedPoint()
     {
-        var net = new TwoLayerNetwork(Activation.RadialInverseOnePlusNorm);
+        var net = new TwoLayerNetwork(Activation.RadialInverseOnePlusNorm, SquaredErrorLoss.HalfSum);
         var (theta, x, y) = SymmetryFixtures.Problem(new Random(73), 3, 5, 4, 6);
         double worstCorrect = 0, bestPaper = double.PositiveInfinity;
         int points = 0;

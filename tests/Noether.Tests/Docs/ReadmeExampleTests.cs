@@ -13,7 +13,7 @@ public class ReadmeExampleTests
     {
         // README:BEGIN
         var rng = new Random(0);
-        var net = new TwoLayerNetwork(Activation.Identity);                 // F(X) = U V X, L = ½‖Y − F‖²
+        var net = new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum);   // F(X) = U V X, L = ½‖Y − F‖²
         var theta = TwoLayerParameters.Gaussian(rng, m: 5, h: 50, n: 10, stdU: 0.1, stdV: 0.1);
         var x = Tensor<double>.Identity(10);
         var y = RandomMatrix.Gaussian(rng, 5, 10);
@@ -25,15 +25,13 @@ public class ReadmeExampleTests
         {
             var g = net.Gradient(theta, x, y);
             bound += 0.05 * 0.05 * (Math.Pow(TensorOps.Norm(g.U), 2) + Math.Pow(TensorOps.Norm(g.V), 2));
-            theta = new TwoLayerParameters(
-                TensorOps.Binary(BinaryOp.Subtract, theta.U, TensorOps.Binary(BinaryOp.Multiply, g.U, 0.05)),
-                TensorOps.Binary(BinaryOp.Subtract, theta.V, TensorOps.Binary(BinaryOp.Multiply, g.V, 0.05)));
+            theta = new TwoLayerParameters(theta.U - g.U * 0.05, theta.V - g.V * 0.05);
         }
         double drift = q.Evaluate(theta).Zip(q0, (a, b) => Math.Abs(a - b)).Max();   // ≤ bound: Q moves only by O(η²)
 
         // The exact 750×750 Hessian (double backward) at the minimum reached, and its flat directions.
         var hessian = Hessian.Full<double>((tape, p) => net.Loss(p[0], p[1], tape.Constant(x), tape.Constant(y)), [theta.U, theta.V]);
-        var (eigenvalues, _) = Lapack.SymmetricEigen(hessian, vectors: false);
+        var (eigenvalues, _) = LinearAlgebra.SymmetricEigen(hessian, vectors: false);
         int flat = eigenvalues.Count(l => Math.Abs(l) <= 1e-3);
         // README:END
 

@@ -31,7 +31,7 @@ public class TeleportTests
             ActivationKind.LeakyRelu => Activation.LeakyRelu(problem.LeakySlope),
             _ => throw new ArgumentOutOfRangeException(nameof(problem), problem.Activation, "teleport tests use identity, ReLU or LeakyReLU"),
         };
-        return new TwoLayerNetwork(activation).Loss(theta, problem.X, problem.Y);
+        return new TwoLayerNetwork(activation, SquaredErrorLoss.HalfSum).Loss(theta, problem.X, problem.Y);
     }
 
     private static Tensor<double> Imbalance(TwoLayerParameters p)

@@ -18,7 +18,7 @@ public class GroupActionTests
     {
         // Eq. 1/8: L(g·θ) = L(θ) for the linear action of σ's group (Prop. 7).
         var sigma = Activation.Parse(name);
-        var net = new TwoLayerNetwork(sigma);
+        var net = new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum);
         Shapes.Sample((seed, m, h, n, k) =>
         {
             var random = new Random(seed);
@@ -37,7 +37,7 @@ public class GroupActionTests
     {
         // Prop. 5 / Cor. 6: ⟨∇L, M̄_θ⟩ = 0.
         var sigma = Activation.Parse(name);
-        var net = new TwoLayerNetwork(sigma);
+        var net = new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum);
         Shapes.Sample((seed, m, h, n, k) =>
         {
             var random = new Random(seed);
@@ -238,7 +238,7 @@ public class GroupActionTests
         Gen.Select(Gen.Int[0, 1_000_000], Gen.Int[1, 5], Gen.Int[1, 5], Gen.Int[1, 5]).Sample((seed, n1, n2, k) =>
         {
             var random = new Random(seed);
-            var net = new MultilayerNetwork([4, n1, n2, 3], sigma);
+            var net = new MultilayerNetwork([4, n1, n2, 3], sigma, SquaredErrorLoss.HalfSum);
             var action = MultilayerAction.ForNetwork(net);
             var w = net.RandomWeights(random, 0.6);
             var x = RandomMatrix.Gaussian(random, 4, k);
@@ -276,7 +276,7 @@ public class GroupActionTests
     [Fact]
     public void MultilayerForNetwork_Tanh_ThrowsNoLinearGroup()
     {
-        var e = Assert.Throws<ArgumentException>(() => MultilayerAction.ForNetwork(new MultilayerNetwork([2, 3, 2], Activation.Tanh)));
+        var e = Assert.Throws<ArgumentException>(() => MultilayerAction.ForNetwork(new MultilayerNetwork([2, 3, 2], Activation.Tanh, SquaredErrorLoss.HalfSum)));
         Assert.Contains("no linear symmetry group", e.Message);
     }
 

@@ -42,7 +42,7 @@ public class NetworkTests
     [Fact]
     public void TwoLayer_Loss_EqualsHalfSquaredResidual()
     {
-        var net = new TwoLayerNetwork(Activation.Tanh);
+        var net = new TwoLayerNetwork(Activation.Tanh, SquaredErrorLoss.HalfSum);
         var (theta, x, y) = SymmetryFixtures.Problem(new Random(12), 3, 4, 5, 6);
         var z = SymmetryFixtures.MatMul(theta.V, x);
         double expected = 0;
@@ -60,8 +60,8 @@ public class NetworkTests
     public void Multilayer_TwoLayers_MatchesTwoLayerNetwork()
     {
         var (theta, x, y) = SymmetryFixtures.Problem(new Random(13), 3, 4, 5, 6);
-        var two = new TwoLayerNetwork(Activation.Relu);
-        var multi = new MultilayerNetwork([5, 4, 3], Activation.Relu);
+        var two = new TwoLayerNetwork(Activation.Relu, SquaredErrorLoss.HalfSum);
+        var multi = new MultilayerNetwork([5, 4, 3], Activation.Relu, SquaredErrorLoss.HalfSum);
         var a = two.LossAndGradient(theta, x, y);
         var b = multi.LossAndGradient([theta.V, theta.U], x, y);
         Close.Assert(a.Loss, b.Loss, 1e-14);
@@ -73,7 +73,7 @@ public class NetworkTests
     public void Multilayer_Gradient_MatchesFiniteDifference()
     {
         var random = new Random(14);
-        var net = new MultilayerNetwork([4, 5, 3, 2], Activation.Tanh);
+        var net = new MultilayerNetwork([4, 5, 3, 2], Activation.Tanh, SquaredErrorLoss.HalfSum);
         var w = net.RandomWeights(random, 0.7);
         var x = RandomMatrix.Gaussian(random, 4, 6);
         var y = RandomMatrix.Gaussian(random, 2, 6);
@@ -93,7 +93,7 @@ public class NetworkTests
         var e = Assert.Throws<ArgumentException>(() => new TwoLayerParameters(Tensor<double>.Zeros(3, 4), Tensor<double>.Zeros(5, 2)));
         Assert.Contains("3×4", e.Message);
         Assert.Contains("5×2", e.Message);
-        var net = new TwoLayerNetwork(Activation.Identity);
+        var net = new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum);
         var theta = new TwoLayerParameters(Tensor<double>.Zeros(3, 4), Tensor<double>.Zeros(4, 2));
         Assert.Throws<ArgumentException>(() => net.Loss(theta, Tensor<double>.Zeros(3, 5), Tensor<double>.Zeros(3, 5)));
         Assert.Throws<ArgumentException>(() => net.Loss(theta, Tensor<double>.Zeros(2, 5), Tensor<double>.Zeros(3, 4)));
@@ -102,7 +102,7 @@ public class NetworkTests
     [Fact]
     public void Multilayer_WrongWeightShape_Throws()
     {
-        var net = new MultilayerNetwork([4, 5, 3], Activation.Tanh);
+        var net = new MultilayerNetwork([4, 5, 3], Activation.Tanh, SquaredErrorLoss.HalfSum);
         var e = Assert.Throws<ArgumentException>(() => net.Loss([Tensor<double>.Zeros(5, 4), Tensor<double>.Zeros(3, 4)], Tensor<double>.Zeros(4, 2), Tensor<double>.Zeros(3, 2)));
         Assert.Contains("W2", e.Message);
     }

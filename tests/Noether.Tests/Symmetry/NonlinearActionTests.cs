@@ -18,7 +18,7 @@ public class NonlinearActionTests
     {
         var sigma = Activation.Parse(name);
         var action = new NonlinearAction(sigma);
-        var net = new TwoLayerNetwork(sigma);
+        var net = new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum);
         int refused = 0;
         Sizes.Sample((seed, h, k) =>
         {
@@ -47,7 +47,7 @@ public class NonlinearActionTests
         // π was built from VX; on another batch X* the output moves (Prop. 8's remark).
         var sigma = Activation.Parse(name);
         var action = new NonlinearAction(sigma);
-        var net = new TwoLayerNetwork(sigma);
+        var net = new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum);
         var random = new Random(41);
         var (theta, x, _) = SymmetryFixtures.Problem(random, 3, 6, 4, 6);
         var fresh = RandomMatrix.Gaussian(random, 4, 6);

@@ -74,7 +74,7 @@ public class OrbitDimensionTests
     public void Measure_Multilayer_SumsLayerwiseWhenWide()
     {
         // Widths (6, 2, 3, 5): each hidden layer is narrower than its neighbours, so no stabiliser: dim = Σ n_i².
-        var net = new MultilayerNetwork([6, 2, 3, 5], Activation.Identity);
+        var net = new MultilayerNetwork([6, 2, 3, 5], Activation.Identity, SquaredErrorLoss.HalfSum);
         var w = net.RandomWeights(new Random(53));
         var r = OrbitDimension.Measure(MultilayerAction.ForNetwork(net), w);
         Assert.Equal(4 + 9, r.Dimension);
