@@ -1,9 +1,11 @@
 using System.Text.RegularExpressions;
+using Noether.Conservation;
 using Noether.Experiments;
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Landscape;
 using Noether.Nn;
+using Noether.Symmetry;
 using Noether.Symmetry.Census;
 using Noether.Tensors;
 using Noether.Tests.Interop;
@@ -82,6 +84,47 @@ public partial class LibraryPageTests
 
         Assert.Equal(4 * 65, trainer.Monitored.Count);
         Assert.True(worst <= 1e-12, $"worst relative residual {worst:E2}");
+    }
+
+    [Fact]
+    public void OwnMatrices_GroupActionQAndSpectrum_RunAndTheirClaimsHold()
+    {
+        // example: own-matrices
+        // Your own weights: U is m × h (output layer), V is h × n (hidden layer); a ReLU network F(X) = U relu(V X).
+        var rng = new Random(3);
+        var u = Tensor<double>.FromDoubles([0.5, -1.0, 0.3, 0.8, 0.2, -0.4], [2, 3]);
+        var v = Tensor<double>.FromDoubles([1.0, 0.2, -0.5, 0.7, 0.3, 0.9], [3, 2]) * 0.5;
+        var theta = new TwoLayerParameters(u, v);
+        var x = Tensor<double>.Identity(2);
+        var y = Tensor<double>.FromDoubles([1.0, 0.0, 0.0, 1.0], [2, 2]);
+
+        // ReLU's symmetry group is positive scaling of the hidden units: g·(U, V) = (U g⁻¹, g V) (eq. 12).
+        var group = MatrixGroup.ForActivation(Activation.Relu, 3)!;
+        var g = group.RandomElement(rng);
+        var moved = group.Apply(g, theta);
+        var net = new TwoLayerNetwork(Activation.Relu, SquaredErrorLoss.HalfSum);    // L = ½‖Y − F(X)‖²
+        double lossBefore = net.Loss(theta, x, y), lossAfter = net.Loss(moved, x, y);  // equal: the function is unchanged
+
+        // Its conserved quantity: diag(UᵀU − VVᵀ), one number per hidden unit (Conservation computes every Q).
+        double[] q = ConservedQuantity.OfGroup(group, theta);
+
+        // Linear algebra in one place: g⁻¹, a pseudo-inverse with its rank, and the Hessian's spectrum at θ.
+        var gInverse = LinearAlgebra.Inverse(g);
+        var pinv = LinearAlgebra.PseudoInverse(v);                                   // V⁺, rank, condition number
+        var problem = new TwoLayerProblem(ActivationKind.Relu, 3, x, y, SquaredErrorLoss.HalfSum);
+        double[] spectrum = TwoLayerHessian.Spectrum(problem, theta);                // all 12 eigenvalues, ascending
+        // end example
+
+        Support.Close.Assert(lossBefore, lossAfter, 1e-14);
+        Assert.Equal(3, q.Length);
+        var uTu = TensorOps.Transpose(u).MatMul(u);
+        var vvT = v.MatMul(TensorOps.Transpose(v));
+        for (int k = 0; k < 3; k++) Support.Close.Assert(uTu[k, k] - vvT[k, k], q[k], 1e-14);
+        Support.Close.Assert(Tensor<double>.Identity(3).Data, g.MatMul(gInverse).Data, 1e-12, 1e-14);
+        Assert.Equal(2, pinv.Rank);
+        Support.Close.Assert(v.Data, v.MatMul(pinv.Matrix).MatMul(v).Data, 1e-12, 1e-14);           // V V⁺ V = V
+        Assert.Equal(12, spectrum.Length);
+        Assert.True(spectrum.Zip(spectrum.Skip(1), (a, b) => a <= b).All(t => t));
     }
 
     /// <summary>The regions of this file, by name, dedented to the page's indentation.</summary>
