@@ -43,13 +43,21 @@ internal static class TeleportCommand
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/teleport");
         var force = CommonOptions.Force();
+        var model = new ModelTeleportCommand.Options();
 
         var command = new Command("teleport", "Move a trained network along its minimum with a group element to a chosen Tr Q, λ_max or Q matrix (Appendix G); verify the loss is unchanged; report the sharpness before and after.")
         {
-            profile, activation, shape, samples, steps, lr, weights, targetTrace, targetSharpness, targetQ, seed, output, force,
+            profile, activation, shape, samples, steps, lr, weights, targetTrace, targetSharpness, targetQ, model.Model, model.Site, model.QScale, model.QShift, model.QValue, seed, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
+            if (parse.GetValue(model.Model) is { } modelPath)
+            {
+                var teleport = ModelTeleportCommand.Read(parse, model, modelPath, parse.GetValue(seed));
+                return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir => ModelTeleportCommand.Run(teleport, outDir, token)));
+            }
+            if (model.ModelOnly.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } orphan)
+                throw Errors.Argument(orphan.Name, $"{orphan.Name} needs --model (it moves a census site of an imported model)");
             string profileName = parse.GetValue(profile)!;
             var p = ForProfile(profileName);
             var net = new TwoLayerRegressionSettings(TeleportSetup.ParseActivation(parse.GetValue(activation)!),
