@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Numerics;
 using Noether.Autodiff;
 using Noether.Conservation;

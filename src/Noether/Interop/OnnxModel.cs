@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Numerics;
 using Google.Protobuf;
 using Noether.Autodiff;
-using Noether.Data;
 using Noether.Graphs;
 using Noether.Serialization;
 using Noether.Tensors;
