@@ -51,25 +51,20 @@ internal static class SharpnessCommand
             .AtMost(100_000, "each probe costs a Hessian-vector product; 10⁵ probes give a standard error of 0.3% of one probe's");
         var densityProbes = CommonOptions.PositiveInt("--density-probes", "With --weights: probes of the stochastic Lanczos quadrature density.", 5);
         var densitySteps = CommonOptions.PositiveInt("--density-steps", "With --weights: Lanczos steps per density probe.", 60);
-        var seed = CommonOptions.Seed();
-        var shard = CommonOptions.Shard();
-        var output = CommonOptions.Out("results/sharpness");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Sweep("results/sharpness");
 
-        var command = new Command("sharpness", "Appendix G: Hessian spectra against Q — Fig. 8 (750-parameter nets, flat count vs the derived minimum-manifold dimension, centre vs Q) and the 1-D √(Q²+4); with --weights, top-k / trace / spectral density of a saved CNN.")
-        {
-            profile, weights, data, dataDir, samples, scope, topK, probes, densityProbes, densitySteps, seed, shard, output, force,
-        };
+        var command = run.Command("sharpness", "Appendix G: Hessian spectra against Q — Fig. 8 (750-parameter nets, flat count vs the derived minimum-manifold dimension, centre vs Q) and the 1-D √(Q²+4); with --weights, top-k / trace / spectral density of a saved CNN.",
+            profile, weights, data, dataDir, samples, scope, topK, probes, densityProbes, densitySteps);
         CliAction.Set(command, (parse, token) =>
         {
             string profileName = parse.GetValue(profile)!;
-            int seedValue = parse.GetValue(seed);
+            int seedValue = parse.GetValue(run.Seed);
             string? weightsPath = parse.GetValue(weights);
-            var part = parse.GetValue(shard);
+            var part = run.ShardOf(parse);
             if (weightsPath is null)
             {
                 var settings = ForProfile(profileName, seedValue) with { Shard = part };
-                return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+                return run.Write(parse, token, outDir =>
                 {
                     var clock = Stopwatch.StartNew();
                     ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
@@ -81,7 +76,7 @@ internal static class SharpnessCommand
                         ShardOutput.Complete(outDir, "sharpness", profileName, part, SharpnessSpectrum.GridSize(settings), settings, null, result.Runs,
                             ["sharpness-spectra.csv", "sharpness-runs.csv"], clock.Elapsed);
                     return ExitCodes.Ok;
-                }));
+                });
             }
             if (part is not null)
                 throw Errors.Argument("--shard", $"--shard {part} applies to the Fig. 8 sweep only; --weights estimates one model and cannot be sharded (drop --shard)");
@@ -103,7 +98,7 @@ internal static class SharpnessCommand
             }
             bool perLayer = parse.GetValue(scope) == "layer";
             CheckEstimate(estimate, input);
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, dir =>
+            return run.Write(parse, token, dir =>
             {
                 var clock = Stopwatch.StartNew();
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
@@ -120,7 +115,7 @@ internal static class SharpnessCommand
                 }
                 SharpnessWriter.Weights(dir, profileName, weightsPath, input, perLayer, estimate, blocks, clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

@@ -42,27 +42,23 @@ internal static class ValleyCommand
         var cnnSamples = new Option<int>("--cnn-samples") { Description = "With --cnn: test images in the loss (the first N of the test split).", DefaultValueFactory = _ => 256 };
         cnnSamples.Validators.Add(r => { if (r.TryGet(out int v) && v is < 1 or > 10000) r.AddError($"--cnn-samples must be an integer between 1 and 10000 (got {v})"); });
         var extent = CommonOptions.PositiveDouble("--extent", "Slices run over α, t ∈ [−extent, extent]; a filter-normalised d has ‖d‖ = ‖θ*‖ and a group generator starts at speed ‖θ*‖.", 1.0);
-        var seed = CommonOptions.Seed();
-        var output = CommonOptions.Out("results/valley");
-        var force = CommonOptions.Force();
+        var run = RunOptions.Single("results/valley");
 
-        var command = new Command("valley", "Chart the valley: loss along group paths exp(tM)·θ* (flat) vs random filter-normalised directions (Li et al. 2018), 1-D against parameter distance and 2-D heatmaps.")
-        {
-            profile, activation, shape, weights, cnn, data, cnnSamples, directions, points, grid, extent, seed, output, force,
-        };
+        var command = run.Command("valley", "Chart the valley: loss along group paths exp(tM)·θ* (flat) vs random filter-normalised directions (Li et al. 2018), 1-D against parameter distance and 2-D heatmaps.",
+            profile, activation, shape, weights, cnn, data, cnnSamples, directions, points, grid, extent);
         CliAction.Set(command, (parse, token) =>
         {
             string profileName = parse.GetValue(profile)!;
             var p = ForProfile(profileName);
             var net = new NetworkSettings(TeleportSetup.ParseActivation(parse.GetValue(activation)!),
-                parse.GetValue(shape) is { } text ? ListOptions.ParseShape(text) : p.Shape, p.Samples, p.Steps, p.LearningRate, 1.0, 0.1, parse.GetValue(seed), parse.GetValue(weights));
+                parse.GetValue(shape) is { } text ? ListOptions.ParseShape(text) : p.Shape, p.Samples, p.Steps, p.LearningRate, 1.0, 0.1, parse.GetValue(run.Seed), parse.GetValue(weights));
             if (net.Weights is { } w && !File.Exists(w)) throw new FileNotFoundException($"--weights: {w} not found", w);
             string? cnnPath = parse.GetValue(cnn);
             if (cnnPath is not null && net.Weights is not null) throw Errors.Argument("--cnn", "give --cnn or --weights, not both");
             if (cnnPath is not null && !File.Exists(cnnPath)) throw new FileNotFoundException($"--cnn: {cnnPath} not found", cnnPath);
             int k = parse.GetValue(directions) ?? p.Directions, n1 = parse.GetValue(points) ?? p.Points, n2 = parse.GetValue(grid) ?? p.Grid;
             double range = parse.GetValue(extent);
-            return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir =>
+            return run.Write(parse, token, outDir =>
             {
                 var clock = Stopwatch.StartNew();
                 var chart = ExperimentConsole.Run("valley", (progress, t) =>
@@ -73,7 +69,7 @@ internal static class ValleyCommand
                 ExperimentConsole.Line($"valley, profile {profileName}: {chart.Subject.Description}");
                 ValleyWriter.Write(outDir, profileName, net, cnnPath, chart, range, clock.Elapsed);
                 return ExitCodes.Ok;
-            }));
+            });
         });
         return command;
     }

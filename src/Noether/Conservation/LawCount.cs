@@ -1,5 +1,4 @@
 using Noether.Autodiff;
-using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Conservation;

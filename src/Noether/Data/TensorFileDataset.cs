@@ -1,4 +1,3 @@
-using Noether.Graphs;
 using Noether.Serialization;
 using Noether.Tensors;
 

@@ -172,8 +172,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         _heads.CheckInputs(inputs, nameof(inputs));
         ThrowIfEmpty();
-        if (Options.Reading == GroupActionReading.BatchDependent)
-            throw new NotSupportedException("the batch-dependent reading of the group action is not differentiable here; use the calibrated reading for adaptive attacks");
+        ThrowIfBatchDependent();
         return _heads.InputGradientThroughMean(inputs, meanSoftmax,
             mean => Ops.CrossEntropy(meanSoftmax ? SpecCnnHeads<T>.LogOfMean(mean) : mean, labels), T.CreateChecked(labels.Length));
     }
@@ -203,16 +202,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// attack differentiates. Not available for the batch-dependent reading.
     /// </summary>
     public Variable<T> AverageLogits(Tape<T> tape, Variable<T> inputs)
-    {
-        ArgumentNullException.ThrowIfNull(tape);
-        ArgumentNullException.ThrowIfNull(inputs);
-        if (!ReferenceEquals(inputs.Tape, tape)) throw Errors.Argument(nameof(inputs), "ensemble: the inputs belong to another tape");
-        _heads.CheckInputs(inputs.Value, nameof(inputs));
-        ThrowIfEmpty();
-        if (Options.Reading == GroupActionReading.BatchDependent)
-            throw new NotSupportedException("the batch-dependent reading of the group action is not differentiable here (π(g, H) depends on the batch through a pseudoinverse); use the calibrated reading for adaptive attacks");
-        return _heads.MeanOverHeads(tape, _heads.HiddenPreActivation(tape, inputs), probabilities: false);
-    }
+        => _heads.MeanOverHeads(tape, DifferentiableHidden(tape, inputs), probabilities: false);
 
     /// <summary>
     /// log of the members' mean softmax probabilities ([B, classes], recorded on the tape): cross-entropy on it is
@@ -220,15 +210,25 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// dominated by the few members with large logits. Not available for the batch-dependent reading.
     /// </summary>
     public Variable<T> LogMeanProbabilities(Tape<T> tape, Variable<T> inputs)
+        => SpecCnnHeads<T>.LogOfMean(_heads.MeanOverHeads(tape, DifferentiableHidden(tape, inputs), probabilities: true));
+
+    /// <summary>The hidden pre-activations of <paramref name="inputs"/> recorded on <paramref name="tape"/>, once the
+    /// inputs are checked and the reading is one the tape can differentiate.</summary>
+    private Variable<T> DifferentiableHidden(Tape<T> tape, Variable<T> inputs)
     {
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(inputs);
         if (!ReferenceEquals(inputs.Tape, tape)) throw Errors.Argument(nameof(inputs), "ensemble: the inputs belong to another tape");
         _heads.CheckInputs(inputs.Value, nameof(inputs));
         ThrowIfEmpty();
+        ThrowIfBatchDependent();
+        return _heads.HiddenPreActivation(tape, inputs);
+    }
+
+    private void ThrowIfBatchDependent()
+    {
         if (Options.Reading == GroupActionReading.BatchDependent)
-            throw new NotSupportedException("the batch-dependent reading of the group action is not differentiable here; use the calibrated reading for adaptive attacks");
-        return SpecCnnHeads<T>.LogOfMean(_heads.MeanOverHeads(tape, _heads.HiddenPreActivation(tape, inputs), probabilities: true));
+            throw new NotSupportedException("the batch-dependent reading of the group action is not differentiable here (π(g, H) depends on the batch through a pseudoinverse); use the calibrated reading for adaptive attacks");
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using Noether.Autodiff;
 using Noether.Conservation;
 using Noether.Landscape;
 using Noether.Nn;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Numerics;
 using Noether.Autodiff;
 using Noether.Conservation;
@@ -172,23 +171,7 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>One pass over <paramref name="batches"/>; returns the mean cross-entropy before each step, weighted by batch size.</summary>
     /// <exception cref="NonFiniteLossException">A loss or an input is not finite (the step is named; nothing was updated by it).</exception>
     public double TrainEpoch(IEnumerable<(Tensor<T> Inputs, int[] Labels)> batches, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(batches);
-        double total = 0;
-        long samples = 0;
-        int batch = 0;
-        foreach (var (inputs, labels) in batches)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            double loss = TrainStep(inputs, labels);
-            batch++;
-            samples += labels.Length;
-            total += loss * labels.Length;
-            progress?.Report(new TrainingProgress(Optimizer.StepCount, batch, samples, loss, total / samples));
-        }
-        if (samples == 0) throw Errors.Argument(nameof(batches), "train epoch: there were no batches");
-        return total / samples;
-    }
+        => Classifier.TrainEpoch(Optimizer, batches, TrainStep, progress, cancellationToken);
 
     /// <summary>The learning rate the next step will use.</summary>
     public double NextLearningRate => _schedule.At(Optimizer.StepCount);

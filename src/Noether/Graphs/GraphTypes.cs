@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Numerics;
 
 namespace Noether.Graphs;
@@ -96,6 +97,24 @@ public sealed class HostTensor
 
     /// <summary>Converts to a runtime tensor (rank ≤ 4).</summary>
     public Tensors.Tensor<T> ToTensor<T>() where T : unmanaged, IFloatingPointIeee754<T> => Tensors.Tensor<T>.FromDoubles(Data, Shape);
+
+    /// <summary>One little-endian element of <paramref name="type"/> from <paramref name="bytes"/> (its size in bytes), as a
+    /// double: the byte reading shared by ONNX raw_data and .npy bodies. UInt8 and Bool are the byte itself.</summary>
+    internal static double ReadLittleEndian(ElementType type, ReadOnlySpan<byte> bytes) => type switch
+    {
+        ElementType.Float => BinaryPrimitives.ReadSingleLittleEndian(bytes),
+        ElementType.Double => BinaryPrimitives.ReadDoubleLittleEndian(bytes),
+        ElementType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(bytes),
+        ElementType.UInt32 => BinaryPrimitives.ReadUInt32LittleEndian(bytes),
+        ElementType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(bytes),
+        ElementType.UInt64 => BinaryPrimitives.ReadUInt64LittleEndian(bytes),
+        ElementType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(bytes),
+        ElementType.UInt16 => BinaryPrimitives.ReadUInt16LittleEndian(bytes),
+        ElementType.Float16 => (double)BinaryPrimitives.ReadHalfLittleEndian(bytes),
+        ElementType.BFloat16 => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes) << 16),
+        ElementType.Int8 => (sbyte)bytes[0],
+        _ => bytes[0],
+    };
 
     /// <summary>The element type of <typeparamref name="T"/>.</summary>
     public static ElementType TypeOf<T>() => typeof(T) == typeof(double) ? ElementType.Double : ElementType.Float;

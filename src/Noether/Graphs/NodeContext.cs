@@ -5,22 +5,14 @@ using Noether.Tensors;
 namespace Noether.Graphs;
 
 /// <summary>One node's inputs, attributes and tape while it runs: the accessors op implementations use.</summary>
-internal sealed class NodeContext<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal sealed class NodeContext<T>(GraphNode node, Tape<T> tape, GraphValue<T>?[] inputs, int opset, GraphOptions options)
+    where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public NodeContext(GraphNode node, Tape<T> tape, GraphValue<T>?[] inputs, int opset, GraphOptions options)
-    {
-        Node = node;
-        Tape = tape;
-        Inputs = inputs;
-        Opset = opset;
-        Options = options;
-    }
-
-    public GraphNode Node { get; }
-    public Tape<T> Tape { get; }
-    public GraphValue<T>?[] Inputs { get; }
-    public int Opset { get; }
-    public GraphOptions Options { get; }
+    public GraphNode Node { get; } = node;
+    public Tape<T> Tape { get; } = tape;
+    public GraphValue<T>?[] Inputs { get; } = inputs;
+    public int Opset { get; } = opset;
+    public GraphOptions Options { get; } = options;
 
     public bool Has(int i) => i < Inputs.Length && Inputs[i] is not null;
 

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Numerics;
 using Google.Protobuf;
 using Noether.Autodiff;
-using Noether.Data;
 using Noether.Graphs;
 using Noether.Serialization;
 using Noether.Tensors;
@@ -254,21 +253,7 @@ public sealed class OnnxModel
             for (int i = 0; i < count; i++)
             {
                 var b = raw.Slice(i * size, size);
-                data[i] = type switch
-                {
-                    ElementType.Float => BinaryPrimitives.ReadSingleLittleEndian(b),
-                    ElementType.Double => BinaryPrimitives.ReadDoubleLittleEndian(b),
-                    ElementType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(b),
-                    ElementType.UInt32 => BinaryPrimitives.ReadUInt32LittleEndian(b),
-                    ElementType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(b),
-                    ElementType.UInt64 => BinaryPrimitives.ReadUInt64LittleEndian(b),
-                    ElementType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(b),
-                    ElementType.UInt16 => BinaryPrimitives.ReadUInt16LittleEndian(b),
-                    ElementType.Float16 => (double)BinaryPrimitives.ReadHalfLittleEndian(b),
-                    ElementType.BFloat16 => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16),
-                    ElementType.Int8 => (sbyte)b[0],
-                    _ => b[0],
-                };
+                data[i] = HostTensor.ReadLittleEndian(type, b);
             }
             return new HostTensor(type, shape, data);
         }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Noether.Conservation;
 using Noether.Symmetry;
 using Noether.Tensors;
 

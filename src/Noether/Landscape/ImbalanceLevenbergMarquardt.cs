@@ -1,4 +1,3 @@
-using System.Globalization;
 using Noether.Conservation;
 using Noether.Symmetry;
 using Noether.Tensors;

@@ -48,6 +48,18 @@ public static class Classifier
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
+        return TrainEpoch(optimizer, batches, (inputs, labels) => TrainStep(model, optimizer, inputs, labels), progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// One pass over <paramref name="batches"/> with <paramref name="trainStep"/> (one optimiser step on a batch, returning
+    /// its loss before the step): the epoch loop of <see cref="TrainEpoch{T}(Module{T}, Optimizer{T}, IEnumerable{ValueTuple{Tensor{T}, int[]}}, IProgress{TrainingProgress}?, CancellationToken)"/>
+    /// for any model that steps <paramref name="optimizer"/>. Returns the mean loss over all samples, weighted by batch size.
+    /// </summary>
+    internal static double TrainEpoch<T>(Optimizer<T> optimizer, IEnumerable<(Tensor<T> Inputs, int[] Labels)> batches,
+        Func<Tensor<T>, int[], double> trainStep, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         ArgumentNullException.ThrowIfNull(batches);
         double total = 0;
         long samples = 0;
@@ -55,7 +67,7 @@ public static class Classifier
         foreach (var (inputs, labels) in batches)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            double loss = TrainStep(model, optimizer, inputs, labels);
+            double loss = trainStep(inputs, labels);
             batch++;
             samples += labels.Length;
             total += loss * labels.Length;

@@ -65,14 +65,7 @@ public static partial class Npy
         for (int i = 0; i < count; i++)
         {
             var b = body.Slice(i * size, size);
-            data[i] = type switch
-            {
-                ElementType.Float => BinaryPrimitives.ReadSingleLittleEndian(b),
-                ElementType.Double => BinaryPrimitives.ReadDoubleLittleEndian(b),
-                ElementType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(b),
-                ElementType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(b),
-                _ => b[0],
-            };
+            data[i] = HostTensor.ReadLittleEndian(type, b);
         }
         return new HostTensor(type, shape, data);
     }

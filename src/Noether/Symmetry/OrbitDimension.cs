@@ -81,27 +81,20 @@ public static class OrbitDimension
     }
 
     /// <summary>The correct closed form for <paramref name="group"/>'s kind, or null for an unknown group.</summary>
-    public static int? ClosedForm(MatrixGroup group, int m, int n)
-    {
-        ArgumentNullException.ThrowIfNull(group);
-        return group switch
-        {
-            GeneralLinearGroup => GeneralLinear(m, group.Size, n),
-            PositiveScalingGroup => PositiveScaling(m, group.Size, n),
-            OrthogonalGroup => Orthogonal(m, group.Size, n),
-            _ => null,
-        };
-    }
+    public static int? ClosedForm(MatrixGroup group, int m, int n) => ByKind(group, m, n, PositiveScaling, Orthogonal);
 
     /// <summary>The paper's closed form (eqs. 20–22) for <paramref name="group"/>'s kind, or null for an unknown group.</summary>
-    public static int? PaperClosedForm(MatrixGroup group, int m, int n)
+    public static int? PaperClosedForm(MatrixGroup group, int m, int n) => ByKind(group, m, n, PaperPositiveScaling, PaperOrthogonal);
+
+    // The closed form of group's kind at h = group.Size; GL(h)'s (eq. 20) is the same in the paper and here.
+    private static int? ByKind(MatrixGroup group, int m, int n, Func<int, int, int, int> positiveScaling, Func<int, int, int, int> orthogonal)
     {
         ArgumentNullException.ThrowIfNull(group);
         return group switch
         {
             GeneralLinearGroup => GeneralLinear(m, group.Size, n),
-            PositiveScalingGroup => PaperPositiveScaling(m, group.Size, n),
-            OrthogonalGroup => PaperOrthogonal(m, group.Size, n),
+            PositiveScalingGroup => positiveScaling(m, group.Size, n),
+            OrthogonalGroup => orthogonal(m, group.Size, n),
             _ => null,
         };
     }
