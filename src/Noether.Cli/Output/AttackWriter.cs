@@ -131,7 +131,7 @@ internal static class AttackWriter
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"wall {elapsed.TotalSeconds:F1} s; wrote attack.csv, {figure}, summary.json{(model.Saved ? ", " + ModelSource.CacheFile : "")} to {outDir}"));
+            $"wall {elapsed.TotalSeconds:F1} s; wrote attack.csv, {figure}, summary.json{(model.Saved ? ", " + SpecCnnSource.CacheFile : "")} to {outDir}"));
     }
 
     /// <summary>The paper's Fig. 10 statements against this run (transfer rows, as in the paper; adaptive rows reported).</summary>

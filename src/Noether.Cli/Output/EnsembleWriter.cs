@@ -116,7 +116,7 @@ internal static class EnsembleWriter
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"wall {elapsed.TotalSeconds:F1} s; wrote ensemble.csv, {figure}, summary.json{(model.Saved ? ", " + ModelSource.CacheFile : "")} to {outDir}"));
+            $"wall {elapsed.TotalSeconds:F1} s; wrote ensemble.csv, {figure}, summary.json{(model.Saved ? ", " + SpecCnnSource.CacheFile : "")} to {outDir}"));
     }
 
     private static double? Nullable(double v) => double.IsFinite(v) ? v : null;
