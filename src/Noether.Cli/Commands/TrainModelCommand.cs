@@ -68,42 +68,14 @@ internal static class TrainModelCommand
     public static int Run(Request request, string outDir, string checkpointDir, CancellationToken token)
     {
         var onnx = OnnxModel.Load(request.ModelPath);
-        var (train, test, sampleShape) = LoadData(request);
+        var (train, test, sampleShape) = ImportedModelData.Load(request.Dataset, request.DataDirectory, request.TrainLimit,
+            request.TrainFile, request.TrainLabels, request.TestFile, request.TestLabels, "--test-file");
         return request.Float64 ? Run<double>(onnx, request, train, test, sampleShape, outDir, checkpointDir, token)
             : Run<float>(onnx, request, train, test, sampleShape, outDir, checkpointDir, token);
     }
 
     /// <summary>The folder checkpoints are written to for --out <paramref name="output"/>: NAME.checkpoints beside it.</summary>
     public static string CheckpointFolder(string output) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)) + ".checkpoints";
-
-    private static (ImageDataset Train, ImageDataset Test, int[] SampleShape) LoadData(Request r)
-    {
-        if (r.TrainFile is null)
-        {
-            var (train, test) = CnnTraining.Load(new CnnTrainingSettings(r.Dataset, r.DataDirectory));
-            if (r.TrainLimit is { } n && n < train.Count) train = train.Subset(0, n);
-            return (train, test, train.SampleShape);
-        }
-        var own = TensorFileDataset.Load(r.TrainFile, r.TrainLabels);
-        var trainData = own.Data;
-        ImageDataset testData;
-        if (r.TestFile is not null)
-        {
-            var t = TensorFileDataset.Load(r.TestFile, r.TestLabels);
-            if (!t.SampleShape.SequenceEqual(own.SampleShape))
-                throw Errors.Argument("--test-file", $"{r.TestFile}: samples are {string.Join("×", t.SampleShape)}, the training samples of {r.TrainFile} are {string.Join("×", own.SampleShape)}");
-            testData = t.Data;
-        }
-        else
-        {
-            int held = Math.Max(1, trainData.Count / 10);
-            if (trainData.Count - held < 1) throw Errors.Argument("--train-file", $"{r.TrainFile}: {trainData.Count} samples are too few to hold out a test part; give --test-file");
-            testData = trainData.Subset(trainData.Count - held, held);
-            trainData = trainData.Subset(0, trainData.Count - held);
-        }
-        if (r.TrainLimit is { } limit && limit < trainData.Count) trainData = trainData.Subset(0, limit);
-        return (trainData, testData, own.SampleShape);
-    }
 
     private static int Run<T>(OnnxModel onnx, Request request, ImageDataset train, ImageDataset test, int[] sampleShape, string outDir, string checkpointDir,
         CancellationToken token)
