@@ -87,41 +87,14 @@ internal static class TrainModelCommand
         var s = request.Settings;
         CliAction.Out.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"Training {Path.GetFileName(request.ModelPath)} ({graph.Parameters.Count} parameter tensors, {graph.Parameters.Sum(p => (long)p.Length)} values, {(request.Float64 ? "float64" : "float32")}) on {train.Count} samples of {train.Source}: {s.Epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {s.LearningRate} ({s.Schedule}), momentum {s.Momentum}{(s.Nesterov ? " Nesterov" : "")}, weight decay {s.WeightDecay}, seed {s.Seed}")));
-        // The census of the training graph (batch-statistics BatchNorm: its scale sites are listed, approximate up to ε).
-        var sites = request.Monitor == 0 ? null : SymmetryCensus.Take(onnx.ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Training })).Sites;
-        if (sites is { Count: 0 })
-            throw Errors.Argument("--monitor", $"--monitor: the census of {request.ModelPath} found no continuous symmetry, so there is no conserved quantity to follow");
-        string? lastCheckpoint = null;
+        var sites = ImportedModelTraining.MonitorSites(onnx, request.ModelPath, request.Monitor, "--monitor");
         var clock = Stopwatch.StartNew();
-        GraphTrainingResult result;
-        void EpochDone(EpochRecord e, GraphTrainer<T> trainer)
-        {
-            if (request.CheckpointEvery > 0 && e.Epoch % request.CheckpointEvery == 0)
-            {
-                string dir = Directory.CreateDirectory(checkpointDir).FullName;
-                string stem = Path.Combine(dir, $"epoch-{e.Epoch}");
-                onnx.Save(stem + ".onnx", trainer.State);
-                OnnxModel.SaveSafeTensors(stem + ".safetensors", trainer.State);
-                lastCheckpoint = stem + ".onnx";
-            }
-        }
-        try
-        {
-            result = ExperimentConsole.Epochs(p => GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(q => p.Report(
+        var (result, lastCheckpoint) = ExperimentConsole.Epochs(p => ImportedModelTraining.Run(onnx, graph, s, train, test, sampleShape, request.CheckpointEvery, checkpointDir,
+            sites, request.Monitor, new InlineProgress<GraphTrainingProgress>(q => p.Report(
                 new EpochProgress(q.Epoch, q.Epochs, q.Batch, q.Batches, string.Create(CultureInfo.InvariantCulture, $"epoch {q.Epoch}/{q.Epochs}  loss {q.MeanLoss:F4}  lr {q.LearningRate:G3}"),
-                    q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token, sites, Math.Max(1, request.Monitor)));
-        }
-        catch (NonFiniteLossException e)
-        {
-            throw new ArithmeticException($"{e.Message}; {(lastCheckpoint is null ? "no checkpoint was completed" : "last good checkpoint: " + lastCheckpoint)}", e);
-        }
+                    q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token));
         var elapsed = clock.Elapsed;
-        if (lastCheckpoint is not null)
-        {
-            // The completed run's result carries its checkpoints too.
-            string inResult = Directory.CreateDirectory(Path.Combine(outDir, "checkpoints")).FullName;
-            foreach (var f in Directory.EnumerateFiles(checkpointDir, "epoch-*")) File.Copy(f, Path.Combine(inResult, Path.GetFileName(f)));
-        }
+        if (lastCheckpoint is not null) ImportedModelTraining.CopyCheckpoints(checkpointDir, outDir); // the completed run's result carries its checkpoints too
         TrainingWriter.WriteModel(outDir, onnx, graph, request, train, test, result, elapsed);
         return ExitCodes.Ok;
     }
