@@ -70,13 +70,8 @@ internal static class ModelSource
     /// </summary>
     public static void CheckTrainingMemory(CnnTrainingSettings s)
     {
-        bool cifar = s.Dataset == "cifar10";
-        int size = cifar ? 32 : 28, inChannels = cifar ? 3 : 1, images = cifar ? 60_000 : 70_000, pooled = size / 2;
-        double hiddenWeights = (double)s.Channels * pooled * pooled * s.Hidden;
         string what = string.Create(CultureInfo.InvariantCulture, $"--channels {s.Channels} --hidden {s.Hidden}");
-        if (hiddenWeights > Array.MaxLength)
-            throw Errors.Argument("--hidden", string.Create(CultureInfo.InvariantCulture,
-                $"{what}: the hidden layer would have {s.Channels}·{pooled}²·{s.Hidden} = {hiddenWeights:G3} weights, more than one tensor can hold ({Array.MaxLength})"));
+        SpecCnnSource.CheckHiddenLayer(s, "--hidden", what);
         MemoryBudget.Check(what, MemoryEstimate.CnnTraining(s));
     }
 
@@ -106,8 +101,7 @@ internal static class ModelSource
         ImageDataset train, ImageDataset test, CancellationToken token)
     {
         if (fromWeights is not null) return new LoadedModel(fromWeights, $"weights {weightsPath}", null, false);
-        // The run writes into a staging folder; the cache of an earlier run is in the --out it will replace. A reused cache is
-        // copied into the new result, which replaces the whole folder.
+        // The run writes into a staging folder; the cache of an earlier run is in the --out it will replace.
         string earlier = CliRun.Current?.Show(outDir) ?? outDir;
         if (SpecCnnSource.ReuseCached(earlier, outDir, training, train.Height) is { } cached)
         {

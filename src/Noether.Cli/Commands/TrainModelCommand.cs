@@ -4,7 +4,6 @@ using Noether.Data;
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Nn;
-using Noether.Symmetry.Census;
 
 namespace Noether.Cli.Commands;
 

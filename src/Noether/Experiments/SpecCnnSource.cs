@@ -32,6 +32,20 @@ public static class SpecCnnSource
         return (train, test, fromWeights, fromWeights?.Hidden.OutFeatures ?? training.Hidden);
     }
 
+    /// <summary>
+    /// Refuses settings whose hidden layer would have more weights than one tensor can hold (C·(side/2)²·h); the message
+    /// starts with <paramref name="what"/> (the settings as the caller names them) and the exception names <paramref name="name"/>.
+    /// </summary>
+    public static void CheckHiddenLayer(CnnTrainingSettings settings, string name, string what)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        int pooled = (settings.Dataset == "cifar10" ? 32 : 28) / 2;
+        double hiddenWeights = (double)settings.Channels * pooled * pooled * settings.Hidden;
+        if (hiddenWeights > Array.MaxLength)
+            throw Errors.Argument(name, string.Create(CultureInfo.InvariantCulture,
+                $"{what}: the hidden layer would have {settings.Channels}·{pooled}²·{settings.Hidden} = {hiddenWeights:G3} weights, more than one tensor can hold ({Array.MaxLength})"));
+    }
+
     /// <summary>Both splits of <paramref name="dataset"/>; an empty split is refused naming <paramref name="name"/> and its files.</summary>
     public static (ImageDataset Train, ImageDataset Test) LoadData(string dataset, string? directory, string name)
     {
