@@ -1,4 +1,5 @@
 using System.Numerics;
+using Noether.Autodiff;
 using Noether.Data;
 using Noether.Graphs;
 using Noether.Interop;
@@ -59,6 +60,28 @@ public static class ImportedModelTraining
             throw new ArithmeticException($"{e.Message}; {(lastCheckpoint is null ? "no checkpoint was completed" : "last good checkpoint: " + lastCheckpoint)}", e);
         }
     }
+
+    /// <summary>
+    /// Saves the trained model into <paramref name="folder"/>: model.onnx (the graph with the trained initializers, BatchNorm
+    /// running statistics included) and model.safetensors under the state_dict names. Returns model.onnx's path.
+    /// </summary>
+    public static string SaveModel<T>(OnnxModel onnx, Graph<T> graph, string folder) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        var state = graph.Parameters.Concat(RunningState(graph)).ToArray();
+        string modelOut = Path.Combine(folder, "model.onnx");
+        onnx.Save(modelOut, state);
+        OnnxModel.SaveSafeTensors(Path.Combine(folder, "model.safetensors"), state);
+        return modelOut;
+    }
+
+    /// <summary>The running mean and variance of every BatchNormalization node held as real constants, as parameters.</summary>
+    internal static IEnumerable<Parameter<T>> RunningState<T>(Graph<T> graph) where T : unmanaged, IFloatingPointIeee754<T> =>
+        graph.Nodes.Where(n => n.OpType == "BatchNormalization")
+            .SelectMany(n => n.Inputs.Skip(3).Take(2))
+            .Distinct()
+            .Where(name => graph.Constants.TryGetValue(name, out var c) && c.IsReal)
+            .Select(name => new Parameter<T>(name, graph.Constants[name].ToTensor<T>()));
 
     /// <summary>Copies the checkpoints of <paramref name="checkpointDir"/> into <paramref name="outDir"/>/checkpoints (a completed run's result carries them).</summary>
     public static void CopyCheckpoints(string checkpointDir, string outDir)

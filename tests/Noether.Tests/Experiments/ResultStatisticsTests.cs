@@ -149,4 +149,36 @@ public class ResultStatisticsTests
         Assert.Equal((8, 1), ImportedModelData.HoldOut(9));
         Assert.Equal((0, 1), ImportedModelData.HoldOut(1));
     }
+
+    [Fact]
+    public void Shard_FirstRepeatAndMissing_MatchHandComputation()
+    {
+        Shard[] given = [new(2, 4), new(1, 4), new(2, 4), new(1, 4)];
+        Assert.Equal((0, 2), Shard.FirstRepeat(given));
+        Assert.Null(Shard.FirstRepeat([new(2, 4), new(1, 4)]));
+        Assert.Equal([3, 4], Shard.Missing(given, 4));
+        Assert.Empty(Shard.Missing([new(1, 2), new(2, 2)], 2));
+    }
+
+    [Fact]
+    public void MemoryLimit_ParsesSuffixes_AndRefusesANeedAboveTheLimit()
+    {
+        Assert.True(MemoryLimit.TryParse(" 8G ", out long g));
+        Assert.Equal(8L << 30, g);
+        Assert.True(MemoryLimit.TryParse("1.5K", out long k));
+        Assert.Equal(1536, k);
+        Assert.True(MemoryLimit.TryParse("1e6", out long plain));
+        Assert.Equal(1_000_000, plain);
+        Assert.False(MemoryLimit.TryParse("-1G", out _));
+        Assert.False(MemoryLimit.TryParse("lots", out _));
+        Assert.Equal(512, MemoryLimit.Resolve("512", "LIMIT"));
+        Assert.Equal("LIMIT", Assert.Throws<ArgumentException>(() => MemoryLimit.Resolve("x", "LIMIT")).ParamName);
+        Assert.Equal("1.5 GiB", MemoryLimit.Show(1.5 * (1 << 30)));
+        Assert.Equal("12.0 MiB", MemoryLimit.Show(12 * (1 << 20)));
+        var need = new MemoryNeed([new MemoryTerm("weights", 3 << 20)]);
+        MemoryLimit.Check("--draws 5", need, 4 << 20, "LIMIT");
+        var e = Assert.Throws<ArgumentException>(() => MemoryLimit.Check("--draws 5", need, 2 << 20, "LIMIT"));
+        Assert.Equal("--draws", e.ParamName);
+        Assert.StartsWith("--draws 5 needs an estimated 3.0 MiB of memory", e.Message, StringComparison.Ordinal);
+    }
 }
