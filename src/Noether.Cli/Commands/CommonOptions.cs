@@ -198,41 +198,9 @@ internal static class MemoryBudget
 {
     public const string Variable = "NOETHER_MEMORY_LIMIT";
 
-    /// <summary>The limit in bytes.</summary>
-    public static long Limit
-    {
-        get
-        {
-            string? text = Environment.GetEnvironmentVariable(Variable);
-            if (string.IsNullOrWhiteSpace(text)) return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-            if (TryParse(text, out long bytes)) return bytes;
-            throw Errors.Argument(Variable, $"{Variable}={text}: expected a number of bytes, optionally with a K, M, G or T suffix (e.g. 8G)");
-        }
-    }
+    /// <summary>The limit in bytes (<see cref="MemoryLimit.Resolve"/> of <see cref="Variable"/>).</summary>
+    public static long Limit => MemoryLimit.Resolve(Environment.GetEnvironmentVariable(Variable), Variable);
 
     /// <summary>Refuses <paramref name="what"/> when the library's estimate <paramref name="need"/> (runtime included) exceeds <see cref="Limit"/>.</summary>
-    public static void Check(string what, MemoryNeed need)
-    {
-        long limit = Limit;
-        if (need.Bytes > limit)
-            throw Errors.Argument(what.Split(' ')[0], string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{what} needs an estimated {Show(need.Bytes)} of memory ({need.Breakdown}), more than the limit of {Show(limit)}; lower it, or raise the limit with {Variable} (e.g. {Variable}=64G)"));
-    }
-
-    public static string Show(double bytes) => bytes >= 1 << 30
-        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (1 << 30):F1} GiB")
-        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (1 << 20):F1} MiB");
-
-    private static bool TryParse(string text, out long bytes)
-    {
-        text = text.Trim();
-        long unit = 1;
-        char last = char.ToUpperInvariant(text[^1]);
-        int shift = last switch { 'K' => 10, 'M' => 20, 'G' => 30, 'T' => 40, _ => 0 };
-        if (shift > 0) { unit = 1L << shift; text = text[..^1]; }
-        bytes = 0;
-        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) || !(v > 0) || v * unit > long.MaxValue) return false;
-        bytes = (long)(v * unit);
-        return true;
-    }
+    public static void Check(string what, MemoryNeed need) => MemoryLimit.Check(what, need, Limit, Variable);
 }

@@ -25,9 +25,6 @@ internal sealed record LoadedModel(SpecCnn<float> Model, string Origin, CnnTrain
 /// </summary>
 internal static class ModelSource
 {
-    public const string CacheFile = "model.safetensors";
-    private const string TrainingKey = "noether.training";
-
     public static Option<string?> Weights() => new Option<string?>("--weights")
     {
         Description = "SPEC CNN weights (safetensors, PyTorch state_dict names 0.weight … 5.bias, e.g. from `noether train`); default: train one with the profile's settings, or reuse model.safetensors cached in --out.",
@@ -57,18 +54,14 @@ internal static class ModelSource
         return option;
     }
 
-    /// <summary>The training split (calibration batches) and the test split.</summary>
     /// <summary>
-    /// What <c>ensemble</c> and <c>attack</c> check before touching the output folder: the data, the --weights model if
-    /// given (it must fit the data), and the hidden width the ensembles will act on.
+    /// What <c>ensemble</c> and <c>attack</c> check before touching the output folder: the training memory when no --weights
+    /// is given, then the data, the --weights model if given (it must fit the data), and the hidden width the ensembles will act on.
     /// </summary>
     public static (ImageDataset Train, ImageDataset Test, SpecCnn<float>? FromWeights, int Hidden) Prepare(CnnTrainingSettings training, string? weightsPath, double? slope)
     {
         if (weightsPath is null) CheckTrainingMemory(training);
-        var (train, test) = LoadData(training.Dataset, training.DataDirectory);
-        var fromWeights = weightsPath is null ? null : ReadWeights(weightsPath, slope);
-        if (fromWeights is not null) EnsembleExperiment.CheckFits(fromWeights, test, "--data");
-        return (train, test, fromWeights, fromWeights?.Hidden.OutFeatures ?? training.Hidden);
+        return SpecCnnSource.Load(training, weightsPath, slope, "--data", "--weights");
     }
 
     /// <summary>
@@ -77,13 +70,8 @@ internal static class ModelSource
     /// </summary>
     public static void CheckTrainingMemory(CnnTrainingSettings s)
     {
-        bool cifar = s.Dataset == "cifar10";
-        int size = cifar ? 32 : 28, inChannels = cifar ? 3 : 1, images = cifar ? 60_000 : 70_000, pooled = size / 2;
-        double hiddenWeights = (double)s.Channels * pooled * pooled * s.Hidden;
         string what = string.Create(CultureInfo.InvariantCulture, $"--channels {s.Channels} --hidden {s.Hidden}");
-        if (hiddenWeights > Array.MaxLength)
-            throw Errors.Argument("--hidden", string.Create(CultureInfo.InvariantCulture,
-                $"{what}: the hidden layer would have {s.Channels}·{pooled}²·{s.Hidden} = {hiddenWeights:G3} weights, more than one tensor can hold ({Array.MaxLength})"));
+        SpecCnnSource.CheckHiddenLayer(s, "--hidden", what);
         MemoryBudget.Check(what, MemoryEstimate.CnnTraining(s));
     }
 
@@ -93,97 +81,17 @@ internal static class ModelSource
         MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--members {members}"),
             MemoryEstimate.Ensemble(members, hidden, channels, test.ClassCount, dataset, test.Count, hidden));
 
-    public static (ImageDataset Train, ImageDataset Test) LoadData(string dataset, string? directory)
-    {
-        var (train, test) = CnnTraining.Load(new CnnTrainingSettings(dataset, directory));
-        RequireImages(train, "--data");
-        RequireImages(test, "--data");
-        return (train, test);
-    }
+    /// <summary>Reads a model file (<see cref="SpecCnnSource.ReadFile"/>); a message about the file starts with <paramref name="option"/>.</summary>
+    public static ModelFile ReadFile(string path, string option) => SpecCnnSource.ReadFile(path, option);
 
-    /// <summary>An empty split (an IDX file that declares 0 images) is refused naming its files, not later by a reshape.</summary>
-    public static void RequireImages(ImageDataset data, string option)
-    {
-        if (data.Count == 0) throw new InvalidDataException($"{option}: {data.Source} holds no images");
-    }
-
-    /// <summary>Reads a model file (<see cref="ModelFile.Read"/>); a message about the file starts with <paramref name="option"/>.</summary>
-    public static ModelFile ReadFile(string path, string option)
-    {
-        try
-        {
-            return ModelFile.Read(path);
-        }
-        catch (ArgumentException e)
-        {
-            throw Errors.Argument(option, $"{option}: {e.Message}", e);
-        }
-    }
-
-    /// <summary>
-    /// Reads a safetensors file into a SPEC CNN (image side inferred from the hidden layer's width, so that a model for
-    /// other data is reported as such by the data check); the messages name the file, the tensor and both shapes.
-    /// </summary>
-    public static SpecCnn<float> ReadWeights(string path, double? slope)
-    {
-        var file = ReadFile(path, "--weights");
-        try
-        {
-            return file.SpecCnn<float>(slope);
-        }
-        catch (ArgumentException e)
-        {
-            throw Errors.Argument("--weights", $"--weights: {e.Message}", e);
-        }
-    }
-
-    /// <summary>The model cached in <paramref name="outDir"/> when it was trained with exactly <paramref name="training"/>, else null.</summary>
-    public static SpecCnn<float>? TryCached(string outDir, CnnTrainingSettings training, int imageSize)
-    {
-        string path = Path.Combine(outDir, CacheFile);
-        if (!File.Exists(path)) return null;
-        try
-        {
-            var file = ModelFile.Read(path);
-            if (!file.Metadata.TryGetValue(TrainingKey, out var key) || key != Key(training)) return null;
-            return file.SpecCnn<float>(training.LeakySlope, imageSize);
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or IOException)
-        {
-            return null; // a damaged cache is retrained and overwritten
-        }
-    }
-
-    /// <summary>Trains with a progress bar.</summary>
+    /// <summary>Trains with a progress bar (<see cref="SpecCnnSource.Train"/>).</summary>
     public static SpecCnn<float> Train(CnnTrainingSettings training, ImageDataset train, ImageDataset test, CancellationToken token)
     {
-        var t = training.TrainLimit is { } limit && limit < train.Count ? train.Subset(0, limit) : train;
-        int batches = Minibatches.BatchCount(t.Count, training.BatchSize, dropLast: false);
-        long total = (long)training.Epochs * batches;
-        var result = ExperimentConsole.Run("training the SPEC CNN", (p, ct) => CnnTraining.Run(training, t, test,
-            new InlineProgress<CnnTrainingProgress>(q => p.Report(new ExperimentProgress(
-                string.Create(CultureInfo.InvariantCulture, $"epoch {q.Epoch}/{q.Epochs} loss {q.MeanLoss:F3}"), (long)(q.Epoch - 1) * batches + q.Batch, total))), ct), token);
+        var result = ExperimentConsole.Run("training the SPEC CNN", (p, ct) => SpecCnnSource.Train(training, train, test, p, ct), token);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"trained: test accuracy {result.FinalTestAccuracy * 100:F2}% after {result.Epochs.Count} epochs on {t.Count} images"));
+            $"trained: test accuracy {result.FinalTestAccuracy * 100:F2}% after {result.Epochs.Count} epochs on {result.TrainCount} images"));
         return result.Model;
     }
-
-    /// <summary>Saves a model trained by this run as the output folder's <see cref="CacheFile"/>.</summary>
-    public static void Save(string outDir, SpecCnn<float> model, CnnTrainingSettings training)
-    {
-        var metadata = new Dictionary<string, string>
-        {
-            ["format"] = "pt",
-            [ModelFile.ArchitectureKey] = ModelFile.SpecCnnArchitecture(model),
-            ["noether.dataset"] = training.Dataset,
-            [TrainingKey] = Key(training),
-        };
-        ModelFile.Write(Path.Combine(outDir, CacheFile), model.Parameters, SafeTensorDType.F32, metadata);
-    }
-
-    /// <summary>Everything that determines the trained weights (the data directory only through the data it holds).</summary>
-    private static string Key(CnnTrainingSettings s) => string.Create(CultureInfo.InvariantCulture,
-        $"dataset={s.Dataset};epochs={s.Epochs};batch={s.BatchSize};lr={s.LearningRate:R};seed={s.Seed};channels={s.Channels};hidden={s.Hidden};slope={s.LeakySlope:R};limit={s.TrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all"}");
 
     /// <summary>
     /// The model to use: --weights, or the cache in <paramref name="outDir"/>, or a fresh training run. Called after the
@@ -193,14 +101,12 @@ internal static class ModelSource
         ImageDataset train, ImageDataset test, CancellationToken token)
     {
         if (fromWeights is not null) return new LoadedModel(fromWeights, $"weights {weightsPath}", null, false);
-        // The run writes into a staging folder; the cache of an earlier run is in the --out it will replace. A reused cache is
-        // copied into the new result, which replaces the whole folder.
+        // The run writes into a staging folder; the cache of an earlier run is in the --out it will replace.
         string earlier = CliRun.Current?.Show(outDir) ?? outDir;
-        if (TryCached(earlier, training, train.Height) is { } cached)
+        if (SpecCnnSource.ReuseCached(earlier, outDir, training, train.Height) is { } cached)
         {
-            if (earlier != outDir) File.Copy(Path.Combine(earlier, CacheFile), Path.Combine(outDir, CacheFile), overwrite: true);
-            ExperimentConsole.Line($"reusing the model cached in {Path.Combine(earlier, CacheFile)} (same training settings)");
-            return new LoadedModel(cached, $"cached {Path.Combine(earlier, CacheFile)}", training, false);
+            ExperimentConsole.Line($"reusing the model cached in {Path.Combine(earlier, SpecCnnSource.CacheFile)} (same training settings)");
+            return new LoadedModel(cached, $"cached {Path.Combine(earlier, SpecCnnSource.CacheFile)}", training, false);
         }
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"no --weights: training the SPEC CNN on {training.Dataset} ({training.Epochs} epochs, batch {training.BatchSize}, Adam lr {training.LearningRate}, h = {training.Hidden}, seed {training.Seed}{(training.TrainLimit is { } l ? $", first {l} training images" : "")})"));

@@ -37,7 +37,7 @@ internal sealed record SpecCnnRun(string OutDir, LoadedModel Model, ImageDataset
     /// <summary>Saves a freshly trained model into --out (the next run's cache) and says what summary.json reports of it.</summary>
     public EnsembleModelInfo SaveModel()
     {
-        if (Model.NeedsSaving) ModelSource.Save(OutDir, Model.Model, Model.Training!);
+        if (Model.NeedsSaving) SpecCnnSource.Save(OutDir, Model.Model, Model.Training!);
         return EnsembleModelInfo.Of(Model);
     }
 

@@ -1,7 +1,6 @@
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Symmetry.Census;
-using Noether.Tensors;
 
 namespace Noether.Cli.Commands;
 
@@ -34,7 +33,7 @@ internal static class SymmetriesCommand
             var graph = OnnxModel.Load(path).ToGraph<double>(options);
             if (graph.Inputs.Count != 1) throw Errors.Argument("--model", $"--model {path}: the census needs a model with one input (it has {graph.Inputs.Count})");
             var rng = new Random(parse.GetValue(run.Seed));
-            var (x, y, synthetic) = Batch(graph, parse.GetValue(input), parse.GetValue(labels), parse.GetValue(batch), rng);
+            var (x, y, synthetic) = ImportedModelData.CensusBatch(graph, parse.GetValue(input), parse.GetValue(labels), parse.GetValue(batch), rng, "--input", "--labels", "--model");
             return run.Write(parse, token, outDir =>
             {
                 var census = SymmetryCensus.Take(graph);
@@ -45,27 +44,5 @@ internal static class SymmetriesCommand
             });
         });
         return command;
-    }
-
-    private static (Tensor<double> X, int[] Labels, bool Synthetic) Batch(Graph<double> graph, string? inputPath, string? labelsPath, int batch, Random rng)
-    {
-        if ((inputPath is null) != (labelsPath is null)) throw Errors.Argument("--input", "--input and --labels go together (give both or neither)");
-        var declared = graph.Inputs[0];
-        if (inputPath is not null)
-        {
-            var host = Npy.Read(inputPath);
-            if (host.Rank == 0 || host.Shape[0] < 1) throw Errors.Argument("--input", $"--input {inputPath}: expected a batch (first dimension ≥ 1), got shape [{string.Join(", ", host.Shape)}]");
-            int n = Math.Min(batch, host.Shape[0]), per = host.Length / host.Shape[0];
-            var x = Tensor<double>.FromDoubles(host.Data.AsSpan(0, n * per).ToArray(), [n, .. host.Shape[1..]]);
-            var l = Npy.Read(labelsPath!);
-            if (l.Length < n) throw Errors.Argument("--labels", $"--labels {labelsPath}: {l.Length} labels for {n} inputs");
-            return (x, l.Data.Take(n).Select(v => (int)v).ToArray(), false);
-        }
-        var shape = declared.Shape.Select((d, i) => d ?? (i == 0 ? batch : throw Errors.Argument("--model", $"--model: input '{declared.Name}' has a dynamic dimension {i}; give --input"))).ToArray();
-        var data = new double[shape.Aggregate(1, (a, b) => a * b)];
-        for (int i = 0; i < data.Length; i++) data[i] = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-        var xs = Tensor<double>.FromDoubles(data, shape);
-        int classes = graph.Evaluate(xs)[0] is { Rank: 2 } logits ? logits.Dim(1) : throw Errors.Argument("--model", "--model: the first output is not logits [batch, classes]");
-        return (xs, Enumerable.Range(0, shape[0]).Select(_ => rng.Next(classes)).ToArray(), true);
     }
 }

@@ -4,7 +4,6 @@ using Noether.Data;
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Nn;
-using Noether.Symmetry.Census;
 
 namespace Noether.Cli.Commands;
 
@@ -68,42 +67,14 @@ internal static class TrainModelCommand
     public static int Run(Request request, string outDir, string checkpointDir, CancellationToken token)
     {
         var onnx = OnnxModel.Load(request.ModelPath);
-        var (train, test, sampleShape) = LoadData(request);
+        var (train, test, sampleShape) = ImportedModelData.Load(request.Dataset, request.DataDirectory, request.TrainLimit,
+            request.TrainFile, request.TrainLabels, request.TestFile, request.TestLabels, "--test-file");
         return request.Float64 ? Run<double>(onnx, request, train, test, sampleShape, outDir, checkpointDir, token)
             : Run<float>(onnx, request, train, test, sampleShape, outDir, checkpointDir, token);
     }
 
     /// <summary>The folder checkpoints are written to for --out <paramref name="output"/>: NAME.checkpoints beside it.</summary>
     public static string CheckpointFolder(string output) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)) + ".checkpoints";
-
-    private static (ImageDataset Train, ImageDataset Test, int[] SampleShape) LoadData(Request r)
-    {
-        if (r.TrainFile is null)
-        {
-            var (train, test) = CnnTraining.Load(new CnnTrainingSettings(r.Dataset, r.DataDirectory));
-            if (r.TrainLimit is { } n && n < train.Count) train = train.Subset(0, n);
-            return (train, test, train.SampleShape);
-        }
-        var own = TensorFileDataset.Load(r.TrainFile, r.TrainLabels);
-        var trainData = own.Data;
-        ImageDataset testData;
-        if (r.TestFile is not null)
-        {
-            var t = TensorFileDataset.Load(r.TestFile, r.TestLabels);
-            if (!t.SampleShape.SequenceEqual(own.SampleShape))
-                throw Errors.Argument("--test-file", $"{r.TestFile}: samples are {string.Join("×", t.SampleShape)}, the training samples of {r.TrainFile} are {string.Join("×", own.SampleShape)}");
-            testData = t.Data;
-        }
-        else
-        {
-            int held = Math.Max(1, trainData.Count / 10);
-            if (trainData.Count - held < 1) throw Errors.Argument("--train-file", $"{r.TrainFile}: {trainData.Count} samples are too few to hold out a test part; give --test-file");
-            testData = trainData.Subset(trainData.Count - held, held);
-            trainData = trainData.Subset(0, trainData.Count - held);
-        }
-        if (r.TrainLimit is { } limit && limit < trainData.Count) trainData = trainData.Subset(0, limit);
-        return (trainData, testData, own.SampleShape);
-    }
 
     private static int Run<T>(OnnxModel onnx, Request request, ImageDataset train, ImageDataset test, int[] sampleShape, string outDir, string checkpointDir,
         CancellationToken token)
@@ -115,41 +86,14 @@ internal static class TrainModelCommand
         var s = request.Settings;
         CliAction.Out.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"Training {Path.GetFileName(request.ModelPath)} ({graph.Parameters.Count} parameter tensors, {graph.Parameters.Sum(p => (long)p.Length)} values, {(request.Float64 ? "float64" : "float32")}) on {train.Count} samples of {train.Source}: {s.Epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {s.LearningRate} ({s.Schedule}), momentum {s.Momentum}{(s.Nesterov ? " Nesterov" : "")}, weight decay {s.WeightDecay}, seed {s.Seed}")));
-        // The census of the training graph (batch-statistics BatchNorm: its scale sites are listed, approximate up to ε).
-        var sites = request.Monitor == 0 ? null : SymmetryCensus.Take(onnx.ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Training })).Sites;
-        if (sites is { Count: 0 })
-            throw Errors.Argument("--monitor", $"--monitor: the census of {request.ModelPath} found no continuous symmetry, so there is no conserved quantity to follow");
-        string? lastCheckpoint = null;
+        var sites = ImportedModelTraining.MonitorSites(onnx, request.ModelPath, request.Monitor, "--monitor");
         var clock = Stopwatch.StartNew();
-        GraphTrainingResult result;
-        void EpochDone(EpochRecord e, GraphTrainer<T> trainer)
-        {
-            if (request.CheckpointEvery > 0 && e.Epoch % request.CheckpointEvery == 0)
-            {
-                string dir = Directory.CreateDirectory(checkpointDir).FullName;
-                string stem = Path.Combine(dir, $"epoch-{e.Epoch}");
-                onnx.Save(stem + ".onnx", trainer.State);
-                OnnxModel.SaveSafeTensors(stem + ".safetensors", trainer.State);
-                lastCheckpoint = stem + ".onnx";
-            }
-        }
-        try
-        {
-            result = ExperimentConsole.Epochs(p => GraphTraining.Run(graph, s, train, test, sampleShape, EpochDone, new InlineProgress<GraphTrainingProgress>(q => p.Report(
+        var (result, lastCheckpoint) = ExperimentConsole.Epochs(p => ImportedModelTraining.Run(onnx, graph, s, train, test, sampleShape, request.CheckpointEvery, checkpointDir,
+            sites, request.Monitor, new InlineProgress<GraphTrainingProgress>(q => p.Report(
                 new EpochProgress(q.Epoch, q.Epochs, q.Batch, q.Batches, string.Create(CultureInfo.InvariantCulture, $"epoch {q.Epoch}/{q.Epochs}  loss {q.MeanLoss:F4}  lr {q.LearningRate:G3}"),
-                    q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token, sites, Math.Max(1, request.Monitor)));
-        }
-        catch (NonFiniteLossException e)
-        {
-            throw new ArithmeticException($"{e.Message}; {(lastCheckpoint is null ? "no checkpoint was completed" : "last good checkpoint: " + lastCheckpoint)}", e);
-        }
+                    q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token));
         var elapsed = clock.Elapsed;
-        if (lastCheckpoint is not null)
-        {
-            // The completed run's result carries its checkpoints too.
-            string inResult = Directory.CreateDirectory(Path.Combine(outDir, "checkpoints")).FullName;
-            foreach (var f in Directory.EnumerateFiles(checkpointDir, "epoch-*")) File.Copy(f, Path.Combine(inResult, Path.GetFileName(f)));
-        }
+        if (lastCheckpoint is not null) ImportedModelTraining.CopyCheckpoints(checkpointDir, outDir); // the completed run's result carries its checkpoints too
         TrainingWriter.WriteModel(outDir, onnx, graph, request, train, test, result, elapsed);
         return ExitCodes.Ok;
     }

@@ -131,59 +131,55 @@ internal static class AttackWriter
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"wall {elapsed.TotalSeconds:F1} s; wrote attack.csv, {figure}, summary.json{(model.Saved ? ", " + ModelSource.CacheFile : "")} to {outDir}"));
+            $"wall {elapsed.TotalSeconds:F1} s; wrote attack.csv, {figure}, summary.json{(model.Saved ? ", " + SpecCnnSource.CacheFile : "")} to {outDir}"));
     }
 
     /// <summary>The paper's Fig. 10 statements against this run (transfer rows, as in the paper; adaptive rows reported).</summary>
     internal static Claim[] Claims(AttackExperimentResult result)
     {
         var claims = new List<Claim>();
-        var rows = result.Rows;
         string setting = string.Create(CultureInfo.InvariantCulture,
             $"transfer threat model (the paper's), ε_g = {G(result.Settings.EnsembleEpsilon, 4)}, N = {result.Settings.Members}, {result.TestCount} test images");
-        // Points that are attacks at all: ε > 0 and, on a steps axis, at least one step.
-        static bool Attacked(AttackAccuracyRow r) => r.Attack.Epsilon > 0 && (r.Attack.Steps > 0 || r.Attack.RandomStart);
-        double Acc(ThreatModel t, LinfAttack a, string model) => rows.FirstOrDefault(r => r.Threat == t && r.Attack == a && r.Model == model)?.Accuracy ?? double.NaN;
-        var fgsm = rows.Where(r => r.Threat == ThreatModel.Transfer && r.Attack.Kind == AttackKind.Fgsm && Attacked(r)).Select(r => r.Attack).Distinct().ToArray();
-        var pgd = rows.Where(r => r.Threat == ThreatModel.Transfer && r.Attack.Kind == AttackKind.Pgd && Attacked(r)).Select(r => r.Attack).Distinct().ToArray();
+        var fgsm = result.Attacks(ThreatModel.Transfer, AttackKind.Fgsm);
+        var pgd = result.Attacks(ThreatModel.Transfer, AttackKind.Pgd);
         bool hasGroup = result.Settings.BuilderList.Contains(EnsembleBuilderKind.Group);
         string Strength(LinfAttack a) => result.StrengthAxis(a.Kind) == "steps" ? Steps(a.Steps) : "ε=" + Radius(a.Epsilon);
 
         if (hasGroup && fgsm.Length > 0)
         {
-            var pairs = fgsm.Select(a => (a, g: Acc(ThreatModel.Transfer, a, "group"), s: Acc(ThreatModel.Transfer, a, "single"))).ToArray();
-            int better = pairs.Count(p => p.g > p.s);
-            claims.Add(EnsembleClaims.FgsmGroupImproves.Make(pairs.Select(p => new[] { p.g, p.s }).ToArray(),
-                $"group > single at {better} of {pairs.Length}; " + string.Join(", ", pairs.Select(p => $"{Strength(p.a)}: {Pct(p.g)} vs {Pct(p.s)}")), setting));
+            var pairs = result.GroupVersus(fgsm, "single");
+            int better = pairs.Count(p => p.Group > p.Other);
+            claims.Add(EnsembleClaims.FgsmGroupImproves.Make(pairs.Select(p => new[] { p.Group, p.Other }).ToArray(),
+                $"group > single at {better} of {pairs.Length}; " + string.Join(", ", pairs.Select(p => $"{Strength(p.Attack)}: {Pct(p.Group)} vs {Pct(p.Other)}")), setting));
 
             foreach (var baseline in new[] { EnsembleBuilderKind.Random, EnsembleBuilderKind.GroupInverse, EnsembleBuilderKind.Shuffle, EnsembleBuilderKind.PermutationInterpolation })
             {
                 if (!result.Settings.BuilderList.Contains(baseline)) continue;
                 string name = EnsembleOptions.Name(baseline);
                 // Strengths where the baseline was not attacked are left out (as before); a NaN group accuracy fails its part.
-                var vs = fgsm.Select(a => (a, g: Acc(ThreatModel.Transfer, a, "group"), b: Acc(ThreatModel.Transfer, a, name))).Where(p => !double.IsNaN(p.b)).ToArray();
+                var vs = result.GroupVersus(fgsm, name).Where(p => !double.IsNaN(p.Other)).ToArray();
                 if (vs.Length == 0) continue;
-                int ahead = vs.Count(p => p.g > p.b);
-                claims.Add(EnsembleClaims.FgsmGroupVsBaseline.Make(vs.Select(p => new[] { p.g, p.b }).ToArray(),
-                    $"group > {name} at {ahead} of {vs.Length}; " + string.Join(", ", vs.Select(p => $"{Strength(p.a)}: {Pct(p.g)} vs {Pct(p.b)}")), setting, idPart: name,
+                int ahead = vs.Count(p => p.Group > p.Other);
+                claims.Add(EnsembleClaims.FgsmGroupVsBaseline.Make(vs.Select(p => new[] { p.Group, p.Other }).ToArray(),
+                    $"group > {name} at {ahead} of {vs.Length}; " + string.Join(", ", vs.Select(p => $"{Strength(p.Attack)}: {Pct(p.Group)} vs {Pct(p.Other)}")), setting, idPart: name,
                     statement: $"Under FGSM attacks of various strength the group ensemble consistently performs better than the {name} baseline.",
                     predicted: $"group accuracy > {name} accuracy at every FGSM strength > 0"));
             }
         }
         if (hasGroup && pgd.Length > 0)
         {
-            var pairs = pgd.Select(a => (a, g: Acc(ThreatModel.Transfer, a, "group"), s: Acc(ThreatModel.Transfer, a, "single"))).ToArray();
-            var largest = pairs.MaxBy(p => Math.Abs(p.g - p.s));
-            claims.Add(EnsembleClaims.PgdNoGain.Make(pairs.Select(p => new[] { p.g, p.s }).ToArray(),
-                $"largest difference group − single {Points(largest.g - largest.s)} points ({(largest.g >= largest.s ? "a gain" : "a loss")}); " + string.Join(", ", pairs.Select(p => $"{Strength(p.a)}: {Pct(p.g)} vs {Pct(p.s)}")),
+            var pairs = result.GroupVersus(pgd, "single");
+            var largest = pairs.MaxBy(p => Math.Abs(p.Group - p.Other));
+            claims.Add(EnsembleClaims.PgdNoGain.Make(pairs.Select(p => new[] { p.Group, p.Other }).ToArray(),
+                $"largest difference group − single {Points(largest.Group - largest.Other)} points ({(largest.Group >= largest.Other ? "a gain" : "a loss")}); " + string.Join(", ", pairs.Select(p => $"{Strength(p.Attack)}: {Pct(p.Group)} vs {Pct(p.Other)}")),
                 setting));
         }
         if (hasGroup && result.Settings.ThreatModelList.Contains(ThreatModel.Adaptive))
         {
-            var adaptive = rows.Where(r => r.Threat == ThreatModel.Adaptive && Attacked(r)).Select(r => r.Attack).Distinct().ToArray();
+            var adaptive = result.Attacks(ThreatModel.Adaptive);
             if (adaptive.Length > 0)
                 claims.Add(EnsembleClaims.AdaptiveGroupVsSingle.Measure(
-                    string.Join(", ", adaptive.Select(a => $"{Kind(a.Kind)} {Strength(a)}: group {Pct(Acc(ThreatModel.Adaptive, a, "group"))} vs single {Pct(Acc(ThreatModel.Adaptive, a, "single"))}")),
+                    string.Join(", ", adaptive.Select(a => $"{Kind(a.Kind)} {Strength(a)}: group {Pct(result.Accuracy(ThreatModel.Adaptive, a, "group"))} vs single {Pct(result.Accuracy(ThreatModel.Adaptive, a, "single"))}")),
                     $"adaptive loss: {LossName(result.Settings.AdaptiveLoss)}"));
         }
         var ill = result.Ensembles.Select(e => $"{e.Name}: {e.Members} kept, {e.Rejected} rejected, {e.Regularised} regularised").ToArray();

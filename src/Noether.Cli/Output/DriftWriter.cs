@@ -32,11 +32,11 @@ internal static class DriftWriter
             finalQ = c.Q[^1],
             maxAbsDeltaNormalisedQ = c.MaxAbsDeltaNormalisedQ,
             eq41 = c.Eq41,
-            eq41Holds = c.Eq41 is { } e ? e.BoundViolations == 0 && e.MaxErrorOverMagnitude <= 1e-10 && (e.ResolvableChecks == 0 || e.MaxRelativeError <= 1e-10) : (bool?)null,
+            eq41Holds = c.Eq41?.Holds(),
             seconds = c.Seconds,
         }).ToArray();
-        var flows = result.Curves.Where(c => c.IsGradientFlow).ToArray();
-        var descents = result.Curves.Where(c => !c.IsGradientFlow).ToArray();
+        var flows = result.FlowCurves();
+        var descents = result.DescentCurves();
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
         {
             command = "drift",
@@ -80,54 +80,48 @@ internal static class DriftWriter
     private static List<Claim> Claims(DriftResult result)
     {
         static string Eta(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
-        static double Drift(DriftCurve c) => c.Diverged ? double.PositiveInfinity : c.MaxAbsDeltaNormalisedQ;
         var claims = new List<Claim>();
-        var flows = result.Curves.Where(c => c.IsGradientFlow).ToArray();
-        var descents = result.Curves.Where(c => !c.IsGradientFlow).ToArray();
+        var flows = result.FlowCurves();
+        var descents = result.DescentCurves();
         string setting = string.Create(CultureInfo.InvariantCulture,
             $"m={result.Settings.M}, h={result.Settings.H}, n={result.Settings.N}, X = I, {result.Settings.Steps} GD steps ({result.Settings.SigmoidSteps ?? result.Settings.Steps} for sigmoid)");
-        if (flows.Length > 0)
+        if (result.WorstFlow() is var (worstCurve, worst))
         {
-            var worstCurve = flows.MaxBy(c => c.MaxAbsDeltaNormalisedQ)!;
-            double worst = flows.Any(c => double.IsNaN(c.MaxAbsDeltaNormalisedQ)) ? double.NaN : worstCurve.MaxAbsDeltaNormalisedQ;
             claims.Add(DriftClaims.FlowConservesQ.Make([worst],
                 $"max |ΔQ~| = {Sci(worst)} ({worstCurve.Activation}); σ ∈ {{{string.Join(", ", flows.Select(c => c.Activation))}}}",
                 $"Dormand–Prince with tolerance {Sci(result.Settings.FlowTolerance)}; {setting}"));
         }
         if (descents.Length > 0)
         {
-            var groups = descents.GroupBy(c => c.Activation).Select(g => (Activation: g.Key, ByEta: g.OrderByDescending(c => c.LearningRate).ToArray())).ToArray();
-            double FlowDrift(string activation) => flows.Where(f => f.Activation == activation).Select(f => f.MaxAbsDeltaNormalisedQ).DefaultIfEmpty(0).Max();
+            var groups = result.DescentsByActivation();
             string Text((string Activation, DriftCurve[] ByEta) g) => $"{g.Activation}: " + string.Join(" / ", g.ByEta.Select(c => (c.Diverged ? "diverged " : "") + Sci(c.MaxAbsDeltaNormalisedQ)));
             string etas = string.Join(" / ", descents.Select(c => c.LearningRate).Distinct().OrderByDescending(e => e).Select(Eta));
             if (result.Settings.LearningRates.Count >= 2)
             {
-                var parts = groups.Select(g => new[] { FlowDrift(g.Activation) }.Concat(g.ByEta.Select(Drift)).ToArray()).ToArray();
+                var parts = groups.Select(g => new[] { result.FlowDrift(g.Activation) }.Concat(g.ByEta.Select(DriftResult.JudgedDrift)).ToArray()).ToArray();
                 var held = groups.Where((g, i) => DriftClaims.GdDrifts.Judge(parts[i]) == Verdict.Reproduced).Select(g => g.Activation).ToArray();
                 claims.Add(DriftClaims.GdDrifts.Make(parts, $"max |ΔQ~| for η = {etas}: {string.Join("; ", groups.Select(Text))}",
                     held.Length == groups.Length ? setting : $"holds for {(held.Length == 0 ? "no σ" : string.Join(", ", held))}; {setting}"));
-                var magnitudes = groups.Select(g => g.ByEta.Select(Drift).ToArray()).ToArray();
+                var magnitudes = groups.Select(g => g.ByEta.Select(DriftResult.JudgedDrift).ToArray()).ToArray();
                 claims.Add(DriftClaims.SameMagnitudeAcrossEta.Make(magnitudes,
                     "largest / smallest max |ΔQ~| over η: " + string.Join(", ", groups.Select((g, i) => $"{g.Activation} {Sci(magnitudes[i].Max() / magnitudes[i].Min())}")),
                     $"η = {etas}; {setting}"));
             }
             var largest = descents.MaxBy(c => c.MaxAbsDeltaNormalisedQ)!;
-            claims.Add(DriftClaims.GdSmall.Make([descents.Select(Drift).ToArray()],
+            claims.Add(DriftClaims.GdSmall.Make([descents.Select(DriftResult.JudgedDrift).ToArray()],
                 $"largest max |ΔQ~| = {Sci(largest.MaxAbsDeltaNormalisedQ)} ({largest.Activation}, η = {Eta(largest.LearningRate)}){(descents.Any(c => c.Diverged) ? "; some runs diverged" : "")}",
                 setting));
-            var checkedCurves = descents.Where(c => c.Eq41 is not null).ToArray();
-            if (checkedCurves.Length > 0)
+            if (result.Eq41Total() is { } total)
             {
-                long checks = checkedCurves.Sum(c => c.Eq41!.Checks);
-                long resolvable = checkedCurves.Sum(c => c.Eq41!.ResolvableChecks);
-                double errMagnitude = checkedCurves.Max(c => c.Eq41!.MaxErrorOverMagnitude);
-                double errRelative = checkedCurves.Max(c => c.Eq41!.MaxRelativeError);
+                var checkedCurves = descents.Where(c => c.Eq41 is not null);
+                long checks = total.Checks, resolvable = total.ResolvableChecks;
+                double errMagnitude = total.MaxErrorOverMagnitude, errRelative = total.MaxRelativeError;
                 claims.Add(DriftClaims.Eq41Exact.Make([errMagnitude, resolvable, errRelative],
                     $"{checks} steps checked ({string.Join(", ", checkedCurves.Select(c => c.Activation).Distinct())}): max error {Sci(errMagnitude)} relative to the terms' size" +
                         (resolvable > 0 ? $", {Sci(errRelative)} relative to ΔQ over {resolvable} resolvable steps" : "; no step moved Q by more than its rounding"),
                     "the printed factor η² is for Q = Tr[UᵀU − VVᵀ]; eq. 48's ½Tr form, used here, takes η²/2"));
-                long violations = checkedCurves.Sum(c => c.Eq41!.BoundViolations);
-                double ratio = checkedCurves.Max(c => c.Eq41!.MaxBoundRatio);
+                long violations = total.BoundViolations;
+                double ratio = total.MaxBoundRatio;
                 claims.Add(DriftClaims.Eq42Bound.Make([violations, checks],
                     $"{violations} violations in {checks} steps" + (resolvable > 0 ? $"; max |ΔQ| / bound = {Sci(ratio)} over the resolvable steps" : "")));
             }
@@ -138,8 +132,8 @@ internal static class DriftWriter
     // Captions from the measured curves: what the run shows, not what the paper expects.
     private static FigureRef[] Figures(DriftResult result)
     {
-        var flows = result.Curves.Where(c => c.IsGradientFlow).ToArray();
-        var descents = result.Curves.Where(c => !c.IsGradientFlow && !c.Diverged).ToArray();
+        var flows = result.FlowCurves();
+        var descents = result.DescentCurves().Where(c => !c.Diverged).ToArray();
         string flowText = flows.Length == 0 ? "no flow run"
             : $"the gradient flow's largest |ΔQ~| is {Sci(flows.Max(c => c.MaxAbsDeltaNormalisedQ))}";
         string gdText = descents.Length == 0 ? "every GD run diverged" : string.Join(", ", descents.GroupBy(c => c.LearningRate).OrderByDescending(g => g.Key)

@@ -30,7 +30,7 @@ internal static class EnsembleWriter
             csv.AddRow(r.Name, r.Epsilon, r.Accuracy, r.AccuracyChange, r.Members, r.Rejected, r.Regularised, r.MeanMemberAccuracy, r.Agreement, r.MedianCondition, r.MaxCondition);
         csv.Save(Path.Combine(outDir, "ensemble.csv"));
 
-        var epsilons = result.Rows.Select(r => r.Epsilon).Distinct().Order().ToArray();
+        var epsilons = result.Epsilons();
         var perEpsilon = epsilons.Select(e => new
         {
             epsilon = e,
@@ -116,7 +116,7 @@ internal static class EnsembleWriter
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"wall {elapsed.TotalSeconds:F1} s; wrote ensemble.csv, {figure}, summary.json{(model.Saved ? ", " + ModelSource.CacheFile : "")} to {outDir}"));
+            $"wall {elapsed.TotalSeconds:F1} s; wrote ensemble.csv, {figure}, summary.json{(model.Saved ? ", " + SpecCnnSource.CacheFile : "")} to {outDir}"));
     }
 
     private static double? Nullable(double v) => double.IsFinite(v) ? v : null;
@@ -126,18 +126,16 @@ internal static class EnsembleWriter
     {
         var claims = new List<Claim>();
         var rows = result.Rows;
-        EnsembleAccuracyRow? Row(EnsembleBuilderKind b, double e) => rows.FirstOrDefault(r => r.Builder == b && r.Epsilon == e);
-        var positive = rows.Select(r => r.Epsilon).Where(e => e > 0).Distinct().Order().ToArray();
+        var positive = result.PositiveEpsilons();
         bool hasGroup = rows.Any(r => r.Builder == EnsembleBuilderKind.Group);
         string setting = string.Create(CultureInfo.InvariantCulture, $"N = {result.Settings.Members}, {result.TestCount} test images, single model {Pct(result.SingleAccuracy)}");
 
         // 1. Small ε keeps the accuracy.
-        var small = positive.Where(e => e <= EnsembleClaims.SmallEpsilon).ToArray();
-        if (hasGroup && small.Length > 0)
+        var changes = result.GroupChanges(EnsembleClaims.SmallEpsilon);
+        if (hasGroup && changes.Length > 0)
         {
-            var changes = small.Select(e => (e, d: Row(EnsembleBuilderKind.Group, e)?.AccuracyChange ?? double.NaN)).ToArray();
-            claims.Add(EnsembleClaims.GroupPreservesAccuracy.Make(changes.Select(c => new[] { c.d }).ToArray(),
-                string.Join(", ", changes.Select(c => $"ε={G(c.e, 4)}: {Points(c.d)}")), setting));
+            claims.Add(EnsembleClaims.GroupPreservesAccuracy.Make(changes.Select(c => new[] { c.Change }).ToArray(),
+                string.Join(", ", changes.Select(c => $"ε={G(c.Epsilon, 4)}: {Points(c.Change)}")), setting));
         }
 
         // 2. Group ahead of random (and of the other baselines) at ε > 0.
@@ -147,13 +145,12 @@ internal static class EnsembleWriter
             {
                 if (!rows.Any(r => r.Builder == baseline) || positive.Length == 0) continue;
                 // ε where either ensemble was not built are left out; a NaN accuracy that was measured counts as a failing part.
-                var pairs = positive.Where(e => Row(EnsembleBuilderKind.Group, e) is not null && Row(baseline, e) is not null)
-                    .Select(e => (e, g: Row(EnsembleBuilderKind.Group, e)!.Accuracy, b: Row(baseline, e)!.Accuracy)).ToArray();
+                var pairs = result.GroupVersus(baseline);
                 if (pairs.Length == 0) continue;
-                int ahead = pairs.Count(p => p.g >= p.b - EnsembleClaims.TieTolerance);
+                int ahead = pairs.Count(p => p.Group >= p.Baseline - EnsembleClaims.TieTolerance);
                 string name = EnsembleOptions.Name(baseline);
-                claims.Add(EnsembleClaims.GroupVsBaseline.Make(pairs.Select(p => new[] { p.g, p.b }).ToArray(),
-                    $"group ≥ {name} − {G(EnsembleClaims.TieTolerance * 100, 4)} point at {ahead} of {pairs.Length} ε > 0; " + string.Join(", ", pairs.Select(p => $"ε={G(p.e, 4)}: {Pct(p.g)} vs {Pct(p.b)}")),
+                claims.Add(EnsembleClaims.GroupVsBaseline.Make(pairs.Select(p => new[] { p.Group, p.Baseline }).ToArray(),
+                    $"group ≥ {name} − {G(EnsembleClaims.TieTolerance * 100, 4)} point at {ahead} of {pairs.Length} ε > 0; " + string.Join(", ", pairs.Select(p => $"ε={G(p.Epsilon, 4)}: {Pct(p.Group)} vs {Pct(p.Baseline)}")),
                     setting, idPart: name,
                     statement: baseline == EnsembleBuilderKind.Random
                         ? "The group ensemble keeps accuracy better than the random-transformation ensemble (smaller accuracy drop at larger ε)."
@@ -163,9 +160,9 @@ internal static class EnsembleWriter
         }
 
         // 3. Ill-conditioned π: counted, never NaN.
-        var rejectedByEpsilon = rows.GroupBy(r => r.Epsilon).OrderBy(g => g.Key).Select(g => $"ε={G(g.Key, 4)}: {g.Sum(r => r.Rejected)}").ToArray();
-        double worst = rows.Where(r => r.Builder is EnsembleBuilderKind.Group or EnsembleBuilderKind.Shuffle && !double.IsNaN(r.MaxCondition)).Select(r => r.MaxCondition).DefaultIfEmpty(double.NaN).Max();
-        int nanAccuracies = rows.Count(r => double.IsNaN(r.Accuracy));
+        var rejectedByEpsilon = result.RejectedByEpsilon().Select(r => $"ε={G(r.Epsilon, 4)}: {r.Rejected}");
+        double worst = result.WorstKeptCondition();
+        int nanAccuracies = result.NanAccuracies();
         claims.Add(EnsembleClaims.IllConditionedPi.Make([nanAccuracies],
             $"rejected per ε: {string.Join(", ", rejectedByEpsilon)}; regularised {result.TotalRegularised}; largest condition number kept (group/shuffle: σ(gH₀); literal reading: g) {Sci(worst)}; NaN accuracies: {nanAccuracies}",
             string.Create(CultureInfo.InvariantCulture, $"members with condition number > {result.Settings.ConditionLimit:G3} or non-finite weights are {(result.Settings.Policy == IllConditionedPolicy.Reject ? "rejected" : "regularised")}")));

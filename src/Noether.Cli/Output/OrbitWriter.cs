@@ -65,8 +65,8 @@ internal static class OrbitWriter
                 largestDroppedSingularValue = r.LargestDropped,
                 gap = r.Gap,
             }),
-            allMeasuredEqualCorrected = result.Rows.All(r => r.MatchesCorrected),
-            rowsWherePaperIsWrong = result.Rows.Count(r => r.PaperDiffers),
+            allMeasuredEqualCorrected = result.MatchingCorrected() == result.Rows.Count,
+            rowsWherePaperIsWrong = result.PaperDiffering(),
             wallSeconds = elapsed.TotalSeconds,
             claims = Claims(result),
             figures = new[]
@@ -92,7 +92,7 @@ internal static class OrbitWriter
         table.Caption(Markup.Escape("gap = smallest kept / largest dropped singular value (∞: none dropped); eqs. 21–22 can differ only where h > max(m, n)"));
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"{result.Rows.Count(r => r.MatchesCorrected)}/{result.Rows.Count} rows: measured = corrected; the paper's formula is wrong in {result.Rows.Count(r => r.PaperDiffers)} rows; wall {elapsed.TotalSeconds:F1} s; wrote orbit.csv, summary.json, orbit.png to {outDir}"));
+            $"{result.MatchingCorrected()}/{result.Rows.Count} rows: measured = corrected; the paper's formula is wrong in {result.PaperDiffering()} rows; wall {elapsed.TotalSeconds:F1} s; wrote orbit.csv, summary.json, orbit.png to {outDir}"));
     }
 
     // The report contract: one claim per group (eqs. 20–22). Corrected when the measured rank follows SPEC's closed form and the
@@ -100,13 +100,9 @@ internal static class OrbitWriter
     private static List<Claim> Claims(OrbitTableResult result)
     {
         var claims = new List<Claim>();
-        foreach (var group in result.Rows.GroupBy(r => r.Group))
+        foreach (var (group, rows, agree, paperWrong, example) in result.ByGroup())
         {
-            var rows = group.ToArray();
-            int agree = rows.Count(r => r.MatchesCorrected);
-            int paperWrong = rows.Count(r => r.PaperDiffers);
-            var example = rows.Where(r => r.PaperDiffers).MaxBy(r => r.Shape.H);
-            var rule = group.Key switch
+            var rule = group switch
             {
                 OrbitGroup.GeneralLinear => SymmetryClaims.OrbitGeneralLinear,
                 OrbitGroup.PositiveScaling => SymmetryClaims.OrbitScaling,
@@ -123,9 +119,8 @@ internal static class OrbitWriter
     // The caption from the measured table: how many shapes the measured rank matches the corrected form and the printed one.
     private static string OrbitCaption(OrbitTableResult result)
     {
-        var rows = result.Rows;
-        int agree = rows.Count(r => r.MatchesCorrected), paperOff = rows.Count(r => r.PaperDiffers);
-        return $"Orbit dimension (log10) per shape (m, h, n) and group: the measured rank of M ↦ M̄θ (dots), the corrected closed form (line) and the paper's eqs. 20–22 (crosses). Measured: the rank equals the corrected form in {agree} of {rows.Count} (shape, group) rows; the printed formula differs from it in {paperOff}" +
-            (paperOff == 0 ? "." : $" ({rows.Count(r => r.PaperDiffers && r.Shape.H > Math.Max(r.Shape.M, r.Shape.N))} of them with h > max(m, n)).");
+        int agree = result.MatchingCorrected(), paperOff = result.PaperDiffering();
+        return $"Orbit dimension (log10) per shape (m, h, n) and group: the measured rank of M ↦ M̄θ (dots), the corrected closed form (line) and the paper's eqs. 20–22 (crosses). Measured: the rank equals the corrected form in {agree} of {result.Rows.Count} (shape, group) rows; the printed formula differs from it in {paperOff}" +
+            (paperOff == 0 ? "." : $" ({result.PaperDifferingBeyondMaxMN()} of them with h > max(m, n)).");
     }
 }

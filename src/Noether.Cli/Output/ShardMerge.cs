@@ -108,17 +108,11 @@ internal static class ShardMerge
             if (!f.Csv.SequenceEqual(first.Csv)) throw Errors.Argument("shard folders", $"merge: {dir} lists other CSV files than {firstDir}");
         }
 
-        var byIndex = new Dictionary<int, string>();
-        foreach (var (dir, f) in shards)
-        {
-            int index = Shard.Parse(f.Shard).Index;
-            if (byIndex.TryGetValue(index, out var other))
-                throw Errors.Argument("shard folders", $"merge: shard {f.Shard} given twice: {other} and {dir}");
-            byIndex[index] = dir;
-        }
-        for (int k = 1; k <= firstShard.Count; k++)
-            if (!byIndex.ContainsKey(k))
-                throw Errors.Argument("shard folders", $"merge: shard {k}/{firstShard.Count} of '{first.Command}' is missing (given: {string.Join(", ", byIndex.Keys.Order().Select(i => $"{i}/{firstShard.Count}"))})");
+        var parsed = shards.Select(x => Shard.Parse(x.File.Shard)).ToArray();
+        if (Shard.FirstRepeat(parsed) is var (i, j))
+            throw Errors.Argument("shard folders", $"merge: shard {shards[j].File.Shard} given twice: {shards[i].Dir} and {shards[j].Dir}");
+        if (Shard.Missing(parsed, firstShard.Count) is [var k, ..])
+            throw Errors.Argument("shard folders", $"merge: shard {k}/{firstShard.Count} of '{first.Command}' is missing (given: {string.Join(", ", parsed.Select(p => p.Index).Order().Select(x => $"{x}/{firstShard.Count}"))})");
         return [.. shards.OrderBy(x => Shard.Parse(x.File.Shard).Index)];
     }
 

@@ -6,55 +6,14 @@ namespace Noether.Cli.Output;
 /// <summary>The files, claims and tables of <c>noether symmetry-check</c>: each check is a claim judged by its rule in SymmetryClaims.</summary>
 internal static class SymmetryCheckWriter
 {
-    private const double LinearLimit = SymmetryClaims.LinearLimit;
-    private const double NonlinearLimit = SymmetryClaims.NonlinearLimit;
-    private const double ControlLimit = SymmetryClaims.ControlLimit;
-    private const double FreshFactor = SymmetryClaims.FreshFactor;
-    private const double ConditionWarning = SymmetryClaims.ConditionWarning;
-
-    /// <summary>One line of the verdict table: judged by <paramref name="Rule"/> from <paramref name="Numbers"/> (null for a measurement).</summary>
-    private sealed record Check(string Group, string Name, double Value, string Expectation, ClaimRule Rule, double[] Numbers)
-    {
-        public Verdict Verdict => Rule.Judge(Numbers);
-
-        public bool? Pass => Rule.IsMeasurement ? null : Verdict is Verdict.Reproduced or Verdict.Corrected or Verdict.Passed;
-    }
-
-    private static List<Check> Checks(SymmetryCheckResult r)
-    {
-        var checks = new List<Check>();
-        if (r.Linear is { } l)
-        {
-            const string group = "linear";
-            checks.Add(new Check(group, "max |L(g·θ) − L(θ)| / |L(θ)| (eq. 1)", l.MaxLossInvarianceError, $"≤ {LinearLimit:0e0}", SymmetryClaims.CheckLossInvariant, [l.MaxLossInvarianceError]));
-            checks.Add(new Check(group, "max |⟨∇L, M̄θ⟩| / (‖∇L‖‖M̄θ‖) (Prop. 5)", l.MaxInfinitesimalResidual, $"≤ {LinearLimit:0e0}", SymmetryClaims.CheckGradientOrthogonal, [l.MaxInfinitesimalResidual]));
-            checks.Add(new Check(group, "control: g on W₁ only, min relative loss change", l.MinControlLossChange, $"≥ {ControlLimit:0e0} (not a symmetry)", SymmetryClaims.CheckOneLayerControl, [l.MinControlLossChange]));
-        }
-        var n = r.Nonlinear;
-        const string nl = "nonlinear";
-        // With every draw refused, nothing of Prop. 8 was checked: those rows fail (the rules need ≥ 1 checked draw).
-        checks.Add(new Check(nl, "draws checked / refused (rank or conditioning)", n.Checked, $"{n.Refused} refused", SymmetryClaims.CheckDraws, [n.Checked, n.Refused]));
-        checks.Add(new Check(nl, "max relative output change on its own batch", n.MaxOutputErrorOnBatch, $"≤ {NonlinearLimit:0e0}", SymmetryClaims.CheckOwnBatch, [n.Checked, n.MaxOutputErrorOnBatch]));
-        // "Measurably changes": far above the on-batch error (the change itself is O(ε) when k = h, O(1) when k < h).
-        checks.Add(new Check(nl, "median relative output change on a fresh batch", n.MedianOutputChangeOnFreshBatch,
-            $"≥ {FreshFactor:G0} × on-batch (data-dependent)", SymmetryClaims.CheckFreshBatch, [n.Checked, n.MedianOutputChangeOnFreshBatch, n.MaxOutputErrorOnBatch]));
-        checks.Add(new Check(nl, "max ‖π(g₁,Z)π(g₂,g₁Z) − π(g₂g₁,Z)‖ rel. (eq. 16)", n.MaxCompositionError, $"≤ {NonlinearLimit:0e0}", SymmetryClaims.CheckComposition, [n.Checked, n.MaxCompositionError]));
-        checks.Add(new Check(nl, "median condition number of σ(gZ)", n.MedianConditionNumber, $"< {ConditionWarning:0e0} (else π is ill-conditioned)", SymmetryClaims.CheckConditioning, [n.Checked, n.MedianConditionNumber]));
-        checks.Add(new Check(nl, "max condition number of σ(gZ)", n.MaxConditionNumber, "reported", SymmetryClaims.CheckMaxCondition, []));
-        double expected = n.ExpectedProjectionDistance;
-        checks.Add(new Check(nl, $"‖π(I,Z) − I‖_F (a rank-k projection: √(h − k) = {expected.ToString("G4", CultureInfo.InvariantCulture)})", n.IdentityProjectionDistance,
-            "= √(h − k)", SymmetryClaims.CheckIdentityProjection, [n.IdentityProjectionDistance, expected]));
-        return checks;
-    }
-
-    private static string Value(Check c) => c.Name.StartsWith("draws", StringComparison.Ordinal)
+    private static string Value(SymmetryCheckLine c) => c.Name.StartsWith("draws", StringComparison.Ordinal)
         ? ((int)c.Value).ToString(CultureInfo.InvariantCulture)
         : Sci(c.Value);
 
     /// <summary>Writes symmetry-check.csv (and the ε sweep's CSV and figure), summary.json with the claims, and prints the tables.</summary>
     public static void Write(string outDir, SymmetryCheckResult main, SymmetryCheckResult[] sweep, TimeSpan elapsed)
     {
-        var checks = Checks(main);
+        var checks = main.Checks();
         var csv = new CsvTable("group", "check", "value", "expected", "verdict");
         foreach (var c in checks) csv.AddRow(c.Group, c.Name, c.Value, c.Expectation, c.Pass switch { true => "pass", false => "fail", null => "info" });
         csv.Save(Path.Combine(outDir, "symmetry-check.csv"));
@@ -125,7 +84,7 @@ internal static class SymmetryCheckWriter
     }
 
     // The report contract: each check is a claim judged by its rule (SymmetryClaims); the draw count and the largest condition number are facts of this run's sampling.
-    private static List<Claim> Claims(SymmetryCheckResult main, List<Check> checks)
+    private static List<Claim> Claims(SymmetryCheckResult main, IReadOnlyList<SymmetryCheckLine> checks)
     {
         string arch = $"MLP {string.Join("→", main.Settings.Widths)}, σ = {Activation.Parse(main.Settings.Activation).Name}, k = {main.Settings.BatchSize}";
         return checks.Select(c => c.Rule.Make(c.Rule.IsMeasurement ? [] : [c.Numbers], $"{c.Name}: {Value(c)}", arch)).ToList();

@@ -67,11 +67,7 @@ internal static class TrainingWriter
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = request.Settings;
-        // Final model: the ONNX graph with the trained initializers (running statistics included), and safetensors under the state_dict names.
-        var state = graph.Parameters.Concat(RunningState(graph)).ToArray();
-        string modelOut = Path.Combine(outDir, "model.onnx");
-        onnx.Save(modelOut, state);
-        OnnxModel.SaveSafeTensors(Path.Combine(outDir, "model.safetensors"), state);
+        string modelOut = ImportedModelTraining.SaveModel(onnx, graph, outDir);
 
         EpochsCsv(result.Epochs, Path.Combine(outDir, "training.csv"));
         var monitor = result.Monitored.Count == 0 ? null : SiteMonitorSummary.Of(result.Monitored);
@@ -106,13 +102,6 @@ internal static class TrainingWriter
                 $"monitor: {monitor.Generators} generators over {monitor.Steps} kept steps; per-step identity median relative miss {monitor.MedianIdentityRelative:E2} (max {monitor.MaxIdentityRelative:E2}), modified-equation integral {monitor.MedianIntegralRelative:E2}, breaking term {monitor.MedianBreakingRelative:E2}"));
         ExperimentConsole.Line($"wrote {modelOut}, model.safetensors, training.csv{(monitor is null ? "" : ", monitor.csv")}, summary.json, training.png");
     }
-
-    private static IEnumerable<Parameter<T>> RunningState<T>(Graph<T> graph) where T : unmanaged, IFloatingPointIeee754<T> =>
-        graph.Nodes.Where(n => n.OpType == "BatchNormalization")
-            .SelectMany(n => n.Inputs.Skip(3).Take(2))
-            .Distinct()
-            .Where(name => graph.Constants.TryGetValue(name, out var c) && c.IsReal)
-            .Select(name => new Parameter<T>(name, graph.Constants[name].ToTensor<T>()));
 
     /// <summary>monitor.csv: every kept step's conserved quantities, measured and predicted (docs/monitor.md).</summary>
     private static void MonitorCsv(IReadOnlyList<SiteStep> steps, string path)

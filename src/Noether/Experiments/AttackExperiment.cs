@@ -161,6 +161,25 @@ public sealed record AttackExperimentResult(AttackExperimentSettings Settings, d
 {
     /// <summary>"epsilon", or "steps" when every attack of this kind has the same ε (the paper's PGD grid varies iterations).</summary>
     public string StrengthAxis(AttackKind kind) => AttackExperiment.StepsAxis(Settings.AttackList, kind) ? "steps" : "epsilon";
+
+    /// <summary>A point that is an attack at all: ε &gt; 0 and at least one step or a random start.</summary>
+    public static bool Attacked(AttackAccuracyRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return row.Attack.Epsilon > 0 && (row.Attack.Steps > 0 || row.Attack.RandomStart);
+    }
+
+    /// <summary>The accuracy of <paramref name="model"/> ("single" or a builder's name) under <paramref name="attack"/> and <paramref name="threat"/>; NaN when not run.</summary>
+    public double Accuracy(ThreatModel threat, LinfAttack attack, string model) =>
+        Rows.FirstOrDefault(r => r.Threat == threat && r.Attack == attack && r.Model == model)?.Accuracy ?? double.NaN;
+
+    /// <summary>The distinct attacks of <paramref name="threat"/> (of <paramref name="kind"/> when given) that are attacks at all, in row order.</summary>
+    public LinfAttack[] Attacks(ThreatModel threat, AttackKind? kind = null) =>
+        Rows.Where(r => r.Threat == threat && (kind is null || r.Attack.Kind == kind) && Attacked(r)).Select(r => r.Attack).Distinct().ToArray();
+
+    /// <summary>The group ensemble's and <paramref name="other"/>'s accuracy under each transfer attack of <paramref name="attacks"/>.</summary>
+    public (LinfAttack Attack, double Group, double Other)[] GroupVersus(IEnumerable<LinfAttack> attacks, string other) =>
+        attacks.Select(a => (a, Accuracy(ThreatModel.Transfer, a, "group"), Accuracy(ThreatModel.Transfer, a, other))).ToArray();
 }
 
 /// <summary>Progress of <see cref="AttackExperiment"/>.</summary>

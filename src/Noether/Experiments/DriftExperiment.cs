@@ -111,12 +111,62 @@ public sealed record DriftCurve(string Activation, double LearningRate, bool IsG
 /// <param name="MaxRelativeError">max |ΔQ − η²Q(g)| / |η²Q(g)| over the resolvable steps.</param>
 /// <param name="BoundViolations">Steps with |ΔQ| &gt; η²(|f₁(g)| + |f₂(g)|) + 64ε·(|f₁| + |f₂|).</param>
 /// <param name="MaxBoundRatio">max |ΔQ| / bound over the resolvable steps (≤ 1 when the bound of eq. 42 holds).</param>
-public sealed record Eq41Statistics(long Checks, double MaxErrorOverMagnitude, long ResolvableChecks, double MaxRelativeError, long BoundViolations, double MaxBoundRatio);
+public sealed record Eq41Statistics(long Checks, double MaxErrorOverMagnitude, long ResolvableChecks, double MaxRelativeError, long BoundViolations, double MaxBoundRatio)
+{
+    /// <summary>Eq. 41 holds to rounding: no bound violation, the error at most 1e-10 of the terms' size and of ΔQ where resolvable.</summary>
+    public bool Holds() => BoundViolations == 0 && MaxErrorOverMagnitude <= 1e-10 && (ResolvableChecks == 0 || MaxRelativeError <= 1e-10);
+
+    /// <summary>The statistics of several runs together: counts summed, maxima over the runs.</summary>
+    public static Eq41Statistics Combine(IReadOnlyCollection<Eq41Statistics> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        return new(runs.Sum(r => r.Checks), runs.Max(r => r.MaxErrorOverMagnitude), runs.Sum(r => r.ResolvableChecks), runs.Max(r => r.MaxRelativeError),
+            runs.Sum(r => r.BoundViolations), runs.Max(r => r.MaxBoundRatio));
+    }
+}
 
 /// <summary>All curves of the drift experiment.</summary>
 /// <param name="Settings">The settings it ran with.</param>
 /// <param name="Curves">Per activation: one GD curve per η, then the flow curve when asked (only the shard's, in grid order, when sharded).</param>
-public sealed record DriftResult(DriftSettings Settings, IReadOnlyList<DriftCurve> Curves);
+public sealed record DriftResult(DriftSettings Settings, IReadOnlyList<DriftCurve> Curves)
+{
+    /// <summary>The gradient-flow curves.</summary>
+    public DriftCurve[] FlowCurves() => Curves.Where(c => c.IsGradientFlow).ToArray();
+
+    /// <summary>The gradient-descent curves.</summary>
+    public DriftCurve[] DescentCurves() => Curves.Where(c => !c.IsGradientFlow).ToArray();
+
+    /// <summary>The drift a claim judges: max |ΔQ̃|, +∞ for a run that diverged.</summary>
+    public static double JudgedDrift(DriftCurve curve)
+    {
+        ArgumentNullException.ThrowIfNull(curve);
+        return curve.Diverged ? double.PositiveInfinity : curve.MaxAbsDeltaNormalisedQ;
+    }
+
+    /// <summary>The flow curve with the largest max |ΔQ̃| and that drift (NaN when any flow's drift is NaN); null without flow curves.</summary>
+    public (DriftCurve Curve, double Drift)? WorstFlow()
+    {
+        var flows = FlowCurves();
+        if (flows.Length == 0) return null;
+        var worst = flows.MaxBy(c => c.MaxAbsDeltaNormalisedQ)!;
+        return (worst, flows.Any(c => double.IsNaN(c.MaxAbsDeltaNormalisedQ)) ? double.NaN : worst.MaxAbsDeltaNormalisedQ);
+    }
+
+    /// <summary>The largest max |ΔQ̃| of <paramref name="activation"/>'s flow curves (0 without one).</summary>
+    public double FlowDrift(string activation) =>
+        FlowCurves().Where(f => f.Activation == activation).Select(f => f.MaxAbsDeltaNormalisedQ).DefaultIfEmpty(0).Max();
+
+    /// <summary>The GD curves per activation (in first-seen order), each from the largest η to the smallest.</summary>
+    public (string Activation, DriftCurve[] ByEta)[] DescentsByActivation() =>
+        DescentCurves().GroupBy(c => c.Activation).Select(g => (g.Key, g.OrderByDescending(c => c.LearningRate).ToArray())).ToArray();
+
+    /// <summary>The eq. 41 statistics of every GD curve that has them, combined; null when none has.</summary>
+    public Eq41Statistics? Eq41Total()
+    {
+        var runs = DescentCurves().Where(c => c.Eq41 is not null).Select(c => c.Eq41!).ToArray();
+        return runs.Length == 0 ? null : Eq41Statistics.Combine(runs);
+    }
+}
 
 /// <summary>
 /// Fig. 3: how far the eq. 48 quantity Q = ½Tr[UᵀU] − Σ∫₀^V σ/σ' (conserved by the flow with X = I) drifts under

@@ -109,6 +109,34 @@ public sealed record EnsembleExperimentResult(EnsembleExperimentSettings Setting
 
     /// <summary>Members regularised over all points.</summary>
     public int TotalRegularised => Rows.Sum(r => r.Regularised);
+
+    /// <summary>The row of <paramref name="builder"/> at <paramref name="epsilon"/>, or null when that point was not run (here).</summary>
+    public EnsembleAccuracyRow? Row(EnsembleBuilderKind builder, double epsilon) => Rows.FirstOrDefault(r => r.Builder == builder && r.Epsilon == epsilon);
+
+    /// <summary>Every ε of the rows, ascending, once.</summary>
+    public double[] Epsilons() => Rows.Select(r => r.Epsilon).Distinct().Order().ToArray();
+
+    /// <summary>Every ε &gt; 0 of the rows, ascending, once.</summary>
+    public double[] PositiveEpsilons() => Rows.Select(r => r.Epsilon).Where(e => e > 0).Distinct().Order().ToArray();
+
+    /// <summary>The group ensemble's accuracy change at each ε in (0, <paramref name="limit"/>] (NaN where it was not run).</summary>
+    public (double Epsilon, double Change)[] GroupChanges(double limit) =>
+        PositiveEpsilons().Where(e => e <= limit).Select(e => (e, Row(EnsembleBuilderKind.Group, e)?.AccuracyChange ?? double.NaN)).ToArray();
+
+    /// <summary>The accuracies of the group ensemble and <paramref name="baseline"/> at every ε &gt; 0 where both were built.</summary>
+    public (double Epsilon, double Group, double Baseline)[] GroupVersus(EnsembleBuilderKind baseline) =>
+        PositiveEpsilons().Where(e => Row(EnsembleBuilderKind.Group, e) is not null && Row(baseline, e) is not null)
+            .Select(e => (e, Row(EnsembleBuilderKind.Group, e)!.Accuracy, Row(baseline, e)!.Accuracy)).ToArray();
+
+    /// <summary>Members rejected at each ε (ascending).</summary>
+    public (double Epsilon, int Rejected)[] RejectedByEpsilon() => Rows.GroupBy(r => r.Epsilon).OrderBy(g => g.Key).Select(g => (g.Key, g.Sum(r => r.Rejected))).ToArray();
+
+    /// <summary>The largest condition number kept by the group and shuffle ensembles (NaN without one).</summary>
+    public double WorstKeptCondition() => Rows.Where(r => r.Builder is EnsembleBuilderKind.Group or EnsembleBuilderKind.Shuffle && !double.IsNaN(r.MaxCondition))
+        .Select(r => r.MaxCondition).DefaultIfEmpty(double.NaN).Max();
+
+    /// <summary>Points whose ensemble accuracy is NaN.</summary>
+    public int NanAccuracies() => Rows.Count(r => double.IsNaN(r.Accuracy));
 }
 
 /// <summary>Progress of <see cref="EnsembleExperiment"/>: (builder, ε) points finished.</summary>

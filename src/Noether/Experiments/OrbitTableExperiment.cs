@@ -59,7 +59,26 @@ public sealed record OrbitTableRow(LayerShape Shape, OrbitGroup Group, int Algeb
 /// <summary>The orbit table.</summary>
 /// <param name="Settings">The settings it ran with.</param>
 /// <param name="Rows">One row per (shape, group) (the shard's, in grid order, when sharded).</param>
-public sealed record OrbitTableResult(OrbitTableSettings Settings, IReadOnlyList<OrbitTableRow> Rows);
+public sealed record OrbitTableResult(OrbitTableSettings Settings, IReadOnlyList<OrbitTableRow> Rows)
+{
+    /// <summary>Rows whose measured rank equals the corrected closed form.</summary>
+    public int MatchingCorrected() => Rows.Count(r => r.MatchesCorrected);
+
+    /// <summary>Rows where the paper's printed formula differs from the corrected one.</summary>
+    public int PaperDiffering() => Rows.Count(r => r.PaperDiffers);
+
+    /// <summary>Rows where the printed formula differs and h &gt; max(m, n).</summary>
+    public int PaperDifferingBeyondMaxMN() => Rows.Count(r => r.PaperDiffers && r.Shape.H > Math.Max(r.Shape.M, r.Shape.N));
+
+    /// <summary>
+    /// Per group (in first-seen order): its rows, how many match the corrected form, how many the printed formula gets wrong,
+    /// and the wrong row with the largest h as an example (null when none).
+    /// </summary>
+    public (OrbitGroup Group, OrbitTableRow[] Rows, int Agree, int PaperWrong, OrbitTableRow? Example)[] ByGroup() =>
+        Rows.GroupBy(r => r.Group).Select(g => g.ToArray())
+            .Select(rows => (rows[0].Group, rows, rows.Count(r => r.MatchesCorrected), rows.Count(r => r.PaperDiffers), rows.Where(r => r.PaperDiffers).MaxBy(r => r.Shape.H)))
+            .ToArray();
+}
 
 /// <summary>Orbit dimensions measured by SVD at generic θ, against the corrected closed forms and the paper's eqs. 20–22.</summary>
 public static class OrbitTableExperiment

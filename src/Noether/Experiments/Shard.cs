@@ -67,6 +67,22 @@ public sealed record Shard
     /// <summary>The items <paramref name="shard"/> covers of a grid of <paramref name="gridSize"/>; all of them when it is null.</summary>
     public static ShardRange ItemsOf(Shard? shard, int gridSize) => shard is null ? new ShardRange(0, gridSize) : shard.ItemsOf(gridSize);
 
+    /// <summary>The positions of the first shard whose index an earlier one of <paramref name="shards"/> has and of that earlier one, or null.</summary>
+    public static (int First, int Repeat)? FirstRepeat(IReadOnlyList<Shard> shards)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        var seen = new Dictionary<int, int>();
+        for (int i = 0; i < shards.Count; i++)
+        {
+            if (seen.TryGetValue(shards[i].Index, out int first)) return (first, i);
+            seen[shards[i].Index] = i;
+        }
+        return null;
+    }
+
+    /// <summary>The indices 1 … <paramref name="count"/> that none of <paramref name="shards"/> has, ascending.</summary>
+    public static int[] Missing(IEnumerable<Shard> shards, int count) => Enumerable.Range(1, count).Except(shards.Select(s => s.Index)).ToArray();
+
     /// <summary>"i/n".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Index}/{Count}");
 }

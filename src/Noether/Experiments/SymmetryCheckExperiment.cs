@@ -1,3 +1,4 @@
+using System.Globalization;
 using Noether.Symmetry;
 using Noether.Tensors;
 
@@ -80,7 +81,60 @@ public sealed record NonlinearSymmetryCheck(int Layer, int Width, int BatchSize,
 /// <param name="Settings">The settings it ran with.</param>
 /// <param name="Linear">Linear-action checks, or null when σ has no linear symmetry group.</param>
 /// <param name="Nonlinear">Nonlinear-action checks.</param>
-public sealed record SymmetryCheckResult(SymmetryCheckSettings Settings, LinearSymmetryCheck? Linear, NonlinearSymmetryCheck Nonlinear);
+public sealed record SymmetryCheckResult(SymmetryCheckSettings Settings, LinearSymmetryCheck? Linear, NonlinearSymmetryCheck Nonlinear)
+{
+    /// <summary>
+    /// The checks this run's numbers are judged by, in table order: the linear action's (when σ has a linear group), then the
+    /// data-dependent action's (with every draw refused nothing of Prop. 8 was checked, and those checks fail).
+    /// </summary>
+    public IReadOnlyList<SymmetryCheckLine> Checks()
+    {
+        var checks = new List<SymmetryCheckLine>();
+        if (Linear is { } l)
+        {
+            const string group = "linear";
+            string linear = Inv($"≤ {SymmetryClaims.LinearLimit:0e0}");
+            checks.Add(new(group, "max |L(g·θ) − L(θ)| / |L(θ)| (eq. 1)", l.MaxLossInvarianceError, linear, SymmetryClaims.CheckLossInvariant, [l.MaxLossInvarianceError]));
+            checks.Add(new(group, "max |⟨∇L, M̄θ⟩| / (‖∇L‖‖M̄θ‖) (Prop. 5)", l.MaxInfinitesimalResidual, linear, SymmetryClaims.CheckGradientOrthogonal, [l.MaxInfinitesimalResidual]));
+            checks.Add(new(group, "control: g on W₁ only, min relative loss change", l.MinControlLossChange, Inv($"≥ {SymmetryClaims.ControlLimit:0e0} (not a symmetry)"),
+                SymmetryClaims.CheckOneLayerControl, [l.MinControlLossChange]));
+        }
+        var n = Nonlinear;
+        const string nl = "nonlinear";
+        string nonlinear = Inv($"≤ {SymmetryClaims.NonlinearLimit:0e0}");
+        checks.Add(new(nl, "draws checked / refused (rank or conditioning)", n.Checked, Inv($"{n.Refused} refused"), SymmetryClaims.CheckDraws, [n.Checked, n.Refused]));
+        checks.Add(new(nl, "max relative output change on its own batch", n.MaxOutputErrorOnBatch, nonlinear, SymmetryClaims.CheckOwnBatch, [n.Checked, n.MaxOutputErrorOnBatch]));
+        // "Measurably changes": far above the on-batch error (the change itself is O(ε) when k = h, O(1) when k < h).
+        checks.Add(new(nl, "median relative output change on a fresh batch", n.MedianOutputChangeOnFreshBatch, Inv($"≥ {SymmetryClaims.FreshFactor:G0} × on-batch (data-dependent)"),
+            SymmetryClaims.CheckFreshBatch, [n.Checked, n.MedianOutputChangeOnFreshBatch, n.MaxOutputErrorOnBatch]));
+        checks.Add(new(nl, "max ‖π(g₁,Z)π(g₂,g₁Z) − π(g₂g₁,Z)‖ rel. (eq. 16)", n.MaxCompositionError, nonlinear, SymmetryClaims.CheckComposition, [n.Checked, n.MaxCompositionError]));
+        checks.Add(new(nl, "median condition number of σ(gZ)", n.MedianConditionNumber, Inv($"< {SymmetryClaims.ConditionWarning:0e0} (else π is ill-conditioned)"),
+            SymmetryClaims.CheckConditioning, [n.Checked, n.MedianConditionNumber]));
+        checks.Add(new(nl, "max condition number of σ(gZ)", n.MaxConditionNumber, "reported", SymmetryClaims.CheckMaxCondition, []));
+        double expected = n.ExpectedProjectionDistance;
+        checks.Add(new(nl, Inv($"‖π(I,Z) − I‖_F (a rank-k projection: √(h − k) = {expected:G4})"), n.IdentityProjectionDistance,
+            "= √(h − k)", SymmetryClaims.CheckIdentityProjection, [n.IdentityProjectionDistance, expected]));
+        return checks;
+    }
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>One check of the symmetry check: judged by <paramref name="Rule"/> from <paramref name="Numbers"/> (none for a measurement).</summary>
+/// <param name="Group">"linear" or "nonlinear": the action checked.</param>
+/// <param name="Name">What is measured.</param>
+/// <param name="Value">The measured value.</param>
+/// <param name="Expectation">What a pass needs, in words.</param>
+/// <param name="Rule">The claim rule that judges it.</param>
+/// <param name="Numbers">The rule's inputs.</param>
+public sealed record SymmetryCheckLine(string Group, string Name, double Value, string Expectation, ClaimRule Rule, double[] Numbers)
+{
+    /// <summary>The rule's verdict on <see cref="Numbers"/>.</summary>
+    public Verdict Verdict => Rule.Judge(Numbers);
+
+    /// <summary>True when the check passes, false when it fails, null for a measurement.</summary>
+    public bool? Pass => Rule.IsMeasurement ? null : Verdict is Verdict.Reproduced or Verdict.Corrected or Verdict.Passed;
+}
 
 /// <summary>
 /// Invariance checks on a user-chosen MLP: the loss under the product action of σ's linear group (eqs. 17–18),

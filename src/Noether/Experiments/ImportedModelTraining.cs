@@ -1,0 +1,92 @@
+using System.Numerics;
+using Noether.Autodiff;
+using Noether.Data;
+using Noether.Graphs;
+using Noether.Interop;
+using Noether.Nn;
+using Noether.Symmetry.Census;
+
+namespace Noether.Experiments;
+
+/// <summary>
+/// Training an imported ONNX model (<see cref="GraphTraining"/>) with checkpoints written as .onnx and .safetensors every
+/// few epochs, so that they outlive a failed run, and optionally every census site's conserved quantity followed.
+/// </summary>
+public static class ImportedModelTraining
+{
+    /// <summary>
+    /// The census sites to follow when <paramref name="monitorEvery"/> &gt; 0 (of the training graph: batch-statistics
+    /// BatchNorm, its scale sites listed, approximate up to ε), else null. A model without a continuous symmetry is refused,
+    /// the message starting with <paramref name="monitorName"/>.
+    /// </summary>
+    public static IReadOnlyList<CensusSite>? MonitorSites(OnnxModel onnx, string modelPath, int monitorEvery, string monitorName)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        var sites = monitorEvery == 0 ? null : SymmetryCensus.Take(onnx.ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Training })).Sites;
+        if (sites is { Count: 0 })
+            throw Errors.Argument(monitorName, $"{monitorName}: the census of {modelPath} found no continuous symmetry, so there is no conserved quantity to follow");
+        return sites;
+    }
+
+    /// <summary>
+    /// Trains <paramref name="graph"/> (built from <paramref name="onnx"/>), writing <c>epoch-N.onnx</c> and <c>epoch-N.safetensors</c>
+    /// into <paramref name="checkpointDir"/> every <paramref name="checkpointEvery"/> epochs (0: none). A non-finite loss is
+    /// reported with the last good checkpoint. Returns the result and the last checkpoint written (null when none).
+    /// </summary>
+    public static (GraphTrainingResult Result, string? LastCheckpoint) Run<T>(OnnxModel onnx, Graph<T> graph, GraphTrainingSettings settings,
+        ImageDataset train, ImageDataset test, int[] sampleShape, int checkpointEvery, string checkpointDir, IReadOnlyList<CensusSite>? sites, int monitorEvery,
+        IProgress<GraphTrainingProgress>? progress, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        string? lastCheckpoint = null;
+        void EpochDone(EpochRecord e, GraphTrainer<T> trainer)
+        {
+            if (checkpointEvery > 0 && e.Epoch % checkpointEvery == 0)
+            {
+                string dir = Directory.CreateDirectory(checkpointDir).FullName;
+                string stem = Path.Combine(dir, $"epoch-{e.Epoch}");
+                onnx.Save(stem + ".onnx", trainer.State);
+                OnnxModel.SaveSafeTensors(stem + ".safetensors", trainer.State);
+                lastCheckpoint = stem + ".onnx";
+            }
+        }
+        try
+        {
+            return (GraphTraining.Run(graph, settings, train, test, sampleShape, EpochDone, progress, cancellationToken, sites, Math.Max(1, monitorEvery)), lastCheckpoint);
+        }
+        catch (NonFiniteLossException e)
+        {
+            throw new ArithmeticException($"{e.Message}; {(lastCheckpoint is null ? "no checkpoint was completed" : "last good checkpoint: " + lastCheckpoint)}", e);
+        }
+    }
+
+    /// <summary>
+    /// Saves the trained model into <paramref name="folder"/>: model.onnx (the graph with the trained initializers, BatchNorm
+    /// running statistics included) and model.safetensors under the state_dict names. Returns model.onnx's path.
+    /// </summary>
+    public static string SaveModel<T>(OnnxModel onnx, Graph<T> graph, string folder) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        var state = graph.Parameters.Concat(RunningState(graph)).ToArray();
+        string modelOut = Path.Combine(folder, "model.onnx");
+        onnx.Save(modelOut, state);
+        OnnxModel.SaveSafeTensors(Path.Combine(folder, "model.safetensors"), state);
+        return modelOut;
+    }
+
+    /// <summary>The running mean and variance of every BatchNormalization node held as real constants, as parameters.</summary>
+    internal static IEnumerable<Parameter<T>> RunningState<T>(Graph<T> graph) where T : unmanaged, IFloatingPointIeee754<T> =>
+        graph.Nodes.Where(n => n.OpType == "BatchNormalization")
+            .SelectMany(n => n.Inputs.Skip(3).Take(2))
+            .Distinct()
+            .Where(name => graph.Constants.TryGetValue(name, out var c) && c.IsReal)
+            .Select(name => new Parameter<T>(name, graph.Constants[name].ToTensor<T>()));
+
+    /// <summary>Copies the checkpoints of <paramref name="checkpointDir"/> into <paramref name="outDir"/>/checkpoints (a completed run's result carries them).</summary>
+    public static void CopyCheckpoints(string checkpointDir, string outDir)
+    {
+        string inResult = Directory.CreateDirectory(Path.Combine(outDir, "checkpoints")).FullName;
+        foreach (var f in Directory.EnumerateFiles(checkpointDir, "epoch-*")) File.Copy(f, Path.Combine(inResult, Path.GetFileName(f)));
+    }
+}
