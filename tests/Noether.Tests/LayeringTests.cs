@@ -16,12 +16,7 @@ public partial class LayeringTests
         "Ensembles", "Attacks", "Experiments",
     ];
 
-    private static string Root()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Noether.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
+    private static string Root() => Support.Repository.Root;
 
     private static string Library => Path.Combine(Root(), "src", "Noether");
 

@@ -8,12 +8,7 @@ namespace Noether.Tests.Docs;
 /// </summary>
 public partial class ArchitecturePageTests
 {
-    private static string Root()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Noether.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
+    private static string Root() => Support.Repository.Root;
 
     [GeneratedRegex(@"^\| (?<eq>eqs?\. [^|]+?) \| [^|]+ \| (?<file>src/[^ |]+) \|$", RegexOptions.Multiline)]
     private static partial Regex Row();

@@ -7,12 +7,7 @@ namespace Noether.Tests.Docs;
 /// <summary>docs/laws.md quotes a stored run and shows a library snippet: both are checked here so the page cannot rot.</summary>
 public class LawsPageTests
 {
-    private static string Root()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Noether.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
+    private static string Root() => Support.Repository.Root;
 
     [Fact]
     public void LawsPage_TableIsTheStoredRunsSummary()

@@ -17,12 +17,7 @@ public sealed class CompareResultsScriptTests : IDisposable
         if (Directory.Exists(_work)) Directory.Delete(_work, recursive: true);
     }
 
-    private static string Root()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Noether.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
+    private static string Root() => Support.Repository.Root;
 
     private static string Reference => Path.Combine(Root(), "tests", "reference", "reproduce-quick");
 
