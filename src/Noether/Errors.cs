@@ -30,6 +30,22 @@ internal static partial class Errors
     public static ArgumentOutOfRangeException ArgumentOutOfRange(string name, string message) =>
         new(Named(name), message);
 
+    /// <summary>
+    /// An exception's message as one line for a person: without .NET's " (Parameter 'name')" suffixes (of it and of the
+    /// exceptions it wraps, whose messages it may quote) and without ArgumentOutOfRangeException's "Actual value was …"
+    /// line. A line break inside a message (part of a path) is kept.
+    /// </summary>
+    public static string Plain(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        string line = e.Message;
+        int actual = line.LastIndexOf("Actual value was ", StringComparison.Ordinal);
+        if (e is ArgumentOutOfRangeException && actual > 0) line = line[..actual].TrimEnd('\r', '\n');
+        for (var x = e; x is not null; x = x.InnerException)
+            if (x is ArgumentException { ParamName: { } name }) line = line.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+        return line;
+    }
+
     // Every argument exception names its parameter (or CLI option): an empty name is a bug at the throw site.
     private static string Named(string name) =>
         string.IsNullOrWhiteSpace(name) ? throw new InvalidOperationException("an argument exception needs the parameter's name") : name;

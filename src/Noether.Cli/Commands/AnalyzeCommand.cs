@@ -92,7 +92,7 @@ internal static class AnalyzeCommand
                     }
                     catch (ArgumentException e) when (requested is not null)
                     {
-                        throw Errors.Argument("--ensemble-out", e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), e);
+                        throw Errors.Argument("--ensemble-out", Errors.Plain(e), e);
                     }
                     ensembleDir = ensembleFolder.Staging;
                 }

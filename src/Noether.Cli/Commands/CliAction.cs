@@ -94,7 +94,7 @@ internal static class CliAction
             // message: noise next to a message that already names the input and its value. A message may name a file inside
             // the staging folder: name it inside --out, where the user looks. The outermost run says what became of --out
             // (a step of reproduce does not: the run goes on).
-            string message = e is ArgumentException ? OneLine(e) : e.Message;
+            string message = e is ArgumentException ? Errors.Plain(e) : e.Message;
             if (run is not null) message = run.Show(message);
             if (!nested && run?.Outcome() is { } outcome && !message.Contains(outcome, StringComparison.Ordinal)) message += $" ({outcome})";
             Error(message);
@@ -104,18 +104,6 @@ internal static class CliAction
         if (Environment.GetEnvironmentVariable("NOETHER_DEBUG") == "1") Console.Error.WriteLine(e);
         else Console.Error.WriteLine("(set NOETHER_DEBUG=1 for details)");
         return ExitCodes.Internal;
-    }
-
-    private static string OneLine(Exception e)
-    {
-        // Only .NET's "Actual value was …" line is cut: a line break inside a message is part of a path, escaped by Error.
-        string line = e.Message;
-        int actual = line.LastIndexOf("Actual value was ", StringComparison.Ordinal);
-        if (e is ArgumentOutOfRangeException && actual > 0) line = line[..actual].TrimEnd('\r', '\n');
-        // A message that wraps an inner one ("--weights F: …") carries the inner exceptions' suffixes too.
-        for (var x = e; x is not null; x = x.InnerException)
-            if (x is ArgumentException { ParamName: { } name }) line = line.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
-        return line;
     }
 
     /// <summary>One line on stderr: a line break or other control character in the message (a file name) is escaped, not printed.</summary>

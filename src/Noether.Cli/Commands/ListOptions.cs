@@ -12,10 +12,6 @@ internal static class ListOptions
     /// <summary>The activation names <see cref="Activation.Parse"/> accepts, for error messages.</summary>
     public const string ActivationNames = "identity, relu, leaky-relu[:slope], sigmoid, tanh, radial, radial-inverse-square";
 
-    // An item's ArgumentException names its parameter ("item"); the option's error names the option instead.
-    private static string WithoutParameter(Exception e) =>
-        e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message;
-
     private static string Joined(ArgumentResult r) => string.Join(",", r.Tokens.Select(t => t.Value));
 
     private static string[] Items(string text) => text.Split([',', ';'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -48,7 +44,7 @@ internal static class ListOptions
                 }
                 catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
                 {
-                    r.AddError($"{name}: {WithoutParameter(e)}");
+                    r.AddError($"{name}: {Errors.Plain(e)}");
                     return [];
                 }
             }
@@ -115,7 +111,7 @@ internal static class ListOptions
             }
             catch (Exception e) when (e is ArgumentException or FormatException)
             {
-                r.AddError($"{name}: {WithoutParameter(e)}");
+                r.AddError($"{name}: {Errors.Plain(e)}");
                 return default;
             }
         };

@@ -49,7 +49,7 @@ internal static class ModelTeleportCommand
         catch (ArgumentException e) when (e.ParamName is nameof(ModelTeleportSettings.Site) or "target")
         {
             string option = e.ParamName == "target" ? "--q-value" : "--site";
-            throw Errors.Argument(option, $"{option}: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}", e);
+            throw Errors.Argument(option, $"{option}: {Errors.Plain(e)}", e);
         }
         ModelTeleportWriter.Write(outDir, result, clock.Elapsed);
         return ExitCodes.Ok;

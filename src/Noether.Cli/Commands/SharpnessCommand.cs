@@ -90,7 +90,7 @@ internal static class SharpnessCommand
             }
             catch (ArgumentOutOfRangeException e) when (e.ParamName == "samples")
             {
-                throw Errors.ArgumentOutOfRange("--samples", e.ActualValue, "--" + e.Message.Split('\n')[0].Replace(" (Parameter 'samples')", "", StringComparison.Ordinal));
+                throw Errors.ArgumentOutOfRange("--samples", e.ActualValue, "--" + Errors.Plain(e));
             }
             catch (ArgumentException e) when (e.ParamName == "weights")
             {
@@ -110,8 +110,7 @@ internal static class SharpnessCommand
                 }
                 catch (ArgumentOutOfRangeException e) when (e.ParamName == "top k")
                 {
-                    // The library's message names k and n; ArgumentOutOfRangeException.Message adds two more lines, one is enough here.
-                    throw Errors.Argument("--top-k", $"--top-k: {e.Message.Split('\n')[0].Replace(" (Parameter 'top k')", "")}", e);
+                    throw Errors.Argument("--top-k", $"--top-k: {Errors.Plain(e)}", e);
                 }
                 SharpnessWriter.Weights(dir, profileName, weightsPath, input, perLayer, estimate, blocks, clock.Elapsed);
                 return ExitCodes.Ok;

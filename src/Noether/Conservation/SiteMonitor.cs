@@ -129,37 +129,39 @@ public sealed class SiteMonitor
             var (site, gen) = _generators[i];
             bool linear = gen.Kind == GeneratorKind.Translation;
             double q = gen.Conserved(before), measured = gen.Conserved(after);
-            double qg = linear ? Dot(gen, gradient) : Quadratic(gen, gradient, gradient);
+            Entry theta = Dense(before), g = Dense(gradient);
+            double qg = linear ? Dot(gen, g) : Quadratic(gen, g, g);
             double predicted, breaking;
             if (_rule.Family == OptimizerFamily.Sgd)
             {
-                breaking = linear ? -eta * Dot(gen, gradient) : -2 * eta * Quadratic(gen, before, gradient);
+                breaking = linear ? -eta * Dot(gen, g) : -2 * eta * Quadratic(gen, theta, g);
                 if (mu == 0)
                     predicted = linear ? (1 - eta * lambda) * q : (1 - eta * lambda) * (1 - eta * lambda) * q + eta * eta * qg;
                 else
                 {
                     // ⟨θ, S D⟩ with ⟨θ, S g⟩ = 0: D = b' gives μ⟨θ, S b⟩ + λQ; Nesterov's D = g + λθ + μb' gives λQ + μ(μ⟨θ, S b⟩ + λQ).
-                    double cross = linear ? DotEntries(gen, step.OldBuffer) : QuadraticEntries(gen, before, step.OldBuffer);
+                    Entry old = Sparse(step.OldBuffer), direction = Sparse(step.Direction);
+                    double cross = linear ? Dot(gen, old) : Quadratic(gen, theta, old);
                     double thetaB = mu * cross + lambda * q;
                     double thetaD = _rule.Nesterov ? lambda * q + mu * thetaB : thetaB;
-                    predicted = linear ? q - eta * thetaD : q - 2 * eta * thetaD + eta * eta * QuadraticEntries(gen, step.Direction, step.Direction);
+                    predicted = linear ? q - eta * thetaD : q - 2 * eta * thetaD + eta * eta * Quadratic(gen, direction, direction);
                 }
             }
             else
             {
                 // Adaptive: u = (θ·(1 − ηλ_decoupled) − θ') / η, read from the measured step.
                 double keep = _rule.DecoupledWeightDecay ? 1 - eta * lambda : 1;
-                var u = AdaptiveStep(gen, before, after, keep, eta);
+                var u = Sparse(AdaptiveStep(gen, before, after, keep, eta));
                 double decayedQ = keep * keep * q;
                 if (linear)
                 {
-                    breaking = -eta * DotEntries(gen, u);
+                    breaking = -eta * Dot(gen, u);
                     predicted = keep * q;
                 }
                 else
                 {
-                    breaking = -2 * eta * keep * QuadraticEntries(gen, before, u);
-                    predicted = decayedQ + eta * eta * QuadraticEntries(gen, u, u);
+                    breaking = -2 * eta * keep * Quadratic(gen, theta, u);
+                    predicted = decayedQ + eta * eta * Quadratic(gen, u, u);
                 }
             }
             // Modified equation: dQ/dt = −2λQ + η_eff·Q_M(g) (quadratic), −λQ (linear), with η_eff = η/(1 − μ) = dt per step.
@@ -211,60 +213,31 @@ public sealed class SiteMonitor
             ? gen.Couplings.SelectMany(c => new[] { (c.Target, c.TargetIndex), (c.Source, c.SourceIndex) })
             : gen.Entries.SelectMany(e => e.Indices.Select(i => (e.Parameter, i)));
 
+    // A vector the forms read entry by entry: the parameters or gradient (name → values) or a step kept on the monitored
+    // entries only.
+    private delegate double Entry(string parameter, int index);
+
+    private static Entry Dense(Func<string, double[]> values) => (name, i) => values(name)[i];
+
+    private static Entry Sparse(Dictionary<(string, int), double> values) => (name, i) => values[(name, i)];
+
     // B(x, y) = ⟨x, S y⟩ with S = ½(M + Mᵀ): Σ a_k x_k y_k (scaling) or ½Σ c (x_t y_s + x_s y_t) (linear).
-    private static double Quadratic(CensusGenerator gen, Func<string, double[]> x, Func<string, double[]> y)
+    private static double Quadratic(CensusGenerator gen, Entry x, Entry y)
     {
         if (gen.Kind == GeneratorKind.Linear)
-            return gen.Couplings.Sum(c => 0.5 * c.Coefficient * (x(c.Target)[c.TargetIndex] * y(c.Source)[c.SourceIndex] + x(c.Source)[c.SourceIndex] * y(c.Target)[c.TargetIndex]));
+            return gen.Couplings.Sum(c => 0.5 * c.Coefficient * (x(c.Target, c.TargetIndex) * y(c.Source, c.SourceIndex) + x(c.Source, c.SourceIndex) * y(c.Target, c.TargetIndex)));
         double s = 0;
         foreach (var e in gen.Entries)
-        {
-            double[] xs = x(e.Parameter), ys = y(e.Parameter);
-            for (int i = 0; i < e.Indices.Length; i++) s += e.Coefficients[i] * xs[e.Indices[i]] * ys[e.Indices[i]];
-        }
-        return s;
-    }
-
-    private static double QuadraticEntries(CensusGenerator gen, Func<string, double[]> x, Dictionary<(string, int), double> y)
-    {
-        if (gen.Kind == GeneratorKind.Linear)
-            return gen.Couplings.Sum(c => 0.5 * c.Coefficient * (x(c.Target)[c.TargetIndex] * y[(c.Source, c.SourceIndex)] + x(c.Source)[c.SourceIndex] * y[(c.Target, c.TargetIndex)]));
-        double s = 0;
-        foreach (var e in gen.Entries)
-        {
-            var xs = x(e.Parameter);
-            for (int i = 0; i < e.Indices.Length; i++) s += e.Coefficients[i] * xs[e.Indices[i]] * y[(e.Parameter, e.Indices[i])];
-        }
-        return s;
-    }
-
-    private static double QuadraticEntries(CensusGenerator gen, Dictionary<(string, int), double> x, Dictionary<(string, int), double> y)
-    {
-        if (gen.Kind == GeneratorKind.Linear)
-            return gen.Couplings.Sum(c => 0.5 * c.Coefficient * (x[(c.Target, c.TargetIndex)] * y[(c.Source, c.SourceIndex)] + x[(c.Source, c.SourceIndex)] * y[(c.Target, c.TargetIndex)]));
-        double s = 0;
-        foreach (var e in gen.Entries)
-            for (int i = 0; i < e.Indices.Length; i++) s += e.Coefficients[i] * x[(e.Parameter, e.Indices[i])] * y[(e.Parameter, e.Indices[i])];
+            for (int i = 0; i < e.Indices.Length; i++) s += e.Coefficients[i] * x(e.Parameter, e.Indices[i]) * y(e.Parameter, e.Indices[i]);
         return s;
     }
 
     // ⟨c, x⟩ of a translation.
-    private static double Dot(CensusGenerator gen, Func<string, double[]> x)
+    private static double Dot(CensusGenerator gen, Entry x)
     {
         double s = 0;
         foreach (var e in gen.Entries)
-        {
-            var xs = x(e.Parameter);
-            for (int i = 0; i < e.Indices.Length; i++) s += e.Coefficients[i] * xs[e.Indices[i]];
-        }
-        return s;
-    }
-
-    private static double DotEntries(CensusGenerator gen, Dictionary<(string, int), double> x)
-    {
-        double s = 0;
-        foreach (var e in gen.Entries)
-            for (int i = 0; i < e.Indices.Length; i++) s += e.Coefficients[i] * x[(e.Parameter, e.Indices[i])];
+            for (int i = 0; i < e.Indices.Length; i++) s += e.Coefficients[i] * x(e.Parameter, e.Indices[i]);
         return s;
     }
 }

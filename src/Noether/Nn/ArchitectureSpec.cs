@@ -216,7 +216,7 @@ public sealed partial class ArchitectureSpec
         }
         catch (ArgumentException e)
         {
-            throw Errors.Argument(nameof(tensors), $"{source}: {e.Message.Split(" (Parameter '")[0]}", e);
+            throw Errors.Argument(nameof(tensors), $"{source}: {Errors.Plain(e)}", e);
         }
         Check("in", model.InChannels);
         Check("size", model.ImageSize);
