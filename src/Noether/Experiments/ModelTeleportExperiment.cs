@@ -1,3 +1,4 @@
+using Noether.Autodiff;
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Landscape;
@@ -90,21 +91,13 @@ public static class ModelTeleportExperiment
         return Tensor<double>.FromDoubles(draws.Data, shape);
     }
 
-    // Softmax over the last axis of [batch, classes] logits: what every census site leaves unchanged.
+    // The class probabilities (softmax of [batch, classes] logits): what every census site leaves unchanged.
     private static double[] Probabilities(Tensor<double> logits)
     {
         if (logits.Rank != 2) throw Errors.BadShape("teleport", "logits", logits.Shape, "[batch, classes]");
-        int classes = logits.Dim(1);
-        var p = new double[logits.Length];
-        for (int r = 0; r < logits.Dim(0); r++)
-        {
-            var row = logits.Data.AsSpan(r * classes, classes);
-            double max = double.NegativeInfinity, sum = 0;
-            foreach (double v in row) max = Math.Max(max, v);
-            for (int c = 0; c < classes; c++) sum += p[r * classes + c] = Math.Exp(row[c] - max);
-            for (int c = 0; c < classes; c++) p[r * classes + c] /= sum;
-        }
-        return p;
+        var tape = new Tape<double>();
+        using var pause = tape.Pause();
+        return Ops.Softmax(tape.Constant(logits)).Value.Data;
     }
 }
 
