@@ -8,7 +8,8 @@ namespace Noether.Cli.Commands;
 /// <c>noether symmetries --model m.onnx [--input x.npy --labels y.npy] --out DIR</c>: the symmetry census of an imported
 /// model (every site where a continuous group acts on the parameters, its dimension and conserved quantities), each site
 /// verified in float64 at the model's weights on a batch (loss invariance under a random finite element, ⟨∇L, Mθ⟩ = 0),
-/// and the orbit dimension as the rank of the tangent map. Writes census.csv, conserved.csv, summary.json and census.png.
+/// and the orbit dimension as the rank of the tangent map; with <c>--discover</c>, the completeness check by numerical discovery
+/// site by site (differences listed as findings). Writes census.csv, conserved.csv, summary.json and census.png.
 /// </summary>
 internal static class SymmetriesCommand
 {
@@ -20,9 +21,11 @@ internal static class SymmetriesCommand
         var batch = CommonOptions.PositiveInt("--batch", "Batch size used for the checks (the first rows of --input, or the synthetic batch).", 8);
         var batchNorm = new Option<string>("--batch-norm") { Description = "BatchNormalization semantics: model (as the node says), inference (running statistics) or training (batch statistics).", DefaultValueFactory = _ => "model" };
         batchNorm.AcceptOnlyFromAmong("model", "inference", "training");
+        var discover = new Option<bool>("--discover") { Description = "Also check every site's completeness by numerical discovery (seeded N(0, 1) inputs, float64; costs one reverse pass per input and class)." };
+        var maxUnknowns = CommonOptions.PositiveInt("--discover-max-unknowns", "Sites whose discovery family has more unknowns are reported as not checked (the SVD costs O(unknowns³)).", new DiscoveryOptions().MaxUnknowns);
         var run = RunOptions.Single("results/symmetries");
         var command = run.Command("symmetries", "The symmetry census of an ONNX model: sites, groups, dimensions and conserved quantities, verified numerically at its weights.",
-            model, input, labels, batch, batchNorm);
+            model, input, labels, batch, batchNorm, discover, maxUnknowns);
         CliAction.Set(command, (parse, token) =>
         {
             string path = parse.GetValue(model)!;
@@ -38,8 +41,11 @@ internal static class SymmetriesCommand
             {
                 var census = SymmetryCensus.Take(graph);
                 var check = CensusVerification.Verify(graph, census, x, y, rng);
-                SymmetriesWriter.Print(path, census, check, synthetic, x.Dim(0));
-                SymmetriesWriter.Write(outDir, path, census, check, synthetic, x.Dim(0), parse.GetValue(run.Seed));
+                var discovery = parse.GetValue(discover)
+                    ? CensusDiscovery.Run(graph, census, new Random(parse.GetValue(run.Seed)), new DiscoveryOptions { MaxUnknowns = parse.GetValue(maxUnknowns) })
+                    : null;
+                SymmetriesWriter.Print(path, census, check, discovery, synthetic, x.Dim(0));
+                SymmetriesWriter.Write(outDir, path, census, check, discovery, synthetic, x.Dim(0), parse.GetValue(run.Seed));
                 return ExitCodes.Ok;
             });
         });

@@ -88,28 +88,24 @@ internal sealed class AttentionSites(Graph<double> graph, IReadOnlyDictionary<st
         return (sites, notes);
     }
 
-    // E_ab for a = 0..d−1, b = 0..d−1: the first map's rows (h·d + a) += rows (h·d + b) (and bias); the second map moves by
-    // −E_baᵀ-type terms: for Q/K its rows (h·d + b) −= rows (h·d + a); for V/O the columns (h·d + b) of W_O −= columns (h·d + a).
+    // GL(d) of head h: the first map's rows h·d + a (and bias) are P's unit slices; the second map's rows (Q/K) or the
+    // output projection's columns (V/O) for head h are the other side (CensusWalker.GeneralLinearGenerators).
     private static List<CensusGenerator> GlPair(Projection first, Projection second, int h, int d, bool keyColumns)
     {
-        var gens = new List<CensusGenerator>();
-        for (int a = 0; a < d; a++)
-            for (int b = 0; b < d; b++)
-            {
-                int ra = h * d + a, rb = h * d + b;
-                var c = new List<Coupling>();
-                for (int j = 0; j < first.In; j++) c.Add(new Coupling(first.Weight, first.Index(ra, j), first.Weight, first.Index(rb, j), 1));
-                if (first.Bias is { } fb) c.Add(new Coupling(fb, ra, fb, rb, 1));
-                if (!keyColumns)
-                {
-                    for (int j = 0; j < second.In; j++) c.Add(new Coupling(second.Weight, second.Index(rb, j), second.Weight, second.Index(ra, j), -1));
-                    if (second.Bias is { } sb) c.Add(new Coupling(sb, rb, sb, ra, -1));
-                }
-                else
-                    for (int r = 0; r < second.Out; r++) c.Add(new Coupling(second.Weight, second.Index(r, rb), second.Weight, second.Index(r, ra), -1));
-                gens.Add(new CensusGenerator($"E[{a},{b}]", c));
-            }
-        return gens;
+        static IReadOnlyList<ParameterEntries> Rows(Projection p, int r)
+        {
+            var list = new List<ParameterEntries> { Entries(p.Weight, Enumerable.Range(0, p.In).Select(j => p.Index(r, j))) };
+            if (p.Bias is { } b) list.Add(Entries(b, [r]));
+            return list;
+        }
+        return CensusWalker.GeneralLinearGenerators(d, a => Rows(first, h * d + a),
+            a => keyColumns ? [Entries(second.Weight, Enumerable.Range(0, second.Out).Select(r => second.Index(r, h * d + a)))] : Rows(second, h * d + a));
+    }
+
+    private static ParameterEntries Entries(string parameter, IEnumerable<int> indices)
+    {
+        var idx = indices.ToArray();
+        return new ParameterEntries(parameter, idx, Enumerable.Repeat(1.0, idx.Length).ToArray());
     }
 
     private bool IsWeight(string value) =>

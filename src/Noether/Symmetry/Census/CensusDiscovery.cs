@@ -4,107 +4,203 @@ using Noether.Tensors;
 
 namespace Noether.Symmetry.Census;
 
-/// <summary>The numerically discovered dimension of a rescaling site's neighbourhood algebra, next to the census's.</summary>
+/// <summary>The numerically discovered dimension of one site's candidate family of symmetries, next to the census's.</summary>
 /// <param name="Site">The site.</param>
 /// <param name="CensusDimension">The census's dimension of the site.</param>
-/// <param name="Discovered">Dimension of the null space found (the Lie algebra of invariant linear maps in the family).</param>
-/// <param name="Unknowns">The family's dimension at θ: n·(rank Θ_producer + rank Θ_consumer) ≤ 2n².</param>
-/// <param name="Constraints">Rows of the constraint matrix (samples × outputs).</param>
-/// <param name="Gap">Smallest kept over largest dropped singular value.</param>
+/// <param name="Discovered">Dimension of the null space found (the invariant maps of the family); 0 when skipped.</param>
+/// <param name="Unknowns">The family's dimension at θ (after factoring out maps that do not move θ).</param>
+/// <param name="Constraints">Rows of the constraint matrix (inputs × classes; × (classes − 1) for the softmax translation).</param>
+/// <param name="Gap">Smallest kept over largest dropped singular value (∞ when none is dropped).</param>
 /// <param name="ClearGap">The gap is at least 1e4 (otherwise the decision is flagged).</param>
+/// <param name="Family">The candidate family, e.g. "gl(16) × gl(16) on the unit slices".</param>
 /// <param name="Samples">The random inputs used (to explain a difference, e.g. units that never change sign on them).</param>
-public sealed record DiscoveryCheck(CensusSite Site, int CensusDimension, int Discovered, int Unknowns, int Constraints, double Gap, bool ClearGap, IReadOnlyList<Tensor<double>> Samples)
+/// <param name="History">(inputs, discovered) of every round: more inputs are drawn while the discovery exceeds the census.</param>
+/// <param name="Skipped">Why the site was not checked (e.g. a family above the size limit), or null.</param>
+public sealed record DiscoveryCheck(CensusSite Site, int CensusDimension, int Discovered, int Unknowns, int Constraints, double Gap, bool ClearGap,
+    string Family, IReadOnlyList<Tensor<double>> Samples, IReadOnlyList<(int Inputs, int Discovered)> History, string? Skipped = null)
 {
+    /// <summary>The site was checked.</summary>
+    public bool Checked => Skipped is null;
+
     /// <summary>The discovery agrees with the census.</summary>
-    public bool Agrees => Discovered == CensusDimension;
+    public bool Agrees => Checked && Discovered == CensusDimension;
+
+    /// <summary>The difference as a finding (null when the discovery agrees; the reason when the site was skipped).</summary>
+    public string? Finding => !Checked ? $"{Site.Location}: not checked by discovery ({Skipped})"
+        : Agrees ? null
+        : Discovered > CensusDimension
+            ? $"{Site.Location}: discovery finds {Discovered} invariant directions in its family ({Family}), the census {CensusDimension}: "
+              + (History.Count > 1 && History[^1].Discovered < History[0].Discovered
+                  ? $"the surplus shrinks with more inputs ({string.Join(", ", History.Select(h => $"{h.Discovered} at {h.Inputs}"))}): it holds for these data only (dead or always-on units, too few activation patterns)"
+                  : "a symmetry the census does not list (or one of these data only)")
+            : $"{Site.Location}: discovery finds only {Discovered} invariant directions in its family ({Family}), the census claims {CensusDimension}: a census generator is not a symmetry (or the rank decision is wrong, gap {Gap:E2})";
+}
+
+/// <summary>The discovery check of a whole census.</summary>
+/// <param name="Sites">One check per census site, in the census's order.</param>
+/// <param name="Inputs">The number of random inputs drawn (the largest any site used).</param>
+public sealed record CensusDiscoveryResult(IReadOnlyList<DiscoveryCheck> Sites, int Inputs)
+{
+    /// <summary>Every difference between discovery and census (and every site not checked), one line each.</summary>
+    public IReadOnlyList<string> Findings => Sites.Where(s => !s.Agrees).Select(s => s.Finding!).ToArray();
+
+    /// <summary>Every site was checked and agrees, with a clear singular-value gap.</summary>
+    public bool AllAgree => Sites.All(s => s.Agrees && s.ClearGap);
+}
+
+/// <summary>Limits of <see cref="CensusDiscovery.Run"/>.</summary>
+public sealed record DiscoveryOptions
+{
+    /// <summary>A fixed number of random inputs per site (no escalation); null: enough for (unknowns + 64) constraints, escalated ×4 while the discovery exceeds the census.</summary>
+    public int? Samples { get; init; }
+
+    /// <summary>Sites whose family has more unknowns are skipped (and reported): the SVD costs O(unknowns³).</summary>
+    public int MaxUnknowns { get; init; } = 2500;
+
+    /// <summary>The escalation stops at this many inputs.</summary>
+    public int MaxSamples { get; init; } = 1024;
 }
 
 /// <summary>
-/// The completeness check of a rescaling site by numerical discovery — <c>noether discover</c> generalised to a graph.
-/// The candidate family is every linear map that mixes the n units' producer slices among themselves (slice a +=
-/// slice b: n² maps) and, independently, the consumer slices (n² more). A member M leaves the network's function
-/// unchanged to first order on inputs x iff ⟨∇θ f_o(x), Mθ⟩ = 0 for every output o, which is one linear constraint per
-/// (x, o) on the coefficients, read off one gradient. Maps that do not move θ (AΘ = 0, e.g. when a consumer slice is
-/// shorter than n) are factored out first, so only directions that move the parameters are counted. Many seeded N(0, 1) inputs (more constraints than unknowns)
-/// and an SVD give the dimension of the invariant subalgebra at θ, which must equal the census's n (the diagonal
-/// producer +1 / consumer −1 pairs); a larger value is a finding (a symmetry the census misses, or one that holds at
-/// these weights only, e.g. a dead unit).
+/// The completeness check of a census by numerical discovery — <c>noether discover</c> generalised to any site of a graph.
+/// Each site gets a candidate family of vector fields restricted to its own parameter entries, larger than the census's
+/// algebra: for a site whose generators act on n units (rescalings: a unit's producer slice +1 and consumer slice −1;
+/// GL(n): the diagonal E_aa gives the slices), every linear map that mixes the n producer slices among themselves (slice
+/// a += Σ_b A_ab slice b: n² maps) and, independently, the n consumer slices (n² more); for translation sites, every
+/// constant vector field on the site's entries. A member v leaves the network function unchanged to first order on an
+/// input x iff ⟨∇θ f_o(x), v⟩ = 0 for every logit o, one linear constraint per (x, o) read off one reverse pass —
+/// shared by all sites. The softmax translation leaves only the class probabilities unchanged: its constraints are the
+/// centred logits' f_o − f̄ (C − 1 per input). (Centring every site's constraints would let the consumer family of the
+/// last hidden layer reach the softmax translation W → W + 1cᵀ, a different site, and count it twice.)
+/// Maps that do not move θ (AΘ = 0) are factored out first, so the family is written in coordinates where its tangent
+/// map is an isometry. Seeded N(0, 1) inputs and an SVD give the dimension of the invariant subalgebra at θ, which must
+/// equal the census's: a larger value is a finding (a symmetry the census misses, or one of these data only, e.g. a
+/// dead unit — more inputs are then drawn, and a surplus that shrinks is reported as data-dependent), a smaller one
+/// means a census generator is not a symmetry. Sites the census marks approximate (a normalisation's ε) are checked on
+/// a copy of the graph with ε = 0, where they are exact.
 /// </summary>
 public static class CensusDiscovery
 {
     private const double RankThreshold = 1e-9;
+    private const double NoiseFloor = 1e-12;
+    private const int Margin = 64;
 
-    /// <summary>Runs the check on a <see cref="SiteKind.Rescaling"/> site of <paramref name="graph"/>.</summary>
+    /// <summary>Runs the check on one site of <paramref name="graph"/>.</summary>
     public static DiscoveryCheck Check(Graph<double> graph, CensusSite site, Random rng, int? samples = null)
     {
-        ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(site);
-        ArgumentNullException.ThrowIfNull(rng);
-        if (site.Kind != SiteKind.Rescaling) throw Errors.Argument(nameof(site), $"census discovery: site '{site.Location}' is {site.Kind}; only rescaling sites are checked");
-        if (graph.Inputs.Count != 1) throw Errors.Argument(nameof(graph), "census discovery: the graph must have one input");
-        int n = site.Dimension;
-        // Unit u's producer entries (coefficient +1) and consumer entries (−1), flattened in a fixed parameter order.
-        var producer = site.Generators.Select(g => g.Entries.Select(e => (e.Parameter, Indices: e.Indices.Where((_, i) => e.Coefficients[i] > 0).ToArray())).ToArray()).ToArray();
-        var consumer = site.Generators.Select(g => g.Entries.Select(e => (e.Parameter, Indices: e.Indices.Where((_, i) => e.Coefficients[i] < 0).ToArray())).ToArray()).ToArray();
-        var names = site.Generators[0].Entries.Select(e => e.Parameter).Distinct().ToArray();
-        var parameters = names.Select(nm => graph.Parameter(nm) ?? throw Errors.Argument(nameof(site), $"census discovery: no parameter '{nm}'")).ToArray();
-        var theta = parameters.ToDictionary(p => p.Name, p => p.Value.Data);
-
-        static double[][] Gather(Func<string, double[]> data, (string Parameter, int[] Indices)[][] slices) =>
-            slices.Select(u => u.SelectMany(s => s.Indices.Select(i => data(s.Parameter)[i])).ToArray()).ToArray();
-        // The family's tangent at θ for slice a is Σ_b A_ab θ_b = (AΘ)_a: maps with AΘ = 0 do not move θ at all and
-        // must not count. Coordinates in which the tangent map is an isometry: AΘ = C W_rᵀ with W_r the right
-        // singular vectors of Θ (n × k) above rounding, so the unknowns are C (n × r) and a constraint reads ⟨g_a, w_j⟩.
-        var basisP = RowSpace(Gather(nm => theta[nm], producer));
-        var basisC = RowSpace(Gather(nm => theta[nm], consumer));
-
-        var shape = graph.Inputs[0].Shape.Select((d, i) => d ?? 1).ToArray();
-        int rP = basisP.Length, rC = basisC.Length, unknowns = n * (rP + rC);
-        var rows = new List<double[]>();
-        var used = new List<Tensor<double>>();
-        int count = samples ?? 0;
-        for (int s = 0; count == 0 ? rows.Count < unknowns + 64 : s < count; s++)
-        {
-            var x = Tensor<double>.Zeros(shape);
-            for (int i = 0; i < x.Length; i++) x.Data[i] = Gaussian.Next(rng);
-            used.Add(x);
-            int outputs = graph.Evaluate(x)[0].Length;
-            for (int o = 0; o < outputs; o++)
-            {
-                var tape = new Tape<double>();
-                var y = graph.Run(tape, [tape.Constant(x)]).Output(tape, 0);
-                var seed = Tensor<double>.Zeros(y.Value.ShapeArray);
-                seed.Data[o] = 1;
-                var f = Ops.Sum(Ops.Multiply(y, tape.Constant(seed)));
-                var g = tape.Gradient(f, parameters);
-                var grad = parameters.Select((p, i) => (p.Name, g[i].Data)).ToDictionary(t => t.Name, t => t.Data);
-                var gP = Gather(nm => grad[nm], producer);
-                var gC = Gather(nm => grad[nm], consumer);
-                var row = new double[unknowns];
-                for (int a = 0; a < n; a++)
-                {
-                    for (int j = 0; j < rP; j++) row[a * rP + j] = Dot(gP[a], basisP[j]);
-                    for (int j = 0; j < rC; j++) row[n * rP + a * rC + j] = Dot(gC[a], basisC[j]);
-                }
-                rows.Add(row);
-            }
-            if (count == 0 && s > 100 * unknowns) break;
-        }
-        var sv = LinearAlgebra.Svd(FromRows(rows), vectors: false, BlasProvider.Managed).Values;
-        double max = sv.Length > 0 ? sv[0] : 0;
-        int rank = sv.Count(v => v > RankThreshold * max);
-        double kept = rank > 0 ? sv[rank - 1] : 0, dropped = rank < sv.Length ? sv[rank] : 0;
-        double gap = dropped > 0 ? kept / dropped : double.PositiveInfinity;
-        return new DiscoveryCheck(site, n, unknowns - rank, unknowns, rows.Count, gap, gap >= 1e4, used);
+        return Run(graph, new SymmetryCensus([site], [], []), rng, new DiscoveryOptions { Samples = samples }).Sites[0];
     }
 
-    private static double[][] RowSpace(double[][] rows)
+    /// <summary>Runs the check on every site of <paramref name="census"/>; the graph's parameters are not changed.</summary>
+    public static CensusDiscoveryResult Run(Graph<double> graph, SymmetryCensus census, Random rng, DiscoveryOptions? options = null)
     {
-        var (s, _, vt) = LinearAlgebra.Svd(FromRows(rows), vectors: true, BlasProvider.Managed);
-        double max = s.Length > 0 ? s[0] : 0;
-        int r = s.Count(v => v > 1e-12 * max);
-        int n = vt!.Dim(1);
-        return Enumerable.Range(0, r).Select(j => vt.Data.AsSpan(j * n, n).ToArray()).ToArray();
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(census);
+        ArgumentNullException.ThrowIfNull(rng);
+        options ??= new DiscoveryOptions();
+        if (options.Samples is int s0) Errors.ThrowIfNotPositive(s0, nameof(options));
+        Errors.ThrowIfNotPositive(options.MaxUnknowns, nameof(options));
+        Errors.ThrowIfNotPositive(options.MaxSamples, nameof(options));
+        if (graph.Inputs.Count != 1) throw Errors.Argument(nameof(graph), "census discovery: the graph must have one input");
+
+        double[] Data(string name) => (graph.Parameter(name) ?? throw Errors.Argument(nameof(census), $"census discovery: the graph has no parameter '{name}'")).Value.Data;
+        var results = new DiscoveryCheck?[census.Sites.Count];
+        var jobs = new List<Job>();
+        for (int i = 0; i < census.Sites.Count; i++)
+        {
+            var site = census.Sites[i];
+            var (family, reason) = CandidateFamily.Of(site, Data);
+            if (family is null || family.Unknowns > options.MaxUnknowns)
+            {
+                string why = reason ?? $"its family ({family!.Description}) has {family.Unknowns} unknowns, above the limit of {options.MaxUnknowns}";
+                results[i] = new DiscoveryCheck(site, site.Dimension, 0, family?.Unknowns ?? 0, 0, double.NaN, false, family?.Description ?? "", [], [], why);
+                continue;
+            }
+            jobs.Add(new Job(i, site, family));
+        }
+        int drawn = 0;
+        // Exact sites on the model; approximate ones (a normalisation's ε) on its ε = 0 copy, each group with its own inputs.
+        foreach (var group in jobs.GroupBy(j => j.Site.Exact))
+        {
+            var g = group.Key ? graph : CensusVerification.WithoutEpsilon(graph);
+            var sampler = new Sampler(g, group.SelectMany(j => j.Family.Parameters).Distinct().ToArray(), rng);
+            var active = group.ToList();
+            foreach (var j in active) j.Target = options.Samples ?? 0;
+            while (active.Count > 0)
+            {
+                foreach (var j in active.Where(j => j.Target == 0))
+                {
+                    int per = sampler.RowsPerInput(j.Centred);
+                    j.Target = Math.Min(options.MaxSamples, Math.Max(1, (j.Family.Unknowns + Margin + per - 1) / per));
+                }
+                // Every site uses the inputs 0, 1, 2, … in order (shared: one reverse pass per input and class serves all
+                // sites that need it; a site escalated later recomputes the gradients of inputs drawn meanwhile).
+                for (int k = active.Min(j => j.Used.Count); k < active.Max(j => j.Target); k++)
+                {
+                    var needing = active.Where(j => j.Used.Count == k && k < j.Target).ToArray();
+                    if (needing.Length == 0) continue;
+                    var (raw, centred) = sampler.RowsOf(k);
+                    foreach (var j in needing)
+                    {
+                        j.Used.Add(k);
+                        foreach (var (grad, squares) in j.Centred ? centred : raw)
+                        {
+                            j.Rows.Add(j.Family.Row(grad));
+                            j.GradientSquares += squares;
+                        }
+                    }
+                }
+                var next = new List<Job>();
+                foreach (var j in active)
+                {
+                    var (discovered, gap) = NullDimension(j.Rows, j.Family.Unknowns, Math.Sqrt(j.GradientSquares));
+                    j.History.Add((j.Used.Count, discovered));
+                    int more = Math.Min(options.MaxSamples, j.Target * 4);
+                    if (options.Samples is null && discovered > j.Site.Dimension && more > j.Target)
+                    {
+                        j.Target = more;
+                        next.Add(j);
+                        continue;
+                    }
+                    results[j.Index] = new DiscoveryCheck(j.Site, j.Site.Dimension, discovered, j.Family.Unknowns, j.Rows.Count, gap, gap >= 1e4,
+                        j.Family.Description, j.Used.Select(k => sampler.Samples[k]).ToArray(), j.History, double.IsNaN(gap) ? "non-finite gradients" : null);
+                }
+                active = next;
+            }
+            drawn = Math.Max(drawn, sampler.Count);
+        }
+        return new CensusDiscoveryResult(results.Select(r => r!).ToArray(), drawn);
+    }
+
+    private sealed class Job(int index, CensusSite site, CandidateFamily family)
+    {
+        public int Index { get; } = index;
+        public CensusSite Site { get; } = site;
+        public CandidateFamily Family { get; } = family;
+        public List<double[]> Rows { get; } = [];
+        // The softmax translation leaves only the class probabilities unchanged: its constraints are the centred logits'.
+        public bool Centred { get; } = site.Kind == SiteKind.SoftmaxTranslation;
+        public double GradientSquares { get; set; }
+        public List<(int, int)> History { get; } = [];
+        public List<int> Used { get; } = [];
+        public int Target { get; set; }
+    }
+
+    // Dimension of the null space of the rows and the gap. A singular value counts when it exceeds RankThreshold of the
+    // largest AND NoiseFloor of the whole gradients' norm (Frobenius, over every parameter the sites touch): a site whose
+    // constraints are all rounding (the key bias: its gradient vanishes identically) must come out fully invariant.
+    private static (int Dimension, double Gap) NullDimension(List<double[]> rows, int unknowns, double gradientNorm)
+    {
+        if (rows.Any(r => r.Any(v => !double.IsFinite(v)))) return (0, double.NaN);
+        var sv = LinearAlgebra.SingularValues(FromRows(rows));
+        double max = sv.Length > 0 ? sv[0] : 0;
+        double cut = Math.Max(RankThreshold * max, NoiseFloor * gradientNorm);
+        int rank = sv.Count(v => v > cut);
+        // With nothing kept (every direction invariant) the gap is measured from the gradients' own norm.
+        double kept = rank > 0 ? sv[rank - 1] : gradientNorm, dropped = rank < sv.Length ? sv[rank] : 0;
+        double gap = dropped > 0 ? kept / dropped : double.PositiveInfinity;
+        return (unknowns - rank, gap);
     }
 
     /// <summary>The matrix whose rows are <paramref name="rows"/> (all of one length).</summary>
@@ -116,10 +212,64 @@ public static class CensusDiscovery
         return m;
     }
 
-    private static double Dot(double[] a, double[] b)
+    /// <summary>
+    /// Draws seeded N(0, 1) inputs one at a time and returns, per input, the gradients of the centred logits
+    /// f_o − f̄ (o = 0 … C − 2; the last is minus their sum) with respect to the parameters the sites touch.
+    /// </summary>
+    private sealed class Sampler(Graph<double> graph, string[] names, Random rng)
     {
-        double s = 0;
-        for (int i = 0; i < a.Length; i++) s += a[i] * b[i];
-        return s;
+        private readonly Parameter<double>[] _parameters = names.Select(n => graph.Parameter(n)!).ToArray();
+        private readonly int[] _shape = graph.Inputs[0].Shape.Select(d => d ?? 1).ToArray();
+
+        public List<Tensor<double>> Samples { get; } = [];
+
+        public int Count => Samples.Count;
+
+        private readonly int _classes = graph.Evaluate(Tensor<double>.Zeros(graph.Inputs[0].Shape.Select(d => d ?? 1).ToArray()))[0].Length;
+
+        /// <summary>Constraints per input: one per logit, or C − 1 independent ones for the centred logits (1 for a single output).</summary>
+        public int RowsPerInput(bool centred) => centred ? Math.Max(1, _classes - 1) : _classes;
+
+        /// <summary>
+        /// The logit gradients of input <paramref name="k"/> (drawn now if k is the next one), raw and centred, each with
+        /// its squared norm over all the tracked parameters.
+        /// </summary>
+        public (List<(Func<string, double[]>, double)> Raw, List<(Func<string, double[]>, double)> Centred) RowsOf(int k)
+        {
+            if (k == Samples.Count)
+            {
+                var fresh = Tensor<double>.Zeros(_shape);
+                Gaussian.Fill(rng, fresh.Data);
+                Samples.Add(fresh);
+            }
+            var x = Samples[k];
+            var tape = new Tape<double>();
+            var y = graph.Run(tape, [tape.Constant(x)]).Output(tape, 0);
+            int classes = y.Value.Length;
+            var grads = new Dictionary<string, double[]>[classes];
+            for (int o = 0; o < classes; o++)
+            {
+                var seed = Tensor<double>.Zeros(y.Value.ShapeArray);
+                seed.Data[o] = 1;
+                var g = tape.Gradient(Ops.Sum(Ops.Multiply(y, tape.Constant(seed))), _parameters);
+                grads[o] = _parameters.Select((p, i) => (p.Name, g[i].Data)).ToDictionary(t => t.Name, t => t.Data);
+            }
+            static double Squares(Dictionary<string, double[]> g) => g.Values.Sum(a => a.Sum(v => v * v));
+            var raw = grads.Select(g => ((Func<string, double[]>)(n => g[n]), Squares(g))).ToList();
+            if (classes == 1) return (raw, raw);
+            var mean = names.ToDictionary(n => n, n =>
+            {
+                var m = new double[grads[0][n].Length];
+                foreach (var g in grads) for (int i = 0; i < m.Length; i++) m[i] += g[n][i] / classes;
+                return m;
+            });
+            var centred = new List<(Func<string, double[]>, double)>();
+            for (int o = 0; o < classes - 1; o++)
+            {
+                var row = names.ToDictionary(n => n, n => grads[o][n].Select((v, i) => v - mean[n][i]).ToArray());
+                centred.Add((n => row[n], Squares(row)));
+            }
+            return (raw, centred);
+        }
     }
 }

@@ -5,9 +5,9 @@ public enum SiteKind
 {
     /// <summary>Positive rescaling of a hidden unit / channel across a positively homogeneous map (ReLU, LeakyReLU, identity, max/average pooling).</summary>
     Rescaling,
-    /// <summary>Scale invariance of the weights (and bias) feeding a BatchNormalization channel that normalises with batch statistics.</summary>
+    /// <summary>Scale invariance of the weights (and bias) feeding a BatchNormalization channel that normalises with batch statistics, or a LayerNorm/RMSNorm.</summary>
     NormalizationScale,
-    /// <summary>GL(d) between two linear maps with nothing nonlinear between them (per attention head: W_Q/W_K, W_V/W_O).</summary>
+    /// <summary>GL(d) between two linear maps with nothing nonlinear between them (Gemm/Conv pairs; per attention head: W_Q/W_K, W_V/W_O).</summary>
     GeneralLinear,
     /// <summary>Translation of parameters the loss does not depend on (e.g. the key bias of attention: softmax over keys ignores it).</summary>
     Translation,

@@ -8,9 +8,12 @@ namespace Noether.Symmetry.Census;
 /// <param name="Site">The site.</param>
 /// <param name="Invariance">|L(g·θ) − L(θ)| / |L(θ)| for a random finite group element g = exp(Σ t_i M_i), t_i ~ U(−1, 1) (divided by d for GL(d)).</param>
 /// <param name="Orthogonality">max over generators of |⟨∇L, M_i θ⟩| / (‖∇L‖ ‖M_i θ‖).</param>
-/// <param name="Passed">Both at most the tolerance.</param>
+/// <param name="Passed">Both at most the tolerance; for an approximate site (a normalisation's ε), both measured on the ε = 0 copy of the graph.</param>
 /// <param name="Conserved">Each generator's conserved quantity at θ.</param>
-public sealed record SiteCheck(CensusSite Site, double Invariance, double Orthogonality, bool Passed, double[] Conserved);
+/// <param name="InvarianceWithoutEpsilon">For an approximate site, the invariance on the graph with every normalisation's ε = 0 (same g); null otherwise.</param>
+/// <param name="OrthogonalityWithoutEpsilon">For an approximate site, the orthogonality on the ε = 0 graph; null otherwise.</param>
+public sealed record SiteCheck(CensusSite Site, double Invariance, double Orthogonality, bool Passed, double[] Conserved,
+    double? InvarianceWithoutEpsilon = null, double? OrthogonalityWithoutEpsilon = null);
 
 /// <summary>The orbit dimension: the numerical rank of the tangent map (all generators' tangent vectors at θ) against the census's sum.</summary>
 /// <param name="CensusDimension">Σ of the sites' dimensions.</param>
@@ -55,39 +58,69 @@ public static class CensusVerification
 
         double[] Data(string name) => (graph.Parameter(name) ?? throw Errors.Argument(nameof(census), $"census verification: the graph has no parameter '{name}'")).Value.Data;
 
-        var (loss, grads) = LossAndGradient(graph, inputs, labels);
-        double gradNorm = Math.Sqrt(grads.Values.Sum(g => g.Sum(x => x * x)));
+        var model = Measurement.Of(graph, inputs, labels);
+        var free = census.Sites.Any(s => !s.Exact) ? Measurement.Of(WithoutEpsilon(graph), inputs, labels) : null;
         var checks = new List<SiteCheck>();
         foreach (var site in census.Sites)
+        {
+            var q = site.Generators.Select(g => g.Conserved(Data)).ToArray();
+            // t_i ~ U(−1, 1); for a GL(d) site scaled by 1/d so that ‖Σ t_i E_i‖ stays O(1) (a well-conditioned element).
+            double spread = site.Generators[0].Kind == GeneratorKind.Linear ? 1 / Math.Sqrt(site.Dimension) : 1;
+            var t = site.Generators.Select(_ => spread * (2 * rng.NextDouble() - 1)).ToArray();
+            var (inv, orth) = model.Check(site, t, Data);
+            if (free is null || site.Exact)
+            {
+                checks.Add(new SiteCheck(site, inv, orth, inv <= tolerance && orth <= tolerance, q));
+                continue;
+            }
+            var (inv0, orth0) = free.Check(site, t, Data);
+            checks.Add(new SiteCheck(site, inv, orth, inv0 <= tolerance && orth0 <= tolerance, q, inv0, orth0));
+        }
+        return new CensusVerificationResult(checks, Orbit(graph, census, Data), model.Loss);
+    }
+
+    /// <summary>The graph with every normalisation's ε set to 0 (the limit in which their scale invariances are exact); the parameters are shared.</summary>
+    internal static Graph<double> WithoutEpsilon(Graph<double> graph)
+    {
+        var nodes = graph.Nodes.Select(n => n.OpType is "BatchNormalization" or "LayerNormalization" or "RMSNormalization" or "InstanceNormalization"
+            ? new GraphNode(n.Name, n.OpType, n.Inputs, n.Outputs,
+                new Dictionary<string, GraphAttribute>(n.Attributes) { ["epsilon"] = new GraphAttribute { Float = 0 } }, n.Domain)
+            : n).ToArray();
+        return new Graph<double>(nodes, graph.Inputs, graph.Outputs, graph.Parameters, graph.Constants, graph.Opset, graph.Options);
+    }
+
+    // The loss and its gradient at θ on one graph, and a site's two checks against them.
+    private sealed record Measurement(Graph<double> Graph, Tensor<double> Inputs, int[] Labels, double Loss, Dictionary<string, double[]> Gradient, double GradientNorm)
+    {
+        public static Measurement Of(Graph<double> graph, Tensor<double> inputs, int[] labels)
+        {
+            var (loss, grads) = LossAndGradient(graph, inputs, labels);
+            return new Measurement(graph, inputs, labels, loss, grads, Math.Sqrt(grads.Values.Sum(g => g.Sum(x => x * x))));
+        }
+
+        public (double Invariance, double Orthogonality) Check(CensusSite site, double[] t, Func<string, double[]> data)
         {
             double orth = 0;
             foreach (var gen in site.Generators)
             {
                 double dot = 0, vv = 0;
-                foreach (var (p, i, v) in gen.Tangent(Data))
+                foreach (var (p, i, v) in gen.Tangent(data))
                 {
-                    dot += grads[p][i] * v;
+                    dot += Gradient[p][i] * v;
                     vv += v * v;
                 }
                 // Relative to ‖∇L‖ ‖Mθ‖ (the whole gradient: on a site's own support it can vanish identically, e.g. the key
                 // bias, and a ratio of two rounding errors says nothing).
-                double scale = gradNorm * Math.Sqrt(vv);
+                double scale = GradientNorm * Math.Sqrt(vv);
                 orth = Math.Max(orth, scale > 0 ? Math.Abs(dot) / scale : 0);
             }
-            var q = site.Generators.Select(g => g.Conserved(Data)).ToArray();
-
             var touched = site.Generators.SelectMany(g => g.Parameters).Distinct().ToArray();
-            var saved = touched.ToDictionary(n => n, n => (double[])Data(n).Clone());
-            // t_i ~ U(−1, 1); for a GL(d) site scaled by 1/d so that ‖Σ t_i E_i‖ stays O(1) (a well-conditioned element).
-            double spread = site.Generators[0].Kind == GeneratorKind.Linear ? 1 / Math.Sqrt(site.Dimension) : 1;
-            var t = site.Generators.Select(_ => spread * (2 * rng.NextDouble() - 1)).ToArray();
-            site.Apply(Data, t);
-            double moved = LossAndGradient(graph, inputs, labels, gradient: false).Loss;
-            foreach (var (n, d) in saved) d.CopyTo(Data(n), 0);
-            double inv = Math.Abs(moved - loss) / Math.Max(Math.Abs(loss), double.Epsilon);
-            checks.Add(new SiteCheck(site, inv, orth, inv <= tolerance && orth <= tolerance, q));
+            var saved = touched.ToDictionary(n => n, n => (double[])data(n).Clone());
+            site.Apply(data, t);
+            double moved = LossAndGradient(Graph, Inputs, Labels, gradient: false).Loss;
+            foreach (var (n, d) in saved) d.CopyTo(data(n), 0);
+            return (Math.Abs(moved - Loss) / Math.Max(Math.Abs(Loss), double.Epsilon), orth);
         }
-        return new CensusVerificationResult(checks, Orbit(graph, census, Data), loss);
     }
 
     private static (double Loss, Dictionary<string, double[]> Gradient) LossAndGradient(Graph<double> graph, Tensor<double> inputs, int[] labels, bool gradient = true)

@@ -30,9 +30,14 @@ internal sealed class CensusWalker(Graph<double> graph)
         int heads = attention.Count(s => s.Kind == SiteKind.GeneralLinear) / 2;
         if (heads > 0)
             _discrete.Add(new DiscreteSymmetry("attention", "heads (per layer, all layers counted)", heads));
+        var normalization = new NormalizationSites(graph, _consumers);
+        var (affine, affineNotes) = normalization.AffineRescalings();
+        _sites.AddRange(affine);
+        _notes.AddRange(affineNotes);
+        var (normalized, normalizedNotes) = normalization.Find();
+        _sites.AddRange(normalized);
+        _notes.AddRange(normalizedNotes);
         SoftmaxTranslation();
-        if (graph.Nodes.Any(n => n.OpType is "LayerNormalization" or "RMSNormalization"))
-            _notes.Add("LayerNormalization: the scale invariance of the weights feeding it is not enumerated by this census (ε breaks it exactly; residual streams share it across blocks)");
         if (_sites.Count == 0)
             _notes.Insert(0, "no continuous symmetry found: no rescaling across a positively homogeneous map, no batch-normalised channel and no softmax logits layer");
         return new SymmetryCensus(_sites, _discrete, _notes);
@@ -201,13 +206,42 @@ internal sealed class CensusWalker(Graph<double> graph)
 
     private void AddRescaling(Producer p, List<string> path, bool linear, string consumer, Func<int, ParameterEntries> consumerSlice)
     {
-        var gens = Enumerable.Range(0, p.Channels)
-            .Select(c => new CensusGenerator($"unit {c}", GeneratorKind.Scaling, [.. p.Slices(c), consumerSlice(c)])).ToList();
         string via = path.Count == 0 ? "identity" : string.Join(" → ", path);
         string where = $"{p.Label} → {via} → {consumer}";
+        if (linear && p.Node.OpType is "Gemm" or "Conv")
+        {
+            // Nothing nonlinear between two linear maps (the path is channel-wise linear and the same for every channel):
+            // the whole GL(n) acts, P → e^{tA} P on the producer's unit slices, W → W e^{−tA} on the consumer's.
+            _sites.Add(new CensusSite(SiteKind.GeneralLinear, where, $"GL({p.Channels})", "(Ŵ_in Ŵ_inᵀ − W_outᵀ W_out)_ab (Ŵ_in = [W_in | b], n × n)",
+                GeneralLinearGenerators(p.Channels, c => p.Slices(c), c => [consumerSlice(c)])));
+            return;
+        }
+        var gens = Enumerable.Range(0, p.Channels)
+            .Select(c => new CensusGenerator($"unit {c}", GeneratorKind.Scaling, [.. p.Slices(c), consumerSlice(c)])).ToList();
         _sites.Add(new CensusSite(SiteKind.Rescaling, where, $"(R>0)^{p.Channels}", "Q_c = ‖w_in,c‖² + b_c² − ‖w_out,c‖²", gens,
-            note: linear ? $"nothing nonlinear between the maps: GL({p.Channels}) acts here; only its diagonal (rescalings) is listed" : null));
+            note: linear ? $"nothing nonlinear between the maps, but the producer's slices (γ_c, β_c) cannot mix channels: only the rescalings act" : null));
         _discrete.Add(new DiscreteSymmetry(where, p.Node.OpType == "Conv" || p.Node.OpType == "BatchNormalization" ? "channels" : "hidden units", p.Channels));
+    }
+
+    /// <summary>
+    /// E_ab (a, b = 0 … n − 1) of GL(n) acting on n aligned unit slices of a first map (slice a += slice b, entry by
+    /// entry) and of a second map (slice b −= slice a): the tangent of P → e^{tE_ab} P, W → W e^{−tE_ab}.
+    /// </summary>
+    internal static List<CensusGenerator> GeneralLinearGenerators(int n, Func<int, IReadOnlyList<ParameterEntries>> first, Func<int, IReadOnlyList<ParameterEntries>> second)
+    {
+        static (string, int)[] Flat(IReadOnlyList<ParameterEntries> slices) => slices.SelectMany(e => e.Indices.Select(i => (e.Parameter, i))).ToArray();
+        var p = Enumerable.Range(0, n).Select(c => Flat(first(c))).ToArray();
+        var q = Enumerable.Range(0, n).Select(c => Flat(second(c))).ToArray();
+        var gens = new List<CensusGenerator>(n * n);
+        for (int a = 0; a < n; a++)
+            for (int b = 0; b < n; b++)
+            {
+                var c = new List<Coupling>(p[a].Length + q[a].Length);
+                for (int i = 0; i < p[a].Length; i++) c.Add(new Coupling(p[a][i].Item1, p[a][i].Item2, p[b][i].Item1, p[b][i].Item2, 1));
+                for (int i = 0; i < q[a].Length; i++) c.Add(new Coupling(q[b][i].Item1, q[b][i].Item2, q[a][i].Item1, q[a][i].Item2, -1));
+                gens.Add(new CensusGenerator($"E[{a},{b}]", c));
+            }
+        return gens;
     }
 
     private void SoftmaxTranslation()

@@ -1,15 +1,17 @@
+using Noether.Graphs;
 using Noether.Symmetry.Census;
 
 namespace Noether.Tests.Symmetry.Census;
 
 public sealed class CensusDiscoveryTests
 {
-    // The discovery searches all 2n² linear maps mixing a site's producer slices among themselves and its consumer
-    // slices among themselves, and keeps those that leave every logit unchanged to first order on many random
-    // inputs: an independent count of the site's algebra that could come out larger (a missed symmetry, a dead unit)
-    // or smaller (a wrong census generator) than the census's n.
+    // The discovery searches, per site, a family of vector fields on the site's own entries that is larger than the
+    // census's algebra (2n² slice-mixing maps for a site of n units, every translation of a translation site's entries)
+    // and keeps those that leave the class probabilities unchanged to first order on many random inputs: an independent
+    // count that could come out larger (a missed symmetry, a dead unit) or smaller (a wrong census generator) than the
+    // census's dimension.
     [Theory]
-    [InlineData("spec_cnn.onnx", 0)]     // 16 conv channels through MaxPool and Flatten: 512 unknowns
+    [InlineData("spec_cnn.onnx", 0)]     // 16 conv channels through MaxPool and Flatten
     public void Discovery_on_a_rescaling_site_finds_the_census_dimension(string file, int siteIndex)
     {
         var graph = SymmetryCensusTests.Load(file);
@@ -20,13 +22,11 @@ public sealed class CensusDiscoveryTests
         Assert.True(check.ClearGap, $"gap {check.Gap:E2}");
     }
 
-    // Finding (MLP, second hidden layer, 16 units, 416 unknowns after factoring out maps that do not move θ): with the
-    // default number of inputs (48, i.e. 480 constraints) discovery found 58 directions, not 16 — one unit was dead on
-    // those inputs (its in- and out-weights are then free: 16 + 10 directions) and 48 inputs realise too few ReLU
-    // activation patterns to pin down the rest. These hold for those data only. With 1000 inputs no unit is dead and the
-    // discovery equals the census (measured 03:09 UTC 2026-12-06; at 200 inputs it was 30). The test asserts the
-    // 1000-input agreement and checks independently, from the pre-activations on the very inputs used, that no unit
-    // is dead there.
+    // Finding (MLP, second hidden layer, 16 units, 416 unknowns after factoring out maps that do not move θ): with few
+    // inputs discovery finds more than 16 directions — a unit dead on those inputs (its in- and out-weights are then
+    // free) and too few ReLU activation patterns. These hold for those data only. With 1000 inputs no unit is dead and
+    // the discovery equals the census. The test asserts the 1000-input agreement and checks independently, from the
+    // pre-activations on the very inputs used, that no unit is dead there.
     [Fact]
     public void Discovery_on_mlp_last_hidden_layer_with_enough_inputs_equals_the_census()
     {
@@ -34,10 +34,95 @@ public sealed class CensusDiscoveryTests
         var site = SymmetryCensus.Take(graph).Sites.Where(s => s.Kind == SiteKind.Rescaling).ElementAt(1);
         var check = CensusDiscovery.Check(graph, site, new Random(4), samples: 1000);
         var gemm = graph.Nodes.Single(n => n.OpType == "Gemm" && n.Inputs[1] == "3.weight");
-        var probe = new Noether.Graphs.Graph<double>(graph.Nodes, graph.Inputs, [gemm.Outputs[0]], graph.Parameters, graph.Constants, graph.Opset);
+        var probe = new Graph<double>(graph.Nodes, graph.Inputs, [gemm.Outputs[0]], graph.Parameters, graph.Constants, graph.Opset);
         var pre = check.Samples.Select(x => probe.Evaluate(x)[0].Data).ToArray();
+        Assert.Equal(1000, pre.Length);
         Assert.Equal(0, Enumerable.Range(0, 16).Count(u => pre.All(z => z[u] <= 0)));
         Assert.True(check.ClearGap, $"gap {check.Gap:E2}");
         Assert.Equal(16, check.Discovered);
+    }
+
+    // Every site of the zoo models, of every kind present (rescaling, GL(d_k)/GL(d_v) per attention head, the key bias
+    // translation, the softmax translation, the transformer's LayerNorm scale site on its ε = 0 copy): discovery agrees
+    // with the census site by site, with a clear singular-value gap.
+    [Theory]
+    [InlineData("mlp.onnx")]
+    [InlineData("spec_cnn.onnx")]
+    [InlineData("transformer.onnx")]
+    public void Discovery_agrees_with_the_census_site_by_site_on_zoo_model(string file)
+    {
+        var graph = SymmetryCensusTests.Load(file);
+        var census = SymmetryCensus.Take(graph);
+        var result = CensusDiscovery.Run(graph, census, new Random(21));
+        Assert.Equal(census.Sites.Count, result.Sites.Count);
+        foreach (var d in result.Sites)
+        {
+            Assert.True(d.Agrees, d.Finding);
+            Assert.True(d.ClearGap, $"{d.Site.Location}: gap {d.Gap:E2}");
+            Assert.True(d.Constraints > d.Unknowns, $"{d.Site.Location}: {d.Constraints} constraints for {d.Unknowns} unknowns");
+        }
+        Assert.Empty(result.Findings);
+    }
+
+    [Fact]
+    public void Discovery_agrees_on_the_new_site_kinds_of_small_graphs()
+    {
+        // GL(5) between two Gemms and GL(3) between a 1×1 conv and a conv: the slice-mixing family gl(n) × gl(n) has
+        // exactly gl(n) (P → AP, W → W A⁻¹ to first order) as its invariant part; the LayerNorm site on its ε = 0 copy.
+        foreach (var graph in new[] { SmallGraphs.LinearPair(), SmallGraphs.ConvPair(), SmallGraphs.LayerNormed(1e-5) })
+        {
+            var result = CensusDiscovery.Run(graph, SymmetryCensus.Take(graph), new Random(22));
+            foreach (var d in result.Sites)
+            {
+                Assert.True(d.Agrees, d.Finding);
+                Assert.True(d.ClearGap, $"{d.Site.Location}: gap {d.Gap:E2}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Discovery_refutes_a_census_that_lists_only_the_diagonal_of_a_linear_pair()
+    {
+        // The census of old: between two linear maps with nothing nonlinear between them, only the n rescalings. The
+        // discovery's family (mix the n producer slices, mix the n consumer slices) holds all of gl(5): it must find 25
+        // invariant directions, not 5, and report the difference as a finding.
+        var graph = SmallGraphs.LinearPair();
+        var gl = SymmetryCensus.Take(graph).Sites.Single(s => s.Kind == SiteKind.GeneralLinear);
+        var diagonal = Enumerable.Range(0, 5).Select(a => gl.Generators[a * 5 + a]).Select((g, a) => new CensusGenerator($"unit {a}", GeneratorKind.Scaling,
+            g.Couplings.GroupBy(c => c.Target).Select(p => new ParameterEntries(p.Key, p.Select(c => c.TargetIndex).ToArray(), p.Select(c => c.Coefficient).ToArray())).ToArray())).ToList();
+        var under = new CensusSite(SiteKind.Rescaling, "fc1 → identity → fc2 (diagonal only)", "(R>0)^5", "Q_c", diagonal);
+        var check = CensusDiscovery.Run(graph, new SymmetryCensus([under], [], []), new Random(23)).Sites.Single();
+        Assert.Equal(25, check.Discovered);
+        Assert.False(check.Agrees);
+        Assert.True(check.ClearGap, $"gap {check.Gap:E2}");
+        Assert.Contains("does not list", check.Finding, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Discovery_refutes_a_census_generator_that_is_not_a_symmetry()
+    {
+        // Unit 0's incoming weights scaled without its outgoing ones: not a symmetry. Its family (mix the producer slice
+        // with itself: 1 unknown) has no invariant direction, so discovery finds 0 < 1 and says a generator is wrong.
+        var graph = SymmetryCensusTests.Load("mlp.onnx");
+        var good = SymmetryCensus.Take(graph).Sites[0].Generators[0];
+        var wrong = new CensusSite(SiteKind.Rescaling, "unit 0 without its outgoing weights", "R>0", "none",
+            [new CensusGenerator("unit 0", GeneratorKind.Scaling, good.Entries.Where(e => e.Parameter != "3.weight").ToArray())]);
+        var check = CensusDiscovery.Run(graph, new SymmetryCensus([wrong], [], []), new Random(24)).Sites.Single();
+        Assert.Equal(1, check.Unknowns);
+        Assert.Equal(0, check.Discovered);
+        Assert.Contains("not a symmetry", check.Finding, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_site_whose_family_exceeds_the_limit_is_reported_not_checked()
+    {
+        var graph = SymmetryCensusTests.Load("mlp.onnx");
+        var census = SymmetryCensus.Take(graph);
+        var result = CensusDiscovery.Run(graph, census, new Random(25), new DiscoveryOptions { MaxUnknowns = 200 });
+        // Site 0 (32 units: 32·(32 + 16) unknowns) and site 1 (16·(16 + 10)) are above 200; the translation (16·10 + 10 = 170) is not.
+        Assert.Equal(new[] { false, false, true }, result.Sites.Select(d => d.Checked).ToArray());
+        Assert.Equal(2, result.Findings.Count);
+        Assert.All(result.Findings.Take(2), f => Assert.Contains("not checked", f, StringComparison.Ordinal));
+        Assert.True(result.Sites[2].Agrees, result.Sites[2].Finding);
     }
 }
