@@ -30,6 +30,32 @@ public sealed class SymmetriesCommandTests : IDisposable
     }
 
     [Fact]
+    public void Discover_adds_the_discovery_per_site_to_the_table_csv_and_summary()
+    {
+        // spec_cnn with a limit of 500 unknowns: the conv-channel site (16·(10 + 16) = 416 unknowns) and the softmax
+        // translation (every translation of 10·32 + 10 = 330 entries) are checked and agree; the hidden layer's site
+        // (32·(32 + 10) = 1344) is reported as not checked — a finding, never silently dropped.
+        var outDir = Path.Combine(_dir, "discover");
+        var r = CliRunner.RunInProcess(["symmetries", "--model", Path.Combine(OnnxZooTests.Folder, "spec_cnn.onnx"), "--discover", "--discover-max-unknowns", "500",
+            "--input", Path.Combine(OnnxZooTests.Folder, "inputs.npy"), "--labels", Path.Combine(OnnxZooTests.Folder, "labels.npy"), "--out", outDir]);
+        CliOutput.AssertSucceeded(r, outDir);
+        Assert.Contains("finding:", r.Stdout);
+        var rows = File.ReadAllLines(Path.Combine(outDir, "census.csv"));
+        var header = rows[0].Split(',');
+        int discovered = Array.IndexOf(header, "discovered"), status = Array.IndexOf(header, "discovery");
+        Assert.True(discovered > 0 && status > 0, rows[0]);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        var root = doc.RootElement;
+        var sites = root.GetProperty("sites").EnumerateArray().Select(s => s.GetProperty("discovery")).ToArray();
+        Assert.Equal(new[] { "agrees", "not checked", "agrees" }, sites.Select(d => d.GetProperty("status").GetString()).ToArray());
+        Assert.Equal(16, sites[0].GetProperty("discovered").GetInt32());
+        Assert.Equal(33, sites[2].GetProperty("discovered").GetInt32());
+        var findings = root.GetProperty("discovery").GetProperty("findings").EnumerateArray().Select(f => f.GetString()!).ToArray();
+        Assert.Single(findings);
+        Assert.Contains("not checked", findings[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_model_is_one_line_and_writes_nothing()
     {
         var outDir = Path.Combine(_dir, "none");

@@ -25,14 +25,16 @@ public sealed record DiscoveryCheck(CensusSite Site, int CensusDimension, int Di
     /// <summary>The discovery agrees with the census.</summary>
     public bool Agrees => Checked && Discovered == CensusDimension;
 
+    private string Rounds => string.Join(", ", History.Select(h => $"{h.Discovered} at {h.Inputs} inputs"));
+
     /// <summary>The difference as a finding (null when the discovery agrees; the reason when the site was skipped).</summary>
     public string? Finding => !Checked ? $"{Site.Location}: not checked by discovery ({Skipped})"
         : Agrees ? null
         : Discovered > CensusDimension
             ? $"{Site.Location}: discovery finds {Discovered} invariant directions in its family ({Family}), the census {CensusDimension}: "
-              + (History.Count > 1 && History[^1].Discovered < History[0].Discovered
-                  ? $"the surplus shrinks with more inputs ({string.Join(", ", History.Select(h => $"{h.Discovered} at {h.Inputs}"))}): it holds for these data only (dead or always-on units, too few activation patterns)"
-                  : "a symmetry the census does not list (or one of these data only)")
+              + (History.Count > 1 && History[^1].Discovered < History[^2].Discovered
+                  ? $"the surplus shrinks with more inputs ({Rounds}): it holds for these data only (dead or always-on units, too few activation patterns)"
+                  : $"a symmetry the census does not list ({Rounds})")
             : $"{Site.Location}: discovery finds only {Discovered} invariant directions in its family ({Family}), the census claims {CensusDimension}: a census generator is not a symmetry (or the rank decision is wrong, gap {Gap:E2})";
 }
 
@@ -157,7 +159,10 @@ public static class CensusDiscovery
                     var (discovered, gap) = NullDimension(j.Rows, j.Family.Unknowns, Math.Sqrt(j.GradientSquares));
                     j.History.Add((j.Used.Count, discovered));
                     int more = Math.Min(options.MaxSamples, j.Target * 4);
-                    if (options.Samples is null && discovered > j.Site.Dimension && more > j.Target)
+                    // Escalate while the discovery exceeds the census and the surplus still shrinks (a surplus that
+                    // survives 4× the inputs unchanged is structural, not a lack of data).
+                    bool shrinking = j.History.Count < 2 || j.History[^1].Item2 < j.History[^2].Item2;
+                    if (options.Samples is null && discovered > j.Site.Dimension && shrinking && more > j.Target)
                     {
                         j.Target = more;
                         next.Add(j);
