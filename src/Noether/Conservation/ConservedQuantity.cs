@@ -179,22 +179,15 @@ public abstract class ConservedQuantity
     /// ½Tr[UᵀU − VVᵀ], the trace of the conserved matrix ½(UᵀU − VVᵀ). Accumulated in one running sum (U's entries, then
     /// V's), unlike <see cref="IntegralForm"/>'s per-unit terms; the convergence and sharpness sweeps report this value.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="activation"/> is <see cref="ActivationKind.Radial"/> or <see cref="ActivationKind.Custom"/> (no G fixed by the kind).</exception>
-    public static double IntegralFormAt(ActivationKind activation, Tensor<double> u, Tensor<double> v)
+    /// <exception cref="ArgumentException"><paramref name="activation"/> is radial (<see cref="ActivationIntegral.For"/>).</exception>
+    public static double IntegralFormAt(Activation activation, Tensor<double> u, Tensor<double> v)
     {
-        ActivationKinds.ThrowIfNotLayerKind(activation, nameof(activation));
+        var g = ActivationIntegral.For(activation);
         ArgumentNullException.ThrowIfNull(u);
         ArgumentNullException.ThrowIfNull(v);
         double q = 0;
         foreach (var x in u.Data) q += 0.5 * x * x;
-        foreach (var x in v.Data)
-            q -= activation switch
-            {
-                ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu => 0.5 * x * x,
-                ActivationKind.Sigmoid => x + Math.Exp(x) - 1,
-                ActivationKind.Tanh => 0.5 * Math.Sinh(x) * Math.Sinh(x),
-                _ => throw ActivationKinds.Unreachable(activation),
-            };
+        foreach (var x in v.Data) q -= g.Evaluate(x);
         return q;
     }
 

@@ -40,7 +40,7 @@ namespace Noether.Landscape;
 /// </remarks>
 public static class Teleport
 {
-    /// <summary>The symmetry group of the problem's hidden activation (<see cref="MatrixGroup.ForActivation(ActivationKind, int, double)"/>): GL_h for the identity, positive scaling (α = 1) for ReLU and LeakyReLU.</summary>
+    /// <summary>The symmetry group of the problem's hidden activation (<see cref="MatrixGroup.ForActivation(Activation, int, double)"/>): GL_h for the identity, positive scaling (α = 1) for ReLU and LeakyReLU.</summary>
     /// <exception cref="ArgumentException">Sigmoid or tanh: no linear symmetry group to teleport with (Prop. 7).</exception>
     public static MatrixGroup GroupFor(TwoLayerProblem problem, double conditionLimit = 1e10)
     {
@@ -58,7 +58,7 @@ public static class Teleport
     {
         options = Check(problem, theta, options);
         ArgumentNullException.ThrowIfNull(target);
-        if (problem.Activation != ActivationKind.Identity)
+        if (problem.Activation.Kind != ActivationKind.Identity)
             throw Errors.Argument(nameof(target), $"teleport to a Q matrix: σ = {problem.Activation} conserves only diag(UᵀU − VVᵀ) (Ex. 9); give a diagonal target (one value per hidden unit) instead");
         int h = theta.H;
         if (!target.HasShape(h, h)) throw Errors.BadShape("teleport", "target Q", target.Shape, $"an {h}×{h} symmetric matrix (h = {h})");

@@ -128,21 +128,6 @@ public abstract class MatrixGroup
         };
     }
 
-    /// <summary>
-    /// The same map for an elementwise activation kind (as a two-layer problem stores σ): LeakyReLU's slope does not change
-    /// its group (homogeneous of degree 1 for every slope).
-    /// </summary>
-    /// <exception cref="ArgumentException">Radial or custom σ: their group depends on the function, so pass the <see cref="Activation"/>.</exception>
-    public static MatrixGroup? ForActivation(ActivationKind kind, int h, double conditionLimit = 1e12) => ForActivation(kind switch
-    {
-        ActivationKind.Identity => Activation.Identity,
-        ActivationKind.Relu => Activation.Relu,
-        ActivationKind.LeakyRelu => Activation.LeakyRelu(0.01),
-        ActivationKind.Sigmoid => Activation.Sigmoid,
-        ActivationKind.Tanh => Activation.Tanh,
-        _ => throw Errors.Argument(nameof(kind), $"the symmetry group of σ = {kind} depends on the function itself: pass its Activation"),
-    }, h, conditionLimit);
-
     /// <inheritdoc/>
     public override string ToString() => Name;
 

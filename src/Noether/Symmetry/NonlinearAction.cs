@@ -1,4 +1,5 @@
 using System.Globalization;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Symmetry;
