@@ -156,7 +156,8 @@ public static class ConvergenceRate
     }
 
     private static TwoLayerProblem Problem(ConvergenceRateSettings settings, ActivationKind activation, Tensor<double> y) =>
-        new(Activation.Of(activation, Activation.PyTorchLeakySlope), settings.Hidden, Tensor<double>.Identity(settings.Inputs), y, settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum);
+        new(new TwoLayerNetwork(Activation.Of(activation, Activation.PyTorchLeakySlope), settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum),
+            settings.Hidden, Tensor<double>.Identity(settings.Inputs), y);
 
     /// <summary>Runs the sweep (the items of <see cref="ConvergenceRateSettings.Shard"/> when set).</summary>
     public static ConvergenceRateResult Run(ConvergenceRateSettings settings, IProgress<SweepProgress>? progress = null, CancellationToken cancellationToken = default)

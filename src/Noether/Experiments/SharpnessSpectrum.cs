@@ -164,8 +164,8 @@ public static class SharpnessSpectrum
             if (current != activation)
             {
                 var sigma = Activation.Of(activation, Activation.PyTorchLeakySlope);
-                train = new TwoLayerProblem(sigma, h, x, y, settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum);
-                spec = new TwoLayerProblem(sigma, h, x, y, SquaredErrorLoss.HalfSum);
+                train = new TwoLayerProblem(new TwoLayerNetwork(sigma, settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum), h, x, y);
+                spec = new TwoLayerProblem(new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum), h, x, y);
                 current = activation;
             }
             double std = settings.StdList[i];

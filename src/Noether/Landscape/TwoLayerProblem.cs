@@ -6,7 +6,8 @@ using Noether.Tensors;
 namespace Noether.Landscape;
 
 /// <summary>
-/// The paper's two-layer regression problem F(X) = U σ(VX) with U m×h, V h×n, X n×k (columns are samples) and targets
+/// The loss of a <see cref="TwoLayerNetwork"/> (the one two-layer network type: σ and the loss convention) on one batch: the
+/// paper's two-layer regression problem F(X) = U σ(VX) with U m×h, V h×n, X n×k (columns are samples) and targets
 /// Y m×k (SPEC "Conventions"), with its loss in one of the two named conventions of <see cref="SquaredErrorLoss"/>: the paper's
 /// ½‖Y − U σ(VX)‖²_F (<see cref="SquaredErrorLoss.HalfSum"/>) or ‖Y − U σ(VX)‖²_F/(m·k), PyTorch's <c>nn.MSELoss</c> as the
 /// authors' scripts use it (<see cref="SquaredErrorLoss.Mean"/>); the caller always says which. Value and gradient are
@@ -18,24 +19,23 @@ public sealed class TwoLayerProblem
 {
     private readonly Tensor<double> _z, _a, _f, _ga;
 
-    /// <summary>A problem with data <paramref name="x"/> (n×k), targets <paramref name="y"/> (m×k), hidden width <paramref name="hidden"/> and the loss convention <paramref name="loss"/>.</summary>
+    /// <summary>The loss of <paramref name="network"/> (σ and the loss convention) with hidden width <paramref name="hidden"/> on data <paramref name="x"/> (n×k) and targets <paramref name="y"/> (m×k).</summary>
     /// <exception cref="ArgumentException">Shapes that do not fit, or a radial activation (σ must act on each entry).</exception>
-    public TwoLayerProblem(Activation activation, int hidden, Tensor<double> x, Tensor<double> y, SquaredErrorLoss loss)
+    public TwoLayerProblem(TwoLayerNetwork network, int hidden, Tensor<double> x, Tensor<double> y)
     {
-        ArgumentNullException.ThrowIfNull(activation);
+        ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
-        if (!activation.IsElementwise) throw Errors.Argument(nameof(activation), $"two-layer problem: '{activation.Name}' acts on whole columns; the problem needs an elementwise σ");
-        if (loss is not (SquaredErrorLoss.HalfSum or SquaredErrorLoss.Mean)) throw Errors.OutOfRange(nameof(loss), loss, "HalfSum or Mean");
+        if (!network.Activation.IsElementwise)
+            throw Errors.Argument(nameof(network), $"two-layer problem: '{network.Activation.Name}' acts on whole columns; the problem needs an elementwise σ");
         Errors.ThrowIfNotPositive(hidden, nameof(hidden));
         if (x.Rank != 2 || x.Length == 0) throw Errors.BadShape("two-layer problem", nameof(x), x.Shape, "a non-empty n×k matrix (columns are samples)");
         if (y.Rank != 2 || y.Dim(1) != x.Dim(1))
             throw Errors.ShapeMismatch("two-layer problem", nameof(y), y.Shape, nameof(x), x.Shape, "Y must be m×k with the k samples of X as columns");
-        Activation = activation;
+        Network = network;
         Hidden = hidden;
         X = x;
         Y = y;
-        LossKind = loss;
         XIsIdentity = x.Dim(0) == x.Dim(1) && IsIdentity(x);
         int k = x.Dim(1);
         _z = Tensor<double>.Zeros(hidden, k);
@@ -44,8 +44,11 @@ public sealed class TwoLayerProblem
         _ga = Tensor<double>.Zeros(hidden, k);
     }
 
+    /// <summary>The network: σ and the loss convention.</summary>
+    public TwoLayerNetwork Network { get; }
+
     /// <summary>σ.</summary>
-    public Activation Activation { get; }
+    public Activation Activation => Network.Activation;
 
     /// <summary>h.</summary>
     public int Hidden { get; }
@@ -57,7 +60,7 @@ public sealed class TwoLayerProblem
     public Tensor<double> Y { get; }
 
     /// <summary>The loss convention: ½‖Y − F‖² (SPEC) or ‖Y − F‖²/(m·k) (the authors' scripts).</summary>
-    public SquaredErrorLoss LossKind { get; }
+    public SquaredErrorLoss LossKind => Network.LossKind;
 
     // The convention as (reduction, factor ½), the form of Ops.MseLoss and of c below.
     private LossReduction Reduction => LossKind == SquaredErrorLoss.Mean ? LossReduction.Mean : LossReduction.Sum;

@@ -50,14 +50,8 @@ public sealed class Activation
     private Activation(ActivationKind kind, string name, Func<Variable<double>, Variable<double>>? tape,
         Func<double, double>? value, Func<double, double>? derivative, Func<double, double>? secondDerivative, double? degree, double slope = 0)
     {
-        Kind = kind;
-        Name = name;
-        _tape = tape;
-        _value = value;
-        _derivative = derivative;
-        _secondDerivative = secondDerivative;
-        HomogeneityDegree = degree;
-        Slope = slope;
+        (Kind, Name, HomogeneityDegree, Slope) = (kind, name, degree, slope);
+        (_tape, _value, _derivative, _secondDerivative) = (tape, value, derivative, secondDerivative);
     }
 
     /// <summary>The family.</summary>

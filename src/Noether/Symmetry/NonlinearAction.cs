@@ -41,9 +41,7 @@ public sealed class NonlinearAction
         ArgumentNullException.ThrowIfNull(activation);
         Errors.ThrowIfNotPositive(rankTolerance, nameof(rankTolerance));
         Errors.ThrowIfNotPositive(conditionLimit, nameof(conditionLimit));
-        Activation = activation;
-        RankTolerance = rankTolerance;
-        ConditionLimit = conditionLimit;
+        (Activation, RankTolerance, ConditionLimit) = (activation, rankTolerance, conditionLimit);
     }
 
     /// <summary>σ.</summary>

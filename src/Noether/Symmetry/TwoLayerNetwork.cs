@@ -20,6 +20,7 @@ public sealed class TwoLayerNetwork
     public TwoLayerNetwork(Activation activation, SquaredErrorLoss loss)
     {
         ArgumentNullException.ThrowIfNull(activation);
+        if (loss is not (SquaredErrorLoss.HalfSum or SquaredErrorLoss.Mean)) throw Errors.OutOfRange(nameof(loss), loss, "HalfSum or Mean");
         Activation = activation;
         LossKind = loss;
     }

@@ -135,7 +135,7 @@ public class ConservedQuantityTests
     {
         var rng = new Random(8);
         var y = Init.Gaussian(Tensor<double>.Zeros(3, 4), 1, rng);
-        var p = new TwoLayerProblem(Activation.Of(kind, Activation.PyTorchLeakySlope), 6, Tensor<double>.Identity(4), y, SquaredErrorLoss.HalfSum);
+        var p = new TwoLayerProblem(new TwoLayerNetwork(Activation.Of(kind, Activation.PyTorchLeakySlope), SquaredErrorLoss.HalfSum), 6, Tensor<double>.Identity(4), y);
         var (u0, v0) = p.Initialise(0.8, 0.8, rng);
         double q0 = ConservedQuantity.IntegralFormAt(p.Activation, u0, v0);
         var sol = DormandPrince.Solve((_, th, dth) =>

@@ -107,7 +107,7 @@ public partial class LibraryPageTests
         // Linear algebra in one place: g⁻¹, a pseudo-inverse with its rank, and the Hessian's spectrum at θ.
         var gInverse = LinearAlgebra.Inverse(g);
         var pinv = LinearAlgebra.PseudoInverse(v);                                   // V⁺, rank, condition number
-        var problem = new TwoLayerProblem(Activation.Relu, 3, x, y, SquaredErrorLoss.HalfSum);
+        var problem = new TwoLayerProblem(net, 3, x, y);                            // net's loss on this batch
         double[] spectrum = TwoLayerHessian.Spectrum(problem, theta);                // all 12 eigenvalues, ascending
         // end example
 

@@ -38,7 +38,7 @@ public class TwoLayerProblemTests
         var rng = new Random(3);
         var x = whitened ? Tensor<double>.Identity(4) : Init.Gaussian(Tensor<double>.Zeros(4, 6), 1, rng);
         var y = Init.Gaussian(Tensor<double>.Zeros(3, x.Dim(1)), 1, rng);
-        var p = new TwoLayerProblem(sigma, 7, x, y, convention);
+        var p = new TwoLayerProblem(new TwoLayerNetwork(sigma, convention), 7, x, y);
         Assert.Equal(whitened, p.XIsIdentity);
         var (u, v) = p.Initialise(0.7, 0.9, rng);
         var gu = Tensor<double>.Zeros(3, 7);
@@ -52,7 +52,7 @@ public class TwoLayerProblemTests
     public void Run_ThresholdAndStopping_AreRecorded()
     {
         var rng = new Random(1);
-        var p = new TwoLayerProblem(Activation.Identity, 8, Tensor<double>.Identity(3), Init.Gaussian(Tensor<double>.Zeros(2, 3), 1, rng), SquaredErrorLoss.HalfSum);
+        var p = new TwoLayerProblem(new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum), 8, Tensor<double>.Identity(3), Init.Gaussian(Tensor<double>.Zeros(2, 3), 1, rng));
         var (u, v) = p.Initialise(0.5, 0.5, rng);
         var (u2, v2) = (u.Clone(), v.Clone());
         var (u3, v3) = (u.Clone(), v.Clone());
@@ -73,16 +73,16 @@ public class TwoLayerProblemTests
     [Fact]
     public void Constructor_MismatchedShapes_Throw()
     {
-        Assert.Throws<ArgumentException>(() => new TwoLayerProblem(Activation.Tanh, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 4), SquaredErrorLoss.HalfSum));
-        var p = new TwoLayerProblem(Activation.Tanh, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 3), SquaredErrorLoss.HalfSum);
+        Assert.Throws<ArgumentException>(() => new TwoLayerProblem(new TwoLayerNetwork(Activation.Tanh, SquaredErrorLoss.HalfSum), 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 4)));
+        var p = new TwoLayerProblem(new TwoLayerNetwork(Activation.Tanh, SquaredErrorLoss.HalfSum), 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 3));
         Assert.Throws<ArgumentException>(() => p.Loss(Tensor<double>.Zeros(3, 2), Tensor<double>.Zeros(3, 3)));
     }
 
     [Fact]
     public void RadialActivation_IsRejectedNamingTheActivation()
     {
-        var e = Assert.ThrowsAny<ArgumentException>(() => new TwoLayerProblem(Activation.RadialInverseOnePlusNorm, 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 3), SquaredErrorLoss.HalfSum));
-        Assert.Equal("activation", e.ParamName);
+        var e = Assert.ThrowsAny<ArgumentException>(() => new TwoLayerProblem(new TwoLayerNetwork(Activation.RadialInverseOnePlusNorm, SquaredErrorLoss.HalfSum), 3, Tensor<double>.Identity(3), Tensor<double>.Zeros(2, 3)));
+        Assert.Equal("network", e.ParamName);
         Assert.Contains("elementwise", e.Message);
     }
 }
