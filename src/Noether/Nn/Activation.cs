@@ -176,17 +176,11 @@ public sealed class Activation
     }
 
     /// <summary>The name results store for a family: identity, relu, leaky-relu, sigmoid, tanh, radial or custom.</summary>
-    public static string FamilyName(ActivationKind kind) => kind switch
-    {
-        ActivationKind.Identity => "identity",
-        ActivationKind.Relu => "relu",
-        ActivationKind.LeakyRelu => "leaky-relu",
-        ActivationKind.Sigmoid => "sigmoid",
-        ActivationKind.Tanh => "tanh",
-        ActivationKind.Radial => "radial",
-        ActivationKind.Custom => "custom",
-        _ => throw Errors.OutOfRange(nameof(kind), kind, "a defined ActivationKind"),
-    };
+    public static string FamilyName(ActivationKind kind) =>
+        (uint)kind < (uint)FamilyNames.Length ? FamilyNames[(int)kind] : throw Errors.OutOfRange(nameof(kind), kind, "a defined ActivationKind");
+
+    // Indexed by the enum's values (fixed: results store the names, earlier versions the first five values).
+    private static readonly string[] FamilyNames = ["identity", "relu", "leaky-relu", "sigmoid", "tanh", "radial", "custom"];
 
     /// <summary>
     /// Parses a name: identity | linear, relu, leaky-relu[:s] (no slope: <see cref="PyTorchLeakySlope"/>; s ≥ 0, s ≠ 1;
