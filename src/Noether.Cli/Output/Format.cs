@@ -27,15 +27,5 @@ internal static class Format
     public static string Points(double v) => double.IsNaN(v) ? "–" : (v >= 0 ? "+" : "−") + Math.Abs(v * 100).ToString("F2", CultureInfo.InvariantCulture);
 
     /// <summary>The stored name of an activation (CSV columns, summary.json, the CLI's --activation values).</summary>
-    public static string Name(ActivationKind a) => a switch
-    {
-        ActivationKind.Identity => "identity",
-        ActivationKind.Relu => "relu",
-        ActivationKind.LeakyRelu => "leaky-relu",
-        ActivationKind.Sigmoid => "sigmoid",
-        ActivationKind.Tanh => "tanh",
-        ActivationKind.Radial => "radial",
-        ActivationKind.Custom => "custom",
-        _ => throw Errors.ArgumentOutOfRange(nameof(a), a, $"activation = {a}: expected a defined ActivationKind"),
-    };
+    public static string Name(ActivationKind a) => Activation.FamilyName(a);
 }

@@ -22,10 +22,7 @@ public sealed class ActivationIntegral
 
     private ActivationIntegral(Activation activation, Func<double, double>? closedForm, bool quadratic, double quadraticFactor = double.NaN)
     {
-        Activation = activation;
-        _closedForm = closedForm;
-        IsQuadratic = quadratic;
-        QuadraticFactor = quadraticFactor;
+        (Activation, _closedForm, IsQuadratic, QuadraticFactor) = (activation, closedForm, quadratic, quadraticFactor);
     }
 
     /// <summary>c with G(v) = c·v² when <see cref="IsQuadratic"/> (c = 1/(2α)), else NaN.</summary>

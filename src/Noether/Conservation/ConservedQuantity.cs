@@ -144,14 +144,14 @@ public abstract class ConservedQuantity
     public static Tensor<double> ImbalanceMatrixAt(Tensor<double> u, Tensor<double> v)
     {
         CheckPair(u, v, "UᵀU − VVᵀ");
-        return Mat.Symmetric(Mat.Sub(Mat.Mul(u, u, ta: true), Mat.Mul(v, v, tb: true)));
+        return LinearAlgebra.SymmetricPart(LinearAlgebra.Multiply(u, u, transposeA: true) - LinearAlgebra.Multiply(v, v, transposeB: true));
     }
 
     /// <summary>Tr[UᵀU − VVᵀ] = ‖U‖²_F − ‖V‖²_F (the quantity of eq. 41; twice the scalar Q of eq. 48 for linear and ReLU nets).</summary>
     public static double ImbalanceTraceAt(Tensor<double> u, Tensor<double> v)
     {
         CheckPair(u, v, "Tr[UᵀU − VVᵀ]");
-        return Mat.Dot(u, u) - Mat.Dot(v, v);
+        return TensorOps.Dot(u, u) - TensorOps.Dot(v, v);
     }
 
     /// <summary>
@@ -179,22 +179,15 @@ public abstract class ConservedQuantity
     /// ½Tr[UᵀU − VVᵀ], the trace of the conserved matrix ½(UᵀU − VVᵀ). Accumulated in one running sum (U's entries, then
     /// V's), unlike <see cref="IntegralForm"/>'s per-unit terms; the convergence and sharpness sweeps report this value.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="activation"/> is <see cref="ActivationKind.Radial"/> or <see cref="ActivationKind.Custom"/> (no G fixed by the kind).</exception>
-    public static double IntegralFormAt(ActivationKind activation, Tensor<double> u, Tensor<double> v)
+    /// <exception cref="ArgumentException"><paramref name="activation"/> is radial (<see cref="ActivationIntegral.For"/>).</exception>
+    public static double IntegralFormAt(Activation activation, Tensor<double> u, Tensor<double> v)
     {
-        ActivationKinds.ThrowIfNotLayerKind(activation, nameof(activation));
+        var g = ActivationIntegral.For(activation);
         ArgumentNullException.ThrowIfNull(u);
         ArgumentNullException.ThrowIfNull(v);
         double q = 0;
         foreach (var x in u.Data) q += 0.5 * x * x;
-        foreach (var x in v.Data)
-            q -= activation switch
-            {
-                ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu => 0.5 * x * x,
-                ActivationKind.Sigmoid => x + Math.Exp(x) - 1,
-                ActivationKind.Tanh => 0.5 * Math.Sinh(x) * Math.Sinh(x),
-                _ => throw ActivationKinds.Unreachable(activation),
-            };
+        foreach (var x in v.Data) q -= g.Evaluate(x);
         return q;
     }
 
@@ -242,7 +235,7 @@ internal sealed class ImbalanceMatrix(int uIndex, int vIndex) : ConservedQuantit
     public override bool IsQuadratic => true;
     public override int[] ValueShape(int h) => [h, h];
     protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v) =>
-        new(Flatten(Mat.Mul(u, u, ta: true)), Flatten(Mat.Mul(v, v, tb: true)));
+        new(Flatten(LinearAlgebra.Multiply(u, u, transposeA: true)), Flatten(LinearAlgebra.Multiply(v, v, transposeB: true)));
 }
 
 /// <summary>c·Tr[UᵀU − VVᵀ].</summary>
@@ -254,7 +247,7 @@ internal sealed class ImbalanceTrace(double factor, int uIndex, int vIndex) : Co
     public override bool IsQuadratic => true;
     public override int[] ValueShape(int h) => [];
     protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v) =>
-        new([_factor * Mat.Dot(u, u)], [_factor * Mat.Dot(v, v)]);
+        new([_factor * TensorOps.Dot(u, u)], [_factor * TensorOps.Dot(v, v)]);
 }
 
 /// <summary>diag(αUᵀU − VVᵀ) (Ex. 9).</summary>
@@ -306,7 +299,7 @@ internal sealed class QuadraticFormQuantity : ConservedQuantity
     protected override QuantityTerms ComputeTerms(Tensor<double> u, Tensor<double> v)
     {
         if (u.Dim(1) != _group.Size) throw Errors.Argument(nameof(u), $"{Name}: hidden width {u.Dim(1)} but the group acts on {_group.Size}");
-        return new([Mat.Dot(Mat.Mul(v, v, tb: true), _m)], [Mat.Dot(Mat.Mul(u, u, ta: true), _dpi)]);
+        return new([TensorOps.Dot(LinearAlgebra.Multiply(v, v, transposeB: true), _m)], [TensorOps.Dot(LinearAlgebra.Multiply(u, u, transposeA: true), _dpi)]);
     }
 }
 

@@ -141,13 +141,14 @@ public sealed class NetworkReparametrization
     /// φ = the network's outputs on a batch (<paramref name="inputs"/>, samples × n₀), with <paramref name="activation"/> on
     /// every hidden layer: the fields any model allows, whose law count holds for these data only.
     /// </summary>
-    public Reparametrization Outputs(Tensor<double> inputs, ActivationKind activation, double leakySlope = 0.01)
+    public Reparametrization Outputs(Tensor<double> inputs, Activation activation)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(activation);
         if (inputs.Rank != 2 || inputs.Dim(1) != Widths[0])
             throw Errors.BadShape("law count", nameof(inputs), inputs.Shape, $"samples × {Widths[0]} (the input width)");
-        if (activation is not (ActivationKind.Identity or ActivationKind.Relu or ActivationKind.LeakyRelu or ActivationKind.Tanh or ActivationKind.Sigmoid))
-            throw Errors.OutOfRange(nameof(activation), activation, "identity, relu, leaky-relu, tanh or sigmoid");
+        if (!activation.IsElementwise)
+            throw Errors.Argument(nameof(activation), $"law count: '{activation.Name}' acts on whole columns; the network's layers need an elementwise σ");
         return parameters =>
         {
             var (w, b) = Split(parameters);
@@ -157,14 +158,7 @@ public sealed class NetworkReparametrization
             {
                 var z = Ops.MatMul(h, w[l], false, true);
                 if (Biases) z = Ops.Add(z, Ops.Reshape(b[l]!, 1, Widths[l + 1]));
-                h = l == Layers - 1 ? z : activation switch
-                {
-                    ActivationKind.Relu => Ops.Relu(z),
-                    ActivationKind.LeakyRelu => Ops.LeakyRelu(z, leakySlope),
-                    ActivationKind.Tanh => Ops.Tanh(z),
-                    ActivationKind.Sigmoid => Ops.Sigmoid(z),
-                    _ => z,
-                };
+                h = l == Layers - 1 ? z : activation.Apply(z);
             }
             return [h];
         };

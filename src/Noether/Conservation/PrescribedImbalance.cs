@@ -34,10 +34,10 @@ public static class PrescribedImbalance
         if (q.Rank != 2 || q.Dim(0) != q.Dim(1) || q.Dim(0) == 0) throw Errors.BadShape("prescribed Q", nameof(q), q.Shape, "a square h×h matrix");
         if (!q.AllFinite()) throw Errors.Argument(nameof(q), "prescribed Q: q has non-finite entries");
         int h = q.Dim(0);
-        double asym = Mat.MaxAbs(Mat.Antisymmetric(q));
-        if (asym > 1e-12 * Math.Max(1, Mat.MaxAbs(q)))
+        double asym = TensorOps.MaxAbs(LinearAlgebra.AntisymmetricPart(q));
+        if (asym > 1e-12 * Math.Max(1, TensorOps.MaxAbs(q)))
             throw Errors.Argument(nameof(q), string.Create(CultureInfo.InvariantCulture, $"prescribed Q: q is not symmetric (max |q − qᵀ|/2 = {asym:G3}); UᵀU − VVᵀ always is"));
-        var (lambda, e) = LinearAlgebra.SymmetricEigen(Mat.Symmetric(q));
+        var (lambda, e) = LinearAlgebra.SymmetricEigen(LinearAlgebra.SymmetricPart(q));
         double cut = 1e-14 * Math.Max(lambda.Max(Math.Abs), double.Epsilon);
         var pos = Enumerable.Range(0, h).Where(i => lambda[i] > cut).ToArray();
         var neg = Enumerable.Range(0, h).Where(i => lambda[i] < -cut).ToArray();
@@ -49,8 +49,8 @@ public static class PrescribedImbalance
         var common = r > 0 ? RandomMatrix.Gaussian(random, h, r, std) : null;
         var left = Factor(e!, lambda, pos, common, h);   // [P, G], h × (n₊ + r)
         var right = Factor(e!, lambda, neg, common, h);  // [N, G], h × (n₋ + r)
-        var u = left is null ? Tensor<double>.Zeros(m, h) : Mat.Mul(Orthonormal(random, m, left.Dim(1)), left, tb: true);
-        var v = right is null ? Tensor<double>.Zeros(h, n) : Mat.Mul(right, Orthonormal(random, n, right.Dim(1)), tb: true);
+        var u = left is null ? Tensor<double>.Zeros(m, h) : LinearAlgebra.Multiply(Orthonormal(random, m, left.Dim(1)), left, transposeB: true);
+        var v = right is null ? Tensor<double>.Zeros(h, n) : LinearAlgebra.Multiply(right, Orthonormal(random, n, right.Dim(1)), transposeB: true);
         return new TwoLayerParameters(u, v);
     }
 

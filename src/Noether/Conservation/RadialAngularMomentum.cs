@@ -1,4 +1,5 @@
 using Noether.Symmetry;
+using Noether.Tensors;
 
 namespace Noether.Conservation;
 
@@ -30,10 +31,10 @@ public static class RadialAngularMomentum
         ArgumentNullException.ThrowIfNull(theta);
         ArgumentNullException.ThrowIfNull(velocity);
         theta.CheckSameShape(velocity, nameof(velocity));
-        var left = Mat.Antisymmetric(Mat.Mul(velocity.U, theta.U, ta: true));      // A(U̇ᵀU)
-        var right = Mat.Antisymmetric(Mat.Mul(theta.V, velocity.V, tb: true));     // A(VV̇ᵀ)
-        var paper = Mat.Antisymmetric(Mat.Mul(velocity.V, theta.V, tb: true));     // A(V̇Vᵀ)
-        double scale = Mat.Norm(velocity.U) * Mat.Norm(theta.U) + Mat.Norm(velocity.V) * Mat.Norm(theta.V);
-        return new RadialIdentityCheck(Mat.Norm(Mat.Sub(left, right)), Mat.Norm(Mat.Sub(left, paper)), scale);
+        var left = LinearAlgebra.AntisymmetricPart(LinearAlgebra.Multiply(velocity.U, theta.U, transposeA: true));      // A(U̇ᵀU)
+        var right = LinearAlgebra.AntisymmetricPart(LinearAlgebra.Multiply(theta.V, velocity.V, transposeB: true));     // A(VV̇ᵀ)
+        var paper = LinearAlgebra.AntisymmetricPart(LinearAlgebra.Multiply(velocity.V, theta.V, transposeB: true));     // A(V̇Vᵀ)
+        double scale = TensorOps.Norm(velocity.U) * TensorOps.Norm(theta.U) + TensorOps.Norm(velocity.V) * TensorOps.Norm(theta.V);
+        return new RadialIdentityCheck(TensorOps.Norm(left - right), TensorOps.Norm(left - paper), scale);
     }
 }

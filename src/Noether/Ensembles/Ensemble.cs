@@ -36,10 +36,10 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly SpecCnnHeads<T> _heads;
     private readonly SpecCnnHeads<T>? _trunk; // batch-dependent reading: the trunk with the model's own head
     private readonly EnsembleMember[] _members;
-    private readonly Symmetry.Activation _sigma;
+    private readonly Activation _sigma;
     private readonly double[] _outputBias;
 
-    internal Ensemble(SpecCnn<T> model, EnsembleOptions options, EnsembleMember[] members, int rejected, Symmetry.Activation sigma,
+    internal Ensemble(SpecCnn<T> model, EnsembleOptions options, EnsembleMember[] members, int rejected, Activation sigma,
         int membersPerChunk = SpecCnnHeads<T>.DefaultMembersPerChunk)
     {
         Model = model;

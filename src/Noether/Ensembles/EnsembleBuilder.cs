@@ -125,18 +125,7 @@ public static class EnsembleBuilder
     }
 
     /// <summary>The σ of the symmetry code matching a network's activation layer.</summary>
-    internal static Activation Sigma<T>(Activation<T> layer) where T : unmanaged, IFloatingPointIeee754<T> => layer.Kind switch
-    {
-        ActivationKind.Identity => Activation.Identity,
-        ActivationKind.Relu => Activation.Relu,
-        ActivationKind.LeakyRelu when layer.Slope == 1 => Activation.Identity,
-        ActivationKind.LeakyRelu when layer.Slope >= 0 => Activation.LeakyRelu(layer.Slope),
-        ActivationKind.LeakyRelu => Activation.Elementwise($"leaky-relu({layer.Slope})", z => Ops.LeakyRelu(z, layer.Slope),
-            x => x > 0 ? x : layer.Slope * x, x => x > 0 ? 1 : layer.Slope),
-        ActivationKind.Sigmoid => Activation.Sigmoid,
-        ActivationKind.Tanh => Activation.Tanh,
-        _ => throw ActivationKinds.Unreachable(layer.Kind),
-    };
+    internal static Activation Sigma<T>(Activation<T> layer) where T : unmanaged, IFloatingPointIeee754<T> => layer.Function.Reduced;
 
     /// <summary>A generator seed for stream <paramref name="stream"/> of member <paramref name="member"/> (SplitMix64 finaliser).</summary>
     internal static int StreamSeed(int seed, int member, int stream)

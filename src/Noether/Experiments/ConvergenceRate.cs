@@ -56,7 +56,8 @@ public sealed record ConvergenceRateSettings(IReadOnlyList<ActivationKind>? Acti
         if (MaxSteps < 1) throw Errors.OutOfRange("max steps", MaxSteps, "at least 1 step");
         if (Records < 2) throw Errors.OutOfRange("records", Records, "at least 2");
         if (ActivationList.Count == 0) throw Errors.Argument(nameof(Activations), "convergence rate: no activations");
-        foreach (var a in ActivationList) ActivationKinds.ThrowIfNotLayerKind(a, "activation");
+        foreach (var a in ActivationList)
+            if (!Activation.HasFixedFunction(a)) throw Errors.OutOfRange("activation", a, Activation.FixedFamilies);
         if (StdUList.Count == 0 || StdVList.Count == 0) throw Errors.Argument(nameof(StdsU), "convergence rate: no initial standard deviations");
         foreach (var s in StdUList.Concat(StdVList)) if (!(s >= 0) || double.IsInfinity(s)) throw Errors.OutOfRange("init std", s, "non-negative finite values");
     }
@@ -155,7 +156,8 @@ public static class ConvergenceRate
     }
 
     private static TwoLayerProblem Problem(ConvergenceRateSettings settings, ActivationKind activation, Tensor<double> y) =>
-        new(activation, settings.Hidden, Tensor<double>.Identity(settings.Inputs), y, settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum);
+        new(new TwoLayerNetwork(Activation.Of(activation, Activation.PyTorchLeakySlope), settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum),
+            settings.Hidden, Tensor<double>.Identity(settings.Inputs), y);
 
     /// <summary>Runs the sweep (the items of <see cref="ConvergenceRateSettings.Shard"/> when set).</summary>
     public static ConvergenceRateResult Run(ConvergenceRateSettings settings, IProgress<SweepProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -181,10 +183,10 @@ public static class ConvergenceRate
             double su = settings.StdUList[iu], sv = settings.StdVList[iv];
             // Each run's own stream: the same (seed, σ_U, σ_V) gives the same init whatever else is in the sweep.
             var (u, v) = problem!.Initialise(su, sv, new Random(Seeds.Derive(settings.Seed, iu, iv)));
-            double q = ConservedQuantity.IntegralFormAt(activation, u, v);
+            double q = ConservedQuantity.IntegralFormAt(problem.Activation, u, v);
             var trace = TwoLayerDescent.Run(problem, u, v, new DescentOptions(settings.LearningRate, settings.MaxSteps, threshold, Records: settings.Records),
                 null, cancellationToken);
-            runs.Add(new ConvergenceRun(activation, su, sv, q, ConservedQuantity.IntegralFormAt(activation, u, v), trace.InitialLoss, trace.FinalLoss,
+            runs.Add(new ConvergenceRun(activation, su, sv, q, ConservedQuantity.IntegralFormAt(problem.Activation, u, v), trace.InitialLoss, trace.FinalLoss,
                 trace.StepsToThreshold, trace.RecordedSteps, trace.RecordedLosses, trace.Diverged));
             progress?.Report(new SweepProgress($"{activation} σU={su} σV={sv}", ++done, items.Length));
         }

@@ -126,7 +126,7 @@ public static class LawCountExperiment
             samples = 2 * (net.Parameters + net.Widths[^1] - 1) / net.Widths[^1] + net.Widths[0];
             var inputs = Tensor<double>.Zeros(samples, net.Widths[0]);
             Gaussian.Fill(random, inputs.Data);
-            var activation = linear ? ActivationKind.Identity : ActivationKind.Relu;
+            var activation = linear ? Activation.Identity : Activation.Relu;
             data = LawCount.Count(net.Outputs(inputs, activation), theta, random);
             if (!linear) (dead, alwaysOn) = ActivationPatterns(net, theta, inputs);
         }

@@ -52,7 +52,8 @@ public sealed record SharpnessSpectrumSettings(IReadOnlyList<ActivationKind>? Ac
         if (!(FlatThreshold >= 0)) throw Errors.OutOfRange("flat threshold", FlatThreshold, "a non-negative threshold");
         if (MaxSteps < 1) throw Errors.OutOfRange("max steps", MaxSteps, "at least 1 step");
         if (ActivationList.Count == 0) throw Errors.Argument(nameof(Activations), "sharpness: no activations");
-        foreach (var a in ActivationList) ActivationKinds.ThrowIfNotLayerKind(a, "activation");
+        foreach (var a in ActivationList)
+            if (!Activation.HasFixedFunction(a)) throw Errors.OutOfRange("activation", a, Activation.FixedFamilies);
         if (StdList.Count == 0) throw Errors.Argument(nameof(Stds), "sharpness: no init stds");
         foreach (var s in StdList) if (!(s > 0) || double.IsInfinity(s)) throw Errors.OutOfRange("init std", s, "positive finite values");
         if ((long)Hidden * (Outputs + Inputs) > 5000)
@@ -162,13 +163,14 @@ public static class SharpnessSpectrum
             int i = k % stds;
             if (current != activation)
             {
-                train = new TwoLayerProblem(activation, h, x, y, settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum);
-                spec = new TwoLayerProblem(activation, h, x, y, SquaredErrorLoss.HalfSum);
+                var sigma = Activation.Of(activation, Activation.PyTorchLeakySlope);
+                train = new TwoLayerProblem(new TwoLayerNetwork(sigma, settings.MeanReduced ? SquaredErrorLoss.Mean : SquaredErrorLoss.HalfSum), h, x, y);
+                spec = new TwoLayerProblem(new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum), h, x, y);
                 current = activation;
             }
             double std = settings.StdList[i];
             var (u, v) = train!.Initialise(std, std, new Random(Seeds.Derive(settings.Seed, i)));
-            double q = ConservedQuantity.IntegralFormAt(activation, u, v);
+            double q = ConservedQuantity.IntegralFormAt(train!.Activation, u, v);
             var trace = TwoLayerDescent.Run(train, u, v, new DescentOptions(settings.LearningRate, settings.MaxSteps, GradientTolerance: settings.GradientTolerance, Records: 2),
                 null, cancellationToken);
             var gu = Tensor<double>.Zeros(u.ShapeArray);
@@ -188,7 +190,7 @@ public static class SharpnessSpectrum
                 var curved = eigenvalues.Skip(eigenvalues.Length - predicted.Length).ToArray();
                 gnError = predicted.Zip(curved, (a, b) => Math.Abs(a - b)).Max();
             }
-            runs.Add(new SharpnessRun(activation, std, q, ConservedQuantity.IntegralFormAt(activation, u, v), trace.Steps, loss,
+            runs.Add(new SharpnessRun(activation, std, q, ConservedQuantity.IntegralFormAt(train!.Activation, u, v), trace.Steps, loss,
                 Math.Sqrt(TensorOps.Dot(gu, gu) + TensorOps.Dot(gv, gv)), eigenvalues, summary, fibre, gnError, seconds));
             progress?.Report(new SweepProgress($"{activation} std={std}", ++done, items.Length));
         }

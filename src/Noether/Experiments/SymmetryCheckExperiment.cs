@@ -1,4 +1,5 @@
 using System.Globalization;
+using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
 
@@ -148,7 +149,7 @@ public static class SymmetryCheckExperiment
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        var sigma = Symmetry.Activation.Parse(settings.Activation);
+        var sigma = Activation.Parse(settings.Activation);
         var net = new MultilayerNetwork(settings.Widths, sigma, SquaredErrorLoss.HalfSum);
         var widths = settings.Widths;
         int layers = net.Layers;

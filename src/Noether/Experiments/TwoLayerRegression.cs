@@ -43,7 +43,7 @@ public static class TwoLayerRegression
         var y = TensorOps.MatMul(w0, x);
         var noise = Init.Gaussian(Tensor<double>.Zeros(m, s.Samples), 0.3, rng);
         for (int i = 0; i < y.Length; i++) y.Data[i] += noise.Data[i];
-        var problem = new TwoLayerProblem(s.Activation, h, x, y, SquaredErrorLoss.HalfSum);
+        var problem = new TwoLayerProblem(new TwoLayerNetwork(Activation.Of(s.Activation, Activation.PyTorchLeakySlope), SquaredErrorLoss.HalfSum), h, x, y);
         var gu = Tensor<double>.Zeros(m, h);
         var gv = Tensor<double>.Zeros(h, n);
         if (s.Weights is { } path)

@@ -1,4 +1,5 @@
 using Noether.Conservation;
+using Noether.Nn;
 using Noether.Symmetry;
 
 namespace Noether.Experiments;

@@ -39,7 +39,7 @@ internal static class ImbalanceClosedForm
         if (!(beta[0] > 1e-8 * beta[^1]) || !(alpha[0] > 1e-8 * alpha[^1])) return null;
         var bHalf = Conjugate(f!, beta.Select(Math.Sqrt).ToArray());
         var bMinusHalf = Conjugate(f!, beta.Select(x => 1 / Math.Sqrt(x)).ToArray());
-        var (d, o) = LinearAlgebra.SymmetricEigen(Mat.Symmetric(Mat.Mul(Mat.Mul(bHalf, a), bHalf)));
+        var (d, o) = LinearAlgebra.SymmetricEigen(LinearAlgebra.SymmetricPart(LinearAlgebra.Multiply(LinearAlgebra.Multiply(bHalf, a), bHalf)));
         if (!(d[0] > 0)) return null;
         var (lambda, e) = LinearAlgebra.SymmetricEigen(qStar);
         var s = new double[h];
@@ -55,7 +55,7 @@ internal static class ImbalanceClosedForm
         var left = e!.Clone();
         for (int i = 0; i < h; i++)
             for (int j = 0; j < h; j++) left[i, j] *= Math.Pow(d[j], 0.25) / s[j];
-        return Mat.Mul(Mat.Mul(left, o!, tb: true), bMinusHalf);
+        return LinearAlgebra.Multiply(LinearAlgebra.Multiply(left, o!, transposeB: true), bMinusHalf);
     }
 
     private static Tensor<double> Conjugate(Tensor<double> f, double[] diag)
@@ -64,7 +64,7 @@ internal static class ImbalanceClosedForm
         var fd = f.Clone();
         for (int i = 0; i < h; i++)
             for (int j = 0; j < h; j++) fd[i, j] *= diag[j];
-        return Mat.Symmetric(Mat.Mul(fd, f, tb: true));
+        return LinearAlgebra.SymmetricPart(LinearAlgebra.Multiply(fd, f, transposeB: true));
     }
 
 }

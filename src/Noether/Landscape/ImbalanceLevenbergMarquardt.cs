@@ -21,29 +21,29 @@ internal static class ImbalanceLevenbergMarquardt
         var g = Tensor<double>.Identity(h);
         var u = theta.U.Clone();
         var v = theta.V.Clone();
-        var r = Mat.Sub(ConservedQuantity.ImbalanceMatrixAt(u, v), qStar);
-        double norm = Mat.Norm(r);
-        double gram = Mat.Dot(u, u) + Mat.Dot(v, v);
-        double floor = 1e-15 * Math.Max(1, Math.Max(Mat.MaxAbs(qStar), gram));
+        var r = ConservedQuantity.ImbalanceMatrixAt(u, v) - qStar;
+        double norm = TensorOps.Norm(r);
+        double gram = TensorOps.Dot(u, u) + TensorOps.Dot(v, v);
+        double floor = 1e-15 * Math.Max(1, Math.Max(TensorOps.MaxAbs(qStar), gram));
         // LLᵀ scales like (‖A‖ + ‖B‖)²; μ is relative to that.
         double mu = 1e-6, kScale = 4 * gram * gram;
         int step = 0;
-        for (int tries = 0; step < maxSteps && tries < 4 * maxSteps && Mat.MaxAbs(r) > floor; tries++)
+        for (int tries = 0; step < maxSteps && tries < 4 * maxSteps && TensorOps.MaxAbs(r) > floor; tries++)
         {
-            var a = Mat.Mul(u, u, ta: true);
-            var b = Mat.Mul(v, v, tb: true);
+            var a = LinearAlgebra.Multiply(u, u, transposeA: true);
+            var b = LinearAlgebra.Multiply(v, v, transposeB: true);
             var y = ConjugateGradient(a, b, r, mu * kScale);
-            var m = Mat.Scale(Mat.Add(Mat.Mul(a, y), Mat.Mul(y, b)), 2);
+            var m = (LinearAlgebra.Multiply(a, y) + LinearAlgebra.Multiply(y, b)) * 2;
             var hStep = LinearAlgebra.Exponential(m);
-            var hInv = LinearAlgebra.Exponential(Mat.Scale(m, -1));
-            var u2 = Mat.Mul(u, hInv);
-            var v2 = Mat.Mul(hStep, v);
-            var r2 = Mat.Sub(ConservedQuantity.ImbalanceMatrixAt(u2, v2), qStar);
-            double n2 = Mat.Norm(r2);
+            var hInv = LinearAlgebra.Exponential(m * -1);
+            var u2 = LinearAlgebra.Multiply(u, hInv);
+            var v2 = LinearAlgebra.Multiply(hStep, v);
+            var r2 = ConservedQuantity.ImbalanceMatrixAt(u2, v2) - qStar;
+            double n2 = TensorOps.Norm(r2);
             if (double.IsFinite(n2) && n2 < norm)
             {
                 (u, v, r, norm) = (u2, v2, r2, n2);
-                g = Mat.Mul(hStep, g);
+                g = LinearAlgebra.Multiply(hStep, g);
                 mu = Math.Max(mu / 10, 1e-16);
                 step++;
             }
@@ -63,25 +63,25 @@ internal static class ImbalanceLevenbergMarquardt
         int h = a.Dim(0);
         Tensor<double> Apply(Tensor<double> y)
         {
-            var m = Mat.Scale(Mat.Add(Mat.Mul(a, y), Mat.Mul(y, b)), 2);
-            var s = Mat.Add(Mat.Mul(a, m), Mat.Mul(b, m, tb: true));
-            return Mat.Add(Mat.Add(s, Mat.T(s)), y, mu);
+            var m = (LinearAlgebra.Multiply(a, y) + LinearAlgebra.Multiply(y, b)) * 2;
+            var s = LinearAlgebra.Multiply(a, m) + LinearAlgebra.Multiply(b, m, transposeB: true);
+            return (s + LinearAlgebra.Transpose(s)) + y * mu;
         }
         var x = Tensor<double>.Zeros(h, h);
         var r = rhs.Clone();
         var p = r.Clone();
-        double rr = Mat.Dot(r, r), stop = 1e-30 * rr;
+        double rr = TensorOps.Dot(r, r), stop = 1e-30 * rr;
         int limit = 2 * h * (h + 1) + 20;
         for (int k = 0; k < limit && rr > stop; k++)
         {
             var kp = Apply(p);
-            double pkp = Mat.Dot(p, kp);
+            double pkp = TensorOps.Dot(p, kp);
             if (!(pkp > 0)) break;
             double step = rr / pkp;
-            x = Mat.Add(x, p, step);
-            r = Mat.Add(r, kp, -step);
-            double rrNew = Mat.Dot(r, r);
-            p = Mat.Add(r, p, rrNew / rr);
+            x = x + p * step;
+            r = r + kp * -step;
+            double rrNew = TensorOps.Dot(r, r);
+            p = r + p * (rrNew / rr);
             rr = rrNew;
         }
         return x;

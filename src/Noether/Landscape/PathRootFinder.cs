@@ -14,7 +14,7 @@ internal static class PathRootFinder
     internal static (double T, int Evaluations) Find(MatrixGroup group, Tensor<double> m, TwoLayerParameters theta, Func<TwoLayerParameters, double> q,
         double target, double tolerance, string targetName, string quantity, double maxScaled = 20)
     {
-        double mNorm = Mat.Norm(m) / Math.Sqrt(group.Size);
+        double mNorm = TensorOps.Norm(m) / Math.Sqrt(group.Size);
         if (!(mNorm > 0)) throw Errors.Argument("generator", $"teleport: the generator M is zero, so exp(tM) = I never moves θ ({targetName})");
         int evals = 0;
         double minSeen = double.PositiveInfinity, maxSeen = double.NegativeInfinity, tMin = 0, tMaxSeen = 0;

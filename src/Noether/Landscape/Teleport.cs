@@ -40,7 +40,7 @@ namespace Noether.Landscape;
 /// </remarks>
 public static class Teleport
 {
-    /// <summary>The symmetry group of the problem's hidden activation (<see cref="MatrixGroup.ForActivation(ActivationKind, int, double)"/>): GL_h for the identity, positive scaling (α = 1) for ReLU and LeakyReLU.</summary>
+    /// <summary>The symmetry group of the problem's hidden activation (<see cref="MatrixGroup.ForActivation(Activation, int, double)"/>): GL_h for the identity, positive scaling (α = 1) for ReLU and LeakyReLU.</summary>
     /// <exception cref="ArgumentException">Sigmoid or tanh: no linear symmetry group to teleport with (Prop. 7).</exception>
     public static MatrixGroup GroupFor(TwoLayerProblem problem, double conditionLimit = 1e10)
     {
@@ -58,25 +58,25 @@ public static class Teleport
     {
         options = Check(problem, theta, options);
         ArgumentNullException.ThrowIfNull(target);
-        if (problem.Activation != ActivationKind.Identity)
+        if (problem.Activation.Kind != ActivationKind.Identity)
             throw Errors.Argument(nameof(target), $"teleport to a Q matrix: σ = {problem.Activation} conserves only diag(UᵀU − VVᵀ) (Ex. 9); give a diagonal target (one value per hidden unit) instead");
         int h = theta.H;
         if (!target.HasShape(h, h)) throw Errors.BadShape("teleport", "target Q", target.Shape, $"an {h}×{h} symmetric matrix (h = {h})");
         if (!target.AllFinite()) throw Errors.Argument(nameof(target), "teleport: target Q has non-finite entries");
-        double scale = Math.Max(1, Mat.MaxAbs(target));
-        double asym = Mat.MaxAbs(Mat.Antisymmetric(target));
+        double scale = Math.Max(1, TensorOps.MaxAbs(target));
+        double asym = TensorOps.MaxAbs(LinearAlgebra.AntisymmetricPart(target));
         if (asym > 1e-12 * scale)
             throw Errors.Argument(nameof(target), string.Create(CultureInfo.InvariantCulture,
                 $"teleport: target Q is not symmetric (max |Q − Qᵀ|/2 = {asym:G3}); Q = UᵀU − VVᵀ is always symmetric"));
-        var qStar = Mat.Symmetric(target);
+        var qStar = LinearAlgebra.SymmetricPart(target);
         var group = (GeneralLinearGroup)GroupFor(problem, options.ConditionLimit);
         CheckInertia(theta, qStar);
 
         Tensor<double> g;
         TeleportMethod method;
         int iterations = 0;
-        var a = Mat.Symmetric(Mat.Mul(theta.U, theta.U, ta: true));
-        var b = Mat.Symmetric(Mat.Mul(theta.V, theta.V, tb: true));
+        var a = LinearAlgebra.SymmetricPart(LinearAlgebra.Multiply(theta.U, theta.U, transposeA: true));
+        var b = LinearAlgebra.SymmetricPart(LinearAlgebra.Multiply(theta.V, theta.V, transposeB: true));
         if (ImbalanceClosedForm.PositiveDefiniteSolution(a, b, qStar) is { } closed)
         {
             g = closed;
@@ -89,7 +89,7 @@ public static class Teleport
         }
         var after = ApplyChecked(group, g, theta, "target Q");
         var reached = ConservedQuantity.ImbalanceMatrixAt(after.U, after.V);
-        double error = Mat.MaxAbs(Mat.Sub(reached, qStar));
+        double error = TensorOps.MaxAbs(reached - qStar);
         if (!(error <= options.Tolerance))
             throw Errors.Argument(nameof(target), string.Create(CultureInfo.InvariantCulture,
                 $"teleport: target Q is not reachable from this point: {(method == TeleportMethod.GaussNewton ? $"Levenberg–Marquardt on gl_{h} stalled after {iterations} steps" : "the closed form")} left max |Q − Q*| = {error:G3} > tolerance {options.Tolerance:G3} (U is {theta.M}×{h} of rank {LinearAlgebra.NumericalRank(theta.U)}, V is {h}×{theta.N} of rank {LinearAlgebra.NumericalRank(theta.V)}; only with both Gram matrices positive definite is every Q* reachable)"));
@@ -144,9 +144,9 @@ public static class Teleport
         string what = string.Create(CultureInfo.InvariantCulture, $"Tr Q = {target:G6}");
         if (generator is null)
         {
-            double x = ImbalanceClosedForm.SolveScaling(Mat.Dot(theta.U, theta.U), Mat.Dot(theta.V, theta.V), target, string.Create(CultureInfo.InvariantCulture, $"target trace {target:G6}"), "the scalar path e^τ·I");
+            double x = ImbalanceClosedForm.SolveScaling(TensorOps.Dot(theta.U, theta.U), TensorOps.Dot(theta.V, theta.V), target, string.Create(CultureInfo.InvariantCulture, $"target trace {target:G6}"), "the scalar path e^τ·I");
             double tau = 0.5 * Math.Log(x);
-            var g = Mat.Scale(Tensor<double>.Identity(theta.H), Math.Exp(tau));
+            var g = Tensor<double>.Identity(theta.H) * Math.Exp(tau);
             var after = ApplyChecked(group, g, theta, "target trace");
             double error = Math.Abs(ConservedQuantity.ImbalanceTraceAt(after.U, after.V) - target);
             if (!(error <= options.Tolerance))

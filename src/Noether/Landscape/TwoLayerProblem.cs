@@ -6,7 +6,8 @@ using Noether.Tensors;
 namespace Noether.Landscape;
 
 /// <summary>
-/// The paper's two-layer regression problem F(X) = U σ(VX) with U m×h, V h×n, X n×k (columns are samples) and targets
+/// The loss of a <see cref="TwoLayerNetwork"/> (the one two-layer network type: σ and the loss convention) on one batch: the
+/// paper's two-layer regression problem F(X) = U σ(VX) with U m×h, V h×n, X n×k (columns are samples) and targets
 /// Y m×k (SPEC "Conventions"), with its loss in one of the two named conventions of <see cref="SquaredErrorLoss"/>: the paper's
 /// ½‖Y − U σ(VX)‖²_F (<see cref="SquaredErrorLoss.HalfSum"/>) or ‖Y − U σ(VX)‖²_F/(m·k), PyTorch's <c>nn.MSELoss</c> as the
 /// authors' scripts use it (<see cref="SquaredErrorLoss.Mean"/>); the caller always says which. Value and gradient are
@@ -18,25 +19,23 @@ public sealed class TwoLayerProblem
 {
     private readonly Tensor<double> _z, _a, _f, _ga;
 
-    /// <summary>A problem with data <paramref name="x"/> (n×k), targets <paramref name="y"/> (m×k), hidden width <paramref name="hidden"/> and the loss convention <paramref name="loss"/>.</summary>
-    /// <exception cref="ArgumentException">Shapes that do not fit, or an activation other than the five elementwise kinds (not <see cref="ActivationKind.Radial"/> or <see cref="ActivationKind.Custom"/>).</exception>
-    public TwoLayerProblem(ActivationKind activation, int hidden, Tensor<double> x, Tensor<double> y, SquaredErrorLoss loss, double leakySlope = 0.01)
+    /// <summary>The loss of <paramref name="network"/> (σ and the loss convention) with hidden width <paramref name="hidden"/> on data <paramref name="x"/> (n×k) and targets <paramref name="y"/> (m×k).</summary>
+    /// <exception cref="ArgumentException">Shapes that do not fit, or a radial activation (σ must act on each entry).</exception>
+    public TwoLayerProblem(TwoLayerNetwork network, int hidden, Tensor<double> x, Tensor<double> y)
     {
+        ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
-        ActivationKinds.ThrowIfNotLayerKind(activation, nameof(activation));
-        if (loss is not (SquaredErrorLoss.HalfSum or SquaredErrorLoss.Mean)) throw Errors.OutOfRange(nameof(loss), loss, "HalfSum or Mean");
+        if (!network.Activation.IsElementwise)
+            throw Errors.Argument(nameof(network), $"two-layer problem: '{network.Activation.Name}' acts on whole columns; the problem needs an elementwise σ");
         Errors.ThrowIfNotPositive(hidden, nameof(hidden));
         if (x.Rank != 2 || x.Length == 0) throw Errors.BadShape("two-layer problem", nameof(x), x.Shape, "a non-empty n×k matrix (columns are samples)");
         if (y.Rank != 2 || y.Dim(1) != x.Dim(1))
             throw Errors.ShapeMismatch("two-layer problem", nameof(y), y.Shape, nameof(x), x.Shape, "Y must be m×k with the k samples of X as columns");
-        if (!double.IsFinite(leakySlope)) throw Errors.OutOfRange(nameof(leakySlope), leakySlope, "a finite slope");
-        Activation = activation;
+        Network = network;
         Hidden = hidden;
         X = x;
         Y = y;
-        LossKind = loss;
-        LeakySlope = leakySlope;
         XIsIdentity = x.Dim(0) == x.Dim(1) && IsIdentity(x);
         int k = x.Dim(1);
         _z = Tensor<double>.Zeros(hidden, k);
@@ -45,8 +44,11 @@ public sealed class TwoLayerProblem
         _ga = Tensor<double>.Zeros(hidden, k);
     }
 
+    /// <summary>The network: σ and the loss convention.</summary>
+    public TwoLayerNetwork Network { get; }
+
     /// <summary>σ.</summary>
-    public ActivationKind Activation { get; }
+    public Activation Activation => Network.Activation;
 
     /// <summary>h.</summary>
     public int Hidden { get; }
@@ -58,15 +60,12 @@ public sealed class TwoLayerProblem
     public Tensor<double> Y { get; }
 
     /// <summary>The loss convention: ½‖Y − F‖² (SPEC) or ‖Y − F‖²/(m·k) (the authors' scripts).</summary>
-    public SquaredErrorLoss LossKind { get; }
+    public SquaredErrorLoss LossKind => Network.LossKind;
 
     // The convention as (reduction, factor ½), the form of Ops.MseLoss and of c below.
     private LossReduction Reduction => LossKind == SquaredErrorLoss.Mean ? LossReduction.Mean : LossReduction.Sum;
 
     private bool Half => LossKind == SquaredErrorLoss.HalfSum;
-
-    /// <summary>LeakyReLU's negative slope (used by <see cref="ActivationKind.LeakyRelu"/> only).</summary>
-    public double LeakySlope { get; }
 
     /// <summary>X = I (whitened input), as in the paper's Appendices D, F, G; the product VX is skipped.</summary>
     public bool XIsIdentity { get; }
@@ -84,7 +83,7 @@ public sealed class TwoLayerProblem
     public int ParameterCount => Hidden * (Outputs + Inputs);
 
     /// <summary>c in L = c·‖Y − F‖²: ½ (HalfSum) or 1/(m·k) (Mean).</summary>
-    public double Scale => (Half ? 0.5 : 1.0) / (Reduction == LossReduction.Mean ? Outputs * Samples : 1);
+    public double Scale => LossKind.Factor(Outputs * Samples);
 
     /// <summary>L(U, V).</summary>
     public double Loss(Tensor<double> u, Tensor<double> v)
@@ -113,7 +112,7 @@ public sealed class TwoLayerProblem
         var z = _z.Data;
         var ga = _ga.Data;
         var a = _a.Data;
-        for (int i = 0; i < ga.Length; i++) ga[i] *= Derivative(z[i], a[i]);              // G_Z = G_A ⊙ σ'(Z)
+        Activation.MultiplyByDerivative(z, a, ga);                                        // G_Z = G_A ⊙ σ'(Z)
         if (XIsIdentity) ga.AsSpan().CopyTo(gradV.Data);
         else Blas.Gemm(false, true, h, n, k, 1.0, ga, k, X.Data, k, 0.0, gradV.Data, n); // G_V = G_Z Xᵀ
         return loss;
@@ -127,8 +126,7 @@ public sealed class TwoLayerProblem
     {
         var x = X;
         var y = Y;
-        var kind = Activation;
-        double slope = LeakySlope;
+        var sigma = Activation;
         bool identity = XIsIdentity;
         var reduction = Reduction;
         bool half = Half;
@@ -136,16 +134,7 @@ public sealed class TwoLayerProblem
         {
             if (p.Count != 2) throw Errors.Argument(nameof(p), $"two-layer loss: {p.Count} inputs, expected [U, V]");
             var z = identity ? p[1] : Ops.MatMul(p[1], tape.Constant(x));
-            var a = kind switch
-            {
-                ActivationKind.Identity => z,
-                ActivationKind.Relu => Ops.Relu(z),
-                ActivationKind.LeakyRelu => Ops.LeakyRelu(z, slope),
-                ActivationKind.Sigmoid => Ops.Sigmoid(z),
-                ActivationKind.Tanh => Ops.Tanh(z),
-                _ => throw ActivationKinds.Unreachable(kind),
-            };
-            return Ops.SquaredErrorLoss(Ops.MatMul(p[0], a), tape.Constant(y), Ops.SquaredErrorScalingOf(reduction, half));
+            return Ops.SquaredErrorLoss(Ops.MatMul(p[0], sigma.Apply(z)), tape.Constant(y), Ops.SquaredErrorScalingOf(reduction, half));
         };
     }
 
@@ -163,10 +152,8 @@ public sealed class TwoLayerProblem
         int m = Outputs, h = Hidden, n = Inputs, k = Samples;
         if (XIsIdentity) v.Data.AsSpan().CopyTo(_z.Data);
         else Blas.Gemm(false, false, h, k, n, 1.0, v.Data, n, X.Data, k, 0.0, _z.Data, k);
-        var z = _z.Data;
-        var a = _a.Data;
-        for (int i = 0; i < z.Length; i++) a[i] = Apply(z[i]);
-        Blas.Gemm(false, false, m, k, h, 1.0, u.Data, h, a, k, 0.0, _f.Data, k);
+        Activation.Apply(_z.Data, _a.Data);
+        Blas.Gemm(false, false, m, k, h, 1.0, u.Data, h, _a.Data, k, 0.0, _f.Data, k);
         double s = 0;
         var f = _f.Data;
         var y = Y.Data;
@@ -177,27 +164,6 @@ public sealed class TwoLayerProblem
         }
         return Scale * s;
     }
-
-    private double Apply(double z) => Activation switch
-    {
-        ActivationKind.Identity => z,
-        ActivationKind.Relu => z > 0 ? z : 0,
-        ActivationKind.LeakyRelu => z > 0 ? z : LeakySlope * z,
-        ActivationKind.Sigmoid => 1 / (1 + Math.Exp(-z)),
-        ActivationKind.Tanh => Math.Tanh(z),
-        _ => throw ActivationKinds.Unreachable(Activation),
-    };
-
-    // σ'(z) given a = σ(z); at the kink the derivative is taken from the left, as Ops.Relu does (0 for ReLU).
-    private double Derivative(double z, double a) => Activation switch
-    {
-        ActivationKind.Identity => 1,
-        ActivationKind.Relu => z > 0 ? 1 : 0,
-        ActivationKind.LeakyRelu => z > 0 ? 1 : LeakySlope,
-        ActivationKind.Sigmoid => a * (1 - a),
-        ActivationKind.Tanh => 1 - a * a,
-        _ => throw ActivationKinds.Unreachable(Activation),
-    };
 
     private void Check(Tensor<double> u, Tensor<double> v)
     {

@@ -96,7 +96,7 @@ public static class Valley
         var m = group.RandomAlgebraElement(random);
         double speed = group.InfinitesimalAction(m, theta).Norm(), norm = theta.Norm();
         if (!(speed > 0) || !(norm > 0)) throw Errors.Argument(nameof(theta), $"valley: {group.Name} does not move θ* = {theta} (‖θ*‖ = {norm}, ‖M̄θ*‖ = {speed})");
-        return Mat.Scale(m, norm / speed);
+        return m * (norm / speed);
     }
 
     /// <summary>
@@ -164,7 +164,7 @@ public static class Valley
         for (int i = 0; i < a.Length; i++)
         {
             var first = group.Exp(m1, a[i]);
-            for (int j = 0; j < b.Length; j++) grid[i, j] = loss(group.Apply(Mat.Mul(first, second[j]), theta));
+            for (int j = 0; j < b.Length; j++) grid[i, j] = loss(group.Apply(LinearAlgebra.Multiply(first, second[j]), theta));
         }
         return new ValleyPlane("group exp(sM₁)exp(tM₂)·θ*", a, b, grid);
     }

@@ -20,7 +20,7 @@ public enum ArchitectureKind
 /// <see cref="Sequential{T}"/>. Grammar (case-insensitive, no spaces):
 /// <code>
 /// mlp:N0-N1-…-NL[:ACT]      widths n₀ (input) … n_L (output), L ≥ 2 Linear layers; ACT on every hidden layer:
-///                           relu (default) | leaky-relu[=SLOPE] (default 0.01) | identity | linear | sigmoid | tanh
+///                           relu (default) | leaky-relu[=SLOPE] (no slope: PyTorch's 0.01) | identity | linear | sigmoid | tanh
 /// spec-cnn[:KEY=VALUE,…]    the SPEC CNN; its sizes are read from the weights; optional keys check them or set the
 ///                           LeakyReLU slope: in, size, channels, hidden, classes, slope (default 0.01)
 /// </code>
@@ -61,6 +61,9 @@ public sealed partial class ArchitectureSpec
 
     /// <summary>The LeakyReLU slope (0 for other activations).</summary>
     public double Slope { get; }
+
+    /// <summary>The hidden activation σ (its family <see cref="Activation"/>, its slope <see cref="Slope"/>).</summary>
+    public Nn.Activation ActivationFunction => Nn.Activation.Of(Activation, Slope);
 
     /// <summary>Parses the grammar of the type's summary.</summary>
     /// <exception cref="ArgumentException">The text is malformed; the message quotes it and names the part that is wrong.</exception>
@@ -107,7 +110,7 @@ public sealed partial class ArchitectureSpec
         var leaky = LeakyPattern().Match(p);
         if (leaky.Success)
         {
-            double slope = 0.01;
+            double slope = Nn.Activation.PyTorchLeakySlope;
             if (leaky.Groups[1].Success &&
                 (!double.TryParse(leaky.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out slope) || !double.IsFinite(slope) || slope < 0))
                 throw Bad(text, $"the LeakyReLU slope '{leaky.Groups[1].Value}' is not a finite number ≥ 0");
@@ -129,7 +132,7 @@ public sealed partial class ArchitectureSpec
     {
         var sizes = new Dictionary<string, int>();
         var given = new HashSet<string>();
-        double slope = 0.01;
+        double slope = Nn.Activation.PyTorchLeakySlope;
         if (rest.Length > 0)
             foreach (var item in rest.Split(','))
             {
@@ -151,6 +154,17 @@ public sealed partial class ArchitectureSpec
                 sizes[key] = n;
             }
         return new ArchitectureSpec(text, ArchitectureKind.SpecCnn, [], ActivationKind.LeakyRelu, slope, sizes);
+    }
+
+    /// <summary>
+    /// The spec of a SPEC CNN: its sizes and LeakyReLU slope, as <c>noether train</c> writes it into a model file
+    /// ("spec-cnn:in=1,size=28,channels=16,hidden=32,classes=10,slope=0.01"); <see cref="Build{T}"/> of it rebuilds the model.
+    /// </summary>
+    public static ArchitectureSpec Of<T>(SpecCnn<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Parse(string.Create(CultureInfo.InvariantCulture,
+            $"spec-cnn:in={model.InChannels},size={model.ImageSize},channels={model.Conv.OutChannels},hidden={model.Hidden.OutFeatures},classes={model.Output.OutFeatures},slope={model.Activation.Slope}"));
     }
 
     /// <summary>
@@ -201,7 +215,7 @@ public sealed partial class ArchitectureSpec
                 bias = b.Tensor.Clone();
             }
             modules.Add(new Linear<T>(w.Clone(), bias, k.ToString(CultureInfo.InvariantCulture)));
-            if (i + 1 < layers) modules.Add(new Activation<T>(Activation, $"activation{i + 1}", Activation == ActivationKind.LeakyRelu ? Slope : 0.01));
+            if (i + 1 < layers) modules.Add(new Activation<T>(ActivationFunction, $"activation{i + 1}"));
             i++;
         }
         return new Sequential<T>("mlp", [.. modules]);

@@ -22,7 +22,7 @@ public sealed class SpecCnn<T> : Sequential<T> where T : unmanaged, IFloatingPoi
     /// <param name="channels">Convolution output channels.</param>
     /// <param name="hidden">Hidden width h.</param>
     /// <param name="leakySlope">LeakyReLU's negative slope.</param>
-    public SpecCnn(Random rng, int inChannels = 1, int imageSize = 28, int classes = 10, int channels = 16, int hidden = 32, double leakySlope = 0.01)
+    public SpecCnn(Random rng, int inChannels = 1, int imageSize = 28, int classes = 10, int channels = 16, int hidden = 32, double leakySlope = Nn.Activation.PyTorchLeakySlope)
         : this(Build(rng, inChannels, imageSize, classes, channels, hidden, leakySlope))
     {
         InChannels = inChannels;
@@ -70,7 +70,7 @@ public sealed class SpecCnn<T> : Sequential<T> where T : unmanaged, IFloatingPoi
             new MaxPool2d<T>(2, name: "1"),
             new Flatten<T>("2"),
             new Linear<T>(channels * pooled * pooled, hidden, true, rng, "3"),
-            new Activation<T>(ActivationKind.LeakyRelu, "4", leakySlope),
+            new Activation<T>(Nn.Activation.LeakyRelu(leakySlope), "4"),
             new Linear<T>(hidden, classes, true, rng, "5"),
         ];
     }
@@ -81,6 +81,6 @@ public static class Models
 {
     /// <summary>The SPEC CNN: conv 3×3 (<paramref name="channels"/>) → max-pool 2 → linear <paramref name="hidden"/> → LeakyReLU → linear <paramref name="classes"/>.</summary>
     public static SpecCnn<T> SpecCnn<T>(Random rng, int inChannels = 1, int imageSize = 28, int classes = 10, int channels = 16, int hidden = 32,
-        double leakySlope = 0.01) where T : unmanaged, IFloatingPointIeee754<T> =>
+        double leakySlope = Nn.Activation.PyTorchLeakySlope) where T : unmanaged, IFloatingPointIeee754<T> =>
         new(rng, inChannels, imageSize, classes, channels, hidden, leakySlope);
 }

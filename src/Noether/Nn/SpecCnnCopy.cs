@@ -16,7 +16,7 @@ public static class SpecCnnCopy
     /// <param name="imageSize">The image side, or null to infer it from "3.weight".</param>
     /// <exception cref="ArgumentException">A name is missing or unexpected, a shape does not fit the architecture or the
     /// other tensors, or a value is not finite — the message names the tensor and both shapes.</exception>
-    public static SpecCnn<T> FromTensors<T>(IReadOnlyList<(string Name, Tensor<T> Tensor)> tensors, double leakySlope = 0.01, int? imageSize = null)
+    public static SpecCnn<T> FromTensors<T>(IReadOnlyList<(string Name, Tensor<T> Tensor)> tensors, double leakySlope = Activation.PyTorchLeakySlope, int? imageSize = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(tensors);

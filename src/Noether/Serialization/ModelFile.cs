@@ -133,13 +133,8 @@ public sealed class ModelFile
         return (SpecCnn<double>)Build(spec);
     }
 
-    /// <summary>The <see cref="ArchitectureKey"/> text of a SPEC CNN: its sizes and LeakyReLU slope.</summary>
-    public static string SpecCnnArchitecture<T>(SpecCnn<T> model) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"spec-cnn:in={model.InChannels},size={model.ImageSize},channels={model.Conv.OutChannels},hidden={model.Hidden.OutFeatures},classes={model.Output.OutFeatures},slope={model.Activation.Slope}");
-    }
+    /// <summary>The <see cref="ArchitectureKey"/> text of a SPEC CNN: its sizes and LeakyReLU slope (<see cref="ArchitectureSpec.Of{T}(SpecCnn{T})"/>).</summary>
+    public static string SpecCnnArchitecture<T>(SpecCnn<T> model) where T : unmanaged, IFloatingPointIeee754<T> => ArchitectureSpec.Of(model).Text;
 
     /// <summary>Writes <paramref name="parameters"/> under their names in <paramref name="dtype"/> (F32 rounds, F64 keeps float64), atomically.</summary>
     /// <exception cref="ArgumentException"><paramref name="dtype"/> is neither F32 nor F64.</exception>

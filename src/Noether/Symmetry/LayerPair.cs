@@ -49,7 +49,7 @@ public sealed class LayerPair
             return pairs;
         }
         var linears = model.Layers.OfType<Linear<double>>().ToArray();
-        for (int i = 0; i + 1 < linears.Length; i++) pairs.Add(Linear(linears[i], linears[i + 1], spec.Activation, spec.Slope));
+        for (int i = 0; i + 1 < linears.Length; i++) pairs.Add(Linear(linears[i], linears[i + 1], spec.ActivationFunction));
         return pairs;
     }
 
@@ -57,28 +57,27 @@ public sealed class LayerPair
     public static LayerPair SpecCnnHead(SpecCnn<double> model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Linear(model.Hidden, model.Output, ActivationKind.LeakyRelu, model.Activation.Slope);
+        return Linear(model.Hidden, model.Output, model.Activation.Function);
     }
 
-    /// <summary>Two consecutive Linear layers with σ between them; the group is <see cref="MatrixGroup.ForActivation(Activation, int, double)"/>'s.</summary>
-    public static LayerPair Linear(Linear<double> v, Linear<double> u, ActivationKind activation, double slope)
+    /// <summary>Two consecutive Linear layers with σ between them; the group is <see cref="MatrixGroup.ForActivation(Activation, int, double)"/>'s (of <see cref="Activation.Reduced"/>).</summary>
+    public static LayerPair Linear(Linear<double> v, Linear<double> u, Activation activation)
     {
         ArgumentNullException.ThrowIfNull(v);
         ArgumentNullException.ThrowIfNull(u);
+        ArgumentNullException.ThrowIfNull(activation);
         int h = v.OutFeatures;
         string name = $"{v.Weight.Name} → {u.Weight.Name}";
-        var (sigma, between, note) = activation switch
+        // LeakyReLU of slope 0 is ReLU and of slope 1 the identity (Reduced); either way the pair keeps the LeakyReLU label.
+        var (between, note) = activation.Kind switch
         {
-            ActivationKind.Identity => (Activation.Identity, "identity", "GL_h: the identity commutes with every invertible g"),
-            ActivationKind.Relu => (Activation.Relu, "relu", "positive scaling: ReLU is homogeneous of degree α = 1"),
-            // LeakyReLU of slope 0 is ReLU and of slope 1 the identity; either way the pair keeps the LeakyReLU label.
-            ActivationKind.LeakyRelu => (slope == 1 ? Activation.Identity : Activation.LeakyRelu(slope),
-                string.Create(CultureInfo.InvariantCulture, $"leaky-relu({slope:G4})"), "positive scaling: LeakyReLU is homogeneous of degree α = 1"),
-            ActivationKind.Sigmoid => (Activation.Sigmoid, "sigmoid", NotHomogeneous),
-            ActivationKind.Tanh => (Activation.Tanh, "tanh", NotHomogeneous),
+            ActivationKind.Identity => (activation.Family, "GL_h: the identity commutes with every invertible g"),
+            ActivationKind.Relu => (activation.Family, "positive scaling: ReLU is homogeneous of degree α = 1"),
+            ActivationKind.LeakyRelu => (string.Create(CultureInfo.InvariantCulture, $"leaky-relu({activation.Slope:G4})"), "positive scaling: LeakyReLU is homogeneous of degree α = 1"),
+            ActivationKind.Sigmoid or ActivationKind.Tanh => (activation.Family, NotHomogeneous),
             _ => throw Errors.OutOfRange(nameof(activation), activation, "identity, relu, leaky-relu, sigmoid or tanh (a network's layer pair)"),
         };
-        return new LayerPair(name, between, v.Weight, v.Bias, u.Weight, 1, MatrixGroup.ForActivation(sigma, h), note);
+        return new LayerPair(name, between, v.Weight, v.Bias, u.Weight, 1, MatrixGroup.ForActivation(activation.Reduced, h), note);
     }
 
     private const string NotHomogeneous = "none linear: σ is not homogeneous; only the data-dependent action of Prop. 8 applies (no conserved Q_M of the linear form)";

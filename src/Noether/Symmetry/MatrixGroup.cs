@@ -54,7 +54,7 @@ public abstract class MatrixGroup
     {
         ValidateAlgebraElement(m, nameof(m));
         if (!double.IsFinite(t)) throw Errors.OutOfRange(nameof(t), t, "a finite number");
-        return LinearAlgebra.Exponential(Mat.Scale(m, t));
+        return LinearAlgebra.Exponential(m * t);
     }
 
     /// <summary>
@@ -65,7 +65,7 @@ public abstract class MatrixGroup
     {
         ValidateAlgebraElement(m, nameof(m));
         if (!double.IsFinite(epsilon)) throw Errors.OutOfRange(nameof(epsilon), epsilon, "a finite number");
-        var g = Mat.Scale(m, epsilon);
+        var g = m * epsilon;
         for (int i = 0; i < Size; i++) g.Data[i * Size + i] += 1;
         ValidateElement(g, $"I + {epsilon.ToString("G4", CultureInfo.InvariantCulture)}·M");
         return g;
@@ -80,7 +80,7 @@ public abstract class MatrixGroup
         ArgumentNullException.ThrowIfNull(theta);
         CheckWidth(theta);
         ValidateElement(g, nameof(g));
-        return new TwoLayerParameters(Mat.Mul(theta.U, RepresentationOfInverse(g)), Mat.Mul(g, theta.V));
+        return new TwoLayerParameters(LinearAlgebra.Multiply(theta.U, RepresentationOfInverse(g)), LinearAlgebra.Multiply(g, theta.V));
     }
 
     /// <summary>The infinitesimal action M̄_θ = (−U dπ(M), M V) (eq. 13), after validating M.</summary>
@@ -89,7 +89,7 @@ public abstract class MatrixGroup
         ArgumentNullException.ThrowIfNull(theta);
         CheckWidth(theta);
         ValidateAlgebraElement(m, nameof(m));
-        return new TwoLayerParameters(Mat.Scale(Mat.Mul(theta.U, AlgebraRepresentation(m)), -1), Mat.Mul(m, theta.V));
+        return new TwoLayerParameters(LinearAlgebra.Multiply(theta.U, AlgebraRepresentation(m)) * -1, LinearAlgebra.Multiply(m, theta.V));
     }
 
     /// <summary>
@@ -101,8 +101,8 @@ public abstract class MatrixGroup
     {
         ArgumentNullException.ThrowIfNull(theta);
         ValidateAlgebraElement(m, nameof(m));
-        double asym = Mat.MaxAbs(Mat.Antisymmetric(m));
-        if (asym > 1e-12 * Math.Max(1, Mat.MaxAbs(m)))
+        double asym = TensorOps.MaxAbs(LinearAlgebra.AntisymmetricPart(m));
+        if (asym > 1e-12 * Math.Max(1, TensorOps.MaxAbs(m)))
             throw Errors.Argument(nameof(m), string.Create(CultureInfo.InvariantCulture,
                 $"Q_M needs a symmetric M (Prop. 12: the antisymmetric part gives Q ≡ 0); M's antisymmetric part has max entry {asym:G3}"));
         return theta.Inner(InfinitesimalAction(m, theta));
@@ -127,21 +127,6 @@ public abstract class MatrixGroup
             _ => null,
         };
     }
-
-    /// <summary>
-    /// The same map for an elementwise activation kind (as a two-layer problem stores σ): LeakyReLU's slope does not change
-    /// its group (homogeneous of degree 1 for every slope).
-    /// </summary>
-    /// <exception cref="ArgumentException">Radial or custom σ: their group depends on the function, so pass the <see cref="Activation"/>.</exception>
-    public static MatrixGroup? ForActivation(ActivationKind kind, int h, double conditionLimit = 1e12) => ForActivation(kind switch
-    {
-        ActivationKind.Identity => Activation.Identity,
-        ActivationKind.Relu => Activation.Relu,
-        ActivationKind.LeakyRelu => Activation.LeakyRelu(0.01),
-        ActivationKind.Sigmoid => Activation.Sigmoid,
-        ActivationKind.Tanh => Activation.Tanh,
-        _ => throw Errors.Argument(nameof(kind), $"the symmetry group of σ = {kind} depends on the function itself: pass its Activation"),
-    }, h, conditionLimit);
 
     /// <inheritdoc/>
     public override string ToString() => Name;
@@ -193,12 +178,12 @@ public sealed class GeneralLinearGroup : MatrixGroup
     public override Tensor<double> RandomAlgebraElement(Random random, double scale = 1) => RandomMatrix.Gaussian(random, Size, Size, scale);
 
     /// <inheritdoc/>
-    public override void ValidateAlgebraElement(Tensor<double> m, string name = "M") => Mat.CheckSquare(m, Size, Name + " algebra", name);
+    public override void ValidateAlgebraElement(Tensor<double> m, string name = "M") => LinearAlgebra.CheckSquare(m, Size, Name + " algebra", name);
 
     /// <inheritdoc/>
     public override void ValidateElement(Tensor<double> g, string name = "g")
     {
-        Mat.CheckSquare(g, Size, Name, name);
+        LinearAlgebra.CheckSquare(g, Size, Name, name);
         var s = LinearAlgebra.SingularValues(g, BlasProvider.Managed);
         double condition = s[^1] == 0 ? double.PositiveInfinity : s[0] / s[^1];
         if (!(condition <= ConditionLimit))
@@ -257,14 +242,14 @@ public sealed class PositiveScalingGroup : MatrixGroup
     /// <inheritdoc/>
     public override void ValidateAlgebraElement(Tensor<double> m, string name = "M")
     {
-        Mat.CheckSquare(m, Size, Name + " algebra", name);
+        LinearAlgebra.CheckSquare(m, Size, Name + " algebra", name);
         CheckDiagonal(m, name, "algebra element");
     }
 
     /// <inheritdoc/>
     public override void ValidateElement(Tensor<double> g, string name = "g")
     {
-        Mat.CheckSquare(g, Size, Name, name);
+        LinearAlgebra.CheckSquare(g, Size, Name, name);
         CheckDiagonal(g, name, "element");
         for (int k = 0; k < Size; k++)
         {
@@ -282,7 +267,7 @@ public sealed class PositiveScalingGroup : MatrixGroup
     public override Tensor<double> RepresentationOfInverse(Tensor<double> g) => DiagonalPower(g, -Degree);
 
     /// <inheritdoc/>
-    public override Tensor<double> AlgebraRepresentation(Tensor<double> m) => Mat.Scale(m, Degree);
+    public override Tensor<double> AlgebraRepresentation(Tensor<double> m) => m * Degree;
 
     private void CheckDiagonal(Tensor<double> a, string name, string what)
     {
@@ -353,12 +338,12 @@ public sealed class OrthogonalGroup : MatrixGroup
     /// <inheritdoc/>
     public override void ValidateAlgebraElement(Tensor<double> m, string name = "M")
     {
-        Mat.CheckSquare(m, Size, Name + " algebra", name);
+        LinearAlgebra.CheckSquare(m, Size, Name + " algebra", name);
         double sym = 0;
         for (int i = 0; i < Size; i++)
             for (int j = i; j < Size; j++)
                 sym = Math.Max(sym, Math.Abs(m.Data[i * Size + j] + m.Data[j * Size + i]));
-        if (sym > Tolerance * Math.Max(1, Mat.MaxAbs(m)))
+        if (sym > Tolerance * Math.Max(1, TensorOps.MaxAbs(m)))
             throw Errors.Argument(name, string.Create(CultureInfo.InvariantCulture,
                 $"{Name} algebra: {name} is not antisymmetric: max|M + Mᵀ| = {sym:G3} exceeds the tolerance {Tolerance:G3}"));
     }
@@ -366,10 +351,10 @@ public sealed class OrthogonalGroup : MatrixGroup
     /// <inheritdoc/>
     public override void ValidateElement(Tensor<double> g, string name = "g")
     {
-        Mat.CheckSquare(g, Size, Name, name);
-        var gtg = Mat.Mul(g, g, ta: true);
+        LinearAlgebra.CheckSquare(g, Size, Name, name);
+        var gtg = LinearAlgebra.Multiply(g, g, transposeA: true);
         for (int i = 0; i < Size; i++) gtg.Data[i * Size + i] -= 1;
-        double err = Mat.MaxAbs(gtg);
+        double err = TensorOps.MaxAbs(gtg);
         if (!(err <= Tolerance))
             throw Errors.Argument(name, string.Create(CultureInfo.InvariantCulture,
                 $"{Name}: {name} is not orthogonal: max|gᵀg − I| = {err:G3} exceeds the tolerance {Tolerance:G3}"));
@@ -379,7 +364,7 @@ public sealed class OrthogonalGroup : MatrixGroup
     public override Tensor<double> Representation(Tensor<double> g) => g;
 
     /// <inheritdoc/>
-    public override Tensor<double> RepresentationOfInverse(Tensor<double> g) => Mat.T(g);
+    public override Tensor<double> RepresentationOfInverse(Tensor<double> g) => LinearAlgebra.Transpose(g);
 
     /// <inheritdoc/>
     public override Tensor<double> AlgebraRepresentation(Tensor<double> m) => m;

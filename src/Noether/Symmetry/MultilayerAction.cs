@@ -1,3 +1,4 @@
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Symmetry;
@@ -67,8 +68,8 @@ public sealed class MultilayerAction
         for (int i = 0; i < weights.Count; i++)
         {
             var w = weights[i];
-            if (i < _groups.Length) w = Mat.Mul(g[i], w);
-            if (i > 0) w = Mat.Mul(w, _groups[i - 1].RepresentationOfInverse(g[i - 1]));
+            if (i < _groups.Length) w = LinearAlgebra.Multiply(g[i], w);
+            if (i > 0) w = LinearAlgebra.Multiply(w, _groups[i - 1].RepresentationOfInverse(g[i - 1]));
             result[i] = w;
         }
         return result;
@@ -84,8 +85,8 @@ public sealed class MultilayerAction
         {
             var w = weights[i];
             var r = Tensor<double>.Zeros(w.ShapeArray);
-            if (i < _groups.Length) r = Mat.Mul(m[i], w);
-            if (i > 0) r = Mat.Sub(r, Mat.Mul(w, _groups[i - 1].AlgebraRepresentation(m[i - 1])));
+            if (i < _groups.Length) r = LinearAlgebra.Multiply(m[i], w);
+            if (i > 0) r = r - LinearAlgebra.Multiply(w, _groups[i - 1].AlgebraRepresentation(m[i - 1]));
             result[i] = r;
         }
         return result;

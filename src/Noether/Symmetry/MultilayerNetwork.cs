@@ -1,4 +1,5 @@
 using Noether.Autodiff;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Symmetry;
@@ -79,7 +80,7 @@ public sealed class MultilayerNetwork
         CheckData(weights, x, y);
         var tape = new Tape<double>();
         var f = Output(weights.Select(w => tape.Constant(w)).ToArray(), tape.Constant(x));
-        return TwoLayerNetwork.SquaredError(Ops.Subtract(tape.Constant(y), f), LossKind).Value.ScalarValue;
+        return LossKind.OnTape(Ops.Subtract(tape.Constant(y), f)).Value.ScalarValue;
     }
 
     /// <summary>L(θ; X, Y) and ∂L/∂W_i for each layer.</summary>
@@ -88,7 +89,7 @@ public sealed class MultilayerNetwork
         CheckData(weights, x, y);
         var tape = new Tape<double>();
         var leaves = weights.Select((w, i) => tape.Leaf(w, $"W{i + 1}")).ToArray();
-        var loss = TwoLayerNetwork.SquaredError(Ops.Subtract(tape.Constant(y), Output(leaves, tape.Constant(x))), LossKind);
+        var loss = LossKind.OnTape(Ops.Subtract(tape.Constant(y), Output(leaves, tape.Constant(x))));
         var g = tape.Gradient(loss, leaves);
         return new LossGradient(loss.Value.ScalarValue, g.Select(v => v.Value).ToArray());
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Symmetry;
@@ -40,9 +41,7 @@ public sealed class NonlinearAction
         ArgumentNullException.ThrowIfNull(activation);
         Errors.ThrowIfNotPositive(rankTolerance, nameof(rankTolerance));
         Errors.ThrowIfNotPositive(conditionLimit, nameof(conditionLimit));
-        Activation = activation;
-        RankTolerance = rankTolerance;
-        ConditionLimit = conditionLimit;
+        (Activation, RankTolerance, ConditionLimit) = (activation, rankTolerance, conditionLimit);
     }
 
     /// <summary>σ.</summary>
@@ -63,7 +62,7 @@ public sealed class NonlinearAction
         new GeneralLinearGroup(h).ValidateElement(g, nameof(g));
         if (k > h)
             throw Errors.Argument(nameof(z), $"nonlinear action: the batch has k = {k} samples but h = {h} hidden units; σ(gZ)⁺σ(gZ) ≠ I_k when k > h, so the output would change even on this batch (Prop. 8 needs k ≤ h)");
-        var sgz = Activation.Evaluate(Mat.Mul(g, z));
+        var sgz = Activation.Evaluate(LinearAlgebra.Multiply(g, z));
         var (pinv, rank, condition, s, _) = LinearAlgebra.PseudoInverse(sgz, RankTolerance, BlasProvider.Managed);
         if (rank < k)
             throw Errors.Argument(nameof(g), string.Create(CultureInfo.InvariantCulture,
@@ -71,7 +70,7 @@ public sealed class NonlinearAction
         if (!(condition <= ConditionLimit))
             throw Errors.Argument(nameof(g), string.Create(CultureInfo.InvariantCulture,
                 $"nonlinear action: σ(gVX) ({h}×{k}) has condition number {condition:G3} > limit {ConditionLimit:G3}; π(g, Z) would be dominated by rounding (use a smaller ε)"));
-        var pi = Mat.Mul(Activation.Evaluate(z), pinv);
+        var pi = LinearAlgebra.Multiply(Activation.Evaluate(z), pinv);
         return new NonlinearPi(pi, rank, condition, s);
     }
 
@@ -80,8 +79,8 @@ public sealed class NonlinearAction
     {
         ArgumentNullException.ThrowIfNull(theta);
         TwoLayerNetwork.CheckData(theta, x, null);
-        Mat.CheckSquare(g, theta.H, "nonlinear action", nameof(g));
-        var pi = Pi(g, Mat.Mul(theta.V, x));
-        return new NonlinearActionResult(new TwoLayerParameters(Mat.Mul(theta.U, pi.Pi), Mat.Mul(g, theta.V)), pi);
+        LinearAlgebra.CheckSquare(g, theta.H, "nonlinear action", nameof(g));
+        var pi = Pi(g, LinearAlgebra.Multiply(theta.V, x));
+        return new NonlinearActionResult(new TwoLayerParameters(LinearAlgebra.Multiply(theta.U, pi.Pi), LinearAlgebra.Multiply(g, theta.V)), pi);
     }
 }

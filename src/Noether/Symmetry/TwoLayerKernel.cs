@@ -31,7 +31,7 @@ internal sealed class TwoLayerKernel
         _x = x is null ? null : (double[])x.Data.Clone();
         _y = (double[])y.Data.Clone();
         // HalfSum: L = ½ΣR², ∂L/∂F = R. Mean: L = ΣR²/(mk), ∂L/∂F = 2R/(mk).
-        _lossScale = loss == SquaredErrorLoss.HalfSum ? 0.5 : 1.0 / (m * _k);
+        _lossScale = loss.Factor(m * _k);
         _gradScale = 2 * _lossScale;
         _zt = new double[_k * h];
         _st = new double[_k * h];
@@ -69,7 +69,7 @@ internal sealed class TwoLayerKernel
                 }
             }
         }
-        Activate();
+        _sigma.ApplyWithDerivative(_zt, _st, _dt);
 
         // R = F − Y with F_ij = ⟨U_i, Sᵀ_j⟩; the loss; then R ← ∂L/∂F.
         for (int i = 0; i < m; i++)
@@ -122,40 +122,4 @@ internal sealed class TwoLayerKernel
                 destination[j * rows + i] = source[i * cols + j];
     }
 
-    // S = σ(Z), D = σ'(Z), matching the tape's Ops (ReLU'(0) = 0; LeakyReLU'(0) = slope).
-    private void Activate()
-    {
-        switch (_sigma.Kind)
-        {
-            case ActivationKind.Identity:
-                _zt.AsSpan().CopyTo(_st);
-                Array.Fill(_dt, 1.0);
-                break;
-            case ActivationKind.Relu:
-            case ActivationKind.LeakyRelu:
-                double slope = _sigma.Slope;
-                for (int i = 0; i < _zt.Length; i++)
-                {
-                    double mask = _zt[i] > 0 ? 1 : slope;
-                    _dt[i] = mask;
-                    _st[i] = _zt[i] * mask;
-                }
-                break;
-            case ActivationKind.Sigmoid:
-                TensorPrimitives.Sigmoid<double>(_zt, _st);
-                for (int i = 0; i < _st.Length; i++) _dt[i] = _st[i] * (1 - _st[i]);
-                break;
-            case ActivationKind.Tanh:
-                TensorPrimitives.Tanh<double>(_zt, _st);
-                for (int i = 0; i < _st.Length; i++) _dt[i] = 1 - _st[i] * _st[i];
-                break;
-            default:
-                for (int i = 0; i < _zt.Length; i++)
-                {
-                    _st[i] = _sigma.Value(_zt[i]);
-                    _dt[i] = _sigma.Derivative(_zt[i]);
-                }
-                break;
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using Noether.Autodiff;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Symmetry;
@@ -19,6 +20,7 @@ public sealed class TwoLayerNetwork
     public TwoLayerNetwork(Activation activation, SquaredErrorLoss loss)
     {
         ArgumentNullException.ThrowIfNull(activation);
+        if (loss is not (SquaredErrorLoss.HalfSum or SquaredErrorLoss.Mean)) throw Errors.OutOfRange(nameof(loss), loss, "HalfSum or Mean");
         Activation = activation;
         LossKind = loss;
     }
@@ -35,7 +37,7 @@ public sealed class TwoLayerNetwork
 
     /// <summary>L(U, V; X, Y) on the tape.</summary>
     public Variable<double> Loss(Variable<double> u, Variable<double> v, Variable<double> x, Variable<double> y) =>
-        SquaredError(Ops.Subtract(y, Output(u, v, x)), LossKind);
+        LossKind.OnTape(Ops.Subtract(y, Output(u, v, x)));
 
     /// <summary>F(X) = U σ(VX).</summary>
     public Tensor<double> Output(TwoLayerParameters theta, Tensor<double> x)
@@ -81,12 +83,6 @@ public sealed class TwoLayerNetwork
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         return theta => LossAndGradient(TwoLayerParameters.FromList(theta), x, y);
-    }
-
-    internal static Variable<double> SquaredError(Variable<double> residual, SquaredErrorLoss kind)
-    {
-        var s = Ops.Sum(Ops.Square(residual));
-        return kind == SquaredErrorLoss.HalfSum ? Ops.Scale(s, 0.5) : Ops.Scale(s, 1.0 / residual.Value.Length);
     }
 
     internal static void CheckData(TwoLayerParameters theta, Tensor<double> x, Tensor<double>? y)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
 

@@ -104,7 +104,7 @@ public class LawCountTests
         var inputs = Tensor<double>.Zeros(64, 3);
         Noether.Tensors.Gaussian.Fill(random, inputs.Data);
         var phi = LawCount.Count(net.PathProducts(), theta, random);
-        var data = LawCount.Count(net.Outputs(inputs, ActivationKind.Relu), theta, random);
+        var data = LawCount.Count(net.Outputs(inputs, Activation.Relu), theta, random);
         Assert.Equal(net.HiddenUnits, phi.Laws);
         Assert.True(data.Laws >= phi.Laws, $"data fields gave {data.Laws} laws, path fields {phi.Laws}");
     }
@@ -121,7 +121,7 @@ public class LawCountTests
         var inputs = Tensor<double>.Zeros(64, 3);
         Noether.Tensors.Gaussian.Fill(random, inputs.Data);
         var phi = LawCount.Count(net.PathProducts(), theta, random);
-        var data = LawCount.Count(net.Outputs(inputs, ActivationKind.Relu), theta, random);
+        var data = LawCount.Count(net.Outputs(inputs, Activation.Relu), theta, random);
         Assert.Equal(net.HiddenUnits, phi.Laws);
         // The dead unit's 3 + 1 + 2 parameters are each conserved; its rescaling law is among them.
         Assert.Equal(phi.Laws - 1 + 3 + 1 + 2, data.Laws);
@@ -136,7 +136,7 @@ public class LawCountTests
         var theta = net.RandomPoint(random);
         var inputs = Tensor<double>.Zeros(2, 3);
         Noether.Tensors.Gaussian.Fill(random, inputs.Data);
-        var data = LawCount.Count(net.Outputs(inputs, ActivationKind.Relu), theta, random);
+        var data = LawCount.Count(net.Outputs(inputs, Activation.Relu), theta, random);
         Assert.True(data.Laws > net.HiddenUnits, $"{data.Laws} laws from 2 samples");
     }
 
@@ -161,7 +161,7 @@ public class LawCountTests
         var theta = net.RandomPoint(new Random(1));
         theta[0].Data[0] = double.NaN;
         Assert.Throws<ArgumentException>("point", () => LawCount.Count(net.LinearProduct(), theta, new Random(1)));
-        Assert.Throws<ArgumentException>("inputs", () => net.Outputs(Tensor<double>.Zeros(4, 3), ActivationKind.Relu));
+        Assert.Throws<ArgumentException>("inputs", () => net.Outputs(Tensor<double>.Zeros(4, 3), Activation.Relu));
     }
 
     /// <summary>Each known law's gradient is orthogonal to Lie(V)(θ) (an independent check of the span found).</summary>

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Noether.Autodiff;
 using Noether.Conservation;
 using Noether.Experiments;
 using Noether.Graphs;
@@ -106,7 +107,7 @@ public partial class LibraryPageTests
         // Linear algebra in one place: g⁻¹, a pseudo-inverse with its rank, and the Hessian's spectrum at θ.
         var gInverse = LinearAlgebra.Inverse(g);
         var pinv = LinearAlgebra.PseudoInverse(v);                                   // V⁺, rank, condition number
-        var problem = new TwoLayerProblem(ActivationKind.Relu, 3, x, y, SquaredErrorLoss.HalfSum);
+        var problem = new TwoLayerProblem(net, 3, x, y);                            // net's loss on this batch
         double[] spectrum = TwoLayerHessian.Spectrum(problem, theta);                // all 12 eigenvalues, ascending
         // end example
 
@@ -123,6 +124,41 @@ public partial class LibraryPageTests
     }
 
     /// <summary>The regions of this file, by name, dedented to the page's indentation.</summary>
+    [Fact]
+    public void OneActivation_ItsFunctionsLayerGroupAndIntegral_RunAndTheirClaimsHold()
+    {
+        // example: activation
+        var sigma = Activation.Parse("leaky-relu:0.2");     // a name results store (CSV, JSON, noether.arch, --activation)
+        double value = sigma.Value(-1.5);                    // σ(−1.5) = −0.3; σ′ and σ″ the same way
+        double slope = sigma.Derivative(-1.5), curvature = sigma.SecondDerivative(-1.5);
+        var layer = new Activation<float>(sigma, "act");     // the same σ as a network layer, on whole tensors
+        var group = MatrixGroup.ForActivation(sigma, 4)!;    // homogeneous of degree 1: positive scaling of 4 units
+
+        // Your own σ: its tape form, σ and σ′ (σ″ optional); it trains, and eq. 48's Q integrates σ/σ′ numerically.
+        var softplus = Activation.Elementwise("softplus", z => Ops.Log(Ops.AddScalar(Ops.Exp(z), 1.0)),
+            x => Math.Log(1 + Math.Exp(x)), x => 1 / (1 + Math.Exp(-x)));
+        double g = ActivationIntegral.For(softplus).Evaluate(0.5);   // G(0.5) = ∫₀^0.5 σ/σ′ dx
+        // end example
+
+        Assert.Equal(-0.3, value, 15);
+        Assert.Equal(0.2, slope);
+        Assert.Equal(0, curvature);
+        Assert.Equal("leaky-relu", sigma.Family);
+        var z = Tensor<float>.FromDoubles([-2.0, -0.5, 0.0, 1.5], [2, 2]);
+        var a = layer.Predict(z);
+        for (int i = 0; i < 4; i++) Support.Close.Assert(sigma.Value(z.Data[i]), a.Data[i], 1e-6, 1e-7);   // float32 rounding
+        Assert.Equal("positive scaling (α = 1) on ℝ^4", group.Name);
+        // σ/σ′ of softplus is (1 + e⁻ˣ) log(1 + eˣ); the trapezoid rule on 20000 intervals is exact to ~1e-10 here.
+        int n = 20000;
+        double sum = 0;
+        for (int i = 0; i <= n; i++)
+        {
+            double x = 0.5 * i / n, f = (1 + Math.Exp(-x)) * Math.Log(1 + Math.Exp(x));
+            sum += (i == 0 || i == n ? 0.5 : 1) * f;
+        }
+        Support.Close.Assert(sum * 0.5 / n, g, 1e-9);
+    }
+
     private static Dictionary<string, string> Regions()
     {
         string source = File.ReadAllText(Path.Combine(Root(), "tests", "Noether.Tests", "Docs", "LibraryPageTests.cs")).Replace("\r\n", "\n");

@@ -1,5 +1,6 @@
 using Noether.Autodiff;
 using Noether.Conservation;
+using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
 

@@ -24,7 +24,7 @@ public class LinearMinimumTests
         var y = Init.Gaussian(Tensor<double>.Zeros(m, n), 1, rng);
         var (u, v) = ExactMinimum(y, h, rng);
         Assert.Equal(700, LinearMinimum.FibreDimension(m, h, n, LinearAlgebra.NumericalRank(u), LinearAlgebra.NumericalRank(v)));
-        var problem = new TwoLayerProblem(ActivationKind.Identity, h, Tensor<double>.Identity(n), y, SquaredErrorLoss.HalfSum);
+        var problem = new TwoLayerProblem(new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum), h, Tensor<double>.Identity(n), y);
         Assert.True(problem.Loss(u, v) < 1e-24);
         var (values, _) = LinearAlgebra.SymmetricEigen(Hessian.Full(problem.Function(), [u, v]), vectors: false);
         double max = values[^1];
@@ -43,7 +43,7 @@ public class LinearMinimumTests
         var y = TensorOps.MatMul(u, v);
         int dim = LinearMinimum.FibreDimension(4, 2, 3, 2, 2);
         Assert.Equal(4, dim);
-        var problem = new TwoLayerProblem(ActivationKind.Identity, 2, Tensor<double>.Identity(3), y, SquaredErrorLoss.HalfSum);
+        var problem = new TwoLayerProblem(new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum), 2, Tensor<double>.Identity(3), y);
         var (values, _) = LinearAlgebra.SymmetricEigen(Hessian.Full(problem.Function(), [u, v]), vectors: false);
         Assert.Equal(dim, values.Count(l => Math.Abs(l) <= 1e-10 * values[^1]));
     }

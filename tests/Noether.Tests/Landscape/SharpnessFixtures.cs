@@ -13,7 +13,7 @@ internal static class SharpnessFixtures
     {
         var rng = new Random(seed);
         var y = Init.Gaussian(Tensor<double>.Zeros(10, 5), 1, rng);
-        var problem = new TwoLayerProblem(activation, 50, Tensor<double>.Identity(5), y, SquaredErrorLoss.HalfSum);
+        var problem = new TwoLayerProblem(new TwoLayerNetwork(Activation.Of(activation, Activation.PyTorchLeakySlope), SquaredErrorLoss.HalfSum), 50, Tensor<double>.Identity(5), y);
         var (u, v) = problem.Initialise(std, std, rng);
         TwoLayerDescent.Run(problem, u, v, new DescentOptions(0.01, steps));
         return (new HessianOperator<double>(problem.Function(), [u, v]), problem);

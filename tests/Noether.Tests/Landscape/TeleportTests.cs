@@ -15,24 +15,15 @@ public class TeleportTests
         var rng = new Random(seed);
         var x = Init.Gaussian(Tensor<double>.Zeros(n, k), 1 / Math.Sqrt(k), rng);
         var y = Init.Gaussian(Tensor<double>.Zeros(m, k), 1, rng);
-        var problem = new TwoLayerProblem(kind, h, x, y, SquaredErrorLoss.HalfSum);
+        var problem = new TwoLayerProblem(new TwoLayerNetwork(Activation.Of(kind, Activation.PyTorchLeakySlope), SquaredErrorLoss.HalfSum), h, x, y);
         var (u, v) = problem.Initialise(0.5, 0.5, rng);
         TwoLayerDescent.Run(problem, u, v, new DescentOptions(0.05, steps, Records: 0));
         return (problem, new TwoLayerParameters(u, v));
     }
 
     /// <summary>L by the autodiff tape (TwoLayerNetwork): an implementation independent of TwoLayerProblem's direct loss.</summary>
-    private static double TapeLoss(TwoLayerProblem problem, TwoLayerParameters theta)
-    {
-        var activation = problem.Activation switch
-        {
-            ActivationKind.Identity => Activation.Identity,
-            ActivationKind.Relu => Activation.Relu,
-            ActivationKind.LeakyRelu => Activation.LeakyRelu(problem.LeakySlope),
-            _ => throw new ArgumentOutOfRangeException(nameof(problem), problem.Activation, "teleport tests use identity, ReLU or LeakyReLU"),
-        };
-        return new TwoLayerNetwork(activation, SquaredErrorLoss.HalfSum).Loss(theta, problem.X, problem.Y);
-    }
+    private static double TapeLoss(TwoLayerProblem problem, TwoLayerParameters theta) =>
+        problem.Network.Loss(theta, problem.X, problem.Y);
 
     private static Tensor<double> Imbalance(TwoLayerParameters p)
     {
@@ -272,7 +263,7 @@ public class TeleportTests
         var rng = new Random(seed);
         var theta = TwoLayerParameters.Gaussian(rng, m, h, n, 1.2, 0.4);
         var y = TensorOps.MatMul(theta.U, theta.V);
-        return (new TwoLayerProblem(ActivationKind.Identity, h, Tensor<double>.Identity(n), y, SquaredErrorLoss.HalfSum), theta);
+        return (new TwoLayerProblem(new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum), h, Tensor<double>.Identity(n), y), theta);
     }
 
     private static double TopEigen(Tensor<double> s)

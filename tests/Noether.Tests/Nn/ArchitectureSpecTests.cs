@@ -49,4 +49,25 @@ public class ArchitectureSpecTests
         Assert.Contains($"architecture '{text}'", e.Message, StringComparison.Ordinal);
         Assert.Contains(part, e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// The spec of a model (what noether train stores) parses back to the model's sizes and slope, and building it from the
+    /// model's own tensors gives a network with the same outputs (an independent forward pass of the original).
+    /// </summary>
+    [Fact]
+    public void Of_SpecCnn_RoundTripsThroughParseAndBuild()
+    {
+        var model = Models.SpecCnn<double>(new Random(4), inChannels: 1, imageSize: 6, classes: 3, channels: 2, hidden: 5, leakySlope: 0.25);
+        var spec = ArchitectureSpec.Of(model);
+        Assert.Equal("spec-cnn:in=1,size=6,channels=2,hidden=5,classes=3,slope=0.25", spec.Text);
+        Assert.Equal(ArchitectureKind.SpecCnn, spec.Kind);
+        Assert.Equal(ActivationKind.LeakyRelu, spec.Activation);
+        Assert.Equal(0.25, spec.Slope);
+        Assert.Equal(0.25, spec.ActivationFunction.Slope);
+        var rebuilt = spec.Build(model.Parameters.Select(p => (p.Name, p.Value)).ToList(), "test");
+        var x = Noether.Tensors.Tensor<double>.Zeros(2, 1, 6, 6);
+        var random = new Random(5);
+        for (int i = 0; i < x.Length; i++) x.Data[i] = random.NextDouble() - 0.5;
+        Assert.Equal(model.Predict(x).Data, rebuilt.Predict(x).Data);
+    }
 }

@@ -112,7 +112,7 @@ public class LayerTests
             ActivationKind.Tanh => Math.Tanh,
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an elementwise layer kind"),
         };
-        var layer = new Activation<double>(kind, "act", 0.2);
+        var layer = new Activation<double>(Activation.Of(kind, 0.2), "act");
         var x = Random(4, 3, 5);
         var y = layer.Predict(x);
         for (int i = 0; i < x.Length; i++) Close.Assert(f(x.Data[i]), y.Data[i], 1e-15, 1e-16);

@@ -1,4 +1,5 @@
 using CsCheck;
+using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;

@@ -1,4 +1,5 @@
 using Noether.Conservation;
+using Noether.Nn;
 using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;

@@ -15,7 +15,7 @@ public class SharpnessEstimateTests
     {
         var rng = new Random(1);
         var y = Init.Gaussian(Tensor<double>.Zeros(4, 3), 1, rng);
-        var problem = new TwoLayerProblem(ActivationKind.Tanh, 6, Tensor<double>.Identity(3), y, SquaredErrorLoss.HalfSum);
+        var problem = new TwoLayerProblem(new TwoLayerNetwork(Activation.Tanh, SquaredErrorLoss.HalfSum), 6, Tensor<double>.Identity(3), y);
         var (u, v) = problem.Initialise(0.5, 0.5, rng);
         var hessian = new HessianOperator<double>(problem.Function(), [u, v]);
         var (exact, _) = LinearAlgebra.SymmetricEigen(hessian.Full(), vectors: false);
