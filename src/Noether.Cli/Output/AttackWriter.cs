@@ -74,13 +74,13 @@ internal static class AttackWriter
                 threatModels = s.ThreatModelList.Select(Threat),
                 adaptiveLoss = s.AdaptiveLoss == EnsembleAttackLoss.AveragedLogits ? "averaged-logits" : "mean-softmax",
                 builders = s.BuilderList.Select(EnsembleOptions.Name),
-                ensembleEpsilon = s.EnsembleEpsilon,
-                members = s.Members,
+                ensembleEpsilon = s.Ensemble.Epsilon,
+                members = s.Ensemble.Members,
                 vote = s.Vote == EnsembleVote.Mode ? "mode" : "mean-softmax",
-                calibrationBatch = s.CalibrationSize ?? hidden,
-                conditionLimit = s.ConditionLimit,
-                illConditioned = s.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
-                seed = s.Seed,
+                calibrationBatch = s.Ensemble.CalibrationSize ?? hidden,
+                conditionLimit = s.Ensemble.ConditionLimit,
+                illConditioned = s.Ensemble.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
+                seed = s.Ensemble.Seed,
                 pixelRange = "[0, 1], perturbed once and clipped once per step",
             },
             ensembles = result.Ensembles.Select(e => new
@@ -127,7 +127,7 @@ internal static class AttackWriter
             table.AddRow(cells.ToArray());
         }
         string rejected = string.Join(", ", result.Ensembles.Where(e => e.Rejected + e.Regularised > 0).Select(e => $"{e.Name}: {e.Rejected} rejected, {e.Regularised} regularised"));
-        table.Caption(Markup.Escape($"ensembles at ε_g = {G(s.EnsembleEpsilon, 4)}, N = {s.Members}, vote {EnsembleWriter.VoteName(s.Vote)}; transfer = examples from the single model{(s.ThreatModelList.Contains(ThreatModel.Adaptive) ? $"; adaptive = {LossName(s.AdaptiveLoss)} of each ensemble" : "")}; ill-conditioned members: {(rejected.Length == 0 ? "none" : rejected)}; model: {model.Origin}"));
+        table.Caption(Markup.Escape($"ensembles at ε_g = {G(s.Ensemble.Epsilon, 4)}, N = {s.Ensemble.Members}, vote {EnsembleWriter.VoteName(s.Vote)}; transfer = examples from the single model{(s.ThreatModelList.Contains(ThreatModel.Adaptive) ? $"; adaptive = {LossName(s.AdaptiveLoss)} of each ensemble" : "")}; ill-conditioned members: {(rejected.Length == 0 ? "none" : rejected)}; model: {model.Origin}"));
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
@@ -139,7 +139,7 @@ internal static class AttackWriter
     {
         var claims = new List<Claim>();
         string setting = string.Create(CultureInfo.InvariantCulture,
-            $"transfer threat model (the paper's), ε_g = {G(result.Settings.EnsembleEpsilon, 4)}, N = {result.Settings.Members}, {result.TestCount} test images");
+            $"transfer threat model (the paper's), ε_g = {G(result.Settings.Ensemble.Epsilon, 4)}, N = {result.Settings.Ensemble.Members}, {result.TestCount} test images");
         var fgsm = result.Attacks(ThreatModel.Transfer, AttackKind.Fgsm);
         var pgd = result.Attacks(ThreatModel.Transfer, AttackKind.Pgd);
         bool hasGroup = result.Settings.BuilderList.Contains(EnsembleBuilderKind.Group);

@@ -8,9 +8,9 @@ internal static class EnsembleWriter
 {
     internal static string VoteName(EnsembleVote vote) => vote == EnsembleVote.Mode ? "mode of the members' classes" : "mean softmax";
 
-    internal static string ReadingName(EnsembleExperimentSettings s) => s.GroupReading == GroupActionReading.Calibrated
+    internal static string ReadingName(EnsembleExperimentSettings s) => s.Ensemble.Reading == GroupActionReading.Calibrated
         ? "calibrated (π(g, H₀) once per member)"
-        : string.Create(CultureInfo.InvariantCulture, $"literal batch-dependent σ'(H) = π(g, H)σ(gH), prediction batch {s.PredictionBatchSize}");
+        : string.Create(CultureInfo.InvariantCulture, $"literal batch-dependent σ'(H) = π(g, H)σ(gH), prediction batch {s.Ensemble.PredictionBatchSize}");
 
     /// <summary>What every shard computes identically besides its grid points (shard.json's options; merge checks they agree).</summary>
     internal sealed record EnsembleShared(EnsembleModelInfo Model, string Dataset, double SingleAccuracy, int TestCount, string TestSource, string CalibrationSource, int Hidden);
@@ -58,16 +58,16 @@ internal static class EnsembleWriter
             {
                 builders = s.BuilderList.Select(EnsembleOptions.Name),
                 epsilons = s.EpsilonList,
-                members = s.Members,
-                seed = s.Seed,
-                groupElement = s.Form == GroupElementForm.IdentityPlus ? "g = I + εM" : "g = exp(εM)",
-                generatorStd = s.GeneratorStd ?? 1 / Math.Sqrt(result.Hidden),
-                calibrationBatch = s.CalibrationSize ?? result.Hidden,
+                members = s.Ensemble.Members,
+                seed = s.Ensemble.Seed,
+                groupElement = s.Ensemble.Form == GroupElementForm.IdentityPlus ? "g = I + εM" : "g = exp(εM)",
+                generatorStd = s.Ensemble.GeneratorStd ?? 1 / Math.Sqrt(result.Hidden),
+                calibrationBatch = s.Ensemble.CalibrationSize ?? result.Hidden,
                 vote = s.Vote == EnsembleVote.Mode ? "mode" : "mean-softmax",
-                groupReading = s.GroupReading == GroupActionReading.Calibrated ? "calibrated" : "literal-batch",
-                literalBatchSize = s.GroupReading == GroupActionReading.BatchDependent ? s.PredictionBatchSize : (int?)null,
-                conditionLimit = s.ConditionLimit,
-                illConditioned = s.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
+                groupReading = s.Ensemble.Reading == GroupActionReading.Calibrated ? "calibrated" : "literal-batch",
+                literalBatchSize = s.Ensemble.Reading == GroupActionReading.BatchDependent ? s.Ensemble.PredictionBatchSize : (int?)null,
+                conditionLimit = s.Ensemble.ConditionLimit,
+                illConditioned = s.Ensemble.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
             },
             rows = result.Rows.Select(r => new
             {
@@ -112,7 +112,7 @@ internal static class EnsembleWriter
             cells.Add(result.Rows.Where(x => x.Epsilon == e).Sum(x => x.Rejected).ToString(CultureInfo.InvariantCulture));
             table.AddRow(cells.ToArray());
         }
-        table.Caption(Markup.Escape($"N = {s.Members}, vote {VoteName(s.Vote)}, {result.TestCount} test images, model: {model.Origin}"));
+        table.Caption(Markup.Escape($"N = {s.Ensemble.Members}, vote {VoteName(s.Vote)}, {result.TestCount} test images, model: {model.Origin}"));
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
@@ -128,7 +128,7 @@ internal static class EnsembleWriter
         var rows = result.Rows;
         var positive = result.PositiveEpsilons();
         bool hasGroup = rows.Any(r => r.Builder == EnsembleBuilderKind.Group);
-        string setting = string.Create(CultureInfo.InvariantCulture, $"N = {result.Settings.Members}, {result.TestCount} test images, single model {Pct(result.SingleAccuracy)}");
+        string setting = string.Create(CultureInfo.InvariantCulture, $"N = {result.Settings.Ensemble.Members}, {result.TestCount} test images, single model {Pct(result.SingleAccuracy)}");
 
         // 1. Small ε keeps the accuracy.
         var changes = result.GroupChanges(EnsembleClaims.SmallEpsilon);
@@ -165,7 +165,7 @@ internal static class EnsembleWriter
         int nanAccuracies = result.NanAccuracies();
         claims.Add(EnsembleClaims.IllConditionedPi.Make([nanAccuracies],
             $"rejected per ε: {string.Join(", ", rejectedByEpsilon)}; regularised {result.TotalRegularised}; largest condition number kept (group/shuffle: σ(gH₀); literal reading: g) {Sci(worst)}; NaN accuracies: {nanAccuracies}",
-            string.Create(CultureInfo.InvariantCulture, $"members with condition number > {result.Settings.ConditionLimit:G3} or non-finite weights are {(result.Settings.Policy == IllConditionedPolicy.Reject ? "rejected" : "regularised")}")));
+            string.Create(CultureInfo.InvariantCulture, $"members with condition number > {result.Settings.Ensemble.ConditionLimit:G3} or non-finite weights are {(result.Settings.Ensemble.Policy == IllConditionedPolicy.Reject ? "rejected" : "regularised")}")));
         return claims.ToArray();
     }
 }

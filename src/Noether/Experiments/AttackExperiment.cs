@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Noether.Attacks;
 using Noether.Data;
 using Noether.Ensembles;
@@ -53,14 +52,6 @@ public static class AttackPresets
 
 /// <summary>Settings of <see cref="AttackExperiment"/> (paper Fig. 10).</summary>
 /// <param name="Builders">Ensembles to compare with the single model; null means all five.</param>
-/// <param name="EnsembleEpsilon">ε_g of every ensemble.</param>
-/// <param name="Members">Members per ensemble.</param>
-/// <param name="Seed">Seeds the ensembles and the PGD random starts (the same start for every target of one attack).</param>
-/// <param name="Form">g = I + εM or exp(εM).</param>
-/// <param name="GeneratorStd">Entry standard deviation of M and D (null: 1/√h).</param>
-/// <param name="CalibrationSize">Calibration batch k (null: h).</param>
-/// <param name="ConditionLimit">Condition limit of the members' inverted matrices.</param>
-/// <param name="Policy">Reject or regularise ill-conditioned members.</param>
 /// <param name="Vote">How the ensemble predicts (mode of classes, or mean softmax).</param>
 /// <param name="ThreatModels">Transfer, adaptive or both (null: both).</param>
 /// <param name="AdaptiveLoss">What the adaptive attack differentiates: the averaged logits (the definition) or the mean softmax.</param>
@@ -69,14 +60,6 @@ public static class AttackPresets
 /// <param name="BatchSize">Images per attack batch.</param>
 public sealed record AttackExperimentSettings(
     IReadOnlyList<EnsembleBuilderKind>? Builders = null,
-    double EnsembleEpsilon = 0.3,
-    int Members = 10,
-    int Seed = 0,
-    GroupElementForm Form = GroupElementForm.IdentityPlus,
-    double? GeneratorStd = null,
-    int? CalibrationSize = null,
-    double ConditionLimit = 1e8,
-    IllConditionedPolicy Policy = IllConditionedPolicy.Reject,
     EnsembleVote Vote = EnsembleVote.Mode,
     IReadOnlyList<ThreatModel>? ThreatModels = null,
     EnsembleAttackLoss AdaptiveLoss = EnsembleAttackLoss.AveragedLogits,
@@ -84,11 +67,18 @@ public sealed record AttackExperimentSettings(
     int? TestLimit = null,
     int BatchSize = 500)
 {
+    /// <summary>
+    /// How every ensemble is made: its ε_g (<see cref="EnsembleOptions.Epsilon"/>, default 0.3), members, seed (which also
+    /// seeds the PGD random starts: the same start for every target of one attack), form of g, generator std, calibration
+    /// batch, condition limit and policy; each builder replaces the builder (<see cref="EnsembleOptions.For"/>).
+    /// </summary>
+    public EnsembleOptions Ensemble { get; init; } = new(EnsembleBuilderKind.Group, 0.3);
+
     /// <summary>Run only this part of the grid (<see cref="AttackExperiment.GridSize"/>); null: all of it.</summary>
     public Shard? Shard { get; init; }
 
     /// <summary>A quick run: 5 members, <see cref="AttackPresets.Quick"/>, the first 1000 test images.</summary>
-    public static AttackExperimentSettings Quick { get; } = new(Members: 5, Attacks: AttackPresets.Quick, TestLimit: 1000);
+    public static AttackExperimentSettings Quick { get; } = new(Attacks: AttackPresets.Quick, TestLimit: 1000) { Ensemble = new(EnsembleBuilderKind.Group, 0.3, Members: 5) };
 
     /// <summary>The builders to run.</summary>
     public IReadOnlyList<EnsembleBuilderKind> BuilderList => Builders ?? Enum.GetValues<EnsembleBuilderKind>();
@@ -100,8 +90,7 @@ public sealed record AttackExperimentSettings(
     public IReadOnlyList<LinfAttack> AttackList => Attacks ?? AttackPresets.Default;
 
     /// <summary>The options of the ensemble for one builder.</summary>
-    public EnsembleOptions Options(EnsembleBuilderKind builder) =>
-        new(builder, EnsembleEpsilon, Members, Seed, Form, GeneratorStd, CalibrationSize, ConditionLimit, Policy);
+    public EnsembleOptions Options(EnsembleBuilderKind builder) => Ensemble.For(builder, Ensemble.Epsilon);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting (h is the model's hidden width).</summary>
     public void Validate(int hidden)
@@ -241,16 +230,9 @@ public static class AttackExperiment
     public static AttackExperimentResult Run(SpecCnn<float> model, ImageDataset calibration, ImageDataset test, AttackExperimentSettings settings,
         IProgress<AttackExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(calibration);
-        ArgumentNullException.ThrowIfNull(test);
         ArgumentNullException.ThrowIfNull(settings);
-        int h = model.Hidden.OutFeatures;
-        settings.Validate(h);
-        EnsembleExperiment.CheckFits(model, calibration, nameof(calibration));
-        EnsembleExperiment.CheckFits(model, test, nameof(test));
+        test = EnsembleExperiment.Prepare(model, calibration, test, settings.Validate, settings.TestLimit);
         var clock = Stopwatch.StartNew();
-        if (settings.TestLimit is { } limit && limit < test.Count) test = test.Subset(0, limit);
 
         var trunk = new SpecCnnHeads<float>(model, null);
         var ensembles = settings.BuilderList.Select(b => EnsembleBuilder.Build(model, calibration, settings.Options(b), cancellationToken)).ToArray();
@@ -271,7 +253,7 @@ public static class AttackExperiment
         {
             var attack = settings.AttackList[a];
             double strength = StepsAxis(settings.AttackList, attack.Kind) ? attack.Steps : attack.Epsilon;
-            int attackSeed = EnsembleBuilder.StreamSeed(settings.Seed, a, 4);
+            int attackSeed = EnsembleBuilder.StreamSeed(settings.Ensemble.Seed, a, 4);
 
             // Transfer: one set of examples from the single model, shown to everyone.
             var onSingle = Perturb(singleTarget, test, attack, attackSeed, settings.BatchSize, ++stage, stages, "single model", progress, cancellationToken);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Noether.Conservation;
 using Noether.Nn;
 using Noether.Symmetry;
