@@ -1,7 +1,7 @@
 using Noether.Attacks;
 using Noether.Ensembles;
 using static Noether.Cli.Commands.EnsembleCommandOptions;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Commands;
 
@@ -72,7 +72,7 @@ internal static class AttackCommand
             return shared.Start(parse, run, token, training, settings.Validate, ensemble.Members, settings.Shard, () => AttackExperiment.GridSize(settings), r =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"Fig. 10 attacks, profile {profileName}, grid {grid}: {string.Join("; ", settings.AttackList.Select(a => a.Label))}; threat models {string.Join(" + ", settings.ThreatModelList.Select(AttackWriter.Threat))}{(settings.ThreatModelList.Contains(ThreatModel.Adaptive) ? $" (adaptive loss: {AttackWriter.LossName(settings.AdaptiveLoss)})" : "")}; ensembles {string.Join(", ", settings.BuilderList.Select(EnsembleOptions.Name))} at ε_g = {G(ensemble.Epsilon, 4)}, N = {ensemble.Members}, vote {EnsembleWriter.VoteName(settings.Vote)}; seed {ensemble.Seed}"));
+                    $"Fig. 10 attacks, profile {profileName}, grid {grid}: {string.Join("; ", settings.AttackList.Select(a => a.Label))}; threat models {string.Join(" + ", settings.ThreatModelList.Select(AttackLabels.Threat))}{(settings.ThreatModelList.Contains(ThreatModel.Adaptive) ? $" (adaptive loss: {AttackLabels.LossName(settings.AdaptiveLoss)})" : "")}; ensembles {string.Join(", ", settings.BuilderList.Select(EnsembleOptions.Name))} at ε_g = {G(ensemble.Epsilon, 4)}, N = {ensemble.Members}, vote {EnsembleWriter.VoteName(settings.Vote)}; seed {ensemble.Seed}"));
                 var result = ExperimentConsole.Run("attacks", (p, t) => AttackExperiment.Run(r.Model.Model, r.Train, r.Test, settings,
                     new InlineProgress<AttackExperimentProgress>(q => p.Report(new ExperimentProgress(q.Stage,
                         (long)(q.StageIndex - 1) * q.Total + q.Done, (long)q.Stages * q.Total))), t), token);

@@ -1,6 +1,6 @@
 using Noether.Ensembles;
 using static Noether.Cli.Commands.EnsembleCommandOptions;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Commands;
 

@@ -3,6 +3,7 @@ using Noether.Data;
 using Noether.Ensembles;
 using Noether.Nn;
 using Noether.Tensors;
+using static Noether.Experiments.Format;
 
 namespace Noether.Experiments;
 
@@ -265,5 +266,54 @@ public static class EnsembleExperiment
             throw Errors.Argument(name, $"{name}: images are {data.Channels}×{data.Height}×{data.Width} but the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize}");
         if (data.ClassCount != model.Output.OutFeatures)
             throw Errors.Argument(name, $"{name}: the data set has {data.ClassCount} classes but the model outputs {model.Output.OutFeatures}");
+    }
+
+    /// <summary>The paper's Fig. 9 statements against this run.</summary>
+    public static Claim[] Claims(EnsembleExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var claims = new List<Claim>();
+        var rows = result.Rows;
+        var positive = result.PositiveEpsilons();
+        bool hasGroup = rows.Any(r => r.Builder == EnsembleBuilderKind.Group);
+        string setting = string.Create(CultureInfo.InvariantCulture, $"N = {result.Settings.Ensemble.Members}, {result.TestCount} test images, single model {Pct(result.SingleAccuracy)}");
+
+        // 1. Small ε keeps the accuracy.
+        var changes = result.GroupChanges(EnsembleClaims.SmallEpsilon);
+        if (hasGroup && changes.Length > 0)
+        {
+            claims.Add(EnsembleClaims.GroupPreservesAccuracy.Make(changes.Select(c => new[] { c.Change }).ToArray(),
+                string.Join(", ", changes.Select(c => $"ε={G(c.Epsilon, 4)}: {Points(c.Change)}")), setting));
+        }
+
+        // 2. Group ahead of random (and of the other baselines) at ε > 0.
+        if (hasGroup)
+        {
+            foreach (var baseline in new[] { EnsembleBuilderKind.Random, EnsembleBuilderKind.GroupInverse, EnsembleBuilderKind.Shuffle, EnsembleBuilderKind.PermutationInterpolation })
+            {
+                if (!rows.Any(r => r.Builder == baseline) || positive.Length == 0) continue;
+                // ε where either ensemble was not built are left out; a NaN accuracy that was measured counts as a failing part.
+                var pairs = result.GroupVersus(baseline);
+                if (pairs.Length == 0) continue;
+                int ahead = pairs.Count(p => p.Group >= p.Baseline - EnsembleClaims.TieTolerance);
+                string name = EnsembleOptions.Name(baseline);
+                claims.Add(EnsembleClaims.GroupVsBaseline.Make(pairs.Select(p => new[] { p.Group, p.Baseline }).ToArray(),
+                    $"group ≥ {name} − {G(EnsembleClaims.TieTolerance * 100, 4)} point at {ahead} of {pairs.Length} ε > 0; " + string.Join(", ", pairs.Select(p => $"ε={G(p.Epsilon, 4)}: {Pct(p.Group)} vs {Pct(p.Baseline)}")),
+                    setting, idPart: name,
+                    statement: baseline == EnsembleBuilderKind.Random
+                        ? "The group ensemble keeps accuracy better than the random-transformation ensemble (smaller accuracy drop at larger ε)."
+                        : $"The group ensemble keeps accuracy better than the {name} baseline.",
+                    predicted: $"group accuracy ≥ {name} accuracy − {G(EnsembleClaims.TieTolerance * 100, 4)} point (tie tolerance) at every ε > 0"));
+            }
+        }
+
+        // 3. Ill-conditioned π: counted, never NaN.
+        var rejectedByEpsilon = result.RejectedByEpsilon().Select(r => $"ε={G(r.Epsilon, 4)}: {r.Rejected}");
+        double worst = result.WorstKeptCondition();
+        int nanAccuracies = result.NanAccuracies();
+        claims.Add(EnsembleClaims.IllConditionedPi.Make([nanAccuracies],
+            $"rejected per ε: {string.Join(", ", rejectedByEpsilon)}; regularised {result.TotalRegularised}; largest condition number kept (group/shuffle: σ(gH₀); literal reading: g) {Sci(worst)}; NaN accuracies: {nanAccuracies}",
+            string.Create(CultureInfo.InvariantCulture, $"members with condition number > {result.Settings.Ensemble.ConditionLimit:G3} or non-finite weights are {(result.Settings.Ensemble.Policy == IllConditionedPolicy.Reject ? "rejected" : "regularised")}")));
+        return claims.ToArray();
     }
 }
