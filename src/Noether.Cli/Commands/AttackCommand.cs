@@ -1,7 +1,7 @@
 using Noether.Attacks;
 using Noether.Ensembles;
 using static Noether.Cli.Commands.EnsembleCommandOptions;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Commands;
 
@@ -13,23 +13,17 @@ namespace Noether.Cli.Commands;
 internal static class AttackCommand
 {
     /// <summary>Profile settings: quick (seconds), default (about a minute on 2 cores), full (the authors' ε_g = 10, 200 members, their grids).</summary>
-    public static (CnnTrainingSettings Training, AttackExperimentSettings Experiment) ForProfile(string profile, string dataset, string? dataDir, int seed) => profile switch
+    public static AttackExperimentSettings ForProfile(string profile, int seed) => profile switch
     {
-        "quick" => (new CnnTrainingSettings(dataset, dataDir, Epochs: 1, Seed: seed, TrainLimit: 10_000),
-            new AttackExperimentSettings(Members: 5, Seed: seed, Attacks: AttackPresets.Quick, TestLimit: 500)),
-        "full" => (new CnnTrainingSettings(dataset, dataDir, Epochs: 10, Seed: seed),
-            new AttackExperimentSettings(EnsembleEpsilon: 10, Members: 200, Seed: seed, Attacks: AttackPresets.Paper)),
-        _ => (new CnnTrainingSettings(dataset, dataDir, Epochs: 5, Seed: seed),
-            new AttackExperimentSettings(Members: 10, Seed: seed, Attacks: AttackPresets.Default, TestLimit: 2000)),
+        "quick" => new AttackExperimentSettings(Attacks: AttackPresets.Quick, TestLimit: 500) { Ensemble = new(EnsembleBuilderKind.Group, 0.3, Members: 5, Seed: seed) },
+        "full" => new AttackExperimentSettings(Attacks: AttackPresets.Paper) { Ensemble = new(EnsembleBuilderKind.Group, 10, Members: 200, Seed: seed) },
+        _ => new AttackExperimentSettings(Attacks: AttackPresets.Default, TestLimit: 2000) { Ensemble = new(EnsembleBuilderKind.Group, 0.3, Members: 10, Seed: seed) },
     };
 
     public static Command Create()
     {
         var profile = Profile("quick (1 epoch on 10k images, 5 members, 500 test images: seconds), default (5 epochs, 10 members, ε ∈ {0,1,2,4,8}/255, 2000 test images: about a minute) or full (10 epochs, ε_g = 10 with 200 members, the paper's grids, all test images).");
-        var weights = ModelSource.Weights();
-        var data = ModelSource.Data();
-        var dataDir = ModelSource.DataDir();
-        var slope = ModelSource.Slope();
+        var shared = new EnsembleCommandOptions();
         var preset = new Option<string?>("--preset") { Description = "Attack grid: default (FGSM and PGD-10 at ε ∈ {0,1,2,4,8}/255, α = ε/4, random start), paper (FGSM ε ∈ {0,.003,.006,.009,.012}; PGD ε = 0.3, α = 0.01, random start, 0–3 steps) or quick. Default: the profile's." };
         preset.AcceptOnlyFromAmong("default", "paper", "quick");
         var epsilons = NonNegativeList("--epsilons", "Attack radii ε (pixels in [0, 1]; 8/255 accepted): FGSM and PGD at each; overrides the preset.");
@@ -40,22 +34,17 @@ internal static class AttackCommand
         threat.AcceptOnlyFromAmong("transfer", "adaptive", "both");
         var adaptiveLoss = new Option<string>("--adaptive-loss") { Description = "What the adaptive attack differentiates: logits (cross-entropy of the averaged logits) or mean-softmax (−log of the mean softmax; stronger against mode-voting ensembles).", DefaultValueFactory = _ => "logits" };
         adaptiveLoss.AcceptOnlyFromAmong("logits", "mean-softmax");
-        var builders = Builders();
         var ensembleEpsilon = NonNegative("--ensemble-epsilon", "ε_g of every ensemble (g = I + ε_g M; default 0.3, full profile 10).");
-        var members = Members();
-        var meanSoftmax = MeanSoftmax();
-        var calibration = CalibrationSize();
-        var conditionLimit = ConditionLimit();
-        var regularise = Regularise();
-        var testLimit = TestLimit();
         var run = RunOptions.Sweep("results/attack");
 
         var command = run.Command("attack", "Fig. 10: FGSM and PGD (L∞) accuracy against attack strength for the single model and each ensemble, transfer and adaptive threat models.",
-            profile, weights, data, dataDir, slope, preset, epsilons, pgdStep, pgdSteps, noRandomStart, threat, adaptiveLoss, builders, ensembleEpsilon, members, meanSoftmax, calibration, conditionLimit, regularise, testLimit);
+            [profile, .. shared.ModelOptions, preset, epsilons, pgdStep, pgdSteps, noRandomStart, threat, adaptiveLoss, ensembleEpsilon, .. shared.ChoiceOptions]);
         CliAction.Set(command, (parse, token) =>
         {
             string profileName = parse.GetValue(profile)!;
-            var (training, settings) = ForProfile(profileName, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(run.Seed));
+            int seed = parse.GetValue(run.Seed);
+            var training = shared.Training(parse, profileName, seed);
+            var settings = ForProfile(profileName, seed);
             IReadOnlyList<LinfAttack> attacks = parse.GetValue(preset) is { } name ? AttackPresets.ByName(name) : settings.AttackList;
             string grid = parse.GetValue(preset) ?? (profileName == "full" ? "paper" : profileName == "quick" ? "quick" : "default");
             if (parse.GetValue(epsilons) is { Length: > 0 } radii)
@@ -67,26 +56,23 @@ internal static class AttackCommand
                 grid = "custom";
             }
             string threatName = parse.GetValue(threat)!;
+            var choice = shared.Read(parse, settings.Builders, settings.Ensemble, settings.TestLimit);
             settings = settings with
             {
                 Attacks = attacks,
                 ThreatModels = threatName switch { "transfer" => [ThreatModel.Transfer], "adaptive" => [ThreatModel.Adaptive], _ => [ThreatModel.Transfer, ThreatModel.Adaptive] },
                 AdaptiveLoss = parse.GetValue(adaptiveLoss) == "mean-softmax" ? EnsembleAttackLoss.AveragedProbabilities : EnsembleAttackLoss.AveragedLogits,
-                Builders = ParseBuilders(parse.GetValue(builders)) ?? settings.Builders,
-                EnsembleEpsilon = parse.GetValue(ensembleEpsilon) ?? settings.EnsembleEpsilon,
-                Members = parse.GetValue(members) ?? settings.Members,
-                Vote = parse.GetValue(meanSoftmax) ? EnsembleVote.MeanSoftmax : EnsembleVote.Mode,
-                CalibrationSize = parse.GetValue(calibration),
-                ConditionLimit = parse.GetValue(conditionLimit),
-                Policy = parse.GetValue(regularise) ? IllConditionedPolicy.Regularise : IllConditionedPolicy.Reject,
-                TestLimit = parse.GetValue(testLimit) ?? settings.TestLimit,
+                Builders = choice.Builders,
+                Ensemble = choice.Ensemble with { Epsilon = parse.GetValue(ensembleEpsilon) ?? choice.Ensemble.Epsilon },
+                Vote = choice.Vote,
+                TestLimit = choice.TestLimit,
                 Shard = run.ShardOf(parse),
             };
-            return SpecCnnRun.Start(parse, run, token, training, parse.GetValue(weights), parse.GetValue(slope), settings.Validate, settings.Members, settings.Shard,
-                () => AttackExperiment.GridSize(settings), r =>
+            var ensemble = settings.Ensemble;
+            return shared.Start(parse, run, token, training, settings.Validate, ensemble.Members, settings.Shard, () => AttackExperiment.GridSize(settings), r =>
             {
                 ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"Fig. 10 attacks, profile {profileName}, grid {grid}: {string.Join("; ", settings.AttackList.Select(a => a.Label))}; threat models {string.Join(" + ", settings.ThreatModelList.Select(AttackWriter.Threat))}{(settings.ThreatModelList.Contains(ThreatModel.Adaptive) ? $" (adaptive loss: {AttackWriter.LossName(settings.AdaptiveLoss)})" : "")}; ensembles {string.Join(", ", settings.BuilderList.Select(EnsembleOptions.Name))} at ε_g = {G(settings.EnsembleEpsilon, 4)}, N = {settings.Members}, vote {EnsembleWriter.VoteName(settings.Vote)}; seed {settings.Seed}"));
+                    $"Fig. 10 attacks, profile {profileName}, grid {grid}: {string.Join("; ", settings.AttackList.Select(a => a.Label))}; threat models {string.Join(" + ", settings.ThreatModelList.Select(AttackLabels.Threat))}{(settings.ThreatModelList.Contains(ThreatModel.Adaptive) ? $" (adaptive loss: {AttackLabels.LossName(settings.AdaptiveLoss)})" : "")}; ensembles {string.Join(", ", settings.BuilderList.Select(EnsembleOptions.Name))} at ε_g = {G(ensemble.Epsilon, 4)}, N = {ensemble.Members}, vote {EnsembleWriter.VoteName(settings.Vote)}; seed {ensemble.Seed}"));
                 var result = ExperimentConsole.Run("attacks", (p, t) => AttackExperiment.Run(r.Model.Model, r.Train, r.Test, settings,
                     new InlineProgress<AttackExperimentProgress>(q => p.Report(new ExperimentProgress(q.Stage,
                         (long)(q.StageIndex - 1) * q.Total + q.Done, (long)q.Stages * q.Total))), t), token);

@@ -3,19 +3,75 @@ using Noether.Ensembles;
 
 namespace Noether.Cli.Commands;
 
-/// <summary>Options <c>noether ensemble</c> and <c>noether attack</c> share, validated at parse time (nothing is created on a bad value).</summary>
-internal static class EnsembleCommandOptions
+/// <summary>
+/// The options <c>noether ensemble</c> and <c>noether attack</c> share — the model (--weights, --data, --data-dir,
+/// --leaky-slope) and how every ensemble is made and judged (--builders, --members, --mean-softmax, --calibration-size,
+/// --condition-limit, --regularise, --test-limit) — made once per command, validated at parse time (nothing is created on
+/// a bad value) and read into the experiment's settings in one place.
+/// </summary>
+internal sealed class EnsembleCommandOptions
 {
-    public static Option<string> Profile(string description) => CommonOptions.Profile(description);
+    public Option<string?> Weights { get; } = ModelSource.Weights();
 
-    public static Option<int?> Members() => PositiveNullable("--members", "Ensemble members N ≥ 1 (default: the profile's, 10 for default).");
+    public Option<string> Data { get; } = ModelSource.Data();
 
-    public static Option<int?> TestLimit() => PositiveNullable("--test-limit", "Use only the first N test images (default: the profile's).");
+    public Option<string?> DataDir { get; } = ModelSource.DataDir();
 
-    public static Option<int?> CalibrationSize() => PositiveNullable("--calibration-size",
+    public Option<double?> Slope { get; } = ModelSource.Slope();
+
+    public Option<string[]?> BuilderNames { get; } = Builders();
+
+    public Option<int?> Members { get; } = PositiveNullable("--members", "Ensemble members N ≥ 1 (default: the profile's, 10 for default).");
+
+    public Option<bool> MeanSoftmax { get; } = new("--mean-softmax") { Description = "Predict by the arg-max of the members' mean softmax instead of the mode of their classes (the authors' printed numbers use it)." };
+
+    public Option<int?> CalibrationSize { get; } = PositiveNullable("--calibration-size",
         "Calibration batch k of the group and shuffle members (default h). k ≤ h is required: a member reproduces the model exactly on its batch only then (Prop. 8).");
 
-    public static Option<double> ConditionLimit()
+    public Option<double> ConditionLimit { get; } = ConditionLimitOption();
+
+    public Option<bool> Regularise { get; } = new("--regularise") { Description = "Keep ill-conditioned members with a damped (Tikhonov) inverse instead of rejecting them." };
+
+    public Option<int?> TestLimit { get; } = PositiveNullable("--test-limit", "Use only the first N test images (default: the profile's).");
+
+    /// <summary>The model's options, to be listed first.</summary>
+    public Option[] ModelOptions => [Weights, Data, DataDir, Slope];
+
+    /// <summary>The options of how the ensembles are made and judged, to be listed after the command's own.</summary>
+    public Option[] ChoiceOptions => [BuilderNames, Members, MeanSoftmax, CalibrationSize, ConditionLimit, Regularise, TestLimit];
+
+    /// <summary>The SPEC CNN a profile trains when no --weights is given (the same for both commands): quick 1 epoch on 10k images, default 5 epochs, full 10.</summary>
+    public CnnTrainingSettings Training(ParseResult parse, string profile, int seed) => profile switch
+    {
+        "quick" => new CnnTrainingSettings(parse.GetValue(Data)!, parse.GetValue(DataDir), Epochs: 1, Seed: seed, TrainLimit: 10_000),
+        "full" => new CnnTrainingSettings(parse.GetValue(Data)!, parse.GetValue(DataDir), Epochs: 10, Seed: seed),
+        _ => new CnnTrainingSettings(parse.GetValue(Data)!, parse.GetValue(DataDir), Epochs: 5, Seed: seed),
+    };
+
+    /// <summary>What the command line says of the ensembles, over the profile's <paramref name="builders"/>, <paramref name="ensemble"/> and <paramref name="testLimit"/>.</summary>
+    public EnsembleChoice Read(ParseResult parse, IReadOnlyList<EnsembleBuilderKind>? builders, EnsembleOptions ensemble, int? testLimit) => new(
+        ParseBuilders(parse.GetValue(BuilderNames)) ?? builders,
+        ensemble with
+        {
+            Members = parse.GetValue(Members) ?? ensemble.Members,
+            CalibrationSize = parse.GetValue(CalibrationSize),
+            ConditionLimit = parse.GetValue(ConditionLimit),
+            Policy = parse.GetValue(Regularise) ? IllConditionedPolicy.Regularise : IllConditionedPolicy.Reject,
+        },
+        parse.GetValue(MeanSoftmax) ? EnsembleVote.MeanSoftmax : EnsembleVote.Mode,
+        parse.GetValue(TestLimit) ?? testLimit);
+
+    /// <summary>
+    /// Checks what can be refused before --out is touched and runs <paramref name="experiment"/> on the model of --weights
+    /// (or the profile's, trained or cached) in the staged --out (<see cref="SpecCnnRun.Start"/>).
+    /// </summary>
+    public Task<int> Start(ParseResult parse, RunOptions run, CancellationToken token, CnnTrainingSettings training, Action<int> validate, int members,
+        Shard? shard, Func<int> gridSize, Func<SpecCnnRun, int> experiment) =>
+        SpecCnnRun.Start(parse, run, token, training, parse.GetValue(Weights), parse.GetValue(Slope), validate, members, shard, gridSize, experiment);
+
+    public static Option<string> Profile(string description) => CommonOptions.Profile(description);
+
+    private static Option<double> ConditionLimitOption()
     {
         var option = new Option<double>("--condition-limit")
         {
@@ -30,11 +86,7 @@ internal static class EnsembleCommandOptions
         return option;
     }
 
-    public static Option<bool> Regularise() => new("--regularise") { Description = "Keep ill-conditioned members with a damped (Tikhonov) inverse instead of rejecting them." };
-
-    public static Option<bool> MeanSoftmax() => new("--mean-softmax") { Description = "Predict by the arg-max of the members' mean softmax instead of the mode of their classes (the authors' printed numbers use it)." };
-
-    public static Option<string[]?> Builders()
+    private static Option<string[]?> Builders()
     {
         var option = new Option<string[]?>("--builders")
         {
@@ -61,7 +113,7 @@ internal static class EnsembleCommandOptions
         return option;
     }
 
-    public static EnsembleBuilderKind[]? ParseBuilders(string[]? values) =>
+    private static EnsembleBuilderKind[]? ParseBuilders(string[]? values) =>
         values is null || values.Length == 0 ? null : values.SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .Select(EnsembleOptions.ParseBuilder).Distinct().ToArray();
 
@@ -137,3 +189,10 @@ internal static class EnsembleCommandOptions
         return option;
     }
 }
+
+/// <summary>What the command line says of the ensembles of <c>noether ensemble</c> or <c>noether attack</c> (<see cref="EnsembleCommandOptions.Read"/>).</summary>
+/// <param name="Builders">The builders (null: all five).</param>
+/// <param name="Ensemble">How every ensemble is made.</param>
+/// <param name="Vote">How an ensemble predicts.</param>
+/// <param name="TestLimit">The first this many test images (null: all).</param>
+internal sealed record EnsembleChoice(IReadOnlyList<EnsembleBuilderKind>? Builders, EnsembleOptions Ensemble, EnsembleVote Vote, int? TestLimit);

@@ -1,7 +1,7 @@
 using Noether.Attacks;
 using Noether.Ensembles;
 using ScottPlot;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Figures;
 
@@ -20,9 +20,9 @@ internal static class AttackFigures
                 if (attacks.Length == 0) continue;
                 bool steps = result.StrengthAxis(kind) == "steps";
                 var positions = attacks.Select((_, i) => (double)i).ToArray();
-                var labels = attacks.Select(a => steps ? a.Steps.ToString(CultureInfo.InvariantCulture) : AttackWriter.Radius(a.Epsilon)).ToArray();
-                string title = $"{AttackWriter.Kind(kind)}{(kind == AttackKind.Pgd ? $"-{attacks[^1].Steps}" : "")}, {AttackWriter.Threat(threat)}{(threat == ThreatModel.Transfer ? " (examples from the single model)" : " (gradients through each ensemble)")}";
-                if (kind == AttackKind.Pgd && steps) title = $"PGD ε = {AttackWriter.Radius(attacks[0].Epsilon)}, {AttackWriter.Threat(threat)}";
+                var labels = attacks.Select(a => steps ? a.Steps.ToString(CultureInfo.InvariantCulture) : AttackLabels.Radius(a.Epsilon)).ToArray();
+                string title = $"{AttackLabels.Kind(kind)}{(kind == AttackKind.Pgd ? $"-{attacks[^1].Steps}" : "")}, {AttackLabels.Threat(threat)}{(threat == ThreatModel.Transfer ? " (examples from the single model)" : " (gradients through each ensemble)")}";
+                if (kind == AttackKind.Pgd && steps) title = $"PGD ε = {AttackLabels.Radius(attacks[0].Epsilon)}, {AttackLabels.Threat(threat)}";
                 var plot = Figure.Create(title, steps ? "PGD iterations" : "attack ε", "test accuracy (%)");
                 for (int m = 0; m < names.Length; m++)
                 {

@@ -1,6 +1,6 @@
 using Noether.Ensembles;
 using ScottPlot;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Figures;
 
@@ -35,7 +35,7 @@ internal static class EnsembleFigures
             c.MarkerSize = 6;
         }
         accuracy.Add.HorizontalLine(0, 1, Colors.Gray, LinePattern.Dashed);
-        condition.Add.HorizontalLine(Math.Log10(result.Settings.ConditionLimit), 1, Colors.Red, LinePattern.Dashed).LegendText = "rejection limit";
+        condition.Add.HorizontalLine(Math.Log10(result.Settings.Ensemble.ConditionLimit), 1, Colors.Red, LinePattern.Dashed).LegendText = "rejection limit";
         foreach (var p in new[] { accuracy, condition })
         {
             p.Axes.Bottom.SetTicks(positions, labels);

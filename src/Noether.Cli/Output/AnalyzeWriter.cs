@@ -77,7 +77,7 @@ internal static class AnalyzeWriter
             },
             rescale = r.Rescale,
             ensemble = r.Ensemble,
-            claims = Claims(r),
+            claims = AnalyzeExperiment.Claims(r),
             figures = Array.Empty<FigureRef>(),
             wallSeconds = elapsed.TotalSeconds,
         });
@@ -131,32 +131,4 @@ internal static class AnalyzeWriter
         ExperimentConsole.Write(table);
     }
 
-    private static Claim[] Claims(AnalyzeResult r)
-    {
-        var claims = new List<Claim>();
-        foreach (var p in r.Pairs.Where(p => p.OrbitClosedForm is not null))
-        {
-            bool measured = p.OrbitMeasured is not null;
-            // Below the generic value the weights are special (e.g. rank-deficient: a larger stabiliser), which the closed
-            // forms exclude; above it would contradict them. The rule leaves both "not measured" and "special" unjudged.
-            bool special = measured && p.OrbitMeasured < p.OrbitClosedForm;
-            bool paperOff = p.OrbitPaper != p.OrbitClosedForm;
-            claims.Add(SymmetryClaims.AnalyzeOrbitDimension.Make([p.OrbitMeasured is { } m ? m : double.NaN, p.OrbitClosedForm!.Value, p.OrbitPaper is { } pp ? pp : double.NaN],
-                measured ? $"rank {p.OrbitMeasured}" : "not measured (dim 𝔤 too large)",
-                special ? "these weights are not generic (e.g. rank-deficient U or V̂): the stabiliser is larger and the orbit smaller than the closed form for generic θ"
-                    : paperOff ? "the paper's eqs. 21–22 are wrong when h > max(m, n) (SPEC)" : null,
-                idPart: p.Pair.ToString(CultureInfo.InvariantCulture),
-                statement: $"orbit dimension of {p.Group} at generic parameters (pair {p.Pair}, m={p.M}, h={p.Hidden}, n={p.N})",
-                predicted: $"{p.OrbitClosedForm} (SPEC); paper {p.OrbitPaper}"));
-        }
-        if (r.Rescale is { } rescale)
-        {
-            double change = Math.Abs(rescale.LossAfter - rescale.LossBefore);
-            claims.Add(SymmetryClaims.AnalyzeLossInvariant.Make([change, rescale.LossBefore],
-                string.Create(CultureInfo.InvariantCulture, $"|ΔL| = {change:G3} at L = {rescale.LossBefore:G6} (float64)")));
-        }
-        if (r.Ensemble is { } ensemble)
-            claims.Add(SymmetryClaims.AnalyzeEnsembleLoss.Measure(string.Create(CultureInfo.InvariantCulture, $"max |ΔL| = {ensemble.MaxAbsLossChange:G3} over {ensemble.Members} members")));
-        return [.. claims];
-    }
 }

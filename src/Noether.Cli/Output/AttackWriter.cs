@@ -1,6 +1,7 @@
 using Noether.Attacks;
 using Noether.Ensembles;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
+using static Noether.Experiments.AttackLabels;
 
 namespace Noether.Cli.Output;
 
@@ -25,23 +26,8 @@ internal static class AttackWriter
             new AttackExperimentResult(settings, shared.SingleAccuracy, shared.TestCount, shared.TestSource, shared.Ensembles, [.. items.SelectMany(r => r)], elapsed.TotalSeconds),
             elapsed);
 
-    internal static string Threat(ThreatModel t) => t == ThreatModel.Transfer ? "transfer" : "adaptive";
-
-    internal static string LossName(EnsembleAttackLoss l) => l == EnsembleAttackLoss.AveragedLogits ? "cross-entropy of the averaged logits" : "−log mean softmax";
-
-    internal static string Kind(AttackKind k) => k == AttackKind.Fgsm ? "FGSM" : "PGD";
-
-    /// <summary>"8/255" when ε is a whole number of 255ths, else "0.003".</summary>
-    internal static string Radius(double e)
-    {
-        double k = e * 255;
-        return e == 0 ? "0" : Math.Abs(k - Math.Round(k)) < 1e-9 ? $"{Math.Round(k).ToString(CultureInfo.InvariantCulture)}/255" : G(e, 4);
-    }
-
     internal static string StrengthLabel(AttackExperimentResult result, AttackAccuracyRow r) =>
         result.StrengthAxis(r.Attack.Kind) == "steps" ? Steps(r.Attack.Steps) : Radius(r.Attack.Epsilon);
-
-    internal static string Steps(int n) => n == 1 ? "1 step" : $"{n.ToString(CultureInfo.InvariantCulture)} steps";
 
     /// <summary>Writes attack.csv, summary.json and the figure of <paramref name="result"/> (also one merged from shards) and prints the table.</summary>
     internal static void Write(string outDir, string profile, string grid, EnsembleModelInfo model, int hidden, string dataset, AttackExperimentResult result, TimeSpan elapsed)
@@ -53,7 +39,7 @@ internal static class AttackWriter
                 result.StrengthAxis(r.Attack.Kind), r.Model, r.Accuracy);
         csv.Save(Path.Combine(outDir, "attack.csv"));
 
-        var claims = Claims(result);
+        var claims = AttackExperiment.Claims(result);
         const string figure = "attack-accuracy.png";
         var figures = new[]
         {
@@ -74,13 +60,13 @@ internal static class AttackWriter
                 threatModels = s.ThreatModelList.Select(Threat),
                 adaptiveLoss = s.AdaptiveLoss == EnsembleAttackLoss.AveragedLogits ? "averaged-logits" : "mean-softmax",
                 builders = s.BuilderList.Select(EnsembleOptions.Name),
-                ensembleEpsilon = s.EnsembleEpsilon,
-                members = s.Members,
+                ensembleEpsilon = s.Ensemble.Epsilon,
+                members = s.Ensemble.Members,
                 vote = s.Vote == EnsembleVote.Mode ? "mode" : "mean-softmax",
-                calibrationBatch = s.CalibrationSize ?? hidden,
-                conditionLimit = s.ConditionLimit,
-                illConditioned = s.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
-                seed = s.Seed,
+                calibrationBatch = s.Ensemble.CalibrationSize ?? hidden,
+                conditionLimit = s.Ensemble.ConditionLimit,
+                illConditioned = s.Ensemble.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
+                seed = s.Ensemble.Seed,
                 pixelRange = "[0, 1], perturbed once and clipped once per step",
             },
             ensembles = result.Ensembles.Select(e => new
@@ -127,63 +113,11 @@ internal static class AttackWriter
             table.AddRow(cells.ToArray());
         }
         string rejected = string.Join(", ", result.Ensembles.Where(e => e.Rejected + e.Regularised > 0).Select(e => $"{e.Name}: {e.Rejected} rejected, {e.Regularised} regularised"));
-        table.Caption(Markup.Escape($"ensembles at ε_g = {G(s.EnsembleEpsilon, 4)}, N = {s.Members}, vote {EnsembleWriter.VoteName(s.Vote)}; transfer = examples from the single model{(s.ThreatModelList.Contains(ThreatModel.Adaptive) ? $"; adaptive = {LossName(s.AdaptiveLoss)} of each ensemble" : "")}; ill-conditioned members: {(rejected.Length == 0 ? "none" : rejected)}; model: {model.Origin}"));
+        table.Caption(Markup.Escape($"ensembles at ε_g = {G(s.Ensemble.Epsilon, 4)}, N = {s.Ensemble.Members}, vote {EnsembleWriter.VoteName(s.Vote)}; transfer = examples from the single model{(s.ThreatModelList.Contains(ThreatModel.Adaptive) ? $"; adaptive = {LossName(s.AdaptiveLoss)} of each ensemble" : "")}; ill-conditioned members: {(rejected.Length == 0 ? "none" : rejected)}; model: {model.Origin}"));
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"wall {elapsed.TotalSeconds:F1} s; wrote attack.csv, {figure}, summary.json{(model.Saved ? ", " + SpecCnnSource.CacheFile : "")} to {outDir}"));
     }
 
-    /// <summary>The paper's Fig. 10 statements against this run (transfer rows, as in the paper; adaptive rows reported).</summary>
-    internal static Claim[] Claims(AttackExperimentResult result)
-    {
-        var claims = new List<Claim>();
-        string setting = string.Create(CultureInfo.InvariantCulture,
-            $"transfer threat model (the paper's), ε_g = {G(result.Settings.EnsembleEpsilon, 4)}, N = {result.Settings.Members}, {result.TestCount} test images");
-        var fgsm = result.Attacks(ThreatModel.Transfer, AttackKind.Fgsm);
-        var pgd = result.Attacks(ThreatModel.Transfer, AttackKind.Pgd);
-        bool hasGroup = result.Settings.BuilderList.Contains(EnsembleBuilderKind.Group);
-        string Strength(LinfAttack a) => result.StrengthAxis(a.Kind) == "steps" ? Steps(a.Steps) : "ε=" + Radius(a.Epsilon);
-
-        if (hasGroup && fgsm.Length > 0)
-        {
-            var pairs = result.GroupVersus(fgsm, "single");
-            int better = pairs.Count(p => p.Group > p.Other);
-            claims.Add(EnsembleClaims.FgsmGroupImproves.Make(pairs.Select(p => new[] { p.Group, p.Other }).ToArray(),
-                $"group > single at {better} of {pairs.Length}; " + string.Join(", ", pairs.Select(p => $"{Strength(p.Attack)}: {Pct(p.Group)} vs {Pct(p.Other)}")), setting));
-
-            foreach (var baseline in new[] { EnsembleBuilderKind.Random, EnsembleBuilderKind.GroupInverse, EnsembleBuilderKind.Shuffle, EnsembleBuilderKind.PermutationInterpolation })
-            {
-                if (!result.Settings.BuilderList.Contains(baseline)) continue;
-                string name = EnsembleOptions.Name(baseline);
-                // Strengths where the baseline was not attacked are left out (as before); a NaN group accuracy fails its part.
-                var vs = result.GroupVersus(fgsm, name).Where(p => !double.IsNaN(p.Other)).ToArray();
-                if (vs.Length == 0) continue;
-                int ahead = vs.Count(p => p.Group > p.Other);
-                claims.Add(EnsembleClaims.FgsmGroupVsBaseline.Make(vs.Select(p => new[] { p.Group, p.Other }).ToArray(),
-                    $"group > {name} at {ahead} of {vs.Length}; " + string.Join(", ", vs.Select(p => $"{Strength(p.Attack)}: {Pct(p.Group)} vs {Pct(p.Other)}")), setting, idPart: name,
-                    statement: $"Under FGSM attacks of various strength the group ensemble consistently performs better than the {name} baseline.",
-                    predicted: $"group accuracy > {name} accuracy at every FGSM strength > 0"));
-            }
-        }
-        if (hasGroup && pgd.Length > 0)
-        {
-            var pairs = result.GroupVersus(pgd, "single");
-            var largest = pairs.MaxBy(p => Math.Abs(p.Group - p.Other));
-            claims.Add(EnsembleClaims.PgdNoGain.Make(pairs.Select(p => new[] { p.Group, p.Other }).ToArray(),
-                $"largest difference group − single {Points(largest.Group - largest.Other)} points ({(largest.Group >= largest.Other ? "a gain" : "a loss")}); " + string.Join(", ", pairs.Select(p => $"{Strength(p.Attack)}: {Pct(p.Group)} vs {Pct(p.Other)}")),
-                setting));
-        }
-        if (hasGroup && result.Settings.ThreatModelList.Contains(ThreatModel.Adaptive))
-        {
-            var adaptive = result.Attacks(ThreatModel.Adaptive);
-            if (adaptive.Length > 0)
-                claims.Add(EnsembleClaims.AdaptiveGroupVsSingle.Measure(
-                    string.Join(", ", adaptive.Select(a => $"{Kind(a.Kind)} {Strength(a)}: group {Pct(result.Accuracy(ThreatModel.Adaptive, a, "group"))} vs single {Pct(result.Accuracy(ThreatModel.Adaptive, a, "single"))}")),
-                    $"adaptive loss: {LossName(result.Settings.AdaptiveLoss)}"));
-        }
-        var ill = result.Ensembles.Select(e => $"{e.Name}: {e.Members} kept, {e.Rejected} rejected, {e.Regularised} regularised").ToArray();
-        claims.Add(EnsembleClaims.AttackIllConditioned.Measure(string.Join("; ", ill)));
-        return claims.ToArray();
-    }
 }

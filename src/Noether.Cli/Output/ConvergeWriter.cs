@@ -1,5 +1,5 @@
 using Noether.Nn;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Output;
 
@@ -15,10 +15,10 @@ internal static class ConvergeWriter
     {
         var claims = new List<Claim>();
         var figures = new List<FigureRef>();
-        var files = new List<string>();
-        object? ellipseJson = ellipse is null ? null : Ellipse(outDir, ellipse, claims, figures, files);
-        object? radialJson = radial is null ? null : Radial(outDir, radial, claims, figures, files);
-        object? rateJson = rate is null ? null : Rate(outDir, rate, claims, figures, files);
+        var files = new WrittenFiles(outDir);
+        object? ellipseJson = ellipse is null ? null : Ellipse(files, ellipse, claims, figures);
+        object? radialJson = radial is null ? null : Radial(files, radial, claims, figures);
+        object? rateJson = rate is null ? null : Rate(files, rate, claims, figures);
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
         {
             command = "converge",
@@ -35,21 +35,18 @@ internal static class ConvergeWriter
         files.Add("summary.json");
         ExperimentConsole.ClaimTable(claims);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-            $"wall {elapsed.TotalSeconds:F1} s; wrote {string.Join(", ", files)} to {outDir}"));
+            $"wall {elapsed.TotalSeconds:F1} s; wrote {files} to {outDir}"));
     }
 
     // ---- F.1 ellipse ------------------------------------------------------------------------------
 
-    private static object Ellipse(string outDir, EllipseConvergenceResult r, List<Claim> claims, List<FigureRef> figures, List<string> files)
+    private static object Ellipse(WrittenFiles files, EllipseConvergenceResult r, List<Claim> claims, List<FigureRef> figures)
     {
         var csv = new CsvTable("q", "w1_0", "w2_0", "t", "loss_closed_form", "loss_numerical");
         foreach (var c in r.Curves)
             for (int i = 0; i < r.Times.Length; i++) csv.AddRow(c.Q, c.W10, c.W20, r.Times[i], c.ClosedFormLoss[i], c.NumericalLoss[i]);
-        csv.Save(Path.Combine(outDir, "ellipse.csv"));
-        files.Add("ellipse.csv");
-
-        ConvergeFigures.Ellipse(r, Path.Combine(outDir, "converge-ellipse.png"));
-        files.Add("converge-ellipse.png");
+        files.Save(csv, "ellipse.csv");
+        files.Draw("converge-ellipse.png", path => ConvergeFigures.Ellipse(r, path));
         double maxErr = r.MaxRelativeError, maxDrift = r.MaxQDrift, spread = r.FinalLossSpread;
         var measuredEnds = r.FinalLosses;
         var slowest = r.Curves.MaxBy(c => c.NumericalLoss[^1])!;
@@ -82,7 +79,7 @@ internal static class ConvergeWriter
 
     // ---- F.2 radial / Fig. 7 ------------------------------------------------------------------------
 
-    private static object Radial(string outDir, RadialConvergenceResult r, List<Claim> claims, List<FigureRef> figures, List<string> files)
+    private static object Radial(WrittenFiles files, RadialConvergenceResult r, List<Claim> claims, List<FigureRef> figures)
     {
         var s = r.Settings;
         bool gd = s.RunDescent;
@@ -92,11 +89,8 @@ internal static class ConvergeWriter
                 for (int i = 0; i < r.SingularValues.Length; i++)
                     csv.AddRow(run.Scale, run.Q, r.RecordedSteps[t], r.Times[t], i + 1, r.SingularValues[i], run.Lambda[i], run.FlowSigma[t][i], run.OdeSigma[t][i], run.Bound[t][i],
                         gd ? run.DescentSigma[t][i] : null, run.FlowLoss[t], gd ? run.DescentLoss[t] : null);
-        csv.Save(Path.Combine(outDir, "radial.csv"));
-        files.Add("radial.csv");
-
-        ConvergeFigures.Radial(r, Path.Combine(outDir, "converge-radial.png"));
-        files.Add("converge-radial.png");
+        files.Save(csv, "radial.csv");
+        files.Draw("converge-radial.png", path => ConvergeFigures.Radial(r, path));
         double flowDev = r.MaxFlowDeviation, flowDrift = r.MaxFlowLambdaDrift, excess = r.MaxBoundExcess;
         int violations = r.BoundViolations;
         int boundPoints = r.Runs.Count * r.SingularValues.Length * r.Times.Length;
@@ -161,21 +155,17 @@ internal static class ConvergeWriter
 
     // ---- Fig. 6 ---------------------------------------------------------------------------------------
 
-    private static object Rate(string outDir, ConvergenceRateResult r, List<Claim> claims, List<FigureRef> figures, List<string> files)
+    private static object Rate(WrittenFiles files, ConvergenceRateResult r, List<Claim> claims, List<FigureRef> figures)
     {
         var s = r.Settings;
         var csv = new CsvTable("activation", "std_u", "std_v", "q", "final_q", "initial_loss", "final_loss", "steps_to_threshold", "diverged");
         foreach (var x in r.Runs) csv.AddRow(Name(x.Activation), x.StdU, x.StdV, x.Q, x.FinalQ, x.InitialLoss, x.FinalLoss, x.StepsToThreshold, x.Diverged);
-        csv.Save(Path.Combine(outDir, "rate.csv"));
+        files.Save(csv, "rate.csv");
         var curves = new CsvTable("activation", "std_u", "std_v", "q", "step", "loss");
         foreach (var x in r.Runs)
             for (int i = 0; i < x.Steps.Length; i++) curves.AddRow(Name(x.Activation), x.StdU, x.StdV, x.Q, x.Steps[i], x.Losses[i]);
-        curves.Save(Path.Combine(outDir, "rate-curves.csv"));
-        files.Add("rate.csv");
-        files.Add("rate-curves.csv");
-
-        ConvergeFigures.Rate(r, Path.Combine(outDir, "converge-rate.png"));
-        files.Add("converge-rate.png");
+        files.Save(curves, "rate-curves.csv");
+        files.Draw("converge-rate.png", path => ConvergeFigures.Rate(r, path));
         figures.Add(new FigureRef("converge-rate.png", "Fig. 6",
             $"GD steps until the loss falls to {G(s.ThresholdFraction)} × the zero-predictor loss, against Q at initialisation, one panel per σ; Q is swept by the init stds of U and V ({string.Join(", ", s.StdUList.Select(v => G(v)))} each). Measured Spearman ρ against Q: {string.Join(", ", r.Correlations.Select(c => $"{Name(c.Activation)} {G(c.SpearmanCensored, 2)}"))}; against |Q|: {string.Join(", ", r.Correlations.Select(c => $"{Name(c.Activation)} {G(c.SpearmanMagnitude, 2)}"))}; {r.Runs.Count(x => x.StepsToThreshold is null)} of {r.Runs.Count} runs never reached the threshold."));
 

@@ -1,23 +1,11 @@
 using Noether.Symmetry;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Output;
 
 /// <summary>The files, claims and table of <c>noether discover</c>.</summary>
 internal static class DiscoverWriter
 {
-    /// <summary>The answer derived by hand (<see cref="SymmetryDiscovery"/>'s remarks).</summary>
-    private static string Known(DiscoveredAlgebra a) => a.Activation switch
-    {
-        "identity" => "gl(h): h², B = −A",
-        "relu" => "diagonal: h",
-        var s when s.StartsWith("leaky-relu", StringComparison.Ordinal) => "diagonal: h",
-        "sigmoid" or "tanh" => "none: 0",
-        "radial 1/(1+r)" => "so(h): h(h−1)/2",
-        "radial 1/r²" => "so(h) ⊕ ℝ: h(h−1)/2 + 1",
-        _ => "–",
-    };
-
     /// <summary>Writes discover.csv, discover-basis.csv, the figure and summary.json with the claims, and prints the table.</summary>
     public static void Write(string outDir, DiscoverResult result, TimeSpan elapsed)
     {
@@ -56,7 +44,7 @@ internal static class DiscoverWriter
                 dimension = a.Dimension,
                 knownDimension = a.KnownDimension,
                 matchesKnown = a.MatchesKnown(),
-                known = Known(a),
+                known = KnownAlgebra.Of(a.Activation).Answer,
                 structure = a.Structure(),
                 constraints = a.Constraints,
                 relativeTolerance = a.RelativeTolerance,
@@ -74,7 +62,7 @@ internal static class DiscoverWriter
             allMatchKnown = result.AllMatchKnown,
             allInvariant = result.Algebras.All(a => a.IsInvariant()),
             wallSeconds = elapsed.TotalSeconds,
-            claims = Claims(result),
+            claims = DiscoverExperiment.Claims(result),
             figures = new[]
             {
                 new FigureRef("discover.png", null, "Singular values of the symmetry constraint matrix, one panel per width h, one curve per activation: the number of values below the rank cut is the dimension of the Lie algebra of symmetries found."),
@@ -92,7 +80,7 @@ internal static class DiscoverWriter
         {
             string residual = a.Dimension == 0 ? "–" : (a.IsInvariant() ? "" : "[red]") + Sci(a.MaxInvarianceResidual) + (a.IsInvariant() ? "" : "[/]");
             table.AddRow(Markup.Escape(a.Activation), a.Width.ToString(CultureInfo.InvariantCulture), a.Dimension.ToString(CultureInfo.InvariantCulture),
-                a.KnownDimension?.ToString(CultureInfo.InvariantCulture) ?? "–", ExperimentConsole.Verdict(a.MatchesKnown()), Markup.Escape(a.Structure()), Markup.Escape(Known(a)),
+                a.KnownDimension?.ToString(CultureInfo.InvariantCulture) ?? "–", ExperimentConsole.Verdict(a.MatchesKnown()), Markup.Escape(a.Structure()), Markup.Escape(KnownAlgebra.Of(a.Activation).Answer),
                 a.LastKeptRelative() is { } kept ? Sci(kept) : "–", a.FirstNullRelative() is { } dropped ? Sci(dropped) : "–", residual);
         }
         table.Caption(Markup.Escape($"s: singular values of the normalised constraint matrix (rank cut {Sci(result.Settings.Options.RelativeTolerance)}); residual over fresh (θ, X, Y) for every basis element (verdict ≤ 1e-9)."));
@@ -103,42 +91,4 @@ internal static class DiscoverWriter
 
     private static double[][] Rows(Noether.Tensors.Tensor<double> m, int h) =>
         Enumerable.Range(0, h).Select(i => Enumerable.Range(0, h).Select(j => m[i, j]).ToArray()).ToArray();
-
-    private static string Meaning(DiscoveredAlgebra a) => a.Activation switch
-    {
-        "identity" => "GL(h) acts on a layer pair; its Lie algebra gl(h) has dimension h², generators (A, B) with B = −A.",
-        "relu" => "positive diagonal scaling acts; the algebra is the diagonal matrices, dimension h.",
-        var s when s.StartsWith("leaky-relu", StringComparison.Ordinal) => "positive diagonal scaling acts (homogeneous of degree 1); the algebra is the diagonal matrices, dimension h.",
-        "sigmoid" or "tanh" => "no continuous linear symmetry acts on a layer pair: dimension 0.",
-        "radial 1/(1+r)" => "O(h) acts (radial rescaling); the algebra is so(h), dimension h(h−1)/2.",
-        "radial 1/r²" => "O(h) and a rescaling act; the algebra is so(h) ⊕ ℝ, dimension h(h−1)/2 + 1.",
-        _ => $"the linear symmetries of a layer pair: {Known(a)}.",
-    };
-
-    // The report contract: per activation, the numerically found algebra against the groups of B.2–B.5 (Prop. 2).
-    private static List<Claim> Claims(DiscoverResult result)
-    {
-        var claims = new List<Claim>();
-        foreach (var group in result.Algebras.GroupBy(a => a.Activation))
-        {
-            var algebras = group.ToArray();
-            var a0 = algebras[0];
-            bool known = algebras.All(a => a.KnownDimension is not null);
-            string source = a0.Activation switch
-            {
-                "identity" => "B.2, Prop. 2",
-                "relu" => "B.3, Prop. 2",
-                var s when s.StartsWith("leaky-relu", StringComparison.Ordinal) => "B.3, Prop. 2",
-                var s when s.StartsWith("radial", StringComparison.Ordinal) => "B.4, Prop. 2",
-                _ => "B.5",
-            };
-            string measured = "dimension for h = " + string.Join(", ", algebras.Select(a => a.Width)) + ": " + string.Join(", ", algebras.Select(a => a.Dimension)) +
-                (known ? $" (known: {string.Join(", ", algebras.Select(a => a.KnownDimension))})" : "") + $"; basis: {algebras[^1].Structure()}";
-            claims.Add(SymmetryClaims.DiscoverAlgebra.Make(algebras.Select(a => new double[] { a.KnownDimension is null ? 0 : 1, a.MatchesKnown() && a.IsInvariant() ? 1 : 0 }).ToArray(), measured,
-                "found numerically as the null space of ⟨∇_U L, UA⟩ + ⟨∇_V L, BV⟩ = 0 over random (θ, X, Y); each basis element re-checked on fresh data (≤ 1e-9)",
-                idPart: System.Text.RegularExpressions.Regex.Replace(a0.Activation.ToLowerInvariant(), "[^a-z0-9.]+", "-").Trim('-'),
-                statement: $"σ = {a0.Activation}: {Meaning(a0)}", predicted: Known(a0)) with { Source = source });
-        }
-        return claims;
-    }
 }

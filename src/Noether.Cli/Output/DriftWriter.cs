@@ -1,5 +1,5 @@
 using Noether.Symmetry;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Output;
 
@@ -49,7 +49,7 @@ internal static class DriftWriter
             minDescentDrift = descents.Length == 0 ? (double?)null : descents.Min(c => c.MaxAbsDeltaNormalisedQ),
             eq41AllHold = curves.All(c => c.eq41Holds is not false),
             wallSeconds = elapsed.TotalSeconds,
-            claims = Claims(result),
+            claims = DriftExperiment.Claims(result),
             figures = Figures(result),
         });
 
@@ -74,59 +74,6 @@ internal static class DriftWriter
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"wall {elapsed.TotalSeconds:F1} s; wrote drift.csv, summary.json, drift-q.png, drift-loss.png to {outDir}"));
-    }
-
-    // The report contract: the claims this run tests, judged by the rules of DriftClaims from the curves' numbers.
-    private static List<Claim> Claims(DriftResult result)
-    {
-        static string Eta(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
-        var claims = new List<Claim>();
-        var flows = result.FlowCurves();
-        var descents = result.DescentCurves();
-        string setting = string.Create(CultureInfo.InvariantCulture,
-            $"m={result.Settings.M}, h={result.Settings.H}, n={result.Settings.N}, X = I, {result.Settings.Steps} GD steps ({result.Settings.SigmoidSteps ?? result.Settings.Steps} for sigmoid)");
-        if (result.WorstFlow() is var (worstCurve, worst))
-        {
-            claims.Add(DriftClaims.FlowConservesQ.Make([worst],
-                $"max |ΔQ~| = {Sci(worst)} ({worstCurve.Activation}); σ ∈ {{{string.Join(", ", flows.Select(c => c.Activation))}}}",
-                $"Dormand–Prince with tolerance {Sci(result.Settings.FlowTolerance)}; {setting}"));
-        }
-        if (descents.Length > 0)
-        {
-            var groups = result.DescentsByActivation();
-            string Text((string Activation, DriftCurve[] ByEta) g) => $"{g.Activation}: " + string.Join(" / ", g.ByEta.Select(c => (c.Diverged ? "diverged " : "") + Sci(c.MaxAbsDeltaNormalisedQ)));
-            string etas = string.Join(" / ", descents.Select(c => c.LearningRate).Distinct().OrderByDescending(e => e).Select(Eta));
-            if (result.Settings.LearningRates.Count >= 2)
-            {
-                var parts = groups.Select(g => new[] { result.FlowDrift(g.Activation) }.Concat(g.ByEta.Select(DriftResult.JudgedDrift)).ToArray()).ToArray();
-                var held = groups.Where((g, i) => DriftClaims.GdDrifts.Judge(parts[i]) == Verdict.Reproduced).Select(g => g.Activation).ToArray();
-                claims.Add(DriftClaims.GdDrifts.Make(parts, $"max |ΔQ~| for η = {etas}: {string.Join("; ", groups.Select(Text))}",
-                    held.Length == groups.Length ? setting : $"holds for {(held.Length == 0 ? "no σ" : string.Join(", ", held))}; {setting}"));
-                var magnitudes = groups.Select(g => g.ByEta.Select(DriftResult.JudgedDrift).ToArray()).ToArray();
-                claims.Add(DriftClaims.SameMagnitudeAcrossEta.Make(magnitudes,
-                    "largest / smallest max |ΔQ~| over η: " + string.Join(", ", groups.Select((g, i) => $"{g.Activation} {Sci(magnitudes[i].Max() / magnitudes[i].Min())}")),
-                    $"η = {etas}; {setting}"));
-            }
-            var largest = descents.MaxBy(c => c.MaxAbsDeltaNormalisedQ)!;
-            claims.Add(DriftClaims.GdSmall.Make([descents.Select(DriftResult.JudgedDrift).ToArray()],
-                $"largest max |ΔQ~| = {Sci(largest.MaxAbsDeltaNormalisedQ)} ({largest.Activation}, η = {Eta(largest.LearningRate)}){(descents.Any(c => c.Diverged) ? "; some runs diverged" : "")}",
-                setting));
-            if (result.Eq41Total() is { } total)
-            {
-                var checkedCurves = descents.Where(c => c.Eq41 is not null);
-                long checks = total.Checks, resolvable = total.ResolvableChecks;
-                double errMagnitude = total.MaxErrorOverMagnitude, errRelative = total.MaxRelativeError;
-                claims.Add(DriftClaims.Eq41Exact.Make([errMagnitude, resolvable, errRelative],
-                    $"{checks} steps checked ({string.Join(", ", checkedCurves.Select(c => c.Activation).Distinct())}): max error {Sci(errMagnitude)} relative to the terms' size" +
-                        (resolvable > 0 ? $", {Sci(errRelative)} relative to ΔQ over {resolvable} resolvable steps" : "; no step moved Q by more than its rounding"),
-                    "the printed factor η² is for Q = Tr[UᵀU − VVᵀ]; eq. 48's ½Tr form, used here, takes η²/2"));
-                long violations = total.BoundViolations;
-                double ratio = total.MaxBoundRatio;
-                claims.Add(DriftClaims.Eq42Bound.Make([violations, checks],
-                    $"{violations} violations in {checks} steps" + (resolvable > 0 ? $"; max |ΔQ| / bound = {Sci(ratio)} over the resolvable steps" : "")));
-            }
-        }
-        return claims;
     }
 
     // Captions from the measured curves: what the run shows, not what the paper expects.

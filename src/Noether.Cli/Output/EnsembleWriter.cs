@@ -1,5 +1,5 @@
 using Noether.Ensembles;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Output;
 
@@ -8,9 +8,9 @@ internal static class EnsembleWriter
 {
     internal static string VoteName(EnsembleVote vote) => vote == EnsembleVote.Mode ? "mode of the members' classes" : "mean softmax";
 
-    internal static string ReadingName(EnsembleExperimentSettings s) => s.GroupReading == GroupActionReading.Calibrated
+    internal static string ReadingName(EnsembleExperimentSettings s) => s.Ensemble.Reading == GroupActionReading.Calibrated
         ? "calibrated (π(g, H₀) once per member)"
-        : string.Create(CultureInfo.InvariantCulture, $"literal batch-dependent σ'(H) = π(g, H)σ(gH), prediction batch {s.PredictionBatchSize}");
+        : string.Create(CultureInfo.InvariantCulture, $"literal batch-dependent σ'(H) = π(g, H)σ(gH), prediction batch {s.Ensemble.PredictionBatchSize}");
 
     /// <summary>What every shard computes identically besides its grid points (shard.json's options; merge checks they agree).</summary>
     internal sealed record EnsembleShared(EnsembleModelInfo Model, string Dataset, double SingleAccuracy, int TestCount, string TestSource, string CalibrationSource, int Hidden);
@@ -39,7 +39,7 @@ internal static class EnsembleWriter
             byBuilder = result.Rows.Where(r => r.Epsilon == e).ToDictionary(r => r.Name, r => r.Rejected),
         }).ToArray();
 
-        var claims = Claims(result);
+        var claims = EnsembleExperiment.Claims(result);
         const string figure = "ensemble-accuracy.png";
         var figures = new[]
         {
@@ -58,16 +58,16 @@ internal static class EnsembleWriter
             {
                 builders = s.BuilderList.Select(EnsembleOptions.Name),
                 epsilons = s.EpsilonList,
-                members = s.Members,
-                seed = s.Seed,
-                groupElement = s.Form == GroupElementForm.IdentityPlus ? "g = I + εM" : "g = exp(εM)",
-                generatorStd = s.GeneratorStd ?? 1 / Math.Sqrt(result.Hidden),
-                calibrationBatch = s.CalibrationSize ?? result.Hidden,
+                members = s.Ensemble.Members,
+                seed = s.Ensemble.Seed,
+                groupElement = s.Ensemble.Form == GroupElementForm.IdentityPlus ? "g = I + εM" : "g = exp(εM)",
+                generatorStd = s.Ensemble.GeneratorStd ?? 1 / Math.Sqrt(result.Hidden),
+                calibrationBatch = s.Ensemble.CalibrationSize ?? result.Hidden,
                 vote = s.Vote == EnsembleVote.Mode ? "mode" : "mean-softmax",
-                groupReading = s.GroupReading == GroupActionReading.Calibrated ? "calibrated" : "literal-batch",
-                literalBatchSize = s.GroupReading == GroupActionReading.BatchDependent ? s.PredictionBatchSize : (int?)null,
-                conditionLimit = s.ConditionLimit,
-                illConditioned = s.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
+                groupReading = s.Ensemble.Reading == GroupActionReading.Calibrated ? "calibrated" : "literal-batch",
+                literalBatchSize = s.Ensemble.Reading == GroupActionReading.BatchDependent ? s.Ensemble.PredictionBatchSize : (int?)null,
+                conditionLimit = s.Ensemble.ConditionLimit,
+                illConditioned = s.Ensemble.Policy == IllConditionedPolicy.Reject ? "reject" : "regularise",
             },
             rows = result.Rows.Select(r => new
             {
@@ -112,7 +112,7 @@ internal static class EnsembleWriter
             cells.Add(result.Rows.Where(x => x.Epsilon == e).Sum(x => x.Rejected).ToString(CultureInfo.InvariantCulture));
             table.AddRow(cells.ToArray());
         }
-        table.Caption(Markup.Escape($"N = {s.Members}, vote {VoteName(s.Vote)}, {result.TestCount} test images, model: {model.Origin}"));
+        table.Caption(Markup.Escape($"N = {s.Ensemble.Members}, vote {VoteName(s.Vote)}, {result.TestCount} test images, model: {model.Origin}"));
         ExperimentConsole.Write(table);
         foreach (var c in claims) ExperimentConsole.Line($"{c.Verdict}: {c.Statement} — {c.Measured}");
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
@@ -121,51 +121,4 @@ internal static class EnsembleWriter
 
     private static double? Nullable(double v) => double.IsFinite(v) ? v : null;
 
-    /// <summary>The paper's Fig. 9 statements against this run.</summary>
-    internal static Claim[] Claims(EnsembleExperimentResult result)
-    {
-        var claims = new List<Claim>();
-        var rows = result.Rows;
-        var positive = result.PositiveEpsilons();
-        bool hasGroup = rows.Any(r => r.Builder == EnsembleBuilderKind.Group);
-        string setting = string.Create(CultureInfo.InvariantCulture, $"N = {result.Settings.Members}, {result.TestCount} test images, single model {Pct(result.SingleAccuracy)}");
-
-        // 1. Small ε keeps the accuracy.
-        var changes = result.GroupChanges(EnsembleClaims.SmallEpsilon);
-        if (hasGroup && changes.Length > 0)
-        {
-            claims.Add(EnsembleClaims.GroupPreservesAccuracy.Make(changes.Select(c => new[] { c.Change }).ToArray(),
-                string.Join(", ", changes.Select(c => $"ε={G(c.Epsilon, 4)}: {Points(c.Change)}")), setting));
-        }
-
-        // 2. Group ahead of random (and of the other baselines) at ε > 0.
-        if (hasGroup)
-        {
-            foreach (var baseline in new[] { EnsembleBuilderKind.Random, EnsembleBuilderKind.GroupInverse, EnsembleBuilderKind.Shuffle, EnsembleBuilderKind.PermutationInterpolation })
-            {
-                if (!rows.Any(r => r.Builder == baseline) || positive.Length == 0) continue;
-                // ε where either ensemble was not built are left out; a NaN accuracy that was measured counts as a failing part.
-                var pairs = result.GroupVersus(baseline);
-                if (pairs.Length == 0) continue;
-                int ahead = pairs.Count(p => p.Group >= p.Baseline - EnsembleClaims.TieTolerance);
-                string name = EnsembleOptions.Name(baseline);
-                claims.Add(EnsembleClaims.GroupVsBaseline.Make(pairs.Select(p => new[] { p.Group, p.Baseline }).ToArray(),
-                    $"group ≥ {name} − {G(EnsembleClaims.TieTolerance * 100, 4)} point at {ahead} of {pairs.Length} ε > 0; " + string.Join(", ", pairs.Select(p => $"ε={G(p.Epsilon, 4)}: {Pct(p.Group)} vs {Pct(p.Baseline)}")),
-                    setting, idPart: name,
-                    statement: baseline == EnsembleBuilderKind.Random
-                        ? "The group ensemble keeps accuracy better than the random-transformation ensemble (smaller accuracy drop at larger ε)."
-                        : $"The group ensemble keeps accuracy better than the {name} baseline.",
-                    predicted: $"group accuracy ≥ {name} accuracy − {G(EnsembleClaims.TieTolerance * 100, 4)} point (tie tolerance) at every ε > 0"));
-            }
-        }
-
-        // 3. Ill-conditioned π: counted, never NaN.
-        var rejectedByEpsilon = result.RejectedByEpsilon().Select(r => $"ε={G(r.Epsilon, 4)}: {r.Rejected}");
-        double worst = result.WorstKeptCondition();
-        int nanAccuracies = result.NanAccuracies();
-        claims.Add(EnsembleClaims.IllConditionedPi.Make([nanAccuracies],
-            $"rejected per ε: {string.Join(", ", rejectedByEpsilon)}; regularised {result.TotalRegularised}; largest condition number kept (group/shuffle: σ(gH₀); literal reading: g) {Sci(worst)}; NaN accuracies: {nanAccuracies}",
-            string.Create(CultureInfo.InvariantCulture, $"members with condition number > {result.Settings.ConditionLimit:G3} or non-finite weights are {(result.Settings.Policy == IllConditionedPolicy.Reject ? "rejected" : "regularised")}")));
-        return claims.ToArray();
-    }
 }

@@ -1,4 +1,4 @@
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Output;
 
@@ -68,7 +68,7 @@ internal static class OrbitWriter
             allMeasuredEqualCorrected = result.MatchingCorrected() == result.Rows.Count,
             rowsWherePaperIsWrong = result.PaperDiffering(),
             wallSeconds = elapsed.TotalSeconds,
-            claims = Claims(result),
+            claims = OrbitTableExperiment.Claims(result),
             figures = new[]
             {
                 new FigureRef("orbit.png", null, OrbitCaption(result)),
@@ -93,27 +93,6 @@ internal static class OrbitWriter
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"{result.MatchingCorrected()}/{result.Rows.Count} rows: measured = corrected; the paper's formula is wrong in {result.PaperDiffering()} rows; wall {elapsed.TotalSeconds:F1} s; wrote orbit.csv, summary.json, orbit.png to {outDir}"));
-    }
-
-    // The report contract: one claim per group (eqs. 20–22). Corrected when the measured rank follows SPEC's closed form and the
-    // printed formula differs in some rows; NotReproduced when the measurement disagrees with the corrected form itself.
-    private static List<Claim> Claims(OrbitTableResult result)
-    {
-        var claims = new List<Claim>();
-        foreach (var (group, rows, agree, paperWrong, example) in result.ByGroup())
-        {
-            var rule = group switch
-            {
-                OrbitGroup.GeneralLinear => SymmetryClaims.OrbitGeneralLinear,
-                OrbitGroup.PositiveScaling => SymmetryClaims.OrbitScaling,
-                _ => SymmetryClaims.OrbitOrthogonal,
-            };
-            string measured = $"measured rank = corrected form in {agree} of {rows.Length} shapes; the printed formula differs in {paperWrong}" +
-                (example is null ? "" : $" (e.g. (m, h, n) = {example.Shape}: measured {example.Measured}, paper {example.Paper})");
-            claims.Add(rule.Make(rows.Select(r => new double[] { r.MatchesCorrected ? 1 : 0, r.PaperDiffers ? 1 : 0 }).ToArray(), measured,
-                paperWrong > 0 ? "the printed formula is wrong whenever h > max(m, n); see the corrections" : null));
-        }
-        return claims;
     }
 
     // The caption from the measured table: how many shapes the measured rank matches the corrected form and the printed one.

@@ -1,5 +1,5 @@
 using Noether.Symmetry.Census;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Output;
 

@@ -1,6 +1,6 @@
 using Noether.Nn;
 using Noether.Symmetry;
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Output;
 

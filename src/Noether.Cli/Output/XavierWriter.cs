@@ -1,4 +1,4 @@
-using static Noether.Cli.Output.Format;
+using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Output;
 
@@ -67,7 +67,7 @@ internal static class XavierWriter
             allMeansWithinThreeStandardErrors = rows.All(r => r.MeanPass),
             allVariancesWithinThreeStandardErrors = rows.All(r => r.VariancePass),
             wallSeconds = elapsed.TotalSeconds,
-            claims = Claims(rows),
+            claims = XavierExperiment.Claims(rows),
             figures = Figures(rows),
         });
 
@@ -94,31 +94,6 @@ internal static class XavierWriter
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"wall {elapsed.TotalSeconds:F1} s; wrote xavier.csv, xavier-draws.csv, summary.json{(linear.Length > 0 ? ", xavier-hist.png" : "")}{(forms.Length > 0 ? ", xavier-integral.png" : "")} to {outDir}"));
-    }
-
-    // The report contract: eq. 47 (corrected to ½(m − h)), the variance, and the eq. 48 form of Fig. 5, judged by SymmetryClaims from the z-scores.
-    private static List<Claim> Claims(XavierScore[] rows)
-    {
-        var claims = new List<Claim>();
-        var linear = rows.Where(r => r.Figure == "Fig. 4").ToArray();
-        if (linear.Length > 0)
-        {
-            // The paper's m − h is testable only where it differs from ½(m − h) (m ≠ h).
-            var parts = linear.Select(r => new[] { r.Sample.MeanZScore, r.Sample.Shape.M != r.Sample.Shape.H ? r.PaperZ : double.NaN }).ToArray();
-            var claim = SymmetryClaims.XavierMean.Make(parts, $"{linear[0].Sample.Values.Length} draws per shape; " + string.Join("; ", linear.Select(r =>
-                $"{r.Sample.Shape}: mean {Fixed(r.Sample.Mean, 3)} vs ½(m − h) = {Fixed(r.Sample.PredictedMean, 1)} (z = {Fixed(r.Sample.MeanZScore, 2)})" +
-                (double.IsNaN(r.PaperZ) ? "" : $", paper {Fixed(r.Sample.PaperMean, 1)} (z = {Fixed(r.PaperZ, 1)})"))));
-            claims.Add(claim.Verdict == Verdict.Corrected ? claim with { Note = "the printed m − h is the mean of the un-halved trace; it is rejected wherever m ≠ h" } : claim);
-            claims.Add(SymmetryClaims.XavierVariance.Make(linear.Select(r => new[] { r.VarianceZ }).ToArray(),
-                string.Join("; ", linear.Select(r => $"{r.Sample.Shape}: {Fixed(r.Sample.Variance, 3)} vs {Fixed(r.Sample.PredictedVariance, 3)} (z = {Fixed(r.VarianceZ, 2)})"))));
-        }
-        var forms = rows.Where(r => r.Figure == "Fig. 5").ToArray();
-        if (forms.Length > 0)
-            claims.Add(SymmetryClaims.XavierIntegralForm.Make(forms.Select(r => new[] { r.Sample.MeanZScore, double.IsNaN(r.VarianceZ) ? 0 : 1, r.VarianceZ }).ToArray(),
-                string.Join("; ", forms.Select(r => $"{r.Sample.Label}: mean {Fixed(r.Sample.Mean, 3)} vs {Fixed(r.Sample.PredictedMean, 3)} (z = {Fixed(r.Sample.MeanZScore, 2)})" +
-                    (double.IsNaN(r.VarianceZ) ? "" : $", variance z = {Fixed(r.VarianceZ, 2)}"))),
-                $"{forms[0].Sample.Shape}, x0 = 0 in eq. 48; the paper plots the histograms without predicted moments"));
-        return claims;
     }
 
     // Captions from the measured samples: where the histograms centre, against the predictions.

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Noether.Attacks;
 
 /// <summary>The two L∞ attacks.</summary>

@@ -1,4 +1,3 @@
-using System.Numerics;
 using Noether.Data;
 using Noether.Ensembles;
 using Noether.Tensors;

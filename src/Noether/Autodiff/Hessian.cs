@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Numerics;
 using Noether.Tensors;
 
 namespace Noether.Autodiff;

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace Noether.Autodiff;
 
 /// <summary>How a loss combines its per-element terms.</summary>

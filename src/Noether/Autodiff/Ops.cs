@@ -1,4 +1,3 @@
-using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Noether.Tensors;
 

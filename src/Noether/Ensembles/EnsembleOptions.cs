@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Noether.Ensembles;
 
 /// <summary>
@@ -144,6 +142,13 @@ public sealed record EnsembleOptions(
         if (Reading == GroupActionReading.BatchDependent && Builder != EnsembleBuilderKind.Group)
             throw Errors.Argument(nameof(Reading), $"the batch-dependent reading applies to the group builder only, not to {Builder}");
     }
+
+    /// <summary>
+    /// These settings for one point of a sweep: <paramref name="builder"/> at <paramref name="epsilon"/>, the other settings
+    /// kept, except that <see cref="Reading"/> applies to the group builder only (every other builder is calibrated).
+    /// </summary>
+    public EnsembleOptions For(EnsembleBuilderKind builder, double epsilon) =>
+        this with { Builder = builder, Epsilon = epsilon, Reading = builder == EnsembleBuilderKind.Group ? Reading : GroupActionReading.Calibrated };
 
     /// <summary>The calibration batch size k for a hidden width h (h unless <see cref="CalibrationSize"/> is set).</summary>
     public int CalibrationBatch(int hidden) => CalibrationSize ?? hidden;

@@ -1,9 +1,10 @@
-using System.Diagnostics;
 using Noether.Attacks;
 using Noether.Data;
 using Noether.Ensembles;
 using Noether.Nn;
 using Noether.Tensors;
+using static Noether.Experiments.AttackLabels;
+using static Noether.Experiments.Format;
 
 namespace Noether.Experiments;
 
@@ -53,14 +54,6 @@ public static class AttackPresets
 
 /// <summary>Settings of <see cref="AttackExperiment"/> (paper Fig. 10).</summary>
 /// <param name="Builders">Ensembles to compare with the single model; null means all five.</param>
-/// <param name="EnsembleEpsilon">ε_g of every ensemble.</param>
-/// <param name="Members">Members per ensemble.</param>
-/// <param name="Seed">Seeds the ensembles and the PGD random starts (the same start for every target of one attack).</param>
-/// <param name="Form">g = I + εM or exp(εM).</param>
-/// <param name="GeneratorStd">Entry standard deviation of M and D (null: 1/√h).</param>
-/// <param name="CalibrationSize">Calibration batch k (null: h).</param>
-/// <param name="ConditionLimit">Condition limit of the members' inverted matrices.</param>
-/// <param name="Policy">Reject or regularise ill-conditioned members.</param>
 /// <param name="Vote">How the ensemble predicts (mode of classes, or mean softmax).</param>
 /// <param name="ThreatModels">Transfer, adaptive or both (null: both).</param>
 /// <param name="AdaptiveLoss">What the adaptive attack differentiates: the averaged logits (the issue's definition) or the mean softmax.</param>
@@ -69,14 +62,6 @@ public static class AttackPresets
 /// <param name="BatchSize">Images per attack batch.</param>
 public sealed record AttackExperimentSettings(
     IReadOnlyList<EnsembleBuilderKind>? Builders = null,
-    double EnsembleEpsilon = 0.3,
-    int Members = 10,
-    int Seed = 0,
-    GroupElementForm Form = GroupElementForm.IdentityPlus,
-    double? GeneratorStd = null,
-    int? CalibrationSize = null,
-    double ConditionLimit = 1e8,
-    IllConditionedPolicy Policy = IllConditionedPolicy.Reject,
     EnsembleVote Vote = EnsembleVote.Mode,
     IReadOnlyList<ThreatModel>? ThreatModels = null,
     EnsembleAttackLoss AdaptiveLoss = EnsembleAttackLoss.AveragedLogits,
@@ -84,11 +69,18 @@ public sealed record AttackExperimentSettings(
     int? TestLimit = null,
     int BatchSize = 500)
 {
+    /// <summary>
+    /// How every ensemble is made: its ε_g (<see cref="EnsembleOptions.Epsilon"/>, default 0.3), members, seed (which also
+    /// seeds the PGD random starts: the same start for every target of one attack), form of g, generator std, calibration
+    /// batch, condition limit and policy; each builder replaces the builder (<see cref="EnsembleOptions.For"/>).
+    /// </summary>
+    public EnsembleOptions Ensemble { get; init; } = new(EnsembleBuilderKind.Group, 0.3);
+
     /// <summary>Run only this part of the grid (<see cref="AttackExperiment.GridSize"/>); null: all of it.</summary>
     public Shard? Shard { get; init; }
 
     /// <summary>A quick run: 5 members, <see cref="AttackPresets.Quick"/>, the first 1000 test images.</summary>
-    public static AttackExperimentSettings Quick { get; } = new(Members: 5, Attacks: AttackPresets.Quick, TestLimit: 1000);
+    public static AttackExperimentSettings Quick { get; } = new(Attacks: AttackPresets.Quick, TestLimit: 1000) { Ensemble = new(EnsembleBuilderKind.Group, 0.3, Members: 5) };
 
     /// <summary>The builders to run.</summary>
     public IReadOnlyList<EnsembleBuilderKind> BuilderList => Builders ?? Enum.GetValues<EnsembleBuilderKind>();
@@ -100,8 +92,7 @@ public sealed record AttackExperimentSettings(
     public IReadOnlyList<LinfAttack> AttackList => Attacks ?? AttackPresets.Default;
 
     /// <summary>The options of the ensemble for one builder.</summary>
-    public EnsembleOptions Options(EnsembleBuilderKind builder) =>
-        new(builder, EnsembleEpsilon, Members, Seed, Form, GeneratorStd, CalibrationSize, ConditionLimit, Policy);
+    public EnsembleOptions Options(EnsembleBuilderKind builder) => Ensemble.For(builder, Ensemble.Epsilon);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting (h is the model's hidden width).</summary>
     public void Validate(int hidden)
@@ -241,16 +232,9 @@ public static class AttackExperiment
     public static AttackExperimentResult Run(SpecCnn<float> model, ImageDataset calibration, ImageDataset test, AttackExperimentSettings settings,
         IProgress<AttackExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(calibration);
-        ArgumentNullException.ThrowIfNull(test);
         ArgumentNullException.ThrowIfNull(settings);
-        int h = model.Hidden.OutFeatures;
-        settings.Validate(h);
-        EnsembleExperiment.CheckFits(model, calibration, nameof(calibration));
-        EnsembleExperiment.CheckFits(model, test, nameof(test));
+        test = EnsembleExperiment.Prepare(model, calibration, test, settings.Validate, settings.TestLimit);
         var clock = Stopwatch.StartNew();
-        if (settings.TestLimit is { } limit && limit < test.Count) test = test.Subset(0, limit);
 
         var trunk = new SpecCnnHeads<float>(model, null);
         var ensembles = settings.BuilderList.Select(b => EnsembleBuilder.Build(model, calibration, settings.Options(b), cancellationToken)).ToArray();
@@ -271,7 +255,7 @@ public static class AttackExperiment
         {
             var attack = settings.AttackList[a];
             double strength = StepsAxis(settings.AttackList, attack.Kind) ? attack.Steps : attack.Epsilon;
-            int attackSeed = EnsembleBuilder.StreamSeed(settings.Seed, a, 4);
+            int attackSeed = EnsembleBuilder.StreamSeed(settings.Ensemble.Seed, a, 4);
 
             // Transfer: one set of examples from the single model, shown to everyone.
             var onSingle = Perturb(singleTarget, test, attack, attackSeed, settings.BatchSize, ++stage, stages, "single model", progress, cancellationToken);
@@ -319,4 +303,81 @@ public static class AttackExperiment
         var inner = progress is null ? null : new InlineProgress<AttackProgress>(p => progress.Report(new AttackExperimentProgress(label, stage, stages, p.Done, p.Total)));
         return LinfAttacks.Perturb(target, test, attack, seed, batchSize, inner, cancellationToken);
     }
+
+    /// <summary>The paper's Fig. 10 statements against this run (transfer rows, as in the paper; adaptive rows reported).</summary>
+    public static Claim[] Claims(AttackExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var claims = new List<Claim>();
+        string setting = string.Create(CultureInfo.InvariantCulture,
+            $"transfer threat model (the paper's), ε_g = {G(result.Settings.Ensemble.Epsilon, 4)}, N = {result.Settings.Ensemble.Members}, {result.TestCount} test images");
+        var fgsm = result.Attacks(ThreatModel.Transfer, AttackKind.Fgsm);
+        var pgd = result.Attacks(ThreatModel.Transfer, AttackKind.Pgd);
+        bool hasGroup = result.Settings.BuilderList.Contains(EnsembleBuilderKind.Group);
+        string Strength(LinfAttack a) => result.StrengthAxis(a.Kind) == "steps" ? Steps(a.Steps) : "ε=" + Radius(a.Epsilon);
+
+        if (hasGroup && fgsm.Length > 0)
+        {
+            var pairs = result.GroupVersus(fgsm, "single");
+            int better = pairs.Count(p => p.Group > p.Other);
+            claims.Add(EnsembleClaims.FgsmGroupImproves.Make(pairs.Select(p => new[] { p.Group, p.Other }).ToArray(),
+                $"group > single at {better} of {pairs.Length}; " + string.Join(", ", pairs.Select(p => $"{Strength(p.Attack)}: {Pct(p.Group)} vs {Pct(p.Other)}")), setting));
+
+            foreach (var baseline in new[] { EnsembleBuilderKind.Random, EnsembleBuilderKind.GroupInverse, EnsembleBuilderKind.Shuffle, EnsembleBuilderKind.PermutationInterpolation })
+            {
+                if (!result.Settings.BuilderList.Contains(baseline)) continue;
+                string name = EnsembleOptions.Name(baseline);
+                // Strengths where the baseline was not attacked are left out (as before); a NaN group accuracy fails its part.
+                var vs = result.GroupVersus(fgsm, name).Where(p => !double.IsNaN(p.Other)).ToArray();
+                if (vs.Length == 0) continue;
+                int ahead = vs.Count(p => p.Group > p.Other);
+                claims.Add(EnsembleClaims.FgsmGroupVsBaseline.Make(vs.Select(p => new[] { p.Group, p.Other }).ToArray(),
+                    $"group > {name} at {ahead} of {vs.Length}; " + string.Join(", ", vs.Select(p => $"{Strength(p.Attack)}: {Pct(p.Group)} vs {Pct(p.Other)}")), setting, idPart: name,
+                    statement: $"Under FGSM attacks of various strength the group ensemble consistently performs better than the {name} baseline.",
+                    predicted: $"group accuracy > {name} accuracy at every FGSM strength > 0"));
+            }
+        }
+        if (hasGroup && pgd.Length > 0)
+        {
+            var pairs = result.GroupVersus(pgd, "single");
+            var largest = pairs.MaxBy(p => Math.Abs(p.Group - p.Other));
+            claims.Add(EnsembleClaims.PgdNoGain.Make(pairs.Select(p => new[] { p.Group, p.Other }).ToArray(),
+                $"largest difference group − single {Points(largest.Group - largest.Other)} points ({(largest.Group >= largest.Other ? "a gain" : "a loss")}); " + string.Join(", ", pairs.Select(p => $"{Strength(p.Attack)}: {Pct(p.Group)} vs {Pct(p.Other)}")),
+                setting));
+        }
+        if (hasGroup && result.Settings.ThreatModelList.Contains(ThreatModel.Adaptive))
+        {
+            var adaptive = result.Attacks(ThreatModel.Adaptive);
+            if (adaptive.Length > 0)
+                claims.Add(EnsembleClaims.AdaptiveGroupVsSingle.Measure(
+                    string.Join(", ", adaptive.Select(a => $"{Kind(a.Kind)} {Strength(a)}: group {Pct(result.Accuracy(ThreatModel.Adaptive, a, "group"))} vs single {Pct(result.Accuracy(ThreatModel.Adaptive, a, "single"))}")),
+                    $"adaptive loss: {LossName(result.Settings.AdaptiveLoss)}"));
+        }
+        var ill = result.Ensembles.Select(e => $"{e.Name}: {e.Members} kept, {e.Rejected} rejected, {e.Regularised} regularised").ToArray();
+        claims.Add(EnsembleClaims.AttackIllConditioned.Measure(string.Join("; ", ill)));
+        return claims.ToArray();
+    }
+}
+
+/// <summary>How attacks, threat models and strengths are named in claims, tables and figures of Fig. 10.</summary>
+public static class AttackLabels
+{
+    /// <summary>"transfer" or "adaptive".</summary>
+    public static string Threat(ThreatModel t) => t == ThreatModel.Transfer ? "transfer" : "adaptive";
+
+    /// <summary>What the adaptive attack differentiates, in words.</summary>
+    public static string LossName(EnsembleAttackLoss l) => l == EnsembleAttackLoss.AveragedLogits ? "cross-entropy of the averaged logits" : "−log mean softmax";
+
+    /// <summary>"FGSM" or "PGD".</summary>
+    public static string Kind(AttackKind k) => k == AttackKind.Fgsm ? "FGSM" : "PGD";
+
+    /// <summary>"8/255" when ε is a whole number of 255ths, else "0.003".</summary>
+    public static string Radius(double e)
+    {
+        double k = e * 255;
+        return e == 0 ? "0" : Math.Abs(k - Math.Round(k)) < 1e-9 ? $"{Math.Round(k).ToString(CultureInfo.InvariantCulture)}/255" : G(e, 4);
+    }
+
+    /// <summary>"1 step", "3 steps".</summary>
+    public static string Steps(int n) => n == 1 ? "1 step" : $"{n.ToString(CultureInfo.InvariantCulture)} steps";
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Noether.Experiments;
 
 /// <summary>How a measured number stands against a claim.</summary>

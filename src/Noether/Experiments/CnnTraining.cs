@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Noether.Data;
 using Noether.Nn;
 

@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using Noether.Autodiff;
 using Noether.Data;
 using Noether.Ensembles;
 using Noether.Nn;
 using Noether.Tensors;
+using static Noether.Experiments.Format;
 
 namespace Noether.Experiments;
 
@@ -12,34 +12,23 @@ namespace Noether.Experiments;
 /// </summary>
 /// <param name="Builders">Which constructions; null means all five (group, ginv, random, shuffle, perm-interp).</param>
 /// <param name="Epsilons">The ε grid; null means <see cref="DefaultEpsilons"/>.</param>
-/// <param name="Members">Members per ensemble (N ≥ 1).</param>
-/// <param name="Seed">Seeds every draw; each (builder, ε) uses the same seed, so the builders share g and H₀ member by member.</param>
-/// <param name="Form">g = I + εM or exp(εM).</param>
-/// <param name="GeneratorStd">Entry standard deviation of M and D (null: 1/√h).</param>
-/// <param name="CalibrationSize">Calibration batch k for group and shuffle (null: h).</param>
-/// <param name="ConditionLimit">Members whose inverted matrix is worse conditioned are rejected or regularised.</param>
-/// <param name="Policy">Reject or regularise ill-conditioned members.</param>
 /// <param name="Vote">Mode of the members' classes (the paper's rule) or mean softmax.</param>
-/// <param name="GroupReading">Calibrated (fixed weights) or the literal batch-dependent reading for the group builder.</param>
-/// <param name="PredictionBatchSize">Prediction batch size of the batch-dependent reading (its outputs depend on it).</param>
 /// <param name="TestLimit">Use only the first this many test images (null: all).</param>
 /// <param name="BatchSize">Images per forward pass.</param>
 public sealed record EnsembleExperimentSettings(
     IReadOnlyList<EnsembleBuilderKind>? Builders = null,
     IReadOnlyList<double>? Epsilons = null,
-    int Members = 10,
-    int Seed = 0,
-    GroupElementForm Form = GroupElementForm.IdentityPlus,
-    double? GeneratorStd = null,
-    int? CalibrationSize = null,
-    double ConditionLimit = 1e8,
-    IllConditionedPolicy Policy = IllConditionedPolicy.Reject,
     EnsembleVote Vote = EnsembleVote.Mode,
-    GroupActionReading GroupReading = GroupActionReading.Calibrated,
-    int PredictionBatchSize = 128,
     int? TestLimit = null,
     int BatchSize = 1000)
 {
+    /// <summary>
+    /// How every ensemble of the grid is made (members N, seed, form of g, generator std, calibration batch, condition
+    /// limit and policy, the group builder's reading); each (builder, ε) point replaces its builder and ε
+    /// (<see cref="EnsembleOptions.For"/>). Each point uses the same seed, so the builders share g and H₀ member by member.
+    /// </summary>
+    public EnsembleOptions Ensemble { get; init; } = new(EnsembleBuilderKind.Group, 0);
+
     /// <summary>Run only this part of the grid (<see cref="EnsembleExperiment.GridSize"/>); null: all of it.</summary>
     public Shard? Shard { get; init; }
 
@@ -47,7 +36,7 @@ public sealed record EnsembleExperimentSettings(
     public static IReadOnlyList<double> DefaultEpsilons { get; } = [0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 
     /// <summary>A quick run: ε ∈ {0, 0.1, 1, 10}, 5 members, the first 1000 test images.</summary>
-    public static EnsembleExperimentSettings Quick { get; } = new(Epsilons: [0, 0.1, 1, 10], Members: 5, TestLimit: 1000);
+    public static EnsembleExperimentSettings Quick { get; } = new(Epsilons: [0, 0.1, 1, 10], TestLimit: 1000) { Ensemble = new(EnsembleBuilderKind.Group, 0, Members: 5) };
 
     /// <summary>The builders to run (all five when <see cref="Builders"/> is null).</summary>
     public IReadOnlyList<EnsembleBuilderKind> BuilderList => Builders ?? Enum.GetValues<EnsembleBuilderKind>();
@@ -56,9 +45,7 @@ public sealed record EnsembleExperimentSettings(
     public IReadOnlyList<double> EpsilonList => Epsilons ?? DefaultEpsilons;
 
     /// <summary>The ensemble options for one (builder, ε) point.</summary>
-    public EnsembleOptions Options(EnsembleBuilderKind builder, double epsilon) =>
-        new(builder, epsilon, Members, Seed, Form, GeneratorStd, CalibrationSize, ConditionLimit, Policy,
-            builder == EnsembleBuilderKind.Group ? GroupReading : GroupActionReading.Calibrated, PredictionBatchSize);
+    public EnsembleOptions Options(EnsembleBuilderKind builder, double epsilon) => Ensemble.For(builder, epsilon);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting (h is the model's hidden width).</summary>
     public void Validate(int hidden)
@@ -174,17 +161,10 @@ public static class EnsembleExperiment
     public static EnsembleExperimentResult Run(SpecCnn<float> model, ImageDataset calibration, ImageDataset test, EnsembleExperimentSettings settings,
         IProgress<EnsembleExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(calibration);
-        ArgumentNullException.ThrowIfNull(test);
         ArgumentNullException.ThrowIfNull(settings);
-        int h = model.Hidden.OutFeatures;
-        settings.Validate(h);
-        CheckFits(model, calibration, nameof(calibration));
-        CheckFits(model, test, nameof(test));
+        test = Prepare(model, calibration, test, settings.Validate, settings.TestLimit);
         var clock = Stopwatch.StartNew();
-        if (settings.TestLimit is { } limit && limit < test.Count) test = test.Subset(0, limit);
-
+        int h = model.Hidden.OutFeatures;
         var trunk = new SpecCnnHeads<float>(model, null);
         var hidden = HiddenPreActivations(trunk, test, settings.BatchSize, cancellationToken);
         var single = SingleModelPredictions(trunk, hidden);
@@ -261,6 +241,22 @@ public static class EnsembleExperiment
         return (double)correct / labels.Length;
     }
 
+    /// <summary>
+    /// What a run on the SPEC CNN checks first, for the ensemble and the attack experiment alike: the inputs are there,
+    /// the settings are valid for the model's hidden width (<paramref name="validate"/>), both data sets fit the model;
+    /// returns the test set cut to its first <paramref name="testLimit"/> images.
+    /// </summary>
+    internal static ImageDataset Prepare(SpecCnn<float> model, ImageDataset calibration, ImageDataset test, Action<int> validate, int? testLimit)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(calibration);
+        ArgumentNullException.ThrowIfNull(test);
+        validate(model.Hidden.OutFeatures);
+        CheckFits(model, calibration, nameof(calibration));
+        CheckFits(model, test, nameof(test));
+        return testLimit is { } limit && limit < test.Count ? test.Subset(0, limit) : test;
+    }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="name"/> unless <paramref name="data"/> is non-empty
     /// and has the model's image shape and class count.</summary>
     public static void CheckFits(SpecCnn<float> model, ImageDataset data, string name)
@@ -270,5 +266,54 @@ public static class EnsembleExperiment
             throw Errors.Argument(name, $"{name}: images are {data.Channels}×{data.Height}×{data.Width} but the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize}");
         if (data.ClassCount != model.Output.OutFeatures)
             throw Errors.Argument(name, $"{name}: the data set has {data.ClassCount} classes but the model outputs {model.Output.OutFeatures}");
+    }
+
+    /// <summary>The paper's Fig. 9 statements against this run.</summary>
+    public static Claim[] Claims(EnsembleExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var claims = new List<Claim>();
+        var rows = result.Rows;
+        var positive = result.PositiveEpsilons();
+        bool hasGroup = rows.Any(r => r.Builder == EnsembleBuilderKind.Group);
+        string setting = string.Create(CultureInfo.InvariantCulture, $"N = {result.Settings.Ensemble.Members}, {result.TestCount} test images, single model {Pct(result.SingleAccuracy)}");
+
+        // 1. Small ε keeps the accuracy.
+        var changes = result.GroupChanges(EnsembleClaims.SmallEpsilon);
+        if (hasGroup && changes.Length > 0)
+        {
+            claims.Add(EnsembleClaims.GroupPreservesAccuracy.Make(changes.Select(c => new[] { c.Change }).ToArray(),
+                string.Join(", ", changes.Select(c => $"ε={G(c.Epsilon, 4)}: {Points(c.Change)}")), setting));
+        }
+
+        // 2. Group ahead of random (and of the other baselines) at ε > 0.
+        if (hasGroup)
+        {
+            foreach (var baseline in new[] { EnsembleBuilderKind.Random, EnsembleBuilderKind.GroupInverse, EnsembleBuilderKind.Shuffle, EnsembleBuilderKind.PermutationInterpolation })
+            {
+                if (!rows.Any(r => r.Builder == baseline) || positive.Length == 0) continue;
+                // ε where either ensemble was not built are left out; a NaN accuracy that was measured counts as a failing part.
+                var pairs = result.GroupVersus(baseline);
+                if (pairs.Length == 0) continue;
+                int ahead = pairs.Count(p => p.Group >= p.Baseline - EnsembleClaims.TieTolerance);
+                string name = EnsembleOptions.Name(baseline);
+                claims.Add(EnsembleClaims.GroupVsBaseline.Make(pairs.Select(p => new[] { p.Group, p.Baseline }).ToArray(),
+                    $"group ≥ {name} − {G(EnsembleClaims.TieTolerance * 100, 4)} point at {ahead} of {pairs.Length} ε > 0; " + string.Join(", ", pairs.Select(p => $"ε={G(p.Epsilon, 4)}: {Pct(p.Group)} vs {Pct(p.Baseline)}")),
+                    setting, idPart: name,
+                    statement: baseline == EnsembleBuilderKind.Random
+                        ? "The group ensemble keeps accuracy better than the random-transformation ensemble (smaller accuracy drop at larger ε)."
+                        : $"The group ensemble keeps accuracy better than the {name} baseline.",
+                    predicted: $"group accuracy ≥ {name} accuracy − {G(EnsembleClaims.TieTolerance * 100, 4)} point (tie tolerance) at every ε > 0"));
+            }
+        }
+
+        // 3. Ill-conditioned π: counted, never NaN.
+        var rejectedByEpsilon = result.RejectedByEpsilon().Select(r => $"ε={G(r.Epsilon, 4)}: {r.Rejected}");
+        double worst = result.WorstKeptCondition();
+        int nanAccuracies = result.NanAccuracies();
+        claims.Add(EnsembleClaims.IllConditionedPi.Make([nanAccuracies],
+            $"rejected per ε: {string.Join(", ", rejectedByEpsilon)}; regularised {result.TotalRegularised}; largest condition number kept (group/shuffle: σ(gH₀); literal reading: g) {Sci(worst)}; NaN accuracies: {nanAccuracies}",
+            string.Create(CultureInfo.InvariantCulture, $"members with condition number > {result.Settings.Ensemble.ConditionLimit:G3} or non-finite weights are {(result.Settings.Ensemble.Policy == IllConditionedPolicy.Reject ? "rejected" : "regularised")}")));
+        return claims.ToArray();
     }
 }

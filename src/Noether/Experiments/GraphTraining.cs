@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Numerics;
 using Noether.Autodiff;
 using Noether.Conservation;
 using Noether.Data;

@@ -1,4 +1,3 @@
-using System.Numerics;
 using Noether.Autodiff;
 using Noether.Data;
 using Noether.Graphs;

@@ -128,4 +128,28 @@ public static class OrbitTableExperiment
         progress?.Report(new ExperimentProgress("done", total, total));
         return new OrbitTableResult(settings, rows);
     }
+
+    /// <summary>
+    /// The report contract: one claim per group (eqs. 20–22). Corrected when the measured rank follows SPEC's closed form and the
+    /// printed formula differs in some rows; NotReproduced when the measurement disagrees with the corrected form itself.
+    /// </summary>
+    public static List<Claim> Claims(OrbitTableResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var claims = new List<Claim>();
+        foreach (var (group, rows, agree, paperWrong, example) in result.ByGroup())
+        {
+            var rule = group switch
+            {
+                OrbitGroup.GeneralLinear => SymmetryClaims.OrbitGeneralLinear,
+                OrbitGroup.PositiveScaling => SymmetryClaims.OrbitScaling,
+                _ => SymmetryClaims.OrbitOrthogonal,
+            };
+            string measured = $"measured rank = corrected form in {agree} of {rows.Length} shapes; the printed formula differs in {paperWrong}" +
+                (example is null ? "" : $" (e.g. (m, h, n) = {example.Shape}: measured {example.Measured}, paper {example.Paper})");
+            claims.Add(rule.Make(rows.Select(r => new double[] { r.MatchesCorrected ? 1 : 0, r.PaperDiffers ? 1 : 0 }).ToArray(), measured,
+                paperWrong > 0 ? "the printed formula is wrong whenever h > max(m, n); see the corrections" : null));
+        }
+        return claims;
+    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Noether.Autodiff;
 using Noether.Landscape;
 

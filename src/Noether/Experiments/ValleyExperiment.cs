@@ -1,4 +1,3 @@
-using System.Globalization;
 using Noether.Data;
 using Noether.Landscape;
 using Noether.Nn;

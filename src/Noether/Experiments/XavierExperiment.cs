@@ -1,6 +1,7 @@
 using Noether.Conservation;
 using Noether.Nn;
 using Noether.Symmetry;
+using static Noether.Experiments.Format;
 
 namespace Noether.Experiments;
 
@@ -199,5 +200,31 @@ public static class XavierExperiment
         }
         double se = Math.Sqrt(kappa4 / n + 2 * moments.Variance * moments.Variance / (n - 1));
         return new XavierScore(figure, s, paperZ, se, (s.Variance - moments.Variance) / se, source);
+    }
+
+    /// <summary>The report contract: eq. 47 (corrected to ½(m − h)), the variance, and the eq. 48 form of Fig. 5, judged by SymmetryClaims from the z-scores.</summary>
+    public static List<Claim> Claims(XavierScore[] rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var claims = new List<Claim>();
+        var linear = rows.Where(r => r.Figure == "Fig. 4").ToArray();
+        if (linear.Length > 0)
+        {
+            // The paper's m − h is testable only where it differs from ½(m − h) (m ≠ h).
+            var parts = linear.Select(r => new[] { r.Sample.MeanZScore, r.Sample.Shape.M != r.Sample.Shape.H ? r.PaperZ : double.NaN }).ToArray();
+            var claim = SymmetryClaims.XavierMean.Make(parts, $"{linear[0].Sample.Values.Length} draws per shape; " + string.Join("; ", linear.Select(r =>
+                $"{r.Sample.Shape}: mean {Fixed(r.Sample.Mean, 3)} vs ½(m − h) = {Fixed(r.Sample.PredictedMean, 1)} (z = {Fixed(r.Sample.MeanZScore, 2)})" +
+                (double.IsNaN(r.PaperZ) ? "" : $", paper {Fixed(r.Sample.PaperMean, 1)} (z = {Fixed(r.PaperZ, 1)})"))));
+            claims.Add(claim.Verdict == Verdict.Corrected ? claim with { Note = "the printed m − h is the mean of the un-halved trace; it is rejected wherever m ≠ h" } : claim);
+            claims.Add(SymmetryClaims.XavierVariance.Make(linear.Select(r => new[] { r.VarianceZ }).ToArray(),
+                string.Join("; ", linear.Select(r => $"{r.Sample.Shape}: {Fixed(r.Sample.Variance, 3)} vs {Fixed(r.Sample.PredictedVariance, 3)} (z = {Fixed(r.VarianceZ, 2)})"))));
+        }
+        var forms = rows.Where(r => r.Figure == "Fig. 5").ToArray();
+        if (forms.Length > 0)
+            claims.Add(SymmetryClaims.XavierIntegralForm.Make(forms.Select(r => new[] { r.Sample.MeanZScore, double.IsNaN(r.VarianceZ) ? 0 : 1, r.VarianceZ }).ToArray(),
+                string.Join("; ", forms.Select(r => $"{r.Sample.Label}: mean {Fixed(r.Sample.Mean, 3)} vs {Fixed(r.Sample.PredictedMean, 3)} (z = {Fixed(r.Sample.MeanZScore, 2)})" +
+                    (double.IsNaN(r.VarianceZ) ? "" : $", variance z = {Fixed(r.VarianceZ, 2)}"))),
+                $"{forms[0].Sample.Shape}, x0 = 0 in eq. 48; the paper plots the histograms without predicted moments"));
+        return claims;
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using Google.Protobuf;
 using Noether.Autodiff;
 using Noether.Graphs;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Noether.Symmetry;
 using Noether.Tensors;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Noether.Conservation;
 using Noether.Nn;
 using Noether.Symmetry;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Numerics;
 using Noether.Autodiff;
 using Noether.Nn;
 using Noether.Tensors;

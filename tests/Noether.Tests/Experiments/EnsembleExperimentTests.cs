@@ -17,7 +17,7 @@ public class EnsembleExperimentTests
     {
         // 5 builders × 3 ε = 15 points; every shard recomputes the shared hidden pre-activations and single accuracy.
         var (model, train, test) = Setup.Value;
-        var settings = new EnsembleExperimentSettings(Epsilons: [1, 0, 0.3], Members: 2, Seed: 6, TestLimit: 60, BatchSize: 32);
+        var settings = new EnsembleExperimentSettings(Epsilons: [1, 0, 0.3], TestLimit: 60, BatchSize: 32) { Ensemble = new(EnsembleBuilderKind.Group, 0, Members: 2, Seed: 6) };
         var whole = EnsembleExperiment.Run(model, train, test, settings);
         Assert.Equal(EnsembleExperiment.GridSize(settings), whole.Rows.Count);
         var shards = Enumerable.Range(1, 4).Select(i => EnsembleExperiment.Run(model, train, test, settings with { Shard = new Shard(i, 4) })).ToArray();
@@ -32,7 +32,7 @@ public class EnsembleExperimentTests
     public void EnsembleExperiment_RowsMatchIndependentlyBuiltEnsembles_AndEpsilonZeroChangesNothing()
     {
         var (model, train, test) = Setup.Value;
-        var settings = new EnsembleExperimentSettings(Epsilons: [0.5, 0], Members: 3, Seed: 4, TestLimit: 100, BatchSize: 32);
+        var settings = new EnsembleExperimentSettings(Epsilons: [0.5, 0], TestLimit: 100, BatchSize: 32) { Ensemble = new(EnsembleBuilderKind.Group, 0, Members: 3, Seed: 4) };
         var reports = new List<EnsembleExperimentProgress>();
         var result = EnsembleExperiment.Run(model, train, test, settings, new InlineProgress<EnsembleExperimentProgress>(reports.Add));
 
@@ -66,11 +66,13 @@ public class EnsembleExperimentTests
     {
         // σ(gH)⁺σ(gH) = I_k for k ≤ h: the literal reading of Appendix H changes nothing, whatever ε.
         var (model, train, test) = Setup.Value;
-        var settings = new EnsembleExperimentSettings([EnsembleBuilderKind.Group], [0.5, 2], Members: 3,
-            GroupReading: GroupActionReading.BatchDependent, PredictionBatchSize: Hidden);
+        var settings = new EnsembleExperimentSettings([EnsembleBuilderKind.Group], [0.5, 2])
+        {
+            Ensemble = new(EnsembleBuilderKind.Group, 0, Members: 3, Reading: GroupActionReading.BatchDependent, PredictionBatchSize: Hidden),
+        };
         var result = EnsembleExperiment.Run(model, train, test, settings);
         Assert.All(result.Rows, r => Assert.Equal((0.0, 1.0), (r.AccuracyChange, r.Agreement)));
-        var wide = EnsembleExperiment.Run(model, train, test, settings with { PredictionBatchSize = 60 });
+        var wide = EnsembleExperiment.Run(model, train, test, settings with { Ensemble = settings.Ensemble with { PredictionBatchSize = 60 } });
         Assert.Contains(wide.Rows, r => r.Agreement < 1);
     }
 
@@ -81,7 +83,10 @@ public class EnsembleExperimentTests
         // shard that skips the attacks before it draws the same starts.
         var (model, train, test) = Setup.Value;
         var attacks = new[] { LinfAttack.Fgsm(0.05), LinfAttack.Pgd(0.1, 0.025, 2), LinfAttack.Fgsm(0.1), LinfAttack.Pgd(0.05, 0.02, 3) };
-        var settings = new AttackExperimentSettings([EnsembleBuilderKind.Group, EnsembleBuilderKind.Random], Members: 2, Seed: 4, Attacks: attacks, TestLimit: 40, BatchSize: 16);
+        var settings = new AttackExperimentSettings([EnsembleBuilderKind.Group, EnsembleBuilderKind.Random], Attacks: attacks, TestLimit: 40, BatchSize: 16)
+        {
+            Ensemble = new(EnsembleBuilderKind.Group, 0.3, Members: 2, Seed: 4),
+        };
         var whole = AttackExperiment.Run(model, train, test, settings);
         Assert.Equal(4, AttackExperiment.GridSize(settings));
         Assert.Equal(AttackExperiment.GridSize(settings) * AttackExperiment.RowsPerAttack(settings), whole.Rows.Count);
@@ -102,7 +107,7 @@ public class EnsembleExperimentTests
         var (model, train, test) = Setup.Value;
         var builders = new[] { EnsembleBuilderKind.Group, EnsembleBuilderKind.PermutationInterpolation };
         var attacks = new[] { LinfAttack.Fgsm(0), LinfAttack.Fgsm(0.1), LinfAttack.Pgd(0, 0, 10), LinfAttack.Pgd(0.1, 0.025, 3) };
-        var settings = new AttackExperimentSettings(builders, EnsembleEpsilon: 0.3, Members: 3, Seed: 2, Attacks: attacks, TestLimit: 60, BatchSize: 25);
+        var settings = new AttackExperimentSettings(builders, Attacks: attacks, TestLimit: 60, BatchSize: 25) { Ensemble = new(EnsembleBuilderKind.Group, 0.3, Members: 3, Seed: 2) };
         var result = AttackExperiment.Run(model, train, test, settings);
 
         Assert.Equal(2, result.Ensembles.Count);
@@ -147,8 +152,8 @@ public class EnsembleExperimentTests
     {
         var (model, train, test) = Setup.Value;
         Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleExperiment.Run(model, train, test, new EnsembleExperimentSettings(Epsilons: [0.1, -1])));
-        Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleExperiment.Run(model, train, test, new EnsembleExperimentSettings(Members: 0)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleExperiment.Run(model, train, test, new EnsembleExperimentSettings(CalibrationSize: Hidden + 1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleExperiment.Run(model, train, test, new EnsembleExperimentSettings { Ensemble = new(EnsembleBuilderKind.Group, 0, Members: 0) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleExperiment.Run(model, train, test, new EnsembleExperimentSettings { Ensemble = new(EnsembleBuilderKind.Group, 0, CalibrationSize: Hidden + 1) }));
         Assert.Throws<ArgumentException>(() => EnsembleExperiment.Run(model, train, test, new EnsembleExperimentSettings(Epsilons: [])));
         var wrongClasses = new ImageDataset(test.Images, test.Labels, 10, null, "ten classes");
         var e1 = Assert.Throws<ArgumentException>(() => EnsembleExperiment.Run(model, train, wrongClasses, EnsembleExperimentSettings.Quick));
@@ -158,7 +163,7 @@ public class EnsembleExperimentTests
         Assert.Contains("1×28×28", e2.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => AttackExperiment.Run(model, train, test,
             new AttackExperimentSettings(Attacks: [LinfAttack.Fgsm(-0.01)])));
-        Assert.Throws<ArgumentOutOfRangeException>(() => AttackExperiment.Run(model, train, test, new AttackExperimentSettings(EnsembleEpsilon: -1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AttackExperiment.Run(model, train, test, new AttackExperimentSettings { Ensemble = new(EnsembleBuilderKind.Group, -1) }));
         Assert.Throws<ArgumentException>(() => AttackExperiment.Run(model, train, test, new AttackExperimentSettings(ThreatModels: [])));
     }
 }

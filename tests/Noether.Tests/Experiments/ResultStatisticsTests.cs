@@ -64,7 +64,7 @@ public class ResultStatisticsTests
             Row(EnsembleBuilderKind.Random, 0, 0.8), Row(EnsembleBuilderKind.Random, 1, 0.6, rejected: 2, maxCond: 1e9),
             Row(EnsembleBuilderKind.Shuffle, 1, double.NaN, maxCond: double.NaN),
         };
-        var result = new EnsembleExperimentResult(new EnsembleExperimentSettings(Members: 3), 0.8, 100, "test", "train", 6, rows, 1);
+        var result = new EnsembleExperimentResult(new EnsembleExperimentSettings { Ensemble = new(EnsembleBuilderKind.Group, 0, Members: 3) }, 0.8, 100, "test", "train", 6, rows, 1);
         Assert.Equal([0, 0.1, 1], result.Epsilons());
         Assert.Equal([0.1, 1], result.PositiveEpsilons());
         Assert.Same(rows[2], result.Row(EnsembleBuilderKind.Group, 1));

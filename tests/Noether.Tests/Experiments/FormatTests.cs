@@ -1,7 +1,7 @@
-using Noether.Cli.Output;
+using Noether.Experiments;
 using Noether.Nn;
 
-namespace Noether.Tests.Cli.Output;
+namespace Noether.Tests.Experiments;
 
 public sealed class FormatTests
 {

@@ -1,12 +1,12 @@
 using Noether.Nn;
 
-namespace Noether.Cli.Output;
+namespace Noether.Experiments;
 
 /// <summary>
-/// How numbers and names appear in tables, captions, CSVs and summary.json: invariant culture everywhere, one spelling
+/// How numbers and names appear in claims, tables, captions, CSVs and summary.json: invariant culture everywhere, one spelling
 /// per helper so that every command writes a number the same way.
 /// </summary>
-internal static class Format
+public static class Format
 {
     /// <summary>General format with <paramref name="digits"/> significant digits ("NaN" kept).</summary>
     public static string G(double v, int digits = 3) => double.IsNaN(v) ? "NaN" : v.ToString("G" + digits, CultureInfo.InvariantCulture);
