@@ -1,4 +1,3 @@
-using System.Globalization;
 using MathNet.Numerics;
 using Noether.Nn;
 using Noether.Symmetry;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Numerics;
 using Noether.Autodiff;
 using Noether.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;

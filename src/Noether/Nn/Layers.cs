@@ -1,4 +1,3 @@
-using System.Numerics;
 using Noether.Autodiff;
 
 namespace Noether.Nn;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Noether.Nn;
 using Noether.Tensors;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Noether.Graphs;
 
 namespace Noether.Symmetry.Census;
