@@ -159,7 +159,7 @@ cv() { # NAME MODEL BATCH
   CAP=${CAP:-} run "$1" "curvature $onnx/$2 $3 $3 1" curvature --model "$onnx/$2" --images "$3" --batch-size "$3" --top-k 1 --probes 2 --density-probes 0 --single-batches 0
 }
 cv "curvature --model mlp --batch-size 4096" mlp.onnx 4096
-CAP=240 cv "curvature --model resnet20 --batch-size 32" resnet20.onnx 32
-big && CAP=240 cv "curvature --model resnet20 --batch-size 128" resnet20.onnx 128
-big && CAP=300 cv "curvature --model resnet20 --batch-size 512" resnet20.onnx 512
+CAP=${CAP:-240} cv "curvature --model resnet20 --batch-size 32" resnet20.onnx 32
+big && CAP=${CAP:-240} cv "curvature --model resnet20 --batch-size 128" resnet20.onnx 128
+big && CAP=${CAP:-300} cv "curvature --model resnet20 --batch-size 512" resnet20.onnx 512
 exit 0

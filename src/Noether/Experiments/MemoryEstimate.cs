@@ -87,18 +87,45 @@ public static class MemoryEstimate
 
     /// <summary>
     /// Recorded forward values of one batch (<see cref="RecordedValues{T}"/>) held at the peak of <see cref="GraphTraining"/>,
-    /// live and uncollected: the tape's forward values, the gradients of the backward pass, the backward rules' temporaries
-    /// and the large-object garbage of earlier steps. MEASURED: see docs/reliability.md (Memory estimates).
+    /// live and uncollected: the tape's forward values, the gradients of the backward pass (each dropped once passed on),
+    /// the backward rules' temporaries and the large-object garbage of earlier steps. Measured (peak RSS over the other terms,
+    /// per batch's values; docs/reliability.md): ResNet-20 float32 1.7 (batch 32 → 128 slope) and 2.4 (batch 512), the
+    /// transformer fixture 3.9 (batch 128 → 2048 slope; its layout ops keep int index maps the tape walk does not see).
+    /// 3.25 keeps both within the aim (ResNet-20 at 512: estimate 1.3 × peak; transformer at 2048: peak 1.2 × estimate).
     /// </summary>
-    public const double GraphTrainingValueCopies = 4;
+    public const double GraphTrainingValueCopies = 3.25;
+
+    /// <summary>
+    /// Bytes per parameter of the census monitor (<c>train --model --monitor</c>): the census of the float64 training graph,
+    /// SiteMonitor's generators and per-entry dictionaries, the float64 snapshots of every step. Measured: ResNet-20
+    /// (272 186 parameters, batch 128) peaked 1074 MiB above the same run without --monitor (4.1 KB a parameter); the MLP
+    /// fixture 1.4 MiB above (0.06 KB a parameter) — its census is 65 generators of small layers. The ResNet-20 value is kept.
+    /// </summary>
+    public const double MonitorBytesPerParameter = 4200;
 
     /// <summary>
     /// Recorded forward values of one batch (float64, <see cref="RecordedValues{T}"/>) held at the peak of <see cref="Curvature"/>:
-    /// a Hessian-vector product records the forward pass, the gradient graph (createGraph) and differentiates both again, and
-    /// every product records a fresh graph, so the graphs of earlier products are garbage the GC has not yet collected.
+    /// a Hessian-vector product records the forward pass, the gradient graph (createGraph) and differentiates both again
+    /// (about 3 copies live, docs/onnx.md Memory), and every pass records a fresh graph, so the graphs of earlier passes are
+    /// garbage until collected — the command collects once the heap has grown by <see cref="CurvatureCollectAbove"/>.
     /// MEASURED: see docs/reliability.md (Memory estimates).
     /// </summary>
-    public const double HessianProductValueCopies = 12;
+    public const double HessianProductValueCopies = 8;
+
+    /// <summary>Heap growth beyond which <c>curvature</c> collects between passes, besides 4 copies of the batch's values (<see cref="CurvatureCollectAbove"/>).</summary>
+    public const double CurvatureCollectSlack = 256 * MiB;
+
+    /// <summary>
+    /// The heap growth (bytes) past which <c>curvature --model</c> collects garbage between per-batch passes: 4 copies of a
+    /// batch's recorded float64 values (the live graph and product, about 3, and one more) and <see cref="CurvatureCollectSlack"/>,
+    /// so that small graphs are not collected after every pass.
+    /// </summary>
+    public static double CurvatureCollectAbove((long PerSample, long Fixed) values, int batchSize)
+    {
+        CheckValues(values);
+        Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
+        return 4 * 8.0 * ((double)batchSize * values.PerSample + values.Fixed) + CurvatureCollectSlack;
+    }
 
     /// <summary>Directions per batched Hessian-vector product (HessianOperator.DefaultBatchSize).</summary>
     public const int HessianBatch = 16;
@@ -278,6 +305,8 @@ public static class MemoryEstimate
         double batch = Math.Min(batchSize, images);
         terms.Add(new MemoryTerm(Count($"Hessian-vector products: {HessianProductValueCopies} × {values.PerSample} float64 values per image × {batch:0} images (live and uncollected)"),
             HessianProductValueCopies * 8.0 * (batch * values.PerSample + values.Fixed)));
+        // The garbage the command lets grow before collecting between passes besides the graphs (CurvatureCollectAbove).
+        terms.Add(new MemoryTerm("garbage collected between passes", CurvatureCollectSlack));
         return new MemoryNeed(terms);
     }
 
@@ -319,9 +348,9 @@ public static class MemoryEstimate
         // state; writing the model: the state's copy and the serialised bytes (.onnx, .safetensors).
         terms.Add(new MemoryTerm(Count($"model of {parameters} parameters: ONNX, {type} values, gradient, {settings.Optimizer} state, files"),
             parameters * (12.0 + size * (2 + state + 2))));
-        // SymmetryCensus of the float64 training graph (its parameters), and per step SiteMonitor's snapshots before, after and the
-        // gradient as float64 (GraphTrainer.TrainStep), the previous step's left uncollected.
-        if (monitor) terms.Add(new MemoryTerm(Count($"census monitor: 7 float64 copies of {parameters} parameters"), 7 * 8.0 * parameters));
+        // ImportedModelTraining.MonitorSites: SymmetryCensus of the float64 training graph; GraphTrainer.TrainStep: SiteMonitor's
+        // dictionaries and the float64 snapshots of every step (measured, MonitorBytesPerParameter).
+        if (monitor) terms.Add(new MemoryTerm(Count($"census monitor: {MonitorBytesPerParameter / 1000:0.#} KB per parameter × {parameters}"), MonitorBytesPerParameter * parameters));
         terms.Add(new MemoryTerm(Count($"recorded values: {GraphTrainingValueCopies} × {values.PerSample} {type} values per sample × {batch:0} samples (live and uncollected)"),
             GraphTrainingValueCopies * size * (batch * values.PerSample + values.Fixed)));
         return new MemoryNeed(terms);
