@@ -1,7 +1,9 @@
 using Noether.Autodiff;
 using Noether.Experiments;
 using Noether.Graphs;
+using Noether.Interop;
 using Noether.Tensors;
+using Noether.Tests.Interop;
 
 namespace Noether.Tests.Experiments;
 
@@ -107,6 +109,44 @@ public class GraphMemoryEstimateTests
         // A batch larger than the images holds only the images.
         Assert.Equal(MemoryEstimate.Curvature(1000, (17, 24), 1000, 16, 16, 5).Bytes, MemoryEstimate.Curvature(1000, (17, 24), 1000, 16, 64, 5).Bytes);
     }
+
+    private const double MiB = 1 << 20;
+
+    [Theory]
+    // docs/reliability.md (Memory estimates): peak RSS of `train --model` (one epoch, Fashion-MNIST, --train-limit twice the batch).
+    [InlineData("resnet20.onnx", false, 32, 845)]
+    [InlineData("resnet20.onnx", false, 128, 1793)]
+    [InlineData("resnet20.onnx", false, 512, 7651)]
+    [InlineData("resnet20.onnx", true, 256, 6557)]
+    [InlineData("transformer.onnx", false, 128, 701)]
+    [InlineData("transformer.onnx", false, 2048, 2417)]
+    [InlineData("mlp.onnx", false, 4096, 496)]
+    public void GraphTraining_FitsTheMeasuredPeaks(string model, bool float64, int batch, double peakMiB)
+    {
+        var onnx = OnnxModel.Load(Path.Combine(OnnxZooTests.Folder, model));
+        var options = new GraphOptions { BatchNorm = BatchNormMode.Training };
+        var (values, parameters) = float64 ? Values(onnx.ToGraph<double>(options)) : Values(onnx.ToGraph<float>(options));
+        var settings = new GraphTrainingSettings(model == "transformer.onnx" ? "adamw" : "sgd", BatchSize: batch);
+        double estimate = MemoryEstimate.GraphTraining(settings, parameters, values, float64, false, 2 * batch, MemoryEstimate.ImageData("fashion-mnist", 2 * batch)).Bytes;
+        // The aim: peak ≤ 1.25 × estimate and estimate ≤ 2 × peak.
+        Assert.InRange(estimate, peakMiB * MiB / 1.25, 2 * peakMiB * MiB);
+    }
+
+    [Theory]
+    // docs/reliability.md: peak RSS of `curvature --model … --images B --batch-size B --top-k 1 --probes 2 --density-probes 0 --single-batches 0`.
+    [InlineData("resnet20.onnx", 32, 2424)]
+    [InlineData("resnet20.onnx", 128, 7566)]
+    [InlineData("mlp.onnx", 4096, 686)]
+    public void Curvature_FitsTheMeasuredPeaks(string model, int batch, double peakMiB)
+    {
+        var graph = OnnxModel.Load(Path.Combine(OnnxZooTests.Folder, model)).ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
+        long n = graph.Parameters.Sum(p => (long)p.Length);
+        double estimate = MemoryEstimate.Curvature(n, MemoryEstimate.RecordedValues(graph, [1, 28, 28]), n, batch, batch, 1).Bytes;
+        Assert.InRange(estimate, peakMiB * MiB / 1.25, 2 * peakMiB * MiB);
+    }
+
+    private static ((long, long) Values, long Parameters) Values<T>(Graph<T> graph) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        (MemoryEstimate.RecordedValues(graph, [1, 28, 28]), graph.Parameters.Sum(p => (long)p.Length));
 
     [Fact]
     public void InvalidCounts_AreRefusedNamingThem()
