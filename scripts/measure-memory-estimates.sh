@@ -43,9 +43,38 @@ MemoryNeed need = a[0] switch
     "sharpness" => MemoryEstimate.Sharpness(long.Parse(a[1]), long.Parse(a[2]), a[3], I(a[4]), new SharpnessEstimateSettings(TopK: I(a[5]), TraceProbes: I(a[6]), DensityProbes: I(a[7]), DensitySteps: I(a[8]))),
     // analyze PARAMETERS ACTIVATIONS DATASET SAMPLES PROBES LANCZOS
     "analyze" => MemoryEstimate.Analyze(long.Parse(a[1]), long.Parse(a[2]), a[3], I(a[4]), I(a[5]), I(a[6])),
+    // graph-train MODEL.onnx FLOAT64(0|1) BATCH OPTIMIZER MOMENTUM MONITOR(0|1) DATASET TRAINLIMIT(0 = all): train --model on a built-in data set
+    "graph-train" => GraphTraining(a),
+    // curvature MODEL.onnx IMAGES BATCH TOPK: curvature --model over all its parameters
+    "curvature" => Curvature(a),
     _ => throw new ArgumentException($"unknown workload {a[0]}"),
 };
 Console.WriteLine($"{need.Bytes / (1 << 20):F0}\t{need.Breakdown}");
+
+// As TrainModelCommand.Load: the recorded values of the batch-statistics graph, the data set as loaded.
+static MemoryNeed GraphTraining(string[] a)
+{
+    var onnx = Noether.Interop.OnnxModel.Load(a[1]);
+    bool f64 = a[2] == "1";
+    var options = new Noether.Graphs.GraphOptions { BatchNorm = Noether.Graphs.BatchNormMode.Training };
+    var (values, parameters) = f64 ? Values(onnx.ToGraph<double>(options)) : Values(onnx.ToGraph<float>(options));
+    int limit = I(a[8]);
+    var settings = new GraphTrainingSettings(a[4], BatchSize: I(a[3]), Momentum: double.Parse(a[5], System.Globalization.CultureInfo.InvariantCulture));
+    int train = a[7] == "cifar10" ? 50_000 : 60_000;
+    return MemoryEstimate.GraphTraining(settings, parameters, values, f64, a[6] == "1", limit == 0 ? train : Math.Min(limit, train),
+        MemoryEstimate.ImageData(a[7], limit == 0 ? null : limit));
+}
+
+// As CurvatureCommand: the inference-mode float64 graph on 1×28×28 images.
+static MemoryNeed Curvature(string[] a)
+{
+    var graph = Noether.Interop.OnnxModel.Load(a[1]).ToGraph<double>(new Noether.Graphs.GraphOptions { BatchNorm = Noether.Graphs.BatchNormMode.Inference });
+    long n = graph.Parameters.Sum(p => (long)p.Length);
+    return MemoryEstimate.Curvature(n, MemoryEstimate.RecordedValues(graph, [1, 28, 28]), n, I(a[2]), I(a[3]), I(a[4]));
+}
+
+static ((long, long), long) Values<T>(Noether.Graphs.Graph<T> graph) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+    (MemoryEstimate.RecordedValues(graph, [1, 28, 28]), graph.Parameters.Sum(p => (long)p.Length));
 CS
 ( cd "$work/est" && dotnet build -c Release -v quiet -o "$work/est/bin" >/dev/null ) || { echo "estimator build failed" >&2; exit 1; }
 est() { dotnet "$work/est/bin/est.dll" "$@"; }
@@ -70,7 +99,12 @@ run() { # NAME "ESTIMATE ARGS" CLI ARGS...
   local line e peak
   line=$(est $estargs); e=${line%%$'\t'*}
   if [[ $only == 1 ]]; then printf '%-58s %12s\n' "$name" "$e"; [[ -n "${VERBOSE:-}" ]] && echo "    ${line#*$'\t'}"; return 0; fi
-  /usr/bin/time -v dotnet "$cli" "$@" --out "$work/out" --force >"$work/log" 2>&1 || { echo "$name: the run failed:"; tail -5 "$work/log"; return 0; }
+  # CAP=SECONDS: interrupt the run (SIGINT, a clean cancel) after that long; its peak so far is reported, marked "(capped)".
+  local code=0 stop=()
+  [[ -n "${CAP:-}" ]] && stop=(timeout --preserve-status -s INT "$CAP")
+  /usr/bin/time -v "${stop[@]}" dotnet "$cli" "$@" --out "$work/out" --force >"$work/log" 2>&1 || code=$?
+  if [[ $code != 0 && ! ( -n "${CAP:-}" && $code == 130 ) ]]; then echo "$name: the run failed:"; tail -5 "$work/log"; return 0; fi
+  [[ $code == 130 ]] && name="$name (capped ${CAP}s)"
   peak=$(( $(awk '/Maximum resident set size/ {print $NF}' "$work/log") / 1024 ))
   printf '%-58s %12s %10s %7.2f\n' "$name" "$e" "$peak" "$(echo "$peak / $e" | bc -l)"
   [[ -n "${VERBOSE:-}" ]] && echo "    ${line#*$'\t'}"
@@ -99,4 +133,33 @@ big && run "sharpness --density-steps 400" "sharpness $params $act fashion-mnist
 big && run "sharpness --density-steps 1500" "sharpness $params $act fashion-mnist 128 1 16 1 1500" sharpness --weights "$MODEL" --samples 128 --top-k 1 --probes 16 --density-probes 1 --density-steps 1500
 run "analyze --trace-probes 32" "analyze $params $act fashion-mnist 256 32 0" analyze --weights "$MODEL" --arch spec-cnn --samples 256 --trace-probes 32
 big && run "analyze --trace-probes 2000" "analyze $params $act fashion-mnist 256 2000 0" analyze --weights "$MODEL" --arch spec-cnn --samples 256 --trace-probes 2000
+
+# Imported ONNX models (tests/fixtures/onnx): the recorded values of a batch dominate. train --model: one epoch on
+# --train-limit images (the test split is evaluated after it, in batches of the same size); curvature --model: the
+# Hessian of one batch (few probes, no density; CAP stops long Lanczos runs once the peak has been reached).
+onnx="$root/tests/fixtures/onnx"
+tm() { # NAME MODEL FLOAT64 BATCH OPTIMIZER MOMENTUM MONITOR LIMIT [CLI ARGS...]
+  local name=$1 model=$2 f64=$3 batch=$4 opt=$5 mom=$6 mon=$7 limit=$8; shift 8
+  local extra=(--optimizer "$opt")
+  [[ $f64 == 1 ]] && extra+=(--float64)
+  [[ $mon == 1 ]] && extra+=(--monitor 1)
+  [[ $mom != 0 ]] && extra+=(--momentum "$mom")
+  run "$name" "graph-train $onnx/$model $f64 $batch $opt $mom $mon fashion-mnist $limit" train --model "$onnx/$model" --epochs 1 --batch-size "$batch" --train-limit "$limit" "${extra[@]}" "$@"
+}
+tm "train --model resnet20 --batch-size 32" resnet20.onnx 0 32 sgd 0 0 64
+tm "train --model resnet20 --batch-size 128" resnet20.onnx 0 128 sgd 0 0 256
+big && tm "train --model resnet20 --batch-size 512" resnet20.onnx 0 512 sgd 0 0 1024
+big && tm "train --model resnet20 --batch-size 1024 --optimizer adam" resnet20.onnx 0 1024 adam 0 0 1024
+big && tm "train --model resnet20 --batch-size 256 --float64" resnet20.onnx 1 256 sgd 0 0 512
+big && tm "train --model resnet20 --batch-size 128 --monitor 1 --momentum 0.9" resnet20.onnx 0 128 sgd 0.9 1 256
+tm "train --model transformer --batch-size 128" transformer.onnx 0 128 adamw 0 0 256
+big && tm "train --model transformer --batch-size 2048" transformer.onnx 0 2048 adamw 0 0 4096
+tm "train --model mlp --batch-size 4096" mlp.onnx 0 4096 sgd 0 0 8192
+cv() { # NAME MODEL BATCH
+  CAP=${CAP:-} run "$1" "curvature $onnx/$2 $3 $3 1" curvature --model "$onnx/$2" --images "$3" --batch-size "$3" --top-k 1 --probes 2 --density-probes 0 --single-batches 0
+}
+cv "curvature --model mlp --batch-size 4096" mlp.onnx 4096
+CAP=${CAP:-240} cv "curvature --model resnet20 --batch-size 32" resnet20.onnx 32
+big && CAP=${CAP:-240} cv "curvature --model resnet20 --batch-size 128" resnet20.onnx 128
+big && CAP=${CAP:-300} cv "curvature --model resnet20 --batch-size 512" resnet20.onnx 512
 exit 0

@@ -35,7 +35,8 @@ internal static class TrainCommand
                 // The result is staged like every command's; checkpoints go beside --out (NAME.checkpoints) so that a failed or
                 // cancelled run keeps the completed ones while --out stays as it was.
                 string checkpoints = TrainModelCommand.CheckpointFolder(parse.GetValue(output) ?? "");
-                int code = OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, modelOut => TrainModelCommand.Run(request, modelOut, checkpoints, token));
+                var loaded = TrainModelCommand.Load(request); // the model, the data and the memory estimate, before --out is touched
+                int code = OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, modelOut => TrainModelCommand.Run(request, loaded, modelOut, checkpoints, token));
                 if (code == ExitCodes.Ok && Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
                 return Task.FromResult(code);
             }

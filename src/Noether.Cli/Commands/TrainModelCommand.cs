@@ -59,18 +59,48 @@ internal static class TrainModelCommand
         return request;
     }
 
+    /// <summary>The model and data of a run, loaded before --out is touched.</summary>
+    internal sealed record Loaded(OnnxModel Onnx, ImageDataset Train, ImageDataset Test, int[] SampleShape);
+
+    /// <summary>
+    /// Loads the model and the data and checks the run's memory (<see cref="MemoryEstimate.GraphTraining"/>, from the
+    /// values the model's recorded forward pass holds per sample) before anything is trained or written.
+    /// </summary>
+    public static Loaded Load(Request request)
+    {
+        var onnx = OnnxModel.Load(request.ModelPath);
+        var (train, test, sampleShape) = ImportedModelData.Load(request.Dataset, request.DataDirectory, request.TrainLimit,
+            request.TrainFile, request.TrainLabels, request.TestFile, request.TestLabels, "--test-file");
+        var loaded = new Loaded(onnx, train, test, sampleShape);
+        var (values, parameters) = request.Float64 ? RecordedValues<double>(request, loaded) : RecordedValues<float>(request, loaded);
+        var data = request.TrainFile is null ? MemoryEstimate.ImageData(request.Dataset, request.TrainLimit)
+            : MemoryEstimate.TensorData((long)train.Count + test.Count, train.SampleSize);
+        MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--batch-size {request.Settings.BatchSize}"),
+            MemoryEstimate.GraphTraining(request.Settings, parameters, values, request.Float64, request.Monitor > 0, train.Count, data));
+        return loaded;
+    }
+
+    /// <summary>The training graph's recorded values per sample (<see cref="MemoryEstimate.RecordedValues{T}"/>) and its parameter count.</summary>
+    private static ((long PerSample, long Fixed) Values, long Parameters) RecordedValues<T>(Request request, Loaded loaded)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var graph = loaded.Onnx.ToGraph<T>(new GraphOptions { BatchNorm = BatchNormMode.Training });
+        // Checked before any training: a wrong data shape fails in one line naming the data and both shapes.
+        var shape = GraphTrainer<T>.ModelSampleShape(graph, loaded.SampleShape, request.TrainFile ?? loaded.Train.Source);
+        if (graph.Inputs.Count != 1) throw Errors.Argument("--model", $"--model {request.ModelPath}: the model has {graph.Inputs.Count} inputs; training feeds one (the samples)");
+        return (MemoryEstimate.RecordedValues(graph, shape), graph.Parameters.Sum(p => (long)p.Length));
+    }
+
     /// <summary>
     /// Trains into <paramref name="outDir"/> (the run's staging folder: --out changes only when the run completes).
     /// Checkpoints go to <paramref name="checkpointDir"/> (--out's sibling NAME.checkpoints) as they are made, so they
     /// outlive a failed or cancelled run; a completed run also carries them in its result under checkpoints/.
     /// </summary>
-    public static int Run(Request request, string outDir, string checkpointDir, CancellationToken token)
+    public static int Run(Request request, Loaded loaded, string outDir, string checkpointDir, CancellationToken token)
     {
-        var onnx = OnnxModel.Load(request.ModelPath);
-        var (train, test, sampleShape) = ImportedModelData.Load(request.Dataset, request.DataDirectory, request.TrainLimit,
-            request.TrainFile, request.TrainLabels, request.TestFile, request.TestLabels, "--test-file");
-        return request.Float64 ? Run<double>(onnx, request, train, test, sampleShape, outDir, checkpointDir, token)
-            : Run<float>(onnx, request, train, test, sampleShape, outDir, checkpointDir, token);
+        ArgumentNullException.ThrowIfNull(loaded);
+        return request.Float64 ? Run<double>(loaded.Onnx, request, loaded.Train, loaded.Test, loaded.SampleShape, outDir, checkpointDir, token)
+            : Run<float>(loaded.Onnx, request, loaded.Train, loaded.Test, loaded.SampleShape, outDir, checkpointDir, token);
     }
 
     /// <summary>The folder checkpoints are written to for --out <paramref name="output"/>: NAME.checkpoints beside it.</summary>

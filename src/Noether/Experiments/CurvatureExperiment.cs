@@ -95,22 +95,11 @@ public sealed record CurvatureResult(CurvatureSettings Settings, IReadOnlyList<P
 /// the mean Hessian with residuals and a batch-to-batch interval, the single-batch λ_max spread beside it, Hutchinson
 /// and Hutch++ traces with intervals, per-layer traces, an SLQ density and, given orbit tangents, curvature modulo the
 /// symmetry. Loads nothing: the caller gives the graph (e.g. <c>OnnxModel.ToGraph&lt;double&gt;</c> with BatchNorm in
-/// inference mode) and the batches. Float64 throughout; memory is one batch's graph plus the Lanczos basis.
+/// inference mode) and the batches. Float64 throughout; memory is one batch's graph plus the Lanczos basis
+/// (estimated by <see cref="MemoryEstimate.Curvature"/>).
 /// </summary>
 public static class CurvatureExperiment
 {
-    /// <summary>
-    /// Bytes the estimators hold at once for <paramref name="dimension"/> parameters and <paramref name="images"/> 28×28
-    /// images: the Lanczos basis (max(2k + 10, 20) + 1 vectors), 16 probes and their products, the gradient and a few work
-    /// vectors, plus the images as float64. One batch's graph comes on top (not estimated).
-    /// </summary>
-    public static long EstimatedBytes(CurvatureSettings settings, long dimension, int images)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        long vectors = Math.Max(2 * settings.TopK + 10, 20) + 1 + 32 + 4 + settings.TopK;
-        return vectors * dimension * 8 + (long)images * 28 * 28 * 8;
-    }
-
     /// <summary>Runs the experiment.</summary>
     /// <param name="graph">The model (float64), output 0 the logits.</param>
     /// <param name="batches">The batches (inputs shaped as the graph's input 0, labels).</param>

@@ -1,4 +1,8 @@
 using System.Globalization;
+using System.Numerics;
+using Noether.Autodiff;
+using Noether.Graphs;
+using Noether.Tensors;
 
 namespace Noether.Experiments;
 
@@ -81,8 +85,47 @@ public static class MemoryEstimate
     /// <summary>Vectors of n float64 per Lanczos step left as garbage by its Hessian-vector product (measured; see <see cref="Sharpness"/>).</summary>
     public const double LanczosGarbageVectors = 2.5;
 
-    /// <summary>Recorded graphs of one batch held at the peak of <see cref="Curvature"/>, live and uncollected (fitted, see there).</summary>
-    public const double GraphGarbageFactor = 9.5;
+    /// <summary>
+    /// Recorded forward values of one batch (<see cref="RecordedValues{T}"/>) held at the peak of <see cref="GraphTraining"/>,
+    /// live and uncollected: the tape's forward values, the gradients of the backward pass (each dropped once passed on),
+    /// the backward rules' temporaries and the large-object garbage of earlier steps. Measured (peak RSS over the other terms,
+    /// per batch's values; docs/reliability.md): ResNet-20 float32 1.7 (batch 32 → 128 slope) and 2.4 (batch 512), the
+    /// transformer fixture 3.9 (batch 128 → 2048 slope; its layout ops keep int index maps the tape walk does not see).
+    /// 3.25 keeps both within the aim (ResNet-20 at 512: estimate 1.3 × peak; transformer at 2048: peak 1.2 × estimate).
+    /// </summary>
+    public const double GraphTrainingValueCopies = 3.25;
+
+    /// <summary>
+    /// Bytes per parameter of the census monitor (<c>train --model --monitor</c>): the census of the float64 training graph,
+    /// SiteMonitor's generators and per-entry dictionaries, the float64 snapshots of every step. Measured: ResNet-20
+    /// (272 186 parameters, batch 128) peaked 1074 MiB above the same run without --monitor (4.1 KB a parameter); the MLP
+    /// fixture 1.4 MiB above (0.06 KB a parameter) — its census is 65 generators of small layers. The ResNet-20 value is kept.
+    /// </summary>
+    public const double MonitorBytesPerParameter = 4200;
+
+    /// <summary>
+    /// Recorded forward values of one batch (float64, <see cref="RecordedValues{T}"/>) held at the peak of <see cref="Curvature"/>:
+    /// a Hessian-vector product records the forward pass, the gradient graph (createGraph) and differentiates both again
+    /// (about 3 copies live, docs/onnx.md Memory), and every pass records a fresh graph, so the graphs of earlier passes are
+    /// garbage until collected — the command collects once the heap has grown by <see cref="CurvatureCollectAbove"/>.
+    /// MEASURED: see docs/reliability.md (Memory estimates).
+    /// </summary>
+    public const double HessianProductValueCopies = 8;
+
+    /// <summary>Heap growth beyond which <c>curvature</c> collects between passes, besides 4 copies of the batch's values (<see cref="CurvatureCollectAbove"/>).</summary>
+    public const double CurvatureCollectSlack = 256 * MiB;
+
+    /// <summary>
+    /// The heap growth (bytes) past which <c>curvature --model</c> collects garbage between per-batch passes: 4 copies of a
+    /// batch's recorded float64 values (the live graph and product, about 3, and one more) and <see cref="CurvatureCollectSlack"/>,
+    /// so that small graphs are not collected after every pass.
+    /// </summary>
+    public static double CurvatureCollectAbove((long PerSample, long Fixed) values, int batchSize)
+    {
+        CheckValues(values);
+        Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
+        return 4 * 8.0 * ((double)batchSize * values.PerSample + values.Fixed) + CurvatureCollectSlack;
+    }
 
     /// <summary>Directions per batched Hessian-vector product (HessianOperator.DefaultBatchSize).</summary>
     public const int HessianBatch = 16;
@@ -124,9 +167,7 @@ public static class MemoryEstimate
         // Classifier.Evaluate runs the test split in batches of 1000 (CnnTraining.Run), training in BatchSize.
         double evalBatch = Math.Min(1000, testCount), batch = Math.Min(settings.BatchSize, settings.TrainLimit ?? trainCount);
         var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
-        terms.AddRange(Dataset(settings.Dataset, trainCount, testCount).Terms);
-        if (settings.TrainLimit is { } limit && limit < trainCount)
-            terms.Add(new MemoryTerm("training subset copy", limit * (4.0 * pixels + 4))); // ImageDataset.Subset
+        terms.AddRange(ImageData(settings.Dataset, settings.TrainLimit));
         terms.Add(new MemoryTerm(Count($"{TrainingWeightCopies} float32 copies of {weights:0} weights (value, gradient, Adam m/v/scratch, file, uncollected gradients)"),
             TrainingWeightCopies * 4 * weights));
         // Ops.Conv2dMaxPool2d: pooled output + argmax per batch; backward: pooled gradient, input gradient, the scatter.
@@ -231,35 +272,167 @@ public static class MemoryEstimate
             new SharpnessEstimateSettings(TopK: 1, LanczosIterations: lanczosIterations, TraceProbes: traceProbes, DensityProbes: 0));
 
     /// <summary>
-    /// <c>curvature --model</c>: the Hessian of an ONNX graph over <paramref name="images"/> Fashion-MNIST images in batches
-    /// (MinibatchHessian records a fresh graph per batch and product). The graphs left uncollected dominate; the factor
-    /// <see cref="GraphGarbageFactor"/> was fitted to the two peaks of docs/onnx.md (ResNet-20, 16.4 MB of recorded graph per
-    /// image: batch 16 peaked at 3.48 GB, batch 128 at 10.7 GB), not re-measured here.
+    /// <c>curvature --model</c> (<see cref="CurvatureExperiment"/>): the Hessian of an ONNX graph (float64, BatchNorm in inference
+    /// mode) over <paramref name="images"/> Fashion-MNIST training images in batches of <paramref name="batchSize"/>. Every
+    /// Hessian-vector product records a fresh graph of one batch (MinibatchHessian); the graphs dominate, counted as
+    /// <see cref="HessianProductValueCopies"/> × the batch's recorded forward values.
     /// </summary>
-    /// <param name="parameters">Parameters in the Hessian's scope.</param>
+    /// <param name="parameters">Parameters in the Hessian's scope (the Lanczos and probe vectors' length).</param>
+    /// <param name="values">The float64 graph's recorded values (<see cref="RecordedValues{T}"/>, inference-mode BatchNorm).</param>
+    /// <param name="modelParameters">All parameters of the model (its float64 copy and the ONNX model's).</param>
     /// <param name="images">Images (--images).</param>
     /// <param name="batchSize">Images per batch.</param>
     /// <param name="topK">Top eigenvalues (Lanczos basis max(2k + 10, 20) + 1 and k Ritz vectors).</param>
-    /// <param name="graphBytesPerImage">Bytes of the values one image's forward pass and recorded loss gradient hold (about
-    /// twice the forward pass's values; ResNet-20: 16.4 MB in float64).</param>
-    public static MemoryNeed Curvature(long parameters, int images, int batchSize, int topK, double graphBytesPerImage)
+    public static MemoryNeed Curvature(long parameters, (long PerSample, long Fixed) values, long modelParameters, int images, int batchSize, int topK)
     {
         if (parameters < 1) throw Errors.OutOfRange(nameof(parameters), parameters, "a positive count");
+        if (modelParameters < parameters) throw Errors.OutOfRange(nameof(modelParameters), modelParameters, $"at least the {parameters} parameters of the Hessian's scope");
+        CheckValues(values);
         Errors.ThrowIfNotPositive(images, nameof(images));
         Errors.ThrowIfNotPositive(batchSize, nameof(batchSize));
         Errors.ThrowIfNotPositive(topK, nameof(topK));
-        Errors.ThrowIfNotPositive(graphBytesPerImage, nameof(graphBytesPerImage));
         var (trainCount, _, pixels, _, _) = Shape("fashion-mnist");
         var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
         terms.AddRange(Dataset("fashion-mnist", trainCount, 0).Terms);
         // CurvatureCommand: every batch gathered as float64.
         terms.Add(new MemoryTerm(Count($"{images} images as float64"), 8.0 * images * pixels));
-        // The estimators' vectors (CurvatureCommand's count): Lanczos basis, 16 probes and their products, gradient, work vectors, Ritz vectors.
+        // The estimators' vectors: Lanczos basis (max(2k + 10, 20) + 1), Hutchinson's 16 probes and their products, the gradient and
+        // three work vectors, k Ritz vectors.
         double vectors = Math.Max(2.0 * topK + 10, 20) + 1 + 32 + 4 + topK;
         terms.Add(new MemoryTerm(Count($"{vectors:0} vectors of {parameters} float64"), 8 * vectors * parameters));
-        terms.Add(new MemoryTerm(Count($"recorded graphs of a {batchSize}-image batch × {GraphGarbageFactor} (live and uncollected)"),
-            GraphGarbageFactor * Math.Min(batchSize, images) * graphBytesPerImage));
+        // OnnxModel (raw bytes and HostTensor doubles, 12 bytes a value) and the float64 graph's parameters.
+        terms.Add(new MemoryTerm(Count($"model of {modelParameters} parameters"), (12.0 + 8) * modelParameters));
+        double batch = Math.Min(batchSize, images);
+        terms.Add(new MemoryTerm(Count($"Hessian-vector products: {HessianProductValueCopies} × {values.PerSample} float64 values per image × {batch:0} images (live and uncollected)"),
+            HessianProductValueCopies * 8.0 * (batch * values.PerSample + values.Fixed)));
+        // The garbage the command lets grow before collecting between passes besides the graphs (CurvatureCollectAbove).
+        terms.Add(new MemoryTerm("garbage collected between passes", CurvatureCollectSlack));
         return new MemoryNeed(terms);
+    }
+
+    /// <summary>
+    /// <c>train --model</c> (<see cref="ImportedModelTraining"/>, <see cref="GraphTraining"/>): an ONNX graph trained in float32
+    /// (or float64) with one of PyTorch's optimisers, optionally followed by the census monitor, then written as .onnx and
+    /// .safetensors. The recorded values of a batch dominate (<see cref="GraphTrainingValueCopies"/> × the batch's forward values).
+    /// </summary>
+    /// <param name="settings">Optimiser and batch size.</param>
+    /// <param name="parameters">Trainable parameters of the model.</param>
+    /// <param name="values">The training graph's recorded values (<see cref="RecordedValues{T}"/>, batch-statistics BatchNorm).</param>
+    /// <param name="float64">Trained in float64 (else float32).</param>
+    /// <param name="monitor">The census monitor follows every step.</param>
+    /// <param name="trainSamples">Training samples (a batch holds at most these).</param>
+    /// <param name="data">The data as loaded (<see cref="Dataset"/> or <see cref="TensorData"/>).</param>
+    public static MemoryNeed GraphTraining(GraphTrainingSettings settings, long parameters, (long PerSample, long Fixed) values, bool float64, bool monitor,
+        int trainSamples, IEnumerable<MemoryTerm> data)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(data);
+        settings.Validate();
+        if (parameters < 0) throw Errors.OutOfRange(nameof(parameters), parameters, "a count ≥ 0");
+        CheckValues(values);
+        Errors.ThrowIfNotPositive(trainSamples, nameof(trainSamples));
+        double size = float64 ? 8 : 4, batch = Math.Min(settings.BatchSize, trainSamples);
+        string type = float64 ? "float64" : "float32";
+        var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
+        terms.AddRange(data);
+        // Optimiser state per parameter (Nn/Optimizers.cs): SGD's momentum buffer, AdaGrad's sum, RMSprop's mean square (+ momentum),
+        // Adam's and AdamW's two moments.
+        int state = settings.Optimizer switch
+        {
+            "sgd" => settings.Momentum > 0 ? 1 : 0,
+            "adagrad" => 1,
+            "rmsprop" => settings.Momentum > 0 ? 2 : 1,
+            _ => 2,
+        };
+        // OnnxModel: raw bytes and HostTensor doubles (12 bytes a value); the graph's values, a step's gradient, the optimiser's
+        // state; writing the model: the state's copy and the serialised bytes (.onnx, .safetensors).
+        terms.Add(new MemoryTerm(Count($"model of {parameters} parameters: ONNX, {type} values, gradient, {settings.Optimizer} state, files"),
+            parameters * (12.0 + size * (2 + state + 2))));
+        // ImportedModelTraining.MonitorSites: SymmetryCensus of the float64 training graph; GraphTrainer.TrainStep: SiteMonitor's
+        // dictionaries and the float64 snapshots of every step (measured, MonitorBytesPerParameter).
+        if (monitor) terms.Add(new MemoryTerm(Count($"census monitor: {MonitorBytesPerParameter / 1000:0.#} KB per parameter × {parameters}"), MonitorBytesPerParameter * parameters));
+        terms.Add(new MemoryTerm(Count($"recorded values: {GraphTrainingValueCopies} × {values.PerSample} {type} values per sample × {batch:0} samples (live and uncollected)"),
+            GraphTrainingValueCopies * size * (batch * values.PerSample + values.Fixed)));
+        return new MemoryNeed(terms);
+    }
+
+    /// <summary>
+    /// A built-in data set as <c>train --model</c> loads it (ImportedModelData.Load): both splits (<see cref="Dataset"/>) and,
+    /// with <paramref name="trainLimit"/> below the training split, the subset's copy (ImageDataset.Subset).
+    /// </summary>
+    public static IEnumerable<MemoryTerm> ImageData(string dataset, int? trainLimit)
+    {
+        var (trainCount, testCount, pixels, _, _) = Shape(dataset);
+        var terms = Dataset(dataset, trainCount, testCount).Terms.ToList();
+        if (trainLimit is { } limit && limit < trainCount)
+        {
+            Errors.ThrowIfNotPositive(limit, nameof(trainLimit));
+            terms.Add(new MemoryTerm("training subset copy", limit * (4.0 * pixels + 4)));
+        }
+        return terms;
+    }
+
+    /// <summary>
+    /// A user's own tensors as loaded (TensorFileDataset.Load): <paramref name="samples"/> float32 samples of
+    /// <paramref name="sampleValues"/> values kept (ImageDataset), and the loading's float64 copies (the file's tensor, its
+    /// conversion and the values array, 24 bytes a value) and the held-out split's copy, left as garbage.
+    /// </summary>
+    public static IEnumerable<MemoryTerm> TensorData(long samples, long sampleValues)
+    {
+        if (samples < 1) throw Errors.OutOfRange(nameof(samples), samples, "a positive count");
+        if (sampleValues < 1) throw Errors.OutOfRange(nameof(sampleValues), sampleValues, "a positive count");
+        double values = (double)samples * sampleValues;
+        return [
+            new MemoryTerm(Count($"{samples} samples as float32"), values * 4 + samples * 4.0),
+            new MemoryTerm("loading buffers", values * (24 + 4)),
+        ];
+    }
+
+    /// <summary>
+    /// Values (elements) that a recorded forward pass of <paramref name="graph"/> holds, split into a part per sample and a
+    /// fixed part: every distinct buffer reachable on the tape from the graph's outputs — the input, every recorded op's
+    /// result (a reshape shares its input's buffer and counts once), the bound parameters and the constants the ops use.
+    /// Counted on a pass at batch 1 and one at batch 2 (zero inputs [b, …<paramref name="sampleShape"/>]): the difference
+    /// is the per-sample part (a model with a fixed batch dimension runs that batch only, everything counted per sample). It
+    /// is what a training step's tape holds when the backward pass starts and what a
+    /// Hessian-vector product records before differentiating; the graph's options (BatchNorm mode) decide which ops run.
+    /// </summary>
+    /// <exception cref="ArgumentException">The graph has not exactly one input.</exception>
+    public static (long PerSample, long Fixed) RecordedValues<T>(Graph<T> graph, int[] sampleShape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        if (graph.Inputs.Count != 1) throw Errors.Argument(nameof(graph), $"memory estimate: the model has {graph.Inputs.Count} inputs, expected one");
+        // A model whose batch dimension is fixed runs only that batch: all its values are counted per sample.
+        if (graph.Inputs[0].Shape is [int fixedBatch, ..])
+            return ((Held(fixedBatch) + fixedBatch - 1) / fixedBatch, 0);
+        long one = Held(1), two = Held(2);
+        long perSample = Math.Max(0, two - one);
+        return (perSample, Math.Max(0, one - perSample));
+
+        long Held(int batch)
+        {
+            var tape = new Tape<T>();
+            int[] shape = [batch, .. sampleShape];
+            var run = graph.Run(tape, [tape.Constant(Tensor<T>.Zeros(shape))]);
+            var buffers = new HashSet<T[]>(ReferenceEqualityComparer.Instance);
+            var visited = new HashSet<Variable<T>>(ReferenceEqualityComparer.Instance);
+            var pending = new Stack<Variable<T>>(run.Outputs.Where(o => o.Variable is not null).Select(o => o.Variable!));
+            long total = 0;
+            while (pending.TryPop(out var v))
+            {
+                if (!visited.Add(v)) continue;
+                if (buffers.Add(v.Value.Data)) total += v.Value.Data.Length;
+                if (v.Parents is { } parents) foreach (var p in parents) pending.Push(p);
+            }
+            return total;
+        }
+    }
+
+    private static void CheckValues((long PerSample, long Fixed) values)
+    {
+        if (values.PerSample < 1) throw Errors.OutOfRange(nameof(values), values.PerSample, "a positive count of values per sample");
+        if (values.Fixed < 0) throw Errors.OutOfRange(nameof(values), values.Fixed, "a count of fixed values ≥ 0");
     }
 
     /// <summary><see cref="XavierExperiment"/>: 8 bytes per draw and the rows of xavier-draws.csv held until written (the existing check, unchanged; +1.2% measured).</summary>

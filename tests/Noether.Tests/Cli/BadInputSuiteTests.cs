@@ -172,6 +172,9 @@ public sealed class BadInputSuiteTests(BadInputFiles files) : IClassFixture<BadI
 
     private static Case C(Func<BadInputFiles, string, string[]> args, params string[] mentions) => new(args, _ => mentions);
 
+    /// <summary>A model of the ONNX fixture zoo (tests/fixtures/onnx).</summary>
+    private static string Onnx(string name) => Path.Combine(Noether.Tests.Interop.OnnxZooTests.Folder, name);
+
     private static Case C(Func<BadInputFiles, string, string[]> args, Func<BadInputFiles, string[]> mentions) => new(args, mentions);
 
     private static readonly Dictionary<string, Case> Cases = new()
@@ -280,6 +283,11 @@ public sealed class BadInputSuiteTests(BadInputFiles files) : IClassFixture<BadI
         ["train-channels-and-hidden-overflow-a-tensor"] = C((_, o) => ["train", "--channels", "100000", "--hidden", "100000", "--out", o], "--channels 100000 --hidden 100000", "one tensor"),
         ["ensemble-members-1e9"] = C((f, o) => ["ensemble", "--data-dir", f.GoodIdx, "--members", "1000000000", "--out", o], "--members 1000000000", "GiB", "NOETHER_MEMORY_LIMIT"),
         ["attack-members-1e9"] = C((f, o) => ["attack", "--data-dir", f.GoodIdx, "--members", "1000000000", "--out", o], "--members 1000000000", "GiB"),
+        ["train-model-resnet20-batch-size-1e9"] = C((_, o) => ["train", "--model", Onnx("resnet20.onnx"), "--batch-size", "1000000000", "--out", o], "--batch-size 1000000000", "GiB", "recorded values", "NOETHER_MEMORY_LIMIT"),
+        ["train-model-transformer-float64-batch-size-60000"] = C((_, o) => ["train", "--model", Onnx("transformer.onnx"), "--float64", "--batch-size", "60000", "--out", o], "--batch-size 60000", "GiB", "float64"),
+        ["train-model-monitor-batch-size-60000"] = C((_, o) => ["train", "--model", Onnx("resnet20.onnx"), "--monitor", "1", "--batch-size", "60000", "--out", o], "--batch-size 60000", "census monitor"),
+        ["curvature-resnet20-batch-size-60000"] = C((_, o) => ["curvature", "--model", Onnx("resnet20.onnx"), "--images", "60000", "--batch-size", "60000", "--out", o], "--batch-size 60000", "GiB", "Hessian-vector products"),
+        ["curvature-transformer-batch-size-30000"] = C((_, o) => ["curvature", "--model", Onnx("transformer.onnx"), "--images", "60000", "--batch-size", "30000", "--out", o], "--batch-size 30000", "GiB", "NOETHER_MEMORY_LIMIT"),
         ["analyze-trace-probes-1e8"] = C((f, o) => ["analyze", "--weights", f.GoodWeights, "--arch", "mlp:784-2-2-10", "--trace-probes", "100000000", "--out", o], "--trace-probes", "100000"),
         ["sharpness-probes-1e8"] = C((_, o) => ["sharpness", "--probes", "100000000", "--out", o], "--probes", "100000"),
         // Output folders: empty, a line break in the name, links, the file-system root, a folder another run holds.

@@ -131,15 +131,6 @@ public class CurvatureExperimentTests
     }
 
     [Fact]
-    public void EstimatedBytes_CountsTheLanczosBasisProbesAndImages()
-    {
-        // k = 5: max(20, 20) + 1 basis vectors, 32 probe vectors, 4 work vectors and k Ritz vectors = 62 vectors of 8 bytes.
-        Assert.Equal(62L * 1000 * 8 + 10L * 784 * 8, CurvatureExperiment.EstimatedBytes(new CurvatureSettings { TopK = 5 }, 1000, 10));
-        // k = 50: the basis grows to 2k + 10 + 1.
-        Assert.Equal((111L + 36 + 50) * 1000 * 8, CurvatureExperiment.EstimatedBytes(new CurvatureSettings { TopK = 50 }, 1000, 0));
-    }
-
-    [Fact]
     public void Run_BadSettings_RefusedWithTheSettingNamed()
     {
         var (graph, batches, _, _) = Mlp(8);
