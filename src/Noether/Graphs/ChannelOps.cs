@@ -20,8 +20,12 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         return (shape[0], shape[1], s);
     }
 
-    /// <summary>y = x·a[c] (a of length C).</summary>
-    public static Variable<T> Scale(Variable<T> x, Variable<T> a)
+    // Every op takes an optional mask (one flag per element, null: all set) that zeroes the elements it clears — a ReLU
+    // fused into the op before or after it. With M the 0/1 diagonal, M² = M keeps the adjoint pairs exact:
+    // Scale_M(x, a) = M(x·a) ↔ Dot_M(g, x) = Σ M·g·x, and Sum_M(x) = Σ M·x ↔ Broadcast_M(u) = M·u.
+
+    /// <summary>y = x·a[c] (a of length C), zero where <paramref name="mask"/> is clear.</summary>
+    public static Variable<T> Scale(Variable<T> x, Variable<T> a, bool[]? mask = null)
     {
         var (n, c, s) = Split(x.Shape);
         var value = new Tensor<T>(Scratch<T>.Uninitialized(x.Value.Length), x.Value.ShapeArray);
@@ -30,12 +34,15 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         var factor = a.Value.Data;
         for (int b = 0, off = 0; b < n; b++)
             for (int k = 0; k < c; k++, off += s)
+            {
                 TensorPrimitives.Multiply<T>(src.AsSpan(off, s), factor[k], dst.AsSpan(off, s));
-        return x.Tape.Record(value, [x, a], g => [x.RequiresGrad ? Scale(g, a) : null, a.RequiresGrad ? Dot(g, x) : null]);
+                if (mask is not null) ApplyMask(dst, mask, off, s);
+            }
+        return x.Tape.Record(value, [x, a], g => [x.RequiresGrad ? Scale(g, a, mask) : null, a.RequiresGrad ? Dot(g, x, mask) : null]);
     }
 
-    /// <summary>r[c] = Σ over batch and plane of x·y (bilinear; the adjoint of <see cref="Scale"/> in a).</summary>
-    public static Variable<T> Dot(Variable<T> x, Variable<T> y)
+    /// <summary>r[c] = Σ over batch and plane of x·y where <paramref name="mask"/> is set (bilinear; the adjoint of <see cref="Scale"/> in a).</summary>
+    public static Variable<T> Dot(Variable<T> x, Variable<T> y, bool[]? mask = null)
     {
         var (n, c, s) = Split(x.Shape);
         var value = Tensor<T>.Zeros(c);
@@ -44,12 +51,21 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         var r = value.Data;
         for (int b = 0, off = 0; b < n; b++)
             for (int k = 0; k < c; k++, off += s)
-                r[k] += TensorPrimitives.Dot<T>(xs.AsSpan(off, s), ys.AsSpan(off, s));
-        return x.Tape.Record(value, [x, y], u => [x.RequiresGrad ? Scale(y, u) : null, y.RequiresGrad ? Scale(x, u) : null]);
+            {
+                if (mask is null)
+                {
+                    r[k] += TensorPrimitives.Dot<T>(xs.AsSpan(off, s), ys.AsSpan(off, s));
+                    continue;
+                }
+                T acc = T.Zero;
+                for (int i = off; i < off + s; i++) if (mask[i]) acc += xs[i] * ys[i];
+                r[k] += acc;
+            }
+        return x.Tape.Record(value, [x, y], u => [x.RequiresGrad ? Scale(y, u, mask) : null, y.RequiresGrad ? Scale(x, u, mask) : null]);
     }
 
-    /// <summary>r[c] = Σ over batch and plane of x.</summary>
-    public static Variable<T> Sum(Variable<T> x)
+    /// <summary>r[c] = Σ over batch and plane of x where <paramref name="mask"/> is set.</summary>
+    public static Variable<T> Sum(Variable<T> x, bool[]? mask = null)
     {
         var shape = x.Value.ShapeArray;
         var (n, c, s) = Split(shape);
@@ -58,12 +74,21 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         var r = value.Data;
         for (int b = 0, off = 0; b < n; b++)
             for (int k = 0; k < c; k++, off += s)
-                r[k] += TensorPrimitives.Sum<T>(xs.AsSpan(off, s));
-        return x.Tape.Record(value, [x], u => [Broadcast(u, shape)]);
+            {
+                if (mask is null)
+                {
+                    r[k] += TensorPrimitives.Sum<T>(xs.AsSpan(off, s));
+                    continue;
+                }
+                T acc = T.Zero;
+                for (int i = off; i < off + s; i++) if (mask[i]) acc += xs[i];
+                r[k] += acc;
+            }
+        return x.Tape.Record(value, [x], u => [Broadcast(u, shape, mask)]);
     }
 
-    /// <summary>y[n, c, …] = u[c], of the given shape (the adjoint of <see cref="Sum"/>).</summary>
-    public static Variable<T> Broadcast(Variable<T> u, int[] shape)
+    /// <summary>y[n, c, …] = u[c] (zero where <paramref name="mask"/> is clear), of the given shape (the adjoint of <see cref="Sum"/>).</summary>
+    public static Variable<T> Broadcast(Variable<T> u, int[] shape, bool[]? mask = null)
     {
         var (n, c, s) = Split(shape);
         var value = new Tensor<T>(Scratch<T>.Uninitialized(n * c * s), shape);
@@ -71,8 +96,30 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         var dst = value.Data;
         for (int b = 0, off = 0; b < n; b++)
             for (int k = 0; k < c; k++, off += s)
+            {
                 dst.AsSpan(off, s).Fill(src[k]);
-        return u.Tape.Record(value, [u], g => [Sum(g)]);
+                if (mask is not null) ApplyMask(dst, mask, off, s);
+            }
+        return u.Tape.Record(value, [u], g => [Sum(g, mask)]);
+    }
+
+    // d[i] = d[i]·0 where the mask is clear (as a ReLU's x·mask: NaN stays NaN).
+    private static void ApplyMask(T[] d, bool[] mask, int off, int count)
+    {
+        for (int i = off; i < off + count; i++) if (!mask[i]) d[i] *= T.Zero;
+    }
+
+    // In place: y = max(0, y) as y·[y > 0], returning the mask.
+    private static bool[] ReluInPlace(T[] y)
+    {
+        var mask = new bool[y.Length];
+        for (int i = 0; i < y.Length; i++)
+        {
+            bool on = y[i] > T.Zero;
+            mask[i] = on;
+            if (!on) y[i] *= T.Zero;
+        }
+        return mask;
     }
 
     /// <summary>
@@ -80,7 +127,13 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     /// order and rounding of those four elementwise steps. Backward: ∂x = g·(scale/σ), ∂scale = (Σ g·x − mean·Σ g)/σ,
     /// ∂bias = Σ g — all per-channel ops, so the rule differentiates again.
     /// </summary>
-    public static Variable<T> NormalizeFixed(Variable<T> x, Variable<T> scale, Variable<T> bias, T[] mean, T[] sigma)
+    /// <param name="x">Input [N, C, …].</param>
+    /// <param name="scale">Per-channel scale [C].</param>
+    /// <param name="bias">Per-channel shift [C].</param>
+    /// <param name="mean">The fixed mean per channel.</param>
+    /// <param name="sigma">√(variance + ε) per channel.</param>
+    /// <param name="relu">Return max(0, y) instead (a ReLU fused in: the pre-ReLU tensor is never kept).</param>
+    public static Variable<T> NormalizeFixed(Variable<T> x, Variable<T> scale, Variable<T> bias, T[] mean, T[] sigma, bool relu = false)
     {
         var (n, c, s) = Split(x.Shape);
         var value = new Tensor<T>(Scratch<T>.Uninitialized(x.Value.Length), x.Value.ShapeArray);
@@ -94,15 +147,16 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
                 T m = mean[k], sd = sigma[k], sk = w[k], bk = b0[k];
                 for (int i = off; i < off + s; i++) dst[i] = (src[i] - m) / sd * sk + bk;
             }
+        var mask = relu ? ReluInPlace(dst) : null;
         var tape = x.Tape;
         return tape.Record(value, [x, scale, bias], g =>
         {
             var sigmaConstant = tape.Constant(new Tensor<T>(sigma, c));
-            Variable<T>? sum = scale.RequiresGrad || bias.RequiresGrad ? Sum(g) : null;
-            Variable<T>? dx = x.RequiresGrad ? Scale(g, Ops.Divide(scale, sigmaConstant)) : null;
+            Variable<T>? sum = scale.RequiresGrad || bias.RequiresGrad ? Sum(g, mask) : null;
+            Variable<T>? dx = x.RequiresGrad ? Scale(g, Ops.Divide(scale, sigmaConstant), mask) : null;
             Variable<T>? dscale = null;
             if (scale.RequiresGrad)
-                dscale = Ops.Divide(Ops.Subtract(Dot(g, x), Ops.Multiply(sum!, tape.Constant(new Tensor<T>(mean, c)))), sigmaConstant);
+                dscale = Ops.Divide(Ops.Subtract(Dot(g, x, mask), Ops.Multiply(sum!, tape.Constant(new Tensor<T>(mean, c)))), sigmaConstant);
             return [dx, dscale, bias.RequiresGrad ? sum : null];
         });
     }
@@ -122,8 +176,9 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <param name="composed">The same normalisation from elementwise tape ops, for the recorded backward.</param>
     /// <param name="mean">The batch mean per channel.</param>
     /// <param name="variance">The biased batch variance per channel.</param>
+    /// <param name="relu">Return max(0, y) instead (a ReLU fused in; <paramref name="composed"/> is then followed by a ReLU too).</param>
     public static Variable<T> NormalizeBatch(Variable<T> x, Variable<T> scale, Variable<T> bias, T epsilon,
-        Func<Variable<T>, Variable<T>, Variable<T>, Variable<T>> composed, out double[] mean, out double[] variance)
+        Func<Variable<T>, Variable<T>, Variable<T>, Variable<T>> composed, out double[] mean, out double[] variance, bool relu = false)
     {
         var (n, c, s) = Split(x.Shape);
         double count = (double)n * s;
@@ -166,23 +221,32 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
                 T m = mu[k], sd = sigma[k], sk = w[k], bk = b0[k];
                 for (int i = off; i < off + s; i++) dst[i] = (src[i] - m) / sd * sk + bk;
             }
+        var mask = relu ? ReluInPlace(dst) : null;
         var tape = x.Tape;
         return tape.Record(value, [x, scale, bias], g =>
         {
             if (tape.IsRecording)
             {
                 var again = composed(x, scale, bias);
+                if (relu) again = Relu(again);
                 return tape.Gradient([again], [g], [x, scale, bias], createGraph: true);
             }
-            var (dx, dscale, dbias) = BatchBackward(g.Value, x.Value, scale.Value, mu, sigma, n, c, s, x.RequiresGrad);
+            var (dx, dscale, dbias) = BatchBackward(g.Value, mask, x.Value, scale.Value, mu, sigma, n, c, s, x.RequiresGrad);
             return [dx is null ? null : tape.Constant(dx), scale.RequiresGrad ? tape.Constant(dscale) : null, bias.RequiresGrad ? tape.Constant(dbias) : null];
         });
     }
 
-    private static (Tensor<T>? Dx, Tensor<T> Dscale, Tensor<T> Dbias) BatchBackward(Tensor<T> gradient, Tensor<T> input, Tensor<T> scale, T[] mu, T[] sigma,
+    private static (Tensor<T>? Dx, Tensor<T> Dscale, Tensor<T> Dbias) BatchBackward(Tensor<T> gradient, bool[]? mask, Tensor<T> input, Tensor<T> scale, T[] mu, T[] sigma,
         int n, int c, int s, bool wantInput)
     {
         var g = gradient.Data;
+        if (mask is not null)
+        {
+            // The fused ReLU's backward first: g·[y > 0].
+            var masked = new T[g.Length];
+            for (int i = 0; i < g.Length; i++) masked[i] = mask[i] ? g[i] : g[i] * T.Zero;
+            g = masked;
+        }
         var x = input.Data;
         var sumG = new double[c];
         var sumGx = new double[c];
@@ -221,17 +285,21 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     /// </summary>
     public static Variable<T> Relu(Variable<T> x)
     {
-        var src = x.Value.Data;
-        var mask = new bool[src.Length];
-        var value = new Tensor<T>(Scratch<T>.Uninitialized(src.Length), x.Value.ShapeArray);
-        var dst = value.Data;
-        for (int i = 0; i < src.Length; i++)
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(x.Value.Length), x.Value.ShapeArray);
+        x.Value.Data.AsSpan().CopyTo(value.Data);
+        return Masked(x, value, ReluInPlace(value.Data));
+    }
+
+    /// <summary>max(0, a + b) for equal shapes, without keeping a + b: the backward passes g·[a + b &gt; 0] to both.</summary>
+    public static Variable<T> AddRelu(Variable<T> a, Variable<T> b)
+    {
+        var value = TensorOps.Binary(BinaryOp.Add, a.Value, b.Value);
+        var mask = ReluInPlace(value.Data);
+        return a.Tape.Record(value, [a, b], g =>
         {
-            bool on = src[i] > T.Zero;
-            mask[i] = on;
-            dst[i] = on ? src[i] : src[i] * T.Zero;
-        }
-        return Masked(x, value, mask);
+            var masked = ApplyMask(g, mask);
+            return [a.RequiresGrad ? masked : null, b.RequiresGrad ? masked : null];
+        });
     }
 
     private static Variable<T> Masked(Variable<T> x, Tensor<T> value, bool[] mask) =>

@@ -28,7 +28,7 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         ["Reciprocal"] = c => [c.Out(Ops.Reciprocal(c.Var(0)))],
         ["Abs"] = c => Unary(c, Math.Abs, Abs),
         ["Identity"] = c => [c.Input(0)],
-        ["Add"] = c => Binary(c, (a, b) => a + b, Ops.Add),
+        ["Add"] = c => c.FuseRelu ? AddRelu(c) : Binary(c, (a, b) => a + b, Ops.Add),
         ["Sub"] = c => Binary(c, (a, b) => a - b, Ops.Subtract),
         ["Mul"] = c => Binary(c, (a, b) => a * b, Ops.Multiply),
         ["Div"] = c => Binary(c, (a, b) => a / b, Ops.Divide, integerDivision: true),
@@ -184,6 +184,18 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         return [c.Out(run(x, y))];
     }
 
+    // Add with the Relu that reads it fused in (NodeContext.FuseRelu): max(0, a + b) without keeping a + b.
+    private static GraphValue<T>?[] AddRelu(NodeContext<T> c)
+    {
+        if (!c.IsHost(0) && !c.IsHost(1) && c.Shape(0).AsSpan().SequenceEqual(c.Shape(1)))
+        {
+            c.CheckRank(c.Shape(0));
+            return [c.Out(ChannelOps<T>.AddRelu(c.Var(0), c.Var(1)))];
+        }
+        var sum = Binary(c, (a, b) => a + b, Ops.Add)[0]!;
+        return [c.Out(ChannelOps<T>.Relu(sum.Variable ?? c.Tape.Constant(sum.Host!.ToTensor<T>())))];
+    }
+
     private static GraphValue<T>?[] Variadic(NodeContext<T> c, Func<Variable<T>, Variable<T>, Variable<T>> combine, double scale)
     {
         Variable<T>? acc = null;
@@ -291,12 +303,13 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
             if (extraOutputs) throw c.Unsupported("the training outputs of BatchNormalization before opset 14");
             var runningMean = Stat(3).Value.Data;
             var sigma = Stat(4).Value.Data.Select(v => T.Sqrt(v + eps)).ToArray();
-            return [c.Out(ChannelOps<T>.NormalizeFixed(x, scale, bias, runningMean, sigma))];
+            return [c.Out(ChannelOps<T>.NormalizeFixed(x, scale, bias, runningMean, sigma, c.FuseRelu))];
         }
         if (!extraOutputs)
         {
             var fused = ChannelOps<T>.NormalizeBatch(x, scale, bias, eps,
-                (xs, ss, bs) => BatchNormComposed(xs, Ops.Reshape(ss, statShape), Ops.Reshape(bs, statShape), eps).Result, out var batchMean, out var batchVariance);
+                (xs, ss, bs) => BatchNormComposed(xs, Ops.Reshape(ss, statShape), Ops.Reshape(bs, statShape), eps).Result, out var batchMean, out var batchVariance,
+                c.FuseRelu);
             c.Options.OnBatchStatistics?.Invoke(new BatchNormStatistics(c.Node, batchMean, batchVariance, x.Value.Length / channels));
             return [c.Out(fused)];
         }

@@ -104,6 +104,35 @@ public sealed class ChannelOpsTests
     }
 
     [Fact]
+    public void Fused_relu_equals_the_relu_applied_after_in_value_gradient_and_hessian_vector_product()
+    {
+        var (point, w, u, v) = Problem(14);
+        double[] mean = [0.1, -0.2, 0.3], variance = [0.5, 1.5, 2.0];
+        var sigma = variance.Select(s => Math.Sqrt(s + Epsilon)).ToArray();
+        Variable<double> Batch(Variable<double> x, Variable<double> s, Variable<double> b, bool relu) => ChannelOps<double>.NormalizeBatch(x, s, b, Epsilon,
+            (xs, ss, bs) => Composed(xs, ss, bs, ChannelMean(xs), ChannelMean(Ops.Square(Ops.Subtract(xs, ChannelMean(xs))))), out _, out _, relu);
+        var pairs = new (string What, Norm Fused, Norm After, double Tolerance)[]
+        {
+            ("fixed statistics", (x, s, b) => ChannelOps<double>.NormalizeFixed(x, s, b, mean, sigma, relu: true),
+                (x, s, b) => ChannelOps<double>.Relu(ChannelOps<double>.NormalizeFixed(x, s, b, mean, sigma)), 1e-13),
+            ("batch statistics", (x, s, b) => Batch(x, s, b, true), (x, s, b) => ChannelOps<double>.Relu(Batch(x, s, b, false)), 1e-13),
+            // a + b with b the input scaled per channel: the residual add of a ResNet block.
+            ("add", (x, s, b) => ChannelOps<double>.AddRelu(x, ChannelOps<double>.Scale(x, s)),
+                (x, s, b) => ChannelOps<double>.Relu(Ops.Add(x, ChannelOps<double>.Scale(x, s))), 1e-13),
+        };
+        foreach (var (what, fused, after, tolerance) in pairs)
+        {
+            var tape = new Tape<double>();
+            var leaves = point.Select(t => tape.Leaf(t)).ToArray();
+            Assert.Equal(after(leaves[0], leaves[1], leaves[2]).Value.Data, fused(leaves[0], leaves[1], leaves[2]).Value.Data);
+            var a = Derivatives(fused, point, w, u, v);
+            var b = Derivatives(after, point, w, u, v);
+            Close.Assert(b.Gradient, a.Gradient, tolerance, tolerance, what + ": gradient");
+            Close.Assert(b.Hv, a.Hv, tolerance, tolerance, what + ": Hv");
+        }
+    }
+
+    [Fact]
     public void Relu_equals_the_tape_relu_bit_for_bit_including_signed_zeros_and_nan()
     {
         var data = new[] { -1.5, -0.0, 0.0, 2.0, double.NaN, 1e-300, -1e-300, 3.0 };
