@@ -62,11 +62,7 @@ internal sealed class GraphHvp(string name, string file, double target) : IWorkl
         int n = _graph.Parameters.Sum(p => p.Value.Length);
         _v = new double[n];
         for (int i = 0; i < n; i++) _v[i] = random.NextDouble() * 2 - 1;
-        var arrays = new Dictionary<string, (double[], int[])>
-        {
-            ["images"] = Inputs.Entry(_images),
-            ["labels"] = (_labels.Select(l => (double)l).ToArray(), [_labels.Length]),
-        };
+        var arrays = Inputs.Batch(_images, _labels);
         foreach (var (p, offset) in Blocks()) arrays["v:" + p.Name] = (_v.AsSpan(offset, p.Value.Length).ToArray(), p.Value.ShapeArray);
         context.WriteInputs(arrays);
     }

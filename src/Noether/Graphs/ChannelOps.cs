@@ -103,6 +103,23 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         return u.Tape.Record(value, [u], g => [Sum(g, mask)]);
     }
 
+    // ((x − mean)/σ)·scale + bias per channel, in that order of roundings; with relu, max(0, ·) in place and its mask.
+    private static (Tensor<T> Value, bool[]? Mask) Normalize(Tensor<T> x, Tensor<T> scale, Tensor<T> bias, T[] mean, T[] sigma, int n, int c, int s, bool relu)
+    {
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(x.Length), x.ShapeArray);
+        var src = x.Data;
+        var dst = value.Data;
+        var w = scale.Data;
+        var b0 = bias.Data;
+        for (int b = 0, off = 0; b < n; b++)
+            for (int k = 0; k < c; k++, off += s)
+            {
+                T m = mean[k], sd = sigma[k], sk = w[k], bk = b0[k];
+                for (int i = off; i < off + s; i++) dst[i] = (src[i] - m) / sd * sk + bk;
+            }
+        return (value, relu ? ReluInPlace(dst) : null);
+    }
+
     // d[i] = d[i]·0 where the mask is clear (as a ReLU's x·mask: NaN stays NaN).
     private static void ApplyMask(T[] d, bool[] mask, int off, int count)
     {
@@ -136,18 +153,7 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     public static Variable<T> NormalizeFixed(Variable<T> x, Variable<T> scale, Variable<T> bias, T[] mean, T[] sigma, bool relu = false)
     {
         var (n, c, s) = Split(x.Shape);
-        var value = new Tensor<T>(Scratch<T>.Uninitialized(x.Value.Length), x.Value.ShapeArray);
-        var src = x.Value.Data;
-        var dst = value.Data;
-        var w = scale.Value.Data;
-        var b0 = bias.Value.Data;
-        for (int b = 0, off = 0; b < n; b++)
-            for (int k = 0; k < c; k++, off += s)
-            {
-                T m = mean[k], sd = sigma[k], sk = w[k], bk = b0[k];
-                for (int i = off; i < off + s; i++) dst[i] = (src[i] - m) / sd * sk + bk;
-            }
-        var mask = relu ? ReluInPlace(dst) : null;
+        var (value, mask) = Normalize(x.Value, scale.Value, bias.Value, mean, sigma, n, c, s, relu);
         var tape = x.Tape;
         return tape.Record(value, [x, scale, bias], g =>
         {
@@ -211,17 +217,7 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
             variance[k] /= count;
             sigma[k] = T.Sqrt(T.CreateTruncating(variance[k]) + epsilon);
         }
-        var value = new Tensor<T>(Scratch<T>.Uninitialized(x.Value.Length), x.Value.ShapeArray);
-        var dst = value.Data;
-        var w = scale.Value.Data;
-        var b0 = bias.Value.Data;
-        for (int b = 0, off = 0; b < n; b++)
-            for (int k = 0; k < c; k++, off += s)
-            {
-                T m = mu[k], sd = sigma[k], sk = w[k], bk = b0[k];
-                for (int i = off; i < off + s; i++) dst[i] = (src[i] - m) / sd * sk + bk;
-            }
-        var mask = relu ? ReluInPlace(dst) : null;
+        var (value, mask) = Normalize(x.Value, scale.Value, bias.Value, mu, sigma, n, c, s, relu);
         var tape = x.Tape;
         return tape.Record(value, [x, scale, bias], g =>
         {
