@@ -36,6 +36,9 @@ internal static class Program
         new MatMul<float>(2048, BlasProvider.OpenBlas),
         new MatMul<float>(2048, BlasProvider.Managed),
         new EnsemblePgd(),
+        new ResNetTrainSteps(),
+        new GraphHvp("resnet20-hvp", "resnet20.onnx", 0.5),
+        new GraphHvp("transformer-hvp", "transformer.onnx", 1.0),
     ];
 
     private const string Usage = """
@@ -298,7 +301,7 @@ internal static class Program
     }
 
     /// <summary>The first existing <paramref name="relative"/> path above the current folder or the program's folder.</summary>
-    private static string? FindUp(string relative)
+    internal static string? FindUp(string relative)
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {

@@ -56,7 +56,9 @@ internal sealed class Row(IWorkload workload)
         {
             if (CheckDifference is not { } d) return null;
             double scale = PyTorch?["check"]?["max_abs_value"]?.GetValue<double>() ?? 1.0;
-            return d <= AgreementTolerance * Math.Max(1.0, scale);
+            // A twin may state its own tolerance (e.g. float32 training, or the 1e-10 for float64 products).
+            double tolerance = PyTorch?["check"]?["tolerance"]?.GetValue<double>() ?? AgreementTolerance;
+            return d <= tolerance * Math.Max(1.0, scale);
         }
     }
 

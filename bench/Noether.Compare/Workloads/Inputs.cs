@@ -9,6 +9,13 @@ internal static class Inputs
     public static Tensor<double> Gaussian(Random random, double std, int rows, int cols) =>
         Noether.Benchmarks.Networks.Gaussian(random, std, rows, cols);
 
+    /// <summary>The bundle entries "images" and "labels" (as float64) of a labelled batch.</summary>
+    public static Dictionary<string, (double[] Data, int[] Shape)> Batch(Tensor<double> images, int[] labels) => new()
+    {
+        ["images"] = Entry(images),
+        ["labels"] = (labels.Select(l => (double)l).ToArray(), [labels.Length]),
+    };
+
     /// <summary>The entry of a bundle for <paramref name="t"/>.</summary>
     public static (double[] Data, int[] Shape) Entry(Tensor<double> t) => (t.Data, t.ShapeArray);
 }

@@ -56,12 +56,8 @@ internal sealed class LanczosCnn : IWorkload
         int n = _model.Parameters.Sum(p => p.Value.Length);
         _start = new double[n];
         for (int i = 0; i < n; i++) _start[i] = random.NextDouble() * 2 - 1;
-        var arrays = new Dictionary<string, (double[], int[])>
-        {
-            ["images"] = Inputs.Entry(_images),
-            ["labels"] = (_labels.Select(l => (double)l).ToArray(), [_labels.Length]),
-            ["v0"] = (_start, [n]),
-        };
+        var arrays = Inputs.Batch(_images, _labels);
+        arrays["v0"] = (_start, [n]);
         foreach (var p in _model.Parameters) arrays["param:" + p.Name] = Inputs.Entry(p.Value);
         context.WriteInputs(arrays);
     }

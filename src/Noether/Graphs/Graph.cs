@@ -135,6 +135,36 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         foreach (var o in outputs)
             if (!known.Contains(o)) throw new GraphException($"graph output '{o}' is produced by no node");
+        _reluAfter = ReluFusions(nodes, outputs);
+    }
+
+    // Node index → index of the Relu fused into it: a BatchNormalization (one output) or Add whose output is read only
+    // by that Relu and is not a graph output. The fused op never materialises the pre-ReLU tensor, which no backward
+    // rule needs (the ReLU's own rule needs only its mask): one tensor less per layer in the recorded graph.
+    private readonly Dictionary<int, int> _reluAfter;
+
+    private static Dictionary<int, int> ReluFusions(IReadOnlyList<GraphNode> nodes, IReadOnlyList<string> outputs)
+    {
+        var readers = new Dictionary<string, List<int>>();
+        for (int i = 0; i < nodes.Count; i++)
+            foreach (var input in nodes[i].Inputs)
+                if (input.Length > 0)
+                {
+                    if (!readers.TryGetValue(input, out var list)) readers[input] = list = [];
+                    list.Add(i);
+                }
+        var graphOutputs = new HashSet<string>(outputs);
+        var fusions = new Dictionary<int, int>();
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            var node = nodes[i];
+            if (node.OpType is not ("BatchNormalization" or "Add") || node.Domain is not ("" or "ai.onnx")) continue;
+            if (node.Outputs.Skip(1).Any(o => o.Length > 0) || node.Outputs[0].Length == 0 || graphOutputs.Contains(node.Outputs[0])) continue;
+            if (!readers.TryGetValue(node.Outputs[0], out var list) || list.Count != 1) continue;
+            var relu = nodes[list[0]];
+            if (relu.OpType == "Relu" && relu.Domain is ("" or "ai.onnx") && relu.Inputs.Length == 1 && relu.Outputs.Length == 1) fusions[i] = list[0];
+        }
+        return fusions;
     }
 
     /// <summary>The op types a graph may use.</summary>
@@ -192,8 +222,12 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         foreach (var (name, c) in Constants) values.TryAdd(name, new GraphValue<T>(c));
         var folded = new List<GraphNode>();
-        foreach (var node in Nodes)
+        var fusedRelus = new HashSet<int>();
+        for (int index = 0; index < Nodes.Count; index++)
         {
+            var node = Nodes[index];
+            if (fusedRelus.Contains(index)) continue; // computed by the node before it
+            bool fuse = _reluAfter.TryGetValue(index, out int reluIndex);
             var args = new GraphValue<T>?[node.Inputs.Length];
             for (int i = 0; i < args.Length; i++)
             {
@@ -203,7 +237,7 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
                 else if (_parameters.TryGetValue(name, out var p)) values[name] = args[i] = new GraphValue<T>(tape.Bind(p));
                 else throw Errors.GraphInvalid(node, $"input '{name}' has no value");
             }
-            var context = new NodeContext<T>(node, tape, args, Opset, Options);
+            var context = new NodeContext<T>(node, tape, args, Opset, Options, fuse);
             GraphValue<T>?[] results;
             try
             {
@@ -226,6 +260,13 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
                 var r = results[o] ?? throw Errors.GraphUnsupported(node, $"output {o} ('{node.Outputs[o]}') is not computed by Noether");
                 if (r.Variable is not null) allHost = false;
                 values[node.Outputs[o]] = r;
+            }
+            if (fuse)
+            {
+                // The op returned max(0, its output): that is the Relu's output.
+                values[Nodes[reluIndex].Outputs[0]] = values[node.Outputs[0]];
+                values.Remove(node.Outputs[0]);
+                fusedRelus.Add(reluIndex);
             }
             if (allHost) folded.Add(node);
         }

@@ -16,7 +16,7 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
     private static readonly Dictionary<string, OpImpl> Table = new()
     {
         // elementwise
-        ["Relu"] = c => [c.Out(Ops.Relu(c.Var(0)))],
+        ["Relu"] = c => [c.Out(ChannelOps<T>.Relu(c.Var(0)))],
         ["LeakyRelu"] = c => [c.Out(Ops.LeakyRelu(c.Var(0), T.CreateTruncating(c.Float("alpha", 0.01))))],
         ["Sigmoid"] = c => [c.Out(Ops.Sigmoid(c.Var(0)))],
         ["Tanh"] = c => [c.Out(Ops.Tanh(c.Var(0)))],
@@ -28,7 +28,7 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         ["Reciprocal"] = c => [c.Out(Ops.Reciprocal(c.Var(0)))],
         ["Abs"] = c => Unary(c, Math.Abs, Abs),
         ["Identity"] = c => [c.Input(0)],
-        ["Add"] = c => Binary(c, (a, b) => a + b, Ops.Add),
+        ["Add"] = c => c.FuseRelu ? AddRelu(c) : Binary(c, (a, b) => a + b, Ops.Add),
         ["Sub"] = c => Binary(c, (a, b) => a - b, Ops.Subtract),
         ["Mul"] = c => Binary(c, (a, b) => a * b, Ops.Multiply),
         ["Div"] = c => Binary(c, (a, b) => a / b, Ops.Divide, integerDivision: true),
@@ -184,6 +184,18 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         return [c.Out(run(x, y))];
     }
 
+    // Add with the Relu that reads it fused in (NodeContext.FuseRelu): max(0, a + b) without keeping a + b.
+    private static GraphValue<T>?[] AddRelu(NodeContext<T> c)
+    {
+        if (!c.IsHost(0) && !c.IsHost(1) && c.Shape(0).AsSpan().SequenceEqual(c.Shape(1)))
+        {
+            c.CheckRank(c.Shape(0));
+            return [c.Out(ChannelOps<T>.AddRelu(c.Var(0), c.Var(1)))];
+        }
+        var sum = Binary(c, (a, b) => a + b, Ops.Add)[0]!;
+        return [c.Out(ChannelOps<T>.Relu(sum.Variable ?? c.Tape.Constant(sum.Host!.ToTensor<T>())))];
+    }
+
     private static GraphValue<T>?[] Variadic(NodeContext<T> c, Func<Variable<T>, Variable<T>, Variable<T>> combine, double scale)
     {
         Variable<T>? acc = null;
@@ -266,11 +278,12 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
         var statShape = new int[x.Rank];
         Array.Fill(statShape, 1);
         statShape[1] = channels;
+        // Per-channel inputs as [C]; the elementwise form of the training outputs below broadcasts them as [1, C, 1, …].
         Variable<T> Stat(int i)
         {
             var v = c.Var(i);
             if (v.Value.Length != channels) throw c.Invalid($"input {i} has {v.Value.Length} elements, expected one per channel ({channels})");
-            return Ops.Reshape(v, statShape);
+            return v.Rank == 1 ? v : Ops.Reshape(v, channels);
         }
         var scale = Stat(1);
         var bias = Stat(2);
@@ -283,25 +296,40 @@ internal static partial class GraphOps<T> where T : unmanaged, IFloatingPointIee
             _ => c.Opset >= 14 && c.Int("training_mode", 0) != 0,
         };
         bool extraOutputs = c.Node.Outputs.Skip(1).Any(o => o.Length > 0);
+        var eps = T.CreateTruncating(epsilon);
         if (!training)
         {
             if (extraOutputs && c.Opset >= 14) throw c.Invalid("running-statistics outputs are defined only in training mode");
             if (extraOutputs) throw c.Unsupported("the training outputs of BatchNormalization before opset 14");
-            var y = Ops.Divide(Ops.Subtract(x, Stat(3)), Ops.Sqrt(Ops.AddScalar(Stat(4), T.CreateTruncating(epsilon))));
-            return [c.Out(Ops.Add(Ops.Multiply(y, scale), bias))];
+            var runningMean = Stat(3).Value.Data;
+            var sigma = Stat(4).Value.Data.Select(v => T.Sqrt(v + eps)).ToArray();
+            return [c.Out(ChannelOps<T>.NormalizeFixed(x, scale, bias, runningMean, sigma, c.FuseRelu))];
         }
+        if (!extraOutputs)
+        {
+            var fused = ChannelOps<T>.NormalizeBatch(x, scale, bias, eps,
+                (xs, ss, bs) => BatchNormComposed(xs, Ops.Reshape(ss, statShape), Ops.Reshape(bs, statShape), eps).Result, out var batchMean, out var batchVariance,
+                c.FuseRelu);
+            c.Options.OnBatchStatistics?.Invoke(new BatchNormStatistics(c.Node, batchMean, batchVariance, x.Value.Length / channels));
+            return [c.Out(fused)];
+        }
+        var (result, mean, variance) = BatchNormComposed(x, Ops.Reshape(scale, statShape), Ops.Reshape(bias, statShape), eps);
+        c.Options.OnBatchStatistics?.Invoke(new BatchNormStatistics(c.Node, mean.Value.ToDoubles(), variance.Value.ToDoubles(), x.Value.Length / channels));
+        if (c.Opset < 14) throw c.Unsupported("the training outputs of BatchNormalization before opset 14");
+        var m = T.CreateTruncating(momentum);
+        var runningMeanOut = Ops.Add(Ops.Scale(c.Var(3), m), Ops.Scale(Ops.Reshape(mean, channels), T.One - m));
+        var runningVar = Ops.Add(Ops.Scale(c.Var(4), m), Ops.Scale(Ops.Reshape(variance, channels), T.One - m));
+        return [c.Out(result), c.Out(runningMeanOut), c.Out(runningVar)];
+    }
+
+    // Batch-statistics BatchNormalization from elementwise tape ops (scale and bias shaped [1, C, 1, …]).
+    private static (Variable<T> Result, Variable<T> Mean, Variable<T> Variance) BatchNormComposed(Variable<T> x, Variable<T> scale, Variable<T> bias, T eps)
+    {
         var mean = ChannelMean(x);
         var centered = Ops.Subtract(x, mean);
         var variance = ChannelMean(Ops.Multiply(centered, centered));
-        var normalized = Ops.Divide(centered, Ops.Sqrt(Ops.AddScalar(variance, T.CreateTruncating(epsilon))));
-        var result = Ops.Add(Ops.Multiply(normalized, scale), bias);
-        c.Options.OnBatchStatistics?.Invoke(new BatchNormStatistics(c.Node, mean.Value.ToDoubles(), variance.Value.ToDoubles(), x.Value.Length / channels));
-        if (!extraOutputs) return [c.Out(result)];
-        if (c.Opset < 14) throw c.Unsupported("the training outputs of BatchNormalization before opset 14");
-        var m = T.CreateTruncating(momentum);
-        var runningMean = Ops.Add(Ops.Scale(c.Var(3), m), Ops.Scale(Ops.Reshape(mean, channels), T.One - m));
-        var runningVar = Ops.Add(Ops.Scale(c.Var(4), m), Ops.Scale(Ops.Reshape(variance, channels), T.One - m));
-        return [c.Out(result), c.Out(runningMean), c.Out(runningVar)];
+        var normalized = Ops.Divide(centered, Ops.Sqrt(Ops.AddScalar(variance, eps)));
+        return (Ops.Add(Ops.Multiply(normalized, scale), bias), mean, variance);
     }
 
     // Mean over every axis but 1, kept as size-1 axes.

@@ -5,9 +5,12 @@ using Noether.Tensors;
 namespace Noether.Graphs;
 
 /// <summary>One node's inputs, attributes and tape while it runs: the accessors op implementations use.</summary>
-internal sealed class NodeContext<T>(GraphNode node, Tape<T> tape, GraphValue<T>?[] inputs, int opset, GraphOptions options)
+internal sealed class NodeContext<T>(GraphNode node, Tape<T> tape, GraphValue<T>?[] inputs, int opset, GraphOptions options, bool fuseRelu = false)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>The node's only consumer is a Relu, fused into it: the op returns max(0, its output) (see <see cref="Graph{T}"/>).</summary>
+    public bool FuseRelu { get; } = fuseRelu;
+
     public GraphNode Node { get; } = node;
     public Tape<T> Tape { get; } = tape;
     public GraphValue<T>?[] Inputs { get; } = inputs;

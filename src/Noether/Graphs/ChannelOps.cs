@@ -1,0 +1,312 @@
+using System.Numerics;
+using Noether.Autodiff;
+using Noether.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Noether.Graphs;
+
+/// <summary>
+/// Per-channel tape ops on [N, C, …] tensors (any rank ≥ 2; the axes after 1 are flattened to one plane of S values)
+/// that BatchNormalization and ReLU are fused from, so a normalised layer records one full-size tensor instead of four
+/// to six. Each op's backward rule is written with the others (scale ↔ dot, sum ↔ broadcast, relu ↔ its mask), so they
+/// differentiate any number of times: exact Hessian-vector products through BatchNorm and ReLU.
+/// </summary>
+internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static (int N, int C, int S) Split(ReadOnlySpan<int> shape)
+    {
+        int s = 1;
+        for (int d = 2; d < shape.Length; d++) s *= shape[d];
+        return (shape[0], shape[1], s);
+    }
+
+    // Every op takes an optional mask (one flag per element, null: all set) that zeroes the elements it clears — a ReLU
+    // fused into the op before or after it. With M the 0/1 diagonal, M² = M keeps the adjoint pairs exact:
+    // Scale_M(x, a) = M(x·a) ↔ Dot_M(g, x) = Σ M·g·x, and Sum_M(x) = Σ M·x ↔ Broadcast_M(u) = M·u.
+
+    /// <summary>y = x·a[c] (a of length C), zero where <paramref name="mask"/> is clear.</summary>
+    public static Variable<T> Scale(Variable<T> x, Variable<T> a, bool[]? mask = null)
+    {
+        var (n, c, s) = Split(x.Shape);
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(x.Value.Length), x.Value.ShapeArray);
+        var src = x.Value.Data;
+        var dst = value.Data;
+        var factor = a.Value.Data;
+        for (int b = 0, off = 0; b < n; b++)
+            for (int k = 0; k < c; k++, off += s)
+            {
+                TensorPrimitives.Multiply<T>(src.AsSpan(off, s), factor[k], dst.AsSpan(off, s));
+                if (mask is not null) ApplyMask(dst, mask, off, s);
+            }
+        return x.Tape.Record(value, [x, a], g => [x.RequiresGrad ? Scale(g, a, mask) : null, a.RequiresGrad ? Dot(g, x, mask) : null]);
+    }
+
+    /// <summary>r[c] = Σ over batch and plane of x·y where <paramref name="mask"/> is set (bilinear; the adjoint of <see cref="Scale"/> in a).</summary>
+    public static Variable<T> Dot(Variable<T> x, Variable<T> y, bool[]? mask = null)
+    {
+        var (n, c, s) = Split(x.Shape);
+        var value = Tensor<T>.Zeros(c);
+        var xs = x.Value.Data;
+        var ys = y.Value.Data;
+        var r = value.Data;
+        for (int b = 0, off = 0; b < n; b++)
+            for (int k = 0; k < c; k++, off += s)
+            {
+                if (mask is null)
+                {
+                    r[k] += TensorPrimitives.Dot<T>(xs.AsSpan(off, s), ys.AsSpan(off, s));
+                    continue;
+                }
+                T acc = T.Zero;
+                for (int i = off; i < off + s; i++) if (mask[i]) acc += xs[i] * ys[i];
+                r[k] += acc;
+            }
+        return x.Tape.Record(value, [x, y], u => [x.RequiresGrad ? Scale(y, u, mask) : null, y.RequiresGrad ? Scale(x, u, mask) : null]);
+    }
+
+    /// <summary>r[c] = Σ over batch and plane of x where <paramref name="mask"/> is set.</summary>
+    public static Variable<T> Sum(Variable<T> x, bool[]? mask = null)
+    {
+        var shape = x.Value.ShapeArray;
+        var (n, c, s) = Split(shape);
+        var value = Tensor<T>.Zeros(c);
+        var xs = x.Value.Data;
+        var r = value.Data;
+        for (int b = 0, off = 0; b < n; b++)
+            for (int k = 0; k < c; k++, off += s)
+            {
+                if (mask is null)
+                {
+                    r[k] += TensorPrimitives.Sum<T>(xs.AsSpan(off, s));
+                    continue;
+                }
+                T acc = T.Zero;
+                for (int i = off; i < off + s; i++) if (mask[i]) acc += xs[i];
+                r[k] += acc;
+            }
+        return x.Tape.Record(value, [x], u => [Broadcast(u, shape, mask)]);
+    }
+
+    /// <summary>y[n, c, …] = u[c] (zero where <paramref name="mask"/> is clear), of the given shape (the adjoint of <see cref="Sum"/>).</summary>
+    public static Variable<T> Broadcast(Variable<T> u, int[] shape, bool[]? mask = null)
+    {
+        var (n, c, s) = Split(shape);
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(n * c * s), shape);
+        var src = u.Value.Data;
+        var dst = value.Data;
+        for (int b = 0, off = 0; b < n; b++)
+            for (int k = 0; k < c; k++, off += s)
+            {
+                dst.AsSpan(off, s).Fill(src[k]);
+                if (mask is not null) ApplyMask(dst, mask, off, s);
+            }
+        return u.Tape.Record(value, [u], g => [Sum(g, mask)]);
+    }
+
+    // ((x − mean)/σ)·scale + bias per channel, in that order of roundings; with relu, max(0, ·) in place and its mask.
+    private static (Tensor<T> Value, bool[]? Mask) Normalize(Tensor<T> x, Tensor<T> scale, Tensor<T> bias, T[] mean, T[] sigma, int n, int c, int s, bool relu)
+    {
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(x.Length), x.ShapeArray);
+        var src = x.Data;
+        var dst = value.Data;
+        var w = scale.Data;
+        var b0 = bias.Data;
+        for (int b = 0, off = 0; b < n; b++)
+            for (int k = 0; k < c; k++, off += s)
+            {
+                T m = mean[k], sd = sigma[k], sk = w[k], bk = b0[k];
+                for (int i = off; i < off + s; i++) dst[i] = (src[i] - m) / sd * sk + bk;
+            }
+        return (value, relu ? ReluInPlace(dst) : null);
+    }
+
+    // d[i] = d[i]·0 where the mask is clear (as a ReLU's x·mask: NaN stays NaN).
+    private static void ApplyMask(T[] d, bool[] mask, int off, int count)
+    {
+        for (int i = off; i < off + count; i++) if (!mask[i]) d[i] *= T.Zero;
+    }
+
+    // In place: y = max(0, y) as y·[y > 0], returning the mask.
+    private static bool[] ReluInPlace(T[] y)
+    {
+        var mask = new bool[y.Length];
+        for (int i = 0; i < y.Length; i++)
+        {
+            bool on = y[i] > T.Zero;
+            mask[i] = on;
+            if (!on) y[i] *= T.Zero;
+        }
+        return mask;
+    }
+
+    /// <summary>
+    /// BatchNormalization with fixed statistics: y = ((x − mean[c]) / σ[c])·scale[c] + bias[c], σ = √(variance + ε), in the
+    /// order and rounding of those four elementwise steps. Backward: ∂x = g·(scale/σ), ∂scale = (Σ g·x − mean·Σ g)/σ,
+    /// ∂bias = Σ g — all per-channel ops, so the rule differentiates again.
+    /// </summary>
+    /// <param name="x">Input [N, C, …].</param>
+    /// <param name="scale">Per-channel scale [C].</param>
+    /// <param name="bias">Per-channel shift [C].</param>
+    /// <param name="mean">The fixed mean per channel.</param>
+    /// <param name="sigma">√(variance + ε) per channel.</param>
+    /// <param name="relu">Return max(0, y) instead (a ReLU fused in: the pre-ReLU tensor is never kept).</param>
+    public static Variable<T> NormalizeFixed(Variable<T> x, Variable<T> scale, Variable<T> bias, T[] mean, T[] sigma, bool relu = false)
+    {
+        var (n, c, s) = Split(x.Shape);
+        var (value, mask) = Normalize(x.Value, scale.Value, bias.Value, mean, sigma, n, c, s, relu);
+        var tape = x.Tape;
+        return tape.Record(value, [x, scale, bias], g =>
+        {
+            var sigmaConstant = tape.Constant(new Tensor<T>(sigma, c));
+            Variable<T>? sum = scale.RequiresGrad || bias.RequiresGrad ? Sum(g, mask) : null;
+            Variable<T>? dx = x.RequiresGrad ? Scale(g, Ops.Divide(scale, sigmaConstant), mask) : null;
+            Variable<T>? dscale = null;
+            if (scale.RequiresGrad)
+                dscale = Ops.Divide(Ops.Subtract(Dot(g, x, mask), Ops.Multiply(sum!, tape.Constant(new Tensor<T>(mean, c)))), sigmaConstant);
+            return [dx, dscale, bias.RequiresGrad ? sum : null];
+        });
+    }
+
+    /// <summary>
+    /// BatchNormalization with the batch's statistics (PyTorch's <c>train()</c>): per channel μ and the biased variance
+    /// v over batch and plane, y = ((x − μ)/σ)·scale + bias with σ = √(v + ε), differentiated through μ and σ. One pass
+    /// for the statistics (summed in double), one for y; the first-order backward is the fused textbook rule
+    /// ∂x = (scale/σ)·(g − mean(g) − x̂·mean(g·x̂)) with x̂ recomputed, ∂scale = Σ g·x̂, ∂bias = Σ g. When the backward pass
+    /// is itself recorded (double backward), the rule is the vector-Jacobian product of <paramref name="composed"/> (the
+    /// same function written with differentiable elementwise ops), recorded on the tape.
+    /// </summary>
+    /// <param name="x">Input [N, C, …].</param>
+    /// <param name="scale">Per-channel scale [C].</param>
+    /// <param name="bias">Per-channel shift [C].</param>
+    /// <param name="epsilon">ε.</param>
+    /// <param name="composed">The same normalisation from elementwise tape ops, for the recorded backward.</param>
+    /// <param name="mean">The batch mean per channel.</param>
+    /// <param name="variance">The biased batch variance per channel.</param>
+    /// <param name="relu">Return max(0, y) instead (a ReLU fused in; <paramref name="composed"/> is then followed by a ReLU too).</param>
+    public static Variable<T> NormalizeBatch(Variable<T> x, Variable<T> scale, Variable<T> bias, T epsilon,
+        Func<Variable<T>, Variable<T>, Variable<T>, Variable<T>> composed, out double[] mean, out double[] variance, bool relu = false)
+    {
+        var (n, c, s) = Split(x.Shape);
+        double count = (double)n * s;
+        var src = x.Value.Data;
+        var mu = new T[c];
+        var sigma = new T[c];
+        mean = new double[c];
+        variance = new double[c];
+        for (int b = 0, off = 0; b < n; b++)
+            for (int k = 0; k < c; k++, off += s)
+                mean[k] += double.CreateTruncating(TensorPrimitives.Sum<T>(src.AsSpan(off, s)));
+        for (int k = 0; k < c; k++)
+        {
+            mean[k] /= count;
+            mu[k] = T.CreateTruncating(mean[k]);
+        }
+        for (int b = 0, off = 0; b < n; b++)
+            for (int k = 0; k < c; k++, off += s)
+            {
+                T m = mu[k], acc = T.Zero;
+                for (int i = off; i < off + s; i++)
+                {
+                    T d = src[i] - m;
+                    acc += d * d;
+                }
+                variance[k] += double.CreateTruncating(acc);
+            }
+        for (int k = 0; k < c; k++)
+        {
+            variance[k] /= count;
+            sigma[k] = T.Sqrt(T.CreateTruncating(variance[k]) + epsilon);
+        }
+        var (value, mask) = Normalize(x.Value, scale.Value, bias.Value, mu, sigma, n, c, s, relu);
+        var tape = x.Tape;
+        return tape.Record(value, [x, scale, bias], g =>
+        {
+            if (tape.IsRecording)
+            {
+                var again = composed(x, scale, bias);
+                if (relu) again = Relu(again);
+                return tape.Gradient([again], [g], [x, scale, bias], createGraph: true);
+            }
+            var (dx, dscale, dbias) = BatchBackward(g.Value, mask, x.Value, scale.Value, mu, sigma, n, c, s, x.RequiresGrad);
+            return [dx is null ? null : tape.Constant(dx), scale.RequiresGrad ? tape.Constant(dscale) : null, bias.RequiresGrad ? tape.Constant(dbias) : null];
+        });
+    }
+
+    private static (Tensor<T>? Dx, Tensor<T> Dscale, Tensor<T> Dbias) BatchBackward(Tensor<T> gradient, bool[]? mask, Tensor<T> input, Tensor<T> scale, T[] mu, T[] sigma,
+        int n, int c, int s, bool wantInput)
+    {
+        var g = gradient.Data;
+        if (mask is not null)
+        {
+            // The fused ReLU's backward first: g·[y > 0].
+            var masked = new T[g.Length];
+            for (int i = 0; i < g.Length; i++) masked[i] = mask[i] ? g[i] : g[i] * T.Zero;
+            g = masked;
+        }
+        var x = input.Data;
+        var sumG = new double[c];
+        var sumGx = new double[c];
+        for (int b = 0, off = 0; b < n; b++)
+            for (int k = 0; k < c; k++, off += s)
+            {
+                T m = mu[k], inv = T.One / sigma[k], ag = T.Zero, agx = T.Zero;
+                for (int i = off; i < off + s; i++)
+                {
+                    ag += g[i];
+                    agx += g[i] * ((x[i] - m) * inv);
+                }
+                sumG[k] += double.CreateTruncating(ag);
+                sumGx[k] += double.CreateTruncating(agx);
+            }
+        var dscale = new Tensor<T>(sumGx.Select(v => T.CreateTruncating(v)).ToArray(), c);
+        var dbias = new Tensor<T>(sumG.Select(v => T.CreateTruncating(v)).ToArray(), c);
+        if (!wantInput) return (null, dscale, dbias);
+        double count = (double)n * s;
+        var dx = new Tensor<T>(Scratch<T>.Uninitialized(g.Length), input.ShapeArray);
+        var d = dx.Data;
+        var w = scale.Data;
+        for (int b = 0, off = 0; b < n; b++)
+            for (int k = 0; k < c; k++, off += s)
+            {
+                T m = mu[k], inv = T.One / sigma[k], factor = w[k] * inv;
+                T meanG = T.CreateTruncating(sumG[k] / count), meanGx = T.CreateTruncating(sumGx[k] / count);
+                for (int i = off; i < off + s; i++) d[i] = factor * (g[i] - meanG - (x[i] - m) * inv * meanGx);
+            }
+        return (dx, dscale, dbias);
+    }
+
+    /// <summary>
+    /// max(0, x), as x·mask with mask = [x &gt; 0] (so −0 for negative x and NaN for NaN, as <see cref="Ops.Relu{T}"/>), the
+    /// mask kept as one byte per element instead of a tensor. Backward: g·mask, itself masked again.
+    /// </summary>
+    public static Variable<T> Relu(Variable<T> x)
+    {
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(x.Value.Length), x.Value.ShapeArray);
+        x.Value.Data.AsSpan().CopyTo(value.Data);
+        return Masked(x, value, ReluInPlace(value.Data));
+    }
+
+    /// <summary>max(0, a + b) for equal shapes, without keeping a + b: the backward passes g·[a + b &gt; 0] to both.</summary>
+    public static Variable<T> AddRelu(Variable<T> a, Variable<T> b)
+    {
+        var value = TensorOps.Binary(BinaryOp.Add, a.Value, b.Value);
+        var mask = ReluInPlace(value.Data);
+        return a.Tape.Record(value, [a, b], g =>
+        {
+            var masked = ApplyMask(g, mask);
+            return [a.RequiresGrad ? masked : null, b.RequiresGrad ? masked : null];
+        });
+    }
+
+    private static Variable<T> Masked(Variable<T> x, Tensor<T> value, bool[] mask) =>
+        x.Tape.Record(value, [x], g => [ApplyMask(g, mask)]);
+
+    private static Variable<T> ApplyMask(Variable<T> g, bool[] mask)
+    {
+        var src = g.Value.Data;
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(src.Length), g.Value.ShapeArray);
+        var dst = value.Data;
+        for (int i = 0; i < src.Length; i++) dst[i] = src[i] * (mask[i] ? T.One : T.Zero);
+        return Masked(g, value, mask);
+    }
+}
