@@ -47,6 +47,8 @@ MemoryNeed need = a[0] switch
     "graph-train" => GraphTraining(a),
     // curvature MODEL.onnx IMAGES BATCH TOPK: curvature --model over all its parameters
     "curvature" => Curvature(a),
+    // census MODEL.onnx BATCH DISCOVER(0|1): symmetries --model (BatchNorm as the model says; discovery's default limits)
+    "census" => Census(a),
     _ => throw new ArgumentException($"unknown workload {a[0]}"),
 };
 Console.WriteLine($"{need.Bytes / (1 << 20):F0}\t{need.Breakdown}");
@@ -71,6 +73,19 @@ static MemoryNeed Curvature(string[] a)
     var graph = Noether.Interop.OnnxModel.Load(a[1]).ToGraph<double>(new Noether.Graphs.GraphOptions { BatchNorm = Noether.Graphs.BatchNormMode.Inference });
     long n = graph.Parameters.Sum(p => (long)p.Length);
     return MemoryEstimate.Curvature(n, MemoryEstimate.RecordedValues(graph, [1, 28, 28]), n, I(a[2]), I(a[3]), I(a[4]));
+}
+
+// As SymmetriesCommand.CheckMemory: the float64 graph as the model says, its census and the families discovery will check.
+static MemoryNeed Census(string[] a)
+{
+    var graph = Noether.Interop.OnnxModel.Load(a[1]).ToGraph<double>(new Noether.Graphs.GraphOptions());
+    var census = Noether.Symmetry.Census.SymmetryCensus.Take(graph);
+    var discovery = a[3] == "1" ? new Noether.Symmetry.Census.DiscoveryOptions() : null;
+    var sizes = discovery is null ? null : Noether.Symmetry.Census.CensusDiscovery.CheckedFamilySizes(graph, census, discovery);
+    int[] sample = graph.Inputs[0].Shape.Skip(1).Select(d => d!.Value).ToArray();
+    int classes = graph.Evaluate(Noether.Tensors.Tensor<double>.Zeros([1, .. sample]))[0].Dim(1);
+    return MemoryEstimate.Census(graph.Parameters.Sum(p => (long)p.Length), MemoryEstimate.RecordedValues(graph, sample), I(a[2]),
+        sample.Aggregate(1L, (x, d) => x * d), sizes, classes, (discovery ?? new Noether.Symmetry.Census.DiscoveryOptions()).MaxSamples);
 }
 
 static ((long, long), long) Values<T>(Noether.Graphs.Graph<T> graph) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
@@ -162,4 +177,16 @@ cv "curvature --model mlp --batch-size 4096" mlp.onnx 4096
 CAP=${CAP:-240} cv "curvature --model resnet20 --batch-size 32" resnet20.onnx 32
 big && CAP=${CAP:-240} cv "curvature --model resnet20 --batch-size 128" resnet20.onnx 128
 big && CAP=${CAP:-300} cv "curvature --model resnet20 --batch-size 512" resnet20.onnx 512
+# symmetries --model: the census verified on a batch (--batch), with --discover its completeness check (an upper bound).
+sy() { # NAME MODEL BATCH DISCOVER [CLI ARGS...]
+  local name=$1 model=$2 batch=$3 disc=$4; shift 4
+  local extra=(); [[ $disc == 1 ]] && extra+=(--discover)
+  run "$name" "census $onnx/$model $batch $disc" symmetries --model "$onnx/$model" --batch "$batch" "${extra[@]}" "$@"
+}
+sy "symmetries --model resnet20 --batch 64" resnet20.onnx 64 0
+big && sy "symmetries --model resnet20 --batch 256" resnet20.onnx 256 0
+sy "symmetries --model transformer --batch 8" transformer.onnx 8 0
+sy "symmetries --model transformer --batch 256" transformer.onnx 256 0
+sy "symmetries --model mlp --discover" mlp.onnx 8 1
+sy "symmetries --model transformer --discover" transformer.onnx 8 1
 exit 0

@@ -1,6 +1,7 @@
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Symmetry.Census;
+using Noether.Tensors;
 
 namespace Noether.Cli.Commands;
 
@@ -35,20 +36,34 @@ internal static class SymmetriesCommand
             };
             var graph = OnnxModel.Load(path).ToGraph<double>(options);
             if (graph.Inputs.Count != 1) throw Errors.Argument("--model", $"--model {path}: the census needs a model with one input (it has {graph.Inputs.Count})");
+            var census = SymmetryCensus.Take(graph);
+            var discoveryOptions = parse.GetValue(discover) ? new DiscoveryOptions { MaxUnknowns = parse.GetValue(maxUnknowns) } : null;
+            CheckMemory(graph, census, parse.GetValue(batch), discoveryOptions);
             var rng = new Random(parse.GetValue(run.Seed));
             var (x, y, synthetic) = ImportedModelData.CensusBatch(graph, parse.GetValue(input), parse.GetValue(labels), parse.GetValue(batch), rng, "--input", "--labels", "--model");
             return run.Write(parse, token, outDir =>
             {
-                var census = SymmetryCensus.Take(graph);
                 var check = CensusVerification.Verify(graph, census, x, y, rng);
-                var discovery = parse.GetValue(discover)
-                    ? CensusDiscovery.Run(graph, census, new Random(parse.GetValue(run.Seed)), new DiscoveryOptions { MaxUnknowns = parse.GetValue(maxUnknowns) })
-                    : null;
+                var discovery = discoveryOptions is null ? null : CensusDiscovery.Run(graph, census, new Random(parse.GetValue(run.Seed)), discoveryOptions);
                 SymmetriesWriter.Print(path, census, check, discovery, synthetic, x.Dim(0));
                 SymmetriesWriter.Write(outDir, path, census, check, discovery, synthetic, x.Dim(0), parse.GetValue(run.Seed));
                 return ExitCodes.Ok;
             });
         });
         return command;
+    }
+
+    // Before the batch is drawn: --batch and --discover-max-unknowns are counts a user chooses. A model whose sample shape is
+    // not fixed needs --input, whose file bounds the batch.
+    private static void CheckMemory(Graph<double> graph, SymmetryCensus census, int batch, DiscoveryOptions? discovery)
+    {
+        if (graph.Inputs[0].Shape.Skip(1).Any(d => d is null)) return;
+        int[] sample = graph.Inputs[0].Shape.Skip(1).Select(d => d!.Value).ToArray();
+        var values = MemoryEstimate.RecordedValues(graph, sample);
+        long pixels = sample.Aggregate(1L, (a, d) => a * d);
+        int classes = graph.Evaluate(Tensor<double>.Zeros([1, .. sample]))[0] is { Rank: 2 } logits ? logits.Dim(1) : 1;
+        var sizes = discovery is null ? null : CensusDiscovery.CheckedFamilySizes(graph, census, discovery);
+        var need = MemoryEstimate.Census(graph.Parameters.Sum(p => (long)p.Length), values, batch, pixels, sizes, classes, (discovery ?? new DiscoveryOptions()).MaxSamples);
+        MemoryBudget.Check(discovery is null ? FormattableString.Invariant($"--batch {batch}") : FormattableString.Invariant($"--batch {batch} / --discover-max-unknowns {discovery.MaxUnknowns}"), need);
     }
 }

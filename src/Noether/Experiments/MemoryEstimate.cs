@@ -1,7 +1,6 @@
-using System.Globalization;
-using System.Numerics;
 using Noether.Autodiff;
 using Noether.Graphs;
+using Noether.Symmetry.Census;
 using Noether.Tensors;
 
 namespace Noether.Experiments;
@@ -353,6 +352,75 @@ public static class MemoryEstimate
         if (monitor) terms.Add(new MemoryTerm(Count($"census monitor: {MonitorBytesPerParameter / 1000:0.#} KB per parameter × {parameters}"), MonitorBytesPerParameter * parameters));
         terms.Add(new MemoryTerm(Count($"recorded values: {GraphTrainingValueCopies} × {values.PerSample} {type} values per sample × {batch:0} samples (live and uncollected)"),
             GraphTrainingValueCopies * size * (batch * values.PerSample + values.Fixed)));
+        return new MemoryNeed(terms);
+    }
+
+    /// <summary>
+    /// Float64 copies of a check batch's recorded values at the peak of <see cref="Census"/> (the loss and gradient graphs
+    /// at θ and at the moved θ, what fused ops keep beside their recorded values, and garbage). Measured peaks (`symmetries
+    /// --model --batch`, Release, scripts/measure-memory-estimates.sh, load ≈ 3): ResNet-20 951 MiB at batch 64 and 3580 MiB
+    /// at 256 (slope 4.8 copies of its 375 k counted values per sample), the transformer 190 and 449 MiB at 8 and 256 (2.4
+    /// copies of 58 004).
+    /// </summary>
+    public const double CensusValueCopies = 5;
+
+    /// <summary>
+    /// What <see cref="Census"/> holds beside the batch, the model and the runtime: the census's sites and tangents and the
+    /// verification's work. The intercepts of the measured peaks above less runtime and model: at most about 80 MiB.
+    /// </summary>
+    public const double CensusWorkingBytes = 128 * MiB;
+
+    /// <summary>
+    /// Discovery's per-input gradients (every class's gradient over the parameters the sites touch, raw and centred, and the
+    /// tapes that made them) left uncollected at its peak, beside the rows its upper bound counts: measured on the MLP fixture,
+    /// `symmetries --discover` peaked 1434 MiB against 632 MiB for everything else (the transformer's peak, 695 MiB, stays far
+    /// below its estimate).
+    /// </summary>
+    public const double DiscoveryGarbageBytes = 1024 * MiB;
+
+    /// <summary>
+    /// <c>symmetries --model</c> (<see cref="SymmetryCensus"/>, <see cref="CensusVerification"/>, optionally
+    /// <see cref="CensusDiscovery"/>): the float64 model, the check batch, its gradient passes (<see cref="CensusValueCopies"/> copies of
+    /// the batch's recorded values), <see cref="CensusWorkingBytes"/> and, with discovery, an UPPER BOUND on its
+    /// constraint rows: every checked site may escalate to <paramref name="maxSamples"/> inputs × the classes rows of its
+    /// family's length, all held until the sites' SVDs (CensusDiscovery.Run keeps every active site's rows), plus two copies
+    /// of the largest for its SVD (FromRows and the decomposition's own). Real runs stop earlier (a site starts at unknowns +
+    /// 64 rows), so this term over-estimates; it keeps a huge --discover-max-unknowns from running out of memory.
+    /// </summary>
+    /// <param name="parameters">Parameters of the model.</param>
+    /// <param name="values">The float64 graph's recorded values (<see cref="RecordedValues{T}"/>, the census's BatchNorm mode).</param>
+    /// <param name="batch">The check batch (--batch).</param>
+    /// <param name="samplePixels">Values of one input sample.</param>
+    /// <param name="familySizes">With discovery, <see cref="CensusDiscovery.CheckedFamilySizes"/>; null without.</param>
+    /// <param name="classes">Logits per sample (constraint rows per discovery input).</param>
+    /// <param name="maxSamples">Discovery's largest input count (<see cref="DiscoveryOptions.MaxSamples"/>).</param>
+    public static MemoryNeed Census(long parameters, (long PerSample, long Fixed) values, int batch, long samplePixels,
+        IReadOnlyList<int>? familySizes, int classes, int maxSamples)
+    {
+        if (parameters < 0) throw Errors.OutOfRange(nameof(parameters), parameters, "a count ≥ 0");
+        CheckValues(values);
+        Errors.ThrowIfNotPositive(batch, nameof(batch));
+        if (samplePixels < 1) throw Errors.OutOfRange(nameof(samplePixels), samplePixels, "a positive count");
+        Errors.ThrowIfNotPositive(classes, nameof(classes));
+        Errors.ThrowIfNotPositive(maxSamples, nameof(maxSamples));
+        var terms = new List<MemoryTerm>
+        {
+            new("runtime", RuntimeBytes),
+            // OnnxModel (raw bytes and HostTensor doubles), the float64 graph, its ε = 0 copy for approximate sites, the
+            // verification's moved copy and gradient.
+            new(Count($"model of {parameters} parameters (ONNX, float64 graph, copies, gradient)"), parameters * (12.0 + 8 * 4)),
+            new(Count($"check batch: {batch} samples of {samplePixels} float64 values"), 8.0 * batch * samplePixels),
+            new(Count($"recorded values: {CensusValueCopies} × {values.PerSample} float64 values per sample × {batch} samples"),
+                CensusValueCopies * 8 * ((double)batch * values.PerSample + values.Fixed)),
+            new("census, verification and uncollected garbage", CensusWorkingBytes),
+        };
+        if (familySizes is { Count: > 0 })
+        {
+            double rows = (double)maxSamples * classes;
+            terms.Add(new MemoryTerm(Count($"discovery (upper bound): {familySizes.Count} sites × ≤ {rows:0} constraint rows of up to {familySizes.Max()} unknowns, and the largest's SVD copies"),
+                8 * rows * (familySizes.Sum(u => (double)u) + 2.0 * familySizes.Max())));
+            terms.Add(new MemoryTerm("discovery's per-input gradients, uncollected", DiscoveryGarbageBytes));
+        }
         return new MemoryNeed(terms);
     }
 

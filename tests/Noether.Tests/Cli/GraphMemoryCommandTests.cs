@@ -68,4 +68,45 @@ public sealed class GraphMemoryCommandTests : IDisposable
         Assert.True(ok.ExitCode == 0, ok.Stderr);
         Assert.True(File.Exists(Path.Combine(accepted, "summary.json")));
     }
+
+    [Fact]
+    public void Symmetries_RefusesTheBatchAboveTheLimit_AndRunsTheOneBelow()
+    {
+        // The estimate as SymmetriesCommand makes it: the float64 graph as the model says, its census, no discovery.
+        var graph = OnnxModel.Load(Mlp).ToGraph<double>(new GraphOptions());
+        var values = MemoryEstimate.RecordedValues(graph, [1, 28, 28]);
+        long n = graph.Parameters.Sum(p => (long)p.Length);
+        var limit = LimitBetween(MemoryEstimate.Census(n, values, 8, 784, null, 10, 1024), MemoryEstimate.Census(n, values, 2_000_000, 784, null, 10, 1024));
+
+        string refused = Path.Combine(_dir, "refused");
+        var r = CliRunner.Run(["symmetries", "--model", Mlp, "--batch", "2000000", "--out", refused], limit);
+        CliRunner.AssertOneLineFailure(r, "--batch 2000000", "recorded values", "NOETHER_MEMORY_LIMIT");
+        Assert.False(Directory.Exists(refused), "a refused run wrote --out");
+
+        string accepted = Path.Combine(_dir, "accepted");
+        var ok = CliRunner.Run(["symmetries", "--model", Mlp, "--batch", "8", "--out", accepted], limit);
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+        Assert.True(File.Exists(Path.Combine(accepted, "summary.json")));
+    }
+
+    [Fact]
+    public void SymmetriesDiscover_CountsOnlyTheSitesItWillCheck()
+    {
+        // The discovery term grows with the families that will be checked: a limit below the MLP's largest family leaves
+        // fewer sites (and a smaller bound); one that admits none leaves no discovery term at all.
+        var graph = OnnxModel.Load(Mlp).ToGraph<double>(new GraphOptions());
+        var census = Noether.Symmetry.Census.SymmetryCensus.Take(graph);
+        var all = Noether.Symmetry.Census.CensusDiscovery.CheckedFamilySizes(graph, census, new() { MaxUnknowns = 1_000_000 });
+        Assert.NotEmpty(all);
+        var some = Noether.Symmetry.Census.CensusDiscovery.CheckedFamilySizes(graph, census, new() { MaxUnknowns = all.Max() - 1 });
+        Assert.Equal(all.Count(u => u < all.Max()), some.Length);
+        var none = Noether.Symmetry.Census.CensusDiscovery.CheckedFamilySizes(graph, census, new() { MaxUnknowns = all.Min() - 1 });
+        Assert.Empty(none);
+        var values = MemoryEstimate.RecordedValues(graph, [1, 28, 28]);
+        long n = graph.Parameters.Sum(p => (long)p.Length);
+        double without = MemoryEstimate.Census(n, values, 8, 784, null, 10, 1024).Bytes;
+        Assert.Equal(without, MemoryEstimate.Census(n, values, 8, 784, none, 10, 1024).Bytes);
+        // The bound: 1024 inputs × 10 classes rows of each family's length, two SVD copies of the largest, the measured garbage.
+        Assert.Equal(without + 8.0 * 10_240 * (all.Sum(u => (double)u) + 2.0 * all.Max()) + MemoryEstimate.DiscoveryGarbageBytes, MemoryEstimate.Census(n, values, 8, 784, all, 10, 1024).Bytes, 1e-9 * without);
+    }
 }

@@ -94,6 +94,22 @@ public static class CensusDiscovery
         return Run(graph, new SymmetryCensus([site], [], []), rng, new DiscoveryOptions { Samples = samples }).Sites[0];
     }
 
+    /// <summary>
+    /// The unknowns of every site family <see cref="Run"/> would check under <paramref name="options"/> (sites above
+    /// <see cref="DiscoveryOptions.MaxUnknowns"/> or without a family are skipped there and left out here): what its memory
+    /// grows with, each site's constraint rows being that long.
+    /// </summary>
+    public static int[] CheckedFamilySizes(Graph<double> graph, SymmetryCensus census, DiscoveryOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(census);
+        options ??= new DiscoveryOptions();
+        Errors.ThrowIfNotPositive(options.MaxUnknowns, nameof(options));
+        double[] Data(string name) => (graph.Parameter(name) ?? throw Errors.Argument(nameof(census), $"census discovery: the graph has no parameter '{name}'")).Value.Data;
+        return census.Sites.Select(site => CandidateFamily.Of(site, Data).Family)
+            .Where(f => f is not null && f.Unknowns <= options.MaxUnknowns).Select(f => f!.Unknowns).ToArray();
+    }
+
     /// <summary>Runs the check on every site of <paramref name="census"/>; the graph's parameters are not changed.</summary>
     public static CensusDiscoveryResult Run(Graph<double> graph, SymmetryCensus census, Random rng, DiscoveryOptions? options = null)
     {
