@@ -110,12 +110,27 @@ internal static class CliAction
     public static void Error(string message) =>
         Console.Error.WriteLine($"noether: error: {(message.Any(char.IsControl) ? string.Concat(message.TrimEnd().Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) : message)}");
 
-    /// <summary>The console for tables and progress (plain text when not a terminal).</summary>
-    public static IAnsiConsole Out { get; } = CreateConsole();
-
-    private static IAnsiConsole CreateConsole()
+    /// <summary>
+    /// The console for tables and progress (plain text when not a terminal), writing to the current <see cref="Console.Out"/>:
+    /// made again when Console.Out is replaced (the tests run the CLI in-process with their own writer), where Spectre's
+    /// shared console would keep writing to the first writer it saw.
+    /// </summary>
+    public static IAnsiConsole Out
     {
-        var console = AnsiConsole.Console;
+        get
+        {
+            var writer = Console.Out;
+            if (s_out is null || !ReferenceEquals(s_outWriter, writer)) (s_out, s_outWriter) = (CreateConsole(writer), writer);
+            return s_out;
+        }
+    }
+
+    private static IAnsiConsole? s_out;
+    private static TextWriter? s_outWriter;
+
+    private static IAnsiConsole CreateConsole(TextWriter writer)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
         // Redirected output (logs, CI) would otherwise be wrapped at Spectre's default of 80 columns.
         if (Console.IsOutputRedirected) console.Profile.Width = 160;
         return console;
