@@ -1,6 +1,7 @@
 using System.Numerics;
 using Noether.Autodiff;
 using Noether.Data;
+using Noether.Experiments;
 using Noether.Graphs;
 using Noether.Interop;
 
@@ -36,6 +37,10 @@ internal static class ModelCommand
             if (n < 1) throw Errors.Argument("--batch", $"--batch {n}: expected a positive batch size");
             var model = OnnxModel.Load(path);
             var graph = model.ToGraph<float>();
+            // A model with one input of fixed sample shape: the batch's values are known before the pass (--batch is a count).
+            if (graph.Inputs is [{ } only] && only.Shape.Skip(1).All(d => d is not null))
+                MemoryBudget.Check(FormattableString.Invariant($"--batch {n}"), MemoryEstimate.GraphForward(graph.Parameters.Sum(p => (long)p.Length),
+                    MemoryEstimate.RecordedValues(graph, only.Shape.Skip(1).Select(d => d!.Value).ToArray()), n));
             // Fold on inputs of the declared shapes (the batch dimension set by --batch).
             var tape = new Tape<float>();
             GraphRun<float> run;

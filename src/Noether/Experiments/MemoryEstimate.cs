@@ -425,6 +425,26 @@ public static class MemoryEstimate
     }
 
     /// <summary>
+    /// <c>model show --batch</c>: one float32 forward pass of an imported model on a zero batch, not recorded. Its values at
+    /// the batch are bounded by what a recorded pass holds (<see cref="RecordedValues{T}"/>: an unrecorded pass lets the
+    /// collector take each value once its consumers have run), plus the runtime and the model (ONNX bytes and values).
+    /// </summary>
+    /// <param name="parameters">Parameters of the model.</param>
+    /// <param name="values">The float32 graph's recorded values.</param>
+    /// <param name="batch">The batch (--batch).</param>
+    public static MemoryNeed GraphForward(long parameters, (long PerSample, long Fixed) values, int batch)
+    {
+        if (parameters < 0) throw Errors.OutOfRange(nameof(parameters), parameters, "a count ≥ 0");
+        CheckValues(values);
+        Errors.ThrowIfNotPositive(batch, nameof(batch));
+        return new MemoryNeed([
+            new MemoryTerm("runtime", RuntimeBytes),
+            new MemoryTerm(Count($"model of {parameters} parameters (ONNX, float32 values)"), parameters * (12.0 + 4)),
+            new MemoryTerm(Count($"forward values: at most {values.PerSample} float32 values per sample × {batch} samples"), 4 * ((double)batch * values.PerSample + values.Fixed)),
+        ]);
+    }
+
+    /// <summary>
     /// A built-in data set as <c>train --model</c> loads it (ImportedModelData.Load): both splits (<see cref="Dataset"/>) and,
     /// with <paramref name="trainLimit"/> below the training split, the subset's copy (ImageDataset.Subset).
     /// </summary>

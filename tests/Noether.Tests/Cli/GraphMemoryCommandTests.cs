@@ -109,4 +109,18 @@ public sealed class GraphMemoryCommandTests : IDisposable
         // The bound: 1024 inputs × 10 classes rows of each family's length, two SVD copies of the largest, the measured garbage.
         Assert.Equal(without + 8.0 * 10_240 * (all.Sum(u => (double)u) + 2.0 * all.Max()) + MemoryEstimate.DiscoveryGarbageBytes, MemoryEstimate.Census(n, values, 8, 784, all, 10, 1024).Bytes, 1e-9 * without);
     }
+
+    [Fact]
+    public void ModelShow_RefusesTheBatchAboveTheLimit_AndShowsTheOneBelow()
+    {
+        var graph = OnnxModel.Load(Mlp).ToGraph<float>();
+        var values = MemoryEstimate.RecordedValues(graph, [1, 28, 28]);
+        long n = graph.Parameters.Sum(p => (long)p.Length);
+        var limit = LimitBetween(MemoryEstimate.GraphForward(n, values, 1), MemoryEstimate.GraphForward(n, values, 50_000_000));
+        var r = CliRunner.Run(["model", "show", Mlp, "--batch", "50000000"], limit);
+        CliRunner.AssertOneLineFailure(r, "--batch 50000000", "forward values", "NOETHER_MEMORY_LIMIT");
+        var ok = CliRunner.Run(["model", "show", Mlp, "--batch", "4"], limit);
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+        Assert.Contains("at batch 4", ok.Stdout);
+    }
 }

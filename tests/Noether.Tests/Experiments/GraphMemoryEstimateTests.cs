@@ -169,6 +169,17 @@ public class GraphMemoryEstimateTests
         if (!discover && batch >= 64) Assert.True(estimate <= 2 * peakMiB * MiB, $"estimate {estimate / MiB:F0} MiB above twice the peak {peakMiB} MiB");
     }
 
+    [Theory]
+    // docs/reliability.md: peak RSS of `model show resnet20.onnx --batch B` (Release).
+    [InlineData(256, 431)]
+    [InlineData(2048, 3066)]
+    public void GraphForward_FitsTheMeasuredPeaks(int batch, double peakMiB)
+    {
+        var graph = OnnxModel.Load(Path.Combine(OnnxZooTests.Folder, "resnet20.onnx")).ToGraph<float>();
+        double estimate = MemoryEstimate.GraphForward(graph.Parameters.Sum(p => (long)p.Length), MemoryEstimate.RecordedValues(graph, [1, 28, 28]), batch).Bytes;
+        Assert.InRange(estimate, peakMiB * MiB / 1.25, 2 * peakMiB * MiB);
+    }
+
     private static ((long, long) Values, long Parameters) Values<T>(Graph<T> graph) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
         (MemoryEstimate.RecordedValues(graph, [1, 28, 28]), graph.Parameters.Sum(p => (long)p.Length));
 
