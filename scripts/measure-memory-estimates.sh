@@ -79,13 +79,8 @@ static MemoryNeed Curvature(string[] a)
 static MemoryNeed Census(string[] a)
 {
     var graph = Noether.Interop.OnnxModel.Load(a[1]).ToGraph<double>(new Noether.Graphs.GraphOptions());
-    var census = Noether.Symmetry.Census.SymmetryCensus.Take(graph);
-    var discovery = a[3] == "1" ? new Noether.Symmetry.Census.DiscoveryOptions() : null;
-    var sizes = discovery is null ? null : Noether.Symmetry.Census.CensusDiscovery.CheckedFamilySizes(graph, census, discovery);
-    int[] sample = graph.Inputs[0].Shape.Skip(1).Select(d => d!.Value).ToArray();
-    int classes = graph.Evaluate(Noether.Tensors.Tensor<double>.Zeros([1, .. sample]))[0].Dim(1);
-    return MemoryEstimate.Census(graph.Parameters.Sum(p => (long)p.Length), MemoryEstimate.RecordedValues(graph, sample), I(a[2]),
-        sample.Aggregate(1L, (x, d) => x * d), sizes, classes, (discovery ?? new Noether.Symmetry.Census.DiscoveryOptions()).MaxSamples);
+    return MemoryEstimate.Census(graph, Noether.Symmetry.Census.SymmetryCensus.Take(graph), I(a[2]),
+        a[3] == "1" ? new Noether.Symmetry.Census.DiscoveryOptions() : null)!;
 }
 
 static ((long, long), long) Values<T>(Noether.Graphs.Graph<T> graph) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>

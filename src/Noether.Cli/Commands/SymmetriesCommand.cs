@@ -1,7 +1,6 @@
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Symmetry.Census;
-using Noether.Tensors;
 
 namespace Noether.Cli.Commands;
 
@@ -57,13 +56,7 @@ internal static class SymmetriesCommand
     // not fixed needs --input, whose file bounds the batch.
     private static void CheckMemory(Graph<double> graph, SymmetryCensus census, int batch, DiscoveryOptions? discovery)
     {
-        if (graph.Inputs[0].Shape.Skip(1).Any(d => d is null)) return;
-        int[] sample = graph.Inputs[0].Shape.Skip(1).Select(d => d!.Value).ToArray();
-        var values = MemoryEstimate.RecordedValues(graph, sample);
-        long pixels = sample.Aggregate(1L, (a, d) => a * d);
-        int classes = graph.Evaluate(Tensor<double>.Zeros([1, .. sample]))[0] is { Rank: 2 } logits ? logits.Dim(1) : 1;
-        var sizes = discovery is null ? null : CensusDiscovery.CheckedFamilySizes(graph, census, discovery);
-        var need = MemoryEstimate.Census(graph.Parameters.Sum(p => (long)p.Length), values, batch, pixels, sizes, classes, (discovery ?? new DiscoveryOptions()).MaxSamples);
+        if (MemoryEstimate.Census(graph, census, batch, discovery) is not { } need) return;
         MemoryBudget.Check(discovery is null ? FormattableString.Invariant($"--batch {batch}") : FormattableString.Invariant($"--batch {batch} / --discover-max-unknowns {discovery.MaxUnknowns}"), need);
     }
 }

@@ -356,7 +356,7 @@ public static class MemoryEstimate
     }
 
     /// <summary>
-    /// Float64 copies of a check batch's recorded values at the peak of <see cref="Census"/> (the loss and gradient graphs
+    /// Float64 copies of a check batch's recorded values at the peak of <see cref="Census(long, ValueTuple{long, long}, int, long, IReadOnlyList{int}?, int, int)"/> (the loss and gradient graphs
     /// at θ and at the moved θ, what fused ops keep beside their recorded values, and garbage). Measured peaks (`symmetries
     /// --model --batch`, Release, scripts/measure-memory-estimates.sh, load ≈ 3): ResNet-20 951 MiB at batch 64 and 3580 MiB
     /// at 256 (slope 4.8 copies of its 375 k counted values per sample), the transformer 190 and 449 MiB at 8 and 256 (2.4
@@ -365,7 +365,7 @@ public static class MemoryEstimate
     public const double CensusValueCopies = 5;
 
     /// <summary>
-    /// What <see cref="Census"/> holds beside the batch, the model and the runtime: the census's sites and tangents and the
+    /// What <see cref="Census(long, ValueTuple{long, long}, int, long, IReadOnlyList{int}?, int, int)"/> holds beside the batch, the model and the runtime: the census's sites and tangents and the
     /// verification's work. The intercepts of the measured peaks above less runtime and model: at most about 80 MiB.
     /// </summary>
     public const double CensusWorkingBytes = 128 * MiB;
@@ -422,6 +422,26 @@ public static class MemoryEstimate
             terms.Add(new MemoryTerm("discovery's per-input gradients, uncollected", DiscoveryGarbageBytes));
         }
         return new MemoryNeed(terms);
+    }
+
+    /// <summary>
+    /// <see cref="Census(long, ValueTuple{long, long}, int, long, IReadOnlyList{int}?, int, int)"/> for a model as
+    /// <c>symmetries --model</c> runs it: its recorded values, sample size, classes and, with <paramref name="discovery"/>, the
+    /// families that will be checked. Null when a dimension of the input other than the batch is dynamic (the batch then
+    /// comes from the user's file, which bounds it).
+    /// </summary>
+    /// <exception cref="ArgumentException">The graph has not exactly one input.</exception>
+    public static MemoryNeed? Census(Graph<double> graph, SymmetryCensus census, int batch, DiscoveryOptions? discovery)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(census);
+        if (graph.Inputs.Count != 1) throw Errors.Argument(nameof(graph), $"memory estimate: the model has {graph.Inputs.Count} inputs, expected one");
+        if (graph.Inputs[0].Shape.Skip(1).Any(d => d is null)) return null;
+        int[] sample = graph.Inputs[0].Shape.Skip(1).Select(d => d!.Value).ToArray();
+        int classes = graph.Evaluate(Tensor<double>.Zeros([1, .. sample]))[0] is { Rank: 2 } logits ? logits.Dim(1) : 1;
+        var sizes = discovery is null ? null : CensusDiscovery.CheckedFamilySizes(graph, census, discovery);
+        return Census(graph.Parameters.Sum(p => (long)p.Length), RecordedValues(graph, sample), batch, sample.Aggregate(1L, (a, d) => a * d),
+            sizes, classes, (discovery ?? new DiscoveryOptions()).MaxSamples);
     }
 
     /// <summary>

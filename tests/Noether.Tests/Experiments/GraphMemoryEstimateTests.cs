@@ -158,11 +158,7 @@ public class GraphMemoryEstimateTests
     {
         var graph = OnnxModel.Load(Path.Combine(OnnxZooTests.Folder, model)).ToGraph<double>(new GraphOptions());
         var census = Noether.Symmetry.Census.SymmetryCensus.Take(graph);
-        var options = new Noether.Symmetry.Census.DiscoveryOptions();
-        var sizes = discover ? Noether.Symmetry.Census.CensusDiscovery.CheckedFamilySizes(graph, census, options) : null;
-        int[] sample = graph.Inputs[0].Shape.Skip(1).Select(d => d!.Value).ToArray();
-        double estimate = MemoryEstimate.Census(graph.Parameters.Sum(p => (long)p.Length), MemoryEstimate.RecordedValues(graph, sample), batch,
-            sample.Aggregate(1L, (a, d) => a * d), sizes, 10, options.MaxSamples).Bytes;
+        double estimate = MemoryEstimate.Census(graph, census, batch, discover ? new Noether.Symmetry.Census.DiscoveryOptions() : null)!.Bytes;
         // peak ≤ 1.25 × estimate always; estimate ≤ 2 × peak only without discovery (its rows are an upper bound) and beyond
         // the fixed terms (a tiny batch is dominated by them).
         Assert.True(peakMiB * MiB <= 1.25 * estimate, $"peak {peakMiB} MiB above 1.25 × the estimate {estimate / MiB:F0} MiB");
