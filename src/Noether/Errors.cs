@@ -59,4 +59,16 @@ internal static partial class Errors
     {
         if (value <= 0) throw OutOfRange(name, value, "a positive integer");
     }
+
+    /// <summary>Checks several settings at once, in order; the first one that is not a positive finite number is named.</summary>
+    public static void ThrowIfNotPositive(params ReadOnlySpan<(double Value, string Name)> settings)
+    {
+        foreach (var (value, name) in settings) ThrowIfNotPositive(value, name);
+    }
+
+    /// <summary>Checks several counts at once, in order; the first one that is not a positive integer is named.</summary>
+    public static void ThrowIfNotPositive(params ReadOnlySpan<(int Value, string Name)> settings)
+    {
+        foreach (var (value, name) in settings) ThrowIfNotPositive(value, name);
+    }
 }

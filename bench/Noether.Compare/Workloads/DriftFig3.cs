@@ -1,5 +1,6 @@
 using Noether.Experiments;
-using Noether.Symmetry;
+using Noether.Nn;
+using Noether.Tensors;
 
 namespace Noether.Compare.Workloads;
 
@@ -39,7 +40,7 @@ internal sealed class DriftFig3 : IWorkload
         _settings = DriftSettings.Paper with { IncludeGradientFlow = false, Parallelism = 1, Seed = context.Seed };
         // The same draws, in the same order, as DriftExperiment.Run makes from the seed.
         var random = new Random(_settings.Seed);
-        var y = RandomMatrix.Gaussian(random, _settings.M, _settings.N, _settings.TargetStd);
+        var y = Gaussian.Matrix(random, _settings.M, _settings.N, _settings.TargetStd);
         var theta0 = TwoLayerParameters.Gaussian(random, _settings.M, _settings.H, _settings.N, _settings.InitStd, _settings.InitStd);
         context.WriteInputs(new Dictionary<string, (double[], int[])>
         {

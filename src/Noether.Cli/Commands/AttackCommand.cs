@@ -62,17 +62,15 @@ internal static class AttackCommand
                 Attacks = attacks,
                 ThreatModels = threatName switch { "transfer" => [ThreatModel.Transfer], "adaptive" => [ThreatModel.Adaptive], _ => [ThreatModel.Transfer, ThreatModel.Adaptive] },
                 AdaptiveLoss = parse.GetValue(adaptiveLoss) == "mean-softmax" ? EnsembleAttackLoss.AveragedProbabilities : EnsembleAttackLoss.AveragedLogits,
+                Shard = run.ShardOf(parse),
                 Builders = choice.Builders,
                 Ensemble = choice.Ensemble with { Epsilon = parse.GetValue(ensembleEpsilon) ?? choice.Ensemble.Epsilon },
                 Vote = choice.Vote,
                 TestLimit = choice.TestLimit,
-                Shard = run.ShardOf(parse),
             };
-            var ensemble = settings.Ensemble;
-            return shared.Start(parse, run, token, training, settings.Validate, ensemble.Members, settings.Shard, () => AttackExperiment.GridSize(settings), r =>
+            return shared.Start(parse, run, token, training, settings.Validate, settings.Ensemble.Members, settings.Shard, () => AttackExperiment.GridSize(settings), r =>
             {
-                ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
-                    $"Fig. 10 attacks, profile {profileName}, grid {grid}: {string.Join("; ", settings.AttackList.Select(a => a.Label))}; threat models {string.Join(" + ", settings.ThreatModelList.Select(AttackLabels.Threat))}{(settings.ThreatModelList.Contains(ThreatModel.Adaptive) ? $" (adaptive loss: {AttackLabels.LossName(settings.AdaptiveLoss)})" : "")}; ensembles {string.Join(", ", settings.BuilderList.Select(EnsembleOptions.Name))} at ε_g = {G(ensemble.Epsilon, 4)}, N = {ensemble.Members}, vote {EnsembleWriter.VoteName(settings.Vote)}; seed {ensemble.Seed}"));
+                ExperimentConsole.Line(Describe(settings, profileName, grid));
                 var result = ExperimentConsole.Run("attacks", (p, t) => AttackExperiment.Run(r.Model.Model, r.Train, r.Test, settings,
                     new InlineProgress<AttackExperimentProgress>(q => p.Report(new ExperimentProgress(q.Stage,
                         (long)(q.StageIndex - 1) * q.Total + q.Done, (long)q.Stages * q.Total))), t), token);
@@ -88,5 +86,14 @@ internal static class AttackCommand
             });
         });
         return command;
+    }
+
+    // The run's one-line description before it starts: the grid, the threat models and the ensembles attacked.
+    private static string Describe(AttackExperimentSettings settings, string profileName, string grid)
+    {
+        var ensemble = settings.Ensemble;
+        string adaptive = settings.ThreatModelList.Contains(ThreatModel.Adaptive) ? $" (adaptive loss: {AttackLabels.LossName(settings.AdaptiveLoss)})" : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Fig. 10 attacks, profile {profileName}, grid {grid}: {string.Join("; ", settings.AttackList.Select(a => a.Label))}; threat models {string.Join(" + ", settings.ThreatModelList.Select(AttackLabels.Threat))}{adaptive}; ensembles {string.Join(", ", settings.BuilderList.Select(EnsembleOptions.Name))} at ε_g = {G(ensemble.Epsilon, 4)}, N = {ensemble.Members}, vote {EnsembleWriter.VoteName(settings.Vote)}; seed {ensemble.Seed}");
     }
 }

@@ -70,25 +70,18 @@ internal static class CommonOptions
     /// <c>--weights</c>, <c>--data-dir</c> and other input paths: checked at parse time, so that a FIFO (which would block
     /// the read forever), a device or a folder is refused at once with the option named.
     /// </summary>
-    public static T ExistingFile<T>(this T option) where T : Option
-    {
-        option.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 0) return;
-            string path = r.Tokens[^1].Value;
-            if (InputFiles.Problem(path, expectDirectory: false) is { } problem) r.AddError($"{option.Name} {InputFiles.Show(path)}: {problem}");
-        });
-        return option;
-    }
+    public static T ExistingFile<T>(this T option) where T : Option => option.ExistingPath(expectDirectory: false);
 
     /// <summary>A folder of input files (<c>--data-dir</c>): must exist and be a folder.</summary>
-    public static T ExistingDirectory<T>(this T option) where T : Option
+    public static T ExistingDirectory<T>(this T option) where T : Option => option.ExistingPath(expectDirectory: true);
+
+    private static T ExistingPath<T>(this T option, bool expectDirectory) where T : Option
     {
         option.Validators.Add(r =>
         {
             if (r.Tokens.Count == 0) return;
             string path = r.Tokens[^1].Value;
-            if (InputFiles.Problem(path, expectDirectory: true) is { } problem) r.AddError($"{option.Name} {InputFiles.Show(path)}: {problem}");
+            if (InputFiles.Problem(path, expectDirectory) is { } problem) r.AddError($"{option.Name} {InputFiles.Show(path)}: {problem}");
         });
         return option;
     }

@@ -1,4 +1,4 @@
-using Noether.Symmetry;
+using Noether.Nn;
 
 namespace Noether.Cli.Commands;
 

@@ -1,6 +1,5 @@
 using System.CommandLine.Parsing;
 using Noether.Nn;
-using Noether.Symmetry;
 
 namespace Noether.Cli.Commands;
 

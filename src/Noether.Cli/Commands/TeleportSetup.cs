@@ -40,13 +40,8 @@ internal static class TeleportSetup
         return option;
     }
 
-    public static ActivationKind ParseActivation(string name) => name switch
-    {
-        "identity" => ActivationKind.Identity,
-        "relu" => ActivationKind.Relu,
-        "leaky-relu" => ActivationKind.LeakyRelu,
-        _ => throw Errors.Argument(nameof(name), $"--activation: '{name}' is not one of identity, relu, leaky-relu"),
-    };
+    // --activation accepts only the choices above, every one a name Activation.Parse knows.
+    public static ActivationKind ParseActivation(string name) => Noether.Nn.Activation.Parse(name).Kind;
 
     /// <summary>Builds the data, then loads or trains (U, V): <see cref="TwoLayerRegression.Build"/>.</summary>
     public static TrainedTwoLayer Build(NetworkSettings s, IProgress<ExperimentProgress>? progress, CancellationToken token) => TwoLayerRegression.Build(s, progress, token);

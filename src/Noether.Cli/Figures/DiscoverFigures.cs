@@ -1,5 +1,4 @@
 using Noether.Nn;
-using Noether.Symmetry;
 using ScottPlot;
 
 namespace Noether.Cli.Figures;

@@ -1,4 +1,4 @@
-using Noether.Symmetry;
+using Noether.Nn;
 using ScottPlot;
 
 namespace Noether.Cli.Figures;

@@ -1,4 +1,3 @@
-using Noether.Symmetry;
 using ScottPlot;
 using Color = ScottPlot.Color;
 

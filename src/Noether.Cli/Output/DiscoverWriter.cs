@@ -1,4 +1,3 @@
-using Noether.Symmetry;
 using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Output;

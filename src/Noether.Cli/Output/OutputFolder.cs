@@ -34,13 +34,7 @@ internal sealed class OutputFolder : IDisposable
 
     private OutputFolder(string option, string target, string staging, bool existed, FileStream? lockFile, List<string> createdAncestors, OutputFolder? parent)
     {
-        Option = option;
-        Target = target;
-        Staging = staging;
-        Existed = existed;
-        _lock = lockFile;
-        _createdAncestors = createdAncestors;
-        _parent = parent;
+        (Option, Target, Staging, Existed, _lock, _createdAncestors, _parent) = (option, target, staging, existed, lockFile, createdAncestors, parent);
         _run = CliRun.Current;
         _run?.Enter(this);
         CurrentFolder.Value = this;

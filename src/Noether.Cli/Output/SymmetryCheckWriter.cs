@@ -1,5 +1,4 @@
 using Noether.Nn;
-using Noether.Symmetry;
 using static Noether.Experiments.Format;
 
 namespace Noether.Cli.Output;

@@ -1,5 +1,6 @@
 using Noether.Data;
 using Noether.Ensembles;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Attacks;

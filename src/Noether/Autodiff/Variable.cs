@@ -26,13 +26,7 @@ public sealed class Variable<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal Variable(Tape<T> tape, Tensor<T> value, bool requiresGrad, Variable<T>[]? parents, BackwardRule<T>? backward, string? name,
         BatchedBackwardRule<T>? batchedBackward = null)
     {
-        BatchedBackward = batchedBackward;
-        Tape = tape;
-        Value = value;
-        RequiresGrad = requiresGrad;
-        Parents = parents;
-        Backward = backward;
-        Name = name;
+        (Tape, Value, RequiresGrad, Parents, Backward, BatchedBackward, Name) = (tape, value, requiresGrad, parents, backward, batchedBackward, name);
     }
 
     /// <summary>The tape this variable belongs to.</summary>

@@ -1,6 +1,5 @@
 using MathNet.Numerics;
 using Noether.Nn;
-using Noether.Symmetry;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Noether.Conservation;

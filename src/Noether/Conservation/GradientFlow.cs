@@ -1,4 +1,4 @@
-using Noether.Symmetry;
+using Noether.Nn;
 using Noether.Tensors;
 using static Noether.Conservation.DormandPrince;
 

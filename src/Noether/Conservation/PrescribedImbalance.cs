@@ -1,4 +1,4 @@
-using Noether.Symmetry;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Conservation;
@@ -45,7 +45,7 @@ public static class PrescribedImbalance
         if (neg.Length > n)
             throw Errors.Argument(nameof(q), $"prescribed Q: q has {neg.Length} negative eigenvalues, but UᵀU − VVᵀ has at most n = {n} (VVᵀ has rank ≤ n)");
         int r = std > 0 ? Math.Min(m - pos.Length, n - neg.Length) : 0;
-        var common = r > 0 ? RandomMatrix.Gaussian(random, h, r, std) : null;
+        var common = r > 0 ? Gaussian.Matrix(random, h, r, std) : null;
         var left = Factor(e!, lambda, pos, common, h);   // [P, G], h × (n₊ + r)
         var right = Factor(e!, lambda, neg, common, h);  // [N, G], h × (n₋ + r)
         var u = left is null ? Tensor<double>.Zeros(m, h) : LinearAlgebra.Multiply(Orthonormal(random, m, left.Dim(1)), left, transposeB: true);
@@ -104,7 +104,7 @@ public static class PrescribedImbalance
     // A rows×cols matrix (cols ≤ rows) with orthonormal columns: the left singular vectors of a Gaussian matrix.
     private static Tensor<double> Orthonormal(Random random, int rows, int cols)
     {
-        var (_, u, _) = LinearAlgebra.Svd(RandomMatrix.Gaussian(random, rows, cols), vectors: true);
+        var (_, u, _) = LinearAlgebra.Svd(Gaussian.Matrix(random, rows, cols), vectors: true);
         return u!;
     }
 }

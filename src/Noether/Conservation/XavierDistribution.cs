@@ -1,5 +1,4 @@
 using Noether.Nn;
-using Noether.Symmetry;
 
 namespace Noether.Conservation;
 

@@ -58,11 +58,7 @@ public sealed class ImageDataset
         }
         if (classNames is not null && classNames.Length != classCount)
             throw Errors.Argument(nameof(classNames), $"ImageDataset: {classNames.Length} class names for {classCount} classes");
-        Images = images;
-        Labels = labels;
-        ClassCount = classCount;
-        ClassNames = classNames;
-        Source = source;
+        (Images, Labels, ClassCount, ClassNames, Source) = (images, labels, classCount, classNames, source);
     }
 
     /// <summary>[N, C, H, W] pixel values in [0, 1].</summary>

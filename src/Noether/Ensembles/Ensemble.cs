@@ -41,11 +41,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal Ensemble(SpecCnn<T> model, EnsembleOptions options, EnsembleMember[] members, int rejected, Activation sigma,
         int membersPerChunk = SpecCnnHeads<T>.DefaultMembersPerChunk)
     {
-        Model = model;
-        Options = options;
-        _members = members;
-        Rejected = rejected;
-        _sigma = sigma;
+        (Model, Options, _members, Rejected, _sigma) = (model, options, members, rejected, sigma);
         Regularised = members.Count(m => m.Regularised);
         _outputBias = (model.Output.Bias?.Value ?? Tensor<T>.Zeros(model.Output.OutFeatures)).ToDoubles();
         if (options.Reading == GroupActionReading.BatchDependent)

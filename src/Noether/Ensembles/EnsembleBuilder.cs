@@ -56,7 +56,7 @@ public static class EnsembleBuilder
             cancellationToken.ThrowIfCancellationRequested();
             var generator = new Random(StreamSeed(options.Seed, m, GeneratorStream));
             var extra = new Random(StreamSeed(options.Seed, m, ExtraStream));
-            var g = GroupElement(RandomMatrix.Gaussian(generator, h, h, std), epsilon, options.Form);
+            var g = GroupElement(Gaussian.Matrix(generator, h, h, std), epsilon, options.Form);
             EnsembleMember? member = options.Builder switch
             {
                 EnsembleBuilderKind.Group or EnsembleBuilderKind.Shuffle when calibrated =>

@@ -330,7 +330,7 @@ public static class AnalyzeExperiment
                     Tensor<double> g;
                     if (p.Group is GeneralLinearGroup)
                     {
-                        g = EnsembleBuilder.GroupElement(RandomMatrix.Gaussian(rng, h, h, 1 / Math.Sqrt(h)), s.Epsilon, GroupElementForm.IdentityPlus);
+                        g = EnsembleBuilder.GroupElement(Gaussian.Matrix(rng, h, h, 1 / Math.Sqrt(h)), s.Epsilon, GroupElementForm.IdentityPlus);
                         if (!(ConditionNumber(g) <= MaxCondition)) { ok = false; break; }
                     }
                     else g = PositiveDiagonal(h, s.Epsilon, rng);

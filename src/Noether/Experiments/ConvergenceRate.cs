@@ -1,7 +1,6 @@
 using Noether.Conservation;
 using Noether.Landscape;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Experiments;
@@ -48,11 +47,8 @@ public sealed record ConvergenceRateSettings(IReadOnlyList<ActivationKind>? Acti
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
-        Errors.ThrowIfNotPositive(Outputs, "outputs (m)");
-        Errors.ThrowIfNotPositive(Inputs, "inputs (n)");
-        Errors.ThrowIfNotPositive(Hidden, "hidden width (h)");
-        Errors.ThrowIfNotPositive(LearningRate, "learning rate");
-        Errors.ThrowIfNotPositive(ThresholdFraction, "threshold fraction");
+        Errors.ThrowIfNotPositive((Outputs, "outputs (m)"), (Inputs, "inputs (n)"), (Hidden, "hidden width (h)"));
+        Errors.ThrowIfNotPositive((LearningRate, "learning rate"), (ThresholdFraction, "threshold fraction"));
         if (MaxSteps < 1) throw Errors.OutOfRange("max steps", MaxSteps, "at least 1 step");
         if (Records < 2) throw Errors.OutOfRange("records", Records, "at least 2");
         if (ActivationList.Count == 0) throw Errors.Argument(nameof(Activations), "convergence rate: no activations");

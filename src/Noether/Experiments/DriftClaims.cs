@@ -8,23 +8,14 @@ public static class DriftClaims
     /// <summary>The largest normalised drift the gradient flow may show (integration error only).</summary>
     public const double FlowTolerance = 1e-10;
 
-    /// <summary>How far above the flow's drift every GD drift must lie ("≫").</summary>
-    public const double AboveFlowFactor = 100;
-
-    /// <summary>The largest GD drift that counts as "small relative to f₁ and f₂".</summary>
-    public const double SmallDrift = 1e-2;
-
-    /// <summary>The largest error of the eq. 41 identity (relative to the terms' size, and to ΔQ where resolvable).</summary>
-    public const double Eq41Tolerance = 1e-10;
-
-    /// <summary>"The same magnitude": the largest ratio between the drifts of two learning rates (one order of magnitude).</summary>
-    public const double SameMagnitudeRatio = 10;
-
     /// <summary>Prop. 3: the flow conserves Q. One part: [max |ΔQ~| over the flow runs].</summary>
     public static readonly ClaimRule FlowConservesQ = new("drift-flow-conserves-q", ClaimOrigin.Paper, "Prop. 3, Fig. 3",
         "Gradient flow conserves Q (eq. 48) exactly, for every activation.",
         $"max |ΔQ~| ≤ {Text(FlowTolerance)} along the flow (integration error only)", "[max |ΔQ~| over the flow runs]",
         p => If(Single(p, 1)[0] <= FlowTolerance));
+
+    /// <summary>How far above the flow's drift every GD drift must lie ("≫").</summary>
+    public const double AboveFlowFactor = 100;
 
     /// <summary>Appendix D: GD drifts, less the smaller η. Per σ: [flow's max |ΔQ~| (0 without a flow run), then GD's max |ΔQ~| for η from largest to smallest, +∞ if diverged].</summary>
     public static readonly ClaimRule GdDrifts = new("drift-gd-drifts", ClaimOrigin.Paper, "Appendix D, Fig. 3",
@@ -35,6 +26,9 @@ public static class DriftClaims
             && x.Skip(1).All(d => d > AboveFlowFactor * x[0])
             && x.Skip(1).Zip(x.Skip(2), (a, b) => b < a).All(b => b)));
 
+    /// <summary>"The same magnitude": the largest ratio between the drifts of two learning rates (one order of magnitude).</summary>
+    public const double SameMagnitudeRatio = 10;
+
     /// <summary>Appendix D.2: the drift has "the same magnitude" across η. Per σ: [GD's max |ΔQ~| for each η].</summary>
     public static readonly ClaimRule SameMagnitudeAcrossEta = new("drift-gd-same-magnitude", ClaimOrigin.Paper, "Appendix D.2, Fig. 3",
         "ΔQ~ is larger with the largest learning rate, although it has the same magnitude as those of smaller learning rates.",
@@ -42,11 +36,17 @@ public static class DriftClaims
         "per σ: [GD drift at each η]",
         p => PerPart(p, x => x.Length >= 2 && x.All(d => double.IsFinite(d) && d > 0) && x.Max() / x.Min() < SameMagnitudeRatio));
 
+    /// <summary>The largest GD drift that counts as "small relative to f₁ and f₂".</summary>
+    public const double SmallDrift = 1e-2;
+
     /// <summary>Appendix D.2: Q is approximately conserved under GD. One part: [max |ΔQ~| of every GD run, +∞ if diverged].</summary>
     public static readonly ClaimRule GdSmall = new("drift-gd-small", ClaimOrigin.Paper, "Appendix D.2, Fig. 3",
         "Under gradient descent Q is approximately conserved: its change is small relative to f₁(U) and f₂(V) (the normalisation of eq. 43).",
         $"|ΔQ~| ≤ {Text(SmallDrift)} for every σ and η (no run diverged)", "[GD drift of every run]",
         p => If(p.Length == 1 && p[0].Length > 0 && p[0].All(d => d <= SmallDrift)));
+
+    /// <summary>The largest error of the eq. 41 identity (relative to the terms' size, and to ΔQ where resolvable).</summary>
+    public const double Eq41Tolerance = 1e-10;
 
     /// <summary>eq. 41 at every step. One part: [max error relative to the terms' size, resolvable steps, max error relative to ΔQ].</summary>
     public static readonly ClaimRule Eq41Exact = new("drift-eq41-exact", ClaimOrigin.Paper, "eq. 41",

@@ -1,6 +1,5 @@
 using Noether.Conservation;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using static Noether.Experiments.Format;
@@ -196,7 +195,7 @@ public static class DriftExperiment
         var integrals = activations.Select(ActivationIntegral.For).ToArray();
 
         var random = new Random(settings.Seed);
-        var y = RandomMatrix.Gaussian(random, settings.M, settings.N, settings.TargetStd);
+        var y = Gaussian.Matrix(random, settings.M, settings.N, settings.TargetStd);
         var theta0 = TwoLayerParameters.Gaussian(random, settings.M, settings.H, settings.N, settings.InitStd, settings.InitStd);
         double flowTime = settings.FlowTime ?? settings.Steps * settings.LearningRates.Min();
 

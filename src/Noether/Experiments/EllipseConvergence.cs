@@ -19,10 +19,7 @@ public sealed record EllipseConvergenceSettings(double A = 2, double InitialLoss
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
-        Errors.ThrowIfNotPositive(A, "a");
-        Errors.ThrowIfNotPositive(InitialLoss, "initial loss");
-        Errors.ThrowIfNotPositive(Duration, "duration");
-        Errors.ThrowIfNotPositive(RelativeTolerance, "relative tolerance");
+        Errors.ThrowIfNotPositive((A, "a"), (InitialLoss, "initial loss"), (Duration, "duration"), (RelativeTolerance, "relative tolerance"));
         if (Points < 2) throw Errors.OutOfRange("points", Points, "at least 2 time points");
         if (QValues.Count == 0) throw Errors.Argument(nameof(ConservedQuantities), "ellipse: no Q values given");
         foreach (var q in QValues) if (!(q > 0) || double.IsInfinity(q)) throw Errors.OutOfRange("Q", q, "positive finite values (Q = w₁^{2a}/w₂² > 0)");

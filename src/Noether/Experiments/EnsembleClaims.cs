@@ -5,25 +5,22 @@ namespace Noether.Experiments;
 /// <summary>The claims of the ensemble and attack experiments (Appendix H, Figs. 9–10) and how each is judged.</summary>
 public static class EnsembleClaims
 {
+    private static string Points(double fraction) => Text(fraction * 100);
+
     /// <summary>Largest accuracy change (a fraction: 0.01 = 1 point) that counts as "preserved" for small ε.</summary>
     public const double PreservedAccuracy = 0.01;
 
     /// <summary>The largest ε that counts as "small".</summary>
     public const double SmallEpsilon = 0.1;
 
-    /// <summary>Tie tolerance of "group ≥ baseline" (a fraction: 0.001 = 0.1 point; members are random).</summary>
-    public const double TieTolerance = 0.001;
-
-    /// <summary>Largest |group − single| accuracy under PGD that counts as "negligible" (1 point: the binomial standard error near 50% on 2000 images is 1.1 points).</summary>
-    public const double NegligibleEffect = 0.01;
-
-    private static string Points(double fraction) => Text(fraction * 100);
-
     /// <summary>Fig. 9: small ε keeps the accuracy. Per ε ≤ <see cref="SmallEpsilon"/>: [accuracy change of the group ensemble].</summary>
     public static readonly ClaimRule GroupPreservesAccuracy = new("fig9-group-preserves-accuracy-small-eps", ClaimOrigin.Paper, "Fig. 9",
         "The ensemble formed by group actions preserves the model accuracy for small ε.",
         $"|accuracy change| ≤ {Points(PreservedAccuracy)} point at every ε ≤ {Text(SmallEpsilon)}", "per ε: [accuracy change]",
         p => PerPart(p, x => x.Length == 1 && Math.Abs(x[0]) <= PreservedAccuracy));
+
+    /// <summary>Tie tolerance of "group ≥ baseline" (a fraction: 0.001 = 0.1 point; members are random).</summary>
+    public const double TieTolerance = 0.001;
 
     /// <summary>Fig. 9: group ahead of a baseline. Per ε > 0: [group accuracy, baseline accuracy].</summary>
     public static readonly ClaimRule GroupVsBaseline = new("fig9-group-vs-{baseline}", ClaimOrigin.Paper, "Fig. 9 / Appendix H",
@@ -48,6 +45,9 @@ public static class EnsembleClaims
         "Under FGSM attacks of various strength the group ensemble consistently performs better than the baseline.",
         "group accuracy > baseline accuracy at every FGSM strength > 0", "per strength: [group, baseline]",
         p => PerPart(p, x => x.Length == 2 && x[0] > x[1]));
+
+    /// <summary>Largest |group − single| accuracy under PGD that counts as "negligible" (1 point: the binomial standard error near 50% on 2000 images is 1.1 points).</summary>
+    public const double NegligibleEffect = 0.01;
 
     /// <summary>Fig. 10: PGD, no effect either way. Per PGD strength: [group accuracy, single accuracy].</summary>
     public static readonly ClaimRule PgdNoGain = new("fig10-pgd-no-gain", ClaimOrigin.Paper, "Fig. 10",

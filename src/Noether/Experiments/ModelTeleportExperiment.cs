@@ -87,7 +87,7 @@ public static class ModelTeleportExperiment
         if (graph.Inputs.Count != 1) throw Errors.Argument("model", $"teleport checks models with one input (this one has {graph.Inputs.Count}); give the inputs");
         var shape = graph.Inputs[0].Shape.Select((d, i) => d ?? (i == 0 ? 4 : throw Errors.Argument("model",
             $"input '{graph.Inputs[0].Name}' has a dynamic dimension {i}; give the inputs"))).ToArray();
-        var draws = RandomMatrix.Gaussian(new Random(seed), 1, shape.Aggregate(1, (a, b) => a * b));
+        var draws = Gaussian.Matrix(new Random(seed), 1, shape.Aggregate(1, (a, b) => a * b));
         return Tensor<double>.FromDoubles(draws.Data, shape);
     }
 

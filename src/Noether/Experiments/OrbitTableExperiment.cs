@@ -1,3 +1,4 @@
+using Noether.Nn;
 using Noether.Symmetry;
 
 namespace Noether.Experiments;

@@ -33,10 +33,8 @@ public sealed record RadialConvergenceSettings(int Outputs = 5, int Inputs = 10,
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
-        Errors.ThrowIfNotPositive(Outputs, "outputs (m)");
-        Errors.ThrowIfNotPositive(Inputs, "inputs (n)");
-        Errors.ThrowIfNotPositive(LearningRate, "learning rate");
-        Errors.ThrowIfNotPositive(RelativeTolerance, "relative tolerance");
+        Errors.ThrowIfNotPositive((Outputs, "outputs (m)"), (Inputs, "inputs (n)"));
+        Errors.ThrowIfNotPositive((LearningRate, "learning rate"), (RelativeTolerance, "relative tolerance"));
         if (Steps < 1) throw Errors.OutOfRange("steps", Steps, "at least 1");
         if (Records < 2) throw Errors.OutOfRange("records", Records, "at least 2");
         if (ScaleList.Count == 0) throw Errors.Argument(nameof(Scales), "radial convergence: no scales");

@@ -8,12 +8,6 @@ public static class SharpnessClaims
     /// <summary>Largest error of the scalar network's Hessian eigenvalues against √(Q² + 4).</summary>
     public const double OneDimensionalTolerance = 1e-10;
 
-    /// <summary>Smallest Spearman ρ(Q, median eigenvalue) for the linear network.</summary>
-    public const double CentreRho = 0.9;
-
-    /// <summary>Fewest Q values a correlation is judged over.</summary>
-    public const int CentreMinimumPoints = 6;
-
     /// <summary>eq. 77, corrected. One part: [max error].</summary>
     public static readonly ClaimRule OneDimensionalEigenvalues = new("sharpness-1d-eigenvalues", ClaimOrigin.Correction, "eq. 77 (Appendix G.1)",
         "At the end of the gradient flow of the scalar network the Hessian eigenvalues are 0 and 2√(Q² + 4).",
@@ -25,6 +19,12 @@ public static class SharpnessClaims
         "700 of the 750 Hessian eigenvalues of the trained linear network are ≈ 0 (|λ| ≤ 1e-3).",
         "flat count = the dimension of the minimum manifold, h(m + n) − mn + (m − r_U)(n − r_V), for every run", "per run: [flat count, derived dimension]",
         p => PerPart(p, x => x.Length == 2 && double.IsFinite(x[0]) && x[0] == x[1]));
+
+    /// <summary>Smallest Spearman ρ(Q, median eigenvalue) for the linear network.</summary>
+    public const double CentreRho = 0.9;
+
+    /// <summary>Fewest Q values a correlation is judged over.</summary>
+    public const int CentreMinimumPoints = 6;
 
     /// <summary>Fig. 8(a): the centre correlates with Q (linear). One part: [Spearman ρ(Q, median), number of Q].</summary>
     public static readonly ClaimRule LinearCentreVsQ = new("fig8-identity-centre-vs-q", ClaimOrigin.Paper, "Fig. 8 (Appendix G.2)",

@@ -172,8 +172,8 @@ public static class SymmetryCheckExperiment
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new ExperimentProgress("draws", d, settings.Draws));
             var w = RandomWeights(random, widths, settings.WeightScale);
-            var x = RandomMatrix.Gaussian(random, widths[0], k);
-            var y = RandomMatrix.Gaussian(random, widths[^1], k);
+            var x = Gaussian.Matrix(random, widths[0], k);
+            var y = Gaussian.Matrix(random, widths[^1], k);
             double loss = net.Loss(w, x, y);
 
             if (action is not null)
@@ -207,8 +207,8 @@ public static class SymmetryCheckExperiment
                 }
                 catch (ArgumentException) { /* refused at the identity: try the next draw; NaN if every draw is refused */ }
             }
-            var g1 = gl.IdentityPlus(RandomMatrix.Gaussian(random, widths[layer], widths[layer]), settings.NonlinearEpsilon);
-            var g2 = gl.IdentityPlus(RandomMatrix.Gaussian(random, widths[layer], widths[layer]), settings.NonlinearEpsilon);
+            var g1 = gl.IdentityPlus(Gaussian.Matrix(random, widths[layer], widths[layer]), settings.NonlinearEpsilon);
+            var g2 = gl.IdentityPlus(Gaussian.Matrix(random, widths[layer], widths[layer]), settings.NonlinearEpsilon);
             try
             {
                 var p1 = nonlinear.Pi(g1, z);
@@ -218,7 +218,7 @@ public static class SymmetryCheckExperiment
                 moved[layer] = TensorOps.MatMul(w[layer], p1.Pi);
                 moved[layer - 1] = TensorOps.MatMul(g1, w[layer - 1]);
                 maxOnBatch = Math.Max(maxOnBatch, RelativeDifference(net.Output(moved, x), net.Output(w, x)));
-                var fresh = RandomMatrix.Gaussian(random, widths[0], k);
+                var fresh = Gaussian.Matrix(random, widths[0], k);
                 freshChanges.Add(RelativeDifference(net.Output(moved, fresh), net.Output(w, fresh)));
                 maxComposition = Math.Max(maxComposition, RelativeDifference(TensorOps.MatMul(p1.Pi, p2.Pi), p21.Pi));
                 conditions.Add(p1.ConditionNumber);
@@ -240,7 +240,7 @@ public static class SymmetryCheckExperiment
     private static Tensor<double>[] RandomWeights(Random random, IReadOnlyList<int> widths, double scale)
     {
         var w = new Tensor<double>[widths.Count - 1];
-        for (int i = 0; i < w.Length; i++) w[i] = RandomMatrix.Gaussian(random, widths[i + 1], widths[i], scale / Math.Sqrt(widths[i]));
+        for (int i = 0; i < w.Length; i++) w[i] = Gaussian.Matrix(random, widths[i + 1], widths[i], scale / Math.Sqrt(widths[i]));
         return w;
     }
 

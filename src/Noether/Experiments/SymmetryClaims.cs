@@ -8,28 +8,10 @@ namespace Noether.Experiments;
 /// </summary>
 public static class SymmetryClaims
 {
+    // ---- Xavier (Figs. 4–5) ----
+
     /// <summary>Largest |z| of a sample moment that counts as matching its prediction.</summary>
     public const double ZLimit = 3;
-
-    /// <summary>Largest relative error of an exact linear symmetry (rounding).</summary>
-    public const double LinearLimit = 1e-10;
-
-    /// <summary>Largest relative error of the data-dependent action on its own batch.</summary>
-    public const double NonlinearLimit = 1e-8;
-
-    /// <summary>Smallest relative loss change of the one-layer control.</summary>
-    public const double ControlLimit = 1e-6;
-
-    /// <summary>How many times the on-batch error the change on a fresh batch must exceed.</summary>
-    public const double FreshFactor = 1000;
-
-    /// <summary>Median condition number of σ(gZ) above which π is ill-conditioned.</summary>
-    public const double ConditionWarning = 1e6;
-
-    /// <summary>Largest relative error of a rank or loss identity in <c>analyze</c>.</summary>
-    public const double AnalyzeLossTolerance = 1e-10;
-
-    // ---- Xavier (Figs. 4–5) ----
 
     /// <summary>eq. 47, corrected. Per shape: [z of the mean against ½(m − h), z against the paper's m − h (NaN where m = h or not testable)].</summary>
     public static readonly ClaimRule XavierMean = new("xavier-mean", ClaimOrigin.Correction, "eq. 47, Fig. 4",
@@ -77,6 +59,9 @@ public static class SymmetryClaims
 
     // ---- symmetry-check ----
 
+    /// <summary>Largest relative error of an exact linear symmetry (rounding).</summary>
+    public const double LinearLimit = 1e-10;
+
     /// <summary>eq. 1 for the linear action. One part: [max relative loss change].</summary>
     public static readonly ClaimRule CheckLossInvariant = new("symmetry-check-eq1-loss", ClaimOrigin.Paper, "eq. 1",
         "The loss is invariant under the linear group action: L(g·θ) = L(θ).", $"max |L(g·θ) − L(θ)| / |L(θ)| ≤ {Text(LinearLimit)}", "[max relative loss change]",
@@ -86,6 +71,9 @@ public static class SymmetryClaims
     public static readonly ClaimRule CheckGradientOrthogonal = new("symmetry-check-prop5", ClaimOrigin.Paper, "Prop. 5",
         "The gradient is orthogonal to every infinitesimal symmetry: ⟨∇L, M̄θ⟩ = 0.", $"max |⟨∇L, M̄θ⟩| / (‖∇L‖‖M̄θ‖) ≤ {Text(LinearLimit)}", "[max normalised inner product]",
         p => If(Single(p, 1)[0] <= LinearLimit));
+
+    /// <summary>Smallest relative loss change of the one-layer control.</summary>
+    public const double ControlLimit = 1e-6;
 
     /// <summary>Noether's control: one layer alone is not a symmetry. One part: [min relative loss change].</summary>
     public static readonly ClaimRule CheckOneLayerControl = new("symmetry-check-control", ClaimOrigin.Own, "Noether's control (eqs. 17–18)",
@@ -97,6 +85,9 @@ public static class SymmetryClaims
         "Draws of (g, Z) with σ(gZ) of full rank and usable conditioning exist, so Prop. 8 can be checked.", "≥ 1 draw checked", "[checked, refused]",
         p => If(Single(p, 2)[0] >= 1));
 
+    /// <summary>Largest relative error of the data-dependent action on its own batch.</summary>
+    public const double NonlinearLimit = 1e-8;
+
     /// <summary>Prop. 8 on its own batch. One part: [draws checked, max relative output change].</summary>
     public static readonly ClaimRule CheckOwnBatch = new("symmetry-check-own-batch", ClaimOrigin.Paper, "Prop. 8",
         "The data-dependent action π(g, Z) = σ(Z)σ(gZ)⁺ keeps the output unchanged on the batch it was built from.",
@@ -106,6 +97,9 @@ public static class SymmetryClaims
             var x = Single(p, 2);
             return If(x[0] >= 1 && x[1] <= NonlinearLimit);
         });
+
+    /// <summary>How many times the on-batch error the change on a fresh batch must exceed.</summary>
+    public const double FreshFactor = 1000;
 
     /// <summary>Prop. 8 on a fresh batch. One part: [draws checked, median change on a fresh batch, max change on its own batch].</summary>
     public static readonly ClaimRule CheckFreshBatch = new("symmetry-check-fresh-batch", ClaimOrigin.Paper, "Prop. 8",
@@ -125,6 +119,9 @@ public static class SymmetryClaims
             var x = Single(p, 2);
             return If(x[0] >= 1 && x[1] <= NonlinearLimit);
         });
+
+    /// <summary>Median condition number of σ(gZ) above which π is ill-conditioned.</summary>
+    public const double ConditionWarning = 1e6;
 
     /// <summary>Noether's conditioning check. One part: [draws checked, median condition number of σ(gZ)].</summary>
     public static readonly ClaimRule CheckConditioning = new("symmetry-check-conditioning", ClaimOrigin.Own, "Noether's conditioning check of π",
@@ -165,6 +162,9 @@ public static class SymmetryClaims
             if (double.IsNaN(x[0]) || x[0] < x[1]) return ClaimOutcome.Unjudged; // not measured, or special (non-generic) weights
             return x[0] != x[1] ? ClaimOutcome.Fails : x[2] != x[1] ? ClaimOutcome.HoldsAsCorrected : ClaimOutcome.Holds;
         });
+
+    /// <summary>Largest relative error of a rank or loss identity in <c>analyze</c>.</summary>
+    public const double AnalyzeLossTolerance = 1e-10;
 
     /// <summary>eq. 1 on a model. One part: [|ΔL|, L].</summary>
     public static readonly ClaimRule AnalyzeLossInvariant = new("rescale-loss-invariant", ClaimOrigin.Paper, "eq. 1",

@@ -1,6 +1,6 @@
 using Noether.Conservation;
 using Noether.Landscape;
-using Noether.Symmetry;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Experiments;

@@ -1,7 +1,6 @@
 using Noether.Landscape;
 using Noether.Nn;
 using Noether.Serialization;
-using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Experiments;

@@ -1,6 +1,5 @@
 using Noether.Conservation;
 using Noether.Nn;
-using Noether.Symmetry;
 using static Noether.Experiments.Format;
 
 namespace Noether.Experiments;

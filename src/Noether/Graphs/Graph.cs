@@ -116,12 +116,7 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(outputs);
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(constants);
-        Nodes = nodes;
-        Inputs = inputs;
-        Outputs = outputs;
-        Parameters = parameters;
-        Constants = constants;
-        Opset = opset;
+        (Nodes, Inputs, Outputs, Parameters, Constants, Opset) = (nodes, inputs, outputs, parameters, constants, opset);
         Options = options ?? new GraphOptions();
         _parameters = parameters.ToDictionary(p => p.Name);
         var known = new HashSet<string>(inputs.Select(i => i.Name).Concat(_parameters.Keys).Concat(constants.Keys)) { "" };

@@ -1,4 +1,3 @@
-using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Landscape;

@@ -1,5 +1,5 @@
 using Noether.Conservation;
-using Noether.Symmetry;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Landscape;

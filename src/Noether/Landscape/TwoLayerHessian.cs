@@ -1,5 +1,5 @@
 using Noether.Autodiff;
-using Noether.Symmetry;
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Landscape;

@@ -1,6 +1,5 @@
 using Noether.Autodiff;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Landscape;

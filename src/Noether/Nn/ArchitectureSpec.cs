@@ -34,12 +34,7 @@ public sealed partial class ArchitectureSpec
     private ArchitectureSpec(string text, ArchitectureKind kind, int[] widths, ActivationKind activation, double slope,
         IReadOnlyDictionary<string, int> sizes)
     {
-        Text = text;
-        Kind = kind;
-        _widths = widths;
-        Activation = activation;
-        Slope = slope;
-        _sizes = sizes;
+        (Text, Kind, _widths, Activation, Slope, _sizes) = (text, kind, widths, activation, slope, sizes);
     }
 
     private readonly int[] _widths;

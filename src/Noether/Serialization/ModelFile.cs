@@ -18,11 +18,7 @@ public sealed class ModelFile
     private ModelFile(string path, IReadOnlyList<(string Name, Tensor<double> Tensor)> tensors, SafeTensorDType dtype, string dtypes,
         IReadOnlyDictionary<string, string> metadata)
     {
-        Path = path;
-        Tensors = tensors;
-        DType = dtype;
-        DTypes = dtypes;
-        Metadata = metadata;
+        (Path, Tensors, DType, DTypes, Metadata) = (path, tensors, dtype, dtypes, metadata);
         if (metadata.TryGetValue(ArchitectureKey, out var text))
         {
             ArchitectureText = text;

@@ -291,9 +291,7 @@ public sealed class SafeTensorsFile
         ArgumentNullException.ThrowIfNull(tensors);
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(source);
-        Tensors = tensors;
-        Metadata = metadata;
-        Source = source;
+        (Tensors, Metadata, Source) = (tensors, metadata, source);
         _byName = new Dictionary<string, SafeTensor>(StringComparer.Ordinal);
         foreach (var t in tensors)
             if (!_byName.TryAdd(t.Name, t)) throw Errors.Argument(nameof(tensors), $"SafeTensorsFile: two tensors are named '{t.Name}'");

@@ -18,14 +18,7 @@ public sealed class LayerPair
     public LayerPair(string name, string between, Parameter<double> vWeight, Parameter<double>? vBias, Parameter<double> uWeight, int block,
         MatrixGroup? group, string groupNote)
     {
-        Name = name;
-        Between = between;
-        VWeight = vWeight;
-        VBias = vBias;
-        UWeight = uWeight;
-        Block = block;
-        Group = group;
-        GroupNote = groupNote;
+        (Name, Between, VWeight, VBias, UWeight, Block, Group, GroupNote) = (name, between, vWeight, vBias, uWeight, block, group, groupNote);
     }
 
     /// <summary>

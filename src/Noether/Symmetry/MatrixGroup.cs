@@ -174,7 +174,7 @@ public sealed class GeneralLinearGroup : MatrixGroup
     }
 
     /// <inheritdoc/>
-    public override Tensor<double> RandomAlgebraElement(Random random, double scale = 1) => RandomMatrix.Gaussian(random, Size, Size, scale);
+    public override Tensor<double> RandomAlgebraElement(Random random, double scale = 1) => Gaussian.Matrix(random, Size, Size, scale);
 
     /// <inheritdoc/>
     public override void ValidateAlgebraElement(Tensor<double> m, string name = "M") => LinearAlgebra.CheckSquare(m, Size, Name + " algebra", name);

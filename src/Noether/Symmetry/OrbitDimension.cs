@@ -1,3 +1,4 @@
+using Noether.Nn;
 using Noether.Tensors;
 
 namespace Noether.Symmetry;

@@ -192,8 +192,8 @@ public static class SymmetryDiscovery
         double su = Math.Exp(Gaussian.Next(random));
         double sv = Math.Exp(Gaussian.Next(random)) / Math.Sqrt(n);
         var theta = TwoLayerParameters.Gaussian(random, m, h, n, su, sv);
-        var x = RandomMatrix.Gaussian(random, n, k);
-        var y = RandomMatrix.Gaussian(random, m, k);
+        var x = Gaussian.Matrix(random, n, k);
+        var y = Gaussian.Matrix(random, m, k);
         return (theta, x, y);
     }
 }

@@ -26,6 +26,18 @@ public static class Gaussian
         return (r * Math.Cos(theta), r * Math.Sin(theta));
     }
 
+    /// <summary>A rows×cols matrix of independent N(0, std²) entries, filled row by row by <see cref="Fill"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size not positive, or std negative or not finite.</exception>
+    public static Tensor<double> Matrix(Random random, int rows, int cols, double std = 1)
+    {
+        Errors.ThrowIfNotPositive(rows, nameof(rows));
+        Errors.ThrowIfNotPositive(cols, nameof(cols));
+        if (!(std >= 0) || double.IsInfinity(std)) throw Errors.OutOfRange(nameof(std), std, "a finite standard deviation ≥ 0");
+        var t = Tensor<double>.Zeros(rows, cols);
+        Fill(random, t.Data, std);
+        return t;
+    }
+
     /// <summary>Fills <paramref name="destination"/> with N(0, std²) draws, two per pair (std·r·cos θ, std·r·sin θ); an odd last entry takes <see cref="Next"/>.</summary>
     public static void Fill(Random random, Span<double> destination, double std = 1)
     {

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Tests.Cli;
@@ -83,8 +82,8 @@ public sealed class DiscoverCommandTests : IDisposable
         int h = a.Dim(0);
         var network = new TwoLayerNetwork(activation, SquaredErrorLoss.HalfSum);
         var theta = TwoLayerParameters.Gaussian(random, h, h, h, 1, 1 / Math.Sqrt(h));
-        var x = RandomMatrix.Gaussian(random, h, h);
-        var y = RandomMatrix.Gaussian(random, h, h);
+        var x = Gaussian.Matrix(random, h, h);
+        var y = Gaussian.Matrix(random, h, h);
         var xi = new TwoLayerParameters(TensorOps.MatMul(theta.U, a), TensorOps.MatMul(b, theta.V));
         const double t = 1e-5;
         double derivative = (network.Loss(theta.Add(xi, t), x, y) - network.Loss(theta.Add(xi, -t), x, y)) / (2 * t);

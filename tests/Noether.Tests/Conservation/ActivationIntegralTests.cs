@@ -1,7 +1,7 @@
 using Noether.Autodiff;
 using Noether.Conservation;
 using Noether.Nn;
-using Noether.Symmetry;
+using Noether.Tensors;
 using Noether.Tests.Support;
 
 namespace Noether.Tests.Conservation;
@@ -103,8 +103,8 @@ public class ActivationIntegralTests
     {
         var sigma = Activation.Parse(name);
         var random = new Random(11);
-        var u = RandomMatrix.Gaussian(random, 3, 4, 0.7);
-        var v = RandomMatrix.Gaussian(random, 4, 2, 0.7);
+        var u = Gaussian.Matrix(random, 3, 4, 0.7);
+        var v = Gaussian.Matrix(random, 4, 2, 0.7);
         var (first, second) = ActivationIntegral.For(sigma).IntegralFormTerms(u.Data.Concat(v.Data).ToArray(), u.Length);
         var terms = ConservedQuantity.IntegralForm(sigma).Terms([u, v]);
         Close.Assert(terms.First[0], first, 1e-13, 1e-14, "½‖U‖²");

@@ -1,6 +1,5 @@
 using Noether.Conservation;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;
 using Noether.Tests.Symmetry;
@@ -15,8 +14,8 @@ public class ConservationMonitorTests
         // Small weights and large targets keep the relative steps large for a while, so many ΔQ stand clear of rounding.
         var random = new Random(seed);
         var theta = TwoLayerParameters.Gaussian(random, 3, 5, 4, 0.5, 0.5);
-        var x = RandomMatrix.Gaussian(random, 4, 6);
-        var y = RandomMatrix.Gaussian(random, 3, 6, 10);
+        var x = Gaussian.Matrix(random, 4, 6);
+        var y = Gaussian.Matrix(random, 3, 6, 10);
         var monitor = new ConservationMonitor(quantity);
         var u = theta.U.Clone();
         var v = theta.V.Clone();

@@ -35,7 +35,7 @@ public class ConservedQuantityTests
         var net = new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum);
         var random = new Random(61);
         var theta = TwoLayerParameters.Gaussian(random, 3, 4, 5, 1, 0.7);
-        var (rate, scale) = FlowDerivative(ConservedQuantity.ForActivation(sigma), net, theta, Tensor<double>.Identity(5), RandomMatrix.Gaussian(random, 3, 5));
+        var (rate, scale) = FlowDerivative(ConservedQuantity.ForActivation(sigma), net, theta, Tensor<double>.Identity(5), Gaussian.Matrix(random, 3, 5));
         Assert.True(rate <= 1e-8 * scale, $"dQ/dt = {rate:E3} against scale {scale:E3}");
     }
 
@@ -88,8 +88,8 @@ public class ConservedQuantityTests
         var random = new Random(66);
         var net = new MultilayerNetwork([4, 3, 5, 2], Activation.Identity, SquaredErrorLoss.HalfSum);
         var w = net.RandomWeights(random, 0.8);
-        var x = RandomMatrix.Gaussian(random, 4, 6);
-        var y = RandomMatrix.Gaussian(random, 2, 6);
+        var x = Gaussian.Matrix(random, 4, 6);
+        var y = Gaussian.Matrix(random, 2, 6);
         var g = net.LossAndGradient(w, x, y).Gradient;
         const double d = 1e-5;
         foreach (int layer in new[] { 1, 2 })
@@ -182,8 +182,8 @@ public class ConservedQuantityTests
     public void ImbalanceMatrixAt_IsSymmetricAndMatchesTheQuantityAndItsTrace()
     {
         var random = new Random(5);
-        var u = RandomMatrix.Gaussian(random, 4, 3);
-        var v = RandomMatrix.Gaussian(random, 3, 5);
+        var u = Gaussian.Matrix(random, 4, 3);
+        var v = Gaussian.Matrix(random, 3, 5);
         var q = ConservedQuantity.ImbalanceMatrixAt(u, v);
         var reference = ConservedQuantity.Imbalance().Evaluate([u, v]);
         double trace = 0;
@@ -205,7 +205,7 @@ public class ConservedQuantityTests
     public void OfGroup_GivesTheMatrixForGlAndItsDiagonalForScaling()
     {
         var random = new Random(6);
-        var theta = new TwoLayerParameters(RandomMatrix.Gaussian(random, 4, 3), RandomMatrix.Gaussian(random, 3, 2));
+        var theta = new TwoLayerParameters(Gaussian.Matrix(random, 4, 3), Gaussian.Matrix(random, 3, 2));
         var q = ConservedQuantity.ImbalanceMatrixAt(theta.U, theta.V);
         Assert.Equal(q.Data, ConservedQuantity.OfGroup(new GeneralLinearGroup(3), theta));
         Assert.Equal([q[0, 0], q[1, 1], q[2, 2]], ConservedQuantity.OfGroup(new PositiveScalingGroup(3, 1), theta));

@@ -1,6 +1,5 @@
 using Noether.Conservation;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;
 using Noether.Tests.Symmetry;
@@ -81,7 +80,7 @@ public class GradientFlowTests
         var random = new Random(72);
         var theta = TwoLayerParameters.Gaussian(random, 3, 6, 5, 1, 1 / Math.Sqrt(5));
         var x = Tensor<double>.Identity(5);
-        var y = RandomMatrix.Gaussian(random, 3, 5);
+        var y = Gaussian.Matrix(random, 3, 5);
         var monitor = new ConservationMonitor(ConservedQuantity.HomogeneousDiagonal());
         var options = new GradientFlowOptions(RelativeTolerance: 1e-12, AbsoluteTolerance: 1e-14);
         GradientFlow.Integrate(net.LossFunction(x, y), theta.AsList(), 10.0, options, p => monitor.Observe(p.Parameters, time: p.Time));
@@ -96,8 +95,8 @@ public class GradientFlowTests
         var net = new TwoLayerNetwork(Activation.Relu, SquaredErrorLoss.HalfSum);
         var random = new Random(72);
         var theta = TwoLayerParameters.Gaussian(random, 3, 6, 5, 1, 1 / Math.Sqrt(5));
-        var x = RandomMatrix.Gaussian(random, 5, 8);
-        var y = RandomMatrix.Gaussian(random, 3, 8);
+        var x = Gaussian.Matrix(random, 5, 8);
+        var y = Gaussian.Matrix(random, 3, 8);
         var e = Assert.Throws<InvalidOperationException>(() =>
             GradientFlow.Integrate(net.LossFunction(x, y), theta.AsList(), 1.0, new GradientFlowOptions(MaxSteps: 5_000)));
         Assert.Contains("sliding along a kink", e.Message);

@@ -1,5 +1,5 @@
 using Noether.Conservation;
-using Noether.Symmetry;
+using Noether.Nn;
 using Noether.Tensors;
 using Noether.Tests.Support;
 
@@ -20,7 +20,7 @@ public class PrescribedImbalanceTests
     private static Tensor<double> WithEigenvalues(Random rng, double[] lambda)
     {
         int h = lambda.Length;
-        var g = RandomMatrix.Gaussian(rng, h, h);
+        var g = Gaussian.Matrix(rng, h, h);
         var s = Tensor<double>.Zeros(h, h);
         for (int i = 0; i < h; i++)
             for (int j = 0; j < h; j++) s[i, j] = g[i, j] + g[j, i];

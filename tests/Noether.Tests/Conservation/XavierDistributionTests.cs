@@ -1,6 +1,5 @@
 using Noether.Conservation;
 using Noether.Nn;
-using Noether.Symmetry;
 
 namespace Noether.Tests.Conservation;
 

@@ -1,7 +1,6 @@
 using Noether.Autodiff;
 using Noether.Conservation;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Tests.Docs;
@@ -17,7 +16,7 @@ public class ReadmeExampleTests
         var net = new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum);   // F(X) = U V X, L = ½‖Y − F‖²
         var theta = TwoLayerParameters.Gaussian(rng, m: 5, h: 50, n: 10, stdU: 0.1, stdV: 0.1);
         var x = Tensor<double>.Identity(10);
-        var y = RandomMatrix.Gaussian(rng, 5, 10);
+        var y = Gaussian.Matrix(rng, 5, 10);
         var q = ConservedQuantity.Imbalance();                              // Q = UᵀU − VVᵀ (Ex. 7)
         double[] q0 = q.Evaluate(theta);
         double bound = 0;                                                   // Σ η²(‖∂L/∂U‖² + ‖∂L/∂V‖²), eq. 41

@@ -44,8 +44,8 @@ public class EnsembleBuilderTests
     {
         // Second implementation: NonlinearAction.Pi (MathNet SVD) on the same H₀ and g.
         var rng = new Random(5);
-        var h0 = RandomMatrix.Gaussian(rng, Hidden, Hidden);
-        var g = EnsembleBuilder.GroupElement(RandomMatrix.Gaussian(rng, Hidden, Hidden, 0.4), 1.0, GroupElementForm.IdentityPlus);
+        var h0 = Gaussian.Matrix(rng, Hidden, Hidden);
+        var g = EnsembleBuilder.GroupElement(Gaussian.Matrix(rng, Hidden, Hidden, 0.4), 1.0, GroupElementForm.IdentityPlus);
         var sigma = Activation.LeakyRelu(0.1);
         var (pi, condition, regularised) = EnsembleBuilder.Pi(h0, g, sigma, 1e8, regularise: false);
         var reference = new NonlinearAction(sigma).Pi(g, h0);
@@ -223,7 +223,7 @@ public class EnsembleBuilderTests
     [Fact]
     public void ExponentialForm_IsTheMatrixExponential_AndEpsilonZeroIsTheIdentity()
     {
-        var m = RandomMatrix.Gaussian(new Random(3), 5, 5, 0.3);
+        var m = Gaussian.Matrix(new Random(3), 5, 5, 0.3);
         Close.Assert(new GeneralLinearGroup(5).Exp(m, 0.7), EnsembleBuilder.GroupElement(m, 0.7, GroupElementForm.Exponential), 1e-14);
         Close.Assert(Tensor<double>.Identity(5), EnsembleBuilder.GroupElement(m, 0, GroupElementForm.IdentityPlus), 0);
         var g = EnsembleBuilder.GroupElement(m, 0.7, GroupElementForm.IdentityPlus);

@@ -1,5 +1,5 @@
 using Noether.Experiments;
-using Noether.Symmetry;
+using Noether.Nn;
 
 namespace Noether.Tests.Experiments;
 

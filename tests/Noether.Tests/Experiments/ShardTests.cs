@@ -1,7 +1,6 @@
 using CsCheck;
 using Noether.Experiments;
 using Noether.Nn;
-using Noether.Symmetry;
 
 namespace Noether.Tests.Experiments;
 

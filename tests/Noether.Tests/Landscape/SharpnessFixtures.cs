@@ -1,7 +1,6 @@
 using Noether.Autodiff;
 using Noether.Landscape;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Tests.Landscape;

@@ -36,7 +36,7 @@ public class TeleportTests
 
     private static Tensor<double> RandomSymmetric(Random rng, int h, double scale)
     {
-        var a = RandomMatrix.Gaussian(rng, h, h, scale);
+        var a = Gaussian.Matrix(rng, h, h, scale);
         var s = Tensor<double>.Zeros(h, h);
         for (int i = 0; i < h; i++)
             for (int j = 0; j < h; j++) s[i, j] = 0.5 * (a[i, j] + a[j, i]);

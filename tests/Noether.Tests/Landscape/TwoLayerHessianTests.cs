@@ -1,6 +1,5 @@
 using Noether.Landscape;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tests.Support;
 
 namespace Noether.Tests.Landscape;
@@ -22,7 +21,7 @@ public class TwoLayerHessianTests
     public void Spectrum_TooManyParameters_Throws()
     {
         var problem = new TwoLayerProblem(new TwoLayerNetwork(Activation.Identity, SquaredErrorLoss.HalfSum), 60, Noether.Tensors.Tensor<double>.Identity(50), Noether.Tensors.Tensor<double>.Zeros(50, 50));
-        var theta = new Noether.Symmetry.TwoLayerParameters(Noether.Tensors.Tensor<double>.Zeros(50, 60), Noether.Tensors.Tensor<double>.Zeros(60, 50));
+        var theta = new TwoLayerParameters(Noether.Tensors.Tensor<double>.Zeros(50, 60), Noether.Tensors.Tensor<double>.Zeros(60, 50));
         Assert.Equal("parameters", Assert.ThrowsAny<ArgumentOutOfRangeException>(() => TwoLayerHessian.Spectrum(problem, theta)).ParamName);
     }
 }

@@ -30,7 +30,7 @@ public class ActivationTests
     public void Elementwise_TapeValue_MatchesScalarValue(string name)
     {
         var sigma = Activation.Parse(name);
-        var z = RandomMatrix.Gaussian(new Random(1), 4, 6, 2);
+        var z = Gaussian.Matrix(new Random(1), 4, 6, 2);
         var tapeValue = sigma.Evaluate(z);
         for (int i = 0; i < z.Length; i++) Close.Assert(sigma.Value(z.Data[i]), tapeValue.Data[i], 1e-15, 1e-15, $"{name}({z.Data[i]})");
     }
@@ -92,11 +92,11 @@ public class ActivationTests
     public void SpanLoops_EqualTheScalarFunctionsToTheBit(string name)
     {
         var sigma = Activation.Parse(name);
-        var z = RandomMatrix.Gaussian(new Random(4), 5, 7, 3).Data;
+        var z = Gaussian.Matrix(new Random(4), 5, 7, 3).Data;
         z[0] = 0; // the kink: the left derivative, as the tape takes it
         var a = new double[z.Length];
         sigma.Apply(z, a);
-        var g = RandomMatrix.Gaussian(new Random(5), 5, 7).Data;
+        var g = Gaussian.Matrix(new Random(5), 5, 7).Data;
         var expected = g.Select((x, i) => x * sigma.Derivative(z[i])).ToArray();
         sigma.MultiplyByDerivative(z, a, g);
         for (int i = 0; i < z.Length; i++)
@@ -116,7 +116,7 @@ public class ActivationTests
         var sigma = Activation.Parse(name);
         var random = new Random(3);
         var g = new OrthogonalGroup(5).RandomElement(random);
-        var z = RandomMatrix.Gaussian(random, 5, 7);
+        var z = Gaussian.Matrix(random, 5, 7);
         var left = sigma.Evaluate(LinearAlgebra.Multiply(g, z));
         var right = LinearAlgebra.Multiply(g, sigma.Evaluate(z));
         Assert.True(RelativeMaxError(left, right) < 1e-14);
@@ -125,7 +125,7 @@ public class ActivationTests
     [Fact]
     public void RadialInverseOnePlusNorm_Column_EqualsClosedForm()
     {
-        var z = RandomMatrix.Gaussian(new Random(4), 3, 4);
+        var z = Gaussian.Matrix(new Random(4), 3, 4);
         var s = Activation.RadialInverseOnePlusNorm.Evaluate(z);
         for (int j = 0; j < 4; j++)
         {
@@ -143,7 +143,7 @@ public class ActivationTests
     {
         var sigma = Activation.Parse(name);
         Assert.Equal(alpha, sigma.HomogeneityDegree);
-        var z = RandomMatrix.Gaussian(new Random(5), 4, 3);
+        var z = Gaussian.Matrix(new Random(5), 4, 3);
         const double c = 2.7;
         var scaled = sigma.Evaluate(z * c);
         var expected = sigma.Evaluate(z) * Math.Pow(c, alpha);
@@ -276,8 +276,8 @@ public class ActivationTests
     [Fact]
     public void Radial_Gradient_MatchesFiniteDifference()
     {
-        var z0 = RandomMatrix.Gaussian(new Random(6), 3, 4);
-        var w = RandomMatrix.Gaussian(new Random(7), 3, 4);
+        var z0 = Gaussian.Matrix(new Random(6), 3, 4);
+        var w = Gaussian.Matrix(new Random(7), 3, 4);
         ScalarFunction<double> f = (tape, p) => Ops.Dot(Activation.RadialInverseOnePlusNorm.Apply(p[0]), tape.Constant(w));
         var fd = FiniteDifference.Gradient(f, [z0], 1e-6)[0];
         var ad = FiniteDifference.AutodiffGradient(f, [z0]);

@@ -140,7 +140,7 @@ public class GroupActionTests
         var random = new Random(23);
         var group = new GeneralLinearGroup(4);
         var theta = TwoLayerParameters.Gaussian(random, 3, 4, 5);
-        var a = RandomMatrix.Gaussian(random, 4, 4);
+        var a = Gaussian.Matrix(random, 4, 4);
         var m = Tensor<double>.Zeros(4, 4);
         for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) m[i, j] = a[i, j] + a[j, i];
         var imbalance = TensorOps.Binary(BinaryOp.Subtract, SymmetryFixtures.MatMul(theta.U, theta.U, ta: true), SymmetryFixtures.MatMul(theta.V, theta.V, tb: true));
@@ -152,7 +152,7 @@ public class GroupActionTests
     {
         var group = new GeneralLinearGroup(3);
         var theta = TwoLayerParameters.Gaussian(new Random(24), 2, 3, 2);
-        var e = Assert.Throws<ArgumentException>(() => group.QuadraticForm(RandomMatrix.Gaussian(new Random(25), 3, 3), theta));
+        var e = Assert.Throws<ArgumentException>(() => group.QuadraticForm(Gaussian.Matrix(new Random(25), 3, 3), theta));
         Assert.Contains("symmetric", e.Message);
     }
 
@@ -242,8 +242,8 @@ public class GroupActionTests
             var net = new MultilayerNetwork([4, n1, n2, 3], sigma, SquaredErrorLoss.HalfSum);
             var action = MultilayerAction.ForNetwork(net);
             var w = net.RandomWeights(random, 0.6);
-            var x = RandomMatrix.Gaussian(random, 4, k);
-            var y = RandomMatrix.Gaussian(random, 3, k);
+            var x = Gaussian.Matrix(random, 4, k);
+            var y = Gaussian.Matrix(random, 3, k);
             double loss = net.Loss(w, x, y);
             double moved = net.Loss(action.Apply(action.RandomElement(random, 0.4), w), x, y);
             Assert.True(Math.Abs(moved - loss) <= 1e-10 * Math.Abs(loss), $"L = {loss:R}, L(g·θ) = {moved:R}");

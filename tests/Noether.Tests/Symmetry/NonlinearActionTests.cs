@@ -51,7 +51,7 @@ public class NonlinearActionTests
         var net = new TwoLayerNetwork(sigma, SquaredErrorLoss.HalfSum);
         var random = new Random(41);
         var (theta, x, _) = SymmetryFixtures.Problem(random, 3, 6, 4, 6);
-        var fresh = RandomMatrix.Gaussian(random, 4, 6);
+        var fresh = Gaussian.Matrix(random, 4, 6);
         var g = new GeneralLinearGroup(6).RandomElement(random, 0.3);
         var moved = action.Apply(g, theta, x).Parameters;
         Assert.True(SymmetryFixtures.RelativeMaxError(net.Output(moved, x), net.Output(theta, x)) <= 1e-8);
@@ -70,7 +70,7 @@ public class NonlinearActionTests
         Sizes.Sample((seed, h, k) =>
         {
             var random = new Random(seed);
-            var z = RandomMatrix.Gaussian(random, h, k);
+            var z = Gaussian.Matrix(random, h, k);
             var group = new GeneralLinearGroup(h);
             var g1 = group.RandomElement(random, 0.3);
             var g2 = group.RandomElement(random, 0.3);
@@ -101,7 +101,7 @@ public class NonlinearActionTests
     {
         // π(I, Z) = σ(Z)σ(Z)⁺: the orthogonal projector onto the k-dimensional column space, so ‖π(I,Z) − I‖_F = √(h − k).
         var action = new NonlinearAction(Activation.Tanh);
-        var z = RandomMatrix.Gaussian(new Random(42), h, k);
+        var z = Gaussian.Matrix(new Random(42), h, k);
         var pi = action.Pi(Tensor<double>.Identity(h), z).Pi;
         var diff = TensorOps.Binary(BinaryOp.Subtract, pi, Tensor<double>.Identity(h));
         Close.Assert(Math.Sqrt(h - k), TensorOps.Norm(diff), 1e-12, 1e-12);
@@ -113,7 +113,7 @@ public class NonlinearActionTests
     {
         // Two equal columns of Z make σ(gZ) rank-deficient.
         var random = new Random(43);
-        var z = RandomMatrix.Gaussian(random, 5, 3);
+        var z = Gaussian.Matrix(random, 5, 3);
         for (int i = 0; i < 5; i++) z[i, 2] = z[i, 0];
         var action = new NonlinearAction(Activation.Tanh);
         var e = Assert.Throws<ArgumentException>(() => action.Pi(Tensor<double>.Identity(5), z));
@@ -126,7 +126,7 @@ public class NonlinearActionTests
     public void Pi_MoreSamplesThanHidden_ThrowsNamingKAndH()
     {
         var action = new NonlinearAction(Activation.Tanh);
-        var e = Assert.Throws<ArgumentException>(() => action.Pi(Tensor<double>.Identity(3), RandomMatrix.Gaussian(new Random(44), 3, 5)));
+        var e = Assert.Throws<ArgumentException>(() => action.Pi(Tensor<double>.Identity(3), Gaussian.Matrix(new Random(44), 3, 5)));
         Assert.Contains("k = 5", e.Message);
         Assert.Contains("h = 3", e.Message);
     }
@@ -137,7 +137,7 @@ public class NonlinearActionTests
         var action = new NonlinearAction(Activation.Tanh);
         var g = Tensor<double>.Zeros(3, 3);
         g[0, 0] = 1;
-        var e = Assert.Throws<ArgumentException>(() => action.Pi(g, RandomMatrix.Gaussian(new Random(45), 3, 2)));
+        var e = Assert.Throws<ArgumentException>(() => action.Pi(g, Gaussian.Matrix(new Random(45), 3, 2)));
         Assert.Contains("singular", e.Message);
     }
 
@@ -145,7 +145,7 @@ public class NonlinearActionTests
     public void Pi_ReportsConditionNumberOfSigmaGZ()
     {
         var random = new Random(46);
-        var z = RandomMatrix.Gaussian(random, 4, 4);
+        var z = Gaussian.Matrix(random, 4, 4);
         var g = new GeneralLinearGroup(4).RandomElement(random, 0.2);
         var p = new NonlinearAction(Activation.Sigmoid).Pi(g, z);
         var s = Activation.Sigmoid.Evaluate(SymmetryFixtures.MatMul(g, z));

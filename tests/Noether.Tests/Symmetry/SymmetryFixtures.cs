@@ -1,5 +1,4 @@
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 
 namespace Noether.Tests.Symmetry;
@@ -15,7 +14,7 @@ public static class SymmetryFixtures
     public static (TwoLayerParameters Theta, Tensor<double> X, Tensor<double> Y) Problem(Random random, int m, int h, int n, int k)
     {
         var theta = TwoLayerParameters.Gaussian(random, m, h, n, 1, 1 / Math.Sqrt(n));
-        return (theta, RandomMatrix.Gaussian(random, n, k), RandomMatrix.Gaussian(random, m, k));
+        return (theta, Gaussian.Matrix(random, n, k), Gaussian.Matrix(random, m, k));
     }
 
     /// <summary>max|a − b| / max|b| (0 when both vanish, ∞ when only b does).</summary>

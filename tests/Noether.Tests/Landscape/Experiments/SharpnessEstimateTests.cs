@@ -2,7 +2,6 @@ using Noether.Autodiff;
 using Noether.Experiments;
 using Noether.Landscape;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;
 

@@ -1,6 +1,6 @@
 using Noether.Autodiff;
 
-namespace Noether.Symmetry;
+namespace Noether.Nn;
 
 /// <summary>
 /// The loss convention of a two-layer regression: how the squared error between targets Y and outputs F is reduced.

@@ -1,8 +1,7 @@
 using Noether.Autodiff;
-using Noether.Nn;
 using Noether.Tensors;
 
-namespace Noether.Symmetry;
+namespace Noether.Nn;
 
 /// <summary>
 /// The bias-free MLP of B.1 in the SPEC convention: widths (n₀, …, n_L), weights W_i ∈ ℝ^{n_i × n_{i−1}}
@@ -42,7 +41,7 @@ public sealed class MultilayerNetwork
     public Tensor<double>[] RandomWeights(Random random, double std = 1)
     {
         var w = new Tensor<double>[Layers];
-        for (int i = 0; i < Layers; i++) w[i] = RandomMatrix.Gaussian(random, _widths[i + 1], _widths[i], std);
+        for (int i = 0; i < Layers; i++) w[i] = Gaussian.Matrix(random, _widths[i + 1], _widths[i], std);
         return w;
     }
 

@@ -1,12 +1,12 @@
 using Noether.Autodiff;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;
+using Noether.Tests.Symmetry;
 
-namespace Noether.Tests.Symmetry;
+namespace Noether.Tests.Nn;
 
-public class NetworkTests
+public class TwoLayerNetworkTests
 {
     [Theory]
     [InlineData("identity", SquaredErrorLoss.HalfSum)]
@@ -76,8 +76,8 @@ public class NetworkTests
         var random = new Random(14);
         var net = new MultilayerNetwork([4, 5, 3, 2], Activation.Tanh, SquaredErrorLoss.HalfSum);
         var w = net.RandomWeights(random, 0.7);
-        var x = RandomMatrix.Gaussian(random, 4, 6);
-        var y = RandomMatrix.Gaussian(random, 2, 6);
+        var x = Gaussian.Matrix(random, 4, 6);
+        var y = Gaussian.Matrix(random, 2, 6);
         ScalarFunction<double> f = (tape, p) =>
         {
             var fx = net.Output(p, tape.Constant(x));

@@ -1,8 +1,7 @@
 using Noether.Autodiff;
-using Noether.Nn;
 using Noether.Tensors;
 
-namespace Noether.Symmetry;
+namespace Noether.Nn;
 
 /// <summary>A loss value and its gradient with respect to each parameter tensor.</summary>
 /// <param name="Loss">L(θ).</param>

@@ -7,7 +7,7 @@ using Noether.Tests.Support;
 namespace Noether.Tests.Landscape;
 
 /// <summary>The SPEC CNN's last two layers as a two-layer problem: same loss as the whole model, flat along the scaling orbit.</summary>
-public class ValleyCnnTests
+public class SpecCnnHeadTests
 {
     private static (SpecCnn<double> Model, Tensor<double> Images, int[] Labels) Fixture() =>
         TinyCnn.Create(seed: 4, count: 7, imageSize: 6, classes: 3, channels: 2, hidden: 5);

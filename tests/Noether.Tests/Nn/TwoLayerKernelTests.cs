@@ -1,10 +1,9 @@
 using Noether.Conservation;
 using Noether.Nn;
-using Noether.Symmetry;
 using Noether.Tensors;
 using Noether.Tests.Support;
 
-namespace Noether.Tests.Symmetry;
+namespace Noether.Tests.Nn;
 
 public class TwoLayerKernelTests
 {
@@ -27,8 +26,8 @@ public class TwoLayerKernelTests
         const int m = 3, h = 7, n = 4;
         int k = whitened ? n : 6;
         var theta = TwoLayerParameters.Gaussian(random, m, h, n);
-        var x = whitened ? Tensor<double>.Identity(n) : RandomMatrix.Gaussian(random, n, k);
-        var y = RandomMatrix.Gaussian(random, m, k);
+        var x = whitened ? Tensor<double>.Identity(n) : Gaussian.Matrix(random, n, k);
+        var y = Gaussian.Matrix(random, m, k);
         var kernel = new TwoLayerKernel(sigma, loss, m, h, n, whitened ? null : x, y);
         var flat = GradientFlow.Flatten(theta.AsList());
         var grad = new double[flat.Length];

@@ -1,6 +1,6 @@
 using Noether.Tensors;
 
-namespace Noether.Symmetry;
+namespace Noether.Nn;
 
 /// <summary>
 /// θ = (U, V) of the two-layer network F(X) = U σ(VX): U is m×h, V is h×n (SPEC conventions). The tensors are
@@ -55,7 +55,7 @@ public sealed record TwoLayerParameters
 
     /// <summary>Gaussian parameters with standard deviations <paramref name="stdU"/> and <paramref name="stdV"/>.</summary>
     public static TwoLayerParameters Gaussian(Random random, int m, int h, int n, double stdU = 1, double stdV = 1) =>
-        new(RandomMatrix.Gaussian(random, m, h, stdU), RandomMatrix.Gaussian(random, h, n, stdV));
+        new(Tensors.Gaussian.Matrix(random, m, h, stdU), Tensors.Gaussian.Matrix(random, h, n, stdV));
 
     /// <summary>Xavier initialisation as in Appendix E (eq. 46): U_ij ~ N(0, 1/h), V_ij ~ N(0, 1/n).</summary>
     public static TwoLayerParameters Xavier(Random random, int m, int h, int n) =>

@@ -1,8 +1,7 @@
-using Noether.Nn;
 using Noether.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace Noether.Symmetry;
+namespace Noether.Nn;
 
 /// <summary>
 /// An allocation-free loss-and-gradient of F = Uσ(VX) for one fixed batch and an elementwise σ, for the long
