@@ -18,8 +18,8 @@ internal static class AnalyzeCommand
 {
     public static Command Create()
     {
-        var weights = new Option<string>("--weights") { Description = "The model's weights: a .safetensors file (F32 or F64), e.g. torch's safetensors.torch.save_file(model.state_dict(), …) or `noether train`'s model.safetensors.", Required = true }.ExistingFile();
-        var arch = new Option<string>("--arch") { Description = "The architecture: mlp:N0-N1-…-NL[:relu|leaky-relu[=S]|identity|sigmoid|tanh] (nn.Sequential names 0.weight, 2.weight, …) or spec-cnn[:in=,size=,channels=,hidden=,classes=,slope=] (the CNN of `noether train`). See docs/analyze.md.", Required = true };
+        var weights = new Option<string>("--weights") { Description = "The model's weights: a .safetensors file (F32 or F64), e.g. torch's safetensors.torch.save_file(model.state_dict(), …) or `noether train`'s model.safetensors (or give --model)." }.ExistingFile();
+        var arch = new Option<string>("--arch") { Description = "The architecture: mlp:N0-N1-…-NL[:relu|leaky-relu[=S]|identity|sigmoid|tanh] (nn.Sequential names 0.weight, 2.weight, …) or spec-cnn[:in=,size=,channels=,hidden=,classes=,slope=] (the CNN of `noether train`). See docs/analyze.md." };
         var data = new Option<string>("--data") { Description = "Dataset of the analysis batch: fashion-mnist or cifar10 (training split).", DefaultValueFactory = _ => "fashion-mnist" };
         data.AcceptOnlyFromAmong("fashion-mnist", "cifar10");
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the dataset's files (default: NOETHER_FASHION_MNIST / NOETHER_CIFAR10 or the Debian package's folder)." }.ExistingDirectory();
@@ -38,16 +38,25 @@ internal static class AnalyzeCommand
         ensemble.Validators.Add(r => { if (r.TryGet(out int? v) && v is <= 0) r.AddError($"--ensemble must be a positive number of members (got {v})"); });
         var ensembleOut = new Option<string?>("--ensemble-out") { Description = "Folder for the ensemble members (default: OUT/ensemble)." };
         var epsilon = CommonOptions.PositiveDouble("--epsilon", "ε of the ensemble's group elements.", 0.1);
+        var onnx = ModelAnalyzeCommand.Model();
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/analyze");
         var force = CommonOptions.Force();
 
-        var command = new Command("analyze", "Analyse your own MLP or SPEC CNN: symmetry groups, conserved quantities, orbit dimensions and sharpness per layer pair; optionally a rescaled model or an ensemble.")
+        var command = new Command("analyze", "Analyse your own MLP or SPEC CNN (symmetry groups, conserved quantities, orbit dimensions and sharpness per layer pair; optionally a rescaled model or an ensemble), or any ONNX model with --model (a report: census, conserved quantities, loss along orbits, curvature).")
         {
-            weights, arch, data, dataDir, samples, probes, lanczos, noSharpness, rescale, rescaleStd, ensemble, ensembleOut, epsilon, seed, output, force,
+            weights, arch, onnx, data, dataDir, samples, probes, lanczos, noSharpness, rescale, rescaleStd, ensemble, ensembleOut, epsilon, seed, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
+            if (parse.GetValue(onnx) is { } modelPath)
+            {
+                ModelAnalyzeCommand.RefuseWeightsOptions(parse, [weights, arch, lanczos, rescale, rescaleStd, ensemble, ensembleOut, epsilon]);
+                return Task.FromResult(ModelAnalyzeCommand.Run(modelPath, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(samples),
+                    parse.GetValue(probes), !parse.GetValue(noSharpness), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(force), token));
+            }
+            if (parse.GetValue(weights) is null || parse.GetValue(arch) is null)
+                throw Errors.Argument(parse.GetValue(weights) is null ? "--weights" : "--arch", "analyze needs --weights and --arch (your own MLP or SPEC CNN), or --model (an ONNX model)");
             ArchitectureSpec spec;
             try
             {

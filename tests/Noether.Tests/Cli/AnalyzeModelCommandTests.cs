@@ -1,0 +1,75 @@
+using Noether.Data;
+using Noether.Experiments;
+using Noether.Graphs;
+using Noether.Interop;
+using Noether.Symmetry.Census;
+using Noether.Tests.Interop;
+using Noether.Tests.Support;
+
+namespace Noether.Tests.Cli;
+
+/// <summary>
+/// <c>noether analyze --model</c> end to end on the MLP fixture: the report's files, the census in census.csv equal to the
+/// library's census of the same file, the batch loss equal to an independent forward pass over the same images, and bad
+/// input (a --weights option beside --model, neither model given) refused with one line.
+/// </summary>
+public sealed class AnalyzeModelCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("noether-analyze-model-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Model => Path.Combine(OnnxZooTests.Folder, "mlp.onnx");
+
+    [Fact]
+    public void AnalyzeModel_MlpFixture_WritesTheReportWithTheLibrarysCensusAndTheBatchLoss()
+    {
+        string outDir = Path.Combine(_dir, "run");
+        var r = CliRunner.RunInProcess(["analyze", "--model", Model, "--samples", "24", "--trace-probes", "3", "--seed", "7", "--out", outDir]);
+        CliOutput.AssertSucceeded(r, outDir);
+        foreach (var png in new[] { "conserved.png", "loss-lines.png" }) CliOutput.AssertPng(Path.Combine(outDir, png));
+        var census = CliOutput.AssertCsv(Path.Combine(outDir, "census.csv"), "site", "kind", "location", "group", "dimension", "exact", "invariance", "orthogonality", "passed", "conserved");
+        var conserved = CliOutput.AssertCsv(Path.Combine(outDir, "conserved.csv"), "site", "location", "generator", "q");
+        CliOutput.AssertCsv(Path.Combine(outDir, "loss-lines.csv"), "kind", "label", "distance", "loss");
+        CliOutput.AssertCsv(Path.Combine(outDir, "curvature.csv"), "quantity", "index", "value", "interval_low", "interval_high");
+
+        var graph = OnnxModel.Load(Model).ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
+        var expected = SymmetryCensus.Take(graph);
+        Assert.Equal(expected.Sites.Select(s => s.Location).ToArray(), Enumerable.Range(0, census.RowCount).Select(i => census[i, "location"]).ToArray());
+        Assert.Equal(expected.Dimension, conserved.RowCount);
+        Assert.All(Enumerable.Range(0, census.RowCount), i => Assert.Equal("true", census[i, "passed"], ignoreCase: true));
+
+        var summary = CliOutput.Summary(outDir, "analyze");
+        Assert.Equal("model", summary.GetProperty("mode").GetString());
+        Assert.Equal(expected.Dimension, summary.GetProperty("census").GetProperty("dimension").GetInt32());
+        Assert.All(summary.GetProperty("claims").EnumerateArray(), c => Assert.Equal("Passed", c.GetProperty("verdict").GetString()));
+        // The batch: 24 training images drawn with seed 7, as the command draws them; the loss by an independent forward pass.
+        var train = FashionMnist.Load(train: true);
+        var rng = new Random(7);
+        var indices = Enumerable.Range(0, train.Count).OrderBy(_ => rng.Next()).Take(24).Order().ToArray();
+        var (x, y) = train.Gather<double>(indices);
+        Close.Assert(ModelReportExperiment.Loss(graph, x, y), CliOutput.Number(summary.GetProperty("loss")), 1e-13, 0, "batch loss");
+
+        string html = File.ReadAllText(Path.Combine(outDir, "report.html"));
+        Assert.Contains("data:image/png;base64,", html);
+        foreach (var site in expected.Sites) Assert.Contains(System.Net.WebUtility.HtmlEncode(site.Location), html);
+    }
+
+    [Fact]
+    public void AnalyzeModel_WithWeightsOption_RefusedNamingIt()
+    {
+        string outDir = Path.Combine(_dir, "refused");
+        var r = CliRunner.RunInProcess(["analyze", "--model", Model, "--rescale", "--out", outDir]);
+        CliRunner.AssertOneLineFailure(r, "--rescale", "--model");
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Analyze_NeitherModelNorWeights_RefusedNamingBoth()
+    {
+        string outDir = Path.Combine(_dir, "none");
+        var r = CliRunner.RunInProcess(["analyze", "--out", outDir]);
+        CliRunner.AssertOneLineFailure(r, "--weights", "--model");
+        Assert.False(Directory.Exists(outDir));
+    }
+}
