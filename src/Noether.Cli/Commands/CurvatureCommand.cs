@@ -1,6 +1,7 @@
 using Noether.Data;
 using Noether.Graphs;
 using Noether.Interop;
+using Noether.Symmetry.Census;
 using Noether.Landscape;
 using Noether.Tensors;
 
@@ -28,6 +29,7 @@ internal static class CurvatureCommand
         var densitySteps = CommonOptions.PositiveInt("--density-steps", "Lanczos steps per SLQ probe.", 30);
         var singleBatches = new Option<int?>("--single-batches") { Description = "Single batches whose λ_max is reported beside the whole-set value (default min(10, batches); 0: none)." };
         var layers = new Option<bool>("--layers") { Description = "Also write per-layer traces (parameters grouped by name prefix, e.g. layer1.0.conv1) from the same probes." };
+        var moduloOrbit = new Option<bool>("--modulo-orbit") { Description = "Also the curvature modulo the symmetry orbit: the trace the census's tangents carry and the top-k of PHP (P projects off them); needs the census dimension × parameters in memory." };
         var parameters = new Option<string?>("--parameters") { Description = "Comma-separated parameter names to take the Hessian over (default all; the others held fixed)." };
         var dataDir = ModelSource.DataDir();
         var shard = CommonOptions.Shard();
@@ -36,7 +38,7 @@ internal static class CurvatureCommand
         var force = CommonOptions.Force();
         var command = new Command("curvature", "Hessian curvature of an ONNX model over a data subset: top-k eigenvalues with intervals, single-batch spread, Hutchinson/Hutch++ traces, per-layer traces, spectral density.")
         {
-            model, images, batchSize, topK, probes, densityProbes, densitySteps, singleBatches, layers, parameters, dataDir, shard, seed, output, force,
+            model, images, batchSize, topK, probes, densityProbes, densitySteps, singleBatches, layers, moduloOrbit, parameters, dataDir, shard, seed, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
@@ -86,6 +88,17 @@ internal static class CurvatureCommand
                 throw new DataFormatException(path, $"does not run on Fashion-MNIST images 1×28×28: {e.Message}", e);
             }
             var need = MemoryEstimate.Curvature(dimension, values, graph.Parameters.Sum(p => (long)p.Length), n, b, settings.TopK);
+            int droppedTangents = 0;
+            if (parse.GetValue(moduloOrbit) && settings.Shard is null)
+            {
+                // The census's tangents and their orthonormal basis: dimension floats each, before they are built.
+                var census = SymmetryCensus.Take(graph);
+                need = new MemoryNeed([.. need.Terms, new MemoryTerm("orbit tangents and their basis", 2.0 * sizeof(double) * census.Dimension * dimension)]);
+                MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--modulo-orbit ({census.Dimension} census generators × {dimension} parameters)"), need);
+                (var tangents, droppedTangents) = ModelReportExperiment.Tangents(graph, census, settings.Parameters);
+                if (tangents.Count == 0) throw Errors.Argument("--modulo-orbit", $"--modulo-orbit: no census generator of {path} acts within the selected parameters");
+                settings = settings with { Tangents = tangents };
+            }
             MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--batch-size {b} (--images {n}, --top-k {settings.TopK}, {dimension} parameters)"), need);
 
             var train = FashionMnist.Load(parse.GetValue(dataDir), train: true);
@@ -117,7 +130,7 @@ internal static class CurvatureCommand
                     if (GC.GetTotalMemory(false) > collectAbove) GC.Collect();
                     p.Report(e);
                 }), t), token);
-                CurvatureWriter.Write(outDir, path, result, clock.Elapsed);
+                CurvatureWriter.Write(outDir, path, result, clock.Elapsed, droppedTangents);
                 return ExitCodes.Ok;
             }));
         });

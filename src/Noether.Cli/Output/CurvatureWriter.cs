@@ -7,7 +7,7 @@ namespace Noether.Cli.Output;
 internal static class CurvatureWriter
 {
     /// <summary>Writes curvature.csv (and layers, density, a shard's trace samples), the figures and summary.json, and prints the table.</summary>
-    public static void Write(string outDir, string modelPath, CurvatureResult r, TimeSpan elapsed)
+    public static void Write(string outDir, string modelPath, CurvatureResult r, TimeSpan elapsed, int droppedTangents = 0)
     {
         var s = r.Settings;
         var files = new List<string>();
@@ -22,6 +22,13 @@ internal static class CurvatureWriter
             r.Trace.Trace - 1.96 * Err(r.Trace), r.Trace.Trace + 1.96 * Err(r.Trace));
         if (r.HutchPlusPlus is { } hpp)
             csv.AddRow("trace_hutchpp", 0, hpp.Trace, null, hpp.StandardError, null, hpp.Trace - 1.96 * hpp.StandardError, hpp.Trace + 1.96 * hpp.StandardError);
+        if (r.ModuloOrbit is { } mo)
+        {
+            csv.AddRow("orbit_rank", 0, mo.Orbit.Rank, null, null, null, null, null);
+            csv.AddRow("orbit_trace", 0, mo.Orbit.OrbitTrace, null, null, null, null, null);
+            for (int i = 0; i < mo.ProjectedTop.Values.Length; i++)
+                csv.AddRow("eigenvalue_modulo_orbit", i + 1, mo.ProjectedTop.Values[i], mo.ProjectedTop.Residuals[i], null, null, null, null);
+        }
         csv.Save(Path.Combine(outDir, "curvature.csv"));
         files.Add("curvature.csv");
 
@@ -126,6 +133,18 @@ internal static class CurvatureWriter
             },
             layers = s.Layers ? r.LayerTraces.Select(l => new { name = l.Name, parameters = l.Parameters, trace = l.Trace.Trace, standardErrorProbes = l.Trace.StandardErrorProbes, standardErrorPopulation = l.Trace.StandardErrorPopulation }) : null,
             density = r.Density is { } d ? new { probes = d.Probes, steps = s.DensitySteps, min = d.Range.Min, max = d.Range.Max, mean = d.Mean } : null,
+            moduloOrbit = r.ModuloOrbit is { } orbit ? new
+            {
+                generators = r.Settings.Tangents!.Count,
+                droppedGenerators = droppedTangents,
+                rank = orbit.Orbit.Rank,
+                orbitTrace = orbit.Orbit.OrbitTrace,
+                orbitEigenvalues = orbit.Orbit.OrbitEigenvalues,
+                maxTangentResidual = orbit.Orbit.TangentResiduals.DefaultIfEmpty().Max(),
+                topModuloOrbit = orbit.ProjectedTop.Values,
+                residuals = orbit.ProjectedTop.Residuals,
+                meaning = "P projects off the census's tangents Mθ (orthonormal basis, rank shown); orbitTrace = Tr(QᵀHQ) over that basis; topModuloOrbit = top eigenvalues of PHP; a tangent's residual ‖Ht‖ is ‖Mᵀ∇L‖, zero at a critical point",
+            } : null,
             hessianPasses = r.HessianVectorProducts,
             wallSeconds = elapsed.TotalSeconds,
             figures,
@@ -141,6 +160,11 @@ internal static class CurvatureWriter
             table.AddRow(Markup.Escape($"single-batch λ_max ({ss.Batches.Length})"), G(ss.Median, 6), Markup.Escape($"min {G(ss.Min, 6)}, max {G(ss.Max, 6)}"));
         table.AddRow("Tr H (Hutchinson)", G(r.Trace.Trace, 6), Markup.Escape($"±{G(1.96 * Err(r.Trace), 6)} (95%, {(double.IsNaN(r.Trace.StandardErrorPopulation) ? "probes only: one batch" : "population")})"));
         if (r.HutchPlusPlus is { } h2) table.AddRow("Tr H (Hutch++)", G(h2.Trace, 6), Markup.Escape($"±{G(1.96 * h2.StandardError, 6)} (95%)"));
+        if (r.ModuloOrbit is { } mo2)
+        {
+            table.AddRow(Markup.Escape($"orbit: Tr over {mo2.Orbit.Rank} tangents"), G(mo2.Orbit.OrbitTrace, 6), "");
+            table.AddRow("λ₁ modulo the orbit", G(mo2.ProjectedTop.Values[0], 6), Markup.Escape($"residual {Sci(mo2.ProjectedTop.Residuals[0])}"));
+        }
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"{r.HessianVectorProducts} per-batch Hessian passes; wall {elapsed.TotalSeconds:F1} s; wrote {string.Join(", ", files)} to {outDir}"));

@@ -65,6 +65,51 @@ public sealed class CurvatureCommandTests : IDisposable
     }
 
     [Fact]
+    public void Curvature_ModuloOrbit_EqualsTheDenseHessianProjectedOffTheHandBuiltTangents()
+    {
+        string outDir = Path.Combine(_dir, "orbit");
+        var r = CliRunner.RunInProcess(["curvature", "--model", Model, "--images", "32", "--batch-size", "8", "--top-k", "2", "--probes", "4",
+            "--density-probes", "0", "--single-batches", "0", "--parameters", Selected, "--modulo-orbit", "--seed", "4", "--out", outDir]);
+        CliOutput.AssertSucceeded(r, outDir);
+        var orbit = CliOutput.Summary(outDir, "curvature").GetProperty("moduloOrbit");
+        // The census of 784-32-16-10: 32 rescalings (they also move 1.weight, outside the selection: left out), 16 rescalings
+        // across the second ReLU and the softmax translation's 16 + 1.
+        Assert.Equal(33, orbit.GetProperty("generators").GetInt32());
+        Assert.Equal(32, orbit.GetProperty("droppedGenerators").GetInt32());
+        Assert.Equal(33, orbit.GetProperty("rank").GetInt32());
+
+        // Independent: the tangents written out from the network's structure, the dense Hessian over the same 32 images,
+        // P = I − QQᵀ from an SVD of the tangents, and the top-2 of PHP by LAPACK.
+        var train = FashionMnist.Load(train: true);
+        var (all, labels) = train.Gather<double>(Enumerable.Range(0, 32).ToArray());
+        var graph = OnnxModel.Load(Model).ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
+        var h = CurvatureExperimentTests.DenseHessian(graph, all, labels);
+        int n = h.Dim(0);
+        double[] w3 = graph.Parameter("3.weight")!.Value.Data, b3 = graph.Parameter("3.bias")!.Value.Data, w5 = graph.Parameter("5.weight")!.Value.Data;
+        var t = Tensor<double>.Zeros(n, 33);
+        for (int j = 0; j < 16; j++)
+        {
+            for (int k = 0; k < 32; k++) t[j * 32 + k, j] = w3[j * 32 + k];   // 3.weight row j (offset 0)
+            t[512 + j, j] = b3[j];                                             // 3.bias (offset 512)
+            for (int c = 0; c < 10; c++) t[528 + c * 16 + j, j] = -w5[c * 16 + j]; // 5.weight column j (offset 528)
+            for (int c = 0; c < 10; c++) t[528 + c * 16 + j, 16 + j] = 1;        // translation along column j
+        }
+        for (int c = 0; c < 10; c++) t[688 + c, 32] = 1;                        // translation of 5.bias (offset 688)
+        var (_, u, _) = LinearAlgebra.Svd(t, vectors: true);
+        var q = Tensor<double>.Zeros(n, 33);
+        for (int i = 0; i < n; i++) for (int k = 0; k < 33; k++) q[i, k] = u![i, k];
+        var p = Tensor<double>.Identity(n) - q.MatMul(TensorOps.Transpose(q));
+        var php = p.MatMul(h).MatMul(p);
+        var (values, _) = LinearAlgebra.SymmetricEigen(php, vectors: false);
+        var expectedTop = values.OrderDescending().Take(2).ToArray();
+        var top = orbit.GetProperty("topModuloOrbit").EnumerateArray().Select(CliOutput.Number).ToArray();
+        Close.Assert(expectedTop, top, 0, 1e-8 * Math.Abs(expectedTop[0]), "top-2 of PHP vs dense");
+        var qhq = TensorOps.Transpose(q).MatMul(h).MatMul(q);
+        double orbitTrace = Enumerable.Range(0, 33).Sum(k => qhq[k, k]);
+        Close.Assert(orbitTrace, CliOutput.Number(orbit.GetProperty("orbitTrace")), 1e-9, 1e-12, "trace over the tangents");
+    }
+
+    [Fact]
     public void Curvature_ShardTables_CoverAllBatchesAndAverageToTheUnshardedTrace()
     {
         string[] Args(string outDir, params string[] extra) => ["curvature", "--model", Model, "--images", "24", "--batch-size", "8", "--top-k", "1", "--probes", "6",
