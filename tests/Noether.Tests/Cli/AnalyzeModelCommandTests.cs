@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Json.Schema;
 using Noether.Data;
 using Noether.Experiments;
 using Noether.Graphs;
@@ -40,6 +42,22 @@ public sealed class AnalyzeModelCommandTests : IDisposable
         Assert.All(Enumerable.Range(0, census.RowCount), i => Assert.Equal("true", census[i, "passed"], ignoreCase: true));
 
         var summary = CliOutput.Summary(outDir, "analyze");
+        var schema = JsonSchema.FromText(File.ReadAllText(Path.Combine(Report.ReportAssertions.RepositoryRoot(), "docs", "model-report.schema.json")),
+            new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+        using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json"))))
+        {
+            var validation = schema.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            Assert.True(validation.IsValid, "summary.json breaks docs/model-report.schema.json: " + string.Join("; ",
+                (validation.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
+        }
+        // The schema can say no: the same file with a paper verdict on an own check, and without its census block.
+        var text = File.ReadAllText(Path.Combine(outDir, "summary.json"));
+        foreach (var broken in new[] { text.Replace("\"verdict\": \"Passed\"", "\"verdict\": \"Reproduced\""), text.Replace("\"census\":", "\"censusX\":") })
+        {
+            Assert.NotEqual(text, broken);
+            using var doc = JsonDocument.Parse(broken);
+            Assert.False(schema.Evaluate(doc.RootElement).IsValid);
+        }
         Assert.Equal("model", summary.GetProperty("mode").GetString());
         Assert.Equal(expected.Dimension, summary.GetProperty("census").GetProperty("dimension").GetInt32());
         Assert.All(summary.GetProperty("claims").EnumerateArray(), c => Assert.Equal("Passed", c.GetProperty("verdict").GetString()));
