@@ -1,6 +1,7 @@
 using Noether.Data;
 using Noether.Graphs;
 using Noether.Interop;
+using Noether.Symmetry.Census;
 
 namespace Noether.Experiments;
 
@@ -143,6 +144,7 @@ public static class TeleportProtocol
         var runs = new List<TeleportProtocolRun>();
         var arms = new List<TeleportProtocolArmResult>();
         int dimension = 0;
+        Warm(onnx, train, settings, twin, sites, cancellationToken);
         foreach (var arm in settings.Arms)
         {
             var pairs = new List<(TeleportProtocolRun Baseline, TeleportProtocolRun Teleport)>();
@@ -209,6 +211,35 @@ public static class TeleportProtocol
         }
         progress?.Report(new ExperimentProgress("done", total, total));
         return new TeleportProtocolResult(settings, runs, arms, train.Count, dimension, sites.Count);
+    }
+
+    /// <summary>
+    /// An untimed run of every optimiser with its teleports on a few batches before anything is timed, so that no timed run
+    /// pays for compiling the code paths it is the first to take (.NET compiles methods on first use and again, optimised,
+    /// once they are hot): otherwise the first baseline would carry that cost and flatter the teleport runs.
+    /// </summary>
+    private static void Warm(OnnxModel onnx, ImageDataset train, TeleportProtocolSettings settings, Graph<double> twin,
+        IReadOnlyList<CensusSite> sites, CancellationToken cancellationToken)
+    {
+        var data = train.Subset(0, Math.Min(train.Count, settings.BatchSize * (settings.Teleports + 40)));
+        var shape = GraphTrainer<float>.ModelSampleShape(onnx.ToGraph<float>(), train.SampleShape, train.Source);
+        int batches = Minibatches.BatchCount(data.Count, settings.BatchSize);
+        foreach (var arm in settings.Arms)
+        {
+            var graph = onnx.ToGraph<float>();
+            Initialize(graph, settings.FirstSeed);
+            var trainer = new GraphTrainer<float>(graph, new GraphTrainingSettings(arm.Optimizer, 1, settings.BatchSize, arm.LearningRate, arm.Momentum), shape, batches);
+            trainer.AttachTeleport(new TrainingTeleport<float>(twin, sites, new TrainingTeleportSettings([0], Math.Min(settings.Teleports, batches), settings.TeleportSteps,
+                Math.Min(settings.TeleportBatch, data.Count), arm.TeleportLearningRate, settings.SquaredNormCap), data, shape));
+            try
+            {
+                trainer.TrainEpoch(Minibatches.Create<float>(data, settings.BatchSize, new Random(0)), null, cancellationToken);
+            }
+            catch (ArithmeticException)
+            {
+                // A warm-up that diverges has still compiled what it ran; the timed runs record their own failures.
+            }
+        }
     }
 
     /// <summary>

@@ -60,6 +60,11 @@ public sealed class GradientNormTeleport
 
     private readonly Graph<double> _graph;
     private readonly Parameter<double>[] _parameters;
+    private readonly Entries[][] _entries; // per generator (sites in order): its entries by parameter position
+    private readonly double[][] _exponents; // per parameter: scratch for one site's summed exponent or shift
+
+    // A generator's entries of one parameter tensor, by the tensor's position in the graph's parameter list.
+    private sealed record Entries(int Parameter, int[] Indices, double[] Coefficients);
 
     /// <summary>A teleport of <paramref name="graph"/> (float64, output 0 the logits, loss the mean cross-entropy) along <paramref name="sites"/>.</summary>
     /// <exception cref="ArgumentException">No site, an approximate site (its group changes the loss), or a site moving a tensor the graph does not train.</exception>
@@ -78,6 +83,10 @@ public sealed class GradientNormTeleport
         _graph = graph;
         _parameters = [.. graph.Parameters];
         Dimension = Sites.Sum(s => s.Dimension);
+        var position = _parameters.Select((p, i) => (p.Name, i)).ToDictionary(p => p.Name, p => p.i);
+        _entries = Sites.SelectMany(s => s.Generators)
+            .Select(g => g.Entries.Select(e => new Entries(position[e.Parameter], e.Indices, e.Coefficients)).ToArray()).ToArray();
+        _exponents = _parameters.Select(p => new double[p.Length]).ToArray();
     }
 
     /// <summary>The exact sites of <paramref name="census"/>: the ones a teleport may move along.</summary>
@@ -115,8 +124,6 @@ public sealed class GradientNormTeleport
     public (double[] Gradient, double Loss, double SquaredNorm) ObjectiveGradient(Tensor<double> inputs, int[] labels)
     {
         Check(inputs, labels);
-        var index = new Dictionary<string, int>();
-        for (int i = 0; i < _parameters.Length; i++) index[_parameters[i].Name] = i;
         var hessian = new HessianOperator<double>((tape, leaves) =>
         {
             for (int i = 0; i < _parameters.Length; i++) tape.BindTo(_parameters[i], leaves[i]);
@@ -130,8 +137,18 @@ public sealed class GradientNormTeleport
         foreach (var site in Sites)
             foreach (var generator in site.Generators)
             {
+                // ⟨Hg, Mθ⟩ with the tangent Mθ: a_k θ_k (scaling), c_k (translation), Σ c θ_source (linear).
                 double s = 0;
-                foreach (var (parameter, i, value) in generator.Tangent(Data)) s += hg[index[parameter]].Data[i] * value;
+                if (generator.Kind == GeneratorKind.Linear)
+                    foreach (var (parameter, i, value) in generator.Tangent(Data)) s += hg[Array.FindIndex(_parameters, p => p.Name == parameter)].Data[i] * value;
+                else
+                    foreach (var e in _entries[k])
+                    {
+                        var h = hg[e.Parameter].Data;
+                        var theta = _parameters[e.Parameter].Value.Data;
+                        for (int j = 0; j < e.Indices.Length; j++)
+                            s += h[e.Indices[j]] * e.Coefficients[j] * (generator.Kind == GeneratorKind.Scaling ? theta[e.Indices[j]] : 1);
+                    }
                 d[k++] = 2 * s;
             }
         return (d, hessian.Value, f);
@@ -146,9 +163,32 @@ public sealed class GradientNormTeleport
         foreach (var site in Sites)
         {
             var ts = new double[site.Dimension];
-            for (int i = 0; i < ts.Length; i++) ts[i] = t[k++];
-            if (ts.Any(x => x != 0)) site.Apply(Data, ts);
+            for (int i = 0; i < ts.Length; i++) ts[i] = t[k + i];
+            if (site.Generators[0].Kind == GeneratorKind.Linear) site.Apply(Data, ts);
+            else Apply(site.Generators[0].Kind == GeneratorKind.Scaling, k, ts);
+            k += ts.Length;
         }
+    }
+
+    // exp(Σ tᵢMᵢ) of one scaling or translation site (its generators commute): each entry's exponent (or shift) summed over
+    // the site's generators, then θ·e^s (or θ + s) — what CensusSite.Apply computes, with arrays in place of a dictionary.
+    private void Apply(bool scaling, int first, double[] t)
+    {
+        for (int g = 0; g < t.Length; g++)
+            foreach (var e in _entries[first + g])
+                for (int j = 0; j < e.Indices.Length; j++) _exponents[e.Parameter][e.Indices[j]] += t[g] * e.Coefficients[j];
+        for (int g = 0; g < t.Length; g++)
+            foreach (var e in _entries[first + g])
+            {
+                var theta = _parameters[e.Parameter].Value.Data;
+                var s = _exponents[e.Parameter];
+                foreach (int i in e.Indices)
+                {
+                    if (s[i] == 0) continue; // applied already (an entry two generators share) or not moved
+                    theta[i] = scaling ? theta[i] * Math.Exp(s[i]) : theta[i] + s[i];
+                    s[i] = 0;
+                }
+            }
     }
 
     /// <summary>
