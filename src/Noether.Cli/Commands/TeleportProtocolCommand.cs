@@ -20,13 +20,14 @@ internal static class TeleportProtocolCommand
         var epochs = new Option<int?>("--epochs") { Description = "Epochs per run (overrides the profile)." };
         var optimizers = new Option<string?>("--optimizers") { Description = "Comma-separated subset of sgd, adagrad, momentum, rmsprop, adam (default: all five)." };
         var limit = new Option<int>("--train-limit") { Description = "Training samples: the first N of Fashion-MNIST's training split (the authors train on 50000).", DefaultValueFactory = _ => 50_000 };
+        var noControl = new Option<bool>("--no-control") { Description = "Skip the reset-only control run per seed (the teleport schedule without moves: what the optimiser resets alone do)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder with Fashion-MNIST's files (default: the Debian package's folder)." }.ExistingDirectory();
         var run = RunOptions.Single("results/teleport-protocol");
         var command = run.Command("teleport-protocol", "The ICLR 2024 teleportation protocol: time to reach the baseline's final training loss with and without teleports (wall-clock, teleports included), per optimiser, with 95% intervals over seeds.",
-            model, profile, seeds, epochs, optimizers, limit, dataDir);
+            model, profile, seeds, epochs, optimizers, limit, noControl, dataDir);
         CliAction.Set(command, (parse, token) =>
         {
-            var settings = Read(parse, profile, seeds, epochs, optimizers, run.Seed);
+            var settings = Read(parse, profile, seeds, epochs, optimizers, run.Seed) with { ResetControl = !parse.GetValue(noControl) };
             string path = parse.GetValue(model)!;
             if (!File.Exists(path)) throw Errors.Argument("--model", $"--model {path}: no such file (the protocol's MLP is {DefaultModel}, made by tests/fixtures/onnx/make_zoo.py)");
             int trainLimit = parse.GetValue(limit);

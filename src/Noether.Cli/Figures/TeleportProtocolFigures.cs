@@ -5,17 +5,17 @@ namespace Noether.Cli.Figures;
 /// <summary>The PNG of <c>teleport-protocol</c>: training loss against wall-clock, per optimiser.</summary>
 internal static class TeleportProtocolFigures
 {
-    /// <summary>One panel per optimiser: every seed's curve thin, the mean over seeds (loss and time per epoch) thick; baseline blue, teleport orange.</summary>
+    /// <summary>One panel per optimiser: every seed's curve thin, the mean over seeds (loss and time per epoch) thick; baseline blue, teleport orange, reset-only control green.</summary>
     public static void Curves(TeleportProtocolResult result, string path)
     {
         var plots = new List<Plot>();
         foreach (var arm in result.Arms)
         {
             var plot = Figure.Create(arm.Arm, "wall-clock (s), teleports included", "training loss (epoch mean)");
-            foreach (bool teleport in new[] { false, true })
+            foreach (var (variant, color) in new[] { ("baseline", Panels.Palette[0]), ("teleport", Panels.Palette[1]), ("reset-control", Panels.Palette[2]) })
             {
-                var color = Panels.Palette[teleport ? 1 : 0];
-                var runs = result.Runs.Where(r => r.Arm == arm.Arm && r.Teleport == teleport).ToArray();
+                var runs = result.Runs.Where(r => r.Arm == arm.Arm && r.Variant == variant).ToArray();
+                if (runs.Length == 0) continue;
                 foreach (var r in runs)
                 {
                     int n = Finite(r);
@@ -27,7 +27,8 @@ internal static class TeleportProtocolFigures
                 int epochs = complete[0].EpochLoss.Length;
                 var time = Enumerable.Range(0, epochs).Select(e => complete.Average(r => r.Seconds[e])).ToArray();
                 var loss = Enumerable.Range(0, epochs).Select(e => complete.Average(r => r.EpochLoss[e])).ToArray();
-                Panels.Line(plot, time, loss, color, teleport ? $"{arm.Arm} + teleport (mean of {complete.Length})" : $"{arm.Arm} (mean of {complete.Length})", 3);
+                string name = variant switch { "teleport" => $"{arm.Arm} + teleport", "reset-control" => $"{arm.Arm}, resets only", _ => arm.Arm };
+                Panels.Line(plot, time, loss, color, $"{name} (mean of {complete.Length})", variant == "reset-control" ? 2 : 3);
             }
             plot.ShowLegend(Alignment.UpperRight);
             plots.Add(plot);

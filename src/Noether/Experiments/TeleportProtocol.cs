@@ -28,8 +28,11 @@ public sealed record TeleportProtocolArm(string Name, string Optimizer, double L
 /// <param name="TeleportBatch">Samples per teleport batch (the authors: 200).</param>
 /// <param name="SquaredNormCap">‖∇L‖² past which an ascent stops (the authors: 100).</param>
 /// <param name="FirstSeed">The first seed; the runs use FirstSeed … FirstSeed + Seeds − 1.</param>
+/// <param name="ResetControl">Also run, per seed, the control the authors' protocol lacks: the same teleport schedule with
+/// every ascent stopped before its first move (cap ε), so the run gets the optimiser resets, and pays one product per teleport,
+/// but is not moved — what the teleports' moves add beyond the resets.</param>
 public sealed record TeleportProtocolSettings(IReadOnlyList<TeleportProtocolArm> Arms, int Seeds = 5, int Epochs = 40, int BatchSize = 20, int Teleports = 8,
-    int TeleportSteps = 10, int TeleportBatch = 200, double SquaredNormCap = 100, int FirstSeed = 0)
+    int TeleportSteps = 10, int TeleportBatch = 200, double SquaredNormCap = 100, int FirstSeed = 0, bool ResetControl = true)
 {
     /// <summary>
     /// The authors' optimisers and rates (base rate 1e-2): SGD 1e-2 and AdaGrad 1e-2 teleporting at epoch 2 with η = 1e-4;
@@ -78,8 +81,13 @@ public sealed record TeleportProtocolSettings(IReadOnlyList<TeleportProtocolArm>
 /// <param name="TestAccuracy">Test accuracy after the last epoch.</param>
 /// <param name="Teleports">The teleports made (empty for a baseline).</param>
 /// <param name="Failure">Why the run stopped early (a non-finite loss, a teleport that overflowed), or null; its later epochs are NaN.</param>
+/// <param name="Control">True for the reset-only control (<see cref="TeleportProtocolSettings.ResetControl"/>; <paramref name="Teleport"/> is true too).</param>
 public sealed record TeleportProtocolRun(string Arm, int Seed, bool Teleport, double[] EpochLoss, double[] Seconds, double TestAccuracy,
-    IReadOnlyList<TrainingTeleportRecord> Teleports, string? Failure = null);
+    IReadOnlyList<TrainingTeleportRecord> Teleports, string? Failure = null, bool Control = false)
+{
+    /// <summary>"baseline", "teleport" or "reset-control".</summary>
+    public string Variant => Control ? "reset-control" : Teleport ? "teleport" : "baseline";
+}
 
 /// <summary>A mean over seeds with its two-sided 95% Student-t interval, mean ± t₀.₉₇₅,ₙ₋₁ · s/√n.</summary>
 public sealed record TInterval(double Mean, double Lower, double Upper, int Count)
@@ -107,8 +115,11 @@ public sealed record TInterval(double Mean, double Lower, double Upper, int Coun
 /// <param name="Reached">Seeds whose teleport run reached the target.</param>
 /// <param name="TeleportSeconds">Per seed: seconds spent in teleports.</param>
 /// <param name="Gain">Mean over all teleports of ‖∇L‖² after / before on their batches.</param>
+/// <param name="FinalLossDifference">Final training loss with teleports − the baseline's, over seeds.</param>
+/// <param name="ControlTimes">Per seed: seconds the reset-only control took to reach the target (null without the control).</param>
+/// <param name="ControlDifference">T_control − T_baseline over seeds (null without the control).</param>
 public sealed record TeleportProtocolArmResult(string Arm, double[] Targets, double[] BaselineTimes, double[] TeleportTimes, TInterval Difference, TInterval Ratio,
-    int Reached, double[] TeleportSeconds, double Gain)
+    int Reached, double[] TeleportSeconds, double Gain, TInterval? FinalLossDifference = null, double[]? ControlTimes = null, TInterval? ControlDifference = null)
 {
     /// <summary>The claim's part for this optimiser: [seeds reached, seeds, upper 95% bound of T_teleport − T_baseline].</summary>
     public double[] Part => [Reached, Targets.Length, Difference.Upper];
@@ -140,7 +151,7 @@ public static class TeleportProtocol
         settings.Validate(train.Count);
         var (twin, sites) = ImportedModelTraining.TeleportSites(onnx, onnx.Source, "model");
         int batches = Minibatches.BatchCount(train.Count, settings.BatchSize);
-        long total = (long)settings.Arms.Count * settings.Seeds * 2 * settings.Epochs, done = 0;
+        long total = (long)settings.Arms.Count * settings.Seeds * (settings.ResetControl ? 3 : 2) * settings.Epochs, done = 0;
         var runs = new List<TeleportProtocolRun>();
         var arms = new List<TeleportProtocolArmResult>();
         int dimension = 0;
@@ -148,10 +159,11 @@ public static class TeleportProtocol
         foreach (var arm in settings.Arms)
         {
             var pairs = new List<(TeleportProtocolRun Baseline, TeleportProtocolRun Teleport)>();
+            var controls = new List<TeleportProtocolRun>();
             for (int s = 0; s < settings.Seeds; s++)
             {
                 int seed = settings.FirstSeed + s;
-                TeleportProtocolRun One(bool teleport)
+                TeleportProtocolRun One(bool teleport, bool control = false)
                 {
                     var graph = onnx.ToGraph<float>();
                     Initialize(graph, seed);
@@ -162,7 +174,7 @@ public static class TeleportProtocol
                     if (teleport)
                     {
                         t = new TrainingTeleport<float>(twin, sites, new TrainingTeleportSettings([arm.TeleportEpoch], settings.Teleports, settings.TeleportSteps, settings.TeleportBatch,
-                            arm.TeleportLearningRate, settings.SquaredNormCap, seed), train, sampleShape);
+                            arm.TeleportLearningRate, control ? double.Epsilon : settings.SquaredNormCap, seed), train, sampleShape);
                         trainer.AttachTeleport(t);
                         dimension = t.Dimension;
                     }
@@ -173,7 +185,7 @@ public static class TeleportProtocol
                     string? failure = null;
                     for (int e = 0; e < settings.Epochs; e++)
                     {
-                        string stage = Format.Inv($"{arm.Name} seed {seed} {(teleport ? "teleport" : "baseline")} epoch {e + 1}/{settings.Epochs}");
+                        string stage = Format.Inv($"{arm.Name} seed {seed} {(control ? "reset control" : teleport ? "teleport" : "baseline")} epoch {e + 1}/{settings.Epochs}");
                         progress?.Report(new ExperimentProgress(stage, done, total));
                         done++;
                         if (failure is not null)
@@ -199,15 +211,21 @@ public static class TeleportProtocol
                         seconds[e] = elapsed;
                     }
                     double accuracy = failure is null ? trainer.Evaluate(Minibatches.Create<float>(test, 1000, null, shuffle: false), cancellationToken) : double.NaN;
-                    return new TeleportProtocolRun(arm.Name, seed, teleport, loss, seconds, accuracy, t?.Records.ToArray() ?? Array.Empty<TrainingTeleportRecord>(), failure);
+                    return new TeleportProtocolRun(arm.Name, seed, teleport, loss, seconds, accuracy, t?.Records.ToArray() ?? Array.Empty<TrainingTeleportRecord>(), failure, control);
                 }
                 var baseline = One(false);
                 var withTeleport = One(true);
                 runs.Add(baseline);
                 runs.Add(withTeleport);
                 pairs.Add((baseline, withTeleport));
+                if (settings.ResetControl)
+                {
+                    var control = One(true, control: true);
+                    runs.Add(control);
+                    controls.Add(control);
+                }
             }
-            arms.Add(Compare(arm.Name, pairs));
+            arms.Add(Compare(arm.Name, pairs, settings.ResetControl ? controls : null));
         }
         progress?.Report(new ExperimentProgress("done", total, total));
         return new TeleportProtocolResult(settings, runs, arms, train.Count, dimension, sites.Count);
@@ -245,8 +263,10 @@ public static class TeleportProtocol
     /// <summary>
     /// The comparison over seeds: per seed the target is the baseline's final epoch loss; each run's time to reach it is
     /// <see cref="TimeToReach"/>; the difference and the ratio get t-intervals (NaN bounds when a teleport run never reached it).
+    /// With <paramref name="controls"/> (the reset-only runs, one per pair), their times and T_control − T_baseline too.
     /// </summary>
-    public static TeleportProtocolArmResult Compare(string arm, IReadOnlyList<(TeleportProtocolRun Baseline, TeleportProtocolRun Teleport)> pairs)
+    public static TeleportProtocolArmResult Compare(string arm, IReadOnlyList<(TeleportProtocolRun Baseline, TeleportProtocolRun Teleport)> pairs,
+        IReadOnlyList<TeleportProtocolRun>? controls = null)
     {
         ArgumentNullException.ThrowIfNull(pairs);
         var targets = pairs.Select(p => p.Baseline.EpochLoss[^1]).ToArray();
@@ -255,9 +275,12 @@ public static class TeleportProtocol
         var difference = TInterval.Of(tt.Zip(tb, (a, b) => a - b).ToArray());
         var ratio = TInterval.Of(tt.Zip(tb, (a, b) => a / b).ToArray());
         var teleports = pairs.SelectMany(p => p.Teleport.Teleports).ToArray();
+        var tc = controls?.Select((c, i) => TimeToReach(c.Seconds, c.EpochLoss, targets[i])).ToArray();
         return new TeleportProtocolArmResult(arm, targets, tb, tt, difference, ratio, tt.Count(double.IsFinite),
             pairs.Select(p => p.Teleport.Teleports.Sum(t => t.Result.Seconds)).ToArray(),
-            teleports.Length == 0 ? double.NaN : teleports.Average(t => t.Result.Gain));
+            teleports.Length == 0 ? double.NaN : teleports.Average(t => t.Result.Gain),
+            TInterval.Of(pairs.Select(p => p.Teleport.EpochLoss[^1] - p.Baseline.EpochLoss[^1]).ToArray()),
+            tc, tc is null ? null : TInterval.Of(tc.Zip(tb, (a, b) => a - b).ToArray()));
     }
 
     /// <summary>

@@ -111,8 +111,11 @@ public sealed class TeleportTrainingCommandTests : IDisposable
         Assert.True(r.ExitCode == 0, r.Stderr);
         foreach (var f in new[] { "curves.csv", "comparison.csv", "teleports.csv", "teleport-protocol.png", "summary.json" })
             Assert.True(File.Exists(Path.Combine(Out, f)), f);
-        Assert.Equal(1 + 2 * 2 * 2, File.ReadAllLines(Path.Combine(Out, "curves.csv")).Length); // 2 seeds × (baseline, teleport) × 2 epochs
-        Assert.Equal(1 + 2 * 8, File.ReadAllLines(Path.Combine(Out, "teleports.csv")).Length);
+        Assert.Equal(1 + 2 * 3 * 2, File.ReadAllLines(Path.Combine(Out, "curves.csv")).Length); // 2 seeds × (baseline, teleport, reset control) × 2 epochs
+        var teleports = File.ReadAllLines(Path.Combine(Out, "teleports.csv"));
+        Assert.Equal(1 + 2 * 2 * 8, teleports.Length); // 8 per teleport run and per control run
+        // The control's teleports stop before their first move: only the resets (and one product each) are left.
+        Assert.All(teleports.Skip(1).Where(l => l.Contains(",reset-control,", StringComparison.Ordinal)), l => Assert.Contains(",0,1,1,", l));
         using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Out, "summary.json")));
         var adam = summary.RootElement.GetProperty("optimizers")[0];
         Assert.Contains(adam.GetProperty("verdict").GetString(), new[] { "faster", "not faster" });
