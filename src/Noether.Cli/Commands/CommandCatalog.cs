@@ -17,6 +17,7 @@ internal static class CommandCatalog
         yield return ConvergeCommand.Create();
         yield return SharpnessCommand.Create();
         yield return TeleportCommand.Create();
+        yield return TeleportProtocolCommand.Create();
         yield return ValleyCommand.Create();
         yield return EnsembleCommand.Create();
         yield return AttackCommand.Create();

@@ -4,6 +4,7 @@ using Noether.Data;
 using Noether.Graphs;
 using Noether.Interop;
 using Noether.Nn;
+using Noether.Symmetry.Census;
 
 namespace Noether.Cli.Commands;
 
@@ -32,15 +33,26 @@ internal static class TrainModelCommand
         public Option<string?> TrainLabels { get; } = new("--train-labels") { Description = "Labels .npy for an inputs .npy --train-file." };
         public Option<string?> TestFile { get; } = new("--test-file") { Description = "Test data like --train-file (default: the last 10% of --train-file, held out)." };
         public Option<string?> TestLabels { get; } = new("--test-labels") { Description = "Labels .npy for an inputs .npy --test-file." };
+        public Option<string?> TeleportAt { get; } = new("--teleport-at") { Description = "With --model: teleport to a larger gradient norm along the census's exact groups at these epochs, counted from 0 (0: before the first step), e.g. 0 or 2,10 (docs/teleport-training.md)." };
+        public Option<int> Teleports { get; } = new("--teleports") { Description = "With --teleport-at: teleports per chosen epoch, one before each of its first N steps.", DefaultValueFactory = _ => 8 };
+        public Option<int> TeleportSteps { get; } = new("--teleport-steps") { Description = "With --teleport-at: gradient-ascent steps K per teleport (one Hessian-vector product each).", DefaultValueFactory = _ => 10 };
+        public Option<int> TeleportBatch { get; } = new("--teleport-batch") { Description = "With --teleport-at: samples of the batch each teleport ascends on.", DefaultValueFactory = _ => 200 };
+        public Option<double> TeleportLr { get; } = new("--teleport-lr") { Description = "With --teleport-at: the ascent's step size η on the group coordinates.", DefaultValueFactory = _ => 5e-2 };
+        public Option<double> TeleportCap { get; } = new("--teleport-cap") { Description = "With --teleport-at: stop a teleport's ascent once ‖∇L‖² on its batch exceeds this.", DefaultValueFactory = _ => 100 };
 
-        public IEnumerable<Option> All => [Optimizer, Momentum, Nesterov, WeightDecay, Schedule, WarmupEpochs, StepEpochs, Gamma, CheckpointEvery, Monitor, Float64, TrainFile, TrainLabels, TestFile, TestLabels];
+        public IEnumerable<Option> All => [Optimizer, Momentum, Nesterov, WeightDecay, Schedule, WarmupEpochs, StepEpochs, Gamma, CheckpointEvery, Monitor, Float64, TrainFile, TrainLabels, TestFile, TestLabels,
+            TeleportAt, Teleports, TeleportSteps, TeleportBatch, TeleportLr, TeleportCap];
+
+        /// <summary>The teleport options other than --teleport-at.</summary>
+        public IEnumerable<Option> TeleportDetails => [Teleports, TeleportSteps, TeleportBatch, TeleportLr, TeleportCap];
 
         /// <summary>The first model-only option given without --model, or null.</summary>
         public string? GivenWithoutModel(ParseResult parse) => All.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
     }
 
     internal sealed record Request(string ModelPath, GraphTrainingSettings Settings, string Dataset, string? DataDirectory, int? TrainLimit,
-        bool Float64, int CheckpointEvery, int Monitor, string? TrainFile, string? TrainLabels, string? TestFile, string? TestLabels);
+        bool Float64, int CheckpointEvery, int Monitor, string? TrainFile, string? TrainLabels, string? TestFile, string? TestLabels,
+        TrainingTeleportSettings? Teleport = null);
 
     public static Request Read(ParseResult parse, Options o, string model, string dataset, string? dataDir, int epochs, int batch, double lr, int seed, int? limit)
     {
@@ -56,11 +68,12 @@ internal static class TrainModelCommand
             parse.GetValue(o.TrainFile), parse.GetValue(o.TrainLabels), parse.GetValue(o.TestFile), parse.GetValue(o.TestLabels));
         if (request.TrainFile is null && (request.TrainLabels ?? request.TestFile ?? request.TestLabels) is not null)
             throw Errors.Argument("--train-labels", "--train-labels, --test-file and --test-labels need --train-file");
-        return request;
+        return request with { Teleport = TeleportCommandOptions.Read(parse, o, settings, monitor) };
     }
 
     /// <summary>The model and data of a run, loaded before --out is touched.</summary>
-    internal sealed record Loaded(OnnxModel Onnx, ImageDataset Train, ImageDataset Test, int[] SampleShape);
+    internal sealed record Loaded(OnnxModel Onnx, ImageDataset Train, ImageDataset Test, int[] SampleShape,
+        (Graph<double> Twin, IReadOnlyList<CensusSite> Sites)? Teleport = null);
 
     /// <summary>
     /// Loads the model and the data and checks the run's memory (<see cref="MemoryEstimate.GraphTraining"/>, from the
@@ -77,7 +90,7 @@ internal static class TrainModelCommand
             : MemoryEstimate.TensorData((long)train.Count + test.Count, train.SampleSize);
         MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--batch-size {request.Settings.BatchSize}"),
             MemoryEstimate.GraphTraining(request.Settings, parameters, values, request.Float64, request.Monitor > 0, train.Count, data));
-        return loaded;
+        return request.Teleport is null ? loaded : loaded with { Teleport = TeleportCommandOptions.Check(request, onnx, train) };
     }
 
     /// <summary>The training graph's recorded values per sample (<see cref="MemoryEstimate.RecordedValues{T}"/>) and its parameter count.</summary>
@@ -99,15 +112,15 @@ internal static class TrainModelCommand
     public static int Run(Request request, Loaded loaded, string outDir, string checkpointDir, CancellationToken token)
     {
         ArgumentNullException.ThrowIfNull(loaded);
-        return request.Float64 ? Run<double>(loaded.Onnx, request, loaded.Train, loaded.Test, loaded.SampleShape, outDir, checkpointDir, token)
-            : Run<float>(loaded.Onnx, request, loaded.Train, loaded.Test, loaded.SampleShape, outDir, checkpointDir, token);
+        return request.Float64 ? Run<double>(loaded.Onnx, request, loaded.Train, loaded.Test, loaded.SampleShape, outDir, checkpointDir, token, loaded.Teleport)
+            : Run<float>(loaded.Onnx, request, loaded.Train, loaded.Test, loaded.SampleShape, outDir, checkpointDir, token, loaded.Teleport);
     }
 
     /// <summary>The folder checkpoints are written to for --out <paramref name="output"/>: NAME.checkpoints beside it.</summary>
     public static string CheckpointFolder(string output) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)) + ".checkpoints";
 
     private static int Run<T>(OnnxModel onnx, Request request, ImageDataset train, ImageDataset test, int[] sampleShape, string outDir, string checkpointDir,
-        CancellationToken token)
+        CancellationToken token, (Graph<double> Twin, IReadOnlyList<CensusSite> Sites)? teleportSites)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var graph = onnx.ToGraph<T>();
@@ -117,11 +130,12 @@ internal static class TrainModelCommand
         CliAction.Out.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"Training {Path.GetFileName(request.ModelPath)} ({graph.Parameters.Count} parameter tensors, {graph.Parameters.Sum(p => (long)p.Length)} values, {(request.Float64 ? "float64" : "float32")}) on {train.Count} samples of {train.Source}: {s.Epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {s.LearningRate} ({s.Schedule}), momentum {s.Momentum}{(s.Nesterov ? " Nesterov" : "")}, weight decay {s.WeightDecay}, seed {s.Seed}")));
         var sites = ImportedModelTraining.MonitorSites(onnx, request.ModelPath, request.Monitor, "--monitor");
+        var teleport = TeleportCommandOptions.Create<T>(request, teleportSites, train, sampleShape);
         var clock = Stopwatch.StartNew();
         var (result, lastCheckpoint) = ExperimentConsole.Epochs(p => ImportedModelTraining.Run(onnx, graph, s, train, test, sampleShape, request.CheckpointEvery, checkpointDir,
             sites, request.Monitor, new InlineProgress<GraphTrainingProgress>(q => p.Report(
                 new EpochProgress(q.Epoch, q.Epochs, q.Batch, q.Batches, string.Create(CultureInfo.InvariantCulture, $"epoch {q.Epoch}/{q.Epochs}  loss {q.MeanLoss:F4}  lr {q.LearningRate:G3}"),
-                    q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token));
+                    q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token, teleport));
         var elapsed = clock.Elapsed;
         if (lastCheckpoint is not null) ImportedModelTraining.CopyCheckpoints(checkpointDir, outDir); // the completed run's result carries its checkpoints too
         TrainingWriter.WriteModel(outDir, onnx, graph, request, train, test, result, elapsed);

@@ -72,6 +72,8 @@ internal static class TrainingWriter
         EpochsCsv(result.Epochs, Path.Combine(outDir, "training.csv"));
         var monitor = result.Monitored.Count == 0 ? null : SiteMonitorSummary.Of(result.Monitored);
         if (monitor is not null) MonitorCsv(result.Monitored, Path.Combine(outDir, "monitor.csv"));
+        var teleports = result.Teleports is { } records && request.Teleport is { } teleport ? TeleportTrainingWriter.Summary(teleport, records) : null;
+        if (teleports is not null) TeleportTrainingWriter.Csv(result.Teleports!, Path.Combine(outDir, "teleports.csv"));
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
         {
@@ -90,6 +92,7 @@ internal static class TrainingWriter
             checkpointEvery = request.CheckpointEvery,
             monitorEvery = request.Monitor,
             monitor,
+            teleports,
             wallSeconds = elapsed.TotalSeconds,
             peakWorkingSetMiB = peak / (1024.0 * 1024.0),
             figures = new[] { new FigureRef("training.png", null, "Test accuracy (left axis) and mean training loss (right axis) after each epoch.") },
@@ -100,7 +103,8 @@ internal static class TrainingWriter
         if (monitor is not null)
             ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                 $"monitor: {monitor.Generators} generators over {monitor.Steps} kept steps; per-step identity median relative miss {monitor.MedianIdentityRelative:E2} (max {monitor.MaxIdentityRelative:E2}), modified-equation integral {monitor.MedianIntegralRelative:E2}, breaking term {monitor.MedianBreakingRelative:E2}"));
-        ExperimentConsole.Line($"wrote {modelOut}, model.safetensors, training.csv{(monitor is null ? "" : ", monitor.csv")}, summary.json, training.png");
+        if (teleports is not null) ExperimentConsole.Line(TeleportTrainingWriter.Line(result.Teleports!));
+        ExperimentConsole.Line($"wrote {modelOut}, model.safetensors, training.csv{(monitor is null ? "" : ", monitor.csv")}{(teleports is null ? "" : ", teleports.csv")}, summary.json, training.png");
     }
 
     /// <summary>monitor.csv: every kept step's conserved quantities, measured and predicted (docs/monitor.md).</summary>

@@ -6,7 +6,7 @@ public static class ClaimCatalog
     /// <summary>Every rule, grouped by experiment.</summary>
     public static IReadOnlyList<ClaimRule> All { get; } =
         [.. DriftClaims.All, .. ConvergenceClaims.All, .. SharpnessClaims.All, .. LandscapeClaims.All, .. EnsembleClaims.All, .. SymmetryClaims.All,
-         .. ModelTeleportClaims.All, .. ModelReportExperiment.All];
+         .. ModelTeleportClaims.All, .. ModelReportExperiment.All, .. TeleportProtocolClaims.All];
 
     /// <summary>The rule whose id (or family) <paramref name="claimId"/> is: an exact id first, then a family; null if none.</summary>
     public static ClaimRule? Find(string claimId)

@@ -138,8 +138,44 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>The graph run while evaluating (running statistics).</summary>
     public Graph<T> EvaluationGraph { get; }
 
-    /// <summary>The optimiser (its <see cref="Optimizer{T}.StepCount"/> counts the steps taken).</summary>
-    public Optimizer<T> Optimizer { get; }
+    /// <summary>
+    /// The optimiser. A teleport replaces it by a fresh one (<see cref="ResetOptimizer"/>), so its
+    /// <see cref="Optimizer{T}.StepCount"/> counts the steps since the last teleport; <see cref="Steps"/> counts them all.
+    /// </summary>
+    public Optimizer<T> Optimizer { get; private set; }
+
+    private long _stepsBeforeReset;
+
+    /// <summary>Optimiser steps taken over the whole run (across optimiser resets).</summary>
+    public long Steps => _stepsBeforeReset + Optimizer.StepCount;
+
+    /// <summary>
+    /// Replaces the optimiser by a fresh one over the same parameters (momentum, AdaGrad/RMSprop/Adam accumulators and
+    /// Adam's bias-correction count start again), as the authors' teleportation code re-creates its PyTorch optimiser after
+    /// each teleport; the learning-rate schedule keeps counting <see cref="Steps"/>.
+    /// </summary>
+    public void ResetOptimizer()
+    {
+        _stepsBeforeReset += Optimizer.StepCount;
+        Optimizer = Settings.CreateOptimizer(Optimizer.Parameters);
+    }
+
+    /// <summary>The teleports made inside training (null: none); see <see cref="AttachTeleport"/>.</summary>
+    public TrainingTeleport<T>? Teleport { get; private set; }
+
+    private int _epoch = -1;
+    private int _batchInEpoch;
+
+    /// <summary>
+    /// Teleports at the epochs and batches <paramref name="teleport"/>'s settings name, before the optimiser step, then resets
+    /// the optimiser (<see cref="ResetOptimizer"/>). Not with a census monitor: a teleport moves the conserved quantities.
+    /// </summary>
+    public void AttachTeleport(TrainingTeleport<T> teleport)
+    {
+        ArgumentNullException.ThrowIfNull(teleport);
+        if (Monitor is not null) throw Errors.Argument(nameof(teleport), "teleport: not with the census monitor (a teleport moves the conserved quantities the monitor follows)");
+        Teleport = teleport;
+    }
 
     /// <summary>The BatchNormalization running statistics, as named tensors (copies, refreshed after every step), for checkpoints.</summary>
     public IReadOnlyList<Parameter<T>> RunningStatistics { get; }
@@ -168,18 +204,34 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
 
     /// <summary>One pass over <paramref name="batches"/>; returns the mean cross-entropy before each step, weighted by batch size.</summary>
     /// <exception cref="NonFiniteLossException">A loss or an input is not finite (the step is named; nothing was updated by it).</exception>
+    /// <remarks>With a teleport attached, the epochs are counted from 0 by the calls of this method, and the teleports due
+    /// in this epoch run before their steps, inside this call (their cost is the epoch's).</remarks>
     public double TrainEpoch(IEnumerable<(Tensor<T> Inputs, int[] Labels)> batches, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-        => Classifier.TrainEpoch(Optimizer, batches, TrainStep, progress, cancellationToken);
+    {
+        _epoch++;
+        _batchInEpoch = 0;
+        if (Teleport is not { } teleport) return Classifier.TrainEpoch(Optimizer, batches, TrainStep, progress, cancellationToken);
+        return Classifier.TrainEpoch(Optimizer, batches, (inputs, labels) =>
+        {
+            if (teleport.IsDue(_epoch, _batchInEpoch))
+            {
+                teleport.Run(Optimizer.Parameters, _epoch, Steps, cancellationToken);
+                ResetOptimizer();
+            }
+            _batchInEpoch++;
+            return TrainStep(inputs, labels);
+        }, progress, cancellationToken);
+    }
 
     /// <summary>The learning rate the next step will use.</summary>
-    public double NextLearningRate => _schedule.At(Optimizer.StepCount);
+    public double NextLearningRate => _schedule.At(Steps);
 
     /// <summary>One step on one batch: forward with batch statistics, cross-entropy, backward, optimiser, running statistics. Returns the loss before the step.</summary>
     public double TrainStep(Tensor<T> inputs, int[] labels)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(labels);
-        long step = Optimizer.StepCount + 1;
+        long step = Steps + 1;
         if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<T>(inputs.Data)) throw new NonFiniteLossException(step, double.NaN, "the input batch contains NaN or ∞");
         _statistics.Clear();
         var tape = new Tape<T>();
@@ -187,7 +239,7 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
         var loss = Ops.CrossEntropy(logits, labels);
         double value = double.CreateTruncating(loss.Value.ScalarValue);
         if (!double.IsFinite(value)) throw new NonFiniteLossException(step, value, "the loss is not finite");
-        Optimizer.LearningRate = _schedule.At(Optimizer.StepCount);
+        Optimizer.LearningRate = _schedule.At(Steps);
         var gradient = tape.Gradient(loss, Optimizer.Parameters);
         var before = Monitor is null ? null : Snapshot(p => p.Value);
         Optimizer.Step(gradient);
@@ -196,7 +248,7 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
             var grads = Optimizer.Parameters.Select((p, i) => (p.Name, gradient[i].ToDoubles())).ToDictionary(x => x.Name, x => x.Item2);
             var after = Snapshot(p => p.Value);
             var steps = Monitor.Observe(n => before![n], n => grads[n], n => after[n], Optimizer.LearningRate);
-            if (Optimizer.StepCount % MonitorEvery == 0) _monitored.AddRange(steps);
+            if (Steps % MonitorEvery == 0) _monitored.AddRange(steps);
         }
         foreach (var s in _statistics) UpdateRunning(s);
         return value;
@@ -221,6 +273,7 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         ArgumentNullException.ThrowIfNull(sites);
         Errors.ThrowIfNotPositive(every, nameof(every));
+        if (Teleport is not null) throw Errors.Argument(nameof(sites), "monitor: not with teleports (a teleport moves the conserved quantities the monitor follows)");
         Monitor = new SiteMonitor(sites, Settings.Rule);
         MonitorEvery = every;
         var start = Snapshot(p => p.Value);
@@ -288,7 +341,9 @@ public sealed class GraphTrainer<T> where T : unmanaged, IFloatingPointIeee754<T
 /// <param name="TrainCount">Training samples.</param>
 /// <param name="TestCount">Test samples.</param>
 /// <param name="Monitored">The census monitor's kept observations (empty without a monitor).</param>
-public sealed record GraphTrainingResult(IReadOnlyList<EpochRecord> Epochs, long Steps, int TrainCount, int TestCount, IReadOnlyList<SiteStep> Monitored)
+/// <param name="Teleports">The teleports made inside training, in order (null or empty without teleports).</param>
+public sealed record GraphTrainingResult(IReadOnlyList<EpochRecord> Epochs, long Steps, int TrainCount, int TestCount, IReadOnlyList<SiteStep> Monitored,
+    IReadOnlyList<TrainingTeleportRecord>? Teleports = null)
 {
     /// <summary>Test accuracy after the last epoch.</summary>
     public double FinalTestAccuracy => Epochs[^1].TestAccuracy;
@@ -303,12 +358,13 @@ public static class GraphTraining
     /// evaluated epoch (evaluation in batches of the training batch size, bounding memory). With <paramref name="monitorSites"/>
     /// (a census of the model) every generator's conserved quantity is followed through every step and each
     /// <paramref name="monitorEvery"/>-th step's observations are kept (<see cref="SiteMonitor"/>). A pure function of the
-    /// settings and the model: the same seed gives the same trajectory.
+    /// settings and the model: the same seed gives the same trajectory. With <paramref name="teleport"/> the run teleports
+    /// at its epochs (<see cref="GraphTrainer{T}.AttachTeleport"/>); an epoch's seconds include its teleports.
     /// </summary>
     public static GraphTrainingResult Run<T>(Graph<T> graph, GraphTrainingSettings settings, ImageDataset train, ImageDataset test,
         int[]? dataSampleShape = null, Action<EpochRecord, GraphTrainer<T>>? epochDone = null,
         IProgress<GraphTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
-        IEnumerable<CensusSite>? monitorSites = null, int monitorEvery = 1)
+        IEnumerable<CensusSite>? monitorSites = null, int monitorEvery = 1, TrainingTeleport<T>? teleport = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -320,6 +376,7 @@ public static class GraphTraining
         int batches = Minibatches.BatchCount(train.Count, settings.BatchSize, dropLast: false);
         var trainer = new GraphTrainer<T>(graph, settings, sampleShape, batches);
         if (monitorSites is not null) trainer.AttachMonitor(monitorSites, monitorEvery);
+        if (teleport is not null) trainer.AttachTeleport(teleport);
         var rng = new Random(settings.Seed);
         var history = new List<EpochRecord>();
         for (int epoch = 1; epoch <= settings.Epochs; epoch++)
@@ -337,6 +394,6 @@ public static class GraphTraining
             epochDone?.Invoke(record, trainer);
             progress?.Report(new GraphTrainingProgress(epoch, settings.Epochs, batches, batches, loss, trainer.Optimizer.LearningRate, record));
         }
-        return new GraphTrainingResult(history, trainer.Optimizer.StepCount, train.Count, test.Count, trainer.Monitored);
+        return new GraphTrainingResult(history, trainer.Steps, train.Count, test.Count, trainer.Monitored, teleport?.Records);
     }
 }

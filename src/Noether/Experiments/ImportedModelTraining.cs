@@ -28,13 +28,34 @@ public static class ImportedModelTraining
     }
 
     /// <summary>
+    /// The float64 twin of the model and the exact census sites of its training graph, for teleports inside training
+    /// (<see cref="TrainingTeleport{T}"/>). A model with no exact continuous symmetry cannot be teleported: refused, the
+    /// message starting with <paramref name="optionName"/> and naming the approximate sites left out, if any.
+    /// </summary>
+    public static (Graph<double> Twin, IReadOnlyList<CensusSite> Sites) TeleportSites(OnnxModel onnx, string modelPath, string optionName)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        var twin = onnx.ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Training });
+        var census = SymmetryCensus.Take(twin);
+        var sites = Landscape.GradientNormTeleport.ExactSites(census);
+        if (sites.Count == 0)
+        {
+            string approximate = census.Sites.Count == 0 ? "found no continuous symmetry" :
+                $"found only approximate sites ({string.Join("; ", census.Sites.Select(s => $"{s.Location}: {s.Note}"))}), whose groups change the loss";
+            throw Errors.Argument(optionName, $"{optionName}: no teleport target is reachable: the census of {modelPath} {approximate}, so there is no group to move along");
+        }
+        return (twin, sites);
+    }
+
+    /// <summary>
     /// Trains <paramref name="graph"/> (built from <paramref name="onnx"/>), writing <c>epoch-N.onnx</c> and <c>epoch-N.safetensors</c>
     /// into <paramref name="checkpointDir"/> every <paramref name="checkpointEvery"/> epochs (0: none). A non-finite loss is
-    /// reported with the last good checkpoint. Returns the result and the last checkpoint written (null when none).
+    /// reported with the last good checkpoint. With <paramref name="teleport"/> the run teleports inside training. Returns the
+    /// result and the last checkpoint written (null when none).
     /// </summary>
     public static (GraphTrainingResult Result, string? LastCheckpoint) Run<T>(OnnxModel onnx, Graph<T> graph, GraphTrainingSettings settings,
         ImageDataset train, ImageDataset test, int[] sampleShape, int checkpointEvery, string checkpointDir, IReadOnlyList<CensusSite>? sites, int monitorEvery,
-        IProgress<GraphTrainingProgress>? progress, CancellationToken cancellationToken = default)
+        IProgress<GraphTrainingProgress>? progress, CancellationToken cancellationToken = default, TrainingTeleport<T>? teleport = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -52,7 +73,7 @@ public static class ImportedModelTraining
         }
         try
         {
-            return (GraphTraining.Run(graph, settings, train, test, sampleShape, EpochDone, progress, cancellationToken, sites, Math.Max(1, monitorEvery)), lastCheckpoint);
+            return (GraphTraining.Run(graph, settings, train, test, sampleShape, EpochDone, progress, cancellationToken, sites, Math.Max(1, monitorEvery), teleport), lastCheckpoint);
         }
         catch (NonFiniteLossException e)
         {
