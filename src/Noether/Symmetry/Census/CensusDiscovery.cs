@@ -6,12 +6,14 @@ namespace Noether.Symmetry.Census;
 
 /// <summary>The numerically discovered dimension of one site's candidate family of symmetries, next to the census's.</summary>
 /// <param name="Site">The site.</param>
-/// <param name="CensusDimension">The census's dimension of the site.</param>
+/// <param name="CensusDimension">The census's dimension in the site's family: its own generators and every combination of the
+/// census's generators that lies in the family (<see cref="CensusSpan"/>; larger than the site's own dimension when another
+/// site's directions reach into it, e.g. a LayerNorm's centring in its affine rescalings' family).</param>
 /// <param name="Discovered">Dimension of the null space found (the invariant maps of the family); 0 when skipped.</param>
 /// <param name="Unknowns">The family's dimension at θ (after factoring out maps that do not move θ).</param>
 /// <param name="Constraints">Rows of the constraint matrix (inputs × classes; × (classes − 1) for the softmax translation).</param>
 /// <param name="Gap">Smallest kept over largest dropped singular value (∞ when none is dropped).</param>
-/// <param name="ClearGap">The gap is at least 1e4 (otherwise the decision is flagged).</param>
+/// <param name="ClearGap">The gap is at least 1e4, and so is the gap of the census's own rank decision in the family (otherwise the decision is flagged).</param>
 /// <param name="Family">The candidate family, e.g. "gl(16) × gl(16) on the unit slices".</param>
 /// <param name="Samples">The random inputs used (to explain a difference, e.g. units that never change sign on them).</param>
 /// <param name="History">(inputs, discovered) of every round: more inputs are drawn while the discovery exceeds the census.</param>
@@ -125,6 +127,7 @@ public static class CensusDiscovery
         double[] Data(string name) => (graph.Parameter(name) ?? throw Errors.Argument(nameof(census), $"census discovery: the graph has no parameter '{name}'")).Value.Data;
         var results = new DiscoveryCheck?[census.Sites.Count];
         var jobs = new List<Job>();
+        CensusSpan? span = null;
         for (int i = 0; i < census.Sites.Count; i++)
         {
             var site = census.Sites[i];
@@ -135,7 +138,9 @@ public static class CensusDiscovery
                 results[i] = new DiscoveryCheck(site, site.Dimension, 0, family?.Unknowns ?? 0, 0, double.NaN, false, family?.Description ?? "", [], [], why);
                 continue;
             }
-            jobs.Add(new Job(i, site, family));
+            span ??= new CensusSpan(census, Data);
+            var (expected, censusGap) = span.DimensionIn(family);
+            jobs.Add(new Job(i, site, family) { Expected = expected, CensusGap = censusGap });
         }
         int drawn = 0;
         // Exact sites on the model; approximate ones (a normalisation's ε) on its ε = 0 copy, each group with its own inputs.
@@ -158,11 +163,11 @@ public static class CensusDiscovery
                 {
                     var needing = active.Where(j => j.Used.Count == k && k < j.Target).ToArray();
                     if (needing.Length == 0) continue;
-                    var (raw, centred) = sampler.RowsOf(k);
+                    var (raw, centred) = sampler.RowsOf(k, needing.Any(j => j.Centred));
                     foreach (var j in needing)
                     {
                         j.Used.Add(k);
-                        foreach (var (grad, squares) in j.Centred ? centred : raw)
+                        foreach (var (grad, squares) in j.Centred ? centred! : raw)
                         {
                             j.Rows.Add(j.Family.Row(grad));
                             j.GradientSquares += squares;
@@ -178,14 +183,16 @@ public static class CensusDiscovery
                     // Escalate while the discovery exceeds the census and the surplus still shrinks (a surplus that
                     // survives 4× the inputs unchanged is structural, not a lack of data).
                     bool shrinking = j.History.Count < 2 || j.History[^1].Item2 < j.History[^2].Item2;
-                    if (options.Samples is null && discovered > j.Site.Dimension && shrinking && more > j.Target)
+                    if (options.Samples is null && discovered > j.Expected && shrinking && more > j.Target)
                     {
                         j.Target = more;
                         next.Add(j);
                         continue;
                     }
-                    results[j.Index] = new DiscoveryCheck(j.Site, j.Site.Dimension, discovered, j.Family.Unknowns, j.Rows.Count, gap, gap >= 1e4,
+                    results[j.Index] = new DiscoveryCheck(j.Site, j.Expected, discovered, j.Family.Unknowns, j.Rows.Count, gap, gap >= 1e4 && j.CensusGap >= 1e4,
                         j.Family.Description, j.Used.Select(k => sampler.Samples[k]).ToArray(), j.History, double.IsNaN(gap) ? "non-finite gradients" : null);
+                    j.Rows.Clear(); // a finished site's rows are garbage: the largest families' would otherwise add up
+                    j.Rows.TrimExcess();
                 }
                 active = next;
             }
@@ -206,6 +213,8 @@ public static class CensusDiscovery
         public List<(int, int)> History { get; } = [];
         public List<int> Used { get; } = [];
         public int Target { get; set; }
+        public int Expected { get; init; }
+        public double CensusGap { get; init; }
     }
 
     // Dimension of the null space of the rows and the gap. A singular value counts when it exceeds RankThreshold of the
@@ -252,10 +261,10 @@ public static class CensusDiscovery
         public int RowsPerInput(bool centred) => centred ? Math.Max(1, _classes - 1) : _classes;
 
         /// <summary>
-        /// The logit gradients of input <paramref name="k"/> (drawn now if k is the next one), raw and centred, each with
-        /// its squared norm over all the tracked parameters.
+        /// The logit gradients of input <paramref name="k"/> (drawn now if k is the next one), raw and (when
+        /// <paramref name="centredToo"/>) centred, each with its squared norm over all the tracked parameters.
         /// </summary>
-        public (List<(Func<string, double[]>, double)> Raw, List<(Func<string, double[]>, double)> Centred) RowsOf(int k)
+        public (List<(Func<string, double[]>, double)> Raw, List<(Func<string, double[]>, double)>? Centred) RowsOf(int k, bool centredToo)
         {
             if (k == Samples.Count)
             {
@@ -278,6 +287,7 @@ public static class CensusDiscovery
             static double Squares(Dictionary<string, double[]> g) => g.Values.Sum(a => a.Sum(v => v * v));
             var raw = grads.Select(g => ((Func<string, double[]>)(n => g[n]), Squares(g))).ToList();
             if (classes == 1) return (raw, raw);
+            if (!centredToo) return (raw, null);
             var mean = names.ToDictionary(n => n, n =>
             {
                 var m = new double[grads[0][n].Length];

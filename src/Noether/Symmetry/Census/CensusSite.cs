@@ -13,6 +13,10 @@ public enum SiteKind
     Translation,
     /// <summary>Translation of the last layer's logits under softmax cross-entropy.</summary>
     SoftmaxTranslation,
+    /// <summary>A LayerNorm's centring: a consumer's output row moves along 1/γ (its bias absorbing β's part), since the normalised value has zero mean. No conserved quantity.</summary>
+    Centring,
+    /// <summary>A LayerNorm's β moved into its linear consumers' biases (β_j + s, b − s W[:, j]). No conserved quantity.</summary>
+    BetaTransfer,
 }
 
 /// <summary>
@@ -52,6 +56,13 @@ public sealed class CensusSite
 
     /// <summary>A basis of the Lie algebra.</summary>
     public IReadOnlyList<CensusGenerator> Generators { get; }
+
+    /// <summary>
+    /// False for sites whose generators' directions depend on parameters they do not move (<see cref="SiteKind.Centring"/>,
+    /// <see cref="SiteKind.BetaTransfer"/>): the vector field X(θ) is then neither linear nor a gradient, ⟨∇L, X⟩ = 0 gives
+    /// no conserved function, and <see cref="CensusGenerator.Conserved"/> means nothing for them.
+    /// </summary>
+    public bool Conserves => Kind is not (SiteKind.Centring or SiteKind.BetaTransfer);
 
     /// <summary>The dimension of the group (number of generators).</summary>
     public int Dimension => Generators.Count;

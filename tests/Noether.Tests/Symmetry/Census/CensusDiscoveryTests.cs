@@ -42,42 +42,55 @@ public sealed class CensusDiscoveryTests
         Assert.Equal(16, check.Discovered);
     }
 
-    // The transformer: discovery agrees on every attention GL(d_k)/GL(d_v) site, both key-bias translations and the
-    // residual stream's LayerNorm scale (on the ε = 0 copy), and finds a symmetry the census does not list. A LayerNorm's
-    // normalised output x̂ has zero mean over the features, so a consumer's effective weight W diag(γ) can be translated
-    // by u 1ᵀ without changing anything: W → W + u (1/γ)ᵀ. In the slice-mixing family of a LayerNorm-affine site (the
-    // consumer change is W Bᵀ, columns in the column space of the stacked consumer weights, rank D = 32) this adds D
-    // directions: 64 found for the census's 32, unchanged with 4× the inputs (structural). At the head (10 × 32,
-    // rank 10) it adds 10 − 1 = 9 directions to the softmax translation's 33 (u = 1 is already the translation along
-    // 1/γ): 42. Predicted from this argument, not measured into the test.
+    // The nn.MultiheadAttention transformer (packed in-projection cut by Slice nodes): discovery agrees with the census on
+    // every site. The families reach into each other: a LayerNorm-affine rescaling site's family (mix the (γ_a, β_a)
+    // slices, mix the consumers' input columns) also holds, for every u in the column space of the stacked consumer
+    // weights (rank D), the centring W → W + u (1/γ)ᵀ with its bias part moved into β by a β transfer (δβ = −⟨β, 1/γ⟩ v,
+    // W v = u): D more; at the head (W 10 × 32, rank 10) the 10 centrings and the 22 β directions in W's null space. The
+    // census's dimension in each family comes from the span of all its generators (CensusSpan), not from this argument.
     [Fact]
-    public void Discovery_on_the_transformer_agrees_on_attention_and_finds_the_layer_norm_centring()
+    public void Discovery_on_the_multihead_attention_transformer_agrees_with_the_census_site_by_site()
     {
-        const int D = 32, classes = 10;
-        var graph = SymmetryCensusTests.Load("transformer.onnx");
+        var graph = SymmetryCensusTests.Load("transformer_mha.onnx");
         var census = SymmetryCensus.Take(graph);
         var result = CensusDiscovery.Run(graph, census, new Random(21));
         foreach (var d in result.Sites)
         {
+            Assert.True(d.Agrees, d.Finding);
             Assert.True(d.ClearGap, $"{d.Site.Location}: gap {d.Gap:E2}");
-            switch (d.Site.Kind)
-            {
-                case SiteKind.GeneralLinear or SiteKind.Translation or SiteKind.NormalizationScale:
-                    Assert.True(d.Agrees, d.Finding);
-                    break;
-                case SiteKind.Rescaling: // the LayerNorm-affine rescalings
-                    Assert.Equal(D, d.CensusDimension);
-                    Assert.Equal(2 * D, d.Discovered);
-                    Assert.True(d.History.Count >= 2 && d.History[^1].Discovered == d.History[^2].Discovered, d.Finding);
-                    Assert.Contains("does not list", d.Finding, StringComparison.Ordinal);
-                    break;
-                case SiteKind.SoftmaxTranslation:
-                    Assert.Equal(D + 1, d.CensusDimension);
-                    Assert.Equal(D + 1 + classes - 1, d.Discovered);
-                    break;
-            }
         }
-        Assert.Equal(6, result.Findings.Count);
+        // The affine sites' families hold twice their own dimension (centring and β transfer reach into them).
+        Assert.All(result.Sites.Where(d => d.Site.Kind == SiteKind.Rescaling), d => Assert.Equal(2 * d.Site.Dimension, d.CensusDimension));
+        Assert.Empty(result.Findings);
+    }
+
+    // Refutation: the census of old, without the LayerNorm centring and β transfer, on transformer.onnx. The affine sites'
+    // families then hold 2D invariant directions against the census's D, and the softmax translation's family (every
+    // translation of the head's W and b) 33 + 9 (the centrings of the 10 logit rows, one of them already a translation);
+    // with the two new sites in the census the same families agree.
+    [Fact]
+    public void Discovery_refutes_a_transformer_census_without_the_layer_norm_centring()
+    {
+        const int D = 32, classes = 10;
+        var graph = SymmetryCensusTests.Load("transformer.onnx");
+        var full = SymmetryCensus.Take(graph);
+        var options = new DiscoveryOptions { Samples = 150, MaxUnknowns = 1200 };
+        var old = new SymmetryCensus(full.Sites.Where(s => s.Kind is SiteKind.Rescaling or SiteKind.SoftmaxTranslation).ToArray(), [], []);
+        foreach (var d in CensusDiscovery.Run(graph, old, new Random(26), options).Sites)
+        {
+            Assert.True(d.ClearGap, $"{d.Site.Location}: gap {d.Gap:E2}");
+            Assert.Equal(d.Site.Dimension, d.CensusDimension);
+            Assert.Equal(d.Site.Kind == SiteKind.Rescaling ? 2 * D : D + 1 + classes - 1, d.Discovered);
+            Assert.Contains("does not list", d.Finding, StringComparison.Ordinal);
+        }
+        var now = new SymmetryCensus(full.Sites.Where(s => s.Kind is SiteKind.Rescaling or SiteKind.SoftmaxTranslation or SiteKind.Centring or SiteKind.BetaTransfer).ToArray(), [], []);
+        var checks = CensusDiscovery.Run(graph, now, new Random(26), options).Sites.Where(d => d.Site.Kind is SiteKind.Rescaling or SiteKind.SoftmaxTranslation).ToArray();
+        Assert.Equal(6, checks.Length);
+        foreach (var d in checks)
+        {
+            Assert.True(d.Agrees, d.Finding);
+            Assert.True(d.ClearGap, $"{d.Site.Location}: gap {d.Gap:E2}");
+        }
     }
 
     [Fact]
