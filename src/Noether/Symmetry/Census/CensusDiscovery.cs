@@ -127,7 +127,7 @@ public static class CensusDiscovery
         double[] Data(string name) => (graph.Parameter(name) ?? throw Errors.Argument(nameof(census), $"census discovery: the graph has no parameter '{name}'")).Value.Data;
         var results = new DiscoveryCheck?[census.Sites.Count];
         var jobs = new List<Job>();
-        CensusSpan? span = null;
+        CensusSpan? logitSpan = null, probabilitySpan = null;
         for (int i = 0; i < census.Sites.Count; i++)
         {
             var site = census.Sites[i];
@@ -138,7 +138,8 @@ public static class CensusDiscovery
                 results[i] = new DiscoveryCheck(site, site.Dimension, 0, family?.Unknowns ?? 0, 0, double.NaN, false, family?.Description ?? "", [], [], why);
                 continue;
             }
-            span ??= new CensusSpan(census, Data);
+            // A family checked on the raw logits can find only the census directions that leave them unchanged.
+            var span = site.Kind == SiteKind.SoftmaxTranslation ? probabilitySpan ??= new CensusSpan(census, Data, logits: false) : logitSpan ??= new CensusSpan(census, Data, logits: true);
             var (expected, censusGap) = span.DimensionIn(family);
             jobs.Add(new Job(i, site, family) { Expected = expected, CensusGap = censusGap });
         }
@@ -249,6 +250,7 @@ public static class CensusDiscovery
     private sealed class Sampler(Graph<double> graph, string[] names, Random rng)
     {
         private readonly Parameter<double>[] _parameters = names.Select(n => graph.Parameter(n)!).ToArray();
+        private readonly HashSet<string> _tracked = [.. names];
         private readonly int[] _shape = graph.Inputs[0].Shape.Select(d => d ?? 1).ToArray();
 
         public List<Tensor<double>> Samples { get; } = [];
@@ -274,15 +276,31 @@ public static class CensusDiscovery
             }
             var x = Samples[k];
             var tape = new Tape<double>();
+            // Parameters no site touches are constants: their weight gradients (a conv's costliest part) are not computed.
+            foreach (var p in graph.Parameters)
+                if (!_tracked.Contains(p.Name)) tape.BindTo(p, tape.Constant(p.Value));
             var y = graph.Run(tape, [tape.Constant(x)]).Output(tape, 0);
             int classes = y.Value.Length;
             var grads = new Dictionary<string, double[]>[classes];
-            for (int o = 0; o < classes; o++)
+            var wrt = _parameters.Select(tape.Bind).ToArray();
+            // All classes in one batched reverse pass where every op on the way has a batched rule (rank ≤ 3: MLPs,
+            // transformers), else one reverse pass per class (convolutions).
+            var seeds = Tensor<double>.Zeros([classes, .. y.Value.ShapeArray]);
+            for (int o = 0; o < classes; o++) seeds.Data[o * classes + o] = 1;
+            if (tape.BatchedGradient([y], [seeds], wrt, classes) is { } batched)
             {
-                var seed = Tensor<double>.Zeros(y.Value.ShapeArray);
-                seed.Data[o] = 1;
-                var g = tape.Gradient(Ops.Sum(Ops.Multiply(y, tape.Constant(seed))), _parameters);
-                grads[o] = _parameters.Select((p, i) => (p.Name, g[i].Data)).ToDictionary(t => t.Name, t => t.Data);
+                for (int o = 0; o < classes; o++)
+                    grads[o] = _parameters.Select((p, i) => (p.Name, Data: batched[i].Data.AsSpan(o * p.Length, p.Length).ToArray())).ToDictionary(t => t.Name, t => t.Data);
+            }
+            else
+            {
+                for (int o = 0; o < classes; o++)
+                {
+                    var seed = Tensor<double>.Zeros(y.Value.ShapeArray);
+                    seed.Data[o] = 1;
+                    var g = tape.Gradient(y, wrt, tape.Constant(seed));
+                    grads[o] = _parameters.Select((p, i) => (p.Name, g[i].Value.Data)).ToDictionary(t => t.Name, t => t.Data);
+                }
             }
             static double Squares(Dictionary<string, double[]> g) => g.Values.Sum(a => a.Sum(v => v * v));
             var raw = grads.Select(g => ((Func<string, double[]>)(n => g[n]), Squares(g))).ToList();
