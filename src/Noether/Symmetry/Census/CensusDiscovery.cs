@@ -71,29 +71,34 @@ public sealed record DiscoveryOptions
 /// algebra: for a site whose generators act on n units (rescalings: a unit's producer slice +1 and consumer slice −1;
 /// GL(n): the diagonal E_aa gives the slices), every linear map that mixes the n producer slices among themselves (slice
 /// a += Σ_b A_ab slice b: n² maps) and, independently, the n consumer slices (n² more); for translation sites, every
-/// constant vector field on the site's entries. A member v leaves the network function unchanged to first order on an
-/// input x iff ⟨∇θ f_o(x), v⟩ = 0 for every logit o, one linear constraint per (x, o) read off one reverse pass —
-/// shared by all sites. The softmax translation leaves only the class probabilities unchanged: its constraints are the
-/// centred logits' f_o − f̄ (C − 1 per input). (Centring every site's constraints would let the consumer family of the
-/// last hidden layer reach the softmax translation W → W + 1cᵀ, a different site, and count it twice.)
+/// constant vector field on the site's entries. A member v leaves the class probabilities (what softmax cross-entropy
+/// sees) unchanged to first order on an input x iff ⟨∇θ (f_o − f̄)(x), v⟩ = 0 for the centred logits, C − 1 linear
+/// constraints per input read off one reverse pass (batched over the classes where the ops allow) — shared by all sites.
 /// Maps that do not move θ (AΘ = 0) are factored out first, so the family is written in coordinates where its tangent
 /// map is an isometry. Seeded N(0, 1) inputs and an SVD give the dimension of the invariant subalgebra at θ, which must
-/// equal the census's: a larger value is a finding (a symmetry the census misses, or one of these data only, e.g. a
+/// equal the census's dimension in that family (<see cref="CensusSpan"/>: the site's own generators, and every
+/// combination of the census's generators that lies in the family — the consumer family of the last hidden layer holds
+/// the softmax translation's W → W + 1cᵀ, a LayerNorm-affine family the centring): a larger value is a finding (a symmetry the census misses, or one of these data only, e.g. a
 /// dead unit — more inputs are then drawn, and a surplus that shrinks is reported as data-dependent), a smaller one
 /// means a census generator is not a symmetry. Sites the census marks approximate (a normalisation's ε) are checked on
 /// a copy of the graph with ε = 0, where they are exact.
 /// </summary>
 public static class CensusDiscovery
 {
-    private const double RankThreshold = 1e-9;
-    private const double NoiseFloor = 1e-12;
     private const int Margin = 64;
 
-    /// <summary>Runs the check on one site of <paramref name="graph"/>.</summary>
-    public static DiscoveryCheck Check(Graph<double> graph, CensusSite site, Random rng, int? samples = null)
+    /// <summary>
+    /// Runs the check on one site of <paramref name="graph"/>, compared with the span of <paramref name="census"/>'s
+    /// generators in its family (the site's alone when null: then a family that holds another site's directions, e.g. the
+    /// softmax translation in the last hidden layer's consumer family, shows them as a surplus).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="census"/> does not list <paramref name="site"/>.</exception>
+    public static DiscoveryCheck Check(Graph<double> graph, CensusSite site, Random rng, int? samples = null, SymmetryCensus? census = null)
     {
         ArgumentNullException.ThrowIfNull(site);
-        return Run(graph, new SymmetryCensus([site], [], []), rng, new DiscoveryOptions { Samples = samples }).Sites[0];
+        census ??= new SymmetryCensus([site], [], []);
+        if (!census.Sites.Contains(site)) throw Errors.Argument(nameof(census), $"census discovery: the census does not list the site '{site.Location}'");
+        return RunSelected(graph, census, rng, new DiscoveryOptions { Samples = samples }, s => ReferenceEquals(s, site)).Sites.Single();
     }
 
     /// <summary>
@@ -113,7 +118,11 @@ public static class CensusDiscovery
     }
 
     /// <summary>Runs the check on every site of <paramref name="census"/>; the graph's parameters are not changed.</summary>
-    public static CensusDiscoveryResult Run(Graph<double> graph, SymmetryCensus census, Random rng, DiscoveryOptions? options = null)
+    public static CensusDiscoveryResult Run(Graph<double> graph, SymmetryCensus census, Random rng, DiscoveryOptions? options = null) =>
+        RunSelected(graph, census, rng, options, _ => true);
+
+    // The check of the census's sites that `checks` selects, each against the whole census's span in its family.
+    private static CensusDiscoveryResult RunSelected(Graph<double> graph, SymmetryCensus census, Random rng, DiscoveryOptions? options, Func<CensusSite, bool> checks)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(census);
@@ -127,10 +136,11 @@ public static class CensusDiscovery
         double[] Data(string name) => (graph.Parameter(name) ?? throw Errors.Argument(nameof(census), $"census discovery: the graph has no parameter '{name}'")).Value.Data;
         var results = new DiscoveryCheck?[census.Sites.Count];
         var jobs = new List<Job>();
-        CensusSpan? logitSpan = null, probabilitySpan = null;
+        CensusSpan? span = null;
         for (int i = 0; i < census.Sites.Count; i++)
         {
             var site = census.Sites[i];
+            if (!checks(site)) continue;
             var (family, reason) = CandidateFamily.Of(site, Data);
             if (family is null || family.Unknowns > options.MaxUnknowns)
             {
@@ -138,8 +148,7 @@ public static class CensusDiscovery
                 results[i] = new DiscoveryCheck(site, site.Dimension, 0, family?.Unknowns ?? 0, 0, double.NaN, false, family?.Description ?? "", [], [], why);
                 continue;
             }
-            // A family checked on the raw logits can find only the census directions that leave them unchanged.
-            var span = site.Kind == SiteKind.SoftmaxTranslation ? probabilitySpan ??= new CensusSpan(census, Data, logits: false) : logitSpan ??= new CensusSpan(census, Data, logits: true);
+            span ??= new CensusSpan(census, Data);
             var (expected, censusGap) = span.DimensionIn(family);
             jobs.Add(new Job(i, site, family) { Expected = expected, CensusGap = censusGap });
         }
@@ -155,7 +164,7 @@ public static class CensusDiscovery
             {
                 foreach (var j in active.Where(j => j.Target == 0))
                 {
-                    int per = sampler.RowsPerInput(j.Centred);
+                    int per = sampler.RowsPerInput;
                     j.Target = Math.Min(options.MaxSamples, Math.Max(1, (j.Family.Unknowns + Margin + per - 1) / per));
                 }
                 // Every site uses the inputs 0, 1, 2, … in order (shared: one reverse pass per input and class serves all
@@ -164,13 +173,13 @@ public static class CensusDiscovery
                 {
                     var needing = active.Where(j => j.Used.Count == k && k < j.Target).ToArray();
                     if (needing.Length == 0) continue;
-                    var (raw, centred) = sampler.RowsOf(k, needing.Any(j => j.Centred));
+                    var rows = sampler.RowsOf(k);
                     foreach (var j in needing)
                     {
                         j.Used.Add(k);
-                        foreach (var (grad, squares) in j.Centred ? centred! : raw)
+                        foreach (var (grad, squares) in rows)
                         {
-                            j.Rows.Add(j.Family.Row(grad));
+                            j.Constraints.Add(j.Family.Row(grad));
                             j.GradientSquares += squares;
                         }
                     }
@@ -178,7 +187,7 @@ public static class CensusDiscovery
                 var next = new List<Job>();
                 foreach (var j in active)
                 {
-                    var (discovered, gap) = NullDimension(j.Rows, j.Family.Unknowns, Math.Sqrt(j.GradientSquares));
+                    var (discovered, gap) = j.Constraints.NullDimension(Math.Sqrt(j.GradientSquares));
                     j.History.Add((j.Used.Count, discovered));
                     int more = Math.Min(options.MaxSamples, j.Target * 4);
                     // Escalate while the discovery exceeds the census and the surplus still shrinks (a surplus that
@@ -190,16 +199,15 @@ public static class CensusDiscovery
                         next.Add(j);
                         continue;
                     }
-                    results[j.Index] = new DiscoveryCheck(j.Site, j.Expected, discovered, j.Family.Unknowns, j.Rows.Count, gap, gap >= 1e4 && j.CensusGap >= 1e4,
+                    results[j.Index] = new DiscoveryCheck(j.Site, j.Expected, discovered, j.Family.Unknowns, j.Constraints.Count, gap, gap >= 1e4 && j.CensusGap >= 1e4,
                         j.Family.Description, j.Used.Select(k => sampler.Samples[k]).ToArray(), j.History, double.IsNaN(gap) ? "non-finite gradients" : null);
-                    j.Rows.Clear(); // a finished site's rows are garbage: the largest families' would otherwise add up
-                    j.Rows.TrimExcess();
+                    j.Constraints.Release(); // a finished site's rows are garbage: the largest families' would otherwise add up
                 }
                 active = next;
             }
             drawn = Math.Max(drawn, sampler.Count);
         }
-        return new CensusDiscoveryResult(results.Select(r => r!).ToArray(), drawn);
+        return new CensusDiscoveryResult(results.OfType<DiscoveryCheck>().ToArray(), drawn);
     }
 
     private sealed class Job(int index, CensusSite site, CandidateFamily family)
@@ -207,9 +215,7 @@ public static class CensusDiscovery
         public int Index { get; } = index;
         public CensusSite Site { get; } = site;
         public CandidateFamily Family { get; } = family;
-        public List<double[]> Rows { get; } = [];
-        // The softmax translation leaves only the class probabilities unchanged: its constraints are the centred logits'.
-        public bool Centred { get; } = site.Kind == SiteKind.SoftmaxTranslation;
+        public Constraints Constraints { get; } = new(family.Unknowns);
         public double GradientSquares { get; set; }
         public List<(int, int)> History { get; } = [];
         public List<int> Used { get; } = [];
@@ -218,20 +224,82 @@ public static class CensusDiscovery
         public double CensusGap { get; init; }
     }
 
-    // Dimension of the null space of the rows and the gap. A singular value counts when it exceeds RankThreshold of the
-    // largest AND NoiseFloor of the whole gradients' norm (Frobenius, over every parameter the sites touch): a site whose
-    // constraints are all rounding (the key bias: its gradient vanishes identically) must come out fully invariant.
-    private static (int Dimension, double Gap) NullDimension(List<double[]> rows, int unknowns, double gradientNorm)
+    /// <summary>
+    /// A site's constraint rows and the dimension of their null space. Families up to <see cref="DirectLimit"/> unknowns
+    /// keep the rows and take their singular values directly (resolved to ~1e-16 of the largest). Larger ones (VGG's and
+    /// ResNet-20's widest layers: 4736 and 4224 unknowns) accumulate the Gram matrix AᵀA block by block (BLAS, unknowns²
+    /// memory however many rows, escalation included) and take the singular values from its eigenvalues: ~2× less work
+    /// than the SVD of A, but resolved only to ~1e-8 of the largest, so the rank threshold there is 1e-6 (as for the orbit
+    /// check's Gram matrix) and the dropped values are reported as measured (|λ|^½), never clamped to 0.
+    /// </summary>
+    internal sealed class Constraints(int unknowns)
     {
-        if (rows.Any(r => r.Any(v => !double.IsFinite(v)))) return (0, double.NaN);
-        var sv = LinearAlgebra.SingularValues(FromRows(rows));
-        double max = sv.Length > 0 ? sv[0] : 0;
-        double cut = Math.Max(RankThreshold * max, NoiseFloor * gradientNorm);
-        int rank = sv.Count(v => v > cut);
-        // With nothing kept (every direction invariant) the gap is measured from the gradients' own norm.
-        double kept = rank > 0 ? sv[rank - 1] : gradientNorm, dropped = rank < sv.Length ? sv[rank] : 0;
-        double gap = dropped > 0 ? kept / dropped : double.PositiveInfinity;
-        return (unknowns - rank, gap);
+        /// <summary>Families with more unknowns go through the Gram matrix.</summary>
+        public const int DirectLimit = 2500;
+
+        private const double RankThreshold = 1e-9, GramRankThreshold = 1e-6, NoiseFloor = 1e-12;
+        private const int Block = 256;
+
+        private List<double[]> _rows = [];
+        private Tensor<double>? _gram = unknowns > DirectLimit ? Tensor<double>.Zeros(unknowns, unknowns) : null;
+        private bool _finite = true;
+
+        public int Count { get; private set; }
+
+        public void Add(double[] row)
+        {
+            if (_finite && row.Any(v => !double.IsFinite(v))) _finite = false;
+            _rows.Add(row);
+            Count++;
+            if (_gram is not null && _rows.Count == Block) Flush();
+        }
+
+        // G += BᵀB for the pending rows B.
+        private void Flush()
+        {
+            if (_gram is null || _rows.Count == 0 || !_finite) return;
+            var b = FromRows(_rows);
+            Blas.Gemm(true, false, unknowns, unknowns, _rows.Count, 1.0, b.Data, unknowns, b.Data, unknowns, 1.0, _gram.Data, unknowns, BlasProvider.Auto);
+            _rows.Clear();
+        }
+
+        public void Release()
+        {
+            _rows = [];
+            _gram = null;
+        }
+
+        // Dimension of the null space and the gap. A singular value counts when it exceeds the rank threshold of the largest
+        // AND NoiseFloor of the whole gradients' norm (Frobenius, over every parameter the sites touch): a site whose
+        // constraints are all rounding (the key bias: its gradient vanishes identically) must come out fully invariant.
+        public (int Dimension, double Gap) NullDimension(double gradientNorm)
+        {
+            if (!_finite) return (0, double.NaN);
+            double[] sv;
+            double threshold;
+            if (_gram is null)
+            {
+                sv = LinearAlgebra.SingularValues(FromRows(_rows));
+                threshold = RankThreshold;
+            }
+            else
+            {
+                Flush();
+                var g = _gram.Data;
+                for (int i = 0; i < unknowns; i++)
+                    for (int k = i + 1; k < unknowns; k++) g[i * unknowns + k] = g[k * unknowns + i] = 0.5 * (g[i * unknowns + k] + g[k * unknowns + i]);
+                sv = LinearAlgebra.SymmetricEigen(_gram, vectors: false).Values.Select(v => Math.Sqrt(Math.Abs(v))).OrderDescending().ToArray();
+                sv = sv.Take(Math.Min(Count, unknowns)).ToArray(); // as many as the SVD of the rows would give
+                threshold = GramRankThreshold;
+            }
+            double max = sv.Length > 0 ? sv[0] : 0;
+            double cut = Math.Max(threshold * max, NoiseFloor * gradientNorm);
+            int rank = sv.Count(v => v > cut);
+            // With nothing kept (every direction invariant) the gap is measured from the gradients' own norm.
+            double kept = rank > 0 ? sv[rank - 1] : gradientNorm, dropped = rank < sv.Length ? sv[rank] : 0;
+            double gap = dropped > 0 ? kept / dropped : double.PositiveInfinity;
+            return (unknowns - rank, gap);
+        }
     }
 
     /// <summary>The matrix whose rows are <paramref name="rows"/> (all of one length).</summary>
@@ -259,14 +327,14 @@ public static class CensusDiscovery
 
         private readonly int _classes = graph.Evaluate(Tensor<double>.Zeros(graph.Inputs[0].Shape.Select(d => d ?? 1).ToArray()))[0].Length;
 
-        /// <summary>Constraints per input: one per logit, or C − 1 independent ones for the centred logits (1 for a single output).</summary>
-        public int RowsPerInput(bool centred) => centred ? Math.Max(1, _classes - 1) : _classes;
+        /// <summary>Constraints per input: C − 1 independent ones for the centred logits (1 for a single output).</summary>
+        public int RowsPerInput => Math.Max(1, _classes - 1);
 
         /// <summary>
-        /// The logit gradients of input <paramref name="k"/> (drawn now if k is the next one), raw and (when
-        /// <paramref name="centredToo"/>) centred, each with its squared norm over all the tracked parameters.
+        /// The centred logits' gradients of input <paramref name="k"/> (drawn now if k is the next one; the logit's own for a
+        /// single output), each with its squared norm over all the tracked parameters.
         /// </summary>
-        public (List<(Func<string, double[]>, double)> Raw, List<(Func<string, double[]>, double)>? Centred) RowsOf(int k, bool centredToo)
+        public List<(Func<string, double[]>, double)> RowsOf(int k)
         {
             if (k == Samples.Count)
             {
@@ -303,9 +371,7 @@ public static class CensusDiscovery
                 }
             }
             static double Squares(Dictionary<string, double[]> g) => g.Values.Sum(a => a.Sum(v => v * v));
-            var raw = grads.Select(g => ((Func<string, double[]>)(n => g[n]), Squares(g))).ToList();
-            if (classes == 1) return (raw, raw);
-            if (!centredToo) return (raw, null);
+            if (classes == 1) return [(n => grads[0][n], Squares(grads[0]))];
             var mean = names.ToDictionary(n => n, n =>
             {
                 var m = new double[grads[0][n].Length];
@@ -318,7 +384,7 @@ public static class CensusDiscovery
                 var row = names.ToDictionary(n => n, n => grads[o][n].Select((v, i) => v - mean[n][i]).ToArray());
                 centred.Add((n => row[n], Squares(row)));
             }
-            return (raw, centred);
+            return centred;
         }
     }
 }

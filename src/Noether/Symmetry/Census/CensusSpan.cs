@@ -19,14 +19,10 @@ internal sealed class CensusSpan
     private readonly List<List<int>> _byEntry = [];
     private readonly Func<string, double[]> _data;
 
-    /// <param name="census">The census.</param>
-    /// <param name="data">The parameters θ.</param>
-    /// <param name="logits">The span of the generators that leave the logits unchanged (what a family checked on the raw
-    /// logits can find): the softmax translation, which changes them by a constant, left out.</param>
-    public CensusSpan(SymmetryCensus census, Func<string, double[]> data, bool logits)
+    public CensusSpan(SymmetryCensus census, Func<string, double[]> data)
     {
         _data = data;
-        foreach (var gen in census.Sites.Where(s => !logits || s.Kind != SiteKind.SoftmaxTranslation).SelectMany(s => s.Generators))
+        foreach (var gen in census.Sites.SelectMany(s => s.Generators))
         {
             var sum = new Dictionary<int, double>();
             foreach (var (p, i, v) in gen.Tangent(data))

@@ -23,23 +23,29 @@ public sealed class CensusDiscoveryTests
     }
 
     // Finding (MLP, second hidden layer, 16 units, 416 unknowns after factoring out maps that do not move θ): with few
-    // inputs discovery finds more than 16 directions — a unit dead on those inputs (its in- and out-weights are then
-    // free) and too few ReLU activation patterns. These hold for those data only. With 1000 inputs no unit is dead and
-    // the discovery equals the census. The test asserts the 1000-input agreement and checks independently, from the
+    // inputs discovery finds more than the census — a unit dead on those inputs (its in- and out-weights are then free)
+    // and too few ReLU activation patterns. These hold for those data only. With 1000 inputs no unit is dead and the
+    // discovery equals the census: 16 rescalings and, since the consumer family (mix the head's 10-entry columns, rank 10)
+    // holds every change of the head's weight, the 16 column translations W → W + 1aᵀ of the softmax site (the class
+    // probabilities do not see them): 32. The test asserts the 1000-input agreement and checks independently, from the
     // pre-activations on the very inputs used, that no unit is dead there.
     [Fact]
     public void Discovery_on_mlp_last_hidden_layer_with_enough_inputs_equals_the_census()
     {
         var graph = SymmetryCensusTests.Load("mlp.onnx");
-        var site = SymmetryCensus.Take(graph).Sites.Where(s => s.Kind == SiteKind.Rescaling).ElementAt(1);
-        var check = CensusDiscovery.Check(graph, site, new Random(4), samples: 1000);
+        var census = SymmetryCensus.Take(graph);
+        var site = census.Sites.Where(s => s.Kind == SiteKind.Rescaling).ElementAt(1);
+        var check = CensusDiscovery.Check(graph, site, new Random(4), samples: 1000, census: census);
         var gemm = graph.Nodes.Single(n => n.OpType == "Gemm" && n.Inputs[1] == "3.weight");
         var probe = new Graph<double>(graph.Nodes, graph.Inputs, [gemm.Outputs[0]], graph.Parameters, graph.Constants, graph.Opset);
         var pre = check.Samples.Select(x => probe.Evaluate(x)[0].Data).ToArray();
         Assert.Equal(1000, pre.Length);
         Assert.Equal(0, Enumerable.Range(0, 16).Count(u => pre.All(z => z[u] <= 0)));
         Assert.True(check.ClearGap, $"gap {check.Gap:E2}");
-        Assert.Equal(16, check.Discovered);
+        Assert.Equal(16 + 16, check.CensusDimension);
+        Assert.Equal(16 + 16, check.Discovered);
+        // Alone, the site's census is its own 16: the softmax translation's directions then show as a surplus.
+        Assert.Equal(16, CensusDiscovery.Check(graph, site, new Random(4), samples: 1000).CensusDimension);
     }
 
     // The nn.MultiheadAttention transformer (packed in-projection cut by Slice nodes): discovery agrees with the census on
@@ -64,10 +70,12 @@ public sealed class CensusDiscoveryTests
         Assert.Empty(result.Findings);
     }
 
-    // Refutation: the census of old, without the LayerNorm centring and β transfer, on transformer.onnx. The affine sites'
-    // families then hold 2D invariant directions against the census's D, and the softmax translation's family (every
-    // translation of the head's W and b) 33 + 9 (the centrings of the 10 logit rows, one of them already a translation);
-    // with the two new sites in the census the same families agree.
+    // Refutation: the census of old, without the LayerNorm centring and β transfer, on transformer.onnx. The affine sites of
+    // norm1 (→ Q, K, V) and norm2 (→ fc1) then hold 2D invariant directions against the census's D (for every u in the
+    // column space of the stacked consumer weights, the centring W + u (1/γ)ᵀ with its bias part moved into β), and the
+    // softmax translation's family (every translation of the head's W and b) 33 + 9 (the centrings of the 10 logit rows,
+    // one of them already a translation); the final norm's family, which also holds every change of the head's weight,
+    // finds more than the census too. With the two new sites in the census the same families agree.
     [Fact]
     public void Discovery_refutes_a_transformer_census_without_the_layer_norm_centring()
     {
@@ -79,8 +87,10 @@ public sealed class CensusDiscoveryTests
         foreach (var d in CensusDiscovery.Run(graph, old, new Random(26), options).Sites)
         {
             Assert.True(d.ClearGap, $"{d.Site.Location}: gap {d.Gap:E2}");
-            Assert.Equal(d.Site.Dimension, d.CensusDimension);
-            Assert.Equal(d.Site.Kind == SiteKind.Rescaling ? 2 * D : D + 1 + classes - 1, d.Discovered);
+            // The final norm's family also holds the softmax translation's 32 column translations of the head.
+            Assert.Equal(d.Site.Location.StartsWith("norm.", StringComparison.Ordinal) ? 2 * D : d.Site.Dimension, d.CensusDimension);
+            if (d.Site.Kind == SiteKind.SoftmaxTranslation) Assert.Equal(D + 1 + classes - 1, d.Discovered);
+            else if (!d.Site.Location.StartsWith("norm.", StringComparison.Ordinal)) Assert.Equal(2 * D, d.Discovered);
             Assert.Contains("does not list", d.Finding, StringComparison.Ordinal);
         }
         var now = new SymmetryCensus(full.Sites.Where(s => s.Kind is SiteKind.Rescaling or SiteKind.SoftmaxTranslation or SiteKind.Centring or SiteKind.BetaTransfer).ToArray(), [], []);
