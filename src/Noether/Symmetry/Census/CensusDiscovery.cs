@@ -58,8 +58,11 @@ public sealed record DiscoveryOptions
     /// <summary>A fixed number of random inputs per site (no escalation); null: enough for (unknowns + 64) constraints, escalated ×4 while the discovery exceeds the census.</summary>
     public int? Samples { get; init; }
 
-    /// <summary>Sites whose family has more unknowns are skipped (and reported): the SVD costs O(unknowns³).</summary>
-    public int MaxUnknowns { get; init; } = 2500;
+    /// <summary>
+    /// Sites whose family has more unknowns are skipped (and reported): the rank costs O(unknowns³) and the rows grow with
+    /// the unknowns. The default checks every site of the zoo models (the largest: VGG's 64-unit layer, 4736).
+    /// </summary>
+    public int MaxUnknowns { get; init; } = 5000;
 
     /// <summary>The escalation stops at this many inputs.</summary>
     public int MaxSamples { get; init; } = 1024;
