@@ -89,6 +89,17 @@ internal sealed class AttentionSites(Graph<double> graph, IReadOnlyDictionary<st
             for (int h = 0; h < heads; h++)
                 sites.Add(new CensusSite(SiteKind.GeneralLinear, $"{v.Weight} ↔ {o.Weight}, head {h}", $"GL({dv})",
                     "Ŵ_V,h Ŵ_V,hᵀ − W_O,hᵀ W_O,h (d_v × d_v)", GlPair(v, o, h, dv, keyColumns: true)));
+            // Softmax's weights over the keys sum to 1, so the value bias reaches the output projection as a constant: it can
+            // move into the output bias, b_V → b_V + s e_j, b_O → b_O − s W_O[:, j] (a direction that depends on W_O: no Q).
+            if (v.Bias is { } vb && o.Bias is { } ob && v.Out == o.In)
+            {
+                var weight = graph.Parameter(o.Weight)!.Value.Data;
+                sites.Add(new CensusSite(SiteKind.BetaTransfer, $"{vb} (value bias) → {ob}", $"R^{v.Out}", NormalizationSites.NoConservedQuantity,
+                    Enumerable.Range(0, v.Out).Select(j => new CensusGenerator($"b_V[{j}]", GeneratorKind.Translation,
+                        [new ParameterEntries(vb, [v.BiasIndex(j)], [1.0]),
+                         new ParameterEntries(ob, Enumerable.Range(0, o.Out).Select(o.BiasIndex).ToArray(), Enumerable.Range(0, o.Out).Select(r => -weight[o.Index(r, j)]).ToArray())])).ToList(),
+                    note: "b_V + s e_j, b_O − s W_O[:, j] (the attention weights sum to 1): a direction that depends on W_O; no conserved quantity"));
+            }
             if (k.Bias is { } kb)
                 sites.Add(new CensusSite(SiteKind.Translation, $"{kb} (key bias) under softmax over keys", $"R^{k.Out}", "b_K itself (its gradient is zero)",
                     Enumerable.Range(0, k.Out).Select(i => new CensusGenerator($"b_K[{i}]", GeneratorKind.Translation, [new ParameterEntries(kb, [k.BiasIndex(i)], [1.0])])).ToList()));

@@ -139,7 +139,7 @@ public static class CensusDiscovery
         double[] Data(string name) => (graph.Parameter(name) ?? throw Errors.Argument(nameof(census), $"census discovery: the graph has no parameter '{name}'")).Value.Data;
         var results = new DiscoveryCheck?[census.Sites.Count];
         var jobs = new List<Job>();
-        CensusSpan? span = null;
+        CensusSpan? exactSpan = null, fullSpan = null;
         for (int i = 0; i < census.Sites.Count; i++)
         {
             var site = census.Sites[i];
@@ -151,7 +151,8 @@ public static class CensusDiscovery
                 results[i] = new DiscoveryCheck(site, site.Dimension, 0, family?.Unknowns ?? 0, 0, double.NaN, false, family?.Description ?? "", [], [], why);
                 continue;
             }
-            span ??= new CensusSpan(census, Data);
+            // A site checked on the model sees only the exact sites' directions; one checked on the ε = 0 copy all of them.
+            var span = site.Exact ? exactSpan ??= new CensusSpan(census, Data, exactOnly: true) : fullSpan ??= new CensusSpan(census, Data, exactOnly: false);
             var (expected, censusGap) = span.DimensionIn(family);
             jobs.Add(new Job(i, site, family) { Expected = expected, CensusGap = censusGap });
         }

@@ -15,8 +15,10 @@ public enum SiteKind
     SoftmaxTranslation,
     /// <summary>A LayerNorm's centring: a consumer's output row moves along 1/γ (its bias absorbing β's part), since the normalised value has zero mean. No conserved quantity.</summary>
     Centring,
-    /// <summary>A LayerNorm's β moved into its linear consumers' biases (β_j + s, b − s W[:, j]). No conserved quantity.</summary>
+    /// <summary>A bias moved into the next linear maps' biases: a LayerNorm's β into its consumers' (β_j + s, b − s W[:, j]), an attention's value bias into the output projection's. No conserved quantity.</summary>
     BetaTransfer,
+    /// <summary>A value read only by LayerNorms (a transformer's residual stream): every writer may add a multiple of 1 along the features.</summary>
+    StreamCentring,
 }
 
 /// <summary>

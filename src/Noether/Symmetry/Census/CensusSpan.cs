@@ -19,10 +19,14 @@ internal sealed class CensusSpan
     private readonly List<List<int>> _byEntry = [];
     private readonly Func<string, double[]> _data;
 
-    public CensusSpan(SymmetryCensus census, Func<string, double[]> data)
+    /// <param name="census">The census.</param>
+    /// <param name="data">The parameters θ.</param>
+    /// <param name="exactOnly">Leave out the approximate sites (a normalisation's ε): a family checked on the model itself
+    /// cannot find them; one checked on the ε = 0 copy can.</param>
+    public CensusSpan(SymmetryCensus census, Func<string, double[]> data, bool exactOnly)
     {
         _data = data;
-        foreach (var gen in census.Sites.SelectMany(s => s.Generators))
+        foreach (var gen in census.Sites.Where(s => s.Exact || !exactOnly).SelectMany(s => s.Generators))
         {
             var sum = new Dictionary<int, double>();
             foreach (var (p, i, v) in gen.Tangent(data))

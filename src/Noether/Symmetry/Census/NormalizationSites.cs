@@ -39,8 +39,51 @@ internal sealed class NormalizationSites(Graph<double> graph, IReadOnlyDictionar
             sites.Add(new CensusSite(SiteKind.NormalizationScale, $"{string.Join("/", writers)} → {names}", "R>0", "Σ ‖w‖² over the writers",
                 [new CensusGenerator("scale", GeneratorKind.Scaling, entries)], exact: false,
                 note: $"ε = {eps.ToString("G3", CultureInfo.InvariantCulture)} makes the invariance approximate; exact at ε = 0 ({readers.Length} normalisation(s) read the value)"));
+            if (readers.All(r => r.OpType == "LayerNormalization" && !(r.Attributes.TryGetValue("axis", out var ra) && ra.Int is long rv && rv != -1)))
+            {
+                if (StreamCentring(writers, names) is { } centring) sites.Add(centring);
+                else notes.Add($"{names}: the value they normalise is not centred as a site (a writer is not a MatMul/Gemm weight or an added parameter)");
+            }
         }
         return (sites, notes);
+    }
+
+    /// <summary>
+    /// The centring of a value read only by LayerNorms over its last axis (and the Adds that build it): they remove its mean
+    /// over the features, so every writer may add a multiple of 1 along that axis — a MatMul/Gemm weight W → W + 1 uᵀ (one
+    /// generator per input j: the whole output column of input j), a bias or an added parameter (positions) → + s 1 (one
+    /// generator per leading index). Constant translations, exact whatever ε: each conserves ⟨c, θ⟩ (a column sum of W
+    /// over the features, the sum of a bias). Null when a writer is of another kind (a Conv).
+    /// </summary>
+    private CensusSite? StreamCentring(List<string> writers, string readers)
+    {
+        var gens = new List<CensusGenerator>();
+        foreach (var w in writers)
+        {
+            var shape = graph.Parameter(w)!.Value.ShapeArray;
+            var use = consumers.GetValueOrDefault(w) is [var only] ? only : default;
+            if (use.Node is null) return null;
+            int rows, width; // generator per row of `width` entries, entries of a row `stride` apart
+            int stride;
+            var node = use.Node;
+            if (node.OpType == "Transpose" && shape is [var o, var i]) { rows = i; width = o; stride = i; } // W [out, in], used as Wᵀ
+            else if (node.OpType == "MatMul" && use.Input == 1 && shape is [var i2, var o2]) { rows = i2; width = o2; stride = 1; }
+            else if (node.OpType == "Gemm" && use.Input == 1 && shape is [var a0, var a1])
+            {
+                bool transB = node.Attributes.TryGetValue("transB", out var tb) && tb.Int is long bv && bv != 0;
+                if (transB) { rows = a1; width = a0; stride = a1; } else { rows = a0; width = a1; stride = 1; }
+            }
+            else if (node.OpType is "Add" || (node.OpType == "Gemm" && use.Input == 2)) { width = shape[^1]; rows = shape.Aggregate(1, (x, y) => x * y) / width; stride = 1; }
+            else return null;
+            for (int r = 0; r < rows; r++)
+            {
+                int row = r;
+                var idx = Enumerable.Range(0, width).Select(k => stride == 1 ? row * width + k : k * stride + row).ToArray();
+                gens.Add(new CensusGenerator(rows == 1 ? w : $"{w}[{r}]", GeneratorKind.Translation, [new ParameterEntries(w, idx, Enumerable.Repeat(1.0, width).ToArray())]));
+            }
+        }
+        return gens.Count == 0 ? null : new CensusSite(SiteKind.StreamCentring, $"{string.Join("/", writers)} → {readers} (centring)", $"R^{gens.Count}",
+            "⟨1, column⟩ of each writer weight, ⟨1, b⟩ of each bias", gens, note: "the LayerNorms reading the value remove its mean over the features: every writer may add s·1");
     }
 
     /// <summary>

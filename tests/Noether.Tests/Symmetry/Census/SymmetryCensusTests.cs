@@ -36,15 +36,15 @@ public sealed class SymmetryCensusTests
     //             fc1; the final norm → mean over tokens → head): 5 × 32, with no permutation symmetry (the residual
     //             stream's features are shared); the head's translation 32 + 1 = 33; attention sites and the residual
     //             stream's LayerNorm scale site, the LayerNorms' centring and β transfer are counted in
-    //             Transformer_census_dimension_equals_the_closed_form below (1771 in all; the same for the
+    //             Transformer_census_dimension_equals_the_closed_form below (2097 in all; the same for the
     //             nn.MultiheadAttention export, whose packed in-projection is cut into Q, K and V by Slice nodes).
     [Theory]
     [InlineData("mlp.onnx", new[] { 32, 16 }, 17, 65, 2)]
     [InlineData("spec_cnn.onnx", new[] { 16, 32 }, 33, 81, 2)]
     [InlineData("vgg.onnx", new[] { 16, 16, 32, 32, 64 }, 65, 225, 5)]
     [InlineData("resnet20.onnx", new[] { 16, 16, 16, 32, 32, 32, 64, 64, 64 }, 65, 401, 9)]
-    [InlineData("transformer.onnx", new[] { 32, 32, 32, 32, 32 }, 33, 1771, 0)]
-    [InlineData("transformer_mha.onnx", new[] { 32, 32, 32, 32, 32 }, 33, 1771, 0)]
+    [InlineData("transformer.onnx", new[] { 32, 32, 32, 32, 32 }, 33, 2097, 0)]
+    [InlineData("transformer_mha.onnx", new[] { 32, 32, 32, 32, 32 }, 33, 2097, 0)]
     public void Census_of_zoo_model_has_the_hand_derived_sites(string file, int[] rescalings, int translation, int total, int permuted)
     {
         var census = SymmetryCensus.Take(Load(file));
@@ -170,9 +170,14 @@ public sealed class SymmetryCensusTests
     // Each LayerNorm's normalised value x̂ has zero mean over the features, so every consumer output row r can move along
     // 1/γ (W[r, :] + s/γ, b[r] − s⟨β, 1/γ⟩): 3D rows per norm1 (Q, K, V), F = 64 per norm2 (fc1), and C − 1 = 9 at the
     // head (the sum of its C rows is a softmax translation); and its β can move into its consumers' biases (β_j + s,
-    // b − s W[:, j]): D per LayerNorm.
-    // Closed form: L·(H·d_k² + H·d_v² + D) + D + 1 + N·((2L + 1)·D + 1 + L·(3D + F) + C − 1 + (2L + 1)·D)
-    //            = 2·(256 + 256 + 32) + 33 + (161 + 320 + 9 + 160) = 1771.
+    // b − s W[:, j]): D per LayerNorm. The residual stream is read only by LayerNorms, which remove its mean over the
+    // features: every writer may add a multiple of 1 — W → W + 1uᵀ for the embedding (P = 49 inputs), each W_O (D) and
+    // fc2 (F), + s1 for their biases and for each of the T = 16 position rows: P + 1 + T + L·(D + 1 + F + 1) = 262.
+    // Per layer, whatever the normalisation, the value bias can move into the output bias (b_V + s e_j, b_O − s W_O[:, j]:
+    // the attention weights sum to 1): D more.
+    // Closed form: L·(H·d_k² + H·d_v² + 2D) + D + 1
+    //            + N·((2L + 1)·D + 1 + L·(3D + F) + C − 1 + (2L + 1)·D + P + 1 + T + L·(D + F + 2))
+    //            = 2·(256 + 256 + 64) + 33 + (161 + 320 + 9 + 160 + 262) = 2097 (1185 for the opset-13 export).
     // Measured: the rank of the tangent map at the fixture's weights.
     [Theory]
     [InlineData("transformer.onnx", 1)]
@@ -180,9 +185,9 @@ public sealed class SymmetryCensusTests
     [InlineData("transformer.opset13.onnx", 0)]
     public void Transformer_census_dimension_equals_the_closed_form_and_the_tangent_map_rank(string file, int normalizations)
     {
-        const int L = 2, D = 32, H = 4, dk = D / H, dv = D / H, F = 64, C = 10;
-        int closedForm = L * (H * dk * dk + H * dv * dv + D) + D + 1
-            + normalizations * ((2 * L + 1) * D + 1 + L * (3 * D + F) + C - 1 + (2 * L + 1) * D);
+        const int L = 2, D = 32, H = 4, dk = D / H, dv = D / H, F = 64, C = 10, P = 49, T = 16;
+        int closedForm = L * (H * dk * dk + H * dv * dv + 2 * D) + D + 1
+            + normalizations * ((2 * L + 1) * D + 1 + L * (3 * D + F) + C - 1 + (2 * L + 1) * D + P + 1 + T + L * (D + F + 2));
         var graph = Load(file);
         var census = SymmetryCensus.Take(graph);
         Assert.Equal(closedForm, census.Dimension);
@@ -190,7 +195,8 @@ public sealed class SymmetryCensusTests
         Assert.Equal(normalizations, census.Sites.Count(s => s.Kind == SiteKind.NormalizationScale));
         Assert.Equal(normalizations * (2 * L + 1), census.Sites.Count(s => s.Kind == SiteKind.Rescaling));
         Assert.Equal(normalizations * (2 * L + 1), census.Sites.Count(s => s.Kind == SiteKind.Centring));
-        Assert.Equal(normalizations * (2 * L + 1), census.Sites.Count(s => s.Kind == SiteKind.BetaTransfer));
+        Assert.Equal(normalizations * (2 * L + 1) + L, census.Sites.Count(s => s.Kind == SiteKind.BetaTransfer));
+        Assert.Equal(normalizations, census.Sites.Count(s => s.Kind == SiteKind.StreamCentring));
         var (x, labels) = Batch(4);
         var result = CensusVerification.Verify(graph, census, x, labels, new Random(9));
         Assert.Equal(closedForm, result.Orbit.Rank);
