@@ -1,6 +1,7 @@
 using Noether.Autodiff;
 using Noether.Graphs;
 using Noether.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Noether.Symmetry.Census;
 
@@ -374,7 +375,7 @@ public static class CensusDiscovery
                     grads[o] = _parameters.Select((p, i) => (p.Name, g[i].Value.Data)).ToDictionary(t => t.Name, t => t.Data);
                 }
             }
-            static double Squares(Dictionary<string, double[]> g) => g.Values.Sum(a => a.Sum(v => v * v));
+            static double Squares(Dictionary<string, double[]> g) => g.Values.Sum(a => TensorPrimitives.Dot<double>(a, a));
             if (classes == 1) return [(n => grads[0][n], Squares(grads[0]))];
             var mean = names.ToDictionary(n => n, n =>
             {
@@ -385,7 +386,13 @@ public static class CensusDiscovery
             var centred = new List<(Func<string, double[]>, double)>();
             for (int o = 0; o < classes - 1; o++)
             {
-                var row = names.ToDictionary(n => n, n => grads[o][n].Select((v, i) => v - mean[n][i]).ToArray());
+                var row = names.ToDictionary(n => n, n =>
+                {
+                    var g = grads[o][n];
+                    var c = new double[g.Length];
+                    TensorPrimitives.Subtract<double>(g, mean[n], c);
+                    return c;
+                });
                 centred.Add((n => row[n], Squares(row)));
             }
             return centred;

@@ -54,8 +54,9 @@ public sealed class CensusDiscoveryTests
     // weights (rank D), the centring W → W + u (1/γ)ᵀ with its bias part moved into β by a β transfer (δβ = −⟨β, 1/γ⟩ v,
     // W v = u): D more; at the head (W 10 × 32, rank 10) the 10 centrings and the 22 β directions in W's null space. The
     // census's dimension in each family comes from the span of all its generators (CensusSpan), not from this argument.
-    // The centring families of norm1 (every translation of W_Q, W_K, W_V and their biases: 3168 unknowns) and norm2 (fc1:
-    // 2112) are left to the CLI run (docs/census.md) to keep this test short; every other site is checked here.
+    // The centring families of norm1 (every translation of W_Q, W_K, W_V and their biases: 3168 unknowns), norm2 (fc1:
+    // 2112) and the residual stream (8384) are left to the CLI run (docs/census.md) to keep this test short; every other
+    // site is checked here.
     [Fact]
     public void Discovery_on_the_multihead_attention_transformer_agrees_with_the_census_site_by_site()
     {
@@ -66,14 +67,14 @@ public sealed class CensusDiscoveryTests
         {
             if (!d.Checked)
             {
-                Assert.Equal(SiteKind.Centring, d.Site.Kind);
+                Assert.True(d.Site.Kind is SiteKind.Centring or SiteKind.StreamCentring, d.Finding);
                 Assert.True(d.Unknowns > 2000, d.Finding);
                 continue;
             }
             Assert.True(d.Agrees, d.Finding);
             Assert.True(d.ClearGap, $"{d.Site.Location}: gap {d.Gap:E2}");
         }
-        Assert.Equal(census.Sites.Count - 4, result.Sites.Count(d => d.Checked));
+        Assert.Equal(census.Sites.Count - 5, result.Sites.Count(d => d.Checked));
         // The affine sites of norm1 and norm2 hold twice their own dimension (centring and β transfer reach into them).
         Assert.All(result.Sites.Where(d => d.Site.Kind == SiteKind.Rescaling && !d.Site.Location.StartsWith("norm.", StringComparison.Ordinal)),
             d => Assert.Equal(2 * d.Site.Dimension, d.CensusDimension));
