@@ -22,7 +22,7 @@ internal static class SymmetriesCommand
         var batchNorm = new Option<string>("--batch-norm") { Description = "BatchNormalization semantics: model (as the node says), inference (running statistics) or training (batch statistics).", DefaultValueFactory = _ => "model" };
         batchNorm.AcceptOnlyFromAmong("model", "inference", "training");
         var discover = new Option<bool>("--discover") { Description = "Also check every site's completeness by numerical discovery (seeded N(0, 1) inputs, float64; costs one reverse pass per input and class)." };
-        var maxUnknowns = CommonOptions.PositiveInt("--discover-max-unknowns", "Sites whose discovery family has more unknowns are reported as not checked (the SVD costs O(unknowns³)).", new DiscoveryOptions().MaxUnknowns);
+        var maxUnknowns = CommonOptions.PositiveInt("--discover-max-unknowns", "Sites whose discovery family has more unknowns are reported as not checked (the rank costs O(unknowns³)).", new DiscoveryOptions().MaxUnknowns);
         var run = RunOptions.Single("results/symmetries");
         var command = run.Command("symmetries", "The symmetry census of an ONNX model: sites, groups, dimensions and conserved quantities, verified numerically at its weights.",
             model, input, labels, batch, batchNorm, discover, maxUnknowns);

@@ -12,6 +12,7 @@ internal static class SymmetriesFigures
         for (int i = 0; i < check.Sites.Count; i++)
         {
             var q = check.Sites[i].Conserved;
+            if (q.Length == 0) continue; // a site with no conserved quantity
             var xs = q.Select((_, k) => i + 1 + 0.6 * ((k + 0.5) / q.Length - 0.5)).ToArray();
             var sc = plot.Add.Scatter(xs, q, Panels.Palette[(int)check.Sites[i].Site.Kind % Panels.Palette.Length]);
             sc.LineWidth = 0;

@@ -11,7 +11,10 @@ internal static class SymmetriesWriter
 
     private static string Discovery(DiscoveryCheck d) => !d.Checked ? "not checked" : d.Agrees ? (d.ClearGap ? "agrees" : "agrees (no clear gap)") : "FINDING";
 
-    private static string Discovered(DiscoveryCheck? d) => d is null ? "" : d.Checked ? d.Discovered.ToString(CultureInfo.InvariantCulture) : "—";
+    // "64 of 64" when the census's dimension in the site's family differs from the site's own (another site's directions lie in the family).
+    private static string Discovered(DiscoveryCheck? d) => d is null ? "" : !d.Checked ? "—"
+        : d.CensusDimension == d.Site.Dimension ? d.Discovered.ToString(CultureInfo.InvariantCulture)
+        : FormattableString.Invariant($"{d.Discovered} of {d.CensusDimension}");
 
     /// <summary>Prints the census, its checks and the orbit dimension.</summary>
     public static void Print(string path, SymmetryCensus census, CensusVerificationResult check, CensusDiscoveryResult? discovery, bool synthetic, int n)
@@ -62,7 +65,7 @@ internal static class SymmetriesWriter
             var s = check.Sites[i];
             var d = discovery?.Sites[i];
             csv.AddRow(i + 1, s.Site.Kind.ToString(), s.Site.Location, s.Site.Group, s.Site.Dimension, s.Site.Exact, s.Site.Conserved,
-                s.Conserved.Min(), s.Conserved.Average(), s.Conserved.Max(), s.Invariance, s.Orthogonality,
+                s.Conserved.Length > 0 ? s.Conserved.Min() : null, s.Conserved.Length > 0 ? s.Conserved.Average() : null, s.Conserved.Length > 0 ? s.Conserved.Max() : null, s.Invariance, s.Orthogonality,
                 s.InvarianceWithoutEpsilon, s.OrthogonalityWithoutEpsilon, Status(s),
                 Discovered(d), d is { Checked: true } ? d.Unknowns : null, d is { Checked: true } ? d.Gap : null, d is null ? "not run" : Discovery(d), s.Site.Note ?? "");
             for (int g = 0; g < s.Conserved.Length; g++) qs.AddRow(i + 1, s.Site.Generators[g].Name, s.Conserved[g]);
@@ -89,7 +92,7 @@ internal static class SymmetriesWriter
                 exact = s.Site.Exact, conserved = s.Site.Conserved, invariance = s.Invariance, orthogonality = s.Orthogonality,
                 invariance_eps0 = s.InvarianceWithoutEpsilon, orthogonality_eps0 = s.OrthogonalityWithoutEpsilon, status = Status(s),
                 discovery = discovery?.Sites[i] is { } d
-                    ? new { status = Discovery(d), discovered = d.Checked ? d.Discovered : (int?)null, unknowns = d.Unknowns, constraints = d.Constraints,
+                    ? new { status = Discovery(d), discovered = d.Checked ? d.Discovered : (int?)null, census_in_family = d.Checked ? d.CensusDimension : (int?)null, unknowns = d.Unknowns, constraints = d.Constraints,
                         gap = d.Checked ? d.Gap : (double?)null, clear_gap = d.ClearGap, family = d.Family, rounds = d.History.Select(h => new { inputs = h.Inputs, discovered = h.Discovered }).ToArray(),
                         finding = d.Finding }
                     : null,

@@ -83,7 +83,8 @@ public sealed class SiteMonitor
         ArgumentNullException.ThrowIfNull(rule);
         rule.Validate();
         _rule = rule;
-        _generators = sites.SelectMany(s => s.Generators.Select(g => (s, g))).ToArray();
+        // A site that conserves nothing (LayerNorm centring, β transfer) has no Q to follow.
+        _generators = sites.Where(s => s.Conserves).SelectMany(s => s.Generators.Select(g => (s, g))).ToArray();
         if (_generators.Length == 0) throw Errors.Argument(nameof(sites), "site monitor: the census has no continuous symmetry to follow");
         _integral = new double[_generators.Length];
         _entries = _generators.SelectMany(g => Entries(g.Generator)).Distinct().ToArray();

@@ -385,7 +385,8 @@ public static class MemoryEstimate
     /// constraint rows: every checked site may escalate to <paramref name="maxSamples"/> inputs × the classes rows of its
     /// family's length, all held until the sites' SVDs (CensusDiscovery.Run keeps every active site's rows), plus two copies
     /// of the largest for its SVD (FromRows and the decomposition's own). Real runs stop earlier (a site starts at unknowns +
-    /// 64 rows), so this term over-estimates; it keeps a huge --discover-max-unknowns from running out of memory.
+    /// 64 rows, and a family above CensusDiscovery's direct limit of 2500 unknowns holds its Gram matrix, unknowns², instead
+    /// of its rows), so this term over-estimates; it keeps a huge --discover-max-unknowns from running out of memory.
     /// </summary>
     /// <param name="parameters">Parameters of the model.</param>
     /// <param name="values">The float64 graph's recorded values (<see cref="RecordedValues{T}"/>, the census's BatchNorm mode).</param>

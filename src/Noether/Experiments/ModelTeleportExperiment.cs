@@ -68,6 +68,8 @@ public static class ModelTeleportExperiment
         var x = inputs ?? GaussianBatch(graph, settings.Seed);
         var before = Probabilities(graph.Evaluate(x)[0]);
         var site = census.Sites[settings.Site];
+        if (!site.Conserves)
+            throw Errors.Argument(nameof(settings.Site), $"{settings.Model}: site {settings.Site} ({site.Kind}) has no conserved quantity to teleport to");
         double[] Data(string name) => graph.Parameter(name)!.Value.Data;
         var q = site.Generators.Select(g => g.Conserved(Data)).ToArray();
         var targets = q.Select(v => settings.Target switch

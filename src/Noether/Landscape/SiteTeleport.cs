@@ -41,6 +41,8 @@ public static class SiteTeleport
         ArgumentNullException.ThrowIfNull(targets);
         if (targets.Count != site.Generators.Count)
             throw Errors.Argument(nameof(targets), $"site '{site.Location}' has {site.Generators.Count} generators, {targets.Count} targets given");
+        if (!site.Conserves)
+            throw Errors.Argument(nameof(site), $"site '{site.Location}' ({site.Kind}) conserves nothing, so there is no Q to teleport to");
         if (site.Generators.Any(g => g.Kind == GeneratorKind.Linear))
             throw Errors.Argument(nameof(site), $"site '{site.Location}' is a {site.Group} site: its conserved quantity is a matrix; teleport moves rescaling, normalisation-scale and translation sites");
         var seen = new HashSet<(string, int)>();

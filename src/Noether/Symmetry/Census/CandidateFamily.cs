@@ -1,4 +1,5 @@
 using Noether.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Noether.Symmetry.Census;
 
@@ -10,20 +11,34 @@ namespace Noether.Symmetry.Census;
 internal sealed class CandidateFamily
 {
     // A block: n aligned slices (entry i of every slice plays the same role), mixed among themselves by an n×n matrix A.
-    private sealed record Block((string Parameter, int Index)[][] Slices, double[][] Basis);
+    // Entry i of slice a is element Index[a][i] of parameter Parameter[a][i] (a position in the family's Parameters).
+    private sealed record Block((string Parameter, int Index)[][] Slices, double[][] Basis)
+    {
+        public int[][] Parameter { get; init; } = [];
+
+        public int[][] Index { get; init; } = [];
+    }
 
     private readonly Block[] _blocks;
     private readonly (string Parameter, int Index)[]? _translations;
 
     private CandidateFamily(Block[] blocks, (string, int)[]? translations, string description)
     {
-        _blocks = blocks;
         _translations = translations;
         Description = description;
         Unknowns = translations?.Length ?? blocks.Sum(b => b.Slices.Length * b.Basis.Length);
         Parameters = translations is not null ? translations.Select(t => t.Item1).Distinct().ToArray()
             : blocks.SelectMany(b => b.Slices.SelectMany(s => s.Select(e => e.Parameter))).Distinct().ToArray();
+        var position = Parameters.Select((p, i) => (p, i)).ToDictionary(t => t.p, t => t.i);
+        _blocks = blocks.Select(b => b with
+        {
+            Parameter = b.Slices.Select(s => s.Select(e => position[e.Parameter]).ToArray()).ToArray(),
+            Index = b.Slices.Select(s => s.Select(e => e.Index).ToArray()).ToArray(),
+        }).ToArray();
+        _translationParameter = translations?.Select(t => position[t.Item1]).ToArray();
     }
+
+    private readonly int[]? _translationParameter;
 
     public string Description { get; }
 
@@ -63,14 +78,18 @@ internal sealed class CandidateFamily
         return (new CandidateFamily([.. blocks], null, what), null);
     }
 
+    /// <summary>Every parameter entry the family moves (its slices' entries, or the translated entries).</summary>
+    public IEnumerable<(string Parameter, int Index)> Entries =>
+        _translations ?? _blocks.SelectMany(b => b.Slices.SelectMany(s => s));
+
     /// <summary>The constraint ⟨g, v⟩ = 0 on the family's coefficients for the gradient <paramref name="gradient"/>.</summary>
     public double[] Row(Func<string, double[]> gradient)
     {
-        var arrays = Parameters.ToDictionary(p => p, gradient);
+        var arrays = Parameters.Select(gradient).ToArray();
         var row = new double[Unknowns];
         if (_translations is not null)
         {
-            for (int i = 0; i < row.Length; i++) row[i] = arrays[_translations[i].Parameter][_translations[i].Index];
+            for (int i = 0; i < row.Length; i++) row[i] = arrays[_translationParameter![i]][_translations[i].Index];
             return row;
         }
         int offset = 0;
@@ -80,15 +99,9 @@ internal sealed class CandidateFamily
             var values = new double[b.Slices[0].Length];
             for (int a = 0; a < b.Slices.Length; a++)
             {
-                var slice = b.Slices[a];
-                for (int i = 0; i < slice.Length; i++) values[i] = arrays[slice[i].Parameter][slice[i].Index];
-                for (int j = 0; j < r; j++)
-                {
-                    double s = 0;
-                    var w = b.Basis[j];
-                    for (int i = 0; i < values.Length; i++) s += values[i] * w[i];
-                    row[offset + a * r + j] = s;
-                }
+                int[] parameter = b.Parameter[a], index = b.Index[a];
+                for (int i = 0; i < values.Length; i++) values[i] = arrays[parameter[i]][index[i]];
+                for (int j = 0; j < r; j++) row[offset + a * r + j] = TensorPrimitives.Dot<double>(values, b.Basis[j]);
             }
             offset += b.Slices.Length * r;
         }

@@ -13,6 +13,12 @@ public enum SiteKind
     Translation,
     /// <summary>Translation of the last layer's logits under softmax cross-entropy.</summary>
     SoftmaxTranslation,
+    /// <summary>A LayerNorm's centring: a consumer's output row moves along 1/γ (its bias absorbing β's part), since the normalised value has zero mean. No conserved quantity.</summary>
+    Centring,
+    /// <summary>A bias moved into the next linear maps' biases: a LayerNorm's β into its consumers' (β_j + s, b − s W[:, j]), an attention's value bias into the output projection's. No conserved quantity.</summary>
+    BetaTransfer,
+    /// <summary>A value read only by LayerNorms (a transformer's residual stream): every writer may add a multiple of 1 along the features.</summary>
+    StreamCentring,
 }
 
 /// <summary>
@@ -52,6 +58,13 @@ public sealed class CensusSite
 
     /// <summary>A basis of the Lie algebra.</summary>
     public IReadOnlyList<CensusGenerator> Generators { get; }
+
+    /// <summary>
+    /// False for sites whose generators' directions depend on parameters they do not move (<see cref="SiteKind.Centring"/>,
+    /// <see cref="SiteKind.BetaTransfer"/>): the vector field X(θ) is then neither linear nor a gradient, ⟨∇L, X⟩ = 0 gives
+    /// no conserved function, and <see cref="CensusGenerator.Conserved"/> means nothing for them.
+    /// </summary>
+    public bool Conserves => Kind is not (SiteKind.Centring or SiteKind.BetaTransfer);
 
     /// <summary>The dimension of the group (number of generators).</summary>
     public int Dimension => Generators.Count;

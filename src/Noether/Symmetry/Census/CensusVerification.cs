@@ -9,7 +9,7 @@ namespace Noether.Symmetry.Census;
 /// <param name="Invariance">|L(g·θ) − L(θ)| / |L(θ)| for a random finite group element g = exp(Σ t_i M_i), t_i ~ U(−1, 1) (divided by d for GL(d)).</param>
 /// <param name="Orthogonality">max over generators of |⟨∇L, M_i θ⟩| / (‖∇L‖ ‖M_i θ‖).</param>
 /// <param name="Passed">Both at most the tolerance; for an approximate site (a normalisation's ε), both measured on the ε = 0 copy of the graph.</param>
-/// <param name="Conserved">Each generator's conserved quantity at θ.</param>
+/// <param name="Conserved">Each generator's conserved quantity at θ (empty for a site that conserves nothing, <see cref="CensusSite.Conserves"/>).</param>
 /// <param name="InvarianceWithoutEpsilon">For an approximate site, the invariance on the graph with every normalisation's ε = 0 (same g); null otherwise.</param>
 /// <param name="OrthogonalityWithoutEpsilon">For an approximate site, the orthogonality on the ε = 0 graph; null otherwise.</param>
 public sealed record SiteCheck(CensusSite Site, double Invariance, double Orthogonality, bool Passed, double[] Conserved,
@@ -63,7 +63,7 @@ public static class CensusVerification
         var checks = new List<SiteCheck>();
         foreach (var site in census.Sites)
         {
-            var q = site.Generators.Select(g => g.Conserved(Data)).ToArray();
+            var q = site.Conserves ? site.Generators.Select(g => g.Conserved(Data)).ToArray() : [];
             // t_i ~ U(−1, 1); for a GL(d) site scaled by 1/d so that ‖Σ t_i E_i‖ stays O(1) (a well-conditioned element).
             double spread = site.Generators[0].Kind == GeneratorKind.Linear ? 1 / Math.Sqrt(site.Dimension) : 1;
             var t = site.Generators.Select(_ => spread * (2 * rng.NextDouble() - 1)).ToArray();

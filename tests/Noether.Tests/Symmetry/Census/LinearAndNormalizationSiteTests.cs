@@ -92,7 +92,10 @@ public sealed class LinearAndNormalizationSiteTests
         Assert.False(site.Exact);
         Assert.Equal(1, site.Dimension);
         Assert.Equal(new[] { "w1", "b1" }, site.Generators[0].Entries.Select(e => e.Parameter).ToArray());
-        Assert.Equal(7, census.Dimension); // + the softmax translation 5 + 1
+        // + the softmax translation 5 + 1, + the centring of the normalised value (only the LayerNorm reads it, and removes
+        // its mean): w1 → w1 + 1uᵀ (6 inputs) and b1 → b1 + s1.
+        Assert.Equal(1 + 6 + 7, census.Dimension);
+        Assert.Equal(7, census.Sites.Single(s => s.Kind == SiteKind.StreamCentring).Dimension);
         var (x, labels) = SmallGraphs.Batch(graph, 16, 3, 13);
         var result = CensusVerification.Verify(graph, census, x, labels, new Random(14));
         var check = result.Sites.Single(s => s.Site == site);
@@ -100,7 +103,8 @@ public sealed class LinearAndNormalizationSiteTests
         Assert.True(check.InvarianceWithoutEpsilon <= 1e-12, $"ε = 0: {check.InvarianceWithoutEpsilon:E2}");
         Assert.True(check.OrthogonalityWithoutEpsilon <= 1e-12, $"ε = 0: {check.OrthogonalityWithoutEpsilon:E2}");
         Assert.True(check.Passed);
-        Assert.Equal(7, result.Orbit.Rank);
+        Assert.Equal(14, result.Orbit.Rank);
+        Assert.True(result.Sites.Single(s => s.Site.Kind == SiteKind.StreamCentring).Passed); // exact at ε = 1e-5 too
 
         // Independently: a graph built with ε = 0 gives the same logits after w1, b1 are scaled by 2.5.
         var exact = SmallGraphs.LayerNormed(0);

@@ -35,14 +35,16 @@ public sealed class SymmetryCensusTests
     //             each LayerNorm's affine output (γ_j, β_j ↔ input column j of its consumers: norm1 → Q, K, V; norm2 →
     //             fc1; the final norm → mean over tokens → head): 5 × 32, with no permutation symmetry (the residual
     //             stream's features are shared); the head's translation 32 + 1 = 33; attention sites and the residual
-    //             stream's LayerNorm scale site are counted in Transformer_census_dimension_equals_the_closed_form below
-    //             (1282 in all).
+    //             stream's LayerNorm scale site, the LayerNorms' centring and β transfer are counted in
+    //             Transformer_census_dimension_equals_the_closed_form below (2097 in all; the same for the
+    //             nn.MultiheadAttention export, whose packed in-projection is cut into Q, K and V by Slice nodes).
     [Theory]
     [InlineData("mlp.onnx", new[] { 32, 16 }, 17, 65, 2)]
     [InlineData("spec_cnn.onnx", new[] { 16, 32 }, 33, 81, 2)]
     [InlineData("vgg.onnx", new[] { 16, 16, 32, 32, 64 }, 65, 225, 5)]
     [InlineData("resnet20.onnx", new[] { 16, 16, 16, 32, 32, 32, 64, 64, 64 }, 65, 401, 9)]
-    [InlineData("transformer.onnx", new[] { 32, 32, 32, 32, 32 }, 33, 1282, 0)]
+    [InlineData("transformer.onnx", new[] { 32, 32, 32, 32, 32 }, 33, 2097, 0)]
+    [InlineData("transformer_mha.onnx", new[] { 32, 32, 32, 32, 32 }, 33, 2097, 0)]
     public void Census_of_zoo_model_has_the_hand_derived_sites(string file, int[] rescalings, int translation, int total, int permuted)
     {
         var census = SymmetryCensus.Take(Load(file));
@@ -58,6 +60,7 @@ public sealed class SymmetryCensusTests
     [InlineData("vgg.onnx")]
     [InlineData("resnet20.onnx")]
     [InlineData("transformer.onnx")]
+    [InlineData("transformer_mha.onnx")]
     public void Every_site_of_zoo_model_is_verified_at_its_weights(string file)
     {
         var graph = Load(file);
@@ -164,21 +167,36 @@ public sealed class SymmetryCensusTests
     // export, whose decomposed LayerNorm the census does not recognise): each LayerNorm's affine output rescales against
     // its consumers' input columns, D per LayerNorm (2 per layer and the final one), and the residual stream (embedding,
     // positions, every W_O/b_O and fc2), read only by LayerNorms and the residual Adds, has one scale (approximate: ε).
-    // Closed form: L·(H·d_k² + H·d_v² + D) + D + 1 + N·((2L + 1)·D + 1) = 2·(256 + 256 + 32) + 33 + 161 = 1282.
+    // Each LayerNorm's normalised value x̂ has zero mean over the features, so every consumer output row r can move along
+    // 1/γ (W[r, :] + s/γ, b[r] − s⟨β, 1/γ⟩): 3D rows per norm1 (Q, K, V), F = 64 per norm2 (fc1), and C − 1 = 9 at the
+    // head (the sum of its C rows is a softmax translation); and its β can move into its consumers' biases (β_j + s,
+    // b − s W[:, j]): D per LayerNorm. The residual stream is read only by LayerNorms, which remove its mean over the
+    // features: every writer may add a multiple of 1 — W → W + 1uᵀ for the embedding (P = 49 inputs), each W_O (D) and
+    // fc2 (F), + s1 for their biases and for each of the T = 16 position rows: P + 1 + T + L·(D + 1 + F + 1) = 262.
+    // Per layer, whatever the normalisation, the value bias can move into the output bias (b_V + s e_j, b_O − s W_O[:, j]:
+    // the attention weights sum to 1): D more.
+    // Closed form: L·(H·d_k² + H·d_v² + 2D) + D + 1
+    //            + N·((2L + 1)·D + 1 + L·(3D + F) + C − 1 + (2L + 1)·D + P + 1 + T + L·(D + F + 2))
+    //            = 2·(256 + 256 + 64) + 33 + (161 + 320 + 9 + 160 + 262) = 2097 (1185 for the opset-13 export).
     // Measured: the rank of the tangent map at the fixture's weights.
     [Theory]
     [InlineData("transformer.onnx", 1)]
+    [InlineData("transformer_mha.onnx", 1)]
     [InlineData("transformer.opset13.onnx", 0)]
     public void Transformer_census_dimension_equals_the_closed_form_and_the_tangent_map_rank(string file, int normalizations)
     {
-        const int L = 2, D = 32, H = 4, dk = D / H, dv = D / H;
-        int closedForm = L * (H * dk * dk + H * dv * dv + D) + D + 1 + normalizations * ((2 * L + 1) * D + 1);
+        const int L = 2, D = 32, H = 4, dk = D / H, dv = D / H, F = 64, C = 10, P = 49, T = 16;
+        int closedForm = L * (H * dk * dk + H * dv * dv + 2 * D) + D + 1
+            + normalizations * ((2 * L + 1) * D + 1 + L * (3 * D + F) + C - 1 + (2 * L + 1) * D + P + 1 + T + L * (D + F + 2));
         var graph = Load(file);
         var census = SymmetryCensus.Take(graph);
         Assert.Equal(closedForm, census.Dimension);
         Assert.Equal(2 * L * H, census.Sites.Count(s => s.Kind == SiteKind.GeneralLinear));
         Assert.Equal(normalizations, census.Sites.Count(s => s.Kind == SiteKind.NormalizationScale));
         Assert.Equal(normalizations * (2 * L + 1), census.Sites.Count(s => s.Kind == SiteKind.Rescaling));
+        Assert.Equal(normalizations * (2 * L + 1), census.Sites.Count(s => s.Kind == SiteKind.Centring));
+        Assert.Equal(normalizations * (2 * L + 1) + L, census.Sites.Count(s => s.Kind == SiteKind.BetaTransfer));
+        Assert.Equal(normalizations, census.Sites.Count(s => s.Kind == SiteKind.StreamCentring));
         var (x, labels) = Batch(4);
         var result = CensusVerification.Verify(graph, census, x, labels, new Random(9));
         Assert.Equal(closedForm, result.Orbit.Rank);
@@ -203,15 +221,25 @@ public sealed class SymmetryCensusTests
     }
 
     [Fact]
-    public void Multihead_attention_export_is_not_matched_and_the_census_says_so()
+    public void Multihead_attention_packed_in_projection_is_cut_into_per_head_sites()
     {
-        // nn.MultiheadAttention packs W_Q, W_K, W_V into one in-projection: the per-head pattern is not recognised, so
-        // only the head's translation (32 + 1) and the rescalings across the LayerNorms whose output feeds MatMul/Gemm
-        // weights directly (norm2 → fc1 in both layers, the final norm → mean → head: 3 × 32) are listed; norm1 feeds
-        // the packed projection through a Transpose, and the residual stream is built through Reshapes (no scale site).
-        // A note names the unmatched attention.
-        var census = SymmetryCensus.Take(Load("transformer_mha.onnx"));
-        Assert.Equal(33 + 3 * 32, census.Dimension);
-        Assert.Contains(census.Notes, n => n.Contains("not matched", StringComparison.Ordinal));
+        // nn.MultiheadAttention packs W_Q, W_K, W_V into one in_proj weight [3E, E] (and bias [3E]); its export cuts the
+        // projection into Q, K and V with Slice nodes whose bounds come from the shape. Head 1's Q/K site of layer 0 must
+        // act on rows 8…15 (Q) and 32 + 8…32 + 15 (K) of the packed weight: the generator E[a, b] moves row h·d + a of Q
+        // by row h·d + b, and K's row E + h·d + b by −(row E + h·d + a). Its conserved quantity is computed here from the
+        // packed tensors independently.
+        const int E = 32, d = 8, h = 1, a = 2, b = 5;
+        var graph = Load("transformer_mha.onnx");
+        var census = SymmetryCensus.Take(graph);
+        var site = census.Sites.First(s => s.Kind == SiteKind.GeneralLinear && s.Location.Contains("in_proj_weight", StringComparison.Ordinal) && s.Location.EndsWith("head 1", StringComparison.Ordinal));
+        var w = graph.Parameter("layers.0.attn.mha.in_proj_weight")!.Value.Data;
+        var bias = graph.Parameter("layers.0.attn.mha.in_proj_bias")!.Value.Data;
+        int qa = h * d + a, qb = h * d + b, ka = E + qa, kb = E + qb;
+        double expected = Enumerable.Range(0, E).Sum(j => w[qa * E + j] * w[qb * E + j] - w[ka * E + j] * w[kb * E + j]) + bias[qa] * bias[qb] - bias[ka] * bias[kb];
+        Support.Close.Assert(expected, site.Generators[a * d + b].Conserved(n => graph.Parameter(n)!.Value.Data), 1e-13, 1e-15);
+        // The key bias is the packed bias's middle third.
+        var key = census.Sites.First(s => s.Kind == SiteKind.Translation);
+        Assert.Equal(Enumerable.Range(E, E), key.Generators.SelectMany(g => g.Entries.SelectMany(e => e.Indices)));
+        Assert.DoesNotContain(census.Notes, n => n.Contains("not matched", StringComparison.Ordinal));
     }
 }
