@@ -207,29 +207,53 @@ internal static class ConvKernels
     /// <summary>Lowers one image [C, H, W] to its im2col matrix [C·kh·kw, OH·OW] (zero where the window hangs over the padding).</summary>
     public static void Im2Col<T>(ReadOnlySpan<T> x, Span<T> col, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int p = g.P, s = g.Stride;
+        if (x.Length < g.InSize || col.Length < g.CK * g.P) throw Errors.Argument(nameof(col), "im2col: buffer too small");
+        ref T xr = ref MemoryMarshal.GetReference(x);
+        ref T cr = ref MemoryMarshal.GetReference(col);
+        int s = g.Stride, ow = g.OW;
+        bool sameWidth = s == 1 && g.OW == g.W;
         for (int c = 0, r = 0; c < g.C; c++)
             for (int ki = 0; ki < g.KH; ki++)
                 for (int kj = 0; kj < g.KW; kj++, r++)
                 {
-                    var row = col.Slice(r * p, p);
+                    ref T row = ref Unsafe.Add(ref cr, r * g.P);
                     ValidColumns(g, kj, out int lo, out int hi);
-                    for (int oh = 0; oh < g.OH; oh++)
+                    ValidRows(g, ki, out int top, out int bottom);
+                    if (lo >= hi || top >= bottom)
                     {
-                        var dst = row.Slice(oh * g.OW, g.OW);
-                        int ih = oh * s - g.Padding + ki;
-                        if ((uint)ih >= (uint)g.H || lo >= hi)
+                        Clear(ref row, g.P);
+                        continue;
+                    }
+                    Clear(ref row, top * ow);
+                    Clear(ref Unsafe.Add(ref row, bottom * ow), (g.OH - bottom) * ow);
+                    ref T plane = ref Unsafe.Add(ref xr, c * g.H * g.W);
+                    if (sameWidth)
+                    {
+                        // Stride 1 and OW = W: the valid rows are one contiguous run in both the image and the column row,
+                        // shifted by d = kj − p; one copy, then the d columns each row takes from its neighbour are zeroed.
+                        int d = kj - g.Padding, n = (bottom - top) * ow;
+                        ref T dst = ref Unsafe.Add(ref row, top * ow);
+                        ref T src = ref Unsafe.Add(ref plane, (top - g.Padding + ki) * g.W);
+                        if (d >= 0) Copy(ref dst, ref Unsafe.Add(ref src, d), n - d);
+                        else Copy(ref Unsafe.Add(ref dst, -d), ref src, n + d);
+                        for (int oh = top; oh < bottom; oh++)
                         {
-                            dst.Clear();
-                            continue;
+                            ref T line = ref Unsafe.Add(ref row, oh * ow);
+                            Clear(ref line, lo);
+                            Clear(ref Unsafe.Add(ref line, hi), ow - hi);
                         }
-                        var src = x.Slice((c * g.H + ih) * g.W, g.W);
-                        dst[..lo].Clear();
-                        dst[hi..].Clear();
+                        continue;
+                    }
+                    for (int oh = top; oh < bottom; oh++)
+                    {
+                        ref T dst = ref Unsafe.Add(ref row, oh * ow);
+                        ref T src = ref Unsafe.Add(ref plane, (oh * s - g.Padding + ki) * g.W);
+                        Clear(ref dst, lo);
+                        Clear(ref Unsafe.Add(ref dst, hi), ow - hi);
                         int iw0 = lo * s - g.Padding + kj;
-                        if (s == 1) src.Slice(iw0, hi - lo).CopyTo(dst[lo..hi]);
+                        if (s == 1) Copy(ref Unsafe.Add(ref dst, lo), ref Unsafe.Add(ref src, iw0), hi - lo);
                         else
-                            for (int ow = lo, iw = iw0; ow < hi; ow++, iw += s) dst[ow] = src[iw];
+                            for (int j = lo, iw = iw0; j < hi; j++, iw += s) Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, iw);
                     }
                 }
     }
@@ -237,39 +261,63 @@ internal static class ConvKernels
     /// <summary>The adjoint of <see cref="Im2Col{T}"/>: adds every column entry to the pixel it came from.</summary>
     public static void Col2ImAdd<T>(ReadOnlySpan<T> col, Span<T> x, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int p = g.P, s = g.Stride;
+        if (x.Length < g.InSize || col.Length < g.CK * g.P) throw Errors.Argument(nameof(col), "col2im: buffer too small");
+        ref T xr = ref MemoryMarshal.GetReference(x);
+        ref T cr = ref MemoryMarshal.GetReference(col);
+        int s = g.Stride, ow = g.OW;
         for (int c = 0, r = 0; c < g.C; c++)
             for (int ki = 0; ki < g.KH; ki++)
                 for (int kj = 0; kj < g.KW; kj++, r++)
                 {
-                    var row = col.Slice(r * p, p);
+                    ref T row = ref Unsafe.Add(ref cr, r * g.P);
                     ValidColumns(g, kj, out int lo, out int hi);
+                    ValidRows(g, ki, out int top, out int bottom);
                     if (lo >= hi) continue;
-                    for (int oh = 0; oh < g.OH; oh++)
+                    int iw0 = lo * s - g.Padding + kj;
+                    for (int oh = top; oh < bottom; oh++)
                     {
-                        int ih = oh * s - g.Padding + ki;
-                        if ((uint)ih >= (uint)g.H) continue;
-                        var src = row.Slice(oh * g.OW, g.OW);
-                        var dst = x.Slice((c * g.H + ih) * g.W, g.W);
-                        int iw0 = lo * s - g.Padding + kj;
-                        if (s == 1)
-                        {
-                            var d = dst.Slice(iw0, hi - lo);
-                            TensorPrimitives.Add(d, src[lo..hi], d);
-                        }
+                        ref T src = ref Unsafe.Add(ref row, oh * ow);
+                        ref T dst = ref Unsafe.Add(ref xr, (c * g.H + oh * s - g.Padding + ki) * g.W);
+                        if (s == 1) AddInto(ref Unsafe.Add(ref dst, iw0), ref Unsafe.Add(ref src, lo), hi - lo);
                         else
-                            for (int ow = lo, iw = iw0; ow < hi; ow++, iw += s) dst[iw] += src[ow];
+                            for (int j = lo, iw = iw0; j < hi; j++, iw += s) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref src, j);
                     }
                 }
     }
 
-    /// <summary>Output columns [lo, hi) whose input column ow·s − p + kj lies inside the image.</summary>
-    private static void ValidColumns(ConvGeometry g, int kj, out int lo, out int hi)
+    private static void Clear<T>(ref T start, int count) where T : unmanaged
     {
-        int s = g.Stride, shift = g.Padding - kj;
+        if (count > 0) MemoryMarshal.CreateSpan(ref start, count).Clear();
+    }
+
+    private static void Copy<T>(ref T destination, ref T source, int count) where T : unmanaged
+    {
+        if (count > 0) MemoryMarshal.CreateReadOnlySpan(ref source, count).CopyTo(MemoryMarshal.CreateSpan(ref destination, count));
+    }
+
+    /// <summary>d[i] += s[i] for i &lt; count (one IEEE addition per element, as the scalar loop).</summary>
+    private static void AddInto<T>(ref T d, ref T s, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; i <= count - Vector<T>.Count; i += Vector<T>.Count)
+                (Vector.LoadUnsafe(ref d, (nuint)i) + Vector.LoadUnsafe(ref s, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+        for (; i < count; i++) Unsafe.Add(ref d, i) += Unsafe.Add(ref s, i);
+    }
+
+    /// <summary>Output columns [lo, hi) whose input column ow·s − p + kj lies inside the image.</summary>
+    private static void ValidColumns(ConvGeometry g, int kj, out int lo, out int hi) => ValidRange(g.W, g.OW, g, kj, out lo, out hi);
+
+    /// <summary>Output rows [top, bottom) whose input row oh·s − p + ki lies inside the image.</summary>
+    private static void ValidRows(ConvGeometry g, int ki, out int top, out int bottom) => ValidRange(g.H, g.OH, g, ki, out top, out bottom);
+
+    /// <summary>Output positions [lo, hi) along an axis of <paramref name="size"/> inputs and <paramref name="outputs"/> outputs whose input o·s − p + kernelOffset is inside.</summary>
+    private static void ValidRange(int size, int outputs, ConvGeometry g, int kernelOffset, out int lo, out int hi)
+    {
+        int s = g.Stride, shift = g.Padding - kernelOffset;
         lo = shift <= 0 ? 0 : (shift + s - 1) / s;
-        int last = g.W - 1 + shift;
-        hi = last < 0 ? 0 : Math.Min(g.OW, last / s + 1);
+        int last = size - 1 + shift;
+        hi = last < 0 ? 0 : Math.Min(outputs, last / s + 1);
         if (hi < lo) hi = lo;
     }
 
@@ -509,6 +557,8 @@ internal static class ConvKernels
             body(0, 0, g.N);
             return;
         }
+        // Each worker multiplies its own images: OpenBLAS's threads would only queue behind each other.
+        using var serial = BlasThreads.Serial();
         Parallel.For(0, workers, worker => body(worker, (int)((long)g.N * worker / workers), (int)((long)g.N * (worker + 1) / workers)));
     }
 }
