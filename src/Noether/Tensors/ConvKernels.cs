@@ -258,13 +258,19 @@ internal static class ConvKernels
                 }
     }
 
-    /// <summary>The adjoint of <see cref="Im2Col{T}"/>: adds every column entry to the pixel it came from.</summary>
-    public static void Col2ImAdd<T>(ReadOnlySpan<T> col, Span<T> x, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// The adjoint of <see cref="Im2Col{T}"/>: adds every column entry to the pixel it came from, in the order of the
+    /// rows (c, ki, kj), so each pixel sums its entries as a plain scatter loop would. For stride 1 with OW = W each row's
+    /// valid part is added as one contiguous run shifted by kj − p: the entries that fall in the padding are first set to
+    /// −0 (the exact additive identity) in <paramref name="col"/>, which is scratch, so the run adds nothing where it wraps.
+    /// </summary>
+    public static void Col2ImAdd<T>(Span<T> col, Span<T> x, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (x.Length < g.InSize || col.Length < g.CK * g.P) throw Errors.Argument(nameof(col), "col2im: buffer too small");
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T cr = ref MemoryMarshal.GetReference(col);
         int s = g.Stride, ow = g.OW;
+        bool sameWidth = s == 1 && g.OW == g.W;
         for (int c = 0, r = 0; c < g.C; c++)
             for (int ki = 0; ki < g.KH; ki++)
                 for (int kj = 0; kj < g.KW; kj++, r++)
@@ -272,12 +278,28 @@ internal static class ConvKernels
                     ref T row = ref Unsafe.Add(ref cr, r * g.P);
                     ValidColumns(g, kj, out int lo, out int hi);
                     ValidRows(g, ki, out int top, out int bottom);
-                    if (lo >= hi) continue;
+                    if (lo >= hi || top >= bottom) continue;
+                    ref T plane = ref Unsafe.Add(ref xr, c * g.H * g.W);
+                    if (sameWidth)
+                    {
+                        for (int oh = top; oh < bottom; oh++)
+                        {
+                            ref T line = ref Unsafe.Add(ref row, oh * ow);
+                            for (int j = 0; j < lo; j++) Unsafe.Add(ref line, j) = -T.Zero;
+                            for (int j = hi; j < ow; j++) Unsafe.Add(ref line, j) = -T.Zero;
+                        }
+                        int d = kj - g.Padding, n = (bottom - top) * ow;
+                        ref T src = ref Unsafe.Add(ref row, top * ow);
+                        ref T dst = ref Unsafe.Add(ref plane, (top - g.Padding + ki) * g.W);
+                        if (d >= 0) AddInto(ref Unsafe.Add(ref dst, d), ref src, n - d);
+                        else AddInto(ref dst, ref Unsafe.Add(ref src, -d), n + d);
+                        continue;
+                    }
                     int iw0 = lo * s - g.Padding + kj;
                     for (int oh = top; oh < bottom; oh++)
                     {
                         ref T src = ref Unsafe.Add(ref row, oh * ow);
-                        ref T dst = ref Unsafe.Add(ref xr, (c * g.H + oh * s - g.Padding + ki) * g.W);
+                        ref T dst = ref Unsafe.Add(ref plane, (oh * s - g.Padding + ki) * g.W);
                         if (s == 1) AddInto(ref Unsafe.Add(ref dst, iw0), ref Unsafe.Add(ref src, lo), hi - lo);
                         else
                             for (int j = lo, iw = iw0; j < hi; j++, iw += s) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref src, j);
