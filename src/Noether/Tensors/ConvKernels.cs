@@ -166,7 +166,7 @@ internal static class ConvKernels
             Im2Col(xn, col, g);
             cols = col;
         }
-        Blas.Gemm(false, false, g.O, g.P, k, T.One, w, k, cols, g.P, T.Zero, yn, g.P);
+        SerialGemm(false, false, g.O, g.P, k, w, k, cols, g.P, T.Zero, yn, g.P);
         if (bias is not null && k == g.CK)
             for (int o = 0; o < g.O; o++)
             {
@@ -181,10 +181,10 @@ internal static class ConvKernels
     {
         if (col is null)
         {
-            Blas.Gemm(true, false, g.CK, g.P, g.O, T.One, w, g.CK, dyn, g.P, T.Zero, dxn, g.P);
+            SerialGemm(true, false, g.CK, g.P, g.O, w, g.CK, dyn, g.P, T.Zero, dxn, g.P);
             return;
         }
-        Blas.Gemm(true, false, g.CK, g.P, g.O, T.One, w, g.CK, dyn, g.P, T.Zero, col, g.P);
+        SerialGemm(true, false, g.CK, g.P, g.O, w, g.CK, dyn, g.P, T.Zero, col, g.P);
         dxn.Clear();
         Col2ImAdd(col, dxn, g);
     }
@@ -199,7 +199,47 @@ internal static class ConvKernels
             Im2Col(xn, col, g);
             cols = col;
         }
-        Blas.Gemm(false, true, g.O, g.CK, g.P, T.One, dyn, g.P, cols, g.P, T.One, dw, g.CK);
+        SerialGemm(false, true, g.O, g.CK, g.P, dyn, g.P, cols, g.P, T.One, dw, g.CK);
+    }
+
+    /// <summary>
+    /// OpenBLAS runs a product on the calling thread when m·n·k ≤ 4·65536 (its GEMM_MULTITHREAD_THRESHOLD × SMP_THRESHOLD_MIN)
+    /// and wakes its own threads above. The per-image products here (≈ 50 µs) are already one per core, so handing each
+    /// to OpenBLAS's threads only makes the workers queue on its level-3 lock (and, under load, compete with its spinning
+    /// threads).
+    /// </summary>
+    private const long SerialProduct = 4 * 65536;
+
+    /// <summary>
+    /// C ← op(A)·op(B) + β·C (α = 1) as products of at most <see cref="SerialProduct"/> multiply-adds, each on the calling
+    /// thread: C is cut into blocks of whole columns (or whole rows when it has fewer columns than rows), each entry still
+    /// one sum over all of k. The cut depends only on the shapes, and OpenBLAS's thread count is never touched, so the
+    /// results are the same from run to run whatever else the process is doing.
+    /// </summary>
+    private static void SerialGemm<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb,
+        T beta, Span<T> c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if ((long)m * n * k <= SerialProduct)
+        {
+            Blas.Gemm(transA, transB, m, n, k, T.One, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        if (n >= m)
+        {
+            int cols = (int)Math.Max(1, SerialProduct / ((long)m * k));
+            for (int j = 0; j < n; j += cols)
+            {
+                int w = Math.Min(cols, n - j);
+                Blas.Gemm(transA, transB, m, w, k, T.One, a, lda, b[(transB ? j * ldb : j)..], ldb, beta, c[j..], ldc);
+            }
+            return;
+        }
+        int rows = (int)Math.Max(1, SerialProduct / ((long)n * k));
+        for (int i = 0; i < m; i += rows)
+        {
+            int h = Math.Min(rows, m - i);
+            Blas.Gemm(transA, transB, h, n, k, T.One, a[(transA ? i : i * lda)..], lda, b, ldb, beta, c[(i * ldc)..], ldc);
+        }
     }
 
     // ---- lowering -----------------------------------------------------------------------------
@@ -579,8 +619,6 @@ internal static class ConvKernels
             body(0, 0, g.N);
             return;
         }
-        // Each worker multiplies its own images: OpenBLAS's threads would only queue behind each other.
-        using var serial = BlasThreads.Serial();
         Parallel.For(0, workers, worker => body(worker, (int)((long)g.N * worker / workers), (int)((long)g.N * (worker + 1) / workers)));
     }
 }
