@@ -247,11 +247,10 @@ internal static class ConvKernels
     /// <summary>Lowers one image [C, H, W] to its im2col matrix [C·kh·kw, OH·OW] (zero where the window hangs over the padding).</summary>
     public static void Im2Col<T>(ReadOnlySpan<T> x, Span<T> col, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (x.Length < g.InSize || col.Length < g.CK * g.P) throw Errors.Argument(nameof(col), "im2col: buffer too small");
+        bool sameWidth = Lowering(x.Length, col.Length, g, "im2col");
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T cr = ref MemoryMarshal.GetReference(col);
         int s = g.Stride, ow = g.OW;
-        bool sameWidth = s == 1 && g.OW == g.W;
         for (int c = 0, r = 0; c < g.C; c++)
             for (int ki = 0; ki < g.KH; ki++)
                 for (int kj = 0; kj < g.KW; kj++, r++)
@@ -306,11 +305,10 @@ internal static class ConvKernels
     /// </summary>
     public static void Col2ImAdd<T>(Span<T> col, Span<T> x, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (x.Length < g.InSize || col.Length < g.CK * g.P) throw Errors.Argument(nameof(col), "col2im: buffer too small");
-        ref T xr = ref MemoryMarshal.GetReference(x);
+        bool sameWidth = Lowering(x.Length, col.Length, g, "col2im");
         ref T cr = ref MemoryMarshal.GetReference(col);
+        ref T xr = ref MemoryMarshal.GetReference(x);
         int s = g.Stride, ow = g.OW;
-        bool sameWidth = s == 1 && g.OW == g.W;
         for (int c = 0, r = 0; c < g.C; c++)
             for (int ki = 0; ki < g.KH; ki++)
                 for (int kj = 0; kj < g.KW; kj++, r++)
@@ -345,6 +343,13 @@ internal static class ConvKernels
                             for (int j = lo, iw = iw0; j < hi; j++, iw += s) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref src, j);
                     }
                 }
+    }
+
+    /// <summary>Checks an image of <paramref name="image"/> and a column matrix of <paramref name="columns"/> elements; true for stride 1 with OW = W (whole-run rows).</summary>
+    private static bool Lowering(int image, int columns, ConvGeometry g, string op)
+    {
+        if (image < g.InSize || columns < g.CK * g.P) throw Errors.Argument("col", $"{op}: buffer too small");
+        return g.Stride == 1 && g.OW == g.W;
     }
 
     private static void Clear<T>(ref T start, int count) where T : unmanaged
