@@ -1,6 +1,9 @@
 using System.Numerics;
 using Noether.Autodiff;
 using Noether.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Noether.Graphs;
@@ -103,10 +106,11 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         return u.Tape.Record(value, [u], g => [Sum(g, mask)]);
     }
 
-    // ((x − mean)/σ)·scale + bias per channel, in that order of roundings; with relu, max(0, ·) in place and its mask.
+    // ((x − mean)/σ)·scale + bias per channel, in that order of roundings; with relu, max(0, ·) as ReluInPlace does it, and its mask.
     private static (Tensor<T> Value, bool[]? Mask) Normalize(Tensor<T> x, Tensor<T> scale, Tensor<T> bias, T[] mean, T[] sigma, int n, int c, int s, bool relu)
     {
         var value = new Tensor<T>(Scratch<T>.Uninitialized(x.Length), x.ShapeArray);
+        var mask = relu ? new bool[x.Length] : null;
         var src = x.Data;
         var dst = value.Data;
         var w = scale.Data;
@@ -115,9 +119,29 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
             for (int k = 0; k < c; k++, off += s)
             {
                 T m = mean[k], sd = sigma[k], sk = w[k], bk = b0[k];
-                for (int i = off; i < off + s; i++) dst[i] = (src[i] - m) / sd * sk + bk;
+                int i = 0;
+                if (Simd)
+                {
+                    var vm = Vector256.Create(m);
+                    var vsd = Vector256.Create(sd);
+                    var vsk = Vector256.Create(sk);
+                    var vbk = Vector256.Create(bk);
+                    for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
+                    {
+                        // Each lane rounds as the scalar loop below: subtract, divide, multiply, add (no fused multiply-add).
+                        var v = (Vector256.LoadUnsafe(ref src[off], (nuint)i) - vm) / vsd * vsk + vbk;
+                        if (mask is not null) v = ReluLanes(v, mask, off + i);
+                        v.StoreUnsafe(ref dst[off], (nuint)i);
+                    }
+                }
+                for (i += off; i < off + s; i++)
+                {
+                    T v = (src[i] - m) / sd * sk + bk;
+                    if (mask is not null) v = ReluScalar(v, mask, i);
+                    dst[i] = v;
+                }
             }
-        return (value, relu ? ReluInPlace(dst) : null);
+        return (value, mask);
     }
 
     // d[i] = d[i]·0 where the mask is clear (as a ReLU's x·mask: NaN stays NaN).
@@ -130,14 +154,63 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     private static bool[] ReluInPlace(T[] y)
     {
         var mask = new bool[y.Length];
-        for (int i = 0; i < y.Length; i++)
-        {
-            bool on = y[i] > T.Zero;
-            mask[i] = on;
-            if (!on) y[i] *= T.Zero;
-        }
+        int i = 0;
+        if (Simd)
+            for (; i <= y.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+                ReluLanes(Vector256.LoadUnsafe(ref y[0], (nuint)i), mask, i).StoreUnsafe(ref y[0], (nuint)i);
+        for (; i < y.Length; i++) y[i] = ReluScalar(y[i], mask, i);
         return mask;
     }
+
+    // v·[v > 0] (v·0 where not: −0 for negative v, NaN for NaN), recording [v > 0] in mask[i].
+    private static T ReluScalar(T v, bool[] mask, int i)
+    {
+        bool on = v > T.Zero;
+        mask[i] = on;
+        return on ? v : v * T.Zero;
+    }
+
+    // ReluScalar on every lane: the lanes' [v > 0] bits become one byte each in mask[at …] (through a table of 8-byte
+    // patterns), and v is multiplied by 1 or 0 — the same product, so the same bits, as the scalar form.
+    private static Vector256<T> ReluLanes(Vector256<T> v, bool[] mask, int at)
+    {
+        var on = Vector256.GreaterThan(v, Vector256<T>.Zero);
+        uint bits = on.ExtractMostSignificantBits();
+        ref byte target = ref Unsafe.As<bool, byte>(ref mask[at]);
+        if (Vector256<T>.Count == 8) Unsafe.WriteUnaligned(ref target, MaskBytes[bits]);
+        else if (Vector256<T>.Count == 4) Unsafe.WriteUnaligned(ref target, (uint)MaskBytes[bits]);
+        else
+            for (int j = 0; j < Vector256<T>.Count; j++) Unsafe.Add(ref target, j) = (byte)((bits >> j) & 1);
+        return v * (on & Vector256<T>.One);
+    }
+
+    // Vector kernels for float32 and float64 with AVX2 (the mask bytes widen to lanes with vpmovzx); scalar loops otherwise.
+    private static readonly bool Simd = Avx2.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+
+    // Lanes of 1 or 0 from the mask bytes at [at, at + lanes).
+    private static Vector256<T> MaskFactor(bool[] mask, int at)
+    {
+        ref byte source = ref Unsafe.As<bool, byte>(ref mask[at]);
+        if (typeof(T) == typeof(float))
+            return Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref source)).AsByte())).As<float, T>();
+        return Avx.ConvertToVector256Double(Sse41.ConvertToVector128Int32(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(ref source)).AsByte())).As<double, T>();
+    }
+
+    // g·[mask] elementwise (g·1 or g·0, as the scalar rule), into a new array.
+    private static T[] Masked(T[] g, bool[] mask)
+    {
+        var result = Scratch<T>.Uninitialized(g.Length);
+        int i = 0;
+        if (Simd)
+            for (; i <= g.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+                (Vector256.LoadUnsafe(ref g[0], (nuint)i) * MaskFactor(mask, i)).StoreUnsafe(ref result[0], (nuint)i);
+        for (; i < g.Length; i++) result[i] = g[i] * (mask[i] ? T.One : T.Zero);
+        return result;
+    }
+
+    // MaskBytes[b]: byte j is bit j of b.
+    private static readonly ulong[] MaskBytes = Enumerable.Range(0, 256)
+        .Select(b => Enumerable.Range(0, 8).Aggregate(0UL, (acc, j) => acc | ((ulong)((b >> j) & 1) << (8 * j)))).ToArray();
 
     /// <summary>
     /// BatchNormalization with fixed statistics: y = ((x − mean[c]) / σ[c])·scale[c] + bias[c], σ = √(variance + ε), in the
@@ -205,7 +278,18 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
             for (int k = 0; k < c; k++, off += s)
             {
                 T m = mu[k], acc = T.Zero;
-                for (int i = off; i < off + s; i++)
+                int i = 0;
+                if (Simd && s >= Vector256<T>.Count)
+                {
+                    Vector256<T> vacc = Vector256<T>.Zero, vm = Vector256.Create(m);
+                    for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
+                    {
+                        var d = Vector256.LoadUnsafe(ref src[off], (nuint)i) - vm;
+                        vacc += d * d;
+                    }
+                    acc = Vector256.Sum(vacc);
+                }
+                for (i += off; i < off + s; i++)
                 {
                     T d = src[i] - m;
                     acc += d * d;
@@ -235,22 +319,30 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     private static (Tensor<T>? Dx, Tensor<T> Dscale, Tensor<T> Dbias) BatchBackward(Tensor<T> gradient, bool[]? mask, Tensor<T> input, Tensor<T> scale, T[] mu, T[] sigma,
         int n, int c, int s, bool wantInput)
     {
-        var g = gradient.Data;
-        if (mask is not null)
-        {
-            // The fused ReLU's backward first: g·[y > 0].
-            var masked = new T[g.Length];
-            for (int i = 0; i < g.Length; i++) masked[i] = mask[i] ? g[i] : g[i] * T.Zero;
-            g = masked;
-        }
+        // The fused ReLU's backward first: g·[y > 0].
+        var g = mask is null ? gradient.Data : Masked(gradient.Data, mask);
         var x = input.Data;
         var sumG = new double[c];
         var sumGx = new double[c];
+        int lanes = Vector256<T>.Count;
         for (int b = 0, off = 0; b < n; b++)
             for (int k = 0; k < c; k++, off += s)
             {
                 T m = mu[k], inv = T.One / sigma[k], ag = T.Zero, agx = T.Zero;
-                for (int i = off; i < off + s; i++)
+                int i = 0;
+                if (Simd && s >= lanes)
+                {
+                    Vector256<T> vg = Vector256<T>.Zero, vgx = Vector256<T>.Zero, vm = Vector256.Create(m), vinv = Vector256.Create(inv);
+                    for (; i <= s - lanes; i += lanes)
+                    {
+                        var gi = Vector256.LoadUnsafe(ref g[off], (nuint)i);
+                        vg += gi;
+                        vgx += gi * ((Vector256.LoadUnsafe(ref x[off], (nuint)i) - vm) * vinv);
+                    }
+                    ag = Vector256.Sum(vg);
+                    agx = Vector256.Sum(vgx);
+                }
+                for (i += off; i < off + s; i++)
                 {
                     ag += g[i];
                     agx += g[i] * ((x[i] - m) * inv);
@@ -270,7 +362,14 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
             {
                 T m = mu[k], inv = T.One / sigma[k], factor = w[k] * inv;
                 T meanG = T.CreateTruncating(sumG[k] / count), meanGx = T.CreateTruncating(sumGx[k] / count);
-                for (int i = off; i < off + s; i++) d[i] = factor * (g[i] - meanG - (x[i] - m) * inv * meanGx);
+                int i = 0;
+                if (Simd)
+                {
+                    Vector256<T> vm = Vector256.Create(m), vinv = Vector256.Create(inv), vf = Vector256.Create(factor), vmg = Vector256.Create(meanG), vmgx = Vector256.Create(meanGx);
+                    for (; i <= s - lanes; i += lanes)
+                        (vf * (Vector256.LoadUnsafe(ref g[off], (nuint)i) - vmg - (Vector256.LoadUnsafe(ref x[off], (nuint)i) - vm) * vinv * vmgx)).StoreUnsafe(ref d[off], (nuint)i);
+                }
+                for (i += off; i < off + s; i++) d[i] = factor * (g[i] - meanG - (x[i] - m) * inv * meanGx);
             }
         return (dx, dscale, dbias);
     }
@@ -303,10 +402,7 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
 
     private static Variable<T> ApplyMask(Variable<T> g, bool[] mask)
     {
-        var src = g.Value.Data;
-        var value = new Tensor<T>(Scratch<T>.Uninitialized(src.Length), g.Value.ShapeArray);
-        var dst = value.Data;
-        for (int i = 0; i < src.Length; i++) dst[i] = src[i] * (mask[i] ? T.One : T.Zero);
+        var value = new Tensor<T>(Masked(g.Value.Data, mask), g.Value.ShapeArray);
         return Masked(g, value, mask);
     }
 }

@@ -166,7 +166,7 @@ internal static class ConvKernels
             Im2Col(xn, col, g);
             cols = col;
         }
-        Blas.Gemm(false, false, g.O, g.P, k, T.One, w, k, cols, g.P, T.Zero, yn, g.P);
+        SerialGemm(false, false, g.O, g.P, k, w, k, cols, g.P, T.Zero, yn, g.P);
         if (bias is not null && k == g.CK)
             for (int o = 0; o < g.O; o++)
             {
@@ -181,10 +181,10 @@ internal static class ConvKernels
     {
         if (col is null)
         {
-            Blas.Gemm(true, false, g.CK, g.P, g.O, T.One, w, g.CK, dyn, g.P, T.Zero, dxn, g.P);
+            SerialGemm(true, false, g.CK, g.P, g.O, w, g.CK, dyn, g.P, T.Zero, dxn, g.P);
             return;
         }
-        Blas.Gemm(true, false, g.CK, g.P, g.O, T.One, w, g.CK, dyn, g.P, T.Zero, col, g.P);
+        SerialGemm(true, false, g.CK, g.P, g.O, w, g.CK, dyn, g.P, T.Zero, col, g.P);
         dxn.Clear();
         Col2ImAdd(col, dxn, g);
     }
@@ -199,7 +199,47 @@ internal static class ConvKernels
             Im2Col(xn, col, g);
             cols = col;
         }
-        Blas.Gemm(false, true, g.O, g.CK, g.P, T.One, dyn, g.P, cols, g.P, T.One, dw, g.CK);
+        SerialGemm(false, true, g.O, g.CK, g.P, dyn, g.P, cols, g.P, T.One, dw, g.CK);
+    }
+
+    /// <summary>
+    /// OpenBLAS runs a product on the calling thread when m·n·k ≤ 4·65536 (its GEMM_MULTITHREAD_THRESHOLD × SMP_THRESHOLD_MIN)
+    /// and wakes its own threads above. The per-image products here (≈ 50 µs) are already one per core, so handing each
+    /// to OpenBLAS's threads only makes the workers queue on its level-3 lock (and, under load, compete with its spinning
+    /// threads).
+    /// </summary>
+    private const long SerialProduct = 4 * 65536;
+
+    /// <summary>
+    /// C ← op(A)·op(B) + β·C (α = 1) as products of at most <see cref="SerialProduct"/> multiply-adds, each on the calling
+    /// thread: C is cut into blocks of whole columns (or whole rows when it has fewer columns than rows), each entry still
+    /// one sum over all of k. The cut depends only on the shapes, and OpenBLAS's thread count is never touched, so the
+    /// results are the same from run to run whatever else the process is doing.
+    /// </summary>
+    private static void SerialGemm<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb,
+        T beta, Span<T> c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if ((long)m * n * k <= SerialProduct)
+        {
+            Blas.Gemm(transA, transB, m, n, k, T.One, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        if (n >= m)
+        {
+            int cols = (int)Math.Max(1, SerialProduct / ((long)m * k));
+            for (int j = 0; j < n; j += cols)
+            {
+                int w = Math.Min(cols, n - j);
+                Blas.Gemm(transA, transB, m, w, k, T.One, a, lda, b[(transB ? j * ldb : j)..], ldb, beta, c[j..], ldc);
+            }
+            return;
+        }
+        int rows = (int)Math.Max(1, SerialProduct / ((long)n * k));
+        for (int i = 0; i < m; i += rows)
+        {
+            int h = Math.Min(rows, m - i);
+            Blas.Gemm(transA, transB, h, n, k, T.One, a[(transA ? i : i * lda)..], lda, b, ldb, beta, c[(i * ldc)..], ldc);
+        }
     }
 
     // ---- lowering -----------------------------------------------------------------------------
@@ -207,69 +247,144 @@ internal static class ConvKernels
     /// <summary>Lowers one image [C, H, W] to its im2col matrix [C·kh·kw, OH·OW] (zero where the window hangs over the padding).</summary>
     public static void Im2Col<T>(ReadOnlySpan<T> x, Span<T> col, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int p = g.P, s = g.Stride;
+        bool sameWidth = Lowering(x.Length, col.Length, g, "im2col");
+        ref T xr = ref MemoryMarshal.GetReference(x);
+        ref T cr = ref MemoryMarshal.GetReference(col);
+        int s = g.Stride, ow = g.OW;
         for (int c = 0, r = 0; c < g.C; c++)
             for (int ki = 0; ki < g.KH; ki++)
                 for (int kj = 0; kj < g.KW; kj++, r++)
                 {
-                    var row = col.Slice(r * p, p);
+                    ref T row = ref Unsafe.Add(ref cr, r * g.P);
                     ValidColumns(g, kj, out int lo, out int hi);
-                    for (int oh = 0; oh < g.OH; oh++)
+                    ValidRows(g, ki, out int top, out int bottom);
+                    if (lo >= hi || top >= bottom)
                     {
-                        var dst = row.Slice(oh * g.OW, g.OW);
-                        int ih = oh * s - g.Padding + ki;
-                        if ((uint)ih >= (uint)g.H || lo >= hi)
+                        Clear(ref row, g.P);
+                        continue;
+                    }
+                    Clear(ref row, top * ow);
+                    Clear(ref Unsafe.Add(ref row, bottom * ow), (g.OH - bottom) * ow);
+                    ref T plane = ref Unsafe.Add(ref xr, c * g.H * g.W);
+                    if (sameWidth)
+                    {
+                        // Stride 1 and OW = W: the valid rows are one contiguous run in both the image and the column row,
+                        // shifted by d = kj − p; one copy, then the d columns each row takes from its neighbour are zeroed.
+                        int d = kj - g.Padding, n = (bottom - top) * ow;
+                        ref T dst = ref Unsafe.Add(ref row, top * ow);
+                        ref T src = ref Unsafe.Add(ref plane, (top - g.Padding + ki) * g.W);
+                        if (d >= 0) Copy(ref dst, ref Unsafe.Add(ref src, d), n - d);
+                        else Copy(ref Unsafe.Add(ref dst, -d), ref src, n + d);
+                        for (int oh = top; oh < bottom; oh++)
                         {
-                            dst.Clear();
-                            continue;
+                            ref T line = ref Unsafe.Add(ref row, oh * ow);
+                            Clear(ref line, lo);
+                            Clear(ref Unsafe.Add(ref line, hi), ow - hi);
                         }
-                        var src = x.Slice((c * g.H + ih) * g.W, g.W);
-                        dst[..lo].Clear();
-                        dst[hi..].Clear();
+                        continue;
+                    }
+                    for (int oh = top; oh < bottom; oh++)
+                    {
+                        ref T dst = ref Unsafe.Add(ref row, oh * ow);
+                        ref T src = ref Unsafe.Add(ref plane, (oh * s - g.Padding + ki) * g.W);
+                        Clear(ref dst, lo);
+                        Clear(ref Unsafe.Add(ref dst, hi), ow - hi);
                         int iw0 = lo * s - g.Padding + kj;
-                        if (s == 1) src.Slice(iw0, hi - lo).CopyTo(dst[lo..hi]);
+                        if (s == 1) Copy(ref Unsafe.Add(ref dst, lo), ref Unsafe.Add(ref src, iw0), hi - lo);
                         else
-                            for (int ow = lo, iw = iw0; ow < hi; ow++, iw += s) dst[ow] = src[iw];
+                            for (int j = lo, iw = iw0; j < hi; j++, iw += s) Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, iw);
                     }
                 }
     }
 
-    /// <summary>The adjoint of <see cref="Im2Col{T}"/>: adds every column entry to the pixel it came from.</summary>
-    public static void Col2ImAdd<T>(ReadOnlySpan<T> col, Span<T> x, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// The adjoint of <see cref="Im2Col{T}"/>: adds every column entry to the pixel it came from, in the order of the
+    /// rows (c, ki, kj), so each pixel sums its entries as a plain scatter loop would. For stride 1 with OW = W each row's
+    /// valid part is added as one contiguous run shifted by kj − p: the entries that fall in the padding are first set to
+    /// −0 (the exact additive identity) in <paramref name="col"/>, which is scratch, so the run adds nothing where it wraps.
+    /// </summary>
+    public static void Col2ImAdd<T>(Span<T> col, Span<T> x, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int p = g.P, s = g.Stride;
+        bool sameWidth = Lowering(x.Length, col.Length, g, "col2im");
+        ref T cr = ref MemoryMarshal.GetReference(col);
+        ref T xr = ref MemoryMarshal.GetReference(x);
+        int s = g.Stride, ow = g.OW;
         for (int c = 0, r = 0; c < g.C; c++)
             for (int ki = 0; ki < g.KH; ki++)
                 for (int kj = 0; kj < g.KW; kj++, r++)
                 {
-                    var row = col.Slice(r * p, p);
+                    ref T row = ref Unsafe.Add(ref cr, r * g.P);
                     ValidColumns(g, kj, out int lo, out int hi);
-                    if (lo >= hi) continue;
-                    for (int oh = 0; oh < g.OH; oh++)
+                    ValidRows(g, ki, out int top, out int bottom);
+                    if (lo >= hi || top >= bottom) continue;
+                    ref T plane = ref Unsafe.Add(ref xr, c * g.H * g.W);
+                    if (sameWidth)
                     {
-                        int ih = oh * s - g.Padding + ki;
-                        if ((uint)ih >= (uint)g.H) continue;
-                        var src = row.Slice(oh * g.OW, g.OW);
-                        var dst = x.Slice((c * g.H + ih) * g.W, g.W);
-                        int iw0 = lo * s - g.Padding + kj;
-                        if (s == 1)
+                        for (int oh = top; oh < bottom; oh++)
                         {
-                            var d = dst.Slice(iw0, hi - lo);
-                            TensorPrimitives.Add(d, src[lo..hi], d);
+                            ref T line = ref Unsafe.Add(ref row, oh * ow);
+                            for (int j = 0; j < lo; j++) Unsafe.Add(ref line, j) = -T.Zero;
+                            for (int j = hi; j < ow; j++) Unsafe.Add(ref line, j) = -T.Zero;
                         }
+                        int d = kj - g.Padding, n = (bottom - top) * ow;
+                        ref T src = ref Unsafe.Add(ref row, top * ow);
+                        ref T dst = ref Unsafe.Add(ref plane, (top - g.Padding + ki) * g.W);
+                        if (d >= 0) AddInto(ref Unsafe.Add(ref dst, d), ref src, n - d);
+                        else AddInto(ref dst, ref Unsafe.Add(ref src, -d), n + d);
+                        continue;
+                    }
+                    int iw0 = lo * s - g.Padding + kj;
+                    for (int oh = top; oh < bottom; oh++)
+                    {
+                        ref T src = ref Unsafe.Add(ref row, oh * ow);
+                        ref T dst = ref Unsafe.Add(ref plane, (oh * s - g.Padding + ki) * g.W);
+                        if (s == 1) AddInto(ref Unsafe.Add(ref dst, iw0), ref Unsafe.Add(ref src, lo), hi - lo);
                         else
-                            for (int ow = lo, iw = iw0; ow < hi; ow++, iw += s) dst[iw] += src[ow];
+                            for (int j = lo, iw = iw0; j < hi; j++, iw += s) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref src, j);
                     }
                 }
+    }
+
+    /// <summary>Checks an image of <paramref name="image"/> and a column matrix of <paramref name="columns"/> elements; true for stride 1 with OW = W (whole-run rows).</summary>
+    private static bool Lowering(int image, int columns, ConvGeometry g, string op)
+    {
+        if (image < g.InSize || columns < g.CK * g.P) throw Errors.Argument("col", $"{op}: buffer too small");
+        return g.Stride == 1 && g.OW == g.W;
+    }
+
+    private static void Clear<T>(ref T start, int count) where T : unmanaged
+    {
+        if (count > 0) MemoryMarshal.CreateSpan(ref start, count).Clear();
+    }
+
+    private static void Copy<T>(ref T destination, ref T source, int count) where T : unmanaged
+    {
+        if (count > 0) MemoryMarshal.CreateReadOnlySpan(ref source, count).CopyTo(MemoryMarshal.CreateSpan(ref destination, count));
+    }
+
+    /// <summary>d[i] += s[i] for i &lt; count (one IEEE addition per element, as the scalar loop).</summary>
+    private static void AddInto<T>(ref T d, ref T s, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; i <= count - Vector<T>.Count; i += Vector<T>.Count)
+                (Vector.LoadUnsafe(ref d, (nuint)i) + Vector.LoadUnsafe(ref s, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+        for (; i < count; i++) Unsafe.Add(ref d, i) += Unsafe.Add(ref s, i);
     }
 
     /// <summary>Output columns [lo, hi) whose input column ow·s − p + kj lies inside the image.</summary>
-    private static void ValidColumns(ConvGeometry g, int kj, out int lo, out int hi)
+    private static void ValidColumns(ConvGeometry g, int kj, out int lo, out int hi) => ValidRange(g.W, g.OW, g, kj, out lo, out hi);
+
+    /// <summary>Output rows [top, bottom) whose input row oh·s − p + ki lies inside the image.</summary>
+    private static void ValidRows(ConvGeometry g, int ki, out int top, out int bottom) => ValidRange(g.H, g.OH, g, ki, out top, out bottom);
+
+    /// <summary>Output positions [lo, hi) along an axis of <paramref name="size"/> inputs and <paramref name="outputs"/> outputs whose input o·s − p + kernelOffset is inside.</summary>
+    private static void ValidRange(int size, int outputs, ConvGeometry g, int kernelOffset, out int lo, out int hi)
     {
-        int s = g.Stride, shift = g.Padding - kj;
+        int s = g.Stride, shift = g.Padding - kernelOffset;
         lo = shift <= 0 ? 0 : (shift + s - 1) / s;
-        int last = g.W - 1 + shift;
-        hi = last < 0 ? 0 : Math.Min(g.OW, last / s + 1);
+        int last = size - 1 + shift;
+        hi = last < 0 ? 0 : Math.Min(outputs, last / s + 1);
         if (hi < lo) hi = lo;
     }
 

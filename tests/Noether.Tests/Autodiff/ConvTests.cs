@@ -173,6 +173,34 @@ public class ConvTests
         Close.Assert(biasSum, batch[3].Data, 1e-12, 1e-12, "bias gradient");
     }
 
+    [Theory]
+    [InlineData(2, 16, 28, 16, 1)] // ResNet-20's first stage: 16×784×144 multiply-adds per image, cut into column blocks
+    [InlineData(2, 64, 7, 64, 1)]  // its last stage: 64×49×576, cut into row blocks (forward, input gradient) and column blocks (weights)
+    [InlineData(2, 16, 28, 32, 2)] // a stride-2 transition
+    public void Conv2d_ProductsAboveOpenBlasSerialThreshold_MatchDirectLoops(int n, int c, int side, int o, int stride)
+    {
+        // Per-image products above 4·65536 multiply-adds are cut into blocks that OpenBLAS runs serially. The forward
+        // pass must equal the direct loop, and the gradients of ⟨R, y⟩ must satisfy the adjoint identities
+        // ⟨∂x, U⟩ = ⟨R, Conv(U, W)⟩ and ⟨∂W, V⟩ = ⟨R, Conv(x, V)⟩ with the right sides from the direct loop. Each side sums
+        // ≈ 2·10⁵–10⁶ float64 products of magnitude ≤ 1, so rounding stays near 1e-16·√terms·max ≪ 1e-12 relative.
+        var x = Random(51, n, c, side, side);
+        var w = Random(52, o, c, 3, 3);
+        int outSide = (side + 2 - 3) / stride + 1;
+        var r = Random(53, n, o, outSide, outSide);
+        var u = Random(54, n, c, side, side);
+        var v = Random(55, o, c, 3, 3);
+        var tape = new Tape<double>();
+        var (vx, vw) = (tape.Leaf(x), tape.Leaf(w));
+        var y = Ops.Conv2d(vx, vw, null, stride, 1);
+        Close.Assert(DirectConvolution(x, w, null, stride, 1), y.Value, 1e-12, 1e-12, "forward");
+        var g = tape.Gradient(Ops.Sum(Ops.Multiply(y, tape.Constant(r))), [vx, vw]);
+        static double Dot(Tensor<double> a, Tensor<double> b) => a.Data.Zip(b.Data, (p, q) => p * q).Sum();
+        double inputSide = Dot(g[0].Value, u), inputDirect = Dot(r, DirectConvolution(u, w, null, stride, 1));
+        double weightSide = Dot(g[1].Value, v), weightDirect = Dot(r, DirectConvolution(x, v, null, stride, 1));
+        Assert.True(Math.Abs(inputSide - inputDirect) <= 1e-12 * Math.Max(1, Math.Abs(inputDirect)), $"input gradient: {inputSide} vs {inputDirect}");
+        Assert.True(Math.Abs(weightSide - weightDirect) <= 1e-12 * Math.Max(1, Math.Abs(weightDirect)), $"weight gradient: {weightSide} vs {weightDirect}");
+    }
+
     // ---- max-pooling ------------------------------------------------------------------------------
 
     public sealed record PoolCase(int N, int C, int H, int W, int K, int Stride, int DataSeed)

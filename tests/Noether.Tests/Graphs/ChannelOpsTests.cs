@@ -147,4 +147,40 @@ public sealed class ChannelOpsTests
         var gReference = tape.Gradient(reference, [x], g, createGraph: true)[0];
         Assert.Equal(gReference.Value.Data.Select(BitConverter.DoubleToInt64Bits), gFused.Value.Data.Select(BitConverter.DoubleToInt64Bits));
     }
+    [Fact]
+    public void Vector_lanes_equal_the_scalar_rule_bit_for_bit_in_float32_and_float64()
+    {
+        // Planes of 37 values: whole 8- and 4-lane vectors plus a scalar tail per channel, with signed zeros, NaN, ±∞ and
+        // subnormals among random values. The vector kernels must round exactly as the elementwise tape ops (fixed
+        // statistics: subtract, divide, multiply, add) and the ReLU's x·[x > 0].
+        CheckLanes<float>(f => BitConverter.SingleToInt32Bits(f));
+        CheckLanes<double>(d => BitConverter.DoubleToInt64Bits(d));
+    }
+
+    private static void CheckLanes<T>(Func<T, long> bits) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int[] shape = [3, 2, 37];
+        var rng = new Random(17);
+        T[] special = [T.Zero, -T.Zero, T.NaN, T.PositiveInfinity, T.NegativeInfinity, T.Epsilon, -T.Epsilon, T.One];
+        var data = new T[3 * 2 * 37];
+        for (int i = 0; i < data.Length; i++) data[i] = i % 5 == 0 ? special[i / 5 % special.Length] : T.CreateTruncating(4 * rng.NextDouble() - 2);
+        var tape = new Tape<T>();
+        var x = tape.Leaf(new Tensor<T>(data, shape));
+        var scale = tape.Leaf(new Tensor<T>([T.CreateTruncating(1.5), T.CreateTruncating(-0.75)], 2));
+        var bias = tape.Leaf(new Tensor<T>([T.CreateTruncating(0.25), T.CreateTruncating(-0.5)], 2));
+        T[] mean = [T.CreateTruncating(0.1), T.CreateTruncating(-0.3)];
+        T[] sigma = [T.CreateTruncating(0.7), T.CreateTruncating(1.3)];
+        var statShape = new[] { 1, 2, 1 };
+        var elementwise = Ops.Add(Ops.Multiply(Ops.Divide(Ops.Subtract(x, tape.Constant(new Tensor<T>(mean, statShape))), tape.Constant(new Tensor<T>(sigma, statShape))),
+            Ops.Reshape(scale, statShape)), Ops.Reshape(bias, statShape));
+        var fused = ChannelOps<T>.NormalizeFixed(x, scale, bias, mean, sigma, relu: true);
+        var reference = Ops.Relu(elementwise);
+        Assert.Equal(reference.Value.Data.Select(bits), fused.Value.Data.Select(bits));
+        Assert.Equal(Ops.Relu(x).Value.Data.Select(bits), ChannelOps<T>.Relu(x).Value.Data.Select(bits));
+        // The backward masks: g·[y > 0] through the fused op equals the tape ReLU's rule.
+        var seed = tape.Constant(new Tensor<T>(data.Select((_, i) => T.CreateTruncating(rng.NextDouble() - 0.5)).ToArray(), shape));
+        var gFused = tape.Gradient(ChannelOps<T>.Relu(x), [x], seed)[0];
+        var gReference = tape.Gradient(Ops.Relu(x), [x], seed)[0];
+        Assert.Equal(gReference.Value.Data.Select(bits), gFused.Value.Data.Select(bits));
+    }
 }
