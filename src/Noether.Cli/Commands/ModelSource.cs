@@ -3,6 +3,7 @@ using System.Globalization;
 using Noether.Data;
 using Noether.Ensembles;
 using Noether.Experiments;
+using Noether.Graphs;
 using Noether.Nn;
 using Noether.Serialization;
 
@@ -83,6 +84,26 @@ internal static class ModelSource
 
     /// <summary>Reads a model file (<see cref="SpecCnnSource.ReadFile"/>); a message about the file starts with <paramref name="option"/>.</summary>
     public static ModelFile ReadFile(string path, string option) => SpecCnnSource.ReadFile(path, option);
+
+    /// <summary>
+    /// A model file of Noether's own architectures (<c>--weights</c> + <c>--arch</c>: an MLP or the SPEC CNN) as a float64
+    /// graph over its parameters (<see cref="SequentialGraph"/>), for the commands written for imported graphs.
+    /// </summary>
+    public static Graph<double> ArchGraph(string weightsPath, string archText)
+    {
+        ArchitectureSpec spec;
+        try
+        {
+            spec = ArchitectureSpec.Parse(archText);
+        }
+        catch (ArgumentException e)
+        {
+            throw Errors.Argument("--arch", $"--arch: {Errors.Plain(e)}", e);
+        }
+        var model = ReadFile(weightsPath, "--weights").Build(spec);
+        int[] sample = model is SpecCnn<double> cnn ? [cnn.InChannels, cnn.ImageSize, cnn.ImageSize] : [model.Layers.OfType<Linear<double>>().First().InFeatures];
+        return SequentialGraph.Of(model, sample);
+    }
 
     /// <summary>Trains with a progress bar (<see cref="SpecCnnSource.Train"/>).</summary>
     public static SpecCnn<float> Train(CnnTrainingSettings training, ImageDataset train, ImageDataset test, CancellationToken token)

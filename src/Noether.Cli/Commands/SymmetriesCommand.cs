@@ -15,7 +15,9 @@ internal static class SymmetriesCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The .onnx model (float parameters; BatchNorm kept as nodes: see docs/onnx.md).", Required = true };
+        var model = new Option<string?>("--model") { Description = "The .onnx model (float parameters; BatchNorm kept as nodes: see docs/onnx.md); or give --weights and --arch." };
+        var weights = new Option<string?>("--weights") { Description = "With --arch: a safetensors model file of Noether's MLP or SPEC CNN (PyTorch state_dict names 0.weight, …)." }.ExistingFile();
+        var arch = new Option<string?>("--arch") { Description = "With --weights: Noether's architecture string (mlp:… or spec-cnn:…, as in `noether analyze`)." };
         var input = new Option<string?>("--input") { Description = "A batch of inputs (.npy, the model's input shape); default: a seeded N(0, 1) batch." };
         var labels = new Option<string?>("--labels") { Description = "Class labels for --input (.npy of integers); default: seeded random labels." };
         var batch = CommonOptions.PositiveInt("--batch", "Batch size used for the checks (the first rows of --input, or the synthetic batch).", 8);
@@ -25,15 +27,18 @@ internal static class SymmetriesCommand
         var maxUnknowns = CommonOptions.PositiveInt("--discover-max-unknowns", "Sites whose discovery family has more unknowns are reported as not checked (the rank costs O(unknowns³)).", new DiscoveryOptions().MaxUnknowns);
         var run = RunOptions.Single("results/symmetries");
         var command = run.Command("symmetries", "The symmetry census of an ONNX model: sites, groups, dimensions and conserved quantities, verified numerically at its weights.",
-            model, input, labels, batch, batchNorm, discover, maxUnknowns);
+            model, weights, arch, input, labels, batch, batchNorm, discover, maxUnknowns);
         CliAction.Set(command, (parse, token) =>
         {
-            string path = parse.GetValue(model)!;
+            string? onnx = parse.GetValue(model), weightsPath = parse.GetValue(weights), archText = parse.GetValue(arch);
+            if ((onnx is null) == (weightsPath is null) || (weightsPath is null) != (archText is null))
+                throw Errors.Argument(onnx is null ? "--weights" : "--model", "symmetries needs --model (an ONNX file) or --weights with --arch (Noether's MLP or SPEC CNN), not both");
+            string path = onnx ?? weightsPath!;
             var options = new GraphOptions
             {
                 BatchNorm = parse.GetValue(batchNorm) switch { "inference" => BatchNormMode.Inference, "training" => BatchNormMode.Training, _ => BatchNormMode.FromModel },
             };
-            var graph = OnnxModel.Load(path).ToGraph<double>(options);
+            var graph = onnx is not null ? OnnxModel.Load(onnx).ToGraph<double>(options) : ModelSource.ArchGraph(weightsPath!, archText!);
             if (graph.Inputs.Count != 1) throw Errors.Argument("--model", $"--model {path}: the census needs a model with one input (it has {graph.Inputs.Count})");
             var census = SymmetryCensus.Take(graph);
             var discoveryOptions = parse.GetValue(discover) ? new DiscoveryOptions { MaxUnknowns = parse.GetValue(maxUnknowns) } : null;

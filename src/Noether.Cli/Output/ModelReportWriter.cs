@@ -20,7 +20,7 @@ internal static class ModelReportWriter
         {
             var c = r.Check.Sites[i];
             census.AddRow(i, c.Site.Kind, c.Site.Location, c.Site.Group, c.Site.Dimension, c.Site.Exact, c.Invariance, c.Orthogonality, c.Passed, c.Site.Conserved);
-            for (int g = 0; g < c.Site.Dimension; g++) conserved.AddRow(i, c.Site.Location, c.Site.Generators[g].Name, c.Conserved[g]);
+            for (int g = 0; g < c.Conserved.Length; g++) conserved.AddRow(i, c.Site.Location, c.Site.Generators[g].Name, c.Conserved[g]);
         }
         census.Save(Path.Combine(outDir, "census.csv"));
         conserved.Save(Path.Combine(outDir, "conserved.csv"));

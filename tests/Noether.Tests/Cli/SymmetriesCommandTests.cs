@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Noether.Serialization;
 using Noether.Tests.Interop;
+using Noether.Tests.Support;
 
 namespace Noether.Tests.Cli;
 
@@ -10,6 +11,50 @@ public sealed class SymmetriesCommandTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("noether-symmetries-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Weights_and_arch_census_of_a_python_written_mlp_has_the_hand_computed_quantities()
+    {
+        string weights = Path.Combine(_dir, "mlp.safetensors");
+        var stored = AnalyzeFixtures.WriteWithPython(weights, "784-5-4-10", "F32");
+        var outDir = Path.Combine(_dir, "arch");
+        var r = CliRunner.RunInProcess(["symmetries", "--weights", weights, "--arch", "mlp:784-5-4-10:relu", "--out", outDir]);
+        CliOutput.AssertSucceeded(r, outDir);
+        var census = CliOutput.AssertCsv(Path.Combine(outDir, "census.csv"), "site", "kind", "location", "group", "dimension", "exact", "conserved", "q_min", "q_mean", "q_max",
+            "invariance", "orthogonality", "invariance_eps0", "orthogonality_eps0", "status", "discovered", "discovery_unknowns", "discovery_gap", "discovery", "note");
+        var q = CliOutput.AssertCsv(Path.Combine(outDir, "conserved.csv"), "site", "generator", "q");
+        // Two rescaling sites (5 and 4 hidden units across ReLU) and the softmax translation (4 + 1).
+        Assert.Equal(["Rescaling", "Rescaling", "SoftmaxTranslation"], Enumerable.Range(0, census.RowCount).Select(i => census[i, "kind"]).ToArray());
+        // Q of unit a between layers l and l+1: ‖W_l[a, :]‖² + b_l[a]² − ‖W_{l+1}[:, a]‖², from the values Python stored.
+        string[] layers = ["0", "2", "4"];
+        int[] hidden = [5, 4];
+        for (int site = 0; site < 2; site++)
+        {
+            var (wShape, w) = stored[layers[site] + ".weight"];
+            var b = stored[layers[site] + ".bias"].Values;
+            var (uShape, u) = stored[layers[site + 1] + ".weight"];
+            var rows = Enumerable.Range(0, q.RowCount).Where(i => q[i, "site"] == (site + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(hidden[site], rows.Length);
+            for (int a = 0; a < hidden[site]; a++)
+            {
+                double expected = Enumerable.Range(0, wShape[1]).Sum(k => w[a * wShape[1] + k] * w[a * wShape[1] + k]) + b[a] * b[a]
+                    - Enumerable.Range(0, uShape[0]).Sum(c => u[c * uShape[1] + a] * u[c * uShape[1] + a]);
+                // float32-exact values, sums of ≤ 785 squares in float64.
+                Close.Assert(expected, q.GetDouble(rows[a], "q"), 1e-12, 1e-14, $"site {site + 1} unit {a}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Model_and_weights_together_are_refused()
+    {
+        string weights = Path.Combine(_dir, "w.safetensors");
+        AnalyzeFixtures.WriteWithPython(weights, "784-5-4-10", "F32");
+        var outDir = Path.Combine(_dir, "both");
+        var r = CliRunner.RunInProcess(["symmetries", "--model", Path.Combine(OnnxZooTests.Folder, "mlp.onnx"), "--weights", weights, "--arch", "mlp:784-5-4-10:relu", "--out", outDir]);
+        CliRunner.AssertOneLineFailure(r, "--model", "--weights");
+        Assert.False(Directory.Exists(outDir));
+    }
 
     [Fact]
     public void Spec_cnn_census_is_written_and_every_site_verified()
