@@ -17,11 +17,13 @@ namespace Noether.Experiments;
 /// <param name="CurvatureBatches">Batches the analysis batch is split into for the curvature's batch-to-batch interval (at least 2).</param>
 /// <param name="MaxTangentEntries">The curvature modulo the orbit needs the census's tangent vectors as a dense D × (census
 /// dimension) matrix: it is computed only when that matrix has at most this many entries (2.5·10⁸ entries = 2 GB of float64).</param>
+/// <param name="MaxOrbitTangents">The curvature modulo the orbit costs one Hessian pass per tangent and batch: it is computed
+/// only for censuses of at most this many generators (<c>noether curvature --modulo-orbit</c> computes it for any size).</param>
 /// <param name="MaxLawParameters">The law count of the data fields (the outputs' gradients on the batch) needs dense D × D work
 /// per bracket level: it is computed only for models with at most this many parameters.</param>
 /// <param name="Seed">Seed of every random draw (directions, group elements, probes).</param>
 public sealed record ModelReportSettings(int LinePoints = 21, double Radius = 1, int RandomDirections = 2, int OrbitSites = 2, int TopK = 3,
-    int TraceProbes = 20, int CurvatureBatches = 2, long MaxTangentEntries = 250_000_000, int MaxLawParameters = 2_000, int Seed = 0)
+    int TraceProbes = 20, int CurvatureBatches = 2, long MaxTangentEntries = 250_000_000, int MaxOrbitTangents = 128, int MaxLawParameters = 2_000, int Seed = 0)
 {
     internal void Validate()
     {
@@ -102,7 +104,7 @@ public static class ModelReportExperiment
         var lines = Lines(graph, census, inputs, labels, settings, rng, cancellationToken);
 
         progress?.Report(new ExperimentProgress("curvature", 2, 4));
-        var (curvature, curvatureNote) = settings.TopK == 0 ? (null, "not asked (top-k = 0)") : Curvature(graph, census, inputs, labels, settings, d, cancellationToken);
+        var (curvature, curvatureNote) = settings.TopK == 0 ? (null, "not asked (top-k = 0)") : Curvature(graph, census, inputs, labels, settings, d, progress, cancellationToken);
 
         progress?.Report(new ExperimentProgress("law count", 3, 4));
         LawCountResult? laws = null;
@@ -232,7 +234,7 @@ public static class ModelReportExperiment
     }
 
     private static (CurvatureResult?, string?) Curvature(Graph<double> graph, SymmetryCensus census, Tensor<double> inputs, int[] labels,
-        ModelReportSettings s, int d, CancellationToken token)
+        ModelReportSettings s, int d, IProgress<ExperimentProgress>? progress, CancellationToken token)
     {
         int n = inputs.Dim(0), per = n / s.CurvatureBatches;
         var batches = Enumerable.Range(0, s.CurvatureBatches).Select(b =>
@@ -243,7 +245,10 @@ public static class ModelReportExperiment
         int generators = census.Sites.Sum(x => x.Dimension);
         string? note = null;
         IReadOnlyList<double[]>? tangents = null;
-        if ((long)generators * d > s.MaxTangentEntries)
+        if (generators > s.MaxOrbitTangents)
+            note = string.Create(CultureInfo.InvariantCulture,
+                $"curvature modulo the orbit not computed: {generators:N0} tangents would cost {generators * s.CurvatureBatches:N0} Hessian passes (at most {s.MaxOrbitTangents} tangents here; `noether curvature --modulo-orbit` computes it)");
+        else if ((long)generators * d > s.MaxTangentEntries)
             note = string.Create(CultureInfo.InvariantCulture,
                 $"curvature modulo the orbit not computed: {generators:N0} tangents × {d:N0} parameters exceed {s.MaxTangentEntries:N0} entries");
         else if (generators > 0)
@@ -252,7 +257,9 @@ public static class ModelReportExperiment
         {
             TopK = s.TopK, Probes = s.TraceProbes, DensityProbes = 0, SingleBatches = 0, Layers = true, Seed = s.Seed, Tangents = tangents,
         };
-        return (CurvatureExperiment.Run(graph, batches, settings, null, token), note);
+        // Every per-batch pass is reported (stage "curvature: …"): the caller can collect garbage between passes, as curvature does.
+        var passes = progress is null ? null : new InlineProgress<ExperimentProgress>(e => progress.Report(e with { Stage = "curvature: " + e.Stage }));
+        return (CurvatureExperiment.Run(graph, batches, settings, passes, token), note);
     }
 
     private static Tensor<double> Rows(Tensor<double> t, int from, int count)
