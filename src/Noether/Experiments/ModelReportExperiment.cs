@@ -38,7 +38,7 @@ public sealed record ModelReportSettings(int LinePoints = 21, double Radius = 1,
 }
 
 /// <summary>The loss along one path through the weights.</summary>
-/// <param name="Kind">"orbit" (exp(t·M)·θ for a generator mix M of one census site), "tangent" (the straight line θ + t·Mθ) or "random" (a filter-normalised random direction).</param>
+/// <param name="Kind">"orbit" (exp(t·M)·θ for a generator mix M of one census site, t scaled on each side so that the end points lie at ± the radius), "tangent" (the straight line θ + t·Mθ) or "random" (a filter-normalised random direction).</param>
 /// <param name="Label">The site or direction, for legends.</param>
 /// <param name="Distance">Signed relative distance ‖θ(t) − θ‖ / ‖θ‖ of each point.</param>
 /// <param name="Loss">Mean cross-entropy of the batch at each point.</param>
@@ -165,13 +165,35 @@ public static class ModelReportExperiment
                 double speed = Math.Sqrt(tangent.Values.Sum(v => v * v));
                 if (!(speed > 0)) continue;
                 for (int i = 0; i < c.Length; i++) c[i] *= thetaNorm / speed;
+                // The group acts exponentially, so a group parameter t moves θ by far more than |t| on a small site (ResNet-20:
+                // 300× the radius at t = 1). Each side's parameter is scaled so that the orbit's end point lies at the radius.
+                double DistanceAt(double t)
+                {
+                    site.Apply(Data, c.Select(x => t * x).ToArray());
+                    double distance = Distance();
+                    Restore();
+                    return distance;
+                }
+                double Reach(double sign)
+                {
+                    double lo = 0, hi = s.Radius;
+                    for (int i = 0; i < 60 && DistanceAt(sign * hi) < s.Radius; i++) (lo, hi) = (hi, 2 * hi);
+                    for (int i = 0; i < 50; i++)
+                    {
+                        double mid = 0.5 * (lo + hi);
+                        if (DistanceAt(sign * mid) < s.Radius) lo = mid; else hi = mid;
+                    }
+                    return 0.5 * (lo + hi);
+                }
+                double forward = Reach(1), backward = Reach(-1);
                 var orbit = new double[grid.Length];
                 var orbitDistance = new double[grid.Length];
                 var line = new double[grid.Length];
                 for (int k = 0; k < grid.Length; k++)
                 {
                     token.ThrowIfCancellationRequested();
-                    site.Apply(Data, c.Select(x => grid[k] * x).ToArray());
+                    double t = grid[k] / s.Radius * (grid[k] >= 0 ? forward : backward);
+                    site.Apply(Data, c.Select(x => t * x).ToArray());
                     orbit[k] = Loss(graph, inputs, labels);
                     orbitDistance[k] = Math.Sign(grid[k]) * Distance();
                     Restore();

@@ -34,6 +34,9 @@ public class ModelReportExperimentTests
             // The orbit is a symmetry: float64 rounding of a 16-image cross-entropy is ≈ 1e-16 relative.
             Assert.All(orbit.Loss, l => Assert.True(Math.Abs(l - l0) <= 1e-12 * l0, $"{orbit.Label}: {l} against {l0}"));
             // Unit relative speed: the distance at group parameter t is |t| + O(t²) (t ≤ 0.02 here, so within 3%).
+            // Each side's group parameter is scaled so that the end points lie at ± the radius (bisection on the measured distance).
+            Assert.InRange(orbit.Distance[^1], 0.02 * (1 - 1e-9), 0.02 * (1 + 1e-9));
+            Assert.InRange(orbit.Distance[0], -0.02 * (1 + 1e-9), -0.02 * (1 - 1e-9));
             var grid = r.Lines.First(t => t.Kind == "tangent" && t.Label == orbit.Label).Distance;
             for (int k = 0; k < grid.Length; k++)
                 if (grid[k] != 0) Assert.InRange(orbit.Distance[k] / grid[k], 0.97, 1.03);
