@@ -95,7 +95,7 @@ internal static class CurvatureCommand
                 var census = SymmetryCensus.Take(graph);
                 need = new MemoryNeed([.. need.Terms, new MemoryTerm("orbit tangents and their basis", 2.0 * sizeof(double) * census.Dimension * dimension)]);
                 MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--modulo-orbit ({census.Dimension} census generators × {dimension} parameters)"), need);
-                (var tangents, droppedTangents) = ModelReportExperiment.Tangents(graph, census, settings.Parameters);
+                (var tangents, droppedTangents) = census.Tangents(graph, settings.Parameters);
                 if (tangents.Count == 0) throw Errors.Argument("--modulo-orbit", $"--modulo-orbit: no census generator of {path} acts within the selected parameters");
                 settings = settings with { Tangents = tangents };
             }

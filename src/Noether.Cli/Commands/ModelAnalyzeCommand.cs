@@ -39,7 +39,8 @@ internal static class ModelAnalyzeCommand
         var census = SymmetryCensus.Take(graph);
         var (train, _) = CnnTraining.Load(new CnnTrainingSettings(dataset, dataDir));
         samples = Math.Min(samples, train.Count);
-        CheckMemory(graph, census, train.SampleShape, samples, settings);
+        var values = MemoryEstimate.RecordedValues(graph, train.SampleShape);
+        CheckMemory(graph, census, values, samples, settings);
         var rng = new Random(seed);
         var indices = Enumerable.Range(0, train.Count).OrderBy(_ => rng.Next()).Take(samples).Order().ToArray();
         var (x, y) = train.Gather<double>(indices);
@@ -60,7 +61,7 @@ internal static class ModelAnalyzeCommand
             // up while memory is free (ResNet-20 at 32 images per batch reached 9 GB without this); collect once the heap has
             // grown by MemoryEstimate.CurvatureCollectAbove.
             int batch = (samples + settings.CurvatureBatches - 1) / settings.CurvatureBatches;
-            long collectAbove = GC.GetTotalMemory(false) + (long)MemoryEstimate.CurvatureCollectAbove(MemoryEstimate.RecordedValues(graph, train.SampleShape), batch);
+            long collectAbove = GC.GetTotalMemory(false) + (long)MemoryEstimate.CurvatureCollectAbove(values, batch);
             var result = ExperimentConsole.Run("report", (p, t) => ModelReportExperiment.Run(graph, x, y, settings, new InlineProgress<ExperimentProgress>(e =>
             {
                 if (GC.GetTotalMemory(false) > collectAbove) GC.Collect();
@@ -72,12 +73,11 @@ internal static class ModelAnalyzeCommand
     }
 
     // The census's verification holds one batch's gradient graph; the curvature records a batch's Hessian graph per product.
-    private static void CheckMemory(Graph<double> graph, SymmetryCensus census, int[] sampleShape, int samples, ModelReportSettings settings)
+    private static void CheckMemory(Graph<double> graph, SymmetryCensus census, (long PerSample, long Fixed) values, int samples, ModelReportSettings settings)
     {
         if (MemoryEstimate.Census(graph, census, samples, null) is { } censusNeed)
             MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--samples {samples} (the census check)"), censusNeed);
         if (settings.TopK == 0) return;
-        var values = MemoryEstimate.RecordedValues(graph, sampleShape);
         long d = graph.Parameters.Sum(p => (long)p.Length);
         int batch = (samples + settings.CurvatureBatches - 1) / settings.CurvatureBatches;
         var need = MemoryEstimate.Curvature(d, values, d, samples, batch, settings.TopK);

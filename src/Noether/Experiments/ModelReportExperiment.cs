@@ -274,7 +274,7 @@ public static class ModelReportExperiment
             note = string.Create(CultureInfo.InvariantCulture,
                 $"curvature modulo the orbit not computed: {generators:N0} tangents × {d:N0} parameters exceed {s.MaxTangentEntries:N0} entries");
         else if (generators > 0)
-            tangents = Tangents(graph, census).Tangents;
+            tangents = census.Tangents(graph).Tangents;
         var settings = new CurvatureSettings
         {
             TopK = s.TopK, Probes = s.TraceProbes, DensityProbes = 0, SingleBatches = 0, Layers = true, Seed = s.Seed, Tangents = tangents,
@@ -290,40 +290,6 @@ public static class ModelReportExperiment
         var shape = t.ShapeArray;
         shape[0] = count;
         return new Tensor<double>(t.Data.AsSpan(from * row, count * row).ToArray(), shape);
-    }
-
-    /// <summary>
-    /// Every census generator's tangent Mθ as a flat vector over <paramref name="parameters"/> (graph parameter names, in
-    /// their order; null: all of them). A generator that also moves a parameter outside the selection is left out (its
-    /// tangent is not a direction of the selected block's orbit); <c>Dropped</c> counts them.
-    /// </summary>
-    public static (IReadOnlyList<double[]> Tangents, int Dropped) Tangents(Graph<double> graph, SymmetryCensus census, IReadOnlyList<string>? parameters = null)
-    {
-        ArgumentNullException.ThrowIfNull(graph);
-        ArgumentNullException.ThrowIfNull(census);
-        var offset = new Dictionary<string, int>();
-        int d = 0;
-        foreach (var name in parameters ?? graph.Parameters.Select(p => p.Name).ToArray())
-        {
-            var p = graph.Parameter(name) ?? throw Errors.Argument(nameof(parameters), $"tangents: the graph has no parameter '{name}'");
-            offset[name] = d;
-            d += p.Value.Length;
-        }
-        double[] Data(string name) => graph.Parameter(name)!.Value.Data;
-        var result = new List<double[]>();
-        int dropped = 0;
-        foreach (var generator in census.Sites.SelectMany(x => x.Generators))
-        {
-            if (!generator.Parameters.Concat(generator.Couplings.Select(c => c.Target)).All(offset.ContainsKey))
-            {
-                dropped++;
-                continue;
-            }
-            var t = new double[d];
-            foreach (var (p, i, v) in generator.Tangent(Data)) t[offset[p] + i] += v;
-            result.Add(t);
-        }
-        return (result, dropped);
     }
 
     // ---- Noether's own checks of the report (none of them a claim of the paper) ----

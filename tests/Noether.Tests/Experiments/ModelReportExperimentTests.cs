@@ -63,7 +63,7 @@ public class ModelReportExperimentTests
     {
         var (graph, _, all, labels) = CurvatureExperimentTests.Mlp(4);
         var census = SymmetryCensus.Take(graph);
-        var (tangents, dropped) = ModelReportExperiment.Tangents(graph, census);
+        var (tangents, dropped) = census.Tangents(graph);
         Assert.Equal(0, dropped);
         Assert.Equal(census.Dimension, tangents.Count);
         var point = graph.Parameters.Select(p => p.Value).ToArray();
