@@ -196,6 +196,7 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Records an op with a batched rule too (nodes of rank ≤ 3 only: the batch adds an axis and tensors stop at rank 4).</summary>
     internal Variable<T> Record(Tensor<T> value, Variable<T>[] parents, BackwardRule<T> backward, BatchedBackwardRule<T>? batched)
     {
+        GarbageBound.Check();
         if (_pauseDepth > 0) return new Variable<T>(this, value, false, null, null, null);
         bool requires = false;
         foreach (var p in parents)
