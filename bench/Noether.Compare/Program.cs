@@ -39,6 +39,8 @@ internal static class Program
         new ResNetTrainSteps(),
         new GraphHvp("resnet20-hvp", "resnet20.onnx", 0.5),
         new GraphHvp("transformer-hvp", "transformer.onnx", 1.0),
+        new GraphCurvature("resnet20-curvature", "resnet20.onnx", 0.5),
+        new GraphCurvature("transformer-curvature", "transformer.onnx", null),
     ];
 
     private const string Usage = """

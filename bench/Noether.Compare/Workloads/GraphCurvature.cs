@@ -1,0 +1,133 @@
+using Noether.Autodiff;
+using Noether.Data;
+using Noether.Graphs;
+using Noether.Interop;
+using Noether.Landscape;
+using Noether.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Noether.Compare.Workloads;
+
+/// <summary>
+/// Issue 15: the curvature users ask PyHessian for, on an imported ONNX model (a fixture of tests/fixtures/onnx), float64 on
+/// both sides, mean cross-entropy on the first 128 Fashion-MNIST training images, BatchNorm with its running statistics:
+/// the top Hessian eigenvalue by <see cref="PowerSteps"/> power-iteration products from a shared start v₀, then a
+/// Hutchinson trace over <see cref="Probes"/> shared Rademacher probes (written by this runner, so both sides multiply
+/// the same vectors). Timed on both sides: the forward pass, the gradient graph (recorded once) and every product.
+/// Noether: the batch's <see cref="MinibatchHessian.Batch"/> operator (what <c>noether curvature</c> multiplies), products
+/// one by one for the power iteration and 16 probes per batched product for the trace (<see cref="Hutchinson"/>'s
+/// batching). The twin (bench/compare/graph_curvature.py): PyHessian's way, <c>torch.autograd.grad</c> with
+/// <c>retain_graph</c> per product, and the batched variant <c>is_grads_batched</c> when torch can run it; the faster
+/// counts. The check: λ and every probe's zᵀHz against the twin's.
+/// </summary>
+internal sealed class GraphCurvature(string name, string file, double? target) : IWorkload
+{
+    private const int Batch = 128;
+
+    /// <summary>Power-iteration products for λ_max.</summary>
+    public const int PowerSteps = 20;
+
+    /// <summary>Hutchinson probes.</summary>
+    public const int Probes = 100;
+
+    private const int ProbesPerProduct = 16;
+    private Graph<double> _graph = null!;
+    private Tensor<double> _images = null!;
+    private int[] _labels = [];
+    private double[] _start = [];
+    private double[] _probes = [];
+    private double _lambda;
+    private double[] _samples = [];
+    private string _path = "";
+
+    /// <inheritdoc/>
+    public string Name => name;
+
+    /// <inheritdoc/>
+    public string Item => "issue 15";
+
+    /// <inheritdoc/>
+    public string Description => $"λ_max by {PowerSteps} power-iteration Hessian-vector products + a {Probes}-probe Hutchinson trace of {file}, {Batch} Fashion-MNIST images, BatchNorm eval, float64";
+
+    /// <inheritdoc/>
+    public double? Target => target;
+
+    /// <inheritdoc/>
+    public bool NoetherImplemented => true;
+
+    /// <inheritdoc/>
+    public PythonTwin? Python => new("graph_curvature.py", Name, ["--model", _path.Length > 0 ? _path : GraphHvp.Fixture(file)], NeedsInputs: true);
+
+    /// <inheritdoc/>
+    public void Prepare(WorkloadContext context)
+    {
+        _path = GraphHvp.Fixture(file);
+        _graph = OnnxModel.Load(_path).ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
+        var batch = FashionMnist.Load(train: true).Subset(0, Batch);
+        _images = batch.ImagesAsDouble();
+        _labels = batch.Labels;
+        var random = new Random(context.Seed);
+        int n = _graph.Parameters.Sum(p => p.Value.Length);
+        _start = new double[n];
+        for (int i = 0; i < n; i++) _start[i] = random.NextDouble() * 2 - 1;
+        _probes = new double[Probes * n];
+        for (int i = 0; i < _probes.Length; i++) _probes[i] = random.Next(2) == 0 ? -1.0 : 1.0;
+        var arrays = Inputs.Batch(_images, _labels);
+        arrays["start"] = (_start, [n]);
+        arrays["probes"] = (_probes, [Probes, n]);
+        context.WriteInputs(arrays, new Dictionary<string, double> { ["power_steps"] = PowerSteps, ["probes_per_product"] = ProbesPerProduct });
+    }
+
+    private MinibatchHessian Hessian()
+    {
+        var parameters = _graph.Parameters;
+        BatchLoss loss = (tape, leaves, _) =>
+        {
+            for (int i = 0; i < parameters.Count; i++) tape.BindTo(parameters[i], leaves[i]);
+            var logits = _graph.Run(tape, [tape.Constant(_images)]).Output(tape, 0);
+            return Ops.CrossEntropy(logits, _labels);
+        };
+        return new MinibatchHessian(loss, parameters.Select(p => p.Value).ToArray(), 1, parameters.Select(p => p.Name).ToArray());
+    }
+
+    /// <inheritdoc/>
+    public void Run()
+    {
+        var op = Hessian().Batch(0);
+        int n = op.Dimension;
+        var v = _start.ToArray();
+        var hv = new double[n];
+        TensorPrimitives.Divide(v, TensorPrimitives.Norm<double>(v), v);
+        double lambda = 0;
+        for (int k = 0; k < PowerSteps; k++)
+        {
+            op.Multiply(v, hv);
+            lambda = TensorPrimitives.Dot<double>(v, hv);
+            TensorPrimitives.Divide(hv, TensorPrimitives.Norm<double>(hv), v);
+        }
+        var samples = new double[Probes];
+        for (int start = 0; start < Probes; start += ProbesPerProduct)
+        {
+            int b = Math.Min(ProbesPerProduct, Probes - start);
+            var z = new Tensor<double>(_probes.AsSpan(start * n, b * n).ToArray(), b, n);
+            var hz = op.MultiplyMany(z);
+            for (int k = 0; k < b; k++) samples[start + k] = TensorPrimitives.Dot<double>(z.Data.AsSpan(k * n, n), hz.Data.AsSpan(k * n, n));
+        }
+        _lambda = lambda;
+        _samples = samples;
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, object?> Finish(WorkloadContext context)
+    {
+        context.WriteResults(new Dictionary<string, (double[], int[])> { ["lambda"] = ([_lambda], [1]), ["samples"] = (_samples, [Probes]) });
+        return new Dictionary<string, object?>
+        {
+            ["model"] = file,
+            ["parameters"] = _start.Length,
+            ["lambda_max_estimate"] = _lambda,
+            ["trace_estimate"] = _samples.Average(),
+            ["trace_standard_error"] = Math.Sqrt(_samples.Sum(s => (s - _samples.Average()) * (s - _samples.Average())) / (Probes - 1) / Probes),
+        };
+    }
+}
