@@ -231,6 +231,9 @@ public static class SiteSharpnessTeleport
         }
         var min = samples.MinBy(s => s.Sharpness)!;
         var max = samples.MaxBy(s => s.Sharpness)!;
+        if (max.Sharpness - min.Sharpness <= 1e-9 * max.Sharpness)
+            throw Errors.Argument(nameof(target), string.Create(CultureInfo.InvariantCulture,
+                $"target sharpness {target:G6} is unreachable along this site: λ_max = {min.Sharpness:G6} does not change along its path for |t| ≤ {bound:G3} (spread {max.Sharpness - min.Sharpness:G2} over {samples.Count} Lanczos runs; e.g. a translation of the logits leaves the Hessian as it is)"));
         throw Errors.Argument(nameof(target), string.Create(CultureInfo.InvariantCulture,
             $"target sharpness {target:G6} is unreachable along this site for |t| ≤ {bound:G3}: λ_max stays in [{min.Sharpness:G6}, {max.Sharpness:G6}] there (minimum at t = {min.T:G4}, maximum at t = {max.T:G4}; {samples.Count} Lanczos runs)"));
     }
