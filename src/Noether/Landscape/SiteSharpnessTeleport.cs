@@ -225,7 +225,7 @@ public static class SiteSharpnessTeleport
         if (Math.Abs(fe) <= tol) return extreme;
         if (Math.Sign(fe) != Math.Sign(F(0)))
         {
-            // The nearer neighbour on the far side of 0 from the extreme closes a bracket (λ − target has the other sign there).
+            // The grid's extreme (where λ − target still has F(0)'s sign) and the refined extreme bracket a root.
             double other = sorted[k];
             return PathRootFinder.Refine(F, (other, F(other)), (extreme, fe), tol);
         }
