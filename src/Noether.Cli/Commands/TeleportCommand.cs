@@ -38,7 +38,7 @@ internal static class TeleportCommand
         var weights = TeleportSetup.Weights();
         var targetTrace = new Option<double?>("--target-trace") { Description = "Target Tr Q = Tr[UᵀU − VVᵀ] (any finite number), reached along the scalar path e^τ·I in closed form." };
         targetTrace.Validators.Add(r => { if (r.TryGet(out double? v) && v is { } x && !double.IsFinite(x)) r.AddError($"--target-trace must be a finite number (got {x.ToString(CultureInfo.InvariantCulture)})"); });
-        var targetSharpness = ListOptions.OptionalPositiveDouble("--target-sharpness", "Target top Hessian eigenvalue λ_max (> 0), found along the scalar path e^t·I.");
+        var targetSharpness = ListOptions.OptionalPositiveDouble("--target-sharpness", "Target top Hessian eigenvalue λ_max (> 0), found along the scalar path e^t·I (with --model: along the site's path, on the --input batch).");
         var targetQ = new Option<string?>("--target-q") { Description = "CSV file (no header) with the target Q: h rows of h numbers for identity σ; h numbers (diag Q) for relu/leaky-relu." };
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/teleport");
@@ -47,13 +47,14 @@ internal static class TeleportCommand
 
         var command = new Command("teleport", "Move a trained network along its minimum with a group element to a chosen Tr Q, λ_max or Q matrix (Appendix G); verify the loss is unchanged; report the sharpness before and after.")
         {
-            profile, activation, shape, samples, steps, lr, weights, targetTrace, targetSharpness, targetQ, model.Model, model.Site, model.QScale, model.QShift, model.QValue, seed, output, force,
+            profile, activation, shape, samples, steps, lr, weights, targetTrace, targetSharpness, targetQ, model.Model, model.Site, model.QScale, model.QShift, model.QValue, model.SharpnessScale, model.Input, model.Labels, model.Batch, model.MaxT,
+            seed, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
             if (parse.GetValue(model.Model) is { } modelPath)
             {
-                var teleport = ModelTeleportCommand.Read(parse, model, modelPath, parse.GetValue(seed));
+                var teleport = ModelTeleportCommand.Read(parse, model, targetSharpness, modelPath, parse.GetValue(seed));
                 return Task.FromResult(OutputFolder.Run(parse.GetValue(output), parse.GetValue(force), token, outDir => ModelTeleportCommand.Run(teleport, outDir, token)));
             }
             if (model.ModelOnly.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } orphan)

@@ -41,7 +41,30 @@ internal static class TeleportCommandOptions
         if (batch < 1) throw Errors.Argument("--teleport-batch", $"--teleport-batch must be a positive number of samples (got {batch})");
         if (!(lr > 0) || double.IsInfinity(lr)) throw Errors.Argument("--teleport-lr", Format.Inv($"--teleport-lr must be a positive finite step size (got {lr})"));
         if (!(cap > 0)) throw Errors.Argument("--teleport-cap", Format.Inv($"--teleport-cap must be a positive bound on ‖∇L‖² (got {cap})"));
-        return new TrainingTeleportSettings(epochs, count, steps, batch, lr, cap, settings.Seed);
+        return new TrainingTeleportSettings(epochs, count, steps, batch, lr, cap, settings.Seed, ReadTarget(parse, o));
+    }
+
+    // --teleport-to gradient-norm | sharpness:X | sharpness-scale:S, with --teleport-site for a sharpness target only.
+    private static SharpnessTeleportTarget? ReadTarget(ParseResult parse, TrainModelCommand.Options o)
+    {
+        string to = parse.GetValue(o.TeleportTo) ?? "gradient-norm";
+        int? site = parse.GetValue(o.TeleportSite);
+        if (to == "gradient-norm")
+        {
+            if (site is not null) throw Errors.Argument("--teleport-site", "--teleport-site goes with --teleport-to sharpness:X or sharpness-scale:S (a gradient-norm teleport moves every exact site)");
+            return null;
+        }
+        int colon = to.IndexOf(':');
+        string kind = colon < 0 ? to : to[..colon];
+        if (kind is not ("sharpness" or "sharpness-scale") || colon < 0
+            || !double.TryParse(to[(colon + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double amount))
+            throw Errors.Argument("--teleport-to", $"--teleport-to expects gradient-norm, sharpness:X or sharpness-scale:S with a number, not '{to}'");
+        if (!(amount > 0) || double.IsInfinity(amount)) throw Errors.Argument("--teleport-to", Format.Inv($"--teleport-to {kind}: expects a positive finite number (got {amount})"));
+        if (site is not { } index) throw Errors.Argument("--teleport-site", $"--teleport-to {to} needs --teleport-site (the census site to move, from 0)");
+        if (index < 0) throw Errors.Argument("--teleport-site", $"--teleport-site must be a census site index ≥ 0 (got {index})");
+        if (o.AscentOnly.FirstOrDefault(x => parse.GetResult(x) is { Implicit: false }) is { } orphan)
+            throw Errors.Argument(orphan.Name, $"{orphan.Name} goes with the gradient-norm teleport, not with --teleport-to {to}");
+        return new SharpnessTeleportTarget(index, amount, kind == "sharpness-scale");
     }
 
     /// <summary>
@@ -56,7 +79,8 @@ internal static class TeleportCommandOptions
             throw Errors.Argument("--teleports", $"--teleports {t.Count} does not fit an epoch: teleports run before the first steps of an epoch, and an epoch has {batches} steps");
         if (t.BatchSize > train.Count)
             throw Errors.Argument("--teleport-batch", $"--teleport-batch {t.BatchSize} is larger than the training set ({train.Count} samples)");
-        return ImportedModelTraining.TeleportSites(onnx, request.ModelPath, "--teleport-at");
+        return t.Sharpness is { } target ? ImportedModelTraining.SharpnessTeleportSite(onnx, request.ModelPath, target.Site, "--teleport-site")
+            : ImportedModelTraining.TeleportSites(onnx, request.ModelPath, "--teleport-at");
     }
 
     /// <summary>The teleport of a run (null without --teleport-at).</summary>
@@ -65,8 +89,10 @@ internal static class TeleportCommandOptions
     {
         if (request.Teleport is not { } settings || sites is not { } s) return null;
         var teleport = new TrainingTeleport<T>(s.Twin, s.Sites, settings, train, sampleShape);
-        CliAction.Out.MarkupLine(Markup.Escape(Format.Inv(
-            $"Teleporting at epoch{(settings.Epochs.Count == 1 ? "" : "s")} {string.Join(", ", settings.Epochs)}: {settings.Count} teleports of {settings.Steps} ascent steps on {settings.BatchSize}-sample batches, η {settings.LearningRate}, along {s.Sites.Count} exact census sites ({teleport.Dimension} generators)")));
+        string epochs = Format.Inv($"epoch{(settings.Epochs.Count == 1 ? "" : "s")} {string.Join(", ", settings.Epochs)}");
+        CliAction.Out.MarkupLine(Markup.Escape(settings.Sharpness is { } target
+            ? Format.Inv($"Teleporting at {epochs}: {settings.Count} teleports on {settings.BatchSize}-sample batches to λ_max {(target.Scale ? $"× {target.Amount}" : $"= {target.Amount}")} along site {target.Site} ({s.Sites[0].Location}, {s.Sites[0].Group})")
+            : Format.Inv($"Teleporting at {epochs}: {settings.Count} teleports of {settings.Steps} ascent steps on {settings.BatchSize}-sample batches, η {settings.LearningRate}, along {s.Sites.Count} exact census sites ({teleport.Dimension} generators)")));
         return teleport;
     }
 }

@@ -39,12 +39,17 @@ internal static class TrainModelCommand
         public Option<int> TeleportBatch { get; } = new("--teleport-batch") { Description = "With --teleport-at: samples of the batch each teleport ascends on.", DefaultValueFactory = _ => 200 };
         public Option<double> TeleportLr { get; } = new("--teleport-lr") { Description = "With --teleport-at: the ascent's step size η on the group coordinates.", DefaultValueFactory = _ => 5e-2 };
         public Option<double> TeleportCap { get; } = new("--teleport-cap") { Description = "With --teleport-at: stop a teleport's ascent once ‖∇L‖² on its batch exceeds this.", DefaultValueFactory = _ => 100 };
+        public Option<string?> TeleportTo { get; } = new("--teleport-to") { Description = "With --teleport-at: gradient-norm (default: ascend ‖∇L‖² along every exact site), sharpness:X (move --teleport-site until λ_max on the teleport batch is X) or sharpness-scale:S (to S × λ_max before each teleport)." };
+        public Option<int?> TeleportSite { get; } = new("--teleport-site") { Description = "With --teleport-to sharpness…: the census site to move (its index in `noether symmetries --model`, from 0)." };
 
         public IEnumerable<Option> All => [Optimizer, Momentum, Nesterov, WeightDecay, Schedule, WarmupEpochs, StepEpochs, Gamma, CheckpointEvery, Monitor, Float64, TrainFile, TrainLabels, TestFile, TestLabels,
-            TeleportAt, Teleports, TeleportSteps, TeleportBatch, TeleportLr, TeleportCap];
+            TeleportAt, Teleports, TeleportSteps, TeleportBatch, TeleportLr, TeleportCap, TeleportTo, TeleportSite];
 
         /// <summary>The teleport options other than --teleport-at.</summary>
-        public IEnumerable<Option> TeleportDetails => [Teleports, TeleportSteps, TeleportBatch, TeleportLr, TeleportCap];
+        public IEnumerable<Option> TeleportDetails => [Teleports, TeleportSteps, TeleportBatch, TeleportLr, TeleportCap, TeleportTo, TeleportSite];
+
+        /// <summary>The options of the gradient-norm ascent only.</summary>
+        public IEnumerable<Option> AscentOnly => [TeleportSteps, TeleportLr, TeleportCap];
 
         /// <summary>The first model-only option given without --model, or null.</summary>
         public string? GivenWithoutModel(ParseResult parse) => All.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
@@ -132,10 +137,19 @@ internal static class TrainModelCommand
         var sites = ImportedModelTraining.MonitorSites(onnx, request.ModelPath, request.Monitor, "--monitor");
         var teleport = TeleportCommandOptions.Create<T>(request, teleportSites, train, sampleShape);
         var clock = Stopwatch.StartNew();
-        var (result, lastCheckpoint) = ExperimentConsole.Epochs(p => ImportedModelTraining.Run(onnx, graph, s, train, test, sampleShape, request.CheckpointEvery, checkpointDir,
-            sites, request.Monitor, new InlineProgress<GraphTrainingProgress>(q => p.Report(
-                new EpochProgress(q.Epoch, q.Epochs, q.Batch, q.Batches, string.Create(CultureInfo.InvariantCulture, $"epoch {q.Epoch}/{q.Epochs}  loss {q.MeanLoss:F4}  lr {q.LearningRate:G3}"),
-                    q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token, teleport));
+        GraphTrainingResult result;
+        string? lastCheckpoint;
+        try
+        {
+            (result, lastCheckpoint) = ExperimentConsole.Epochs(p => ImportedModelTraining.Run(onnx, graph, s, train, test, sampleShape, request.CheckpointEvery, checkpointDir,
+                sites, request.Monitor, new InlineProgress<GraphTrainingProgress>(q => p.Report(
+                    new EpochProgress(q.Epoch, q.Epochs, q.Batch, q.Batches, string.Create(CultureInfo.InvariantCulture, $"epoch {q.Epoch}/{q.Epochs}  loss {q.MeanLoss:F4}  lr {q.LearningRate:G3}"),
+                        q.Finished is { } e ? EpochLine(e, q.LearningRate) : null))), token, teleport));
+        }
+        catch (ArgumentException e) when (e.ParamName == TrainingTeleport<T>.TargetName)
+        {
+            throw Errors.Argument("--teleport-to", $"--teleport-to: {Errors.Plain(e)}", e);
+        }
         var elapsed = clock.Elapsed;
         if (lastCheckpoint is not null) ImportedModelTraining.CopyCheckpoints(checkpointDir, outDir); // the completed run's result carries its checkpoints too
         TrainingWriter.WriteModel(outDir, onnx, graph, request, train, test, result, elapsed);

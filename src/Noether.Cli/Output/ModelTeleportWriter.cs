@@ -2,15 +2,17 @@ using Noether.Interop;
 
 namespace Noether.Cli.Output;
 
-/// <summary>The files of <c>teleport --model</c>: the moved model (model.onnx, model.safetensors), site-teleport.csv, summary.json.</summary>
+/// <summary>
+/// The files of <c>teleport --model</c>: the moved model (model.onnx, model.safetensors), summary.json, and site-teleport.csv
+/// (a Q target: every generator's Q) or sharpness-path.csv (a sharpness target: every λ_max evaluated along the path).
+/// </summary>
 internal static class ModelTeleportWriter
 {
     public static void Write(string outDir, ModelTeleportResult result, TimeSpan elapsed)
     {
         var r = result.Teleport;
         var s = r.Site;
-        result.Model.Save(Path.Combine(outDir, "model.onnx"), result.Graph.Parameters);
-        OnnxModel.SaveSafeTensors(Path.Combine(outDir, "model.safetensors"), result.Graph.Parameters);
+        SaveModel(outDir, result.Model, result.Graph);
         var csv = new CsvTable("generator", "q_before", "target", "q_after", "t");
         for (int i = 0; i < s.Generators.Count; i++) csv.AddRow(s.Generators[i].Name, r.Before[i], r.Target[i], r.After[i], r.Coordinates[i]);
         csv.Save(Path.Combine(outDir, "site-teleport.csv"));
@@ -30,10 +32,60 @@ internal static class ModelTeleportWriter
             claims,
             wallSeconds = elapsed.TotalSeconds,
         });
-        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{s.Location}: {s.Group}, {s.Dimension} generators"))
+        PrintClaims(Format.Inv($"{s.Location}: {s.Group}, {s.Dimension} generators"), claims);
+        ExperimentConsole.Line(Format.Inv($"wall {elapsed.TotalSeconds:F1} s; wrote model.onnx, model.safetensors, site-teleport.csv, summary.json to {outDir}"));
+    }
+
+    /// <summary>A sharpness teleport: the moved model, sharpness-path.csv (t, λ_max, products of every evaluation), summary.json.</summary>
+    public static void Write(string outDir, ModelSharpnessTeleportResult result, bool syntheticBatch, TimeSpan elapsed)
+    {
+        var r = result.Teleport;
+        var s = r.Site;
+        SaveModel(outDir, result.Model, result.Graph);
+        var csv = new CsvTable("t", "lambda_max", "hessian_vector_products");
+        foreach (var sample in r.Samples) csv.AddRow(sample.T, sample.Sharpness, sample.Products);
+        csv.Save(Path.Combine(outDir, "sharpness-path.csv"));
+        string batch = Format.Inv($"{result.Batch}-sample {(syntheticBatch ? "N(0, 1) batch with random labels" : "batch")}");
+        var claims = new[]
+        {
+            ModelTeleportClaims.SiteSharpnessReached.Make([r.RelativeError], Format.Inv($"λ_max {r.SharpnessBefore:G6} → {r.SharpnessAfter:G10} (target {r.Target:G6}), relative error {r.RelativeError:0.00e+00}")),
+            ModelTeleportClaims.SiteFunctionUnchanged.Make([result.ProbabilityChange], Format.Inv($"max |Δp| = {result.ProbabilityChange:0.00e+00} on the {batch}")),
+        };
+        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
+        {
+            command = "teleport",
+            model = Path.GetFullPath(result.Model.Source),
+            settings = new { site = result.Census.Sites.ToList().IndexOf(s), location = s.Location, group = s.Group, path = r.Path, batch = result.Batch, syntheticBatch },
+            target = r.Target,
+            t = r.T,
+            sharpnessBefore = r.SharpnessBefore,
+            sharpnessAfter = r.SharpnessAfter,
+            relativeError = r.RelativeError,
+            lossBefore = r.LossBefore,
+            lossAfter = r.LossAfter,
+            relativeLossChange = result.RelativeLossChange,
+            probabilityChange = result.ProbabilityChange,
+            lanczosRuns = r.Samples.Count,
+            hessianVectorProducts = r.Products,
+            claims,
+            wallSeconds = elapsed.TotalSeconds,
+        });
+        PrintClaims(Format.Inv($"{s.Location}: {s.Group}, t = {r.T:G6} along {r.Path}"), claims);
+        ExperimentConsole.Line(Format.Inv($"loss on the batch {r.LossBefore:R} → {r.LossAfter:R} (relative change {result.RelativeLossChange:0.0e+00}); {r.Samples.Count} Lanczos runs, {r.Products} Hessian-vector products"));
+        ExperimentConsole.Line(Format.Inv($"wall {elapsed.TotalSeconds:F1} s; wrote model.onnx, model.safetensors, sharpness-path.csv, summary.json to {outDir}"));
+    }
+
+    private static void SaveModel(string outDir, OnnxModel model, Noether.Graphs.Graph<double> graph)
+    {
+        model.Save(Path.Combine(outDir, "model.onnx"), graph.Parameters);
+        OnnxModel.SaveSafeTensors(Path.Combine(outDir, "model.safetensors"), graph.Parameters);
+    }
+
+    private static void PrintClaims(string title, IEnumerable<Claim> claims)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title))
             .AddColumn("check").AddColumn(new TableColumn("measured").RightAligned()).AddColumn("verdict");
         foreach (var c in claims) table.AddRow(Markup.Escape(c.Statement), Markup.Escape(c.Measured), ExperimentConsole.Verdict(c.Verdict == Verdict.Passed));
         ExperimentConsole.Write(table);
-        ExperimentConsole.Line(Format.Inv($"wall {elapsed.TotalSeconds:F1} s; wrote model.onnx, model.safetensors, site-teleport.csv, summary.json to {outDir}"));
     }
 }

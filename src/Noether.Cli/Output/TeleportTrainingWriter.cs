@@ -6,13 +6,17 @@ internal static class TeleportTrainingWriter
     /// <summary>teleports.csv: every teleport's epoch, step, loss and ‖∇L‖² on its batch before and after, and its cost.</summary>
     public static void Csv(IReadOnlyList<TrainingTeleportRecord> records, string path)
     {
-        var csv = new CsvTable("teleport", "epoch", "step", "loss_before", "loss_after", "relative_loss_change", "grad_norm_sq_before", "grad_norm_sq_after",
-            "gain", "ascent_steps", "hvps", "gradients", "capped", "seconds");
+        string[] columns = ["teleport", "epoch", "step", "loss_before", "loss_after", "relative_loss_change", "grad_norm_sq_before", "grad_norm_sq_after",
+            "gain", "ascent_steps", "hvps", "gradients", "capped", "seconds"];
+        // Sharpness teleports add their target, λ_max before and after and the path parameter t.
+        bool sharpness = records.Any(r => r.Sharpness is not null);
+        var csv = new CsvTable(sharpness ? [.. columns, "target_sharpness", "sharpness_before", "sharpness_after", "t"] : columns);
         foreach (var t in records)
         {
             var r = t.Result;
-            csv.AddRow(t.Index, t.Epoch, t.Step, r.LossBefore, r.LossAfter, r.RelativeLossChange, r.SquaredNormBefore, r.SquaredNormAfter, r.Gain,
-                r.Steps, r.HessianVectorProducts, r.Gradients, r.Capped ? 1 : 0, r.Seconds);
+            object?[] cells = [t.Index, t.Epoch, t.Step, r.LossBefore, r.LossAfter, r.RelativeLossChange, r.SquaredNormBefore, r.SquaredNormAfter, r.Gain,
+                r.Steps, r.HessianVectorProducts, r.Gradients, r.Capped ? 1 : 0, r.Seconds];
+            csv.AddRow(t.Sharpness is { } s ? [.. cells, s.Target, s.SharpnessBefore, s.SharpnessAfter, s.T] : cells);
         }
         csv.Save(path);
     }
@@ -31,6 +35,7 @@ internal static class TeleportTrainingWriter
         {
             r.Index, r.Epoch, r.Step, r.Result.LossBefore, r.Result.LossAfter, r.Result.SquaredNormBefore, r.Result.SquaredNormAfter,
             r.Result.Steps, r.Result.HessianVectorProducts, r.Result.Capped, r.Result.Seconds,
+            targetSharpness = r.Sharpness?.Target, sharpnessBefore = r.Sharpness?.SharpnessBefore, sharpnessAfter = r.Sharpness?.SharpnessAfter, t = r.Sharpness?.T,
         }),
     };
 

@@ -48,6 +48,30 @@ public static class ImportedModelTraining
     }
 
     /// <summary>
+    /// The float64 twin of the model and the one census site (index <paramref name="site"/> of its training graph's census)
+    /// that teleports to a sharpness move along: it must exist, be exact and have a one-parameter path
+    /// (<see cref="Landscape.SiteSharpnessTeleport.Path"/>). Refusals start with <paramref name="optionName"/>.
+    /// </summary>
+    public static (Graph<double> Twin, IReadOnlyList<CensusSite> Sites) SharpnessTeleportSite(OnnxModel onnx, string modelPath, int site, string optionName)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        var twin = onnx.ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Training });
+        var census = SymmetryCensus.Take(twin);
+        if (site < 0 || site >= census.Sites.Count)
+            throw Errors.Argument(optionName, census.Sites.Count == 0 ? $"{optionName}: the census of {modelPath} found no continuous symmetry to teleport along"
+                : $"{optionName} {site} does not exist: the census of {modelPath} has sites 0–{census.Sites.Count - 1}");
+        try
+        {
+            Landscape.SiteSharpnessTeleport.Path(census.Sites[site]);
+        }
+        catch (ArgumentException e)
+        {
+            throw Errors.Argument(optionName, $"{optionName} {site}: {Errors.Plain(e)}", e);
+        }
+        return (twin, [census.Sites[site]]);
+    }
+
+    /// <summary>
     /// Trains <paramref name="graph"/> (built from <paramref name="onnx"/>), writing <c>epoch-N.onnx</c> and <c>epoch-N.safetensors</c>
     /// into <paramref name="checkpointDir"/> every <paramref name="checkpointEvery"/> epochs (0: none). A non-finite loss is
     /// reported with the last good checkpoint. With <paramref name="teleport"/> the run teleports inside training. Returns the
@@ -77,9 +101,16 @@ public static class ImportedModelTraining
         }
         catch (NonFiniteLossException e)
         {
-            throw new ArithmeticException($"{e.Message}; {(lastCheckpoint is null ? "no checkpoint was completed" : "last good checkpoint: " + lastCheckpoint)}", e);
+            throw new ArithmeticException($"{e.Message}; {Kept(lastCheckpoint)}", e);
+        }
+        catch (ArgumentException e) when (e.ParamName == TrainingTeleport<T>.TargetName)
+        {
+            // A sharpness target a teleport cannot reach stops the run where it stands, as a non-finite loss does.
+            throw Errors.Argument(TrainingTeleport<T>.TargetName, $"{Errors.Plain(e)}; {Kept(lastCheckpoint)}", e);
         }
     }
+
+    private static string Kept(string? lastCheckpoint) => lastCheckpoint is null ? "no checkpoint was completed" : "last good checkpoint: " + lastCheckpoint;
 
     /// <summary>
     /// Saves the trained model into <paramref name="folder"/>: model.onnx (the graph with the trained initializers, BatchNorm

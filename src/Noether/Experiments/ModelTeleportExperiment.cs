@@ -45,6 +45,36 @@ public sealed record ModelTeleportSettings(string Model, int Site, SiteTargetKin
 /// <param name="CheckBatch">Rows of the check batch.</param>
 public sealed record ModelTeleportResult(OnnxModel Model, Graph<double> Graph, SymmetryCensus Census, SiteTeleportResult Teleport, double ProbabilityChange, int CheckBatch);
 
+/// <summary>Settings of teleporting an imported ONNX model to a sharpness along one census site (<see cref="SiteSharpnessTeleport"/>).</summary>
+/// <param name="Model">The .onnx file.</param>
+/// <param name="Site">The site's index in the census (0-based, as `noether symmetries` lists them).</param>
+/// <param name="Amount">The target λ_max, or the factor on λ_max at the given weights when <paramref name="Scale"/>.</param>
+/// <param name="Scale">True: the target is <paramref name="Amount"/> × λ_max before the move.</param>
+/// <param name="Options">Search bound, tolerances and the Lanczos seed.</param>
+public sealed record ModelSharpnessTeleportSettings(string Model, int Site, double Amount, bool Scale = false, SiteSharpnessOptions? Options = null)
+{
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Model);
+        if (Site < 0) throw Errors.OutOfRange(nameof(Site), Site, "a census site index ≥ 0");
+        if (!(Amount > 0) || double.IsInfinity(Amount)) throw Errors.OutOfRange(nameof(Amount), Amount, Scale ? "a positive finite factor" : "a positive finite top Hessian eigenvalue");
+        Options?.Validate();
+    }
+}
+
+/// <summary>The model moved to a sharpness and the checks of the move.</summary>
+/// <param name="Model">The imported model (its <see cref="OnnxModel.Save{T}"/> writes the moved weights).</param>
+/// <param name="Graph">The float64 graph, its parameters moved.</param>
+/// <param name="Census">The census taken before the move.</param>
+/// <param name="Teleport">The path, t, λ_max before, target and after, every evaluation.</param>
+/// <param name="ProbabilityChange">max |p_after − p_before| of the class probabilities on the batch (float64).</param>
+/// <param name="Batch">Rows of the batch the Hessian and the check were taken on.</param>
+public sealed record ModelSharpnessTeleportResult(OnnxModel Model, Graph<double> Graph, SymmetryCensus Census, SiteSharpnessResult Teleport, double ProbabilityChange, int Batch)
+{
+    /// <summary>|L_after − L_before| / |L_before| on the batch.</summary>
+    public double RelativeLossChange => Math.Abs(Teleport.LossAfter - Teleport.LossBefore) / Math.Max(Math.Abs(Teleport.LossBefore), double.Epsilon);
+}
+
 /// <summary>
 /// Teleports one census site of an imported model (<see cref="SiteTeleport"/>): the conserved quantity of each of its
 /// generators is set to a target and the network function stays the same. The result carries the moved float64 graph;
@@ -58,16 +88,10 @@ public static class ModelTeleportExperiment
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        var model = OnnxModel.Load(settings.Model);
-        var graph = model.ToGraph<double>();
-        var census = SymmetryCensus.Take(graph);
-        if (census.IsEmpty) throw Errors.Argument(nameof(settings.Model), $"{settings.Model}: the census found no continuous symmetry to teleport along");
-        if (settings.Site >= census.Sites.Count)
-            throw Errors.Argument(nameof(settings.Site), $"{settings.Model}: site {settings.Site} does not exist; the census has sites 0–{census.Sites.Count - 1}");
+        var (model, graph, census, site) = Import(settings.Model, settings.Site);
         cancellationToken.ThrowIfCancellationRequested();
         var x = inputs ?? GaussianBatch(graph, settings.Seed);
         var before = Probabilities(graph.Evaluate(x)[0]);
-        var site = census.Sites[settings.Site];
         if (!site.Conserves)
             throw Errors.Argument(nameof(settings.Site), $"{settings.Model}: site {settings.Site} ({site.Kind}) has no conserved quantity to teleport to");
         double[] Data(string name) => graph.Parameter(name)!.Value.Data;
@@ -79,9 +103,54 @@ public static class ModelTeleportExperiment
             _ => settings.Amount,
         }).ToArray();
         var moved = SiteTeleport.Teleport(site, Data, targets);
+        return new ModelTeleportResult(model, graph, census, moved, Change(graph, x, before), x.Dim(0));
+    }
+
+    /// <summary>
+    /// Imports, takes the census and moves site <see cref="ModelSharpnessTeleportSettings.Site"/> along its one-parameter
+    /// path until λ_max of the mean cross-entropy on the batch equals the target (<see cref="SiteSharpnessTeleport"/>), then
+    /// checks the class probabilities on the same batch.
+    /// </summary>
+    /// <param name="settings">The model, site and target.</param>
+    /// <param name="batch">The labelled batch, drawn from the imported graph (e.g. <see cref="ImportedModelData.CensusBatch"/>).</param>
+    /// <param name="cancellationToken">Checked between Lanczos products.</param>
+    /// <exception cref="ArgumentException">A missing site, a target outside the range the path reaches (named "target", with the range).</exception>
+    public static ModelSharpnessTeleportResult RunSharpness(ModelSharpnessTeleportSettings settings, Func<Graph<double>, (Tensor<double> X, int[] Labels)> batch,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(batch);
+        settings.Validate();
+        var (model, graph, census, site) = Import(settings.Model, settings.Site);
+        var (x, labels) = batch(graph);
+        var before = Probabilities(graph.Evaluate(x)[0]);
+        var options = settings.Options ?? new SiteSharpnessOptions();
+        double target = settings.Amount;
+        if (settings.Scale)
+        {
+            var (now, _) = SiteSharpnessTeleport.TopEigenvalue(graph, graph.Parameters, x, labels, options, cancellationToken);
+            target = settings.Amount * now;
+        }
+        var moved = SiteSharpnessTeleport.Teleport(graph, site, x, labels, target, options, cancellationToken);
+        return new ModelSharpnessTeleportResult(model, graph, census, moved, Change(graph, x, before), x.Dim(0));
+    }
+
+    private static (OnnxModel Model, Graph<double> Graph, SymmetryCensus Census, CensusSite Site) Import(string path, int index)
+    {
+        var model = OnnxModel.Load(path);
+        var graph = model.ToGraph<double>();
+        var census = SymmetryCensus.Take(graph);
+        if (census.IsEmpty) throw Errors.Argument("Model", $"{path}: the census found no continuous symmetry to teleport along");
+        if (index >= census.Sites.Count)
+            throw Errors.Argument("Site", $"{path}: site {index} does not exist; the census has sites 0–{census.Sites.Count - 1}");
+        return (model, graph, census, census.Sites[index]);
+    }
+
+    // max |p_after − p_before| over the batch.
+    private static double Change(Graph<double> graph, Tensor<double> x, double[] before)
+    {
         var after = Probabilities(graph.Evaluate(x)[0]);
-        double change = before.Zip(after, (a, b) => Math.Abs(a - b)).DefaultIfEmpty(0).Max();
-        return new ModelTeleportResult(model, graph, census, moved, change, x.Dim(0));
+        return before.Zip(after, (a, b) => Math.Abs(a - b)).DefaultIfEmpty(0).Max();
     }
 
     private static Tensor<double> GaussianBatch(Graph<double> graph, int seed)
@@ -124,6 +193,15 @@ public static class ModelTeleportClaims
         $"max |Δp| ≤ {Text(FunctionTolerance)} on the check batch", "[max |Δp|]",
         p => If(Single(p, 1)[0] <= FunctionTolerance));
 
-    /// <summary>Both rules.</summary>
-    public static IReadOnlyList<ClaimRule> All { get; } = [SiteTargetReached, SiteFunctionUnchanged];
+    /// <summary>Largest relative error of a reached λ_max (<see cref="SiteSharpnessOptions.Tolerance"/>'s default).</summary>
+    public const double SharpnessTolerance = 1e-8;
+
+    /// <summary>λ_max hits its target. One part: [relative error].</summary>
+    public static readonly ClaimRule SiteSharpnessReached = new("site-sharpness-target-reached", ClaimOrigin.Own, "census site teleport to a sharpness (Noether)",
+        "An element of the census site's one-parameter path sets the top Hessian eigenvalue of the batch's loss to the target.",
+        $"|λ_max − target| / target ≤ {Text(SharpnessTolerance)}", "[relative error]",
+        p => If(Single(p, 1)[0] <= SharpnessTolerance));
+
+    /// <summary>All rules.</summary>
+    public static IReadOnlyList<ClaimRule> All { get; } = [SiteTargetReached, SiteFunctionUnchanged, SiteSharpnessReached];
 }

@@ -15,8 +15,11 @@ namespace Noether.Experiments;
 /// <param name="LearningRate">The ascent's step size η (see <see cref="GradientNormTeleportSettings"/>).</param>
 /// <param name="SquaredNormCap">The ascent stops once ‖∇L‖² on the batch exceeds this (the authors: 100).</param>
 /// <param name="Seed">Seeds the teleport batches.</param>
+/// <param name="Sharpness">Null: each teleport ascends ‖∇L‖² along every exact census site. Otherwise each teleport moves the
+/// one site the run was given to a top Hessian eigenvalue (<see cref="SiteSharpnessTeleport"/>) on its batch; Steps,
+/// LearningRate and SquaredNormCap are then not used.</param>
 public sealed record TrainingTeleportSettings(IReadOnlyList<int> Epochs, int Count = 8, int Steps = 10, int BatchSize = 200, double LearningRate = 5e-2,
-    double SquaredNormCap = 100, int Seed = 0)
+    double SquaredNormCap = 100, int Seed = 0, SharpnessTeleportTarget? Sharpness = null)
 {
     /// <summary>The ascent of each teleport.</summary>
     public GradientNormTeleportSettings Ascent => new(Steps, LearningRate, SquaredNormCap);
@@ -33,15 +36,28 @@ public sealed record TrainingTeleportSettings(IReadOnlyList<int> Epochs, int Cou
         if (Count < 1 || Count > batchesPerEpoch) throw Errors.OutOfRange("teleports", Count, $"1–{batchesPerEpoch} teleports per epoch (one before each of its first steps)");
         if (BatchSize < 1 || BatchSize > trainCount) throw Errors.OutOfRange("teleport batch", BatchSize, $"1–{trainCount} samples (the training set)");
         Ascent.Validate();
+        if (Sharpness is { } s)
+        {
+            if (s.Site < 0) throw Errors.OutOfRange("teleport site", s.Site, "a census site index ≥ 0");
+            if (!(s.Amount > 0) || double.IsInfinity(s.Amount)) throw Errors.OutOfRange("teleport target", s.Amount, s.Scale ? "a positive finite factor" : "a positive finite top Hessian eigenvalue");
+        }
     }
 }
+
+/// <summary>A sharpness target for teleports inside training.</summary>
+/// <param name="Site">The census site moved (its index in the census of the training graph, as `noether symmetries` lists them from 0).</param>
+/// <param name="Amount">The target λ_max, or the factor on λ_max before each teleport when <paramref name="Scale"/>.</param>
+/// <param name="Scale">True: each teleport's target is <paramref name="Amount"/> × λ_max on its batch before it.</param>
+public sealed record SharpnessTeleportTarget(int Site, double Amount, bool Scale);
 
 /// <summary>One teleport made inside training.</summary>
 /// <param name="Index">0-based, in order.</param>
 /// <param name="Epoch">The epoch it ran in (from 0).</param>
 /// <param name="Step">Optimiser steps taken before it.</param>
-/// <param name="Result">What it did and cost (loss and ‖∇L‖² on its batch before and after, products, seconds).</param>
-public sealed record TrainingTeleportRecord(int Index, int Epoch, long Step, GradientNormTeleportResult Result);
+/// <param name="Result">What it did and cost (loss and ‖∇L‖² on its batch before and after, products, seconds; for a sharpness
+/// teleport no ascent steps, no coordinates, and the products of its Lanczos runs).</param>
+/// <param name="Sharpness">A sharpness teleport's path, target and λ_max before and after (null for a gradient-norm teleport).</param>
+public sealed record TrainingTeleportRecord(int Index, int Epoch, long Step, GradientNormTeleportResult Result, SiteSharpnessResult? Sharpness = null);
 
 /// <summary>
 /// Teleportation inside a graph training loop (<see cref="GraphTrainer{T}.AttachTeleport"/>): before the first
@@ -72,7 +88,10 @@ public sealed class TrainingTeleport<T> where T : unmanaged, IFloatingPointIeee7
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(sampleShape);
+        ArgumentNullException.ThrowIfNull(sites);
         settings.Ascent.Validate();
+        if (settings.Sharpness is not null && sites.Count != 1)
+            throw Errors.Argument(nameof(sites), $"teleport: a sharpness target moves one site, {sites.Count} given");
         _twin = twin;
         _teleport = new GradientNormTeleport(twin, sites);
         Settings = settings;
@@ -108,17 +127,55 @@ public sealed class TrainingTeleport<T> where T : unmanaged, IFloatingPointIeee7
             for (int i = 0; i < target.Length; i++) target[i] = double.CreateTruncating(source[i]);
         }
         var (inputs, labels) = NextBatch();
-        var result = _teleport.Run(inputs, labels, Settings.Ascent, cancellationToken);
+        SiteSharpnessResult? sharpness = null;
+        GradientNormTeleportResult result;
+        if (Settings.Sharpness is { } goal) (result, sharpness) = ToSharpness(goal, inputs, labels, epoch, step, cancellationToken);
+        else result = _teleport.Run(inputs, labels, Settings.Ascent, cancellationToken);
         foreach (var p in parameters)
         {
             var source = _twin.Parameter(p.Name)!.Value.Data;
             var target = p.Value.Data;
             for (int i = 0; i < target.Length; i++) target[i] = T.CreateTruncating(source[i]);
         }
-        var record = new TrainingTeleportRecord(_records.Count, epoch, step, result);
+        var record = new TrainingTeleportRecord(_records.Count, epoch, step, result, sharpness);
         _records.Add(record);
         return record;
     }
+
+    // The twin's one site moved to the target λ_max on the batch; ‖∇L‖² measured before and after for the record.
+    private (GradientNormTeleportResult, SiteSharpnessResult) ToSharpness(SharpnessTeleportTarget target, Tensor<double> inputs, int[] labels, int epoch, long step,
+        CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var (lossBefore, normBefore) = _teleport.Measure(inputs, labels);
+        var options = new SiteSharpnessOptions(Seed: Settings.Seed);
+        double value = target.Amount;
+        long products = 0;
+        if (target.Scale)
+        {
+            var (now, p) = SiteSharpnessTeleport.TopEigenvalue(_twin, _twin.Parameters, inputs, labels, options, cancellationToken);
+            (value, products) = (target.Amount * now, p);
+        }
+        SiteSharpnessResult moved;
+        try
+        {
+            moved = SiteSharpnessTeleport.Teleport(_twin, _teleport.Sites[0], inputs, labels, value, options, cancellationToken);
+        }
+        catch (ArgumentException e) when (e.ParamName == "target")
+        {
+            throw Errors.Argument(TargetName, $"teleport {_records.Count + 1} (epoch {epoch}, after {step} steps): {Errors.Plain(e)}", e);
+        }
+        var (lossAfter, normAfter) = _teleport.Measure(inputs, labels);
+        var result = new GradientNormTeleportResult(lossBefore, lossAfter, normBefore, normAfter, 0, checked((int)(products + moved.Products)), 2, false,
+            clock.Elapsed.TotalSeconds, []);
+        if (!(result.RelativeLossChange <= GradientNormTeleport.LossTolerance))
+            throw new ArithmeticException(string.Create(CultureInfo.InvariantCulture,
+                $"teleport: the loss on the teleport batch changed from {lossBefore:R} to {lossAfter:R} (relative {result.RelativeLossChange:E2}): the site moved is not a symmetry of this loss"));
+        return (result, moved);
+    }
+
+    /// <summary>The parameter name of the <see cref="ArgumentException"/> by which a sharpness target that a teleport cannot reach stops the run.</summary>
+    public const string TargetName = "teleport target";
 
     private (Tensor<double> Inputs, int[] Labels) NextBatch()
     {

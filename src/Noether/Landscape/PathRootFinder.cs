@@ -51,18 +51,27 @@ internal static class PathRootFinder
         if (a is null || b is null)
             throw Errors.Argument("target", string.Create(CultureInfo.InvariantCulture,
                 $"teleport: {targetName} is unreachable along the path exp(tM)·θ for |t| ≤ {tMax:G3}: {quantity} stays in [{minSeen:G6}, {maxSeen:G6}] there (minimum at t = {tMin:G4}, maximum at t = {tMaxSeen:G4}); another path or group element may reach it"));
-        // Illinois (modified regula falsi): x0 and x1 always bracket the root; converges superlinearly.
-        double x0 = a.Value.T, f0b = a.Value.F, x1 = b.Value.T, f1 = b.Value.F;
+        return (Refine(F, a.Value, b.Value, tolerance), evals);
+    }
+
+    /// <summary>
+    /// The root of <paramref name="f"/> (a value minus its target) inside the bracket [<paramref name="a"/>, <paramref name="b"/>]
+    /// (f changes sign between them) by the Illinois method (modified regula falsi: the ends always bracket the root;
+    /// superlinear): stops at |f| ≤ <paramref name="tolerance"/>, at a bracket of relative width 1e-15, or after 200 steps.
+    /// </summary>
+    internal static double Refine(Func<double, double> f, (double T, double F) a, (double T, double F) b, double tolerance)
+    {
+        double x0 = a.T, f0b = a.F, x1 = b.T, f1 = b.F;
         for (int i = 0; i < 200; i++)
         {
             double x = x1 - f1 * (x1 - x0) / (f1 - f0b);
             if (!(x > Math.Min(x0, x1) && x < Math.Max(x0, x1))) x = 0.5 * (x0 + x1);
-            double fx = F(x);
-            if (Math.Abs(fx) <= tolerance || Math.Abs(x1 - x0) <= 1e-15 * Math.Max(1, Math.Abs(x))) return (x, evals);
+            double fx = f(x);
+            if (Math.Abs(fx) <= tolerance || Math.Abs(x1 - x0) <= 1e-15 * Math.Max(1, Math.Abs(x))) return x;
             if (Math.Sign(fx) != Math.Sign(f1)) (x0, f0b) = (x1, f1);
             else f0b *= 0.5;
             (x1, f1) = (x, fx);
         }
-        return (x1, evals);
+        return x1;
     }
 }

@@ -45,9 +45,50 @@ public sealed class ModelTeleportCommandTests : IDisposable
             Support.Close.Assert(target, site.Generators[i].Conserved(n => moved.Parameter(n)!.Value.Data), 1e-5);
         }
 
+        AssertOrtOutputsUnchanged(path, Path.Combine(outDir, "model.onnx"));
+    }
+
+    [Fact]
+    public void Mlp_Sharpness_RoundTripsThroughOnnxRuntime_AndTheWrittenModelHasTheTargetSharpness()
+    {
+        string path = Path.Combine(OnnxZooTests.Folder, "mlp.onnx");
+        string outDir = Path.Combine(_dir, "sharp");
+        var r = CliRunner.Run(["teleport", "--model", path, "--site", "1", "--sharpness-scale", "2", "--batch", "16", "--out", outDir]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        double before = summary.RootElement.GetProperty("sharpnessBefore").GetDouble(), target = summary.RootElement.GetProperty("target").GetDouble();
+        Assert.Equal(2 * before, target);
+        Assert.True(File.ReadAllLines(Path.Combine(outDir, "sharpness-path.csv")).Length > 2);
+
+        // λ_max of the exported (float32) weights on the run's batch (the seeded synthetic batch of 16, drawn again here):
+        // the target up to the weights' rounding, and far from where it started.
+        var moved = OnnxModel.Load(Path.Combine(outDir, "model.onnx")).ToGraph<double>();
+        var (xb, labels, _) = Noether.Experiments.ImportedModelData.CensusBatch(moved, null, null, 16, new Random(0), "--input", "--labels", "--model");
+        var (lambda, _) = Noether.Landscape.SiteSharpnessTeleport.TopEigenvalue(moved, moved.Parameters, xb, labels, new Noether.Landscape.SiteSharpnessOptions());
+        Support.Close.Assert(target, lambda, 1e-5);
+
+        AssertOrtOutputsUnchanged(path, Path.Combine(outDir, "model.onnx"));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--site", "0", "--target-sharpness", "0.001" }, "--target-sharpness", "unreachable")]
+    [InlineData(new[] { "--site", "2", "--sharpness-scale", "2" }, "--sharpness-scale", "does not change")]
+    [InlineData(new[] { "--q-scale", "2" }, "--batch", "sharpness target")]
+    [InlineData(new[] { "--q-scale", "2", "--target-sharpness", "3" }, "--q-scale", "exactly one target")]
+    [InlineData(new[] { "--sharpness-scale", "-1" }, "--sharpness-scale", "positive")]
+    public void BadSharpnessTargets_AreRefusedInOneLine_AndNothingIsWritten(string[] options, string named, string why)
+    {
+        var r = CliRunner.Run(["teleport", "--model", Path.Combine(OnnxZooTests.Folder, "mlp.onnx"), .. options, "--batch", "8", "--out", Path.Combine(_dir, "bad")]);
+        CliRunner.AssertCleanFailure(r, named, why);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
+    }
+
+    // ONNX Runtime (float32) on 16 fixture images: the moved file gives the original file's outputs to 1e-5.
+    private static void AssertOrtOutputsUnchanged(string original, string moved)
+    {
         var x = Tensor<float>.FromDoubles(SymmetryCensusTests.Batch(16).X.Data, [16, 1, 28, 28]);
-        var expected = OnnxZooTests.RunOrt(path, x).Select(v => (double)v).ToArray();
-        var actual = OnnxZooTests.RunOrt(Path.Combine(outDir, "model.onnx"), x).Select(v => (double)v).ToArray();
+        var expected = OnnxZooTests.RunOrt(original, x).Select(v => (double)v).ToArray();
+        var actual = OnnxZooTests.RunOrt(moved, x).Select(v => (double)v).ToArray();
         double err = Support.Close.RelativeError(expected, actual);
         Assert.True(err <= 1e-5, $"ONNX Runtime outputs moved by {err:E2}");
     }

@@ -48,8 +48,40 @@ public sealed class TeleportTrainingCommandTests : IDisposable
         Assert.Equal(20, summary.RootElement.GetProperty("steps").GetInt32()); // the optimiser resets do not lose steps
     }
 
+    [Fact]
+    public void SharpnessTeleports_HitTheirTargets_WithTheLossKept()
+    {
+        var r = CliRunner.Run([.. Train(Mlp, "--teleport-at", "1", "--teleports", "2", "--teleport-batch", "50", "--teleport-to", "sharpness-scale:2",
+            "--teleport-site", "0"), "--out", Out]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var rows = File.ReadAllLines(Path.Combine(Out, "teleports.csv"));
+        Assert.Equal(3, rows.Length);
+        var header = rows[0].Split(',');
+        double Col(string[] row, string name) => double.Parse(row[Array.IndexOf(header, name)], CultureInfo.InvariantCulture);
+        for (int i = 1; i < rows.Length; i++)
+        {
+            var row = rows[i].Split(',');
+            Assert.Equal(10 + i - 1, Col(row, "step"));
+            Assert.Equal(0, Col(row, "ascent_steps"));
+            Assert.Equal(2 * Col(row, "sharpness_before"), Col(row, "target_sharpness"));
+            Support.Close.Assert(Col(row, "target_sharpness"), Col(row, "sharpness_after"), 1e-8);
+            Assert.True(Col(row, "relative_loss_change") <= 1e-10, rows[i]);
+            Assert.NotEqual(0, Col(row, "t"));
+        }
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Out, "summary.json")));
+        Assert.Equal(20, summary.RootElement.GetProperty("steps").GetInt32());
+    }
+
     public static TheoryData<string[], string[]> BadInputs => new()
     {
+        { ["--teleport-at", "1", "--teleport-to", "sharpness:0.001", "--teleport-site", "0"], ["--teleport-to", "teleport 1 (epoch 1", "unreachable", "no checkpoint"] },
+        { ["--teleport-at", "0", "--teleport-to", "sharpness:2", "--teleport-site", "2"], ["--teleport-to", "does not change"] },
+        { ["--teleport-at", "0", "--teleport-to", "sharpness:2"], ["--teleport-site", "needs"] },
+        { ["--teleport-at", "0", "--teleport-site", "0"], ["--teleport-site", "goes with"] },
+        { ["--teleport-at", "0", "--teleport-to", "sharp:2"], ["--teleport-to", "expects"] },
+        { ["--teleport-at", "0", "--teleport-to", "sharpness:-1", "--teleport-site", "0"], ["--teleport-to", "positive"] },
+        { ["--teleport-at", "0", "--teleport-to", "sharpness:2", "--teleport-site", "9"], ["--teleport-site 9", "does not exist"] },
+        { ["--teleport-at", "0", "--teleport-to", "sharpness:2", "--teleport-site", "0", "--teleport-lr", "0.1"], ["--teleport-lr", "gradient-norm"] },
         { ["--teleport-at", "2"], ["--teleport-at 2", "beyond the run", "0–1"] },
         { ["--teleport-at", "x"], ["--teleport-at", "epochs counted from 0"] },
         { ["--teleport-at", "0,0"], ["--teleport-at", "twice"] },
