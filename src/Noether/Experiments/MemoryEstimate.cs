@@ -61,7 +61,7 @@ public static class MemoryEstimate
 
     /// <summary>
     /// Share of an ensemble member's temporaries still uncollected at the peak (large-object garbage). Per member, evaluating
-    /// its chunk (SpecCnnHeads.ChunkLogits on the test rows: H Aᵀ, σ, the block product, the bias, the copy in MemberLogits) and,
+    /// its chunk (EnsembleHeads.ChunkLogits on the test rows: H Aᵀ, σ, the block product, the bias, the copy in MemberLogits) and,
     /// when calibrated, EnsembleBuilder.DrawDistinct's int[training images], a batch of images and h×k float64 matrices.
     /// Measured at h = 32, 1000 test images: 188 KB more peak per member from 5000 to 20 000 group members; ginv (no
     /// calibration) peaked as high as group at 5000 (1237 against 1253 MiB); GCConserveMemory=9 cut group's to 657 MiB.
@@ -202,13 +202,13 @@ public static class MemoryEstimate
         double weights = SpecCnnWeights(inChannels, side, channels, hidden, classes);
         var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
         terms.AddRange(Dataset(dataset, trainCount, testCount).Terms);
-        // The model (float32), the trunk's copy in SpecCnnHeads (trunk and per ensemble) and U as float64 (EnsembleBuilder.Build).
+        // The model (float32), the trunk's copy in EnsembleHeads (trunk and per ensemble) and U as float64 (EnsembleBuilder.Build).
         terms.Add(new MemoryTerm(Count($"model of {weights:0} weights and its copies"), 3 * 4 * weights));
         // EnsembleExperiment.HiddenPreActivations: [test, h] float32; the trunk pass of a batch of up to 1000 images (pooled + argmax).
         terms.Add(new MemoryTerm("test hidden layer and trunk pass", b * h * 4 + 2 * Math.Min(b, 1000) * (channels * pooled * 8 + 4.0 * pixels)));
         // EnsembleMember: A (h×h) and its output weight (C×h) as float64, k calibration indices (EnsembleBuilder.Calibrated).
         double member = 8 * (h * h + c * h) + 4 * k + 200;
-        // SpecCnnHeads chunk of 8: transforms h×h, the block diagonal [8h, 8C] (8 × C×h per member), bias and averaging, float32.
+        // EnsembleHeads chunk of 8: transforms h×h, the block diagonal [8h, 8C] (8 × C×h per member), bias and averaging, float32.
         double heads = 4 * (h * h + 8 * h * c + c + 8 * c * c);
         // EnsembleExperiment.Evaluate: member logits [B, N, C] float32 and member predictions int[B, N].
         double evaluation = b * (4 * c + 4);
@@ -216,7 +216,7 @@ public static class MemoryEstimate
         terms.Add(new MemoryTerm(Count($"{members} members × {live / 1024:F1} KB (matrices {member / 1024:F1}, heads {heads / 1024:F1}, logits of {b} images {evaluation / 1024:F1})"), members * live));
         // Per member: DrawDistinct's int[training images], the k calibration images (float32), H₀, σ(gH₀), its pseudo-inverse and
         // π (h×k float64, Calibrated / Pi); on the test rows, float32: H Aᵀ and σ of it ([B, h] each), the logits before and after
-        // the bias and their copy out of the chunk ([B, C] each; SpecCnnHeads.ChunkLogits, MemberLogits).
+        // the bias and their copy out of the chunk ([B, C] each; EnsembleHeads.ChunkLogits, MemberLogits).
         double temporaries = 4.0 * trainCount + k * pixels * 4 + 4 * 8 * h * k + b * 4 * (2 * h + 3 * c);
         terms.Add(new MemoryTerm(Count($"uncollected garbage: {EnsembleGarbageShare * 100:F0}% of {members} × {temporaries / 1024:F0} KB of per-member temporaries"),
             EnsembleGarbageShare * members * temporaries));
