@@ -78,7 +78,7 @@ internal sealed class EnsembleCommandOptions
         foreach (var option in new Option[] { Weights, Slope })
             if (parse.GetResult(option) is { Implicit: false })
                 throw Errors.Argument(option.Name, $"{option.Name} is an option of the SPEC CNN; with --model the ONNX file holds the trained model (give one or the other)");
-        return SpecCnnRun.StartImported(parse, run, token, training, modelPath, validate, shard, gridSize, experiment);
+        return SpecCnnRun.StartImported(parse, run, token, training, modelPath, validate, members, shard, gridSize, experiment);
     }
 
     public static Option<string> Profile(string description) => CommonOptions.Profile(description);

@@ -83,6 +83,12 @@ internal static class ModelSource
         MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--members {members}"),
             MemoryEstimate.Ensemble(members, hidden, channels, test.ClassCount, dataset, test.Count, hidden));
 
+    /// <summary>The same for the ensembles of an imported graph (<see cref="MemoryEstimate.EnsembleOnGraph"/>).</summary>
+    public static void CheckMembers(int members, HeadedModel<float> model, Graph<float> graph, ImageDataset test, string dataset) =>
+        MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--members {members}"),
+            MemoryEstimate.EnsembleOnGraph(members, model.Hidden, model.Classes, dataset, test.Count, model.Hidden,
+                graph.Parameters.Sum(p => (long)p.Length), MemoryEstimate.RecordedValues(graph, test.SampleShape)));
+
     /// <summary>Reads a model file (<see cref="SpecCnnSource.ReadFile"/>); a message about the file starts with <paramref name="option"/>.</summary>
     public static ModelFile ReadFile(string path, string option) => SpecCnnSource.ReadFile(path, option);
 
@@ -111,7 +117,7 @@ internal static class ModelSource
     /// mode), its head found (<see cref="HeadedModel{T}.Of(Graph{T}, int[])"/>) and checked against the data: one line naming
     /// --model when the file has no such head or its input does not take the data's samples.
     /// </summary>
-    public static HeadedModel<float> Imported(string path, ImageDataset test, string dataName)
+    public static (HeadedModel<float> Model, Graph<float> Graph) Imported(string path, ImageDataset test, string dataName)
     {
         var graph = OnnxModel.Load(path).ToGraph<float>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
         HeadedModel<float> model;
@@ -129,7 +135,7 @@ internal static class ModelSource
         }
         if (test.ClassCount != model.Classes)
             throw Errors.Argument("--model", $"--model {path}: the model outputs {model.Classes} classes, the {dataName} data set has {test.ClassCount}");
-        return model;
+        return (model, graph);
     }
 
     /// <summary>Trains with a progress bar (<see cref="SpecCnnSource.Train"/>).</summary>

@@ -36,14 +36,15 @@ internal sealed record SpecCnnRun(string OutDir, LoadedModel Model, ImageDataset
 
     /// <summary>
     /// The same for an imported model (--model): checks the data, the graph's head and input shape, <paramref name="validate"/>
-    /// with its hidden width and a shard beyond the grid before --out is touched; nothing is trained or saved.
+    /// with its hidden width, the member count and a shard beyond the grid before --out is touched; nothing is trained or saved.
     /// </summary>
     public static Task<int> StartImported(ParseResult parse, RunOptions run, CancellationToken token, CnnTrainingSettings training, string modelPath,
-        Action<int> validate, Shard? shard, Func<int> gridSize, Func<SpecCnnRun, int> experiment)
+        Action<int> validate, int members, Shard? shard, Func<int> gridSize, Func<SpecCnnRun, int> experiment)
     {
         var (train, test) = SpecCnnSource.LoadData(training.Dataset, training.DataDirectory, "--data");
-        var model = ModelSource.Imported(modelPath, test, $"--data {training.Dataset}");
+        var (model, graph) = ModelSource.Imported(modelPath, test, $"--data {training.Dataset}");
         validate(model.Hidden);
+        ModelSource.CheckMembers(members, model, graph, test, training.Dataset);
         shard?.ItemsOf(gridSize());
         return run.Write(parse, token, outDir => experiment(new SpecCnnRun(outDir, new LoadedModel(model, $"model {modelPath}", null, false),
             train, test, model.Hidden, Stopwatch.StartNew())));

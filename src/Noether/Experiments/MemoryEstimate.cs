@@ -197,15 +197,43 @@ public static class MemoryEstimate
         Errors.ThrowIfNotPositive(classes, nameof(classes));
         Errors.ThrowIfNotPositive(testImages, nameof(testImages));
         Errors.ThrowIfNotPositive(calibrationBatch, nameof(calibrationBatch));
-        var (trainCount, testCount, pixels, side, inChannels) = Shape(dataset);
-        double h = hidden, c = classes, b = testImages, k = calibrationBatch, pooled = (double)(side / 2) * (side / 2);
+        var (_, _, pixels, side, inChannels) = Shape(dataset);
+        double pooled = (double)(side / 2) * (side / 2);
         double weights = SpecCnnWeights(inChannels, side, channels, hidden, classes);
+        // The model (float32), its copy as features and head (HeadedModel.Of) and U as float64 (EnsembleBuilder.Build); the trunk
+        // pass per image: the pooled channels and their argmax, and the image.
+        return Ensemble(members, hidden, classes, dataset, testImages, calibrationBatch,
+            new MemoryTerm(Count($"model of {weights:0} weights and its copies"), 3 * 4 * weights), channels * pooled * 8 + 4.0 * pixels);
+    }
+
+    /// <summary>
+    /// The same for an imported graph's ensembles (<c>ensemble</c>/<c>attack --model</c>): <paramref name="parameters"/> float32
+    /// parameters (held by the graph and, for the head, copied), and a features pass that holds at most
+    /// <paramref name="values"/> (<see cref="RecordedValues{T}"/> of the float32 graph) per image and in all.
+    /// </summary>
+    public static MemoryNeed EnsembleOnGraph(int members, int hidden, int classes, string dataset, int testImages, int calibrationBatch,
+        long parameters, (long PerSample, long Fixed) values)
+    {
+        Errors.ThrowIfNotPositive(members, nameof(members));
+        Errors.ThrowIfNotPositive(hidden, nameof(hidden));
+        Errors.ThrowIfNotPositive(classes, nameof(classes));
+        Errors.ThrowIfNotPositive(testImages, nameof(testImages));
+        Errors.ThrowIfNotPositive(calibrationBatch, nameof(calibrationBatch));
+        var need = Ensemble(members, hidden, classes, dataset, testImages, calibrationBatch,
+            new MemoryTerm(Count($"model of {parameters:0} parameters and its copies"), 2 * 4.0 * parameters), 4.0 * values.PerSample);
+        return new MemoryNeed([.. need.Terms, new MemoryTerm("the features pass's fixed values", 4.0 * values.Fixed)]);
+    }
+
+    private static MemoryNeed Ensemble(int members, int hidden, int classes, string dataset, int testImages, int calibrationBatch, MemoryTerm model,
+        double trunkBytesPerImage)
+    {
+        var (trainCount, testCount, pixels, _, _) = Shape(dataset);
+        double h = hidden, c = classes, b = testImages, k = calibrationBatch;
         var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
         terms.AddRange(Dataset(dataset, trainCount, testCount).Terms);
-        // The model (float32), the trunk's copy in EnsembleHeads (trunk and per ensemble) and U as float64 (EnsembleBuilder.Build).
-        terms.Add(new MemoryTerm(Count($"model of {weights:0} weights and its copies"), 3 * 4 * weights));
-        // EnsembleExperiment.HiddenPreActivations: [test, h] float32; the trunk pass of a batch of up to 1000 images (pooled + argmax).
-        terms.Add(new MemoryTerm("test hidden layer and trunk pass", b * h * 4 + 2 * Math.Min(b, 1000) * (channels * pooled * 8 + 4.0 * pixels)));
+        terms.Add(model);
+        // EnsembleExperiment.HiddenPreActivations: [test, h] float32; the trunk pass of a batch of up to 1000 images.
+        terms.Add(new MemoryTerm("test hidden layer and trunk pass", b * h * 4 + 2 * Math.Min(b, 1000) * trunkBytesPerImage));
         // EnsembleMember: A (h×h) and its output weight (C×h) as float64, k calibration indices (EnsembleBuilder.Calibrated).
         double member = 8 * (h * h + c * h) + 4 * k + 200;
         // EnsembleHeads chunk of 8: transforms h×h, the block diagonal [8h, 8C] (8 × C×h per member), bias and averaging, float32.

@@ -155,6 +155,7 @@ public sealed class EnsembleCommandTests : IDisposable
     [InlineData("ensemble", "spec_cnn.onnx", new[] { "--weights", "WEIGHTS" }, new[] { "--weights", "--model" })]
     [InlineData("attack", "spec_cnn.onnx", new[] { "--leaky-slope", "0.1" }, new[] { "--leaky-slope", "--model" })]
     [InlineData("ensemble", "spec_cnn.onnx", new[] { "--data", "cifar10", "--data-dir", "CIFAR" }, new[] { "--model", "3×32×32", "1×28×28" })]
+    [InlineData("attack", "spec_cnn.onnx", new[] { "--members", "2000000" }, new[] { "--members 2000000", "memory" })]
     public void Model_BadInput_OneLine_NothingWritten(string command, string file, string[] more, string[] mentions)
     {
         string weights = Path.Combine(_dir, "any.safetensors");
