@@ -68,7 +68,8 @@ internal sealed class EnsembleCommandOptions
 
     /// <summary>
     /// Checks what can be refused before --out is touched and runs <paramref name="experiment"/> on the model of --weights
-    /// (or the profile's, trained or cached) in the staged --out (<see cref="SpecCnnRun.Start"/>).
+    /// (or the profile's, trained or cached) in the staged --out (<see cref="SpecCnnRun.Start"/>), or on the imported graph of
+    /// --model (<see cref="SpecCnnRun.StartImported"/>; --weights and --leaky-slope refused with it).
     /// </summary>
     public Task<int> Start(ParseResult parse, RunOptions run, CancellationToken token, CnnTrainingSettings training, Action<int> validate, int members,
         Shard? shard, Func<int> gridSize, Func<SpecCnnRun, int> experiment)
