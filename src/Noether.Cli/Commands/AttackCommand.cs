@@ -75,7 +75,7 @@ internal static class AttackCommand
                     new InlineProgress<AttackExperimentProgress>(q => p.Report(new ExperimentProgress(q.Stage,
                         (long)(q.StageIndex - 1) * q.Total + q.Done, (long)q.Stages * q.Total))), t), token);
                 var info = r.SaveModel();
-                int width = r.Model.Model.Hidden.OutFeatures;
+                int width = r.Hidden;
                 AttackWriter.Write(r.OutDir, profileName, grid, info, width, training.Dataset, result, r.Clock.Elapsed);
                 if (settings.Shard is { } part)
                     ShardOutput.Complete(r.OutDir, "attack", profileName, part, AttackExperiment.GridSize(settings), settings,

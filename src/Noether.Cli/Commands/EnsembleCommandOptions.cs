@@ -4,14 +4,19 @@ using Noether.Ensembles;
 namespace Noether.Cli.Commands;
 
 /// <summary>
-/// The options <c>noether ensemble</c> and <c>noether attack</c> share — the model (--weights, --data, --data-dir,
-/// --leaky-slope) and how every ensemble is made and judged (--builders, --members, --mean-softmax, --calibration-size,
+/// The options <c>noether ensemble</c> and <c>noether attack</c> share — the model (--model, or --weights and
+/// --leaky-slope; --data, --data-dir) and how every ensemble is made and judged (--builders, --members, --mean-softmax, --calibration-size,
 /// --condition-limit, --regularise, --test-limit) — made once per command, validated at parse time (nothing is created on
 /// a bad value) and read into the experiment's settings in one place.
 /// </summary>
 internal sealed class EnsembleCommandOptions
 {
     public Option<string?> Weights { get; } = ModelSource.Weights();
+
+    public Option<string?> Model { get; } = new Option<string?>("--model")
+    {
+        Description = "A trained ONNX classifier (torch.onnx.export; output 0 the logits) instead of the SPEC CNN: the ensembles transform its last two fully connected layers (Gemm or MatMul + Add, an elementwise activation between them); nothing is trained.",
+    }.ExistingFile();
 
     public Option<string> Data { get; } = ModelSource.Data();
 
@@ -35,7 +40,7 @@ internal sealed class EnsembleCommandOptions
     public Option<int?> TestLimit { get; } = PositiveNullable("--test-limit", "Use only the first N test images (default: the profile's).");
 
     /// <summary>The model's options, to be listed first.</summary>
-    public Option[] ModelOptions => [Weights, Data, DataDir, Slope];
+    public Option[] ModelOptions => [Model, Weights, Data, DataDir, Slope];
 
     /// <summary>The options of how the ensembles are made and judged, to be listed after the command's own.</summary>
     public Option[] ChoiceOptions => [BuilderNames, Members, MeanSoftmax, CalibrationSize, ConditionLimit, Regularise, TestLimit];
@@ -63,11 +68,19 @@ internal sealed class EnsembleCommandOptions
 
     /// <summary>
     /// Checks what can be refused before --out is touched and runs <paramref name="experiment"/> on the model of --weights
-    /// (or the profile's, trained or cached) in the staged --out (<see cref="SpecCnnRun.Start"/>).
+    /// (or the profile's, trained or cached) in the staged --out (<see cref="SpecCnnRun.Start"/>), or on the imported graph of
+    /// --model (<see cref="SpecCnnRun.StartImported"/>; --weights and --leaky-slope refused with it).
     /// </summary>
     public Task<int> Start(ParseResult parse, RunOptions run, CancellationToken token, CnnTrainingSettings training, Action<int> validate, int members,
-        Shard? shard, Func<int> gridSize, Func<SpecCnnRun, int> experiment) =>
-        SpecCnnRun.Start(parse, run, token, training, parse.GetValue(Weights), parse.GetValue(Slope), validate, members, shard, gridSize, experiment);
+        Shard? shard, Func<int> gridSize, Func<SpecCnnRun, int> experiment)
+    {
+        if (parse.GetValue(Model) is not { } modelPath)
+            return SpecCnnRun.Start(parse, run, token, training, parse.GetValue(Weights), parse.GetValue(Slope), validate, members, shard, gridSize, experiment);
+        foreach (var option in new Option[] { Weights, Slope })
+            if (parse.GetResult(option) is { Implicit: false })
+                throw Errors.Argument(option.Name, $"{option.Name} is an option of the SPEC CNN; with --model the ONNX file holds the trained model (give one or the other)");
+        return SpecCnnRun.StartImported(parse, run, token, training, modelPath, validate, members, shard, gridSize, experiment);
+    }
 
     public static Option<string> Profile(string description) => CommonOptions.Profile(description);
 

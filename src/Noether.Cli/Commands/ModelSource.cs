@@ -4,17 +4,18 @@ using Noether.Data;
 using Noether.Ensembles;
 using Noether.Experiments;
 using Noether.Graphs;
+using Noether.Interop;
 using Noether.Nn;
 using Noether.Serialization;
 
 namespace Noether.Cli.Commands;
 
-/// <summary>The trained SPEC CNN an ensemble/attack command works on, and where it came from.</summary>
+/// <summary>The trained model an ensemble/attack command works on (the SPEC CNN or an imported graph, as features and a head), and where it came from.</summary>
 /// <param name="Model">The network (float32).</param>
-/// <param name="Origin">"weights FILE", "cached FILE" or "trained".</param>
+/// <param name="Origin">"weights FILE", "cached FILE", "trained" or "model FILE.onnx".</param>
 /// <param name="Training">The training settings when Noether trained it (this run or a cached run), else null.</param>
 /// <param name="NeedsSaving">True when the model was trained in this run and belongs in the output folder.</param>
-internal sealed record LoadedModel(SpecCnn<float> Model, string Origin, CnnTrainingSettings? Training, bool NeedsSaving);
+internal sealed record LoadedModel(HeadedModel<float> Model, string Origin, CnnTrainingSettings? Training, bool NeedsSaving);
 
 /// <summary>
 /// The model for <c>noether ensemble</c> and <c>noether attack</c>: <c>--weights FILE.safetensors</c> (e.g. from
@@ -82,6 +83,12 @@ internal static class ModelSource
         MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--members {members}"),
             MemoryEstimate.Ensemble(members, hidden, channels, test.ClassCount, dataset, test.Count, hidden));
 
+    /// <summary>The same for the ensembles of an imported graph (<see cref="MemoryEstimate.EnsembleOnGraph"/>).</summary>
+    public static void CheckMembers(int members, HeadedModel<float> model, Graph<float> graph, ImageDataset test, string dataset) =>
+        MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--members {members}"),
+            MemoryEstimate.EnsembleOnGraph(members, model.Hidden, model.Classes, dataset, test.Count, model.Hidden,
+                graph.Parameters.Sum(p => (long)p.Length), MemoryEstimate.RecordedValues(graph, test.SampleShape)));
+
     /// <summary>Reads a model file (<see cref="SpecCnnSource.ReadFile"/>); a message about the file starts with <paramref name="option"/>.</summary>
     public static ModelFile ReadFile(string path, string option) => SpecCnnSource.ReadFile(path, option);
 
@@ -105,6 +112,32 @@ internal static class ModelSource
         return SequentialGraph.Of(model, sample);
     }
 
+    /// <summary>
+    /// An imported classifier for <c>ensemble</c>/<c>attack --model</c>: the ONNX file as a float32 graph (BatchNorm in inference
+    /// mode), its head found (<see cref="HeadedModel{T}.Of(Graph{T}, int[])"/>) and checked against the data: one line naming
+    /// --model when the file has no such head or its input does not take the data's samples.
+    /// </summary>
+    public static (HeadedModel<float> Model, Graph<float> Graph) Imported(string path, ImageDataset test, string dataName)
+    {
+        var graph = OnnxModel.Load(path).ToGraph<float>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
+        HeadedModel<float> model;
+        try
+        {
+            model = HeadedModel<float>.Of(graph, test.SampleShape);
+        }
+        catch (ArgumentException e)
+        {
+            throw Errors.Argument("--model", $"--model {path}: {Errors.Plain(e)}{(e.ParamName == "sampleShape" ? $" ({dataName} {test.Source})" : "")}", e);
+        }
+        catch (GraphException e)
+        {
+            throw new DataFormatException(path, $"does not run on {dataName} samples {string.Join("×", test.SampleShape)}: {e.Message}", e);
+        }
+        if (test.ClassCount != model.Classes)
+            throw Errors.Argument("--model", $"--model {path}: the model outputs {model.Classes} classes, the {dataName} data set has {test.ClassCount}");
+        return (model, graph);
+    }
+
     /// <summary>Trains with a progress bar (<see cref="SpecCnnSource.Train"/>).</summary>
     public static SpecCnn<float> Train(CnnTrainingSettings training, ImageDataset train, ImageDataset test, CancellationToken token)
     {
@@ -121,16 +154,16 @@ internal static class ModelSource
     public static LoadedModel Resolve(SpecCnn<float>? fromWeights, string? weightsPath, string outDir, CnnTrainingSettings training,
         ImageDataset train, ImageDataset test, CancellationToken token)
     {
-        if (fromWeights is not null) return new LoadedModel(fromWeights, $"weights {weightsPath}", null, false);
+        if (fromWeights is not null) return new LoadedModel(HeadedModel<float>.Of(fromWeights), $"weights {weightsPath}", null, false);
         // The run writes into a staging folder; the cache of an earlier run is in the --out it will replace.
         string earlier = CliRun.Current?.Show(outDir) ?? outDir;
         if (SpecCnnSource.ReuseCached(earlier, outDir, training, train.Height) is { } cached)
         {
             ExperimentConsole.Line($"reusing the model cached in {Path.Combine(earlier, SpecCnnSource.CacheFile)} (same training settings)");
-            return new LoadedModel(cached, $"cached {Path.Combine(earlier, SpecCnnSource.CacheFile)}", training, false);
+            return new LoadedModel(HeadedModel<float>.Of(cached), $"cached {Path.Combine(earlier, SpecCnnSource.CacheFile)}", training, false);
         }
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"no --weights: training the SPEC CNN on {training.Dataset} ({training.Epochs} epochs, batch {training.BatchSize}, Adam lr {training.LearningRate}, h = {training.Hidden}, seed {training.Seed}{(training.TrainLimit is { } l ? $", first {l} training images" : "")})"));
-        return new LoadedModel(Train(training, train, test, token), "trained", training, true);
+        return new LoadedModel(HeadedModel<float>.Of(Train(training, train, test, token)), "trained", training, true);
     }
 }

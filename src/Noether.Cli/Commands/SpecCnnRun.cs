@@ -3,8 +3,8 @@ using Noether.Data;
 namespace Noether.Cli.Commands;
 
 /// <summary>
-/// One run of <c>noether ensemble</c> or <c>noether attack</c> on the SPEC CNN: the model (from --weights, the cache in
-/// --out or a training run), its data, and the staged output folder.
+/// One run of <c>noether ensemble</c> or <c>noether attack</c>: the model (the SPEC CNN from --weights, the cache in --out or
+/// a training run; or an imported graph from --model), its data, and the staged output folder.
 /// </summary>
 /// <param name="OutDir">The staging folder of --out.</param>
 /// <param name="Model">The model and where it came from.</param>
@@ -34,10 +34,26 @@ internal sealed record SpecCnnRun(string OutDir, LoadedModel Model, ImageDataset
         });
     }
 
+    /// <summary>
+    /// The same for an imported model (--model): checks the data, the graph's head and input shape, <paramref name="validate"/>
+    /// with its hidden width, the member count and a shard beyond the grid before --out is touched; nothing is trained or saved.
+    /// </summary>
+    public static Task<int> StartImported(ParseResult parse, RunOptions run, CancellationToken token, CnnTrainingSettings training, string modelPath,
+        Action<int> validate, int members, Shard? shard, Func<int> gridSize, Func<SpecCnnRun, int> experiment)
+    {
+        var (train, test) = SpecCnnSource.LoadData(training.Dataset, training.DataDirectory, "--data");
+        var (model, graph) = ModelSource.Imported(modelPath, test, $"--data {training.Dataset}");
+        validate(model.Hidden);
+        ModelSource.CheckMembers(members, model, graph, test, training.Dataset);
+        shard?.ItemsOf(gridSize());
+        return run.Write(parse, token, outDir => experiment(new SpecCnnRun(outDir, new LoadedModel(model, $"model {modelPath}", null, false),
+            train, test, model.Hidden, Stopwatch.StartNew())));
+    }
+
     /// <summary>Saves a freshly trained model into --out (the next run's cache) and says what summary.json reports of it.</summary>
     public EnsembleModelInfo SaveModel()
     {
-        if (Model.NeedsSaving) SpecCnnSource.Save(OutDir, Model.Model, Model.Training!);
+        if (Model.NeedsSaving) SpecCnnSource.Save(OutDir, Model.Model.Network!, Model.Training!);
         return EnsembleModelInfo.Of(Model);
     }
 

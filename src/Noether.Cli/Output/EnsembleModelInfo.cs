@@ -8,7 +8,7 @@ namespace Noether.Cli.Output;
 internal sealed record EnsembleModelInfo(string Origin, CnnTrainingSettings? Training, int Classes, bool Saved)
 {
     /// <summary>The summary of a model as loaded or trained.</summary>
-    public static EnsembleModelInfo Of(LoadedModel model) => new(model.Origin, model.Training, model.Model.Output.OutFeatures, model.NeedsSaving);
+    public static EnsembleModelInfo Of(LoadedModel model) => new(model.Origin, model.Training, model.Model.Classes, model.NeedsSaving);
 
     /// <summary>summary.json's "model": where it came from, its size and its single-model test accuracy.</summary>
     public object Json(int hidden, double singleAccuracy) => new { origin = Origin, training = Training, hidden, classes = Classes, singleAccuracy };

@@ -54,7 +54,17 @@ public sealed class AttackTarget<T> where T : unmanaged, IFloatingPointIeee754<T
     public static AttackTarget<T> Model(SpecCnn<T> model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var heads = new SpecCnnHeads<T>(model, null);
+        return Model(HeadedModel<T>.Of(model));
+    }
+
+    /// <summary>
+    /// The single model of features and head (the SPEC CNN, or an imported graph: its input gradient goes back through the
+    /// whole graph, the features' nodes too). The head's weights are tape constants; a graph's parameters are bound to the tape.
+    /// </summary>
+    public static AttackTarget<T> Model(HeadedModel<T> model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var heads = new EnsembleHeads<T>(model, null);
         return new AttackTarget<T>("single model", (tape, x) =>
         {
             heads.CheckInputs(x.Value, "inputs");

@@ -26,37 +26,39 @@ namespace Noether.Ensembles;
 public sealed record EnsembleMember(Tensor<double> HiddenTransform, Tensor<double> OutputWeight, double ConditionNumber, bool Regularised, int[] CalibrationIndices);
 
 /// <summary>
-/// An ensemble of transformed copies of one trained SPEC CNN (paper Appendix H), built by
-/// <see cref="EnsembleBuilder.Build{T}"/>. Members share the convolution and the hidden pre-activation H = f(x)Vᵀ + b,
-/// so evaluating all N members costs about one forward pass of the model.
+/// An ensemble of transformed copies of one trained model's head (paper Appendix H: the SPEC CNN, or an imported graph's
+/// last two fully connected layers), built by
+/// <see cref="EnsembleBuilder.Build{T}(HeadedModel{T}, Data.ImageDataset, EnsembleOptions, CancellationToken)"/>. Members
+/// share the features and the hidden pre-activation H = f(x)Vᵀ + b, so evaluating all N members costs about one forward
+/// pass of the model.
 /// </summary>
 public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly SpecCnnHeads<T> _heads;
-    private readonly SpecCnnHeads<T>? _trunk; // batch-dependent reading: the trunk with the model's own head
+    private readonly EnsembleHeads<T> _heads;
+    private readonly EnsembleHeads<T>? _trunk; // batch-dependent reading: the trunk with the model's own head
     private readonly EnsembleMember[] _members;
     private readonly Activation _sigma;
     private readonly double[] _outputBias;
 
-    internal Ensemble(SpecCnn<T> model, EnsembleOptions options, EnsembleMember[] members, int rejected, Activation sigma,
-        int membersPerChunk = SpecCnnHeads<T>.DefaultMembersPerChunk)
+    internal Ensemble(HeadedModel<T> model, EnsembleOptions options, EnsembleMember[] members, int rejected, Activation sigma,
+        int membersPerChunk = EnsembleHeads<T>.DefaultMembersPerChunk)
     {
         (Model, Options, _members, Rejected, _sigma) = (model, options, members, rejected, sigma);
         Regularised = members.Count(m => m.Regularised);
-        _outputBias = (model.Output.Bias?.Value ?? Tensor<T>.Zeros(model.Output.OutFeatures)).ToDoubles();
+        _outputBias = (model.OutputBias ?? Tensor<T>.Zeros(model.Classes)).ToDoubles();
         if (options.Reading == GroupActionReading.BatchDependent)
         {
-            _trunk = new SpecCnnHeads<T>(model, null);
+            _trunk = new EnsembleHeads<T>(model, null);
             _heads = _trunk;
         }
-        else _heads = new SpecCnnHeads<T>(model, members.Select(m => (m.HiddenTransform, m.OutputWeight)).ToArray(), membersPerChunk);
+        else _heads = new EnsembleHeads<T>(model, members.Select(m => (m.HiddenTransform, m.OutputWeight)).ToArray(), membersPerChunk);
     }
 
     /// <summary>The same ensemble with its heads evaluated <paramref name="membersPerChunk"/> at a time (results agree up to rounding).</summary>
     internal Ensemble<T> WithMembersPerChunk(int membersPerChunk) => new(Model, Options, _members, Rejected, _sigma, membersPerChunk);
 
-    /// <summary>The single model the ensemble was built from (its weights were copied at build time).</summary>
-    public SpecCnn<T> Model { get; }
+    /// <summary>The single model the ensemble was built from (its head's weights were copied at build time).</summary>
+    public HeadedModel<T> Model { get; }
 
     /// <summary>The settings it was built with.</summary>
     public EnsembleOptions Options { get; }
@@ -83,7 +85,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     public override string ToString() =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{EnsembleOptions.Name(Options.Builder)} ε={Options.Epsilon:G4} ({Count} members, {Rejected} rejected)");
 
-    /// <summary>The shared hidden pre-activation H = f(x)Vᵀ + b of a batch [B, C, S, S]: [B, h] (rows are samples).</summary>
+    /// <summary>The shared hidden pre-activation H = f(x)Vᵀ + b of a batch [B, …] of the model's samples: [B, h] (rows are samples).</summary>
     public Tensor<T> HiddenPreActivations(Tensor<T> inputs)
     {
         _heads.CheckInputs(inputs, nameof(inputs));
@@ -160,7 +162,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>
     /// ∇ₓ Σᵢ CE(mᵢ, yᵢ) with m the averaged logits, or the log of the mean softmax when
     /// <paramref name="meanSoftmax"/>: the same gradient as a graph through <see cref="AverageLogits"/> or <see cref="LogMeanProbabilities"/>,
-    /// computed chunk of members by chunk (see <see cref="SpecCnnHeads{T}.InputGradientThroughMean"/>) so that memory does
+    /// computed chunk of members by chunk (see <see cref="EnsembleHeads{T}.InputGradientThroughMean"/>) so that memory does
     /// not grow with the number of members.
     /// </summary>
     internal Tensor<T> LossGradient(Tensor<T> inputs, int[] labels, bool meanSoftmax)
@@ -169,7 +171,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
         ThrowIfEmpty();
         ThrowIfBatchDependent();
         return _heads.InputGradientThroughMean(inputs, meanSoftmax,
-            mean => Ops.CrossEntropy(meanSoftmax ? SpecCnnHeads<T>.LogOfMean(mean) : mean, labels), T.CreateChecked(labels.Length));
+            mean => Ops.CrossEntropy(meanSoftmax ? EnsembleHeads<T>.LogOfMean(mean) : mean, labels), T.CreateChecked(labels.Length));
     }
 
     /// <summary>The ensemble's predicted class for each image of a batch, combined by <paramref name="vote"/>.</summary>
@@ -205,7 +207,7 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// dominated by the few members with large logits. Not available for the batch-dependent reading.
     /// </summary>
     public Variable<T> LogMeanProbabilities(Tape<T> tape, Variable<T> inputs)
-        => SpecCnnHeads<T>.LogOfMean(_heads.MeanOverHeads(tape, DifferentiableHidden(tape, inputs), probabilities: true));
+        => EnsembleHeads<T>.LogOfMean(_heads.MeanOverHeads(tape, DifferentiableHidden(tape, inputs), probabilities: true));
 
     /// <summary>The hidden pre-activations of <paramref name="inputs"/> recorded on <paramref name="tape"/>, once the
     /// inputs are checked and the reading is one the tape can differentiate.</summary>
@@ -235,11 +237,12 @@ public sealed class Ensemble<T> where T : unmanaged, IFloatingPointIeee754<T>
         if ((uint)index >= (uint)Count) throw Errors.OutOfRange(nameof(index), index, $"a member index in [0, {Count})");
         if (Options.Reading == GroupActionReading.BatchDependent)
             throw new NotSupportedException("a batch-dependent member has no fixed weights");
+        var network = Model.Network ?? throw new NotSupportedException($"member models are SPEC CNNs; this ensemble was built on the {Model}");
         var member = _members[index];
-        var copy = SpecCnnCopy.Convert<T, T>(Model);
-        var v = Model.Hidden.Weight.Value.Cast<double>();
+        var copy = SpecCnnCopy.Convert<T, T>(network);
+        var v = network.Hidden.Weight.Value.Cast<double>();
         copy.Hidden.Weight.Value.CopyFrom(TensorOps.MatMul(member.HiddenTransform, v).Cast<T>());
-        if (Model.Hidden.Bias is { } bias)
+        if (network.Hidden.Bias is { } bias)
         {
             var b = bias.Value.Cast<double>().Reshape(Hidden, 1);
             copy.Hidden.Bias!.Value.CopyFrom(TensorOps.MatMul(member.HiddenTransform, b).Reshape(Hidden).Cast<T>());

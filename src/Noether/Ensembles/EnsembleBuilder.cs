@@ -33,22 +33,33 @@ public static class EnsembleBuilder
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
+        return Build(HeadedModel<T>.Of(model), calibration, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// The same for any model seen as features and a two-layer head (<see cref="HeadedModel{T}"/>: the SPEC CNN or an
+    /// imported graph's last two fully connected layers); U, V̂ = [V | b] and σ are its head's.
+    /// </summary>
+    public static Ensemble<T> Build<T>(HeadedModel<T> model, ImageDataset? calibration, EnsembleOptions options, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
-        int h = model.Hidden.OutFeatures;
+        int h = model.Hidden;
         options.Validate(h);
         var sigma = Sigma(model.Activation);
         bool calibrated = options.Builder is EnsembleBuilderKind.Group or EnsembleBuilderKind.Shuffle && options.Reading == GroupActionReading.Calibrated;
         int k = options.CalibrationBatch(h);
-        SpecCnnHeads<T>? trunk = null;
+        EnsembleHeads<T>? trunk = null;
         if (calibrated)
         {
             CheckCalibration(model, calibration, k);
-            trunk = new SpecCnnHeads<T>(model, null);
+            trunk = new EnsembleHeads<T>(model, null);
         }
 
         double epsilon = options.Epsilon, std = options.GeneratorStandardDeviation(h);
         bool regularise = options.Policy == IllConditionedPolicy.Regularise;
-        var u = model.Output.Weight.Value.Cast<double>();
+        var u = model.OutputWeight.Cast<double>();
         var members = new List<EnsembleMember>(options.Members);
         int rejected = 0;
         for (int m = 0; m < options.Members; m++)
@@ -136,7 +147,7 @@ public static class EnsembleBuilder
         return (int)(z & 0x7FFFFFFF);
     }
 
-    private static EnsembleMember? Calibrated<T>(SpecCnnHeads<T> trunk, ImageDataset calibration, Activation sigma, Tensor<double> g,
+    private static EnsembleMember? Calibrated<T>(EnsembleHeads<T> trunk, ImageDataset calibration, Activation sigma, Tensor<double> g,
         Tensor<double> u, int k, EnsembleOptions options, int member, Random extra, bool regularise)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -203,12 +214,12 @@ public static class EnsembleBuilder
         return r;
     }
 
-    private static void CheckCalibration<T>(SpecCnn<T> model, ImageDataset? calibration, int k) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckCalibration<T>(HeadedModel<T> model, ImageDataset? calibration, int k) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (calibration is null)
             throw Errors.Null(nameof(calibration), "the group and shuffle builders need calibration data (the training split) to compute π(g, H₀)");
-        if (calibration.Channels != model.InChannels || calibration.Height != model.ImageSize || calibration.Width != model.ImageSize)
-            throw Errors.Argument(nameof(calibration), $"calibration images are {calibration.Channels}×{calibration.Height}×{calibration.Width} but the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize}");
+        if (!calibration.SampleShape.SequenceEqual(model.SampleShape))
+            throw Errors.Argument(nameof(calibration), $"calibration images are {string.Join("×", calibration.SampleShape)} but the model expects {string.Join("×", model.SampleShape)}");
         if (calibration.Count < k)
             throw Errors.Argument(nameof(calibration), $"calibration data has {calibration.Count} images, fewer than the calibration batch k = {k}");
     }

@@ -232,11 +232,22 @@ public static class AttackExperiment
     public static AttackExperimentResult Run(SpecCnn<float> model, ImageDataset calibration, ImageDataset test, AttackExperimentSettings settings,
         IProgress<AttackExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        return Run(HeadedModel<float>.Of(model), calibration, test, settings, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the comparison on any model of features and a two-layer head (the SPEC CNN, or an imported graph's head); the
+    /// attacks differentiate the whole model, features included.
+    /// </summary>
+    public static AttackExperimentResult Run(HeadedModel<float> model, ImageDataset calibration, ImageDataset test, AttackExperimentSettings settings,
+        IProgress<AttackExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(settings);
         test = EnsembleExperiment.Prepare(model, calibration, test, settings.Validate, settings.TestLimit);
         var clock = Stopwatch.StartNew();
 
-        var trunk = new SpecCnnHeads<float>(model, null);
+        var trunk = new EnsembleHeads<float>(model, null);
         var ensembles = settings.BuilderList.Select(b => EnsembleBuilder.Build(model, calibration, settings.Options(b), cancellationToken)).ToArray();
         var cleanHidden = EnsembleExperiment.HiddenPreActivations(trunk, test, settings.BatchSize, cancellationToken);
         double singleAccuracy = EnsembleExperiment.Accuracy(EnsembleExperiment.SingleModelPredictions(trunk, cleanHidden), test.Labels);

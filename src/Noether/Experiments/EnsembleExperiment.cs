@@ -161,11 +161,19 @@ public static class EnsembleExperiment
     public static EnsembleExperimentResult Run(SpecCnn<float> model, ImageDataset calibration, ImageDataset test, EnsembleExperimentSettings settings,
         IProgress<EnsembleExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        return Run(HeadedModel<float>.Of(model), calibration, test, settings, progress, cancellationToken);
+    }
+
+    /// <summary>Runs the sweep on any model of features and a two-layer head (the SPEC CNN, or an imported graph's head).</summary>
+    public static EnsembleExperimentResult Run(HeadedModel<float> model, ImageDataset calibration, ImageDataset test, EnsembleExperimentSettings settings,
+        IProgress<EnsembleExperimentProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(settings);
         test = Prepare(model, calibration, test, settings.Validate, settings.TestLimit);
         var clock = Stopwatch.StartNew();
-        int h = model.Hidden.OutFeatures;
-        var trunk = new SpecCnnHeads<float>(model, null);
+        int h = model.Hidden;
+        var trunk = new EnsembleHeads<float>(model, null);
         var hidden = HiddenPreActivations(trunk, test, settings.BatchSize, cancellationToken);
         var single = SingleModelPredictions(trunk, hidden);
         double singleAccuracy = Accuracy(single, test.Labels);
@@ -209,7 +217,7 @@ public static class EnsembleExperiment
     }
 
     /// <summary>H = f(x)Vᵀ + b for the whole data set, [N, h].</summary>
-    internal static Tensor<float> HiddenPreActivations(SpecCnnHeads<float> trunk, ImageDataset data, int batchSize, CancellationToken cancellationToken)
+    internal static Tensor<float> HiddenPreActivations(EnsembleHeads<float> trunk, ImageDataset data, int batchSize, CancellationToken cancellationToken)
     {
         int h = trunk.Hidden;
         var hidden = new Tensor<float>(new float[data.Count * h], data.Count, h);
@@ -226,7 +234,7 @@ public static class EnsembleExperiment
     }
 
     /// <summary>The single model's classes from its hidden pre-activations (arg-max, first on ties).</summary>
-    internal static int[] SingleModelPredictions(SpecCnnHeads<float> trunk, Tensor<float> hidden)
+    internal static int[] SingleModelPredictions(EnsembleHeads<float> trunk, Tensor<float> hidden)
     {
         var tape = new Tape<float>();
         Tensor<float> logits;
@@ -246,12 +254,12 @@ public static class EnsembleExperiment
     /// the settings are valid for the model's hidden width (<paramref name="validate"/>), both data sets fit the model;
     /// returns the test set cut to its first <paramref name="testLimit"/> images.
     /// </summary>
-    internal static ImageDataset Prepare(SpecCnn<float> model, ImageDataset calibration, ImageDataset test, Action<int> validate, int? testLimit)
+    internal static ImageDataset Prepare(HeadedModel<float> model, ImageDataset calibration, ImageDataset test, Action<int> validate, int? testLimit)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(calibration);
         ArgumentNullException.ThrowIfNull(test);
-        validate(model.Hidden.OutFeatures);
+        validate(model.Hidden);
         CheckFits(model, calibration, nameof(calibration));
         CheckFits(model, test, nameof(test));
         return testLimit is { } limit && limit < test.Count ? test.Subset(0, limit) : test;
@@ -261,11 +269,20 @@ public static class EnsembleExperiment
     /// and has the model's image shape and class count.</summary>
     public static void CheckFits(SpecCnn<float> model, ImageDataset data, string name)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        CheckFits(HeadedModel<float>.Of(model), data, name);
+    }
+
+    /// <summary>The same for any model of features and a head: the data's samples must have its sample shape, its classes its outputs.</summary>
+    public static void CheckFits(HeadedModel<float> model, ImageDataset data, string name)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
         if (data.Count == 0) throw Errors.Argument(name, $"{name}: the data set is empty");
-        if (data.Channels != model.InChannels || data.Height != model.ImageSize || data.Width != model.ImageSize)
-            throw Errors.Argument(name, $"{name}: images are {data.Channels}×{data.Height}×{data.Width} but the model expects {model.InChannels}×{model.ImageSize}×{model.ImageSize}");
-        if (data.ClassCount != model.Output.OutFeatures)
-            throw Errors.Argument(name, $"{name}: the data set has {data.ClassCount} classes but the model outputs {model.Output.OutFeatures}");
+        if (!data.SampleShape.SequenceEqual(model.SampleShape))
+            throw Errors.Argument(name, $"{name}: images are {string.Join("×", data.SampleShape)} but the model expects {string.Join("×", model.SampleShape)}");
+        if (data.ClassCount != model.Classes)
+            throw Errors.Argument(name, $"{name}: the data set has {data.ClassCount} classes but the model outputs {model.Classes}");
     }
 
     /// <summary>The paper's Fig. 9 statements against this run.</summary>

@@ -61,7 +61,7 @@ public static class MemoryEstimate
 
     /// <summary>
     /// Share of an ensemble member's temporaries still uncollected at the peak (large-object garbage). Per member, evaluating
-    /// its chunk (SpecCnnHeads.ChunkLogits on the test rows: H Aᵀ, σ, the block product, the bias, the copy in MemberLogits) and,
+    /// its chunk (EnsembleHeads.ChunkLogits on the test rows: H Aᵀ, σ, the block product, the bias, the copy in MemberLogits) and,
     /// when calibrated, EnsembleBuilder.DrawDistinct's int[training images], a batch of images and h×k float64 matrices.
     /// Measured at h = 32, 1000 test images: 188 KB more peak per member from 5000 to 20 000 group members; ginv (no
     /// calibration) peaked as high as group at 5000 (1237 against 1253 MiB); GCConserveMemory=9 cut group's to 657 MiB.
@@ -197,18 +197,46 @@ public static class MemoryEstimate
         Errors.ThrowIfNotPositive(classes, nameof(classes));
         Errors.ThrowIfNotPositive(testImages, nameof(testImages));
         Errors.ThrowIfNotPositive(calibrationBatch, nameof(calibrationBatch));
-        var (trainCount, testCount, pixels, side, inChannels) = Shape(dataset);
-        double h = hidden, c = classes, b = testImages, k = calibrationBatch, pooled = (double)(side / 2) * (side / 2);
+        var (_, _, pixels, side, inChannels) = Shape(dataset);
+        double pooled = (double)(side / 2) * (side / 2);
         double weights = SpecCnnWeights(inChannels, side, channels, hidden, classes);
+        // The model (float32), its copy as features and head (HeadedModel.Of) and U as float64 (EnsembleBuilder.Build); the trunk
+        // pass per image: the pooled channels and their argmax, and the image.
+        return Ensemble(members, hidden, classes, dataset, testImages, calibrationBatch,
+            new MemoryTerm(Count($"model of {weights:0} weights and its copies"), 3 * 4 * weights), channels * pooled * 8 + 4.0 * pixels);
+    }
+
+    /// <summary>
+    /// The same for an imported graph's ensembles (<c>ensemble</c>/<c>attack --model</c>): <paramref name="parameters"/> float32
+    /// parameters (held by the graph and, for the head, copied), and a features pass that holds at most
+    /// <paramref name="values"/> (<see cref="RecordedValues{T}"/> of the float32 graph) per image and in all.
+    /// </summary>
+    public static MemoryNeed EnsembleOnGraph(int members, int hidden, int classes, string dataset, int testImages, int calibrationBatch,
+        long parameters, (long PerSample, long Fixed) values)
+    {
+        Errors.ThrowIfNotPositive(members, nameof(members));
+        Errors.ThrowIfNotPositive(hidden, nameof(hidden));
+        Errors.ThrowIfNotPositive(classes, nameof(classes));
+        Errors.ThrowIfNotPositive(testImages, nameof(testImages));
+        Errors.ThrowIfNotPositive(calibrationBatch, nameof(calibrationBatch));
+        var need = Ensemble(members, hidden, classes, dataset, testImages, calibrationBatch,
+            new MemoryTerm(Count($"model of {parameters:0} parameters and its copies"), 2 * 4.0 * parameters), 4.0 * values.PerSample);
+        return new MemoryNeed([.. need.Terms, new MemoryTerm("the features pass's fixed values", 4.0 * values.Fixed)]);
+    }
+
+    private static MemoryNeed Ensemble(int members, int hidden, int classes, string dataset, int testImages, int calibrationBatch, MemoryTerm model,
+        double trunkBytesPerImage)
+    {
+        var (trainCount, testCount, pixels, _, _) = Shape(dataset);
+        double h = hidden, c = classes, b = testImages, k = calibrationBatch;
         var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
         terms.AddRange(Dataset(dataset, trainCount, testCount).Terms);
-        // The model (float32), the trunk's copy in SpecCnnHeads (trunk and per ensemble) and U as float64 (EnsembleBuilder.Build).
-        terms.Add(new MemoryTerm(Count($"model of {weights:0} weights and its copies"), 3 * 4 * weights));
-        // EnsembleExperiment.HiddenPreActivations: [test, h] float32; the trunk pass of a batch of up to 1000 images (pooled + argmax).
-        terms.Add(new MemoryTerm("test hidden layer and trunk pass", b * h * 4 + 2 * Math.Min(b, 1000) * (channels * pooled * 8 + 4.0 * pixels)));
+        terms.Add(model);
+        // EnsembleExperiment.HiddenPreActivations: [test, h] float32; the trunk pass of a batch of up to 1000 images.
+        terms.Add(new MemoryTerm("test hidden layer and trunk pass", b * h * 4 + 2 * Math.Min(b, 1000) * trunkBytesPerImage));
         // EnsembleMember: A (h×h) and its output weight (C×h) as float64, k calibration indices (EnsembleBuilder.Calibrated).
         double member = 8 * (h * h + c * h) + 4 * k + 200;
-        // SpecCnnHeads chunk of 8: transforms h×h, the block diagonal [8h, 8C] (8 × C×h per member), bias and averaging, float32.
+        // EnsembleHeads chunk of 8: transforms h×h, the block diagonal [8h, 8C] (8 × C×h per member), bias and averaging, float32.
         double heads = 4 * (h * h + 8 * h * c + c + 8 * c * c);
         // EnsembleExperiment.Evaluate: member logits [B, N, C] float32 and member predictions int[B, N].
         double evaluation = b * (4 * c + 4);
@@ -216,7 +244,7 @@ public static class MemoryEstimate
         terms.Add(new MemoryTerm(Count($"{members} members × {live / 1024:F1} KB (matrices {member / 1024:F1}, heads {heads / 1024:F1}, logits of {b} images {evaluation / 1024:F1})"), members * live));
         // Per member: DrawDistinct's int[training images], the k calibration images (float32), H₀, σ(gH₀), its pseudo-inverse and
         // π (h×k float64, Calibrated / Pi); on the test rows, float32: H Aᵀ and σ of it ([B, h] each), the logits before and after
-        // the bias and their copy out of the chunk ([B, C] each; SpecCnnHeads.ChunkLogits, MemberLogits).
+        // the bias and their copy out of the chunk ([B, C] each; EnsembleHeads.ChunkLogits, MemberLogits).
         double temporaries = 4.0 * trainCount + k * pixels * 4 + 4 * 8 * h * k + b * 4 * (2 * h + 3 * c);
         terms.Add(new MemoryTerm(Count($"uncollected garbage: {EnsembleGarbageShare * 100:F0}% of {members} × {temporaries / 1024:F0} KB of per-member temporaries"),
             EnsembleGarbageShare * members * temporaries));

@@ -3,6 +3,7 @@ using Noether.Data;
 using Noether.Ensembles;
 using Noether.Nn;
 using Noether.Tensors;
+using Noether.Tests.Ensembles;
 using Noether.Tests.Support;
 using static Noether.Tests.Ensembles.EnsembleFixture;
 
@@ -108,6 +109,43 @@ public class LinfAttackTests
         }
         var (x, labels) = Setup.Value.Test.Gather<double>(Enumerable.Range(0, 5).ToArray());
         CheckGradient(AttackTarget<double>.Ensemble(ensemble, EnsembleAttackLoss.AveragedProbabilities), LogMeanSoftmax, x, labels);
+    }
+
+    [Theory]
+    [InlineData("spec_cnn.onnx")]
+    [InlineData("mlp.onnx")]
+    public void LossGradient_OfAnImportedGraph_GoesThroughTheWholeGraph(string file)
+    {
+        // Independent forward: the whole graph run by the graph executor (output 0), not the features + head the target uses;
+        // the input gradient must include the features' nodes (conv, pool / the first Gemm), not only the head.
+        var graph = HeadedModelTests.Zoo(file);
+        var target = AttackTarget<double>.Model(HeadedModel<double>.Of(graph, [1, 28, 28]));
+        var (x, labels) = HeadedModelTests.TieFree(0, 5);
+        CheckGradient(target, t => graph.Evaluate(t)[0], x, labels);
+    }
+
+    [Fact]
+    public void LossGradient_OfAnEnsembleOnAnImportedGraph_MatchesFiniteDifferences()
+    {
+        // mlp_teleport.onnx: Gemm → LeakyReLU(0.1) are the features, Gemm → LeakyReLU(0.1) → Gemm the head. (mlp.onnx's ReLU
+        // head has units dead on every calibration image: σ(H₀) is singular and every group member is rejected.)
+        var graph = HeadedModelTests.Zoo("mlp_teleport.onnx");
+        var data = HeadedModelTests.ZooImages();
+        var ensemble = EnsembleBuilder.Build(HeadedModel<double>.Of(graph, [1, 28, 28]), data, new EnsembleOptions(EnsembleBuilderKind.Group, 0.3, Members: 5, Seed: 4))
+            .WithMembersPerChunk(2);
+        Assert.Equal(5, ensemble.Count);
+        Tensor<double> Mean(Tensor<double> x)
+        {
+            var members = ensemble.MemberLogits(x);
+            int b = x.Dim(0), n = ensemble.Count, c = ensemble.Classes;
+            var mean = Tensor<double>.Zeros(b, c);
+            for (int i = 0; i < b; i++)
+                for (int m = 0; m < n; m++)
+                    for (int j = 0; j < c; j++) mean[i, j] += members.Data[(i * n + m) * c + j] / n;
+            return mean;
+        }
+        var (x, labels) = HeadedModelTests.TieFree(10, 5);
+        CheckGradient(AttackTarget<double>.Ensemble(ensemble), Mean, x, labels);
     }
 
     [Fact]

@@ -115,6 +115,59 @@ public sealed class EnsembleCommandTests : IDisposable
         Assert.Equal(10, summary.GetProperty("model").GetProperty("classes").GetInt32());
     }
 
+    private static string Zoo(string file) => Path.Combine(Noether.Tests.Interop.OnnxZooTests.Folder, file);
+
+    [Fact]
+    public void Model_OnnxExport_RunsEnsembleAndAttack_WithTheGraphsOwnAccuracy()
+    {
+        string e = Path.Combine(_dir, "ensemble-model");
+        var r = CliRunner.Run(["ensemble", "--model", Zoo("spec_cnn.onnx"), "--profile", "quick", "--test-limit", "200", "--members", "2",
+            "--epsilons", "0,1", "--builders", "group,ginv", "--out", e]);
+        CliOutput.AssertSucceeded(r, e);
+        Assert.DoesNotContain("training", r.Stdout);
+        Assert.False(File.Exists(Path.Combine(e, "model.safetensors")), "an imported model is not saved again");
+        var summary = CliOutput.Summary(e, "ensemble");
+        var model = summary.GetProperty("model");
+        Assert.Contains("spec_cnn.onnx", model.GetProperty("origin").GetString());
+        Assert.Equal(32, model.GetProperty("hidden").GetInt32());
+        // The single model's accuracy, independently: the whole graph run by the graph executor (float32) on the same 200 images.
+        var graph = Noether.Interop.OnnxModel.Load(Zoo("spec_cnn.onnx")).ToGraph<float>();
+        var test = FashionMnist.Load(FashionMnist.DefaultDirectory, train: false).Subset(0, 200);
+        var (x, labels) = test.Gather<float>(Enumerable.Range(0, 200).ToArray());
+        var logits = graph.Evaluate(x)[0];
+        int correct = Enumerable.Range(0, 200).Count(i => Enumerable.Range(0, 10).MaxBy(j => logits[i, j]) == labels[i]);
+        Assert.Equal(correct / 200.0, model.GetProperty("singleAccuracy").GetDouble(), 12);
+        var rows = summary.GetProperty("rows").EnumerateArray().ToArray();
+        Assert.All(rows.Where(row => row.GetProperty("epsilon").GetDouble() == 0),
+            row => Assert.True(row.GetProperty("agreementWithSingle").GetDouble() >= 0.99, row.GetProperty("builder").GetString()));
+
+        string a = Path.Combine(_dir, "attack-model");
+        var attack = CliRunner.Run(["attack", "--model", Zoo("spec_cnn.onnx"), "--profile", "quick", "--test-limit", "40", "--members", "2",
+            "--builders", "group", "--epsilons", "0,8/255", "--pgd-steps", "2", "--out", a]);
+        CliOutput.AssertSucceeded(attack, a);
+        var attackSummary = CliOutput.Summary(a, "attack");
+        Assert.Contains("spec_cnn.onnx", attackSummary.GetProperty("model").GetProperty("origin").GetString());
+    }
+
+    [Theory]
+    [InlineData("ensemble", "resnet20.onnx", new string[0], new[] { "--model", "no ensemble head", "GlobalAveragePool", "Gemm" })]
+    [InlineData("attack", "resnet20.onnx", new string[0], new[] { "--model", "no ensemble head", "GlobalAveragePool" })]
+    [InlineData("ensemble", "spec_cnn.onnx", new[] { "--weights", "WEIGHTS" }, new[] { "--weights", "--model" })]
+    [InlineData("attack", "spec_cnn.onnx", new[] { "--leaky-slope", "0.1" }, new[] { "--leaky-slope", "--model" })]
+    [InlineData("ensemble", "spec_cnn.onnx", new[] { "--data", "cifar10", "--data-dir", "CIFAR" }, new[] { "--model", "3×32×32", "1×28×28" })]
+    [InlineData("attack", "spec_cnn.onnx", new[] { "--members", "2000000" }, new[] { "--members 2000000", "memory" })]
+    public void Model_BadInput_OneLine_NothingWritten(string command, string file, string[] more, string[] mentions)
+    {
+        string weights = Path.Combine(_dir, "any.safetensors");
+        File.WriteAllBytes(weights, [0]);
+        string cifar = Path.Combine(_dir, "cifar-10-batches-bin");
+        WriteCifar(cifar, recordsPerFile: 10);
+        string outDir = Path.Combine(_dir, "never");
+        var r = CliRunner.Run([command, "--model", Zoo(file), "--profile", "quick", .. more.Select(m => m.Replace("WEIGHTS", weights).Replace("CIFAR", cifar)), "--out", outDir]);
+        CliRunner.AssertOneLineFailure(r, mentions);
+        Assert.False(Directory.Exists(outDir), "nothing may be written for a rejected invocation");
+    }
+
     /// <summary>A CIFAR-10 folder in the real binary format with random images (labels cycle 0…9).</summary>
     internal static void WriteCifar(string dir, int recordsPerFile, int? truncateFileBy = null)
     {

@@ -5,7 +5,8 @@ using Noether.Tensors;
 namespace Noether.Ensembles;
 
 /// <summary>
-/// A SPEC CNN seen as a shared trunk x ↦ H = f(x)Vᵀ + b (conv → pool → flatten → hidden linear, rows are samples)
+/// A <see cref="HeadedModel{T}"/> seen as a shared trunk x ↦ H = f(x)Vᵀ + b (its features, then the hidden linear layer;
+/// rows are samples)
 /// followed by N heads H ↦ σ(H Aᵢᵀ) Uᵢᵀ + c. The heads run in chunks of <see cref="MembersPerChunk"/> members: per chunk,
 /// two matrix products on the stacked [B, k·h] hidden layer (a k-block diagonal of Uᵢᵀ), so an N-member ensemble costs one
 /// trunk pass plus O(B·N·h·(h + k·classes)) and never holds a [B, N·h] tensor or an [N·h, N·classes] matrix.
@@ -18,17 +19,15 @@ namespace Noether.Ensembles;
 /// <para>Memory: a dense block diagonal of all N heads is [N·h, N·C] (51 MB per ensemble for N = 200, h = 32, C = 10,
 /// float32) and a graph through all heads holds several [B, N·h] tensors; the chunks bound both by k instead of N.</para>
 /// </remarks>
-internal sealed class SpecCnnHeads<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal sealed class EnsembleHeads<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Members per chunk unless a test asks for another size: the block diagonal's wasted work grows with k,
     /// the per-operation overhead with N/k; 8 balances the two for h = 32.</summary>
     internal const int DefaultMembersPerChunk = 8;
 
-    private readonly Tensor<T> _convWeight;
-    private readonly Tensor<T>? _convBias;
+    private readonly HeadedModel<T> _model;
     private readonly Tensor<T> _hiddenWeight;
     private readonly Tensor<T>? _hiddenBias;
-    private readonly int _stride, _padding, _poolKernel, _poolStride;
     private readonly Activation<T> _activation;
     private readonly HeadChunk[] _chunks;
 
@@ -45,31 +44,24 @@ internal sealed class SpecCnnHeads<T> where T : unmanaged, IFloatingPointIeee754
     /// <param name="model">The trained model.</param>
     /// <param name="heads">The members' (A, U), or null for the model itself.</param>
     /// <param name="membersPerChunk">Heads evaluated together (tests vary it; results agree up to rounding).</param>
-    public SpecCnnHeads(SpecCnn<T> model, IReadOnlyList<(Tensor<double> A, Tensor<double> U)>? heads, int membersPerChunk = DefaultMembersPerChunk)
+    public EnsembleHeads(HeadedModel<T> model, IReadOnlyList<(Tensor<double> A, Tensor<double> U)>? heads, int membersPerChunk = DefaultMembersPerChunk)
     {
+        ArgumentNullException.ThrowIfNull(model);
         Errors.ThrowIfNotPositive(membersPerChunk, nameof(membersPerChunk));
-        InChannels = model.InChannels;
-        ImageSize = model.ImageSize;
-        Hidden = model.Hidden.OutFeatures;
-        Classes = model.Output.OutFeatures;
-        _convWeight = model.Conv.Weight.Value.Clone();
-        _convBias = model.Conv.Bias?.Value.Clone();
-        _stride = model.Conv.Stride;
-        _padding = model.Conv.Padding;
-        var pool = (MaxPool2d<T>)model.Layers[1];
-        _poolKernel = pool.KernelSize;
-        _poolStride = pool.Stride;
-        _hiddenWeight = model.Hidden.Weight.Value.Clone();
-        _hiddenBias = model.Hidden.Bias?.Value.Clone();
+        _model = model;
+        Hidden = model.Hidden;
+        Classes = model.Classes;
+        _hiddenWeight = model.HiddenWeight;
+        _hiddenBias = model.HiddenBias;
         _activation = model.Activation;
         MembersPerChunk = membersPerChunk;
-        var outputBias = model.Output.Bias?.Value ?? Tensor<T>.Zeros(Classes);
+        var outputBias = model.OutputBias ?? Tensor<T>.Zeros(Classes);
 
         int h = Hidden, c = Classes;
         if (heads is null)
         {
             Count = 1;
-            _chunks = [new HeadChunk(0, 1, null, TensorOps.Transpose(model.Output.Weight.Value), outputBias.Clone(), Averaging(1, 1))];
+            _chunks = [new HeadChunk(0, 1, null, TensorOps.Transpose(model.OutputWeight), outputBias.Clone(), Averaging(1, 1))];
             return;
         }
         Count = heads.Count;
@@ -105,10 +97,6 @@ internal sealed class SpecCnnHeads<T> where T : unmanaged, IFloatingPointIeee754
         return averaging;
     }
 
-    public int InChannels { get; }
-
-    public int ImageSize { get; }
-
     public int Hidden { get; }
 
     public int Classes { get; }
@@ -122,9 +110,7 @@ internal sealed class SpecCnnHeads<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>The hidden pre-activation H = f(x)Vᵀ + b, [B, h].</summary>
     public Variable<T> HiddenPreActivation(Tape<T> tape, Variable<T> inputs)
     {
-        var pooled = Ops.Conv2dMaxPool2d(inputs, tape.Constant(_convWeight), _convBias is null ? null : tape.Constant(_convBias),
-            _stride, _padding, _poolKernel, _poolStride);
-        var hidden = Ops.MatMul(Ops.Flatten(pooled), tape.Constant(_hiddenWeight), transposeB: true);
+        var hidden = Ops.MatMul(_model.Features(tape, inputs), tape.Constant(_hiddenWeight), transposeB: true);
         return _hiddenBias is null ? hidden : Ops.Add(hidden, tape.Constant(_hiddenBias));
     }
 
@@ -234,11 +220,6 @@ internal sealed class SpecCnnHeads<T> where T : unmanaged, IFloatingPointIeee754
         return Count == 1 ? logits : Ops.MatMul(logits, tape.Constant(chunk.Averaging));
     }
 
-    /// <summary>Throws unless <paramref name="inputs"/> is [B, C, S, S] with the model's channels and image side.</summary>
-    public void CheckInputs(Tensor<T> inputs, string name)
-    {
-        ArgumentNullException.ThrowIfNull(inputs, name);
-        if (inputs.Rank != 4 || inputs.Dim(0) < 1 || inputs.Dim(1) != InChannels || inputs.Dim(2) != ImageSize || inputs.Dim(3) != ImageSize)
-            throw Errors.BadShape("ensemble", name, inputs.Shape, $"a batch of images [B, {InChannels}, {ImageSize}, {ImageSize}] (B ≥ 1) as the model expects");
-    }
+    /// <summary>Throws unless <paramref name="inputs"/> is a batch of the model's samples.</summary>
+    public void CheckInputs(Tensor<T> inputs, string name) => _model.CheckInputs(inputs, name);
 }
