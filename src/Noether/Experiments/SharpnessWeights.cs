@@ -145,36 +145,8 @@ public static class SharpnessWeights
     /// <exception cref="DataFormatException">The file is not an ONNX model Noether can import.</exception>
     public static SharpnessInput LoadModel(string path, string dataset, string? dataDirectory, int samples)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        var onnx = OnnxModel.Load(path);
-        var graph = onnx.ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
-        if (graph.Inputs.Count != 1) throw Errors.Argument("model", $"{path}: the model has {graph.Inputs.Count} inputs; sharpness feeds one (the images)");
-        var train = dataset == "cifar10" ? Cifar10.Load(dataDirectory, train: true) : FashionMnist.Load(dataDirectory, train: true);
-        var input = graph.Inputs[0];
-        if (input.Shape.Length != train.SampleShape.Length + 1 || !input.Shape.Skip(1).Zip(train.SampleShape).All(p => p.First is null || p.First == p.Second))
-            throw Errors.Argument("model", $"{path}: input '{input.Name}' is {Graph<double>.DescribeShape(input)}, but {dataset} images are {string.Join("×", train.SampleShape)} (expected [batch, {string.Join(", ", train.SampleShape)}])");
-        (long PerSample, long Fixed) values;
-        try
-        {
-            values = MemoryEstimate.RecordedValues(graph, train.SampleShape);
-        }
-        catch (GraphException e)
-        {
-            throw Errors.Argument("model", $"{path}: does not run on {dataset} images {string.Join("×", train.SampleShape)}: {e.Message}", e);
-        }
-        var (inputs, labels) = Batch(train, dataset, samples);
-        Tensor<double> logits;
-        try
-        {
-            logits = graph.Evaluate(inputs)[0];
-        }
-        catch (GraphException e)
-        {
-            throw Errors.Argument("model", $"{path}: does not run on {dataset} batches {Errors.Shape(inputs.ShapeArray)}: {e.Message}", e);
-        }
-        if (logits.Rank != 2 || logits.Dim(0) != samples || logits.Dim(1) != train.ClassCount)
-            throw Errors.Argument("model", $"{path}: output 0 is {Errors.Shape(logits.ShapeArray)} for {samples} images, expected logits [{samples}, {train.ClassCount}] for the {train.ClassCount} {dataset} classes");
-        return new SharpnessInput(SharpnessModel.Of(graph, values), inputs, labels, dataset, train.Source, null, "ONNX " + (onnx.UsesDouble ? "F64" : "F32"));
+        var c = ImportedModelData.Classifier(path, dataset, dataDirectory, train: true, samples);
+        return new SharpnessInput(SharpnessModel.Of(c.Graph, c.Values), c.Inputs, c.Labels, dataset, c.Source, null, "ONNX " + (c.Onnx.UsesDouble ? "F64" : "F32"));
     }
 
     private static (Tensor<double> Inputs, int[] Labels) Batch(ImageDataset train, string dataset, int samples)
