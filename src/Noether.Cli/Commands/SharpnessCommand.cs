@@ -101,6 +101,10 @@ internal static class SharpnessCommand
             {
                 throw Errors.Argument(option, $"{option}: {e.Message}", e);
             }
+            catch (DataFormatException e) when (modelPath is not null && e.FilePath == modelPath)
+            {
+                throw Errors.Argument("--model", $"--model: {e.Message}", e);
+            }
             bool perLayer = parse.GetValue(scope) == "layer";
             CheckEstimate(estimate, input);
             return run.Write(parse, token, dir =>

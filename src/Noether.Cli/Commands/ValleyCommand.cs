@@ -95,7 +95,15 @@ internal static class ValleyCommand
     // The model on the first test images of Fashion-MNIST (CIFAR-10 for a 3-channel input), its census taken.
     private static ValleySubject ModelSubject(string path, string? data, int samples)
     {
-        var declared = OnnxModel.Load(path).ToGraph<double>().Inputs;
+        IReadOnlyList<Graphs.GraphInput> declared;
+        try
+        {
+            declared = OnnxModel.Load(path).ToGraph<double>().Inputs;
+        }
+        catch (DataFormatException e) when (e.FilePath == path)
+        {
+            throw Errors.Argument("--model", $"--model: {e.Message}", e);
+        }
         string dataset = declared.Count == 1 && declared[0].Shape is [_, 3, ..] ? "cifar10" : "fashion-mnist";
         ImportedClassifier c;
         try

@@ -318,8 +318,8 @@ public sealed class BadInputSuiteTests(BadInputFiles files) : IClassFixture<BadI
         // --model on sharpness and valley: a missing file, a file that is not ONNX, an input that is not Fashion-MNIST's, two models.
         ["sharpness-model-missing"] = C((f, o) => ["sharpness", "--model", Path.Combine(f.Root, "absent.onnx"), "--out", o], f => ["--model", Path.Combine(f.Root, "absent.onnx"), "does not exist"]),
         ["valley-model-missing"] = C((f, o) => ["valley", "--model", Path.Combine(f.Root, "absent.onnx"), "--out", o], f => ["--model", Path.Combine(f.Root, "absent.onnx"), "does not exist"]),
-        ["sharpness-model-not-onnx"] = C((f, o) => ["sharpness", "--model", f.GoodWeights, "--data-dir", f.GoodIdx, "--samples", "4", "--out", o], f => [f.GoodWeights, "ONNX"]),
-        ["valley-model-not-onnx"] = C((f, o) => ["valley", "--model", f.GoodWeights, "--data", f.GoodIdx, "--samples", "4", "--out", o], f => [f.GoodWeights, "ONNX"]),
+        ["sharpness-model-not-onnx"] = C((f, o) => ["sharpness", "--model", f.GoodWeights, "--data-dir", f.GoodIdx, "--samples", "4", "--out", o], f => ["--model", f.GoodWeights, "ONNX"]),
+        ["valley-model-not-onnx"] = C((f, o) => ["valley", "--model", f.GoodWeights, "--data", f.GoodIdx, "--samples", "4", "--out", o], f => ["--model", f.GoodWeights, "ONNX"]),
         ["sharpness-model-input-32x32"] = C((f, o) => ["sharpness", "--model", f.WrongInputOnnx, "--data-dir", f.GoodIdx, "--samples", "4", "--out", o], f => ["--model", f.WrongInputOnnx, "32", "1×28×28"]),
         ["valley-model-input-32x32"] = C((f, o) => ["valley", "--model", f.WrongInputOnnx, "--data", f.GoodIdx, "--samples", "4", "--out", o], f => ["--model", f.WrongInputOnnx, "32", "1×28×28"]),
         ["sharpness-model-and-weights"] = C((f, o) => ["sharpness", "--model", Onnx("mlp.onnx"), "--weights", f.GoodWeights, "--out", o], "--model", "--weights"),
