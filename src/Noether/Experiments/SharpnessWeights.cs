@@ -96,8 +96,9 @@ public sealed record SharpnessInput(SharpnessModel Model, Tensor<double> Inputs,
 public sealed record SharpnessBlock(string Block, int[] Shape, double Loss, double GradientNorm, int TopKUsed, SharpnessEstimateResult Result);
 
 /// <summary>
-/// <c>noether sharpness --weights</c>: top eigenvalues (Lanczos), trace (Hutchinson) and spectral density (SLQ) of a saved
-/// SPEC CNN's cross-entropy Hessian on the first images of a training split, for the whole model or per tensor.
+/// <c>noether sharpness --weights</c> and <c>--model</c>: top eigenvalues (Lanczos), trace (Hutchinson) and spectral density
+/// (SLQ) of a saved SPEC CNN's or an imported graph's cross-entropy Hessian on the first images of a training split, for the
+/// whole model or per tensor (one <see cref="Estimate"/> over a <see cref="SharpnessModel"/>).
 /// </summary>
 public static class SharpnessWeights
 {
