@@ -114,6 +114,8 @@ internal static class ValleyCommand
         {
             throw Errors.Argument("--model", $"--model: {e.Message}", e);
         }
+        MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"--samples {samples}"),
+            MemoryEstimate.GraphLoss(c.Graph.Parameters.Sum(p => (long)p.Length), c.Values, dataset, samples));
         try
         {
             return ValleyExperiment.GraphSubject(c.Graph, path, SymmetryCensus.Take(c.Graph), c.Inputs, c.Labels, c.Source);

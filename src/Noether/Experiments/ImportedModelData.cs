@@ -90,20 +90,24 @@ public static class ImportedModelData
         {
             throw Errors.Argument("model", $"{path}: does not run on {dataset} images {Errors.Shape(split.SampleShape)}: {e.Message}", e);
         }
-        var batch = split.Subset(0, samples);
-        var inputs = batch.ImagesAsDouble();
+        // One forward pass on the first image (a fixed batch: on that batch) checks the outputs without recording the whole
+        // batch: the caller checks the memory of its passes first.
+        int probe = input.Shape[0] ?? 1;
+        if (input.Shape[0] is int fixedBatch && samples != fixedBatch)
+            throw Errors.Argument("model", $"{path}: input '{input.Name}' has a fixed batch of {fixedBatch} images, so the batch must hold exactly {fixedBatch} (got {samples})");
         Tensor<double> logits;
         try
         {
-            logits = graph.Evaluate(inputs)[0];
+            logits = graph.Evaluate(split.Subset(0, probe).ImagesAsDouble())[0];
         }
         catch (GraphException e)
         {
-            throw Errors.Argument("model", $"{path}: does not run on {dataset} batches {Errors.Shape(inputs.ShapeArray)}: {e.Message}", e);
+            throw Errors.Argument("model", $"{path}: does not run on {dataset} images {Errors.Shape(split.SampleShape)}: {e.Message}", e);
         }
-        if (logits.Rank != 2 || logits.Dim(0) != samples || logits.Dim(1) != split.ClassCount)
-            throw Errors.Argument("model", $"{path}: output 0 is {Errors.Shape(logits.ShapeArray)} for {samples} images, expected logits {samples}×{split.ClassCount} for the {split.ClassCount} {dataset} classes");
-        return new ImportedClassifier(onnx, graph, values, inputs, batch.Labels, split.Source);
+        if (logits.Rank != 2 || logits.Dim(0) != probe || logits.Dim(1) != split.ClassCount)
+            throw Errors.Argument("model", $"{path}: output 0 is {Errors.Shape(logits.ShapeArray)} for {probe} image(s), expected logits {probe}×{split.ClassCount} for the {split.ClassCount} {dataset} classes");
+        var batch = split.Subset(0, samples);
+        return new ImportedClassifier(onnx, graph, values, batch.ImagesAsDouble(), batch.Labels, split.Source);
     }
 
     /// <summary>How <paramref name="count"/> samples split when no test file is given: the last 10% (at least one) held out for testing.</summary>

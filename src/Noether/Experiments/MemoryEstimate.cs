@@ -499,6 +499,37 @@ public static class MemoryEstimate
     }
 
     /// <summary>
+    /// Recorded forward values (float64) of one loss evaluation held at the peak of <see cref="GraphLoss"/>: the live pass and
+    /// one earlier pass not yet collected. Assumed, not measured (the loss passes of <c>valley --model</c> hold no gradient
+    /// graph; a Hessian-vector product, which does, holds <see cref="HessianProductValueCopies"/>).
+    /// </summary>
+    public const double LossValueCopies = 2;
+
+    /// <summary>
+    /// Losses of an imported graph (float64, recorded forward passes, one after another) on <paramref name="samples"/> images of
+    /// <paramref name="dataset"/>'s test split, as <c>valley --model</c> evaluates them: the runtime, the data set, the batch,
+    /// the model and <see cref="LossValueCopies"/> × a pass's recorded values.
+    /// </summary>
+    /// <param name="parameters">The graph's parameters.</param>
+    /// <param name="values">Its recorded values per sample and fixed (<see cref="RecordedValues{T}"/>).</param>
+    /// <param name="dataset">"fashion-mnist" or "cifar10".</param>
+    /// <param name="samples">Images in the batch.</param>
+    public static MemoryNeed GraphLoss(long parameters, (long PerSample, long Fixed) values, string dataset, int samples)
+    {
+        if (parameters < 1) throw Errors.OutOfRange(nameof(parameters), parameters, "a positive count");
+        CheckValues(values);
+        Errors.ThrowIfNotPositive(samples, nameof(samples));
+        var (_, testCount, pixels, _, _) = Shape(dataset);
+        var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
+        terms.AddRange(Dataset(dataset, testCount, 0).Terms); // the one split loaded (its loading buffers too)
+        terms.Add(new MemoryTerm(Count($"the {samples}-image batch"), samples * pixels * (4.0 + 8)));
+        terms.Add(new MemoryTerm(Count($"model of {parameters} parameters (ONNX, float64 copies)"), (12.0 + 4 * 8) * parameters));
+        terms.Add(new MemoryTerm(Count($"loss passes: {LossValueCopies} × {values.PerSample} float64 values per image × {samples} images"),
+            LossValueCopies * 8.0 * ((double)samples * values.PerSample + values.Fixed)));
+        return new MemoryNeed(terms);
+    }
+
+    /// <summary>
     /// A built-in data set as <c>train --model</c> loads it (ImportedModelData.Load): both splits (<see cref="Dataset"/>) and,
     /// with <paramref name="trainLimit"/> below the training split, the subset's copy (ImageDataset.Subset).
     /// </summary>

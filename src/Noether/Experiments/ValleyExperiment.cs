@@ -164,8 +164,8 @@ public static class ValleyExperiment
     /// An imported graph (float64, BatchNorm in inference mode, output 0 the logits) at its weights θ*, its loss the mean
     /// cross-entropy on (<paramref name="inputs"/>, <paramref name="labels"/>); the group paths come from its symmetry census:
     /// the first from the largest curved site (rescalings, GL; a translation's orbit is a straight line), the second from the
-    /// next one (the same site again when there is one), each a random mix of the site's generators at unit speed
-    /// (<see cref="CensusSitePath"/>). Random directions are filter-normalised as in <c>analyze --model</c> (each filter —
+    /// next one (the same site again when there is only one), each a random mix of the site's generators with each side
+    /// scaled so that t = ±1 ends at distance ‖θ*‖ (<see cref="CensusSitePath"/>). Random directions are filter-normalised as in <c>analyze --model</c> (each filter —
     /// a slice along a weight's first axis — rescaled to θ*'s; biases and other 1-D parameters 0). The graph's parameters
     /// are left at θ* after every loss.
     /// </summary>

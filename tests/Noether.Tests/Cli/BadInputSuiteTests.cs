@@ -325,6 +325,8 @@ public sealed class BadInputSuiteTests(BadInputFiles files) : IClassFixture<BadI
         ["sharpness-model-and-weights"] = C((f, o) => ["sharpness", "--model", Onnx("mlp.onnx"), "--weights", f.GoodWeights, "--out", o], "--model", "--weights"),
         ["valley-model-and-cnn"] = C((f, o) => ["valley", "--model", Onnx("mlp.onnx"), "--cnn", f.GoodWeights, "--out", o], "--model", "--cnn"),
         ["valley-model-and-weights"] = C((f, o) => ["valley", "--model", Onnx("mlp.onnx"), "--weights", f.GoodWeights, "--out", o], "--model", "--weights"),
+        ["sharpness-model-resnet20-samples-60000"] = C((_, o) => ["sharpness", "--model", Onnx("resnet20.onnx"), "--samples", "60000", "--out", o], "--samples 60000", "GiB", "Hessian graph"),
+        ["valley-model-resnet20-samples-10000"] = C((_, o) => ["valley", "--model", Onnx("resnet20.onnx"), "--samples", "10000", "--out", o], "--samples 10000", "GiB", "loss passes"),
         ["sharpness-zero-top-k"] = C((_, o) => ["sharpness", "--top-k", "0", "--out", o], "--top-k", "0"),
         ["ensemble-zero-members"] = C((_, o) => ["ensemble", "--members", "0", "--out", o], "--members", "0"),
     };
