@@ -113,7 +113,7 @@ internal static class SharpnessWriter
 
     // ---- --weights ------------------------------------------------------------------------------------------
 
-    public static void Weights(string outDir, string profile, string weightsPath, SharpnessInput input, bool perLayer, SharpnessEstimateSettings settings,
+    public static void Weights(string outDir, string profile, string mode, string weightsPath, SharpnessInput input, bool perLayer, SharpnessEstimateSettings settings,
         IReadOnlyList<SharpnessBlock> blocks, TimeSpan elapsed)
     {
         var top = new CsvTable("block", "parameters", "k", "eigenvalue", "residual");
@@ -157,7 +157,7 @@ internal static class SharpnessWriter
         {
             command = "sharpness",
             profile,
-            mode = "weights",
+            mode,
             claims,
             figures,
             weights = Path.GetFullPath(weightsPath),

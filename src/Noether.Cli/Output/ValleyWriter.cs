@@ -12,7 +12,7 @@ namespace Noether.Cli.Output;
 internal static class ValleyWriter
 {
     /// <summary>Writes valley-1d.csv, valley-2d.csv, summary.json and the two figures, then prints the table.</summary>
-    public static void Write(string outDir, string profile, NetworkSettings net, string? cnnPath, ValleyResult c, double extent, TimeSpan elapsed)
+    public static void Write(string outDir, string profile, NetworkSettings net, string? cnnPath, string? modelPath, ValleyResult c, double extent, TimeSpan elapsed)
     {
         double lStar = c.LStar;
         var lines = new CsvTable("curve", "kind", "coordinate", "distance", "loss");
@@ -44,14 +44,22 @@ internal static class ValleyWriter
         {
             command = "valley",
             profile,
-            settings = new
+            settings = modelPath is null ? (object)new
             {
                 cnn = cnnPath,
                 activation = cnnPath is null ? net.Activation.ToString() : "LeakyRelu (SPEC CNN)",
                 m = net.Shape.M, h = net.Shape.H, n = net.Shape.N, samples = net.Samples, steps = net.Steps, learningRate = net.LearningRate, seed = net.Seed, weights = net.Weights,
-                extent, points = c.GroupLines[0].Loss.Length, grid = c.Random2D.A.Length, directions = c.RandomLines.Length, group = c.Subject.Group.Name,
+                extent, points = c.GroupLines[0].Loss.Length, grid = c.Random2D.A.Length, directions = c.RandomLines.Length, group = c.Subject.GroupName,
                 filterNormalisation = "a filter of a linear layer W (out×in) is one row W_i,: (the incoming weights of output unit i); each row of a Gaussian d is rescaled to ‖W_i,:‖ (Li et al. 2018), so ‖d‖ = ‖θ*‖",
-                distance = "group path: arc length ∫‖M̄_θ(τ)‖dτ (Simpson); random line: α‖d‖",
+                distance = Distance,
+            } : new
+            {
+                model = modelPath,
+                seed = net.Seed,
+                extent, points = c.GroupLines[0].Loss.Length, grid = c.Random2D.A.Length, directions = c.RandomLines.Length, group = c.Subject.GroupName,
+                filterNormalisation = "a filter of a weight (rank ≥ 2) is its slice along the first axis; each filter of a Gaussian d is rescaled to θ*'s (Li et al. 2018); biases and other 1-D parameters get 0",
+                paths = "each group path is exp(tM)·θ* for a random mix M of one census site's generators, scaled so that ‖Mθ*‖ = ‖θ*‖",
+                distance = Distance,
             },
             model = c.Subject.Description,
             lossFunction = c.Subject.LossName,
@@ -76,7 +84,7 @@ internal static class ValleyWriter
         ValleyFigures.Lines(c, lStar, Path.Combine(outDir, "valley-1d.png"));
         ValleyFigures.Planes(c, Path.Combine(outDir, "valley-2d.png"));
 
-        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(Inv($"valley through θ* (L* = {lStar:G6}, ‖θ*‖ = {c.ThetaNorm:G4}, {c.Subject.Group.Name})")))
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(Inv($"valley through θ* (L* = {lStar:G6}, ‖θ*‖ = {c.ThetaNorm:G4}, {c.Subject.GroupName})")))
             .AddColumn("slice").AddColumn(new TableColumn("distance range").RightAligned()).AddColumn(new TableColumn("max rise / L*").RightAligned())
             .AddColumn(new TableColumn("max |L − L*| / L*").RightAligned());
         foreach (var l in c.GroupLines.Concat(c.RandomLines))
@@ -87,6 +95,8 @@ internal static class ValleyWriter
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(Inv($"wall {elapsed.TotalSeconds:F1} s; wrote valley-1d.csv, valley-2d.csv, summary.json, valley-1d.png, valley-2d.png to {outDir}"));
     }
+
+    private const string Distance = "group path: arc length ∫‖M̄_θ(τ)‖dτ (Simpson); random line: α‖d‖";
 
     internal static double Min(double[,] a) => a.Cast<double>().Min();
 

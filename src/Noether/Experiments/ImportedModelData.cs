@@ -1,9 +1,19 @@
 using Noether.Data;
 using Noether.Graphs;
+using Noether.Interop;
 using Noether.Serialization;
 using Noether.Tensors;
 
 namespace Noether.Experiments;
+
+/// <summary>An imported image classifier (<see cref="ImportedModelData.Classifier"/>) with the batch it is measured on.</summary>
+/// <param name="Onnx">The file as read.</param>
+/// <param name="Graph">The model in float64, BatchNorm in inference mode.</param>
+/// <param name="Values">Its recorded values per image and fixed (<see cref="MemoryEstimate.RecordedValues{T}"/>).</param>
+/// <param name="Inputs">The first images of the split, [N, …sample shape].</param>
+/// <param name="Labels">Their labels.</param>
+/// <param name="Source">Where the images came from.</param>
+public sealed record ImportedClassifier(OnnxModel Onnx, Graph<double> Graph, (long PerSample, long Fixed) Values, Tensor<double> Inputs, int[] Labels, string Source);
 
 /// <summary>
 /// The data an imported model is trained or checked on: a built-in image data set or the user's own tensor files (with a
@@ -47,6 +57,57 @@ public static class ImportedModelData
         }
         if (trainLimit is { } limit && limit < trainData.Count) trainData = trainData.Subset(0, limit);
         return (trainData, testData, own.SampleShape);
+    }
+
+    /// <summary>
+    /// The imported model at <paramref name="path"/> (float64, BatchNorm in inference mode) and the first
+    /// <paramref name="samples"/> images of <paramref name="dataset"/>'s training or test split, checking that the model
+    /// takes them (one input whose shape fits the images', output 0 logits of the dataset's classes) with a message naming
+    /// the file, the input and both shapes.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model does not fit the data (parameter name "model").</exception>
+    /// <exception cref="ArgumentOutOfRangeException">More samples than the split holds (parameter name "samples").</exception>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="DataFormatException">The file is not an ONNX model Noether can import.</exception>
+    public static ImportedClassifier Classifier(string path, string dataset, string? dataDirectory, bool train, int samples)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var onnx = OnnxModel.Load(path);
+        var graph = onnx.ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
+        if (graph.Inputs.Count != 1) throw Errors.Argument("model", $"{path}: the model has {graph.Inputs.Count} inputs; it must take one (the images)");
+        var split = dataset == "cifar10" ? Cifar10.Load(dataDirectory, train) : FashionMnist.Load(dataDirectory, train);
+        var input = graph.Inputs[0];
+        if (input.Shape.Length != split.SampleShape.Length + 1 || !input.Shape.Skip(1).Zip(split.SampleShape).All(p => p.First is null || p.First == p.Second))
+            throw Errors.Argument("model", $"{path}: input '{input.Name}' is {Graph<double>.DescribeShape(input)}, but {dataset} images are {Errors.Shape(split.SampleShape)} (expected [batch, {string.Join(", ", split.SampleShape)}])");
+        if (samples > split.Count)
+            throw Errors.ArgumentOutOfRange(nameof(samples), samples, $"samples = {samples}: the {dataset} {(train ? "training" : "test")} split has only {split.Count} images");
+        (long PerSample, long Fixed) values;
+        try
+        {
+            values = MemoryEstimate.RecordedValues(graph, split.SampleShape);
+        }
+        catch (GraphException e)
+        {
+            throw Errors.Argument("model", $"{path}: does not run on {dataset} images {Errors.Shape(split.SampleShape)}: {e.Message}", e);
+        }
+        // One forward pass on the first image (a fixed batch: on that batch) checks the outputs without recording the whole
+        // batch: the caller checks the memory of its passes first.
+        int probe = input.Shape[0] ?? 1;
+        if (input.Shape[0] is int fixedBatch && samples != fixedBatch)
+            throw Errors.Argument("model", $"{path}: input '{input.Name}' has a fixed batch of {fixedBatch} images, so the batch must hold exactly {fixedBatch} (got {samples})");
+        Tensor<double> logits;
+        try
+        {
+            logits = graph.Evaluate(split.Subset(0, probe).ImagesAsDouble())[0];
+        }
+        catch (GraphException e)
+        {
+            throw Errors.Argument("model", $"{path}: does not run on {dataset} images {Errors.Shape(split.SampleShape)}: {e.Message}", e);
+        }
+        if (logits.Rank != 2 || logits.Dim(0) != probe || logits.Dim(1) != split.ClassCount)
+            throw Errors.Argument("model", $"{path}: output 0 is {Errors.Shape(logits.ShapeArray)} for {probe} image(s), expected logits {probe}×{split.ClassCount} for the {split.ClassCount} {dataset} classes");
+        var batch = split.Subset(0, samples);
+        return new ImportedClassifier(onnx, graph, values, batch.ImagesAsDouble(), batch.Labels, split.Source);
     }
 
     /// <summary>How <paramref name="count"/> samples split when no test file is given: the last 10% (at least one) held out for testing.</summary>

@@ -81,7 +81,7 @@ public static class MemoryEstimate
     /// <summary>See <see cref="HessianValuesPerActivation"/>: the per-direction share of a batched Hessian-vector product.</summary>
     public const double HessianValuesPerDirection = 0.15;
 
-    /// <summary>Vectors of n float64 per Lanczos step left as garbage by its Hessian-vector product (measured; see <see cref="Sharpness"/>).</summary>
+    /// <summary>Vectors of n float64 per Lanczos step left as garbage by its Hessian-vector product (measured; see <see cref="Sharpness(long, long, string, int, SharpnessEstimateSettings)"/>).</summary>
     public const double LanczosGarbageVectors = 2.5;
 
     /// <summary>
@@ -264,12 +264,45 @@ public static class MemoryEstimate
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
+        return Sharpness(parameters, dataset, samples, settings, Hessian(parameters, activationsPerSample, samples, settings.TraceProbes > 0 ? Math.Min(HessianBatch, settings.TraceProbes) : 1));
+    }
+
+    /// <summary>
+    /// <see cref="SharpnessEstimate"/> of an imported graph on a batch of training images (<c>sharpness --model</c>): as for the
+    /// SPEC CNN, with the Hessian graph sized by the graph's recorded values (<see cref="RecordedValues{T}"/>, float64,
+    /// inference-mode BatchNorm) as curvature sizes it: <see cref="HessianProductValueCopies"/> × the batch's values, plus the
+    /// per-direction share of a batched product and the model (ONNX bytes and values, float64 copy and gradients).
+    /// </summary>
+    /// <param name="parameters">The graph's parameters n.</param>
+    /// <param name="values">Its recorded values per sample and fixed.</param>
+    /// <param name="dataset">"fashion-mnist" or "cifar10" (its training split is loaded).</param>
+    /// <param name="samples">Images in the batch.</param>
+    /// <param name="settings">Top k, probes, density probes and steps.</param>
+    public static MemoryNeed Sharpness(long parameters, (long PerSample, long Fixed) values, string dataset, int samples, SharpnessEstimateSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        if (parameters < 1) throw Errors.OutOfRange(nameof(parameters), parameters, "a positive count");
+        CheckValues(values);
+        Errors.ThrowIfNotPositive(samples, nameof(samples));
+        int directions = settings.TraceProbes > 0 ? Math.Min(HessianBatch, settings.TraceProbes) : 1;
+        double batchValues = 8.0 * ((double)samples * values.PerSample + values.Fixed);
+        return Sharpness(parameters, dataset, samples, settings, [
+            new MemoryTerm(Count($"Hessian graph: {HessianProductValueCopies} × {values.PerSample} float64 values per image × {samples} images"), HessianProductValueCopies * batchValues),
+            new MemoryTerm(Count($"batched products of {directions} directions"), HessianValuesPerDirection * directions * batchValues),
+            new MemoryTerm(Count($"model of {parameters} parameters (ONNX, float64 copy and gradients)"), (12.0 + 6 * 8) * parameters),
+        ]);
+    }
+
+    // The runtime, the data set and the batch, the Hessian's terms, the Lanczos bases and Hutchinson's probes.
+    private static MemoryNeed Sharpness(long parameters, string dataset, int samples, SharpnessEstimateSettings settings, IEnumerable<MemoryTerm> hessian)
+    {
         var (trainCount, _, pixels, _, _) = Shape(dataset);
         var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
         terms.AddRange(Dataset(dataset, trainCount, 0).Terms);
         // SharpnessWeights.Load: the batch as a float32 subset and as float64.
         terms.Add(new MemoryTerm(Count($"the {samples}-image batch"), samples * pixels * (4.0 + 8)));
-        terms.AddRange(Hessian(parameters, activationsPerSample, samples, settings.TraceProbes > 0 ? Math.Min(HessianBatch, settings.TraceProbes) : 1));
+        terms.AddRange(hessian);
         // Lanczos.Eigenvalues: a basis of min(n, max(100, 10k)) vectors (Lanczos.State); SLQ: Lanczos.Tridiagonalize per probe
         // holds the State basis and its copy. Every step's product allocates 3 vectors (HessianOperator.Multiply: the direction's
         // parts, the pooled result's copy, the result), mostly left uncollected: --top-k 100 (1000 steps) peaked 3.0 bases above
@@ -491,6 +524,37 @@ public static class MemoryEstimate
             new MemoryTerm(Count($"model of {parameters} parameters (ONNX, float32 values)"), parameters * (12.0 + 4)),
             new MemoryTerm(Count($"forward values: at most {values.PerSample} float32 values per sample × {batch} samples"), 4 * ((double)batch * values.PerSample + values.Fixed)),
         ]);
+    }
+
+    /// <summary>
+    /// Recorded forward values (float64) of one loss evaluation held at the peak of <see cref="GraphLoss"/>: the live pass and
+    /// one earlier pass not yet collected. Assumed, not measured (the loss passes of <c>valley --model</c> hold no gradient
+    /// graph; a Hessian-vector product, which does, holds <see cref="HessianProductValueCopies"/>).
+    /// </summary>
+    public const double LossValueCopies = 2;
+
+    /// <summary>
+    /// Losses of an imported graph (float64, recorded forward passes, one after another) on <paramref name="samples"/> images of
+    /// <paramref name="dataset"/>'s test split, as <c>valley --model</c> evaluates them: the runtime, the data set, the batch,
+    /// the model and <see cref="LossValueCopies"/> × a pass's recorded values.
+    /// </summary>
+    /// <param name="parameters">The graph's parameters.</param>
+    /// <param name="values">Its recorded values per sample and fixed (<see cref="RecordedValues{T}"/>).</param>
+    /// <param name="dataset">"fashion-mnist" or "cifar10".</param>
+    /// <param name="samples">Images in the batch.</param>
+    public static MemoryNeed GraphLoss(long parameters, (long PerSample, long Fixed) values, string dataset, int samples)
+    {
+        if (parameters < 1) throw Errors.OutOfRange(nameof(parameters), parameters, "a positive count");
+        CheckValues(values);
+        Errors.ThrowIfNotPositive(samples, nameof(samples));
+        var (_, testCount, pixels, _, _) = Shape(dataset);
+        var terms = new List<MemoryTerm> { new("runtime", RuntimeBytes) };
+        terms.AddRange(Dataset(dataset, testCount, 0).Terms); // the one split loaded (its loading buffers too)
+        terms.Add(new MemoryTerm(Count($"the {samples}-image batch"), samples * pixels * (4.0 + 8)));
+        terms.Add(new MemoryTerm(Count($"model of {parameters} parameters (ONNX, float64 copies)"), (12.0 + 4 * 8) * parameters));
+        terms.Add(new MemoryTerm(Count($"loss passes: {LossValueCopies} × {values.PerSample} float64 values per image × {samples} images"),
+            LossValueCopies * 8.0 * ((double)samples * values.PerSample + values.Fixed)));
+        return new MemoryNeed(terms);
     }
 
     /// <summary>

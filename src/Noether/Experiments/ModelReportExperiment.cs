@@ -232,7 +232,7 @@ public static class ModelReportExperiment
 
     // Li et al. (2018): a Gaussian direction with each filter (a weight's slice along its first axis) rescaled to that
     // filter's norm at θ; biases and other 1-D parameters (BatchNorm's) get 0.
-    private static Dictionary<string, double[]> FilterNormalised(Graph<double> graph, Dictionary<string, double[]> theta, Random rng)
+    internal static Dictionary<string, double[]> FilterNormalised(Graph<double> graph, Dictionary<string, double[]> theta, Random rng)
     {
         var direction = new Dictionary<string, double[]>();
         foreach (var p in graph.Parameters)

@@ -60,6 +60,10 @@ public sealed class BadInputFiles : IDisposable
         _lock = new FileStream(Path.Combine(Root, ".locked.lock"), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
         Full = Path.Combine(Root, "full");
         Directory.CreateDirectory(Full);
+        // The zoo MLP with its input declared [batch, 1, 32, 32]: not Fashion-MNIST's 1×28×28.
+        var proto = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(Noether.Tests.Interop.OnnxZooTests.Folder, "mlp.onnx")));
+        foreach (int axis in new[] { 2, 3 }) proto.Graph.Input[0].Type.TensorType.Shape.Dim[axis].DimValue = 32;
+        WrongInputOnnx = Write("mlp-32x32.onnx", Google.Protobuf.MessageExtensions.ToByteArray(proto));
         File.WriteAllText(Path.Combine(Full, "earlier-result.csv"), "x\n1\n");
     }
 
@@ -102,6 +106,9 @@ public sealed class BadInputFiles : IDisposable
     public string Locked { get; }
 
     private readonly FileStream _lock;
+
+    /// <summary>The zoo MLP declaring a 1×32×32 input.</summary>
+    public string WrongInputOnnx { get; }
 
     /// <summary>A non-empty folder holding an earlier result (earlier-result.csv).</summary>
     public string Full { get; }
@@ -308,6 +315,18 @@ public sealed class BadInputSuiteTests(BadInputFiles files) : IClassFixture<BadI
         ["train-zero-batch-size"] = C((_, o) => ["train", "--batch-size", "0", "--out", o], "--batch-size", "0"),
         ["train-zero-hidden"] = C((_, o) => ["train", "--hidden", "0", "--out", o], "--hidden", "0"),
         ["train-zero-channels"] = C((_, o) => ["train", "--channels", "0", "--out", o], "--channels", "0"),
+        // --model on sharpness and valley: a missing file, a file that is not ONNX, an input that is not Fashion-MNIST's, two models.
+        ["sharpness-model-missing"] = C((f, o) => ["sharpness", "--model", Path.Combine(f.Root, "absent.onnx"), "--out", o], f => ["--model", Path.Combine(f.Root, "absent.onnx"), "does not exist"]),
+        ["valley-model-missing"] = C((f, o) => ["valley", "--model", Path.Combine(f.Root, "absent.onnx"), "--out", o], f => ["--model", Path.Combine(f.Root, "absent.onnx"), "does not exist"]),
+        ["sharpness-model-not-onnx"] = C((f, o) => ["sharpness", "--model", f.GoodWeights, "--data-dir", f.GoodIdx, "--samples", "4", "--out", o], f => ["--model", f.GoodWeights, "ONNX"]),
+        ["valley-model-not-onnx"] = C((f, o) => ["valley", "--model", f.GoodWeights, "--data", f.GoodIdx, "--samples", "4", "--out", o], f => ["--model", f.GoodWeights, "ONNX"]),
+        ["sharpness-model-input-32x32"] = C((f, o) => ["sharpness", "--model", f.WrongInputOnnx, "--data-dir", f.GoodIdx, "--samples", "4", "--out", o], f => ["--model", f.WrongInputOnnx, "32", "1×28×28"]),
+        ["valley-model-input-32x32"] = C((f, o) => ["valley", "--model", f.WrongInputOnnx, "--data", f.GoodIdx, "--samples", "4", "--out", o], f => ["--model", f.WrongInputOnnx, "32", "1×28×28"]),
+        ["sharpness-model-and-weights"] = C((f, o) => ["sharpness", "--model", Onnx("mlp.onnx"), "--weights", f.GoodWeights, "--out", o], "--model", "--weights"),
+        ["valley-model-and-cnn"] = C((f, o) => ["valley", "--model", Onnx("mlp.onnx"), "--cnn", f.GoodWeights, "--out", o], "--model", "--cnn"),
+        ["valley-model-and-weights"] = C((f, o) => ["valley", "--model", Onnx("mlp.onnx"), "--weights", f.GoodWeights, "--out", o], "--model", "--weights"),
+        ["sharpness-model-resnet20-samples-60000"] = C((_, o) => ["sharpness", "--model", Onnx("resnet20.onnx"), "--samples", "60000", "--out", o], "--samples 60000", "GiB", "Hessian graph"),
+        ["valley-model-resnet20-samples-10000"] = C((_, o) => ["valley", "--model", Onnx("resnet20.onnx"), "--samples", "10000", "--out", o], "--samples 10000", "GiB", "loss passes"),
         ["sharpness-zero-top-k"] = C((_, o) => ["sharpness", "--top-k", "0", "--out", o], "--top-k", "0"),
         ["ensemble-zero-members"] = C((_, o) => ["ensemble", "--members", "0", "--out", o], "--members", "0"),
     };

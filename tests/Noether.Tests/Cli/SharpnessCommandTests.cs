@@ -161,4 +161,33 @@ public sealed class SharpnessCommandTests : IDisposable
         Assert.Single(r.Stderr.Trim().Split('\n'));
         Assert.False(Directory.Exists(outDir));
     }
+
+    /// <summary>
+    /// --model on the zoo MLP (ONNX, 25 818 parameters) and the first 16 Fashion-MNIST training images, per tensor: the
+    /// blocks of the last layer against LAPACK on their dense Hessians (<see cref="HessianOperator{T}.Full()"/> of the graph's
+    /// loss over that tensor alone).
+    /// </summary>
+    [Fact]
+    public void Sharpness_Model_PerTensorBlocksMatchTheDenseHessians()
+    {
+        string model = Path.Combine(Noether.Tests.Interop.OnnxZooTests.Folder, "mlp.onnx");
+        string outDir = Path.Combine(_dir, "onnx");
+        var r = CliRunner.Run(["sharpness", "--model", model, "--samples", "16", "--scope", "layer", "--top-k", "2", "--probes", "10", "--density-probes", "1", "--density-steps", "10", "--out", outDir]);
+        CliOutput.AssertSucceeded(r, outDir);
+        var summary = CliOutput.Summary(outDir, "sharpness");
+        Assert.Equal("model", summary.GetProperty("mode").GetString());
+        Assert.Equal(25818, summary.GetProperty("parameters").GetInt32());
+        var graph = Noether.Interop.OnnxModel.Load(model).ToGraph<double>(new Noether.Graphs.GraphOptions { BatchNorm = Noether.Graphs.BatchNormMode.Inference });
+        var blocks = summary.GetProperty("blocks").EnumerateArray().ToArray();
+        Assert.Equal(graph.Parameters.Select(p => p.Name), blocks.Select(b => b.GetProperty("block").GetString()));
+        var batch = FashionMnist.Load(train: true).Subset(0, 16);
+        foreach (var name in new[] { "5.weight", "5.bias" })
+        {
+            var full = ModelHessian.CrossEntropy(graph, batch.ImagesAsDouble(), batch.Labels, [graph.Parameter(name)!]).Full();
+            var (exact, _) = LinearAlgebra.SymmetricEigen(full, vectors: false);
+            var got = blocks.Single(b => b.GetProperty("block").GetString() == name).GetProperty("topEigenvalues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            // Lanczos on a block of ≤ 160 entries runs to its dimension: exact to rounding, 1e-8 of the largest eigenvalue.
+            Close.Assert(exact.Reverse().Take(2).ToArray(), got, 0, 1e-8 * Math.Abs(exact[^1]), name);
+        }
+    }
 }

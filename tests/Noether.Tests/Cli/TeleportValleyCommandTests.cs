@@ -136,4 +136,26 @@ public sealed class TeleportValleyCommandTests : IDisposable
         SafeTensors.Write(bad, model.Parameters.Select(p => (p.Name, p.Value)));
         CliRunner.AssertCleanFailure(CliRunner.Run(["valley", "--cnn", bad, "--data", data, "--out", Path.Combine(_dir, "bad")]), "--cnn", "noether.arch");
     }
+
+    /// <summary>
+    /// --model: the zoo MLP (ONNX) on the first 16 Fashion-MNIST test images; the census's ReLU rescalings chart flat, the
+    /// random lines rise, and the loss at θ* in valley-1d.csv equals an independent forward pass of the same batch.
+    /// </summary>
+    [Fact]
+    public void Valley_Model_ChartsAnImportedModelAlongItsCensus()
+    {
+        string model = Path.Combine(Noether.Tests.Interop.OnnxZooTests.Folder, "mlp.onnx");
+        string outDir = Path.Combine(_dir, "model");
+        var r = CliRunner.Run(["valley", "--model", model, "--samples", "16", "--points", "5", "--grid", "3", "--directions", "2", "--out", outDir]);
+        CliOutput.AssertSucceeded(r, outDir);
+        var summary = CliOutput.Summary(outDir, "valley");
+        Assert.Equal<string>(["Reproduced", "Passed"], summary.GetProperty("claims").EnumerateArray().Select(c => c.GetProperty("verdict").GetString()!).ToArray());
+        Assert.Equal(model, summary.GetProperty("settings").GetProperty("model").GetString());
+        Assert.Contains("census sites", summary.GetProperty("settings").GetProperty("group").GetString(), StringComparison.Ordinal);
+        var graph = Noether.Interop.OnnxModel.Load(model).ToGraph<double>(new Noether.Graphs.GraphOptions { BatchNorm = Noether.Graphs.BatchNormMode.Inference });
+        var (x, y) = Noether.Data.FashionMnist.Load(train: false).Gather<double>(Enumerable.Range(0, 16).ToArray());
+        Close.Assert(Noether.Experiments.ModelReportExperiment.Loss(graph, x, y), summary.GetProperty("lStar").GetDouble(), 1e-14, 0, "L*");
+        var csv = CliOutput.AssertCsv(Path.Combine(outDir, "valley-1d.csv"), "curve", "kind", "coordinate", "distance", "loss");
+        Assert.Equal(4 * 5, csv.RowCount);
+    }
 }

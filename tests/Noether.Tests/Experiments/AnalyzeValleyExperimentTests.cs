@@ -71,7 +71,7 @@ public class AnalyzeValleyExperimentTests
     {
         var (model, images, labels) = TinyCnn.Create(seed: 6, count: 9, imageSize: 6, classes: 3, channels: 2, hidden: 4);
         var head = new SpecCnnHead(model, images, labels);
-        var subject = new ValleySubject("tiny", "mean cross-entropy", head.Group, head.Parameters, head.Loss, head.FilterNormalizedDirection, new { });
+        var subject = ValleySubject.TwoLayer("tiny", "mean cross-entropy", head.Group, head.Parameters, head.Loss, head.FilterNormalizedDirection, new { });
         var r = ValleyExperiment.Run(subject, new ValleySettings(Seed: 1, Directions: 2, Points: 7, Grid: 5, Extent: 1));
         Assert.Equal(head.Loss(head.Parameters), r.LStar);
         Assert.Equal(2, r.GroupLines.Length);
