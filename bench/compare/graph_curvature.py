@@ -17,23 +17,12 @@ torch = harness.setup()
 import torch.nn.functional as F  # noqa: E402
 
 
-def extra(p):
-    p.add_argument("--model", required=True, help="a tests/fixtures/onnx model (resnet20*.onnx, transformer*.onnx)")
-
-
-args = harness.parse_args(__doc__, extra)
-if not args.inputs:
-    harness.fail("graph_curvature.py needs --inputs (the C# runner writes them)")
-arrays, scalars = harness.read_bundle(args.inputs)
+args, arrays, scalars, model, unused, x, y = zoo.fixture_batch(torch, harness, __doc__, "graph_curvature.py")
 steps, per_product = int(scalars["power_steps"]), int(scalars["probes_per_product"])
-model, unused = zoo.load(torch, args.model, torch.float64)
-model.eval()
 params = [p for _, p in model.named_parameters()]
 n = sum(p.numel() for p in params)
 if arrays["start"].shape[0] != n:
     harness.fail(f"the runner's vectors have {arrays['start'].shape[0]} entries, the model {n} parameters")
-x = torch.from_numpy(arrays["images"].copy())
-y = torch.from_numpy(arrays["labels"].astype("int64"))
 start = torch.from_numpy(arrays["start"].copy())
 probes = torch.from_numpy(arrays["probes"].copy())
 
@@ -60,25 +49,21 @@ def power_iteration(hvp):
     return lam
 
 
-def one_by_one():
+def recorded():
+    """The forward pass and the gradient with its graph (once per run), and H·v through that graph (batched: one row per probe)."""
     loss = F.cross_entropy(model(x), y)
     grads = torch.autograd.grad(loss, params, create_graph=True)
+    return lambda v, batched=False: torch.autograd.grad(grads, params, grad_outputs=v, retain_graph=True, is_grads_batched=batched)
 
-    def hvp(v):
-        return torch.autograd.grad(grads, params, grad_outputs=v, retain_graph=True)
 
+def one_by_one():
+    hvp = recorded()
     lam = power_iteration(hvp)
-    samples = [float(z @ flat(hvp(split(z)))) for z in probes]
-    return lam, samples
+    return lam, [float(z @ flat(hvp(split(z)))) for z in probes]
 
 
 def batched():
-    loss = F.cross_entropy(model(x), y)
-    grads = torch.autograd.grad(loss, params, create_graph=True)
-
-    def hvp(v):
-        return torch.autograd.grad(grads, params, grad_outputs=v, retain_graph=True)
-
+    hvp = recorded()
     lam = power_iteration(hvp)
     samples = []
     for s in range(0, probes.shape[0], per_product):
@@ -87,8 +72,7 @@ def batched():
         for p in params:
             parts.append(z[:, at:at + p.numel()].reshape(z.shape[0], *p.shape))
             at += p.numel()
-        hz = torch.autograd.grad(grads, params, grad_outputs=parts, retain_graph=True, is_grads_batched=True)
-        hz = torch.cat([h.reshape(z.shape[0], -1) for h in hz], dim=1)
+        hz = torch.cat([h.reshape(z.shape[0], -1) for h in hvp(parts, batched=True)], dim=1)
         samples.extend(float(v) for v in (z * hz).sum(dim=1))
     return lam, samples
 

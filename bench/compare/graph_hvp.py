@@ -18,24 +18,13 @@ torch = harness.setup()
 import torch.nn.functional as F  # noqa: E402
 
 
-def extra(p):
-    p.add_argument("--model", required=True, help="a tests/fixtures/onnx model (resnet20*.onnx, transformer*.onnx)")
-
-
-args = harness.parse_args(__doc__, extra)
-if not args.inputs:
-    harness.fail("graph_hvp.py needs --inputs (the C# runner writes them)")
-arrays, _ = harness.read_bundle(args.inputs)
-model, unused = zoo.load(torch, args.model, torch.float64)
-model.eval()
+args, arrays, _, model, unused, x, y = zoo.fixture_batch(torch, harness, __doc__, "graph_hvp.py")
 names = [n for n, _ in model.named_parameters()]
 params = [p for _, p in model.named_parameters()]
 missing = [n for n in names if "v:" + n not in arrays]
 extra_v = [k[2:] for k in arrays if k.startswith("v:") and k[2:] not in names]
 if missing or extra_v:
     harness.fail(f"parameters differ: PyTorch's {missing[:5]} have no direction, Noether's {extra_v[:5]} are not PyTorch's")
-x = torch.from_numpy(arrays["images"].copy())
-y = torch.from_numpy(arrays["labels"].astype("int64"))
 v = [torch.from_numpy(arrays["v:" + n].copy()).view_as(p) for n, p in zip(names, params)]
 
 

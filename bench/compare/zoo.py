@@ -55,3 +55,22 @@ def load(torch, path, dtype):
     if dtype == torch.float64:
         use_file_constants(torch, make_zoo, model)
     return model.to(dtype), sorted(set(init) - set(state))
+
+
+def fixture_batch(torch, harness, description, script):
+    """The command line of a float64 imported-model twin (--model plus the harness's options), the runner's bundle, the
+    make_zoo.py model with the file's initializers in eval() mode (BatchNorm on running statistics) and the batch.
+
+    Returns (args, arrays, scalars, model, unused initializers, images, labels)."""
+    def extra(p):
+        p.add_argument("--model", required=True, help="a tests/fixtures/onnx model (resnet20*.onnx, transformer*.onnx)")
+
+    args = harness.parse_args(description, extra)
+    if not args.inputs:
+        harness.fail(f"{script} needs --inputs (the C# runner writes them)")
+    arrays, scalars = harness.read_bundle(args.inputs)
+    model, unused = load(torch, args.model, torch.float64)
+    model.eval()
+    x = torch.from_numpy(arrays["images"].copy())
+    y = torch.from_numpy(arrays["labels"].astype("int64"))
+    return args, arrays, scalars, model, unused, x, y

@@ -1,7 +1,3 @@
-using Noether.Autodiff;
-using Noether.Data;
-using Noether.Graphs;
-using Noether.Interop;
 using Noether.Landscape;
 using Noether.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -22,8 +18,6 @@ namespace Noether.Compare.Workloads;
 /// </summary>
 internal sealed class GraphCurvature(string name, string file, double? target) : IWorkload
 {
-    private const int Batch = 128;
-
     /// <summary>Power-iteration products for λ_max.</summary>
     public const int PowerSteps = 20;
 
@@ -31,14 +25,11 @@ internal sealed class GraphCurvature(string name, string file, double? target) :
     public const int Probes = 100;
 
     private const int ProbesPerProduct = 16;
-    private Graph<double> _graph = null!;
-    private Tensor<double> _images = null!;
-    private int[] _labels = [];
+    private GraphFixtureBatch _fixture = null!;
     private double[] _start = [];
     private double[] _probes = [];
     private double _lambda;
     private double[] _samples = [];
-    private string _path = "";
 
     /// <inheritdoc/>
     public string Name => name;
@@ -47,7 +38,7 @@ internal sealed class GraphCurvature(string name, string file, double? target) :
     public string Item => "issue 15";
 
     /// <inheritdoc/>
-    public string Description => $"λ_max by {PowerSteps} power-iteration Hessian-vector products + a {Probes}-probe Hutchinson trace of {file}, {Batch} Fashion-MNIST images, BatchNorm eval, float64";
+    public string Description => $"λ_max by {PowerSteps} power-iteration Hessian-vector products + a {Probes}-probe Hutchinson trace of {file}, {GraphFixtureBatch.Batch} Fashion-MNIST images, BatchNorm eval, float64";
 
     /// <inheritdoc/>
     public double? Target => target;
@@ -56,44 +47,28 @@ internal sealed class GraphCurvature(string name, string file, double? target) :
     public bool NoetherImplemented => true;
 
     /// <inheritdoc/>
-    public PythonTwin? Python => new("graph_curvature.py", Name, ["--model", _path.Length > 0 ? _path : GraphHvp.Fixture(file)], NeedsInputs: true);
+    public PythonTwin? Python => new("graph_curvature.py", Name, ["--model", _fixture?.Path ?? GraphFixtureBatch.Fixture(file)], NeedsInputs: true);
 
     /// <inheritdoc/>
     public void Prepare(WorkloadContext context)
     {
-        _path = GraphHvp.Fixture(file);
-        _graph = OnnxModel.Load(_path).ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
-        var batch = FashionMnist.Load(train: true).Subset(0, Batch);
-        _images = batch.ImagesAsDouble();
-        _labels = batch.Labels;
+        _fixture = new GraphFixtureBatch(file);
         var random = new Random(context.Seed);
-        int n = _graph.Parameters.Sum(p => p.Value.Length);
+        int n = _fixture.Dimension;
         _start = new double[n];
         for (int i = 0; i < n; i++) _start[i] = random.NextDouble() * 2 - 1;
         _probes = new double[Probes * n];
         for (int i = 0; i < _probes.Length; i++) _probes[i] = random.Next(2) == 0 ? -1.0 : 1.0;
-        var arrays = Inputs.Batch(_images, _labels);
+        var arrays = Inputs.Batch(_fixture.Images, _fixture.Labels);
         arrays["start"] = (_start, [n]);
         arrays["probes"] = (_probes, [Probes, n]);
         context.WriteInputs(arrays, new Dictionary<string, double> { ["power_steps"] = PowerSteps, ["probes_per_product"] = ProbesPerProduct });
     }
 
-    private MinibatchHessian Hessian()
-    {
-        var parameters = _graph.Parameters;
-        BatchLoss loss = (tape, leaves, _) =>
-        {
-            for (int i = 0; i < parameters.Count; i++) tape.BindTo(parameters[i], leaves[i]);
-            var logits = _graph.Run(tape, [tape.Constant(_images)]).Output(tape, 0);
-            return Ops.CrossEntropy(logits, _labels);
-        };
-        return new MinibatchHessian(loss, parameters.Select(p => p.Value).ToArray(), 1, parameters.Select(p => p.Name).ToArray());
-    }
-
     /// <inheritdoc/>
     public void Run()
     {
-        var op = Hessian().Batch(0);
+        var op = _fixture.Hessian().Batch(0);
         int n = op.Dimension;
         var v = _start.ToArray();
         var hv = new double[n];

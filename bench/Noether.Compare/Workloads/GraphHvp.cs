@@ -1,9 +1,4 @@
-using Noether.Autodiff;
-using Noether.Data;
-using Noether.Graphs;
-using Noether.Interop;
 using Noether.Landscape;
-using Noether.Tensors;
 
 namespace Noether.Compare.Workloads;
 
@@ -20,13 +15,9 @@ namespace Noether.Compare.Workloads;
 /// </summary>
 internal sealed class GraphHvp(string name, string file, double target) : IWorkload
 {
-    private const int Batch = 128;
-    private Graph<double> _graph = null!;
-    private Tensor<double> _images = null!;
-    private int[] _labels = [];
+    private GraphFixtureBatch _fixture = null!;
     private double[] _v = [];
     private double[] _hv = [];
-    private string _path = "";
 
     /// <inheritdoc/>
     public string Name => name;
@@ -35,7 +26,7 @@ internal sealed class GraphHvp(string name, string file, double target) : IWorkl
     public string Item => "issue 13";
 
     /// <inheritdoc/>
-    public string Description => $"one Hessian-vector product of {file} (forward + gradient graph + double backward), {Batch} Fashion-MNIST images, BatchNorm eval, float64";
+    public string Description => $"one Hessian-vector product of {file} (forward + gradient graph + double backward), {GraphFixtureBatch.Batch} Fashion-MNIST images, BatchNorm eval, float64";
 
     /// <inheritdoc/>
     public double? Target => target;
@@ -44,66 +35,35 @@ internal sealed class GraphHvp(string name, string file, double target) : IWorkl
     public bool NoetherImplemented => true;
 
     /// <inheritdoc/>
-    public PythonTwin? Python => new("graph_hvp.py", Name, ["--model", _path.Length > 0 ? _path : Fixture(file)], NeedsInputs: true);
-
-    /// <summary>The path of a model of tests/fixtures/onnx.</summary>
-    public static string Fixture(string file) =>
-        Program.FindUp(Path.Combine("tests", "fixtures", "onnx", file)) ?? throw new FileNotFoundException($"tests/fixtures/onnx/{file} not found above the working folder", file);
+    public PythonTwin? Python => new("graph_hvp.py", Name, ["--model", _fixture?.Path ?? GraphFixtureBatch.Fixture(file)], NeedsInputs: true);
 
     /// <inheritdoc/>
     public void Prepare(WorkloadContext context)
     {
-        _path = Fixture(file);
-        _graph = OnnxModel.Load(_path).ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
-        var batch = FashionMnist.Load(train: true).Subset(0, Batch);
-        _images = batch.ImagesAsDouble();
-        _labels = batch.Labels;
+        _fixture = new GraphFixtureBatch(file);
         var random = new Random(context.Seed);
-        int n = _graph.Parameters.Sum(p => p.Value.Length);
-        _v = new double[n];
-        for (int i = 0; i < n; i++) _v[i] = random.NextDouble() * 2 - 1;
-        var arrays = Inputs.Batch(_images, _labels);
-        foreach (var (p, offset) in Blocks()) arrays["v:" + p.Name] = (_v.AsSpan(offset, p.Value.Length).ToArray(), p.Value.ShapeArray);
+        _v = new double[_fixture.Dimension];
+        for (int i = 0; i < _v.Length; i++) _v[i] = random.NextDouble() * 2 - 1;
+        var arrays = Inputs.Batch(_fixture.Images, _fixture.Labels);
+        foreach (var (p, offset) in _fixture.Blocks()) arrays["v:" + p.Name] = (_v.AsSpan(offset, p.Value.Length).ToArray(), p.Value.ShapeArray);
         context.WriteInputs(arrays);
-    }
-
-    private IEnumerable<(Parameter<double> Parameter, int Offset)> Blocks()
-    {
-        int offset = 0;
-        foreach (var p in _graph.Parameters)
-        {
-            yield return (p, offset);
-            offset += p.Value.Length;
-        }
-    }
-
-    private MinibatchHessian Hessian()
-    {
-        var parameters = _graph.Parameters;
-        BatchLoss loss = (tape, leaves, _) =>
-        {
-            for (int i = 0; i < parameters.Count; i++) tape.BindTo(parameters[i], leaves[i]);
-            var logits = _graph.Run(tape, [tape.Constant(_images)]).Output(tape, 0);
-            return Ops.CrossEntropy(logits, _labels);
-        };
-        return new MinibatchHessian(loss, parameters.Select(p => p.Value).ToArray(), 1, parameters.Select(p => p.Name).ToArray());
     }
 
     /// <inheritdoc/>
     public void Run()
     {
         var hv = new double[_v.Length];
-        Hessian().Mean().Multiply(_v, hv);
+        _fixture.Hessian().Mean().Multiply(_v, hv);
         _hv = hv;
     }
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, object?> Finish(WorkloadContext context)
     {
-        var hessian = Hessian();
+        var hessian = _fixture.Hessian();
         var gradient = hessian.Gradient();
         var arrays = new Dictionary<string, (double[], int[])>();
-        foreach (var (p, offset) in Blocks())
+        foreach (var (p, offset) in _fixture.Blocks())
         {
             arrays["Hv:" + p.Name] = (_hv.AsSpan(offset, p.Value.Length).ToArray(), p.Value.ShapeArray);
             arrays["grad:" + p.Name] = (gradient.AsSpan(offset, p.Value.Length).ToArray(), p.Value.ShapeArray);

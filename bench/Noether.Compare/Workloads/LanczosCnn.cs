@@ -9,7 +9,7 @@ namespace Noether.Compare.Workloads;
 /// Issue 4: the top Hessian eigenvalue of the SPEC CNN (conv 3×3·16, pad 1 → max-pool 2 → linear 3136→32 → LeakyReLU 0.01
 /// → linear 10; 100,874 parameters) from a fixed number of Hessian-vector products, float64 on both sides, mean
 /// cross-entropy on the first 128 Fashion-MNIST training images, seeded random weights shared with the twin.
-/// Noether: <see cref="ModelHessian.CrossEntropy{T}"/> (records the gradient graph once) and
+/// Noether: <see cref="ModelHessian.CrossEntropy{T}(Nn.Module{T}, Tensors.Tensor{T}, int[], IReadOnlyList{Autodiff.Parameter{T}})"/> (records the gradient graph once) and
 /// <see cref="Lanczos.Tridiagonalize"/> for <see cref="Products"/> steps (full reorthogonalisation) from a shared start
 /// vector, then the largest Ritz value. The twin (bench/compare/lanczos_cnn.py): a power iteration with the same number of
 /// products by double backward (torch.autograd.grad with create_graph, then grad_outputs per product). Both time the

@@ -47,14 +47,14 @@ internal sealed class ResNetTrainSteps : IWorkload
 
     /// <inheritdoc/>
     public PythonTwin? Python => new("resnet20_train.py", Name,
-        ["--model", GraphHvp.Fixture("resnet20.onnx"), "--steps", Steps.ToString(System.Globalization.CultureInfo.InvariantCulture)], NeedsInputs: false);
+        ["--model", GraphFixtureBatch.Fixture("resnet20.onnx"), "--steps", Steps.ToString(System.Globalization.CultureInfo.InvariantCulture)], NeedsInputs: false);
 
     private static GraphTrainingSettings Settings => new(Optimizer: "sgd", Epochs: 1, BatchSize: Batch, LearningRate: 0.1, Momentum: 0.9, WeightDecay: 5e-4);
 
     /// <inheritdoc/>
     public void Prepare(WorkloadContext context)
     {
-        _onnx = OnnxModel.Load(GraphHvp.Fixture("resnet20.onnx"));
+        _onnx = OnnxModel.Load(GraphFixtureBatch.Fixture("resnet20.onnx"));
         var train = FashionMnist.Load(train: true).Subset(0, Steps * Batch);
         _batches = Minibatches.Create(train, Batch, null, shuffle: false).ToList();
         _sampleShape = GraphTrainer<float>.ModelSampleShape(_onnx.ToGraph<float>(), train.SampleShape, train.Source);
