@@ -170,11 +170,7 @@ public static class SiteSharpnessTeleport
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(options);
-        var hessian = new HessianOperator<double>((tape, leaves) =>
-        {
-            for (int i = 0; i < parameters.Count; i++) tape.BindTo(parameters[i], leaves[i]);
-            return CrossEntropy(graph, tape, inputs, labels);
-        }, parameters.Select(p => p.Value).ToArray());
+        var hessian = ModelHessian.CrossEntropy(graph, inputs, labels, parameters);
         var top = Lanczos.RestartedEigenvalues(SymmetricOperator.FromHessian(hessian), 1, new Random(options.Seed), SpectrumEnd.Largest,
             tolerance: options.LanczosTolerance, cancellationToken: cancellationToken);
         if (!top.Converged || !double.IsFinite(top.Values[0]))
