@@ -40,8 +40,10 @@ public sealed record OptimizerRule(OptimizerFamily Family, double WeightDecay = 
 /// applied (SGD family: exact to rounding; adaptive: the symmetry-breaking term is left out, see <paramref name="Breaking"/>).</param>
 /// <param name="Breaking">The part of the step that the symmetry does not cancel: −2η(1 − ηλ)⟨Mθ, u⟩ (quadratic Q) or −η⟨c, u⟩
 /// (linear Q) for an adaptive step u; for the SGD family the gradient's own −2η⟨Mθ, g⟩, zero up to rounding at a true symmetry.</param>
-/// <param name="Integral">The modified-equation prediction from the run's start (Kunin et al. 2021): e^{−2λt}Q₀ + η∫e^{−2λ(t−τ)}Q_M(g)dτ
-/// with t = ηk/(1 − μ), the integral summed over the measured gradients (quadratic Q); e^{−λt}Q₀ (linear Q).</param>
+/// <param name="Integral">The modified-equation prediction from the run's start (Kunin et al. 2021). Plain SGD and the adaptive
+/// family: e^{−2λt}Q₀ + η∫e^{−2λ(t−τ)}Q_M(g)dτ with t = ηk/(1 − μ), the integral summed over the measured gradients (quadratic
+/// Q); e^{−λt}Q₀ (linear Q). SGD with momentum: the second-order (inertial) form <see cref="InertialFlow"/>, driven by the
+/// measured steps, from Q(0) = Q₀ at rest.</param>
 public sealed record SiteStep(long Step, SiteKind Kind, string Site, string Generator, double Measured, double Predicted, double Breaking, double Integral)
 {
     /// <summary>|Measured − Predicted|.</summary>
@@ -72,6 +74,8 @@ public sealed class SiteMonitor
     private readonly OptimizerRule _rule;
     private readonly Dictionary<(string, int), double> _buffer = [];
     private readonly double[] _integral;
+    // The momentum form's state per generator: Q(t) and dQ/dt of the second-order modified equation.
+    private readonly double[] _inertial, _inertialRate;
     private double[] _initial = [];
     private double _time;
     private long _steps;
@@ -87,6 +91,8 @@ public sealed class SiteMonitor
         _generators = sites.Where(s => s.Conserves).SelectMany(s => s.Generators.Select(g => (s, g))).ToArray();
         if (_generators.Length == 0) throw Errors.Argument(nameof(sites), "site monitor: the census has no continuous symmetry to follow");
         _integral = new double[_generators.Length];
+        _inertial = new double[_generators.Length];
+        _inertialRate = new double[_generators.Length];
         _entries = _generators.SelectMany(g => Entries(g.Generator)).Distinct().ToArray();
     }
 
@@ -102,6 +108,9 @@ public sealed class SiteMonitor
         ArgumentNullException.ThrowIfNull(parameters);
         _initial = _generators.Select(g => g.Generator.Conserved(parameters)).ToArray();
         Array.Clear(_integral);
+        // A run starts at rest (empty momentum buffer): Q(0) = Q₀, dQ/dt(0) = 0.
+        Array.Copy(_initial, _inertial, _initial.Length);
+        Array.Clear(_inertialRate);
         _buffer.Clear();
         _time = 0;
         _steps = 0;
@@ -124,6 +133,8 @@ public sealed class SiteMonitor
         _time += dt;
         // The SGD step D on every monitored entry, once per step (generators share entries, the buffer must advance once).
         var step = _rule.Family == OptimizerFamily.Sgd ? SgdStep(before, gradient) : default;
+        bool inertial = _rule.Family == OptimizerFamily.Sgd && mu > 0;
+        var (quadraticFlow, linearFlow) = inertial ? (InertialFlow.Over(eta, mu, _rule.Nesterov, lambda, 2 * lambda), InertialFlow.Over(eta, mu, _rule.Nesterov, lambda, lambda)) : default;
         var result = new SiteStep[_generators.Length];
         for (int i = 0; i < _generators.Length; i++)
         {
@@ -145,7 +156,11 @@ public sealed class SiteMonitor
                     double cross = linear ? Dot(gen, old) : Quadratic(gen, theta, old);
                     double thetaB = mu * cross + lambda * q;
                     double thetaD = _rule.Nesterov ? lambda * q + mu * thetaB : thetaB;
-                    predicted = linear ? q - eta * thetaD : q - 2 * eta * thetaD + eta * eta * Quadratic(gen, direction, direction);
+                    double qd = linear ? 0 : Quadratic(gen, direction, direction);
+                    predicted = linear ? q - eta * thetaD : q - 2 * eta * thetaD + eta * eta * qd;
+                    // The momentum form's driving term: η(1 + μ)Q_S(θ̇) with θ̇ = −D, and Nesterov's −2ημ⟨S D, g⟩ (docs/monitor.md).
+                    double drive = linear ? 0 : eta * (1 + mu) * qd - (_rule.Nesterov ? 2 * eta * mu * Quadratic(gen, direction, g) : 0);
+                    (_inertial[i], _inertialRate[i]) = (linear ? linearFlow : quadraticFlow).Advance(_inertial[i], _inertialRate[i], drive);
                 }
             }
             else
@@ -165,10 +180,11 @@ public sealed class SiteMonitor
                     predicted = decayedQ + eta * eta * Quadratic(gen, u, u);
                 }
             }
-            // Modified equation: dQ/dt = −2λQ + η_eff·Q_M(g) (quadratic), −λQ (linear), with η_eff = η/(1 − μ) = dt per step.
+            // Modified equation without momentum (or the adaptive family's first-order form): dQ/dt = −2λQ + η_eff·Q_M(g)
+            // (quadratic), −λQ (linear), with η_eff = η/(1 − μ) = dt per step. With momentum: the second-order form above.
             double decay = Math.Exp(-(linear ? 1 : 2) * lambda * dt);
             _integral[i] = linear ? 0 : decay * _integral[i] + dt * dt * qg;
-            double integral = (linear ? Math.Exp(-lambda * _time) : Math.Exp(-2 * lambda * _time)) * _initial[i] + _integral[i];
+            double integral = inertial ? _inertial[i] : (linear ? Math.Exp(-lambda * _time) : Math.Exp(-2 * lambda * _time)) * _initial[i] + _integral[i];
             result[i] = new SiteStep(_steps, site.Kind, site.Location, gen.Name, measured, predicted, breaking, integral);
         }
         return result;
