@@ -68,6 +68,8 @@ internal static class CurvatureCommand
             if (settings.SingleBatches < 0 || settings.SingleBatches > batches)
                 throw Errors.Argument("--single-batches", $"--single-batches {settings.SingleBatches}: expected 0 to the {batches} batches");
             if (settings.Shard is { } s && s.Count > batches) throw Errors.Argument("--shard", $"--shard {s}: more shards than the {batches} batches");
+            if (settings.Shard is { } sh0 && parse.GetValue(moduloOrbit))
+                throw Errors.Argument("--modulo-orbit", $"--modulo-orbit with --shard {sh0}: a shard computes only its batches' trace table; run the orbit part unsharded");
 
             var graph = OnnxModel.Load(path).ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
             if (settings.Parameters is { } selected)
@@ -89,7 +91,7 @@ internal static class CurvatureCommand
             }
             var need = MemoryEstimate.Curvature(dimension, values, graph.Parameters.Sum(p => (long)p.Length), n, b, settings.TopK);
             int droppedTangents = 0;
-            if (parse.GetValue(moduloOrbit) && settings.Shard is null)
+            if (parse.GetValue(moduloOrbit))
             {
                 // The census's tangents and their orthonormal basis: dimension floats each, before they are built.
                 var census = SymmetryCensus.Take(graph);
@@ -130,7 +132,8 @@ internal static class CurvatureCommand
                     if (GC.GetTotalMemory(false) > collectAbove) GC.Collect();
                     p.Report(e);
                 }), t), token);
-                CurvatureWriter.Write(outDir, path, result, clock.Elapsed, droppedTangents);
+                if (settings.Shard is not null) CurvatureWriter.WriteShard(outDir, path, result, clock.Elapsed);
+                else CurvatureWriter.Write(outDir, path, result, clock.Elapsed, droppedTangents);
                 return ExitCodes.Ok;
             }));
         });

@@ -49,16 +49,16 @@ internal static class CurvatureWriter
             density.Save(Path.Combine(outDir, "density.csv"));
             files.Add("density.csv");
         }
-        if (s.Shard is not null)
+        if (r.Top is null)
         {
-            // The shard's Hutchinson table: one row per (probe, batch), the total and each block, to be joined with TraceShard.Merge.
-            var samples = new CsvTable(["probe", "batch", "total", .. r.Blocks.Select(x => x.Name)]);
-            int m = r.TraceSamples.BatchIndices.Length;
-            for (int p = 0; p < r.TraceSamples.Probes; p++)
-                for (int j = 0; j < m; j++)
-                    samples.AddRow([p, r.TraceSamples.BatchIndices[j], r.TraceSamples.Samples[p * m + j], .. r.TraceSamples.BlockSamples.Select(bs => (object?)bs[p * m + j])]);
-            samples.Save(Path.Combine(outDir, "trace-samples.csv"));
-            files.Add("trace-samples.csv");
+            // A trace-only result (a shard, or shards merged): its Hutchinson table, one row per (batch, probe) with the total and
+            // each block, batch by batch so that the shards' tables joined in order are the whole table (noether merge checks it).
+            var samples = new CsvTable(["batch", "probe", "total", .. r.Blocks.Select(x => x.Name)]);
+            foreach (var column in r.TraceSamples.Columns())
+                for (int p = 0; p < column.Total.Length; p++)
+                    samples.AddRow([column.Batch, p, column.Total[p], .. column.Blocks.Select(block => (object?)block[p])]);
+            samples.Save(Path.Combine(outDir, TraceSamplesFile));
+            files.Add(TraceSamplesFile);
         }
 
         var figures = new List<FigureRef>();
@@ -168,6 +168,33 @@ internal static class CurvatureWriter
         ExperimentConsole.Write(table);
         ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
             $"{r.HessianVectorProducts} per-batch Hessian passes; wall {elapsed.TotalSeconds:F1} s; wrote {string.Join(", ", files)} to {outDir}"));
+    }
+
+    /// <summary>The Hutchinson table of a trace-only result (a shard's, or the shards' joined).</summary>
+    public const string TraceSamplesFile = "trace-samples.csv";
+
+    /// <summary>What every shard of a curvature run shares and merge needs again: the model, the images and the parameter blocks.</summary>
+    internal sealed record CurvatureShared(string Model, int Images, int BatchSize, ParameterBlock[] Blocks);
+
+    /// <summary>
+    /// Writes a shard's files and then its shard.json (one grid item per batch: that batch's column of the Hutchinson
+    /// table), so that <c>noether merge</c> can join the shards.
+    /// </summary>
+    public static void WriteShard(string outDir, string modelPath, CurvatureResult r, TimeSpan elapsed)
+    {
+        var shard = r.Settings.Shard ?? throw new InvalidOperationException("curvature: WriteShard needs a shard's result");
+        Write(outDir, modelPath, r, elapsed);
+        ShardOutput.Complete(outDir, "curvature", null, shard, r.Batches, r.Settings, new CurvatureShared(modelPath, r.Batches * r.BatchSize, r.BatchSize, [.. r.Blocks]),
+            r.TraceSamples.Columns(), [TraceSamplesFile], elapsed);
+    }
+
+    /// <summary>The shards' columns joined into the whole Hutchinson table and written as a trace-only run over every batch.</summary>
+    public static void WriteMerged(string outDir, CurvatureSettings settings, CurvatureShared shared, TraceColumn[] columns, TimeSpan elapsed)
+    {
+        int batches = shared.Images / shared.BatchSize;
+        var table = TraceShard.FromColumns(settings.Seed, settings.Probes, batches, columns, shared.Blocks);
+        // One recorded pass per batch, as in each shard.
+        Write(outDir, shared.Model, CurvatureExperiment.TraceOnly(settings, table, shared.BatchSize, columns.Length), elapsed);
     }
 
     /// <summary>The population SE when it exists (several batches), else the probe SE: the one the 95% intervals use.</summary>

@@ -51,6 +51,9 @@ internal static class ShardMerge
         ["converge"] = new(m => ConvergeWriter.Write(m.OutDir, m.Profile ?? "default", ["rate"], null, null,
             ConvergenceRate.Assemble(m.SettingsAs<ConvergenceRateSettings>(), m.ItemsAs<ConvergenceRun>()),
             new Dictionary<string, double> { ["rate"] = m.Elapsed.TotalSeconds }, m.Elapsed)),
+        // The Hutchinson table only (one item per batch); eigenvalues, Hutch++ and the density need the whole set's Hessian.
+        ["curvature"] = new(m => CurvatureWriter.WriteMerged(m.OutDir, m.SettingsAs<CurvatureSettings>(), m.OptionsAs<CurvatureWriter.CurvatureShared>(),
+            m.ItemsAs<Noether.Landscape.TraceColumn>(), m.Elapsed)),
         // Fig. 8 mode only; the 1-D network of G.1 is not part of the grid (deterministic, milliseconds) and is recomputed here.
         ["sharpness"] = new(m => SharpnessWriter.Figure8(m.OutDir, m.Profile ?? "default",
             SharpnessSpectrum.Assemble(m.SettingsAs<SharpnessSpectrumSettings>(), m.ItemsAs<SharpnessRun>()), SharpnessScalarNetwork.Run(), m.Elapsed)),

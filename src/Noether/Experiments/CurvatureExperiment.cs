@@ -138,11 +138,10 @@ public static class CurvatureExperiment
         var traceBatches = settings.Shard is { } shard ? Curvature.ShardBatches(batches.Count, shard.Index, shard.Count) : null;
         stage = "Hutchinson trace";
         var table = Curvature.TraceSamples(hessian, settings.Probes, settings.Seed, traceBatches, cancellationToken);
+        int batchSize = batches[0].Labels.Length;
+        if (settings.Shard is not null) return TraceOnly(settings, table, batchSize, hessian.Passes);
         var trace = Curvature.Trace(table);
         var layers = settings.Layers ? LayerTraces(table) : [];
-        int batchSize = batches[0].Labels.Length;
-        if (settings.Shard is not null)
-            return new CurvatureResult(settings, hessian.Blocks, batches.Count, batchSize, null, null, null, null, table, trace, null, layers, null, null, hessian.Passes);
 
         stage = "loss and gradient";
         double meanLoss = 0;
@@ -187,6 +186,23 @@ public static class CurvatureExperiment
         }
         return new CurvatureResult(settings, hessian.Blocks, batches.Count, batchSize, meanLoss, gradientNorm, top, single, table, trace, hpp, layers, density,
             modulo, hessian.Passes);
+    }
+
+    /// <summary>
+    /// The result of the Hutchinson table alone — what a <c>--shard</c> run reports for its batches, and what <c>noether
+    /// merge</c> reports for the shards' tables joined (<see cref="TraceShard.Merge"/>): the trace with both intervals and the
+    /// per-layer traces; nothing that needs the whole set's Hessian (eigenvalues, Hutch++, density) is in it.
+    /// </summary>
+    /// <param name="settings">The run's settings (their shard says which part; null for a joined table).</param>
+    /// <param name="table">The Hutchinson table.</param>
+    /// <param name="batchSize">Images per batch.</param>
+    /// <param name="products">Hessian-vector products spent (the sum over shards for a joined table).</param>
+    public static CurvatureResult TraceOnly(CurvatureSettings settings, TraceShard table, int batchSize, long products)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(table);
+        var layers = settings.Layers ? LayerTraces(table) : [];
+        return new CurvatureResult(settings, table.Blocks, table.TotalBatches, batchSize, null, null, null, null, table, Curvature.Trace(table), null, layers, null, null, products);
     }
 
     /// <summary>

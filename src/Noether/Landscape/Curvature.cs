@@ -56,7 +56,52 @@ public sealed record TraceShard(int Seed, int Probes, int TotalBatches, int[] Ba
         }
         return new TraceShard(first.Seed, p, first.TotalBatches, batches, samples, blocks, first.Blocks);
     }
+
+    /// <summary>The table cut into one column per held batch (the unit a sharded run hands to <c>noether merge</c>).</summary>
+    public TraceColumn[] Columns()
+    {
+        int m = BatchIndices.Length;
+        return BatchIndices.Select((batch, j) => new TraceColumn(batch,
+            Enumerable.Range(0, Probes).Select(q => Samples[q * m + j]).ToArray(),
+            BlockSamples.Select(block => Enumerable.Range(0, Probes).Select(q => block[q * m + j]).ToArray()).ToArray())).ToArray();
+    }
+
+    /// <summary>
+    /// The table of <paramref name="columns"/> (batches ascending, each once; every column P probes for the total and for
+    /// each of <paramref name="blocks"/>): the inverse of <see cref="Columns"/>, values copied, so a table cut into columns
+    /// and rebuilt equals the original bit for bit.
+    /// </summary>
+    /// <exception cref="ArgumentException">No columns, a batch out of [0, <paramref name="totalBatches"/>) or not ascending, or a column of the wrong size.</exception>
+    public static TraceShard FromColumns(int seed, int probes, int totalBatches, IReadOnlyList<TraceColumn> columns, IReadOnlyList<ParameterBlock> blocks)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(blocks);
+        if (columns.Count == 0) throw Errors.Argument(nameof(columns), "trace table: no batch columns");
+        int m = columns.Count;
+        var samples = new double[probes * m];
+        var blockSamples = blocks.Select(_ => new double[probes * m]).ToArray();
+        for (int j = 0; j < m; j++)
+        {
+            var c = columns[j] ?? throw Errors.Argument(nameof(columns), $"trace table: column {j} is null");
+            if (c.Batch < 0 || c.Batch >= totalBatches || (j > 0 && c.Batch <= columns[j - 1].Batch))
+                throw Errors.Argument(nameof(columns), $"trace table: batch {c.Batch} at column {j} (expected ascending batches in [0, {totalBatches}))");
+            if (c.Total is null || c.Total.Length != probes || c.Blocks is null || c.Blocks.Length != blocks.Count || c.Blocks.Any(b => b is null || b.Length != probes))
+                throw Errors.Argument(nameof(columns), $"trace table: batch {c.Batch} has not {probes} probes for the total and each of the {blocks.Count} blocks");
+            for (int q = 0; q < probes; q++)
+            {
+                samples[q * m + j] = c.Total[q];
+                for (int k = 0; k < blocks.Count; k++) blockSamples[k][q * m + j] = c.Blocks[k][q];
+            }
+        }
+        return new TraceShard(seed, probes, totalBatches, columns.Select(c => c.Batch).ToArray(), samples, blockSamples, blocks);
+    }
 }
+
+/// <summary>One batch's column of a <see cref="TraceShard"/>: z_pᵀH_b z_p for every probe p, in total and per block.</summary>
+/// <param name="Batch">The batch b.</param>
+/// <param name="Total">S[p, b] for p = 0 … P − 1.</param>
+/// <param name="Blocks">Per block k, S_k[p, b].</param>
+public sealed record TraceColumn(int Batch, double[] Total, double[][] Blocks);
 
 /// <summary>A trace with its intervals' ingredients, from the probes × batches table of a <see cref="TraceShard"/>.</summary>
 /// <param name="Trace">T̂ = (1/PB) Σ_p Σ_b S[p, b] (p outer, b inner): Hutchinson's estimate of Tr H for the mean Hessian of the B batches.</param>

@@ -113,7 +113,7 @@ public sealed class CurvatureCommandTests : IDisposable
     public void Curvature_ShardTables_CoverAllBatchesAndAverageToTheUnshardedTrace()
     {
         string[] Args(string outDir, params string[] extra) => ["curvature", "--model", Model, "--images", "24", "--batch-size", "8", "--top-k", "1", "--probes", "6",
-            "--density-probes", "0", "--single-batches", "0", "--parameters", "5.weight,5.bias", "--seed", "2", "--out", outDir, .. extra];
+            "--density-probes", "0", "--single-batches", "0", "--parameters", "5.weight,5.bias", "--layers", "--seed", "2", "--out", outDir, .. extra];
         string whole = Path.Combine(_dir, "whole");
         CliOutput.AssertSucceeded(CliRunner.RunInProcess(Args(whole)), whole);
         double trace = CliOutput.Number(CliOutput.Summary(whole, "curvature").GetProperty("trace").GetProperty("hutchinson"));
@@ -123,7 +123,7 @@ public sealed class CurvatureCommandTests : IDisposable
         {
             string dir = Path.Combine(_dir, "shard" + shard[0]);
             CliOutput.AssertSucceeded(CliRunner.RunInProcess(Args(dir, "--shard", shard)), dir);
-            var table = CliOutput.AssertCsv(Path.Combine(dir, "trace-samples.csv"), "probe", "batch", "total", "5.weight", "5.bias");
+            var table = CliOutput.AssertCsv(Path.Combine(dir, "trace-samples.csv"), "batch", "probe", "total", "5.weight", "5.bias");
             for (int i = 0; i < table.RowCount; i++)
             {
                 samples.Add(table.GetDouble(i, "total"));
@@ -134,6 +134,26 @@ public sealed class CurvatureCommandTests : IDisposable
         Assert.Equal(6 * 3, samples.Count);
         // The same probes in every shard: the mean of the joined table is the unsharded estimate (up to summation order).
         Close.Assert(trace, samples.Average(), 1e-12, 0, "joined shards");
+
+        // noether merge joins the tables and reports what the unsharded run reports for the trace, bit for bit: the estimate,
+        // both standard errors and every layer's trace (the same sums over the same table in the same order).
+        string merged = Path.Combine(_dir, "merged");
+        CliOutput.AssertSucceeded(CliRunner.RunInProcess(["merge", Path.Combine(_dir, "shard2"), Path.Combine(_dir, "shard1"), "--out", merged]), merged);
+        var a = CliOutput.Summary(whole, "curvature").GetProperty("trace");
+        var b = CliOutput.Summary(merged, "curvature").GetProperty("trace");
+        foreach (var key in new[] { "hutchinson", "standardErrorProbes", "standardErrorPopulation" })
+            Assert.Equal(CliOutput.Number(a.GetProperty(key)), CliOutput.Number(b.GetProperty(key)));
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "layers.csv")), File.ReadAllText(Path.Combine(merged, "layers.csv")));
+        var joined = CliOutput.AssertCsv(Path.Combine(merged, "trace-samples.csv"), "batch", "probe", "total", "5.weight", "5.bias");
+        Assert.Equal(6 * 3, joined.RowCount);
+
+        // Shards of different runs, or an incomplete set, are refused with one line and nothing written.
+        string other = Path.Combine(_dir, "other2");
+        CliOutput.AssertSucceeded(CliRunner.RunInProcess(Args(other, "--shard", "2/2").Select(a => a == "6" ? "7" : a).ToArray()), other);
+        string refused = Path.Combine(_dir, "refused");
+        CliRunner.AssertOneLineFailure(CliRunner.RunInProcess(["merge", Path.Combine(_dir, "shard1"), other, "--out", refused]), "probes");
+        CliRunner.AssertOneLineFailure(CliRunner.RunInProcess(["merge", Path.Combine(_dir, "shard1"), "--out", refused]), "2/2", "missing");
+        Assert.False(Directory.Exists(refused));
     }
 
     [Fact]
@@ -145,6 +165,7 @@ public sealed class CurvatureCommandTests : IDisposable
         CliRunner.AssertOneLineFailure(CliRunner.RunInProcess(["curvature", "--model", Model, "--images", "16", "--batch-size", "8", "--single-batches", "5", "--out", outDir]), "--single-batches");
         CliRunner.AssertOneLineFailure(CliRunner.RunInProcess(["curvature", "--model", Path.Combine(_dir, "missing.onnx"), "--out", outDir]), "missing.onnx");
         CliRunner.AssertOneLineFailure(CliRunner.RunInProcess(["curvature", "--model", Model, "--images", "16", "--batch-size", "8", "--shard", "3/2", "--out", outDir]), "--shard");
+        CliRunner.AssertOneLineFailure(CliRunner.RunInProcess(["curvature", "--model", Model, "--images", "16", "--batch-size", "8", "--shard", "1/2", "--modulo-orbit", "--out", outDir]), "--modulo-orbit", "--shard");
         Assert.False(Directory.Exists(outDir));
     }
 }

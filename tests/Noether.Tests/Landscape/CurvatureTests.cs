@@ -61,6 +61,26 @@ public class CurvatureTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void TraceShard_CutIntoColumnsAndRebuilt_IsTheSameTable()
+    {
+        // The columns of the shards, concatenated in batch order, rebuild the unsharded table exactly (what noether merge does).
+        var (model, batches, _, _) = CurvatureFixtures.Mlp(9, batches: 5);
+        var h = MinibatchHessian.ForModel(model, batches);
+        var whole = Curvature.TraceSamples(h, probes: 7, seed: 3);
+        var columns = Enumerable.Range(1, 2).SelectMany(i => Curvature.TraceSamples(h, 7, 3, Curvature.ShardBatches(5, i, 2)).Columns()).ToArray();
+        var rebuilt = TraceShard.FromColumns(3, 7, 5, columns, h.Blocks);
+        Assert.Equal(whole.BatchIndices, rebuilt.BatchIndices);
+        Assert.Equal(whole.Samples, rebuilt.Samples);
+        for (int k = 0; k < h.Blocks.Count; k++) Assert.Equal(whole.BlockSamples[k], rebuilt.BlockSamples[k]);
+        Assert.Equal(whole.Columns()[2].Total, Enumerable.Range(0, 7).Select(p => whole.Samples[p * 5 + 2]));
+        // Out of order, out of range, or the wrong number of probes: refused.
+        Assert.Equal("columns", Assert.Throws<ArgumentException>(() => TraceShard.FromColumns(3, 7, 5, [.. columns.Reverse()], h.Blocks)).ParamName);
+        Assert.Equal("columns", Assert.Throws<ArgumentException>(() => TraceShard.FromColumns(3, 7, 4, columns, h.Blocks)).ParamName);
+        Assert.Equal("columns", Assert.Throws<ArgumentException>(() => TraceShard.FromColumns(3, 8, 5, columns, h.Blocks)).ParamName);
+        Assert.Equal("columns", Assert.Throws<ArgumentException>(() => TraceShard.FromColumns(3, 7, 5, [], h.Blocks)).ParamName);
+    }
+
+    [Fact]
     public void TraceSamples_ProbeStandardError_CoversExactTraceAbout95PercentOverSeeds()
     {
         // Quadratic batch losses ½θᵀA_bθ: H = mean A_b exactly. 400 seeds × 3 batches × 40 probes of a 12×12 problem.
