@@ -39,13 +39,14 @@ internal static class AnalyzeCommand
         var ensembleOut = new Option<string?>("--ensemble-out") { Description = "Folder for the ensemble members (default: OUT/ensemble)." };
         var epsilon = CommonOptions.PositiveDouble("--epsilon", "ε of the ensemble's group elements.", 0.1);
         var onnx = ModelAnalyzeCommand.Model();
+        var training = ModelAnalyzeCommand.Training();
         var seed = CommonOptions.Seed();
         var output = CommonOptions.Out("results/analyze");
         var force = CommonOptions.Force();
 
         var command = new Command("analyze", "Analyse your own MLP or SPEC CNN (symmetry groups, conserved quantities, orbit dimensions and sharpness per layer pair; optionally a rescaled model or an ensemble), or any ONNX model with --model (a report: census, conserved quantities, loss along orbits, curvature).")
         {
-            weights, arch, onnx, data, dataDir, samples, probes, lanczos, noSharpness, rescale, rescaleStd, ensemble, ensembleOut, epsilon, seed, output, force,
+            weights, arch, onnx, training, data, dataDir, samples, probes, lanczos, noSharpness, rescale, rescaleStd, ensemble, ensembleOut, epsilon, seed, output, force,
         };
         CliAction.Set(command, (parse, token) =>
         {
@@ -53,8 +54,9 @@ internal static class AnalyzeCommand
             {
                 ModelAnalyzeCommand.RefuseWeightsOptions(parse, [weights, arch, lanczos, rescale, rescaleStd, ensemble, ensembleOut, epsilon]);
                 return Task.FromResult(ModelAnalyzeCommand.Run(modelPath, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(samples),
-                    parse.GetValue(probes), !parse.GetValue(noSharpness), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(force), token));
+                    parse.GetValue(probes), !parse.GetValue(noSharpness), parse.GetValue(seed), parse.GetValue(training), parse.GetValue(output)!, parse.GetValue(force), token));
             }
+            if (parse.GetValue(training) is not null) throw Errors.Argument("--training", "--training goes with --model (the report of an imported model and its training run)");
             if (parse.GetValue(weights) is null || parse.GetValue(arch) is null)
                 throw Errors.Argument(parse.GetValue(weights) is null ? "--weights" : "--arch", "analyze needs --weights and --arch (your own MLP or SPEC CNN), or --model (an ONNX model)");
             ArchitectureSpec spec;

@@ -20,6 +20,12 @@ internal static class ModelAnalyzeCommand
         Description = "An ONNX model (torch.onnx.export; output 0 the logits): write its report (census, conserved quantities, loss along orbits, curvature) instead of analysing --weights/--arch.",
     }.ExistingFile();
 
+    /// <summary>The output folder of a <c>noether train --model</c> run whose epochs, monitor and teleports the report adds.</summary>
+    public static Option<string?> Training() => new Option<string?>("--training")
+    {
+        Description = "With --model: the output folder of `noether train --model … [--monitor N]`; the report adds its epochs, the conserved quantities measured against their predictions, and its teleports.",
+    }.ExistingDirectory();
+
     /// <summary>The options of the --weights path that a --model run refuses.</summary>
     public static void RefuseWeightsOptions(ParseResult parse, IEnumerable<Option> weightsOnly)
     {
@@ -29,9 +35,16 @@ internal static class ModelAnalyzeCommand
     }
 
     /// <summary>Loads the model and the batch, checks memory, then runs the report into the staged --out.</summary>
-    public static int Run(string path, string dataset, string? dataDir, int samples, int traceProbes, bool sharpness, int seed, string outPath, bool force,
+    public static int Run(string path, string dataset, string? dataDir, int samples, int traceProbes, bool sharpness, int seed, string? trainingDir, string outPath, bool force,
         CancellationToken token)
     {
+        TrainingRunRecord? training = null;
+        if (trainingDir is not null)
+        {
+            if (!File.Exists(Path.Combine(trainingDir, "training.csv")))
+                throw Errors.Argument("--training", $"--training {trainingDir}: no training.csv there (expected the output folder of noether train --model)");
+            training = TrainingRunRecord.Load(trainingDir);
+        }
         var graph = OnnxModel.Load(path).ToGraph<double>(new GraphOptions { BatchNorm = BatchNormMode.Inference });
         if (graph.Inputs.Count != 1) throw Errors.Argument("--model", $"--model {path}: the report needs a model with one input (it has {graph.Inputs.Count})");
         if (samples < 2) throw Errors.Argument("--samples", $"--samples {samples}: the report needs at least 2 images (the curvature's interval is over 2 batches)");
@@ -67,7 +80,7 @@ internal static class ModelAnalyzeCommand
                 if (GC.GetTotalMemory(false) > collectAbove) GC.Collect();
                 p.Report(e);
             }), t), token);
-            ModelReportWriter.Write(outDir, path, dataset, result, clock.Elapsed);
+            ModelReportWriter.Write(outDir, path, dataset, result, clock.Elapsed, training);
             return ExitCodes.Ok;
         });
     }

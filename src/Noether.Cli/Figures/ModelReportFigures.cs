@@ -1,5 +1,6 @@
 using Noether.Experiments;
 using ScottPlot;
+using Color = ScottPlot.Color; // Spectre.Console (a global using) has one too
 
 namespace Noether.Cli.Figures;
 
@@ -40,4 +41,36 @@ internal static class ModelReportFigures
         plot.ShowLegend(Alignment.UpperCenter);
         Figure.Save(plot, path);
     }
+
+    /// <summary>
+    /// A monitored run: the median relative miss per kept step of the per-step identity and of the modified-equation integral
+    /// (log10), then one panel per site kind with its first generator's Q measured, from the identity and from the integral.
+    /// </summary>
+    public static void Monitor(TrainingRunRecord run, string path)
+    {
+        var plots = new List<Plot>();
+        var misses = Figure.Create("Median relative miss over generators, per kept step", "step", "log10 |predicted − measured| / |measured|");
+        void Curve(Func<(long Step, double Identity, double Integral), double> miss, Color color, string legend)
+        {
+            var kept = run.MonitorPerStep.Where(p => miss(p) > 0 && double.IsFinite(miss(p))).ToArray();
+            if (kept.Length > 0) Panels.Line(misses, kept.Select(p => (double)p.Step).ToArray(), kept.Select(p => Math.Log10(miss(p))).ToArray(), color, legend);
+        }
+        Curve(p => p.Identity, Panels.Palette[0], "exact per-step identity");
+        Curve(p => p.Integral, Panels.Palette[1], "modified-equation integral");
+        misses.ShowLegend(Alignment.UpperRight);
+        plots.Add(misses);
+        foreach (var t in run.Trajectories)
+        {
+            var plot = Figure.Create($"{t.Kind}: {Shorten(t.Site)}, {t.Generator}", "step", "Q");
+            var x = t.Steps.Select(v => (double)v).ToArray();
+            Panels.Line(plot, x, t.Measured, Panels.Palette[0], "measured", 3);
+            Panels.Line(plot, x, t.Predicted, Panels.Palette[2], "per-step identity", 1.5f, LinePattern.Dashed);
+            Panels.Line(plot, x, t.Integral, Panels.Palette[1], "integral", 1.5f, LinePattern.Dotted);
+            plot.ShowLegend(Alignment.LowerRight);
+            plots.Add(plot);
+        }
+        Panels.Save(plots, Panels.Columns(plots.Count), path);
+    }
+
+    private static string Shorten(string text) => text.Length <= 36 ? text : text[..33] + "...";
 }

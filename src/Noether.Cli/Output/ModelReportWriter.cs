@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Noether.Cli.Figures;
+using Noether.Conservation;
 using Noether.Landscape;
 using Noether.Symmetry.Census;
 
@@ -12,7 +13,7 @@ namespace Noether.Cli.Output;
 /// </summary>
 internal static class ModelReportWriter
 {
-    public static void Write(string outDir, string modelPath, string dataset, ModelReportResult r, TimeSpan elapsed)
+    public static void Write(string outDir, string modelPath, string dataset, ModelReportResult r, TimeSpan elapsed, TrainingRunRecord? training = null)
     {
         var census = new CsvTable("site", "kind", "location", "group", "dimension", "exact", "invariance", "orthogonality", "passed", "conserved");
         var conserved = new CsvTable("site", "location", "generator", "q");
@@ -44,6 +45,21 @@ internal static class ModelReportWriter
         }
         ModelReportFigures.Conserved(r, Path.Combine(outDir, "conserved.png"));
         ModelReportFigures.LossLines(r, Path.Combine(outDir, "loss-lines.png"));
+        var figures = new List<FigureRef>
+        {
+            new("conserved.png", null, "The conserved quantity of every census generator at the weights, per site."),
+            new("loss-lines.png", null, "Loss along group orbits, their tangent lines and random filter-normalised directions."),
+        };
+        if (training is not null)
+        {
+            TrainingFigures.Curve(training.Epochs, $"training run {Path.GetFileName(training.Folder)}", Path.Combine(outDir, "training.png"));
+            figures.Add(new("training.png", null, $"Test accuracy and mean training loss after each epoch of the run in {training.Folder}."));
+            if (training.Monitor is not null)
+            {
+                ModelReportFigures.Monitor(training, Path.Combine(outDir, "monitor.png"));
+                figures.Add(new("monitor.png", null, MonitorCaption(training)));
+            }
+        }
 
         var claims = ModelReportExperiment.Claims(r);
         ResultJson.Write(Path.Combine(outDir, "summary.json"), new
@@ -83,14 +99,20 @@ internal static class ModelReportWriter
             laws = r.DataLaws is { } laws ? new { laws.Parameters, laws.LieDimension, conservationLaws = laws.Parameters - laws.LieDimension, laws.ClearGap } : null,
             lawsNote = r.LawsNote,
             claims,
-            figures = new[]
+            training = training is null ? null : new
             {
-                new FigureRef("conserved.png", null, "The conserved quantity of every census generator at the weights, per site."),
-                new FigureRef("loss-lines.png", null, "Loss along group orbits, their tangent lines and random filter-normalised directions."),
+                folder = training.Folder,
+                epochs = training.Epochs.Count,
+                finalTestAccuracy = training.Epochs.LastOrDefault()?.TestAccuracy,
+                finalTrainLoss = training.Epochs.LastOrDefault()?.TrainLoss,
+                monitor = training.Monitor,
+                monitorByKind = training.MonitorByKind.Select(k => new { kind = k.Kind.ToString(), summary = k.Summary }),
+                teleports = training.Teleports?.RowCount,
             },
+            figures,
             wallSeconds = elapsed.TotalSeconds,
         });
-        AtomicFile.WriteAllText(Path.Combine(outDir, "report.html"), Html(modelPath, dataset, r, claims, outDir));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "report.html"), Html(modelPath, dataset, r, claims, outDir, training));
 
         var console = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{Path.GetFileName(modelPath)}: {r.Check.Sites.Count} census sites, dimension {r.Census.Dimension}"))
             .AddColumn("check").AddColumn(new TableColumn("measured").RightAligned()).AddColumn("verdict");
@@ -98,7 +120,43 @@ internal static class ModelReportWriter
         ExperimentConsole.Write(console);
         if (cv?.Top is { } t0)
             ExperimentConsole.Line(Format.Inv($"top eigenvalue {t0.Eigen.Values[0]:G6} ± {Interval(t0)[0]:G2}, trace {cv.Trace.Trace:G6} ± {1.96 * cv.Trace.StandardErrorPopulation:G2} (95%, {cv.Batches} batches)"));
+        if (training?.Monitor is { } m)
+            ExperimentConsole.Line(Format.Inv($"training run {training.Folder}: {training.Epochs.Count} epochs; monitor median relative miss {m.MedianIdentityRelative:E2} (per-step identity), {m.MedianIntegralRelative:E2} (integral) over {m.Observations} observations"));
         ExperimentConsole.Line(Format.Inv($"wall {elapsed.TotalSeconds:F1} s; wrote report.html, census.csv, conserved.csv, loss-lines.csv, summary.json to {outDir}"));
+    }
+
+    private static string MonitorCaption(TrainingRunRecord t) => Format.Inv(
+        $"The monitored run: left, the median over generators of |predicted − measured|/|measured| at each kept step, for the exact per-step identity and the modified-equation integral (docs/monitor.md); then, per site kind, its first generator's Q measured, from the identity and from the integral. Over all {t.Monitor!.Observations} observations: medians {t.Monitor.MedianIdentityRelative:E2} and {t.Monitor.MedianIntegralRelative:E2}.");
+
+    // The training run's section: epochs, the monitor's table per site kind and its figure, the teleports as written.
+    private static void TrainingSection(StringBuilder h, string outDir, TrainingRunRecord t)
+    {
+        h.Append("<h2>Training run</h2><p>").Append(E(Format.Inv($"From {t.Folder}: {t.Epochs.Count} epochs")));
+        if (t.Epochs.LastOrDefault() is { } last) h.Append(E(Format.Inv($", final test accuracy {100 * last.TestAccuracy:F2}%, train loss {last.TrainLoss:G4}")));
+        h.Append(".</p>");
+        Image(h, outDir, "training.png", "Test accuracy and mean training loss after each epoch.");
+        if (t.Monitor is { } m)
+        {
+            h.Append("<h3>Conserved quantities through training</h3><table><tr><th>site kind</th><th>observations</th><th>generators</th><th>per-step identity: median (max) relative miss</th><th>integral: median relative miss</th><th>breaking term: median relative size</th></tr>");
+            var rows = t.MonitorByKind.Select(x => (Name: x.Kind.ToString(), x.Summary)).Append((Name: "all", Summary: m));
+            foreach (var (kind, k) in rows)
+                h.Append(Format.Inv($"<tr><td>{E(kind)}</td><td class=\"n\">{k.Observations}</td><td class=\"n\">{k.Generators}</td><td class=\"n\">{k.MedianIdentityRelative:0.0e+00} ({k.MaxIdentityRelative:0.0e+00})</td><td class=\"n\">{k.MedianIntegralRelative:0.0e+00}</td><td class=\"n\">{k.MedianBreakingRelative:0.0e+00}</td></tr>"));
+            h.Append("</table>");
+            Image(h, outDir, "monitor.png", MonitorCaption(t));
+        }
+        if (t.Teleports is { } tp)
+        {
+            h.Append("<h3>Teleports</h3><table><tr>");
+            foreach (var c in tp.Columns) h.Append("<th>").Append(E(c)).Append("</th>");
+            h.Append("</tr>");
+            foreach (var row in tp.Rows)
+            {
+                h.Append("<tr>");
+                foreach (var cell in row) h.Append("<td>").Append(E(cell)).Append("</td>");
+                h.Append("</tr>");
+            }
+            h.Append("</table>");
+        }
     }
 
     // 95% half-width of each eigenvalue from the batch-to-batch spread of its Rayleigh quotients.
@@ -106,7 +164,7 @@ internal static class ModelReportWriter
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 
-    private static string Html(string modelPath, string dataset, ModelReportResult r, IReadOnlyList<Claim> claims, string outDir)
+    private static string Html(string modelPath, string dataset, ModelReportResult r, IReadOnlyList<Claim> claims, string outDir, TrainingRunRecord? training)
     {
         var h = new StringBuilder();
         h.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Noether report: ").Append(E(Path.GetFileName(modelPath))).Append("</title>")
@@ -145,7 +203,9 @@ internal static class ModelReportWriter
         h.Append(E(r.DataLaws is { } laws
             ? Format.Inv($"Data fields (the outputs' gradients on this batch): D − dim Lie(V) = {laws.Parameters} − {laws.LieDimension} = {laws.Parameters - laws.LieDimension} laws{(laws.ClearGap ? "" : " (no clear singular-value gap)")}; the census accounts for {r.Census.Dimension}.")
             : r.LawsNote ?? "not computed"));
-        h.Append("</p><p><small>Written by noether analyze --model; every number is in summary.json and the CSV files beside this page.</small></p></body></html>");
+        h.Append("</p>");
+        if (training is not null) TrainingSection(h, outDir, training);
+        h.Append("<p><small>Written by noether analyze --model; every number is in summary.json and the CSV files beside this page.</small></p></body></html>");
         return h.ToString();
     }
 

@@ -108,18 +108,8 @@ internal static class TrainingWriter
     }
 
     /// <summary>monitor.csv: every kept step's conserved quantities, measured and predicted (docs/monitor.md).</summary>
-    private static void MonitorCsv(IReadOnlyList<SiteStep> steps, string path)
-    {
-        var csv = new CsvTable("step", "kind", "site", "generator", "measured", "predicted", "residual", "breaking", "integral");
-        foreach (var s in steps) csv.AddRow(s.Step, s.Kind.ToString(), s.Site, s.Generator, s.Measured, s.Predicted, s.Residual, s.Breaking, s.Integral);
-        csv.Save(path);
-    }
+    private static void MonitorCsv(IReadOnlyList<SiteStep> steps, string path) => MonitorLog.Table(steps).Save(path);
 
     /// <summary>training.csv: loss, test accuracy and seconds per epoch.</summary>
-    private static void EpochsCsv(IReadOnlyList<EpochRecord> epochs, string path)
-    {
-        var csv = new CsvTable("epoch", "train_loss", "test_accuracy", "seconds");
-        foreach (var e in epochs) csv.AddRow(e.Epoch, e.TrainLoss, e.TestAccuracy, e.Seconds);
-        csv.Save(path);
-    }
+    private static void EpochsCsv(IReadOnlyList<EpochRecord> epochs, string path) => TrainingRunRecord.EpochTable(epochs).Save(path);
 }

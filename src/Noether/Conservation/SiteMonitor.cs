@@ -282,4 +282,22 @@ public sealed record SiteMonitorSummary(int Observations, int Steps, int Generat
             Median(s => s.Residual / Math.Abs(s.Measured)), usable.Length == 0 ? double.NaN : usable.Max(s => s.Residual / Math.Abs(s.Measured)),
             Median(s => Math.Abs(s.Integral - s.Measured) / Math.Abs(s.Measured)), Median(s => Math.Abs(s.Breaking) / Math.Abs(s.Measured)));
     }
+
+    /// <summary>One summary per site kind present, in the kinds' order.</summary>
+    public static IReadOnlyList<(SiteKind Kind, SiteMonitorSummary Summary)> ByKind(IReadOnlyList<SiteStep> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        return steps.GroupBy(s => s.Kind).OrderBy(g => g.Key).Select(g => (g.Key, Of(g.ToArray()))).ToArray();
+    }
+
+    /// <summary>Per kept step (ascending): the median relative miss over generators of the per-step identity and of the integral.</summary>
+    public static IReadOnlyList<(long Step, double Identity, double Integral)> PerStep(IReadOnlyList<SiteStep> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        return steps.GroupBy(s => s.Step).OrderBy(g => g.Key).Select(g =>
+        {
+            var summary = Of(g.ToArray());
+            return (g.Key, summary.MedianIdentityRelative, summary.MedianIntegralRelative);
+        }).ToArray();
+    }
 }

@@ -74,6 +74,53 @@ public sealed class AnalyzeModelCommandTests : IDisposable
     }
 
     [Fact]
+    public void AnalyzeModel_WithTraining_ReportsTheRunsMonitorAgainstItsOwnCsv()
+    {
+        // A short monitored run (SGD with momentum and decay, float64), then the report with --training. The summary's medians
+        // are checked against medians computed here from monitor.csv's own columns (not through MonitorLog/SiteMonitorSummary).
+        string run = Path.Combine(_dir, "train");
+        CliOutput.AssertSucceeded(CliRunner.RunInProcess(["train", "--model", Model, "--epochs", "1", "--train-limit", "640", "--batch-size", "64",
+            "--lr", "0.05", "--momentum", "0.9", "--weight-decay", "5e-4", "--float64", "--monitor", "2", "--out", run]), run);
+        string outDir = Path.Combine(_dir, "report");
+        CliOutput.AssertSucceeded(CliRunner.RunInProcess(["analyze", "--model", Model, "--training", run, "--samples", "16", "--no-sharpness", "--out", outDir]), outDir);
+        foreach (var png in new[] { "training.png", "monitor.png" }) CliOutput.AssertPng(Path.Combine(outDir, png));
+
+        var monitor = CliOutput.AssertCsv(Path.Combine(run, "monitor.csv"), "step", "kind", "site", "generator", "measured", "predicted", "residual", "breaking", "integral");
+        var rows = Enumerable.Range(0, monitor.RowCount).Where(i => monitor.GetDouble(i, "measured") != 0).ToArray();
+        double Median(Func<int, double> f)
+        {
+            var v = rows.Select(f).Order().ToArray();
+            return v.Length % 2 == 1 ? v[v.Length / 2] : 0.5 * (v[v.Length / 2 - 1] + v[v.Length / 2]);
+        }
+        double identity = Median(i => Math.Abs(monitor.GetDouble(i, "predicted") - monitor.GetDouble(i, "measured")) / Math.Abs(monitor.GetDouble(i, "measured")));
+        double integral = Median(i => Math.Abs(monitor.GetDouble(i, "integral") - monitor.GetDouble(i, "measured")) / Math.Abs(monitor.GetDouble(i, "measured")));
+        var training = CliOutput.Summary(outDir, "analyze").GetProperty("training");
+        var m = training.GetProperty("monitor");
+        Assert.Equal(monitor.RowCount, m.GetProperty("observations").GetInt32());
+        Close.Assert(identity, CliOutput.Number(m.GetProperty("medianIdentityRelative")), 1e-12, 0, "identity median");
+        Close.Assert(integral, CliOutput.Number(m.GetProperty("medianIntegralRelative")), 1e-12, 0, "integral median");
+        // The run's own numbers hold: the identity to rounding (float64), the momentum form within 1% over 10 steps.
+        Assert.True(identity < 1e-12, $"identity median {identity:E2}");
+        Assert.True(integral < 1e-2, $"integral median {integral:E2}");
+        Assert.Equal(2, training.GetProperty("monitorByKind").GetArrayLength());
+        Assert.Equal(1, training.GetProperty("epochs").GetInt32());
+        Assert.Contains("Training run", File.ReadAllText(Path.Combine(outDir, "report.html")));
+        var schema = JsonSchema.FromText(File.ReadAllText(Path.Combine(Report.ReportAssertions.RepositoryRoot(), "docs", "model-report.schema.json")),
+            new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        Assert.True(schema.Evaluate(doc.RootElement).IsValid, "summary.json with a training block breaks docs/model-report.schema.json");
+
+        // Bad input, one line each and nothing written: a folder that is no training run, a monitor.csv with other columns,
+        // --training without --model.
+        string refused = Path.Combine(_dir, "refused");
+        CliRunner.AssertOneLineFailure(CliRunner.RunInProcess(["analyze", "--model", Model, "--training", _dir, "--samples", "16", "--out", refused]), "--training", "training.csv");
+        File.WriteAllText(Path.Combine(run, "monitor.csv"), "step,kind\n1,Rescaling\n");
+        CliRunner.AssertOneLineFailure(CliRunner.RunInProcess(["analyze", "--model", Model, "--training", run, "--samples", "16", "--out", refused]), "monitor.csv", "columns");
+        CliRunner.AssertOneLineFailure(CliRunner.RunInProcess(["analyze", "--weights", Model, "--arch", "mlp:784-10", "--training", run, "--out", refused]), "--training");
+        Assert.False(Directory.Exists(refused));
+    }
+
+    [Fact]
     public void AnalyzeModel_WithWeightsOption_RefusedNamingIt()
     {
         string outDir = Path.Combine(_dir, "refused");
