@@ -10,7 +10,9 @@
 #
 # The number of shards is the size of the array below (--array=1-N: it must start at 1 with step 1; N at most the
 # sweep's grid size: drift 16, xavier 7, orbit 27, sharpness 24, `converge --part rate` 36,
-# ensemble 45, attack 10 items with their default settings). Change it here or override it
+# ensemble 45, attack 10 items with their default settings; `curvature --model` one item per batch, e.g. 32 for
+# --images 4096 --batch-size 128: each shard computes its batches' Hutchinson table, the merge the trace and per-layer
+# traces of the whole set). Change it here or override it
 # on the command line of the submission: SBATCH_ARRAY_INX=1-4 bash docs/slurm-sweep.sh.
 #
 #SBATCH --job-name=noether-sweep
