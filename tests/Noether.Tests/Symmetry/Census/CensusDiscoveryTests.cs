@@ -174,4 +174,38 @@ public sealed class CensusDiscoveryTests
         Assert.All(result.Findings.Take(2), f => Assert.Contains("not checked", f, StringComparison.Ordinal));
         Assert.True(result.Sites[2].Agrees, result.Sites[2].Finding);
     }
+
+    [Theory]
+    [InlineData(1.0, 37, 37)]      // singular values O(1): both paths count the same null space
+    [InlineData(1e-7, 37, 38)]     // one at 1e-7 of the largest: the SVD resolves it, the Gram matrix (to ~1e-8) cannot
+    public void Constraints_DirectAndGramPaths_CountTheNullSpaceToTheirResolution(double smallest, int direct, int gram)
+    {
+        // 240 rows of A = L·diag(s)·R (L 240×83, R 83×120 Gaussian; s = 1 except the last, `smallest`): rank 83, null space
+        // 37 in exact arithmetic. The direct path (the family's rows, singular values to ~1e-16) and the Gram path (AᵀA,
+        // eigenvalues to ~1e-16 of the largest, so singular values to ~1e-8) are forced with the limit.
+        const int rows = 240, rank = 83, unknowns = 120;
+        var rng = new Random(3);
+        var l = new double[rows, rank];
+        var r = new double[rank, unknowns];
+        for (int i = 0; i < rows; i++) for (int k = 0; k < rank; k++) l[i, k] = Noether.Tensors.Gaussian.Next(rng);
+        for (int k = 0; k < rank; k++) for (int j = 0; j < unknowns; j++) r[k, j] = Noether.Tensors.Gaussian.Next(rng) * (k == rank - 1 ? smallest : 1);
+        var byRows = new CensusDiscovery.Constraints(unknowns);
+        var byGram = new CensusDiscovery.Constraints(unknowns, directLimit: 0);
+        double squares = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            var row = new double[unknowns];
+            for (int j = 0; j < unknowns; j++)
+                for (int k = 0; k < rank; k++) row[j] += l[i, k] * r[k, j];
+            squares += row.Sum(v => v * v);
+            byRows.Add((double[])row.Clone());
+            byGram.Add(row);
+        }
+        var (d1, gap1) = byRows.NullDimension(Math.Sqrt(squares));
+        var (d2, gap2) = byGram.NullDimension(Math.Sqrt(squares));
+        Assert.Equal(direct, d1);
+        Assert.Equal(gram, d2);
+        Assert.True(gap1 >= 1e4 && gap2 >= 1e4, $"gaps {gap1:E2} (rows), {gap2:E2} (Gram)");
+    }
 }
+
