@@ -93,7 +93,7 @@ internal static class SymmetriesWriter
                 invariance_eps0 = s.InvarianceWithoutEpsilon, orthogonality_eps0 = s.OrthogonalityWithoutEpsilon, status = Status(s),
                 discovery = discovery?.Sites[i] is { } d
                     ? new { status = Discovery(d), discovered = d.Checked ? d.Discovered : (int?)null, census_in_family = d.Checked ? d.CensusDimension : (int?)null, unknowns = d.Unknowns, constraints = d.Constraints,
-                        gap = d.Checked ? d.Gap : (double?)null, clear_gap = d.ClearGap, family = d.Family, rounds = d.History.Select(h => new { inputs = h.Inputs, discovered = h.Discovered }).ToArray(),
+                        gap = d.Checked ? d.Gap : (double?)null, clear_gap = d.ClearGap, unconstrained = d.Unconstrained, family = d.Family, rounds = d.History.Select(h => new { inputs = h.Inputs, discovered = h.Discovered }).ToArray(),
                         finding = d.Finding }
                     : null,
             }).ToArray(),

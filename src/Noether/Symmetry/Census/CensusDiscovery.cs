@@ -19,8 +19,12 @@ namespace Noether.Symmetry.Census;
 /// <param name="Samples">The random inputs used (to explain a difference, e.g. units that never change sign on them).</param>
 /// <param name="History">(inputs, discovered) of every round: more inputs are drawn while the discovery exceeds the census.</param>
 /// <param name="Skipped">Why the site was not checked (e.g. a family above the size limit), or null.</param>
+/// <param name="Unconstrained">Family coordinates whose constraint is identically zero over every input used: no input moves the
+/// output along them (a unit dead on these inputs gets no gradient on its slices; an input feature that is always 0 leaves
+/// its weights free). Each is an invariant direction of these data, so they bound how much of a surplus dead units can
+/// explain.</param>
 public sealed record DiscoveryCheck(CensusSite Site, int CensusDimension, int Discovered, int Unknowns, int Constraints, double Gap, bool ClearGap,
-    string Family, IReadOnlyList<Tensor<double>> Samples, IReadOnlyList<(int Inputs, int Discovered)> History, string? Skipped = null)
+    string Family, IReadOnlyList<Tensor<double>> Samples, IReadOnlyList<(int Inputs, int Discovered)> History, string? Skipped = null, int Unconstrained = 0)
 {
     /// <summary>The site was checked.</summary>
     public bool Checked => Skipped is null;
@@ -38,6 +42,10 @@ public sealed record DiscoveryCheck(CensusSite Site, int CensusDimension, int Di
               + (History.Count > 1 && History[^1].Discovered < History[^2].Discovered
                   ? $"the surplus shrinks with more inputs ({Rounds}): it holds for these data only (dead or always-on units, too few activation patterns)"
                   : $"a symmetry the census does not list ({Rounds})")
+              + (Unconstrained > 0
+                  ? $"; {Unconstrained} of the family's coordinates get no gradient from any of these inputs (dead units), "
+                    + (Discovered - CensusDimension <= Unconstrained ? "enough to hold the whole surplus" : $"at most {Unconstrained} of the surplus of {Discovered - CensusDimension}")
+                  : "")
             : $"{Site.Location}: discovery finds only {Discovered} invariant directions in its family ({Family}), the census claims {CensusDimension}: a census generator is not a symmetry (or the rank decision is wrong, gap {Gap:E2})";
 }
 
@@ -205,7 +213,8 @@ public static class CensusDiscovery
                         continue;
                     }
                     results[j.Index] = new DiscoveryCheck(j.Site, j.Expected, discovered, j.Family.Unknowns, j.Constraints.Count, gap, gap >= 1e4 && j.CensusGap >= 1e4,
-                        j.Family.Description, j.Used.Select(k => sampler.Samples[k]).ToArray(), j.History, double.IsNaN(gap) ? "non-finite gradients" : null);
+                        j.Family.Description, j.Used.Select(k => sampler.Samples[k]).ToArray(), j.History, double.IsNaN(gap) ? "non-finite gradients" : null,
+                        j.Constraints.Unconstrained);
                     j.Constraints.Release(); // a finished site's rows are garbage: the largest families' would otherwise add up
                 }
                 active = next;
@@ -248,14 +257,20 @@ public static class CensusDiscovery
         private const int Block = 256;
 
         private List<double[]> _rows = [];
+        // Σ over rows of each coordinate's squared constraint: exactly 0 when no row ever involved it.
+        private readonly double[] _columnSquares = new double[unknowns];
         private Tensor<double>? _gram = unknowns > directLimit ? Tensor<double>.Zeros(unknowns, unknowns) : null;
         private bool _finite = true;
 
         public int Count { get; private set; }
 
+        /// <summary>Coordinates no row constrains (their column is exactly zero).</summary>
+        public int Unconstrained => _columnSquares.Count(v => v == 0);
+
         public void Add(double[] row)
         {
             if (_finite && row.Any(v => !double.IsFinite(v))) _finite = false;
+            for (int j = 0; j < row.Length; j++) _columnSquares[j] += row[j] * row[j];
             _rows.Add(row);
             Count++;
             if (_gram is not null && _rows.Count == Block) Flush();

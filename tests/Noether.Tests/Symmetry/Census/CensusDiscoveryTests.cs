@@ -48,6 +48,33 @@ public sealed class CensusDiscoveryTests
         Assert.Equal(16, CensusDiscovery.Check(graph, site, new Random(4), samples: 1000).CensusDimension);
     }
 
+    // A unit made dead (bias −1e6: its pre-activation is negative on every input) gets no gradient on its slices: its 16
+    // producer coordinates (the producer slices, 32 weights + bias, have rank 16 over the 16 units) and its 10 consumer
+    // coordinates (its column of the 10-class head) are constrained by no input. Discovery then exceeds the census, and the
+    // finding says how many coordinates no input constrains — enough to hold the surplus. 1000 inputs, as above, so that
+    // the live units' activation patterns leave no surplus of their own.
+    [Fact]
+    public void Discovery_with_a_dead_unit_reports_its_unconstrained_coordinates()
+    {
+        var graph = SymmetryCensusTests.Load("mlp.onnx");
+        graph.Parameter("3.bias")!.Value.Data[5] = -1e6;
+        var census = SymmetryCensus.Take(graph);
+        var site = census.Sites.Where(s => s.Kind == SiteKind.Rescaling).ElementAt(1);
+        var check = CensusDiscovery.Check(graph, site, new Random(4), samples: 1000, census: census);
+        Assert.Equal(16 + 10, check.Unconstrained);
+        Assert.True(check.Discovered > check.CensusDimension, $"discovered {check.Discovered}, census {check.CensusDimension}");
+        // Exactly: the 26 free coordinates less the two census directions among them (the unit's rescaling, its column's
+        // translation under the softmax).
+        Assert.True(check.Discovered - check.CensusDimension == 26 - 2, check.Finding);
+        Assert.Contains("get no gradient from any of these inputs", check.Finding, StringComparison.Ordinal);
+        Assert.Contains("enough to hold the whole surplus", check.Finding, StringComparison.Ordinal);
+        // The same site without the dead unit: every coordinate is constrained.
+        var healthy = SymmetryCensusTests.Load("mlp.onnx");
+        var healthyCensus = SymmetryCensus.Take(healthy);
+        var again = CensusDiscovery.Check(healthy, healthyCensus.Sites.Where(s => s.Kind == SiteKind.Rescaling).ElementAt(1), new Random(4), samples: 1000, census: healthyCensus);
+        Assert.Equal(0, again.Unconstrained);
+    }
+
     // The nn.MultiheadAttention transformer (packed in-projection cut by Slice nodes): discovery agrees with the census on
     // every site. The families reach into each other: a LayerNorm-affine rescaling site's family (mix the (γ_a, β_a)
     // slices, mix the consumers' input columns) also holds, for every u in the column space of the stacked consumer
