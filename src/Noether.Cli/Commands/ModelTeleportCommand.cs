@@ -22,20 +22,32 @@ internal static class ModelTeleportCommand
         public Option<string?> Labels { get; } = new("--labels") { Description = "Class labels for --input (.npy of integers); default: seeded random labels." };
         public Option<int> Batch { get; } = CommonOptions.PositiveInt("--batch", "With --model and a sharpness target: samples of the batch (the first rows of --input, or the synthetic batch).", 32);
         public Option<double?> MaxT { get; } = ListOptions.OptionalPositiveDouble("--max-t", "With --model and a sharpness target: the search bound |t| on the site's path exp(tM) (default 5: scalings up to e^5).");
+        public Option<int?> RandomMembers { get; } = new("--random-members") { Description = "With --model, instead of a target: write N random elements of the census group (every exact site at once but the softmax translation, so the outputs stay the same) applied to the model, members for an ensemble (1–100)." };
+        public Option<double?> RandomScale { get; } = ListOptions.OptionalPositiveDouble("--random-scale", "With --random-members: each generator's coordinate is drawn from U(−s, s) (GL(d) sites: divided by √d); default 1.");
 
-        public IEnumerable<Option> ModelOnly => [Site, QScale, QShift, QValue, SharpnessScale, Input, Labels, Batch, MaxT];
+        public IEnumerable<Option> ModelOnly => [Site, QScale, QShift, QValue, SharpnessScale, Input, Labels, Batch, MaxT, RandomMembers, RandomScale];
 
         /// <summary>The options that only a sharpness target reads.</summary>
         public IEnumerable<Option> SharpnessOnly => [Input, Labels, Batch, MaxT];
     }
 
     /// <summary>A checked --model run: a Q target or a sharpness target with its batch.</summary>
-    internal sealed record Request(ModelTeleportSettings? Q, ModelSharpnessTeleportSettings? Sharpness, string TargetOption, string? Input, string? Labels, int Batch, int Seed);
+    internal sealed record Request(ModelTeleportSettings? Q, ModelSharpnessTeleportSettings? Sharpness, string TargetOption, string? Input, string? Labels, int Batch, int Seed,
+        ModelOrbitSampleSettings? Random = null);
 
     /// <summary>The settings of a --model run, checked before --out is touched (exactly one target, finite).</summary>
     public static Request Read(ParseResult parse, Options o, Option<double?> targetSharpness, string model, int seed)
     {
         if (!File.Exists(model)) throw new FileNotFoundException($"--model: {model} not found", model);
+        if (parse.GetValue(o.RandomMembers) is { } members)
+        {
+            var targets = new Option[] { o.QScale, o.QShift, o.QValue, o.SharpnessScale, targetSharpness, o.Site }.Concat(o.SharpnessOnly);
+            if (targets.FirstOrDefault(x => parse.GetResult(x) is { Implicit: false }) is { } other)
+                throw Errors.Argument(other.Name, $"{other.Name} does not go with --random-members (random elements of the whole census group, no target or site)");
+            if (members is < 1 or > 100) throw Errors.Argument("--random-members", $"--random-members must be 1 to 100 (got {members})");
+            return new Request(null, null, "--random-members", null, null, 0, seed, new ModelOrbitSampleSettings(model, members, parse.GetValue(o.RandomScale) ?? 1, seed));
+        }
+        if (parse.GetResult(o.RandomScale) is { Implicit: false }) throw Errors.Argument("--random-scale", "--random-scale goes with --random-members");
         var given = new (string Name, SiteTargetKind? Kind, double? Value)[]
             {
                 ("--q-scale", SiteTargetKind.Scale, parse.GetValue(o.QScale)), ("--q-shift", SiteTargetKind.Shift, parse.GetValue(o.QShift)), ("--q-value", SiteTargetKind.Value, parse.GetValue(o.QValue)),
@@ -65,7 +77,9 @@ internal static class ModelTeleportCommand
         var clock = Stopwatch.StartNew();
         try
         {
-            if (request.Q is { } q)
+            if (request.Random is { } random)
+                ModelTeleportWriter.WriteMembers(outDir, ModelTeleportExperiment.RunRandom(random, null, token), random, clock.Elapsed);
+            else if (request.Q is { } q)
                 ModelTeleportWriter.Write(outDir, ModelTeleportExperiment.Run(q, null, token), clock.Elapsed);
             else
             {

@@ -47,7 +47,7 @@ internal static class TeleportCommand
 
         var command = new Command("teleport", "Move a trained network along its minimum with a group element to a chosen Tr Q, λ_max or Q matrix (Appendix G); verify the loss is unchanged; report the sharpness before and after.")
         {
-            profile, activation, shape, samples, steps, lr, weights, targetTrace, targetSharpness, targetQ, model.Model, model.Site, model.QScale, model.QShift, model.QValue, model.SharpnessScale, model.Input, model.Labels, model.Batch, model.MaxT,
+            profile, activation, shape, samples, steps, lr, weights, targetTrace, targetSharpness, targetQ, model.Model, model.Site, model.QScale, model.QShift, model.QValue, model.SharpnessScale, model.Input, model.Labels, model.Batch, model.MaxT, model.RandomMembers, model.RandomScale,
             seed, output, force,
         };
         CliAction.Set(command, (parse, token) =>

@@ -4,7 +4,8 @@ namespace Noether.Cli.Output;
 
 /// <summary>
 /// The files of <c>teleport --model</c>: the moved model (model.onnx, model.safetensors), summary.json, and site-teleport.csv
-/// (a Q target: every generator's Q) or sharpness-path.csv (a sharpness target: every λ_max evaluated along the path).
+/// (a Q target: every generator's Q) or sharpness-path.csv (a sharpness target: every λ_max evaluated along the path); with
+/// --random-members, member-K.onnx/.safetensors and members.csv.
 /// </summary>
 internal static class ModelTeleportWriter
 {
@@ -73,6 +74,43 @@ internal static class ModelTeleportWriter
         PrintClaims(Format.Inv($"{s.Location}: {s.Group}, t = {r.T:G6} along {r.Path}"), claims);
         ExperimentConsole.Line(Format.Inv($"loss on the batch {r.LossBefore:R} → {r.LossAfter:R} (relative change {result.RelativeLossChange:0.0e+00}); {r.Samples.Count} Lanczos runs, {r.Products} Hessian-vector products"));
         ExperimentConsole.Line(Format.Inv($"wall {elapsed.TotalSeconds:F1} s; wrote model.onnx, model.safetensors, sharpness-path.csv, summary.json to {outDir}"));
+    }
+
+    /// <summary>
+    /// Random group elements: member-K.onnx and member-K.safetensors for each member, members.csv (distance from the model,
+    /// max |Δp|), summary.json with the function check of every member.
+    /// </summary>
+    public static void WriteMembers(string outDir, ModelOrbitSampleResult result, ModelOrbitSampleSettings settings, TimeSpan elapsed)
+    {
+        var csv = new CsvTable("member", "file", "distance", "probability_change", "sites_moved");
+        for (int k = 0; k < result.Members.Count; k++)
+        {
+            var m = result.Members[k];
+            string name = Format.Inv($"member-{k + 1}");
+            result.Model.Save(Path.Combine(outDir, name + ".onnx"), m.Parameters);
+            OnnxModel.SaveSafeTensors(Path.Combine(outDir, name + ".safetensors"), m.Parameters);
+            csv.AddRow(k + 1, name + ".onnx", m.Distance, m.ProbabilityChange, m.SitesMoved);
+        }
+        csv.Save(Path.Combine(outDir, "members.csv"));
+        double worst = result.Members.Max(m => m.ProbabilityChange);
+        var claims = new[]
+        {
+            ModelTeleportClaims.SiteFunctionUnchanged.Make([worst], Format.Inv($"max |Δp| = {worst:0.00e+00} over {result.Members.Count} members on a {result.CheckBatch}-sample batch")),
+        };
+        ResultJson.Write(Path.Combine(outDir, "summary.json"), new
+        {
+            command = "teleport",
+            mode = "random-members",
+            model = Path.GetFullPath(result.Model.Source),
+            settings = new { members = settings.Members, scale = settings.Scale, seed = settings.Seed },
+            censusDimension = result.Census.Dimension,
+            sitesMoved = result.Members[0].SitesMoved,
+            members = result.Members.Select((m, k) => new { member = k + 1, distance = m.Distance, probabilityChange = m.ProbabilityChange }),
+            claims,
+            wallSeconds = elapsed.TotalSeconds,
+        });
+        PrintClaims(Format.Inv($"{result.Members.Count} random elements of the census group ({result.Members[0].SitesMoved} sites, dimension {result.Census.Dimension})"), claims);
+        ExperimentConsole.Line(Format.Inv($"distance ‖θ' − θ‖/‖θ‖ from {result.Members.Min(m => m.Distance):G3} to {result.Members.Max(m => m.Distance):G3}; wall {elapsed.TotalSeconds:F1} s; wrote {result.Members.Count} × member-K.onnx/.safetensors, members.csv, summary.json to {outDir}"));
     }
 
     private static void SaveModel(string outDir, OnnxModel model, Noether.Graphs.Graph<double> graph)

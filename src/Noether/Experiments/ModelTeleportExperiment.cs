@@ -75,6 +75,35 @@ public sealed record ModelSharpnessTeleportResult(OnnxModel Model, Graph<double>
     public double RelativeLossChange => Math.Abs(Teleport.LossAfter - Teleport.LossBefore) / Math.Max(Math.Abs(Teleport.LossBefore), double.Epsilon);
 }
 
+/// <summary>Settings of drawing random elements of an imported model's continuous symmetry group (members for an ensemble).</summary>
+/// <param name="Model">The .onnx file.</param>
+/// <param name="Members">How many elements to draw (1–100).</param>
+/// <param name="Scale">Each generator's coordinate is drawn from U(−Scale, Scale) (GL(d) sites: divided by √d, as the census check does).</param>
+/// <param name="Seed">Seed of the draws and of the Gaussian check batch.</param>
+public sealed record ModelOrbitSampleSettings(string Model, int Members, double Scale = 1, int Seed = 0)
+{
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Model);
+        if (Members is < 1 or > 100) throw Errors.OutOfRange(nameof(Members), Members, "1 to 100 members");
+        if (!(Scale > 0) || double.IsInfinity(Scale)) throw Errors.OutOfRange(nameof(Scale), Scale, "a positive finite scale");
+    }
+}
+
+/// <summary>One random element of the model's symmetry group applied to its weights.</summary>
+/// <param name="Parameters">The moved weights (new tensors; the imported graph is left as it was).</param>
+/// <param name="Distance">‖θ' − θ‖ / ‖θ‖ over every parameter: how far the member is from the model.</param>
+/// <param name="ProbabilityChange">max |p' − p| of the class probabilities on the check batch (float64).</param>
+/// <param name="SitesMoved">The exact census sites whose groups acted (every site with a conserved quantity).</param>
+public sealed record OrbitMember(IReadOnlyList<Parameter<double>> Parameters, double Distance, double ProbabilityChange, int SitesMoved);
+
+/// <summary>The drawn members and the batch they were checked on.</summary>
+/// <param name="Model">The imported model (its <see cref="OnnxModel.Save{T}"/> writes a member's weights).</param>
+/// <param name="Census">The census of the model.</param>
+/// <param name="Members">The members, in draw order.</param>
+/// <param name="CheckBatch">Rows of the check batch.</param>
+public sealed record ModelOrbitSampleResult(OnnxModel Model, SymmetryCensus Census, IReadOnlyList<OrbitMember> Members, int CheckBatch);
+
 /// <summary>
 /// Teleports one census site of an imported model (<see cref="SiteTeleport"/>): the conserved quantity of each of its
 /// generators is set to a target and the network function stays the same. The result carries the moved float64 graph;
@@ -133,6 +162,55 @@ public static class ModelTeleportExperiment
         }
         var moved = SiteSharpnessTeleport.Teleport(graph, site, x, labels, target, options, cancellationToken);
         return new ModelSharpnessTeleportResult(model, graph, census, moved, Change(graph, x, before), x.Dim(0));
+    }
+
+    /// <summary>
+    /// Draws <see cref="ModelOrbitSampleSettings.Members"/> random elements of the group the census's exact sites generate
+    /// (every site with a conserved quantity except the softmax translation, whose logits shift; one after another, each as
+    /// <see cref="CensusSite.Apply"/> does it with coordinates from U(−s, s)) and applies each to a copy of the weights;
+    /// every member computes the model's outputs, which is checked (as class probabilities) on <paramref name="inputs"/>
+    /// (or a seeded Gaussian batch of 4).
+    /// </summary>
+    public static ModelOrbitSampleResult RunRandom(ModelOrbitSampleSettings settings, Tensor<double>? inputs = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var model = OnnxModel.Load(settings.Model);
+        var graph = model.ToGraph<double>();
+        var census = SymmetryCensus.Take(graph);
+        // The softmax translation keeps the class probabilities but shifts every logit of a sample by the same amount: left
+        // out, so that a member's outputs (what the ONNX file computes) are the model's.
+        var sites = census.Sites.Where(site => site.Exact && site.Conserves && site.Kind != SiteKind.SoftmaxTranslation).ToArray();
+        if (sites.Length == 0) throw Errors.Argument("Model", $"{settings.Model}: the census found no exact continuous symmetry to draw elements of");
+        var rng = new Random(settings.Seed);
+        var x = inputs ?? GaussianBatch(graph, settings.Seed);
+        var before = Probabilities(graph.Evaluate(x)[0]);
+        var original = graph.Parameters.ToDictionary(p => p.Name, p => (double[])p.Value.Data.Clone());
+        double norm = Math.Sqrt(original.Values.Sum(v => v.Sum(a => a * a)));
+        var members = new List<OrbitMember>(settings.Members);
+        double[] Data(string name) => graph.Parameter(name)!.Value.Data;
+        try
+        {
+            for (int m = 0; m < settings.Members; m++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                foreach (var site in sites)
+                {
+                    double spread = settings.Scale * (site.Generators[0].Kind == GeneratorKind.Linear ? 1 / Math.Sqrt(site.Dimension) : 1);
+                    site.Apply(Data, site.Generators.Select(_ => spread * (2 * rng.NextDouble() - 1)).ToArray());
+                }
+                double change = Change(graph, x, before);
+                double distance = Math.Sqrt(graph.Parameters.Sum(p => p.Value.Data.Select((v, i) => (v - original[p.Name][i]) * (v - original[p.Name][i])).Sum())) / norm;
+                var moved = graph.Parameters.Select(p => new Parameter<double>(p.Name, new Tensor<double>((double[])p.Value.Data.Clone(), p.Value.ShapeArray))).ToArray();
+                members.Add(new OrbitMember(moved, distance, change, sites.Length));
+                foreach (var (name, values) in original) values.CopyTo(Data(name), 0);
+            }
+        }
+        finally
+        {
+            foreach (var (name, values) in original) values.CopyTo(Data(name), 0);
+        }
+        return new ModelOrbitSampleResult(model, census, members, x.Dim(0));
     }
 
     private static (OnnxModel Model, Graph<double> Graph, SymmetryCensus Census, CensusSite Site) Import(string path, int index)

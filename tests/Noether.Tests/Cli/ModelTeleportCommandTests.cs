@@ -83,6 +83,41 @@ public sealed class ModelTeleportCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
     }
 
+    [Fact]
+    public void ResNet20_RandomMembers_RoundTripThroughOnnxRuntime_AndAreDifferentPoints()
+    {
+        // Item 5's random orbit elements: each member is the model moved by a random element of the whole census group.
+        // Independently of the run: ONNX Runtime gives each member file the original outputs, and the weights read back
+        // from the files differ from the model's and from each other (the members are distinct points of the orbit).
+        string path = Path.Combine(OnnxZooTests.Folder, "resnet20.onnx");
+        string outDir = Path.Combine(_dir, "members");
+        var r = CliRunner.Run(["teleport", "--model", path, "--random-members", "2", "--random-scale", "0.5", "--seed", "3", "--out", outDir]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var weights = new[] { path, Path.Combine(outDir, "member-1.onnx"), Path.Combine(outDir, "member-2.onnx") }
+            .Select(f => OnnxModel.Load(f).ToGraph<double>().Parameters.SelectMany(p => p.Value.Data).ToArray()).ToArray();
+        for (int k = 1; k <= 2; k++)
+        {
+            AssertOrtOutputsUnchanged(path, Path.Combine(outDir, $"member-{k}.onnx"));
+            Assert.True(Support.Close.RelativeError(weights[0], weights[k]) > 0.05, $"member {k} is the model itself");
+            Assert.True(File.Exists(Path.Combine(outDir, $"member-{k}.safetensors")));
+        }
+        Assert.True(Support.Close.RelativeError(weights[1], weights[2]) > 0.05, "the two members are the same point");
+        var csv = CliOutput.AssertCsv(Path.Combine(outDir, "members.csv"), "member", "file", "distance", "probability_change", "sites_moved");
+        Assert.Equal(2, csv.RowCount);
+        Assert.All(Enumerable.Range(0, 2), i => Assert.True(csv.GetDouble(i, "probability_change") <= 1e-10));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--random-members", "2", "--q-scale", "2" }, "--q-scale", "--random-members")]
+    [InlineData(new[] { "--random-members", "0" }, "--random-members", "1 to 100")]
+    [InlineData(new[] { "--random-scale", "0.5", "--q-scale", "2" }, "--random-scale", "--random-members")]
+    public void BadRandomMembers_AreRefusedInOneLine(string[] options, string named, string why)
+    {
+        var r = CliRunner.Run(["teleport", "--model", Path.Combine(OnnxZooTests.Folder, "mlp.onnx"), .. options, "--out", Path.Combine(_dir, "bad")]);
+        CliRunner.AssertCleanFailure(r, named, why);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
+    }
+
     // ONNX Runtime (float32) on 16 fixture images: the moved file gives the original file's outputs to 1e-5.
     private static void AssertOrtOutputsUnchanged(string original, string moved)
     {
