@@ -53,6 +53,10 @@ internal static class CurvatureFigures
         var line = plot.Add.HorizontalLine(top.Eigen.Values[0], 2, Panels.Palette[1]);
         line.LegendText = "λ₁, whole subset";
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        // Headroom above every point and the band for the legend, so that it hides no batch.
+        var values = sb.TopEigenvalues.Append(top.Eigen.Values[0]).Concat(double.IsFinite(lo) && double.IsFinite(hi) ? [lo, hi] : []).ToArray();
+        double min = values.Min(), max = values.Max(), span = Math.Max(max - min, 1e-12 * Math.Max(1, Math.Abs(max)));
+        plot.Axes.SetLimitsY(min - 0.08 * span, max + 0.45 * span);
         plot.ShowLegend(Alignment.UpperRight);
         Figure.Save(plot, path);
     }
