@@ -25,9 +25,10 @@ internal static class SymmetriesCommand
         batchNorm.AcceptOnlyFromAmong("model", "inference", "training");
         var discover = new Option<bool>("--discover") { Description = "Also check every site's completeness by numerical discovery (seeded N(0, 1) inputs, float64; costs one reverse pass per input and class)." };
         var maxUnknowns = CommonOptions.PositiveInt("--discover-max-unknowns", "Sites whose discovery family has more unknowns are reported as not checked (the rank costs O(unknowns³)).", new DiscoveryOptions().MaxUnknowns);
+        var maxInputs = CommonOptions.PositiveInt("--discover-max-inputs", "The most random inputs discovery draws for a site while it exceeds the census (each gives classes − 1 constraints; the escalation goes ×4 up to this).", new DiscoveryOptions().MaxSamples);
         var run = RunOptions.Single("results/symmetries");
         var command = run.Command("symmetries", "The symmetry census of an ONNX model: sites, groups, dimensions and conserved quantities, verified numerically at its weights.",
-            model, weights, arch, input, labels, batch, batchNorm, discover, maxUnknowns);
+            model, weights, arch, input, labels, batch, batchNorm, discover, maxUnknowns, maxInputs);
         CliAction.Set(command, (parse, token) =>
         {
             string? onnx = parse.GetValue(model), weightsPath = parse.GetValue(weights), archText = parse.GetValue(arch);
@@ -41,7 +42,9 @@ internal static class SymmetriesCommand
             var graph = onnx is not null ? OnnxModel.Load(onnx).ToGraph<double>(options) : ModelSource.ArchGraph(weightsPath!, archText!);
             if (graph.Inputs.Count != 1) throw Errors.Argument("--model", $"--model {path}: the census needs a model with one input (it has {graph.Inputs.Count})");
             var census = SymmetryCensus.Take(graph);
-            var discoveryOptions = parse.GetValue(discover) ? new DiscoveryOptions { MaxUnknowns = parse.GetValue(maxUnknowns) } : null;
+            if (!parse.GetValue(discover) && parse.GetResult(maxInputs) is { Implicit: false })
+                throw Errors.Argument("--discover-max-inputs", "--discover-max-inputs goes with --discover");
+            var discoveryOptions = parse.GetValue(discover) ? new DiscoveryOptions { MaxUnknowns = parse.GetValue(maxUnknowns), MaxSamples = parse.GetValue(maxInputs) } : null;
             CheckMemory(graph, census, parse.GetValue(batch), discoveryOptions);
             var rng = new Random(parse.GetValue(run.Seed));
             var (x, y, synthetic) = ImportedModelData.CensusBatch(graph, parse.GetValue(input), parse.GetValue(labels), parse.GetValue(batch), rng, "--input", "--labels", "--model");
@@ -62,6 +65,7 @@ internal static class SymmetriesCommand
     private static void CheckMemory(Graph<double> graph, SymmetryCensus census, int batch, DiscoveryOptions? discovery)
     {
         if (MemoryEstimate.Census(graph, census, batch, discovery) is not { } need) return;
-        MemoryBudget.Check(discovery is null ? FormattableString.Invariant($"--batch {batch}") : FormattableString.Invariant($"--batch {batch} / --discover-max-unknowns {discovery.MaxUnknowns}"), need);
+        MemoryBudget.Check(discovery is null ? FormattableString.Invariant($"--batch {batch}")
+            : FormattableString.Invariant($"--batch {batch} / --discover-max-unknowns {discovery.MaxUnknowns} / --discover-max-inputs {discovery.MaxSamples}"), need);
     }
 }

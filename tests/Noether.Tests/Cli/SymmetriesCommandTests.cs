@@ -101,6 +101,15 @@ public sealed class SymmetriesCommandTests : IDisposable
     }
 
     [Fact]
+    public void Discover_max_inputs_without_discover_is_one_line_and_writes_nothing()
+    {
+        var outDir = Path.Combine(_dir, "inputs-alone");
+        var r = CliRunner.RunInProcess(["symmetries", "--model", Path.Combine(OnnxZooTests.Folder, "mlp.onnx"), "--discover-max-inputs", "2048", "--out", outDir]);
+        CliRunner.AssertOneLineFailure(r, "--discover-max-inputs", "--discover");
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
     public void Missing_model_is_one_line_and_writes_nothing()
     {
         var outDir = Path.Combine(_dir, "none");
