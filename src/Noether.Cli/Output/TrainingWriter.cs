@@ -95,16 +95,20 @@ internal static class TrainingWriter
             teleports,
             wallSeconds = elapsed.TotalSeconds,
             peakWorkingSetMiB = peak / (1024.0 * 1024.0),
-            figures = new[] { new FigureRef("training.png", null, "Test accuracy (left axis) and mean training loss (right axis) after each epoch.") },
+            figures = monitor is null
+                ? new[] { new FigureRef("training.png", null, "Test accuracy (left axis) and mean training loss (right axis) after each epoch.") }
+                : [new FigureRef("training.png", null, "Test accuracy (left axis) and mean training loss (right axis) after each epoch."),
+                    new FigureRef("monitor.png", null, "Median relative miss per kept step of the per-step identity and the modified-equation integral; one generator per site kind, measured against both predictions (docs/monitor.md).")],
         });
         TrainingFigures.Curve(result.Epochs, $"{Path.GetFileName(request.ModelPath)}: {s.Optimizer}", Path.Combine(outDir, "training.png"));
+        if (monitor is not null) ModelReportFigures.Monitor(TrainingRunRecord.Of(outDir, result.Epochs, result.Monitored, null), Path.Combine(outDir, "monitor.png"));
         CliAction.Out.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"[green]test accuracy {result.FinalTestAccuracy * 100:F2}%[/] after {result.Epochs.Count} epochs ({result.Steps} steps); wall {elapsed.TotalSeconds:F1} s; peak memory {peak / (1024.0 * 1024.0):F0} MiB"));
         if (monitor is not null)
             ExperimentConsole.Line(string.Create(CultureInfo.InvariantCulture,
                 $"monitor: {monitor.Generators} generators over {monitor.Steps} kept steps; per-step identity median relative miss {monitor.MedianIdentityRelative:E2} (max {monitor.MaxIdentityRelative:E2}), modified-equation integral {monitor.MedianIntegralRelative:E2}, breaking term {monitor.MedianBreakingRelative:E2}"));
         if (teleports is not null) ExperimentConsole.Line(TeleportTrainingWriter.Line(result.Teleports!));
-        ExperimentConsole.Line($"wrote {modelOut}, model.safetensors, training.csv{(monitor is null ? "" : ", monitor.csv")}{(teleports is null ? "" : ", teleports.csv")}, summary.json, training.png");
+        ExperimentConsole.Line($"wrote {modelOut}, model.safetensors, training.csv{(monitor is null ? "" : ", monitor.csv")}{(teleports is null ? "" : ", teleports.csv")}, summary.json, training.png{(monitor is null ? "" : ", monitor.png")}");
     }
 
     /// <summary>monitor.csv: every kept step's conserved quantities, measured and predicted (docs/monitor.md).</summary>

@@ -65,26 +65,24 @@ public sealed record TrainingRunRecord(string Folder, IReadOnlyList<EpochRecord>
             epochs[i] = new EpochRecord(epoch, loss, accuracy, seconds);
         }
         string monitorPath = Path.Combine(folder, "monitor.csv");
-        SiteMonitorSummary? monitor = null;
-        IReadOnlyList<(SiteKind, SiteMonitorSummary)> byKind = [];
-        IReadOnlyList<(long, double, double)> perStep = [];
-        IReadOnlyList<MonitorTrajectory> trajectories = [];
-        if (File.Exists(monitorPath))
-        {
-            var steps = MonitorLog.Read(monitorPath);
-            monitor = SiteMonitorSummary.Of(steps);
-            byKind = SiteMonitorSummary.ByKind(steps);
-            perStep = SiteMonitorSummary.PerStep(steps);
-            trajectories = steps.GroupBy(s => s.Kind).OrderBy(g => g.Key).Select(g =>
-            {
-                var first = g.First();
-                var path = g.Where(s => s.Site == first.Site && s.Generator == first.Generator).OrderBy(s => s.Step).ToArray();
-                return new MonitorTrajectory(g.Key, first.Site, first.Generator, path.Select(s => s.Step).ToArray(), path.Select(s => s.Measured).ToArray(),
-                    path.Select(s => s.Predicted).ToArray(), path.Select(s => s.Integral).ToArray());
-            }).ToArray();
-        }
         string teleportsPath = Path.Combine(folder, "teleports.csv");
         var teleports = File.Exists(teleportsPath) ? CsvTable.Load(teleportsPath) : null;
-        return new TrainingRunRecord(Path.GetFullPath(folder), epochs, monitor, byKind, perStep, trajectories, teleports);
+        return Of(Path.GetFullPath(folder), epochs, File.Exists(monitorPath) ? MonitorLog.Read(monitorPath) : [], teleports);
+    }
+
+    /// <summary>A run from its parts (<paramref name="steps"/> empty: not monitored).</summary>
+    public static TrainingRunRecord Of(string folder, IReadOnlyList<EpochRecord> epochs, IReadOnlyList<SiteStep> steps, CsvTable? teleports)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        ArgumentNullException.ThrowIfNull(steps);
+        if (steps.Count == 0) return new TrainingRunRecord(folder, epochs, null, [], [], [], teleports);
+        var trajectories = steps.GroupBy(s => s.Kind).OrderBy(g => g.Key).Select(g =>
+        {
+            var first = g.First();
+            var path = g.Where(s => s.Site == first.Site && s.Generator == first.Generator).OrderBy(s => s.Step).ToArray();
+            return new MonitorTrajectory(g.Key, first.Site, first.Generator, path.Select(s => s.Step).ToArray(), path.Select(s => s.Measured).ToArray(),
+                path.Select(s => s.Predicted).ToArray(), path.Select(s => s.Integral).ToArray());
+        }).ToArray();
+        return new TrainingRunRecord(folder, epochs, SiteMonitorSummary.Of(steps), SiteMonitorSummary.ByKind(steps), SiteMonitorSummary.PerStep(steps), trajectories, teleports);
     }
 }

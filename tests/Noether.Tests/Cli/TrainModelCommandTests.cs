@@ -63,6 +63,7 @@ public sealed class TrainModelCommandTests : IDisposable
         var rows = File.ReadAllLines(Path.Combine(_dir, "monitor.csv"));
         Assert.Equal("step,kind,site,generator,measured,predicted,residual,breaking,integral", rows[0]);
         Assert.Equal(2 * 65, rows.Length - 1); // 8 steps, every 4th kept, 65 census generators
+        CliOutput.AssertPng(Path.Combine(_dir, "monitor.png"));
         using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "summary.json")));
         var monitor = summary.RootElement.GetProperty("monitor");
         Assert.True(monitor.GetProperty("maxIdentityRelative").GetDouble() <= 1e-10, monitor.ToString());
