@@ -22,6 +22,11 @@ internal static class ConvKernels
         var output = new Tensor<T>(Scratch<T>.Uninitialized(g.N * g.OutSize), g.N, g.O, g.OH, g.OW);
         var x = input.Data;
         var y = output.Data;
+        if (WinogradKernels.Applies<T>(g))
+        {
+            WinogradKernels.Forward(AsFloat(x), AsFloat(weight.Data), bias is null ? null : AsFloat(bias.Data), g, AsFloat(y));
+            return output;
+        }
         var w = FoldBias(weight, bias, g, out int k);
         ForBatch(g, (_, start, end) =>
         {
@@ -76,6 +81,11 @@ internal static class ConvKernels
         var dy = outputGradient.Data;
         var w = weight.Data;
         var dx = result.Data;
+        if (WinogradKernels.Applies<T>(g))
+        {
+            WinogradKernels.InputGradient(AsFloat(dy), AsFloat(w), g, AsFloat(dx));
+            return result;
+        }
         ForBatch(g, (_, start, end) =>
         {
             var col = RentColumns<T>(g, g.CK);
@@ -97,6 +107,8 @@ internal static class ConvKernels
     {
         var dy = outputGradient.Data;
         var x = input.Data;
+        if (WinogradKernels.Applies<T>(g))
+            return new Tensor<T>((T[])(object)WinogradKernels.WeightGradient(AsFloat(dy), AsFloat(x), g), g.O, g.C, g.KH, g.KW);
         int workers = Workers(g);
         // One accumulator per worker (summed at the end), so no two threads write the same gradient.
         var partial = new T[workers][];
@@ -208,7 +220,7 @@ internal static class ConvKernels
     /// to OpenBLAS's threads only makes the workers queue on its level-3 lock (and, under load, compete with its spinning
     /// threads).
     /// </summary>
-    private const long SerialProduct = 4 * 65536;
+    internal const long SerialProduct = 4 * 65536;
 
     /// <summary>
     /// C ← op(A)·op(B) + β·C (α = 1) as products of at most <see cref="SerialProduct"/> multiply-adds, each on the calling
@@ -216,7 +228,7 @@ internal static class ConvKernels
     /// one sum over all of k. The cut depends only on the shapes, and OpenBLAS's thread count is never touched, so the
     /// results are the same from run to run whatever else the process is doing.
     /// </summary>
-    private static void SerialGemm<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb,
+    internal static void SerialGemm<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb,
         T beta, Span<T> c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if ((long)m * n * k <= SerialProduct)
@@ -608,6 +620,9 @@ internal static class ConvKernels
         for (int i = 1; i < partial.Length; i++) TensorPrimitives.Add(result, partial[i], result);
         return result;
     }
+
+    /// <summary>The same array seen as float[] (only called when T is float).</summary>
+    private static float[] AsFloat<T>(T[] a) => (float[])(object)a;
 
     private static int Workers(ConvGeometry g)
     {
