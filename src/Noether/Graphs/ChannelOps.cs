@@ -115,32 +115,35 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         var dst = value.Data;
         var w = scale.Data;
         var b0 = bias.Data;
-        for (int b = 0, off = 0; b < n; b++)
-            for (int k = 0; k < c; k++, off += s)
-            {
-                T m = mean[k], sd = sigma[k], sk = w[k], bk = b0[k];
-                int i = 0;
-                if (Simd)
+        Ranges.For(c, x.Length, (first, last) =>
+        {
+            for (int b = 0; b < n; b++)
+                for (int k = first, off = (b * c + first) * s; k < last; k++, off += s)
                 {
-                    var vm = Vector256.Create(m);
-                    var vsd = Vector256.Create(sd);
-                    var vsk = Vector256.Create(sk);
-                    var vbk = Vector256.Create(bk);
-                    for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
+                    T m = mean[k], sd = sigma[k], sk = w[k], bk = b0[k];
+                    int i = 0;
+                    if (Simd)
                     {
-                        // Each lane rounds as the scalar loop below: subtract, divide, multiply, add (no fused multiply-add).
-                        var v = (Vector256.LoadUnsafe(ref src[off], (nuint)i) - vm) / vsd * vsk + vbk;
-                        if (mask is not null) v = ReluLanes(v, mask, off + i);
-                        v.StoreUnsafe(ref dst[off], (nuint)i);
+                        var vm = Vector256.Create(m);
+                        var vsd = Vector256.Create(sd);
+                        var vsk = Vector256.Create(sk);
+                        var vbk = Vector256.Create(bk);
+                        for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
+                        {
+                            // Each lane rounds as the scalar loop below: subtract, divide, multiply, add (no fused multiply-add).
+                            var v = (Vector256.LoadUnsafe(ref src[off], (nuint)i) - vm) / vsd * vsk + vbk;
+                            if (mask is not null) v = ReluLanes(v, mask, off + i);
+                            v.StoreUnsafe(ref dst[off], (nuint)i);
+                        }
+                    }
+                    for (i += off; i < off + s; i++)
+                    {
+                        T v = (src[i] - m) / sd * sk + bk;
+                        if (mask is not null) v = ReluScalar(v, mask, i);
+                        dst[i] = v;
                     }
                 }
-                for (i += off; i < off + s; i++)
-                {
-                    T v = (src[i] - m) / sd * sk + bk;
-                    if (mask is not null) v = ReluScalar(v, mask, i);
-                    dst[i] = v;
-                }
-            }
+        });
         return (value, mask);
     }
 
@@ -154,11 +157,14 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     private static bool[] ReluInPlace(T[] y)
     {
         var mask = new bool[y.Length];
-        int i = 0;
-        if (Simd)
-            for (; i <= y.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-                ReluLanes(Vector256.LoadUnsafe(ref y[0], (nuint)i), mask, i).StoreUnsafe(ref y[0], (nuint)i);
-        for (; i < y.Length; i++) y[i] = ReluScalar(y[i], mask, i);
+        Ranges.For(y.Length, y.Length, (start, end) =>
+        {
+            int i = start;
+            if (Simd)
+                for (; i <= end - Vector256<T>.Count; i += Vector256<T>.Count)
+                    ReluLanes(Vector256.LoadUnsafe(ref y[0], (nuint)i), mask, i).StoreUnsafe(ref y[0], (nuint)i);
+            for (; i < end; i++) y[i] = ReluScalar(y[i], mask, i);
+        }, Vector256<T>.Count);
         return mask;
     }
 
@@ -200,11 +206,14 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     private static T[] Masked(T[] g, bool[] mask)
     {
         var result = Scratch<T>.Uninitialized(g.Length);
-        int i = 0;
-        if (Simd)
-            for (; i <= g.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-                (Vector256.LoadUnsafe(ref g[0], (nuint)i) * MaskFactor(mask, i)).StoreUnsafe(ref result[0], (nuint)i);
-        for (; i < g.Length; i++) result[i] = g[i] * (mask[i] ? T.One : T.Zero);
+        Ranges.For(g.Length, g.Length, (start, end) =>
+        {
+            int i = start;
+            if (Simd)
+                for (; i <= end - Vector256<T>.Count; i += Vector256<T>.Count)
+                    (Vector256.LoadUnsafe(ref g[0], (nuint)i) * MaskFactor(mask, i)).StoreUnsafe(ref result[0], (nuint)i);
+            for (; i < end; i++) result[i] = g[i] * (mask[i] ? T.One : T.Zero);
+        }, Vector256<T>.Count);
         return result;
     }
 
@@ -266,36 +275,46 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         var sigma = new T[c];
         mean = new double[c];
         variance = new double[c];
-        for (int b = 0, off = 0; b < n; b++)
-            for (int k = 0; k < c; k++, off += s)
-                mean[k] += double.CreateTruncating(TensorPrimitives.Sum<T>(src.AsSpan(off, s)));
+        var sums = mean;
+        var squares = variance;
+        long length = src.Length;
+        // Each channel's sums run over the batch in order whatever the split (one range of channels per core).
+        Ranges.For(c, length, (first, last) =>
+        {
+            for (int b = 0; b < n; b++)
+                for (int k = first, off = (b * c + first) * s; k < last; k++, off += s)
+                    sums[k] += double.CreateTruncating(TensorPrimitives.Sum<T>(src.AsSpan(off, s)));
+        });
         for (int k = 0; k < c; k++)
         {
             mean[k] /= count;
             mu[k] = T.CreateTruncating(mean[k]);
         }
-        for (int b = 0, off = 0; b < n; b++)
-            for (int k = 0; k < c; k++, off += s)
-            {
-                T m = mu[k], acc = T.Zero;
-                int i = 0;
-                if (Simd && s >= Vector256<T>.Count)
+        Ranges.For(c, length, (first, last) =>
+        {
+            for (int b = 0; b < n; b++)
+                for (int k = first, off = (b * c + first) * s; k < last; k++, off += s)
                 {
-                    Vector256<T> vacc = Vector256<T>.Zero, vm = Vector256.Create(m);
-                    for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
+                    T m = mu[k], acc = T.Zero;
+                    int i = 0;
+                    if (Simd && s >= Vector256<T>.Count)
                     {
-                        var d = Vector256.LoadUnsafe(ref src[off], (nuint)i) - vm;
-                        vacc += d * d;
+                        Vector256<T> vacc = Vector256<T>.Zero, vm = Vector256.Create(m);
+                        for (; i <= s - Vector256<T>.Count; i += Vector256<T>.Count)
+                        {
+                            var d = Vector256.LoadUnsafe(ref src[off], (nuint)i) - vm;
+                            vacc += d * d;
+                        }
+                        acc = Vector256.Sum(vacc);
                     }
-                    acc = Vector256.Sum(vacc);
+                    for (i += off; i < off + s; i++)
+                    {
+                        T d = src[i] - m;
+                        acc += d * d;
+                    }
+                    squares[k] += double.CreateTruncating(acc);
                 }
-                for (i += off; i < off + s; i++)
-                {
-                    T d = src[i] - m;
-                    acc += d * d;
-                }
-                variance[k] += double.CreateTruncating(acc);
-            }
+        });
         for (int k = 0; k < c; k++)
         {
             variance[k] /= count;
@@ -325,31 +344,34 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         var sumG = new double[c];
         var sumGx = new double[c];
         int lanes = Vector256<T>.Count;
-        for (int b = 0, off = 0; b < n; b++)
-            for (int k = 0; k < c; k++, off += s)
-            {
-                T m = mu[k], inv = T.One / sigma[k], ag = T.Zero, agx = T.Zero;
-                int i = 0;
-                if (Simd && s >= lanes)
+        Ranges.For(c, x.Length, (first, last) =>
+        {
+            for (int b = 0; b < n; b++)
+                for (int k = first, off = (b * c + first) * s; k < last; k++, off += s)
                 {
-                    Vector256<T> vg = Vector256<T>.Zero, vgx = Vector256<T>.Zero, vm = Vector256.Create(m), vinv = Vector256.Create(inv);
-                    for (; i <= s - lanes; i += lanes)
+                    T m = mu[k], inv = T.One / sigma[k], ag = T.Zero, agx = T.Zero;
+                    int i = 0;
+                    if (Simd && s >= lanes)
                     {
-                        var gi = Vector256.LoadUnsafe(ref g[off], (nuint)i);
-                        vg += gi;
-                        vgx += gi * ((Vector256.LoadUnsafe(ref x[off], (nuint)i) - vm) * vinv);
+                        Vector256<T> vg = Vector256<T>.Zero, vgx = Vector256<T>.Zero, vm = Vector256.Create(m), vinv = Vector256.Create(inv);
+                        for (; i <= s - lanes; i += lanes)
+                        {
+                            var gi = Vector256.LoadUnsafe(ref g[off], (nuint)i);
+                            vg += gi;
+                            vgx += gi * ((Vector256.LoadUnsafe(ref x[off], (nuint)i) - vm) * vinv);
+                        }
+                        ag = Vector256.Sum(vg);
+                        agx = Vector256.Sum(vgx);
                     }
-                    ag = Vector256.Sum(vg);
-                    agx = Vector256.Sum(vgx);
+                    for (i += off; i < off + s; i++)
+                    {
+                        ag += g[i];
+                        agx += g[i] * ((x[i] - m) * inv);
+                    }
+                    sumG[k] += double.CreateTruncating(ag);
+                    sumGx[k] += double.CreateTruncating(agx);
                 }
-                for (i += off; i < off + s; i++)
-                {
-                    ag += g[i];
-                    agx += g[i] * ((x[i] - m) * inv);
-                }
-                sumG[k] += double.CreateTruncating(ag);
-                sumGx[k] += double.CreateTruncating(agx);
-            }
+        });
         var dscale = new Tensor<T>(sumGx.Select(v => T.CreateTruncating(v)).ToArray(), c);
         var dbias = new Tensor<T>(sumG.Select(v => T.CreateTruncating(v)).ToArray(), c);
         if (!wantInput) return (null, dscale, dbias);
@@ -357,20 +379,23 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         var dx = new Tensor<T>(Scratch<T>.Uninitialized(g.Length), input.ShapeArray);
         var d = dx.Data;
         var w = scale.Data;
-        for (int b = 0, off = 0; b < n; b++)
-            for (int k = 0; k < c; k++, off += s)
-            {
-                T m = mu[k], inv = T.One / sigma[k], factor = w[k] * inv;
-                T meanG = T.CreateTruncating(sumG[k] / count), meanGx = T.CreateTruncating(sumGx[k] / count);
-                int i = 0;
-                if (Simd)
+        Ranges.For(c, x.Length, (first, last) =>
+        {
+            for (int b = 0; b < n; b++)
+                for (int k = first, off = (b * c + first) * s; k < last; k++, off += s)
                 {
-                    Vector256<T> vm = Vector256.Create(m), vinv = Vector256.Create(inv), vf = Vector256.Create(factor), vmg = Vector256.Create(meanG), vmgx = Vector256.Create(meanGx);
-                    for (; i <= s - lanes; i += lanes)
-                        (vf * (Vector256.LoadUnsafe(ref g[off], (nuint)i) - vmg - (Vector256.LoadUnsafe(ref x[off], (nuint)i) - vm) * vinv * vmgx)).StoreUnsafe(ref d[off], (nuint)i);
+                    T m = mu[k], inv = T.One / sigma[k], factor = w[k] * inv;
+                    T meanG = T.CreateTruncating(sumG[k] / count), meanGx = T.CreateTruncating(sumGx[k] / count);
+                    int i = 0;
+                    if (Simd)
+                    {
+                        Vector256<T> vm = Vector256.Create(m), vinv = Vector256.Create(inv), vf = Vector256.Create(factor), vmg = Vector256.Create(meanG), vmgx = Vector256.Create(meanGx);
+                        for (; i <= s - lanes; i += lanes)
+                            (vf * (Vector256.LoadUnsafe(ref g[off], (nuint)i) - vmg - (Vector256.LoadUnsafe(ref x[off], (nuint)i) - vm) * vinv * vmgx)).StoreUnsafe(ref d[off], (nuint)i);
+                    }
+                    for (i += off; i < off + s; i++) d[i] = factor * (g[i] - meanG - (x[i] - m) * inv * meanGx);
                 }
-                for (i += off; i < off + s; i++) d[i] = factor * (g[i] - meanG - (x[i] - m) * inv * meanGx);
-            }
+        });
         return (dx, dscale, dbias);
     }
 

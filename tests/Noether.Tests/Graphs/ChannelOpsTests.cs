@@ -183,4 +183,50 @@ public sealed class ChannelOpsTests
         var gReference = tape.Gradient(Ops.Relu(x), [x], seed)[0];
         Assert.Equal(gReference.Value.Data.Select(bits), gFused.Value.Data.Select(bits));
     }
+    [Fact]
+    public void Split_over_cores_changes_no_bit()
+    {
+        // Above Ranges.ParallelElements the statistics, the normalisation, the backward sums and the ReLU masks run on
+        // one range of channels (or elements) per core. Each channel depends only on itself, so every channel of the
+        // large tensor must equal, bit for bit, the same channel normalised alone (a tensor small enough to stay serial).
+        // Planes of 37·29 = 1073 values: not a whole number of vectors.
+        int n = 16, c = 5, h = 37, w = 29, plane = h * w;
+        Assert.True((long)n * c * plane >= Noether.Tensors.Ranges.ParallelElements && (long)n * plane < Noether.Tensors.Ranges.ParallelElements);
+        var rng = new Random(21);
+        float[] Draw(int length) => Enumerable.Range(0, length).Select(_ => (float)(4 * rng.NextDouble() - 1.5)).ToArray();
+        var data = Draw(n * c * plane);
+        var scale = Draw(c);
+        var bias = Draw(c);
+        var seed = Draw(n * c * plane);
+        var (value, gradient, stats) = Run(data, scale, bias, seed, c);
+        for (int k = 0; k < c; k++)
+        {
+            float[] Channel(float[] a) => Enumerable.Range(0, n).SelectMany(b => a.AsSpan((b * c + k) * plane, plane).ToArray()).ToArray();
+            var (v1, g1, s1) = Run(Channel(data), [scale[k]], [bias[k]], Channel(seed), 1);
+            Assert.Equal(v1.Select(BitConverter.SingleToInt32Bits), Channel(value).Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(g1[0].Select(BitConverter.SingleToInt32Bits), Channel(gradient[0]).Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(BitConverter.SingleToInt32Bits(g1[1][0]), BitConverter.SingleToInt32Bits(gradient[1][k]));
+            Assert.Equal(BitConverter.SingleToInt32Bits(g1[2][0]), BitConverter.SingleToInt32Bits(gradient[2][k]));
+            Assert.Equal(s1[0][0], stats[0][k]);
+            Assert.Equal(s1[1][0], stats[1][k]);
+        }
+        // The standalone ReLU over a long buffer (the element ranges are whole vectors but the last): the tape ReLU's bits.
+        var tape = new Tape<float>();
+        var x = tape.Leaf(new Tensor<float>(data, n, c, h, w));
+        var g = tape.Constant(new Tensor<float>(seed, n, c, h, w));
+        Assert.Equal(Ops.Relu(x).Value.Data.Select(BitConverter.SingleToInt32Bits), ChannelOps<float>.Relu(x).Value.Data.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(tape.Gradient(Ops.Relu(x), [x], g)[0].Value.Data.Select(BitConverter.SingleToInt32Bits),
+            tape.Gradient(ChannelOps<float>.Relu(x), [x], g)[0].Value.Data.Select(BitConverter.SingleToInt32Bits));
+
+        (float[] Value, float[][] Gradient, double[][] Stats) Run(float[] input, float[] s, float[] b, float[] upstream, int channels)
+        {
+            var t = new Tape<float>();
+            var xs = t.Leaf(new Tensor<float>(input, n, channels, h, w));
+            var ss = t.Leaf(new Tensor<float>(s, channels));
+            var bs = t.Leaf(new Tensor<float>(b, channels));
+            var y = ChannelOps<float>.NormalizeBatch(xs, ss, bs, 1e-5f, (a, _, _) => a, out var mean, out var variance, relu: true);
+            var grads = t.Gradient(y, [xs, ss, bs], t.Constant(new Tensor<float>(upstream, n, channels, h, w)));
+            return (y.Value.Data, grads.Select(v => v.Value.Data).ToArray(), [mean, variance]);
+        }
+    }
 }
