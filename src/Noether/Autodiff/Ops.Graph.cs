@@ -163,31 +163,58 @@ public static partial class Ops
         return Gather(a, index, shape);
     }
 
-    /// <summary>The flat source index of each element of the permuted tensor, and its shape.</summary>
+    /// <summary>
+    /// The flat source index of each element of the permuted tensor, and its shape. A graph asks for the same few maps on
+    /// every pass (an attention layer's transposes), so each is built once — an odometer over the output that carries the
+    /// source offset — and kept, read-only, while the kept maps stay under <see cref="PermuteCacheElements"/> indices.
+    /// </summary>
     public static (int[] Index, int[] Shape) PermuteIndex(ReadOnlySpan<int> shape, int[] perm)
     {
         int rank = shape.Length;
         if (perm.Length != rank || perm.Distinct().Count() != rank || perm.Any(p => p < 0 || p >= rank))
             throw Errors.Argument(nameof(perm), $"permute: [{string.Join(",", perm)}] is not a permutation of the {rank} axes of a {Errors.Shape(shape)} tensor");
         var outShape = new int[rank];
+        for (int d = 0; d < rank; d++) outShape[d] = shape[perm[d]];
+        string key = string.Join(",", shape.ToArray()) + "|" + string.Join(",", perm);
+        if (PermuteCache.TryGetValue(key, out var cached)) return (cached, outShape);
+        var index = BuildPermuteIndex(shape, perm, outShape);
+        if (Interlocked.Add(ref _permuteCached, index.Length) <= PermuteCacheElements) PermuteCache.TryAdd(key, index);
+        return (index, outShape);
+    }
+
+    /// <summary>Indices kept by <see cref="PermuteIndex"/> at most (128 MB).</summary>
+    private const long PermuteCacheElements = 1 << 25;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> PermuteCache = new();
+    private static long _permuteCached;
+
+    private static int[] BuildPermuteIndex(ReadOnlySpan<int> shape, int[] perm, int[] outShape)
+    {
+        int rank = shape.Length;
         var strides = new int[rank];
         int s = 1;
         for (int d = rank - 1; d >= 0; d--) { strides[d] = s; s *= shape[d]; }
-        for (int d = 0; d < rank; d++) outShape[d] = shape[perm[d]];
         var index = new int[s];
+        if (s == 0 || rank == 0) return index;
+        int inner = outShape[rank - 1], innerStride = strides[perm[rank - 1]];
         var counter = new int[rank];
-        for (int i = 0; i < s; i++)
+        int src = 0;
+        for (int i = 0; i < s; i += inner)
         {
-            int src = 0;
-            for (int d = 0; d < rank; d++) src += counter[d] * strides[perm[d]];
-            index[i] = src;
-            for (int d = rank - 1; d >= 0; d--)
+            for (int j = 0, v = src; j < inner; j++, v += innerStride) index[i + j] = v;
+            for (int d = rank - 2; d >= 0; d--)
             {
-                if (++counter[d] < outShape[d]) break;
+                int step = strides[perm[d]];
+                if (++counter[d] < outShape[d])
+                {
+                    src += step;
+                    break;
+                }
+                src -= (outShape[d] - 1) * step;
                 counter[d] = 0;
             }
         }
-        return (index, outShape);
+        return index;
     }
 
     private static Tensor<T> BatchMatMulValue<T>(Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
