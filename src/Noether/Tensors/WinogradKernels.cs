@@ -35,7 +35,7 @@ internal static class WinogradKernels
         var u = WeightTransform(weight, g.O, g.C);
         var shape = new Shape(g.H, g.W);
         float[] b = bias ?? [];
-        ForGroups(g, shape, (start, end, group) =>
+        ForGroups(g, shape, (_, start, end, group) =>
         {
             using var scratch = new Scratch(shape, g.C, g.O, group);
             for (int n = start; n < end; n += group)
@@ -55,7 +55,7 @@ internal static class WinogradKernels
                 for (int k = 0; k < 9; k++) flipped[(c * g.O + o) * 9 + k] = weight[(o * g.C + c) * 9 + 8 - k];
         var u = WeightTransform(flipped, g.C, g.O);
         var shape = new Shape(g.H, g.W);
-        ForGroups(g with { C = g.O, O = g.C }, shape, (start, end, group) =>
+        ForGroups(g with { C = g.O, O = g.C }, shape, (_, start, end, group) =>
         {
             using var scratch = new Scratch(shape, g.O, g.C, group);
             for (int n = start; n < end; n += group)
@@ -66,11 +66,12 @@ internal static class WinogradKernels
     public static float[] WeightGradient(float[] dy, float[] x, ConvGeometry g)
     {
         var shape = new Shape(g.H, g.W);
-        var partial = new List<float[]>();
-        ForGroups(g, shape, (start, end, group) =>
+        // One accumulator per worker, summed in worker order: the same result whichever finishes first.
+        var partial = new float[Environment.ProcessorCount][];
+        ForGroups(g, shape, (worker, start, end, group) =>
         {
             using var scratch = new Scratch(shape, g.C, g.O, group);
-            var du = new float[16 * g.O * g.C];
+            var du = partial[worker] = new float[16 * g.O * g.C];
             for (int n = start; n < end; n += group)
             {
                 int count = Math.Min(group, end - n);
@@ -81,10 +82,9 @@ internal static class WinogradKernels
                     ConvKernels.SerialGemm(false, true, g.O, g.C, t, scratch.M.AsSpan(xi * scratch.MStride), t, scratch.V.AsSpan(xi * scratch.VStride), t,
                         1f, du.AsSpan(xi * g.O * g.C, g.O * g.C), g.C);
             }
-            lock (partial) partial.Add(du);
         });
         var sum = partial[0];
-        for (int i = 1; i < partial.Count; i++) System.Numerics.Tensors.TensorPrimitives.Add(sum, partial[i], sum);
+        for (int i = 1; i < partial.Length && partial[i] is not null; i++) System.Numerics.Tensors.TensorPrimitives.Add(sum, partial[i], sum);
         return WeightGradientInverse(sum, g.O, g.C);
     }
 
@@ -412,19 +412,19 @@ internal static class WinogradKernels
     }
 
     /// <summary>
-    /// Splits the batch into one contiguous range per core and picks the group size: as many images as keep each of the
-    /// 16 products (O·C·tiles multiply-adds) within OpenBLAS's single-thread size.
+    /// Splits the batch into one contiguous range per core (body(worker, start, end, group)) and picks the group size: as
+    /// many images as keep each of the 16 products (O·C·tiles multiply-adds) within OpenBLAS's single-thread size.
     /// </summary>
-    private static void ForGroups(ConvGeometry g, Shape s, Action<int, int, int> body)
+    private static void ForGroups(ConvGeometry g, Shape s, Action<int, int, int, int> body)
     {
         long perImage = (long)g.O * g.C * s.Tiles;
         int group = (int)Math.Clamp(ConvKernels.SerialProduct / perImage, 1, g.N);
         int workers = Math.Min(Environment.ProcessorCount, (g.N + group - 1) / group);
         if (workers <= 1)
         {
-            body(0, g.N, group);
+            body(0, 0, g.N, group);
             return;
         }
-        Parallel.For(0, workers, w => body((int)((long)g.N * w / workers), (int)((long)g.N * (w + 1) / workers), group));
+        Parallel.For(0, workers, w => body(w, (int)((long)g.N * w / workers), (int)((long)g.N * (w + 1) / workers), group));
     }
 }
