@@ -632,13 +632,5 @@ internal static class ConvKernels
 
     private static void ForBatch(ConvGeometry g, Action<int, int, int> body) => ForBatch(g, Workers(g), body);
 
-    private static void ForBatch(ConvGeometry g, int workers, Action<int, int, int> body)
-    {
-        if (workers <= 1)
-        {
-            body(0, 0, g.N);
-            return;
-        }
-        Parallel.For(0, workers, worker => body(worker, (int)((long)g.N * worker / workers), (int)((long)g.N * (worker + 1) / workers)));
-    }
+    private static void ForBatch(ConvGeometry g, int workers, Action<int, int, int> body) => Ranges.For(g.N, workers, body);
 }

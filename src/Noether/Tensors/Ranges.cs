@@ -1,8 +1,9 @@
 namespace Noether.Tensors;
 
 /// <summary>
-/// One contiguous range of [0, count) per core for loops over large tensors. Each range computes exactly what the serial
-/// loop computes for it (a per-channel sum keeps its order), so splitting never changes a result.
+/// One contiguous range of [0, count) per worker: the batch loops of the convolution kernels and the per-channel loops
+/// over large tensors. Each range computes exactly what the serial loop computes for it (a per-channel sum keeps its
+/// order), and the cut depends only on the sizes, so splitting never changes a result from run to run.
 /// </summary>
 internal static class Ranges
 {
@@ -14,13 +15,17 @@ internal static class Ranges
     {
         int pieces = (count + granule - 1) / granule;
         int workers = elements < ParallelElements ? 1 : Math.Min(Environment.ProcessorCount, pieces);
+        For(pieces, workers, (_, start, end) => body(Math.Min(count, start * granule), Math.Min(count, end * granule)));
+    }
+
+    /// <summary>body(worker, start, end) for <paramref name="workers"/> ranges of [0, count) (on the calling thread when one).</summary>
+    public static void For(int count, int workers, Action<int, int, int> body)
+    {
         if (workers <= 1)
         {
-            body(0, count);
+            body(0, 0, count);
             return;
         }
-        Parallel.For(0, workers, w => body(
-            (int)Math.Min(count, (long)pieces * w / workers * granule),
-            (int)Math.Min(count, (long)pieces * (w + 1) / workers * granule)));
+        Parallel.For(0, workers, w => body(w, (int)((long)count * w / workers), (int)((long)count * (w + 1) / workers)));
     }
 }

@@ -420,11 +420,6 @@ internal static class WinogradKernels
         long perImage = (long)g.O * g.C * s.Tiles;
         int group = (int)Math.Clamp(ConvKernels.SerialProduct / perImage, 1, g.N);
         int workers = Math.Min(Environment.ProcessorCount, (g.N + group - 1) / group);
-        if (workers <= 1)
-        {
-            body(0, 0, g.N, group);
-            return;
-        }
-        Parallel.For(0, workers, w => body(w, (int)((long)g.N * w / workers), (int)((long)g.N * (w + 1) / workers), group));
+        Ranges.For(g.N, workers, (w, start, end) => body(w, start, end, group));
     }
 }

@@ -24,10 +24,7 @@ public sealed class ModelTeleportCommandTests : IDisposable
     [Fact]
     public void ResNet20_Site_RoundTripsThroughOnnxRuntime_AndHitsItsTargets()
     {
-        string path = Path.Combine(OnnxZooTests.Folder, "resnet20.onnx");
-        string outDir = Path.Combine(_dir, "out");
-        var r = CliRunner.Run(["teleport", "--model", path, "--site", "3", "--q-scale", "2", "--out", outDir]);
-        Assert.True(r.ExitCode == 0, r.Stderr);
+        var (path, outDir) = Teleport("resnet20.onnx", "out", "--site", "3", "--q-scale", "2");
 
         var rows = File.ReadAllLines(Path.Combine(outDir, "site-teleport.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
         Assert.Equal(32, rows.Length);
@@ -51,10 +48,7 @@ public sealed class ModelTeleportCommandTests : IDisposable
     [Fact]
     public void Mlp_Sharpness_RoundTripsThroughOnnxRuntime_AndTheWrittenModelHasTheTargetSharpness()
     {
-        string path = Path.Combine(OnnxZooTests.Folder, "mlp.onnx");
-        string outDir = Path.Combine(_dir, "sharp");
-        var r = CliRunner.Run(["teleport", "--model", path, "--site", "1", "--sharpness-scale", "2", "--batch", "16", "--out", outDir]);
-        Assert.True(r.ExitCode == 0, r.Stderr);
+        var (path, outDir) = Teleport("mlp.onnx", "sharp", "--site", "1", "--sharpness-scale", "2", "--batch", "16");
         using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         double before = summary.RootElement.GetProperty("sharpnessBefore").GetDouble(), target = summary.RootElement.GetProperty("target").GetDouble();
         Assert.Equal(2 * before, target);
@@ -78,9 +72,7 @@ public sealed class ModelTeleportCommandTests : IDisposable
     [InlineData(new[] { "--sharpness-scale", "-1" }, "--sharpness-scale", "positive")]
     public void BadSharpnessTargets_AreRefusedInOneLine_AndNothingIsWritten(string[] options, string named, string why)
     {
-        var r = CliRunner.Run(["teleport", "--model", Path.Combine(OnnxZooTests.Folder, "mlp.onnx"), .. options, "--batch", "8", "--out", Path.Combine(_dir, "bad")]);
-        CliRunner.AssertCleanFailure(r, named, why);
-        Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
+        AssertRefused([.. options, "--batch", "8"], named, why);
     }
 
     [Fact]
@@ -89,10 +81,7 @@ public sealed class ModelTeleportCommandTests : IDisposable
         // Item 5's random orbit elements: each member is the model moved by a random element of the whole census group.
         // Independently of the run: ONNX Runtime gives each member file the original outputs, and the weights read back
         // from the files differ from the model's and from each other (the members are distinct points of the orbit).
-        string path = Path.Combine(OnnxZooTests.Folder, "resnet20.onnx");
-        string outDir = Path.Combine(_dir, "members");
-        var r = CliRunner.Run(["teleport", "--model", path, "--random-members", "2", "--random-scale", "0.5", "--seed", "3", "--out", outDir]);
-        Assert.True(r.ExitCode == 0, r.Stderr);
+        var (path, outDir) = Teleport("resnet20.onnx", "members", "--random-members", "2", "--random-scale", "0.5", "--seed", "3");
         var weights = new[] { path, Path.Combine(outDir, "member-1.onnx"), Path.Combine(outDir, "member-2.onnx") }
             .Select(f => OnnxModel.Load(f).ToGraph<double>().Parameters.SelectMany(p => p.Value.Data).ToArray()).ToArray();
         for (int k = 1; k <= 2; k++)
@@ -105,6 +94,23 @@ public sealed class ModelTeleportCommandTests : IDisposable
         var csv = CliOutput.AssertCsv(Path.Combine(outDir, "members.csv"), "member", "file", "distance", "probability_change", "sites_moved");
         Assert.Equal(2, csv.RowCount);
         Assert.All(Enumerable.Range(0, 2), i => Assert.True(csv.GetDouble(i, "probability_change") <= 1e-10));
+    }
+
+    // `teleport --model` on a zoo fixture into a fresh folder of _dir; it must succeed.
+    private (string Model, string OutDir) Teleport(string fixture, string outName, params string[] options)
+    {
+        string model = Path.Combine(OnnxZooTests.Folder, fixture), outDir = Path.Combine(_dir, outName);
+        var r = CliRunner.Run(["teleport", "--model", model, .. options, "--out", outDir]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return (model, outDir);
+    }
+
+    // `teleport --model mlp.onnx` with bad options: one clear line naming the option, and no output folder.
+    private void AssertRefused(string[] options, string named, string why)
+    {
+        var r = CliRunner.Run(["teleport", "--model", Path.Combine(OnnxZooTests.Folder, "mlp.onnx"), .. options, "--out", Path.Combine(_dir, "bad")]);
+        CliRunner.AssertCleanFailure(r, named, why);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
     }
 
     // ONNX Runtime (float32) on 16 fixture images: the moved file gives the original file's outputs to 1e-5.
@@ -128,8 +134,6 @@ public sealed class ModelTeleportCommandTests : IDisposable
     {
         // (An unreachable target needs a one-signed Q, e.g. a normalisation scale; the zoo's inference-mode models have
         // none, so SiteTeleportTests checks that refusal in the library.)
-        var r = CliRunner.Run(["teleport", "--model", Path.Combine(OnnxZooTests.Folder, "mlp.onnx"), .. options, "--out", Path.Combine(_dir, "bad")]);
-        CliRunner.AssertCleanFailure(r, named, why);
-        Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
+        AssertRefused(options, named, why);
     }
 }
