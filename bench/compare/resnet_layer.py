@@ -1,9 +1,10 @@
-"""PyTorch twin of the resnet20-<layer>-c<C>-h<H> rows (issue 13): one ResNet-20 layer, forward and backward.
+"""PyTorch twin of the resnet20-<layer>-c<C>[-<O>]-h<H> rows (issue 13): one ResNet-20 layer, forward and backward.
 
-conv3x3: y = conv2d(x, w, padding=1); bn-relu: y = relu(batch_norm(x, training=True)) with scale 1, shift 0, eps 1e-5.
+conv<k>x<k>[s<stride>]: y = conv2d(x, w, stride, padding=k // 2) with the runner's kernel w;
+bn-relu: y = relu(batch_norm(x, training=True)) with scale 1, shift 0, eps 1e-5.
 Then y.backward(seed) with the shared seed (the output gradient): the gradients of x and of the parameters. float32,
 NCHW or channels-last, whichever is faster; --reps layers per timed run, the median per-layer time reported. The check:
-the weight gradient (conv3x3) or the input gradient (bn-relu) against Noether's, relative to its largest entry.
+the weight gradient (conv) or the input gradient (bn-relu) against Noether's, relative to its largest entry.
 """
 
 import harness
@@ -16,7 +17,9 @@ if not args.inputs:
     harness.fail("--inputs is required (the runner writes x, seed and w)")
 arrays, _ = harness.read_bundle(args.inputs)
 kind = args.workload.split("-")[1]
-conv = kind == "conv3x3"
+conv = kind.startswith("conv")
+kernel = int(kind[4]) if conv else 0
+stride = int(kind.split("s")[1]) if conv and "s" in kind else 1
 x64, seed64 = arrays["x"], arrays["seed"]
 channels = x64.shape[1]
 
@@ -25,7 +28,7 @@ def layer(x, seed, w):
     x = x.detach().requires_grad_(True)
     if conv:
         w = w.detach().requires_grad_(True)
-        y = F.conv2d(x, w, padding=1)
+        y = F.conv2d(x, w, stride=stride, padding=kernel // 2)
         y.backward(seed)
         return w.grad
     scale = torch.ones(channels, requires_grad=True)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Noether.Tensors;
@@ -276,7 +277,6 @@ internal static class ConvKernels
                         continue;
                     }
                     Clear(ref row, top * ow);
-                    Clear(ref Unsafe.Add(ref row, bottom * ow), (g.OH - bottom) * ow);
                     ref T plane = ref Unsafe.Add(ref xr, c * g.H * g.W);
                     if (sameWidth)
                     {
@@ -293,20 +293,69 @@ internal static class ConvKernels
                             Clear(ref line, lo);
                             Clear(ref Unsafe.Add(ref line, hi), ow - hi);
                         }
+                        Clear(ref Unsafe.Add(ref row, bottom * ow), (g.OH - bottom) * ow);
                         continue;
                     }
                     for (int oh = top; oh < bottom; oh++)
                     {
                         ref T dst = ref Unsafe.Add(ref row, oh * ow);
-                        ref T src = ref Unsafe.Add(ref plane, (oh * s - g.Padding + ki) * g.W);
+                        int from = c * g.H * g.W + (oh * s - g.Padding + ki) * g.W;
+                        ref T src = ref Unsafe.Add(ref xr, from);
                         Clear(ref dst, lo);
-                        Clear(ref Unsafe.Add(ref dst, hi), ow - hi);
                         int iw0 = lo * s - g.Padding + kj;
                         if (s == 1) Copy(ref Unsafe.Add(ref dst, lo), ref Unsafe.Add(ref src, iw0), hi - lo);
-                        else
+                        else if (!(s == 2 && typeof(T) == typeof(float) && EvenLanes(ref Unsafe.As<T, float>(ref Unsafe.Add(ref src, iw0)), x.Length - from - iw0,
+                            ref Unsafe.As<T, float>(ref Unsafe.Add(ref dst, lo)), g.CK * g.P - (r * g.P + oh * ow + lo), hi - lo)))
                             for (int j = lo, iw = iw0; j < hi; j++, iw += s) Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, iw);
+                        // After the copy: the vector copy of a stride-2 row may write past hi, into this row, the rows
+                        // below (cleared after the loop) or a later im2col row; never past the CK·P it owns (a bias row
+                        // of ones may follow).
+                        Clear(ref Unsafe.Add(ref dst, hi), ow - hi);
                     }
+                    Clear(ref Unsafe.Add(ref row, bottom * ow), (g.OH - bottom) * ow);
                 }
+    }
+
+    /// <summary>
+    /// dst[j] = src[2j] for j &lt; <paramref name="count"/>, 16 at a time from the even lanes of 32 (AVX-512): the stride-2
+    /// rows of im2col. Each vector reads 32 source floats and writes 16, possibly past count; false (nothing written)
+    /// when either buffer has too few floats left (<paramref name="sourceLeft"/>, <paramref name="destinationLeft"/>).
+    /// </summary>
+    private static bool EvenLanes(ref float src, int sourceLeft, ref float dst, int destinationLeft, int count)
+    {
+        int vectors = (count + 15) / 16;
+        if (!Avx512F.IsSupported || sourceLeft < 32 * vectors || destinationLeft < 16 * vectors) return false;
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        for (int v = 0; v < vectors; v++)
+            Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref src, (nuint)(32 * v)), even, Vector512.LoadUnsafe(ref src, (nuint)(32 * v + 16)))
+                .StoreUnsafe(ref dst, (nuint)(16 * v));
+        return true;
+    }
+
+    /// <summary>
+    /// dst[2j] += src[j] for j &lt; <paramref name="count"/> (AVX-512, 16 at a time): the stride-2 rows of col2im. The odd
+    /// lanes and the lanes past count add −0, which leaves every float as it was (x + −0 = x, −0 included), so each
+    /// element gets exactly the one addition the scalar loop gives it; false (nothing touched) when the destination has
+    /// too few floats left (<paramref name="destinationLeft"/>, which must end at the caller's image) or the source
+    /// (<paramref name="sourceLeft"/>).
+    /// </summary>
+    private static bool AddEvenLanes(ref float dst, int destinationLeft, ref float src, int sourceLeft, int count)
+    {
+        int vectors = (count + 15) / 16;
+        if (!Avx512F.IsSupported || destinationLeft < 32 * vectors || sourceLeft < 16 * vectors) return false;
+        var minusZero = Vector512.Create(-0f);
+        var low = Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+        var high = Vector512.Create(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
+        for (int v = 0; v < vectors; v++)
+        {
+            int left = count - 16 * v;
+            var values = Vector512.LoadUnsafe(ref src, (nuint)(16 * v));
+            if (left < 16) values = Vector512.ConditionalSelect(Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(left)).AsSingle(), values, minusZero);
+            ref float d = ref Unsafe.Add(ref dst, 32 * v);
+            (Vector512.LoadUnsafe(ref d) + Avx512F.PermuteVar16x32x2(values, low, minusZero)).StoreUnsafe(ref d);
+            (Vector512.LoadUnsafe(ref d, 16) + Avx512F.PermuteVar16x32x2(values, high, minusZero)).StoreUnsafe(ref d, 16);
+        }
+        return true;
     }
 
     /// <summary>
@@ -349,9 +398,11 @@ internal static class ConvKernels
                     for (int oh = top; oh < bottom; oh++)
                     {
                         ref T src = ref Unsafe.Add(ref row, oh * ow);
-                        ref T dst = ref Unsafe.Add(ref plane, (oh * s - g.Padding + ki) * g.W);
+                        int to = c * g.H * g.W + (oh * s - g.Padding + ki) * g.W;
+                        ref T dst = ref Unsafe.Add(ref xr, to);
                         if (s == 1) AddInto(ref Unsafe.Add(ref dst, iw0), ref Unsafe.Add(ref src, lo), hi - lo);
-                        else
+                        else if (!(s == 2 && typeof(T) == typeof(float) && AddEvenLanes(ref Unsafe.As<T, float>(ref Unsafe.Add(ref dst, iw0)), g.InSize - to - iw0,
+                            ref Unsafe.As<T, float>(ref Unsafe.Add(ref src, lo)), col.Length - (r * g.P + oh * ow + lo), hi - lo)))
                             for (int j = lo, iw = iw0; j < hi; j++, iw += s) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref src, j);
                     }
                 }

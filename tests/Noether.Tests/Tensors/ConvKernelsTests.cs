@@ -91,6 +91,40 @@ public class ConvKernelsTests
     [Fact]
     public void Col2ImAdd_Float32_EqualsTheScatterLoopBitForBit() => Same.Sample(Col2ImMatchesScatterLoop<float>, iter: 300, seed: "0N0XIDEW4Y50");
 
+    // Stride 2 on images wide enough for rows of one to three vectors of the AVX-512 even-lane copy, and narrow ones.
+    private static readonly Gen<(int C, int H, int W, int KH, int KW, int Stride, int Padding, int Seed)> StrideTwo =
+        Gen.Select(Gen.Int[1, 3], Gen.Int[1, 40], Gen.Int[1, 70], Gen.Int[1, 3], Gen.Int[1, 3], Gen.Int[0, 1], Gen.Int[0, 1_000_000])
+            .Where(t => t.Item2 + 2 * t.Item6 >= t.Item4 && t.Item3 + 2 * t.Item6 >= t.Item5)
+            .Select(t => (t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, 2, t.Item6, t.Item7));
+
+    [Fact]
+    public void Im2Col_Float32_StrideTwo_EqualsTheDefinition() => StrideTwo.Sample(Im2ColMatchesDefinition<float>, iter: 200, seed: "0N0XIDEW4Y50");
+
+    [Fact]
+    public void Col2ImAdd_Float32_StrideTwo_EqualsTheScatterLoopBitForBit() => StrideTwo.Sample(Col2ImMatchesScatterLoop<float>, iter: 200, seed: "0N0XIDEW4Y50");
+
+    /// <summary>
+    /// The bias rides in im2col as a last row of ones; the stride-2 copy of the row before it must not write into it (the
+    /// 1×1 kernel on an even image reads its last output row from the second-last input row, so the copy runs at the very
+    /// end of the im2col rows). A float32 convolution with a bias against the float64 one on the same values: float32's
+    /// sum of at most 28 terms of size ≤ 1 is within 28·2⁻²⁴·28 ≈ 5e-5 of it; a corrupted bias row is off by O(1).
+    /// </summary>
+    [Theory]
+    [InlineData(3, 1)]
+    [InlineData(1, 0)]
+    public void Forward_Float32_StrideTwo_WithBias_EqualsFloat64(int kernel, int padding)
+    {
+        int[] xs = [2, 3, 38, 38], ws = [4, 3, kernel, kernel];
+        var g = ConvGeometry.Create(xs, ws, [4], true, 2, padding);
+        var x = Values<double>(11, g.N * g.InSize).Select(v => (double)(float)v).ToArray();
+        var w = Values<double>(12, 4 * 3 * kernel * kernel).Select(v => (double)(float)v).ToArray();
+        var b = Values<double>(13, 4).Select(v => (double)(float)v).ToArray();
+        Tensor<float> F32(double[] v, int[] shape) => new(v.Select(e => (float)e).ToArray(), shape);
+        var y32 = ConvKernels.Forward(F32(x, xs), F32(w, ws), F32(b, [4]), g).Data;
+        var y64 = ConvKernels.Forward(new Tensor<double>(x, xs), new Tensor<double>(w, ws), new Tensor<double>(b, 4), g).Data;
+        for (int i = 0; i < y64.Length; i++) Assert.True(Math.Abs(y32[i] - y64[i]) <= 1e-4, $"y[{i}]: {y32[i]} vs {y64[i]}");
+    }
+
     [Fact]
     public void Im2Col_ResNetStage_EqualsTheDefinition()
     {
