@@ -304,8 +304,8 @@ internal static class ConvKernels
                         Clear(ref dst, lo);
                         int iw0 = lo * s - g.Padding + kj;
                         if (s == 1) Copy(ref Unsafe.Add(ref dst, lo), ref Unsafe.Add(ref src, iw0), hi - lo);
-                        else if (!(s == 2 && typeof(T) == typeof(float) && EvenLanes(ref Unsafe.As<T, float>(ref Unsafe.Add(ref src, iw0)), x.Length - from - iw0,
-                            ref Unsafe.As<T, float>(ref Unsafe.Add(ref dst, lo)), g.CK * g.P - (r * g.P + oh * ow + lo), hi - lo)))
+                        else if (s != 2 || typeof(T) != typeof(float) || !EvenLanes(ref Unsafe.As<T, float>(ref Unsafe.Add(ref src, iw0)), x.Length - from - iw0,
+                            ref Unsafe.As<T, float>(ref Unsafe.Add(ref dst, lo)), g.CK * g.P - (r * g.P + oh * ow + lo), hi - lo))
                             for (int j = lo, iw = iw0; j < hi; j++, iw += s) Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, iw);
                         // After the copy: the vector copy of a stride-2 row may write past hi, into this row, the rows
                         // below (cleared after the loop) or a later im2col row; never past the CK·P it owns (a bias row
@@ -325,7 +325,7 @@ internal static class ConvKernels
     {
         int vectors = (count + 15) / 16;
         if (!Avx512F.IsSupported || sourceLeft < 32 * vectors || destinationLeft < 16 * vectors) return false;
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var even = WinogradKernels.Even;
         for (int v = 0; v < vectors; v++)
             Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref src, (nuint)(32 * v)), even, Vector512.LoadUnsafe(ref src, (nuint)(32 * v + 16)))
                 .StoreUnsafe(ref dst, (nuint)(16 * v));
@@ -343,9 +343,9 @@ internal static class ConvKernels
     {
         int vectors = (count + 15) / 16;
         if (!Avx512F.IsSupported || destinationLeft < 32 * vectors || sourceLeft < 16 * vectors) return false;
+        // Interleaved with a vector of −0: the values land on the even lanes, −0 on the odd ones.
         var minusZero = Vector512.Create(-0f);
-        var low = Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
-        var high = Vector512.Create(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
+        Vector512<int> low = WinogradKernels.InterleaveLow, high = WinogradKernels.InterleaveHigh;
         for (int v = 0; v < vectors; v++)
         {
             int left = count - 16 * v;
@@ -401,8 +401,8 @@ internal static class ConvKernels
                         int to = c * g.H * g.W + (oh * s - g.Padding + ki) * g.W;
                         ref T dst = ref Unsafe.Add(ref xr, to);
                         if (s == 1) AddInto(ref Unsafe.Add(ref dst, iw0), ref Unsafe.Add(ref src, lo), hi - lo);
-                        else if (!(s == 2 && typeof(T) == typeof(float) && AddEvenLanes(ref Unsafe.As<T, float>(ref Unsafe.Add(ref dst, iw0)), g.InSize - to - iw0,
-                            ref Unsafe.As<T, float>(ref Unsafe.Add(ref src, lo)), col.Length - (r * g.P + oh * ow + lo), hi - lo)))
+                        else if (s != 2 || typeof(T) != typeof(float) || !AddEvenLanes(ref Unsafe.As<T, float>(ref Unsafe.Add(ref dst, iw0)), g.InSize - to - iw0,
+                            ref Unsafe.As<T, float>(ref Unsafe.Add(ref src, lo)), col.Length - (r * g.P + oh * ow + lo), hi - lo))
                             for (int j = lo, iw = iw0; j < hi; j++, iw += s) Unsafe.Add(ref dst, iw) += Unsafe.Add(ref src, j);
                     }
                 }

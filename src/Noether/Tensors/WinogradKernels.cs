@@ -123,10 +123,12 @@ internal static class WinogradKernels
 
     // ---- transforms of one plane --------------------------------------------------------------
 
-    private static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    // Two-source permute indices (PermuteVar16x32x2 over a:b, 32 lanes): the even and odd lanes of a:b, and a and b
+    // interleaved (a0 b0 a1 b1 …, from the low or the high halves). ConvKernels' stride-2 lowering uses them too.
+    internal static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     private static readonly Vector512<int> Odd = Even + Vector512<int>.One;
-    private static readonly Vector512<int> InterleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    private static readonly Vector512<int> InterleaveHigh = InterleaveLow + Vector512.Create(8);
+    internal static readonly Vector512<int> InterleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    internal static readonly Vector512<int> InterleaveHigh = InterleaveLow + Vector512.Create(8);
 
     /// <summary>
     /// One [H, W] plane into V at <paramref name="offset"/>: the plane is copied into a zero-bordered buffer (padding 1);
