@@ -18,7 +18,10 @@ internal static class Ranges
         For(pieces, workers, (_, start, end) => body(Math.Min(count, start * granule), Math.Min(count, end * granule)));
     }
 
-    /// <summary>body(worker, start, end) for <paramref name="workers"/> ranges of [0, count) (on the calling thread when one).</summary>
+    /// <summary>
+    /// body(worker, start, end) for <paramref name="workers"/> ranges of [0, count): on the calling thread when one, else
+    /// on <see cref="WorkerPool"/> (or Parallel.For when the pool is running another loop).
+    /// </summary>
     public static void For(int count, int workers, Action<int, int, int> body)
     {
         if (workers <= 1)
@@ -26,6 +29,7 @@ internal static class Ranges
             body(0, 0, count);
             return;
         }
-        Parallel.For(0, workers, w => body(w, (int)((long)count * w / workers), (int)((long)count * (w + 1) / workers)));
+        if (!WorkerPool.TryRun(count, workers, body))
+            Parallel.For(0, workers, w => body(w, (int)((long)count * w / workers), (int)((long)count * (w + 1) / workers)));
     }
 }
