@@ -281,14 +281,21 @@ internal static class WinogradKernels
     // ---- kernel transforms --------------------------------------------------------------------
 
     /// <summary>U[ξ][o][c] = (G w[o, c] Gᵀ)[ξ], G's rows (1, 0, 0), (½, ½, ½), (½, −½, ½), (0, 0, 1); in double, rounded once.</summary>
-    private static float[] WeightTransform(ReadOnlySpan<float> weight, int outputs, int inputs)
+    private static float[] WeightTransform(float[] weight, int outputs, int inputs)
     {
         var u = new float[16 * outputs * inputs];
         int pair = outputs * inputs;
+        // Every (o, c) pair on its own: the split over cores changes no bit.
+        Ranges.For(pair, 16L * pair, (first, last) => WeightTransformPairs(weight, u, pair, first, last));
+        return u;
+    }
+
+    private static void WeightTransformPairs(float[] weight, float[] u, int pair, int first, int last)
+    {
         Span<double> t = stackalloc double[12];
-        for (int oc = 0; oc < pair; oc++)
+        for (int oc = first; oc < last; oc++)
         {
-            var w = weight.Slice(oc * 9, 9);
+            var w = weight.AsSpan(oc * 9, 9);
             for (int b = 0; b < 3; b++) // G·w, column b
             {
                 double w0 = w[b], w1 = w[3 + b], w2 = w[6 + b];
@@ -306,7 +313,6 @@ internal static class WinogradKernels
                 u[(4 * i + 3) * pair + oc] = (float)a2;
             }
         }
-        return u;
     }
 
     /// <summary>dw[o, c] = Gᵀ dU[o, c] G (3×3 from 4×4), the adjoint of <see cref="WeightTransform"/>.</summary>
@@ -314,8 +320,14 @@ internal static class WinogradKernels
     {
         var dw = new float[outputs * inputs * 9];
         int pair = outputs * inputs;
+        Ranges.For(pair, 16L * pair, (first, last) => WeightGradientInversePairs(du, dw, pair, first, last));
+        return dw;
+    }
+
+    private static void WeightGradientInversePairs(float[] du, float[] dw, int pair, int first, int last)
+    {
         Span<double> t = stackalloc double[12];
-        for (int oc = 0; oc < pair; oc++)
+        for (int oc = first; oc < last; oc++)
         {
             for (int j = 0; j < 4; j++) // Gᵀ·dU, column j
             {
@@ -332,7 +344,6 @@ internal static class WinogradKernels
                 dw[oc * 9 + 3 * a + 2] = (float)(0.5 * (e1 + e2) + e3);
             }
         }
-        return dw;
     }
 
     /// <summary>
