@@ -157,15 +157,17 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     private static bool[] ReluInPlace(T[] y)
     {
         var mask = new bool[y.Length];
-        Ranges.For(y.Length, y.Length, (start, end) =>
-        {
-            int i = start;
-            if (Simd)
-                for (; i <= end - Vector256<T>.Count; i += Vector256<T>.Count)
-                    ReluLanes(Vector256.LoadUnsafe(ref y[0], (nuint)i), mask, i).StoreUnsafe(ref y[0], (nuint)i);
-            for (; i < end; i++) y[i] = ReluScalar(y[i], mask, i);
-        }, Vector256<T>.Count);
+        Ranges.For(y.Length, y.Length, (start, end) => ReluInPlace(y, mask, start, end), Vector256<T>.Count);
         return mask;
+    }
+
+    private static void ReluInPlace(T[] y, bool[] mask, int start, int end)
+    {
+        int i = start;
+        if (Simd)
+            for (; i <= end - Vector256<T>.Count; i += Vector256<T>.Count)
+                ReluLanes(Vector256.LoadUnsafe(ref y[0], (nuint)i), mask, i).StoreUnsafe(ref y[0], (nuint)i);
+        for (; i < end; i++) y[i] = ReluScalar(y[i], mask, i);
     }
 
     // v·[v > 0] (v·0 where not: −0 for negative v, NaN for NaN), recording [v > 0] in mask[i].
@@ -413,8 +415,16 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>max(0, a + b) for equal shapes, without keeping a + b: the backward passes g·[a + b &gt; 0] to both.</summary>
     public static Variable<T> AddRelu(Variable<T> a, Variable<T> b)
     {
-        var value = TensorOps.Binary(BinaryOp.Add, a.Value, b.Value);
-        var mask = ReluInPlace(value.Data);
+        if (!a.Value.SameShape(b.Value)) throw Errors.ShapeMismatch("add-relu", "a", a.Value.Shape, "b", b.Value.Shape, "the shapes must be equal");
+        var value = new Tensor<T>(Scratch<T>.Uninitialized(a.Value.Length), a.Value.ShapeArray);
+        var mask = new bool[value.Length];
+        T[] x = a.Value.Data, y = b.Value.Data, sum = value.Data;
+        // One pass: each range is added and rectified while it is still in cache.
+        Ranges.For(sum.Length, sum.Length, (start, end) =>
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add<T>(x.AsSpan(start, end - start), y.AsSpan(start, end - start), sum.AsSpan(start, end - start));
+            ReluInPlace(sum, mask, start, end);
+        }, Vector256<T>.Count);
         return a.Tape.Record(value, [a, b], g =>
         {
             var masked = ApplyMask(g, mask);

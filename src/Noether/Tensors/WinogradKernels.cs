@@ -82,7 +82,7 @@ internal static class WinogradKernels
                     ConvKernels.SerialGemm(false, true, g.O, g.C, t, scratch.M.AsSpan(xi * scratch.MStride), t, scratch.V.AsSpan(xi * scratch.VStride), t,
                         1f, du.AsSpan(xi * g.O * g.C, g.O * g.C), g.C);
             }
-        });
+        }, perCore: true);
         var sum = partial[0];
         for (int i = 1; i < partial.Length && partial[i] is not null; i++) System.Numerics.Tensors.TensorPrimitives.Add(sum, partial[i], sum);
         return WeightGradientInverse(sum, g.O, g.C);
@@ -425,14 +425,23 @@ internal static class WinogradKernels
     }
 
     /// <summary>
-    /// Splits the batch into one contiguous range per core (body(worker, start, end, group)) and picks the group size: as
-    /// many images as keep each of the 16 products (O·C·tiles multiply-adds) within OpenBLAS's single-thread size.
+    /// Splits the batch into contiguous ranges (body(range, start, end, group)) and picks the group size: as many images
+    /// as keep each of the 16 products (O·C·tiles multiply-adds) within OpenBLAS's single-thread size. The weight gradient
+    /// sums one accumulator per range, so it keeps one range per core (its bits depend on the cut); the forward pass and
+    /// the input gradient compute every group alone and take ranges of whole groups, four per core, claimed as cores
+    /// come free.
     /// </summary>
-    private static void ForGroups(ConvGeometry g, Shape s, Action<int, int, int, int> body)
+    private static void ForGroups(ConvGeometry g, Shape s, Action<int, int, int, int> body, bool perCore = false)
     {
         long perImage = (long)g.O * g.C * s.Tiles;
         int group = (int)Math.Clamp(ConvKernels.SerialProduct / perImage, 1, g.N);
-        int workers = Math.Min(Environment.ProcessorCount, (g.N + group - 1) / group);
-        Ranges.For(g.N, workers, (w, start, end) => body(w, start, end, group));
+        int groups = (g.N + group - 1) / group;
+        if (perCore)
+        {
+            Ranges.For(g.N, Math.Min(Environment.ProcessorCount, groups), (w, start, end) => body(w, start, end, group));
+            return;
+        }
+        Ranges.For(groups, Math.Min(ConvKernels.BalancedRanges, groups),
+            (w, first, last) => body(w, first * group, Math.Min(g.N, last * group), group));
     }
 }

@@ -217,6 +217,17 @@ public sealed class ChannelOpsTests
         Assert.Equal(Ops.Relu(x).Value.Data.Select(BitConverter.SingleToInt32Bits), ChannelOps<float>.Relu(x).Value.Data.Select(BitConverter.SingleToInt32Bits));
         Assert.Equal(tape.Gradient(Ops.Relu(x), [x], g)[0].Value.Data.Select(BitConverter.SingleToInt32Bits),
             tape.Gradient(ChannelOps<float>.Relu(x), [x], g)[0].Value.Data.Select(BitConverter.SingleToInt32Bits));
+        // The residual junction relu(x + y), added and rectified range by range in one pass: the tape's Relu(Add) bits,
+        // value and both gradients (one seed element in 7 lands on an exact zero sum, where the mask decides).
+        var other = data.Select((v, i) => i % 7 == 0 ? -v : (float)(2 * rng.NextDouble() - 1)).ToArray();
+        var y = tape.Leaf(new Tensor<float>(other, n, c, h, w));
+        var fusedSum = ChannelOps<float>.AddRelu(x, y);
+        var tapeSum = Ops.Relu(Ops.Add(x, y));
+        Assert.Equal(tapeSum.Value.Data.Select(BitConverter.SingleToInt32Bits), fusedSum.Value.Data.Select(BitConverter.SingleToInt32Bits));
+        var fusedGrads = tape.Gradient(fusedSum, [x, y], g);
+        var tapeGrads = tape.Gradient(tapeSum, [x, y], g);
+        for (int i = 0; i < 2; i++)
+            Assert.Equal(tapeGrads[i].Value.Data.Select(BitConverter.SingleToInt32Bits), fusedGrads[i].Value.Data.Select(BitConverter.SingleToInt32Bits));
 
         (float[] Value, float[][] Gradient, double[][] Stats) Run(float[] input, float[] s, float[] b, float[] upstream, int channels)
         {

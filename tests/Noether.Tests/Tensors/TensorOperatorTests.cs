@@ -78,4 +78,26 @@ public class TensorOperatorTests
         Assert.Throws<ArgumentException>(() => a - Tensor<double>.Zeros(3, 2));
         Assert.Throws<ArgumentException>(() => a.MatMul(a));
     }
+
+    [Fact]
+    public void SameShapeElementwise_SplitOverCores_EqualsTheElementLoop_BitForBit()
+    {
+        // Above Ranges.ParallelElements same-shape products run one range per core; an element is one rounding wherever
+        // the cut falls, so each must equal the scalar operation (the length is not a whole number of vectors or granules).
+        int length = (int)Ranges.ParallelElements * 3 + 37;
+        Assert.True(length >= Ranges.ParallelElements);
+        var rng = new System.Random(5);
+        var a = Enumerable.Range(0, length).Select(_ => (float)(4 * rng.NextDouble() - 2)).ToArray();
+        var b = Enumerable.Range(0, length).Select(i => i % 11 == 0 ? 0f : (float)(4 * rng.NextDouble() - 2)).ToArray();
+        var ta = new Tensor<float>(a, length);
+        var tb = new Tensor<float>(b, length);
+        foreach (var (op, f) in new (BinaryOp, Func<float, float, float>)[]
+                 { (BinaryOp.Add, (p, q) => p + q), (BinaryOp.Subtract, (p, q) => p - q), (BinaryOp.Multiply, (p, q) => p * q), (BinaryOp.Divide, (p, q) => p / q) })
+        {
+            var r = TensorOps.Binary(op, ta, tb);
+            for (int i = 0; i < length; i++)
+                if (BitConverter.SingleToInt32Bits(r.Data[i]) != BitConverter.SingleToInt32Bits(f(a[i], b[i])))
+                    Assert.Fail($"{op}: element {i} is {r.Data[i]:R}, the scalar operation gives {f(a[i], b[i]):R}");
+        }
+    }
 }
