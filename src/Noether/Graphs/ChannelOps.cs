@@ -340,8 +340,11 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
     private static (Tensor<T>? Dx, Tensor<T> Dscale, Tensor<T> Dbias) BatchBackward(Tensor<T> gradient, bool[]? mask, Tensor<T> input, Tensor<T> scale, T[] mu, T[] sigma,
         int n, int c, int s, bool wantInput)
     {
-        // The fused ReLU's backward first: g·[y > 0].
-        var g = mask is null ? gradient.Data : Masked(gradient.Data, mask);
+        // The fused ReLU's backward, g·[y > 0], is applied as g is read (both passes), not as a pass of its own: the same
+        // products, one tensor less written and read.
+        var g = gradient.Data;
+        bool masked = mask is not null;
+        var mk = mask ?? [];
         var x = input.Data;
         var sumG = new double[c];
         var sumGx = new double[c];
@@ -359,6 +362,7 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
                         for (; i <= s - lanes; i += lanes)
                         {
                             var gi = Vector256.LoadUnsafe(ref g[off], (nuint)i);
+                            if (masked) gi *= MaskFactor(mk, off + i);
                             vg += gi;
                             vgx += gi * ((Vector256.LoadUnsafe(ref x[off], (nuint)i) - vm) * vinv);
                         }
@@ -367,8 +371,9 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
                     }
                     for (i += off; i < off + s; i++)
                     {
-                        ag += g[i];
-                        agx += g[i] * ((x[i] - m) * inv);
+                        T gi = masked ? g[i] * (mk[i] ? T.One : T.Zero) : g[i];
+                        ag += gi;
+                        agx += gi * ((x[i] - m) * inv);
                     }
                     sumG[k] += double.CreateTruncating(ag);
                     sumGx[k] += double.CreateTruncating(agx);
@@ -393,9 +398,17 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
                     {
                         Vector256<T> vm = Vector256.Create(m), vinv = Vector256.Create(inv), vf = Vector256.Create(factor), vmg = Vector256.Create(meanG), vmgx = Vector256.Create(meanGx);
                         for (; i <= s - lanes; i += lanes)
-                            (vf * (Vector256.LoadUnsafe(ref g[off], (nuint)i) - vmg - (Vector256.LoadUnsafe(ref x[off], (nuint)i) - vm) * vinv * vmgx)).StoreUnsafe(ref d[off], (nuint)i);
+                        {
+                            var gi = Vector256.LoadUnsafe(ref g[off], (nuint)i);
+                            if (masked) gi *= MaskFactor(mk, off + i);
+                            (vf * (gi - vmg - (Vector256.LoadUnsafe(ref x[off], (nuint)i) - vm) * vinv * vmgx)).StoreUnsafe(ref d[off], (nuint)i);
+                        }
                     }
-                    for (i += off; i < off + s; i++) d[i] = factor * (g[i] - meanG - (x[i] - m) * inv * meanGx);
+                    for (i += off; i < off + s; i++)
+                    {
+                        T gi = masked ? g[i] * (mk[i] ? T.One : T.Zero) : g[i];
+                        d[i] = factor * (gi - meanG - (x[i] - m) * inv * meanGx);
+                    }
                 }
         });
         return (dx, dscale, dbias);
