@@ -685,10 +685,7 @@ internal static class ConvKernels
     /// Per-image loops (forward, input gradient): four ranges per core, claimed as cores come free, so a core that falls
     /// behind hands its share over; every image is computed alone, so the split changes no bit.
     /// </summary>
-    private static void ForBatch(ConvGeometry g, Action<int, int, int> body) => ForBatch(g, Workers(g) == 1 ? 1 : Math.Min(g.N, BalancedRanges), body);
-
-    /// <summary>Ranges of a loop whose items are independent: enough to even out cores that run at different speeds.</summary>
-    internal static int BalancedRanges => 4 * Environment.ProcessorCount;
+    private static void ForBatch(ConvGeometry g, Action<int, int, int> body) => ForBatch(g, Workers(g) == 1 ? 1 : Math.Min(g.N, Ranges.Balanced), body);
 
     private static void ForBatch(ConvGeometry g, int workers, Action<int, int, int> body) => Ranges.For(g.N, workers, body);
 }

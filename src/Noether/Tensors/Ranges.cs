@@ -10,11 +10,20 @@ internal static class Ranges
     /// <summary>Below this many elements a loop stays on one thread: forking costs more than it saves.</summary>
     public const long ParallelElements = 1 << 16;
 
-    /// <summary>body(start, end) over [0, count) cut into ranges that are multiples of <paramref name="granule"/> (but the last).</summary>
+    /// <summary>
+    /// Ranges for a loop whose items are independent: four per core, claimed as cores come free, so a core that falls
+    /// behind (another process, a slower cache) hands its share over.
+    /// </summary>
+    public static int Balanced => 4 * Environment.ProcessorCount;
+
+    /// <summary>
+    /// body(start, end) over [0, count) cut into up to <see cref="Balanced"/> ranges that are multiples of
+    /// <paramref name="granule"/> (but the last); the body must compute each item alone.
+    /// </summary>
     public static void For(int count, long elements, Action<int, int> body, int granule = 1)
     {
         int pieces = (count + granule - 1) / granule;
-        int workers = elements < ParallelElements ? 1 : Math.Min(Environment.ProcessorCount, pieces);
+        int workers = elements < ParallelElements ? 1 : Math.Min(Balanced, pieces);
         For(pieces, workers, (_, start, end) => body(Math.Min(count, start * granule), Math.Min(count, end * granule)));
     }
 

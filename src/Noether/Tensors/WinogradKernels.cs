@@ -441,7 +441,7 @@ internal static class WinogradKernels
             Ranges.For(g.N, Math.Min(Environment.ProcessorCount, groups), (w, start, end) => body(w, start, end, group));
             return;
         }
-        Ranges.For(groups, Math.Min(ConvKernels.BalancedRanges, groups),
+        Ranges.For(groups, Math.Min(Ranges.Balanced, groups),
             (w, first, last) => body(w, first * group, Math.Min(g.N, last * group), group));
     }
 }
