@@ -59,7 +59,7 @@ internal sealed record Machine(
     /// <summary>How Noether allocates and multiplies, for the report (the fairness note the issue asks for).</summary>
     public static Dictionary<string, object?> NoetherSettings() => new()
     {
-        ["allocation"] = "plain managed arrays (new T[]) per tensor, no pooling; freed by the GC",
+        ["allocation"] = "plain managed arrays (new T[]) per tensor, freed by the GC; a training step's and a Hessian product's tensors recycled from a pool (Tensors/Scratch)",
         ["gc"] = $"{(GCSettings.IsServerGC ? "server" : "workstation")}, " +
                  $"concurrent={AppContext.GetData("System.GC.Concurrent") ?? "default(true)"}, latency={GCSettings.LatencyMode}",
         ["blas"] = Blas.OpenBlasAvailable ? Blas.OpenBlasConfig : "managed fallback (libopenblas.so.0 not found)",
