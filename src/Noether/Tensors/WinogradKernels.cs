@@ -14,8 +14,10 @@ namespace Noether.Tensors;
 /// gradient is the same convolution of the output gradient with the flipped, transposed kernel; the weight gradient is
 /// Gᵀ[Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)]G, again 16 products. Images are processed in groups per core, so every product stays
 /// below OpenBLAS's single-thread size. The transforms run 16 tiles at a time in AVX-512 registers: a padded row is split
-/// into its even and odd columns by two-source permutes. Planes are written in increasing address order, so a vector
-/// that runs past a row's last tile writes lanes the next row overwrites; each buffer carries a vector of slack.
+/// into its even and odd columns by two-source permutes. Planes are read and written in place through masked loads and
+/// stores (the zero border is the masked-off lanes, never copied). Transformed planes are written in increasing address
+/// order, so a vector that runs past a row's last tile writes lanes the next row overwrites; each buffer carries a
+/// vector of slack.
 /// </summary>
 internal static class WinogradKernels
 {
@@ -131,44 +133,48 @@ internal static class WinogradKernels
     internal static readonly Vector512<int> InterleaveHigh = InterleaveLow + Vector512.Create(8);
 
     /// <summary>
-    /// One [H, W] plane into V at <paramref name="offset"/>: the plane is copied into a zero-bordered buffer (padding 1);
-    /// each padded row r becomes Bᵀ applied along the row (R₀…R₃ per tile, from its even and odd columns), stored
+    /// One [H, W] plane into V at <paramref name="offset"/>: each row r of the plane padded by 1 (read from the plane with
+    /// masked loads, the border zero) becomes Bᵀ applied along the row (R₀…R₃ per tile, from its even and odd columns), stored
     /// compactly (TW per row) with even and odd rows apart, so that the four rows 2th … 2th + 3 a tile combines are the
     /// even and odd arrays at q and q + TW for the tile's flat index q = th·TW + tw. The second Bᵀ then runs over q,
     /// 16 tiles per vector whatever the width of the plane.
     /// </summary>
-    private static void TransformInput(ReadOnlySpan<float> x, Shape s, Scratch scratch, int offset)
+    private static unsafe void TransformInput(ReadOnlySpan<float> x, Shape s, Scratch scratch, int offset)
     {
-        var p = scratch.Padded;
-        ref float pr = ref MemoryMarshal.GetArrayDataReference(p);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        int h = s.H, w = s.W, pw = s.PaddedWidth, tw = s.TW, blocks = s.Blocks, tiles = s.Tiles;
-        for (int r = 0; r < h; r++) CopyRow(ref Unsafe.Add(ref xr, r * w), ref Unsafe.Add(ref pr, (r + 1) * pw + 1), w);
+        int h = s.H, w = s.W, tw = s.TW, blocks = s.Blocks, tiles = s.Tiles;
         ref float rr = ref MemoryMarshal.GetArrayDataReference(scratch.Rows);
         int rows = 2 * s.TH + 2, half = scratch.RowsStride;
         Vector512<int> evenColumns = Even, oddColumns = Odd; // locals: no static-base access inside the loops
-        for (int r = 0; r < rows; r++)
-        {
-            // R_j of row r at Rows[(2j + r mod 2)·half + (r div 2)·TW + tw].
-            ref float dst0 = ref Unsafe.Add(ref rr, (r & 1) * half + (r >> 1) * tw);
-            for (int kb = 0; kb < blocks; kb++)
+        var masks = scratch.PaddedRowMasks;
+        fixed (float* px = x)
+            for (int r = 0; r < rows; r++)
             {
-                ref float a = ref Unsafe.Add(ref pr, r * pw + 2 * Lanes * kb);
-                var a0 = Vector512.LoadUnsafe(ref a);
-                var a1 = Vector512.LoadUnsafe(ref a, Lanes);
-                var b0 = Vector512.LoadUnsafe(ref a, 2);
-                var b1 = Vector512.LoadUnsafe(ref a, Lanes + 2);
-                var e = Avx512F.PermuteVar16x32x2(a0, evenColumns, a1);
-                var od = Avx512F.PermuteVar16x32x2(a0, oddColumns, a1);
-                var e1 = Avx512F.PermuteVar16x32x2(b0, evenColumns, b1);
-                var o1 = Avx512F.PermuteVar16x32x2(b0, oddColumns, b1);
-                ref float dst = ref Unsafe.Add(ref dst0, Lanes * kb);
-                (e - e1).StoreUnsafe(ref dst);
-                (od + e1).StoreUnsafe(ref dst, (nuint)(2 * half));
-                (e1 - od).StoreUnsafe(ref dst, (nuint)(4 * half));
-                (od - o1).StoreUnsafe(ref dst, (nuint)(6 * half));
+                // R_j of row r at Rows[(2j + r mod 2)·half + (r div 2)·TW + tw].
+                ref float dst0 = ref Unsafe.Add(ref rr, (r & 1) * half + (r >> 1) * tw);
+                for (int kb = 0; kb < blocks; kb++)
+                {
+                    // Padded row r, columns 32kb … 32kb + 33: image row r − 1, columns 32kb − 1 …; the masks leave the
+                    // border (and the rows above and below the image) zero without reading it.
+                    Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
+                    if ((uint)(r - 1) < (uint)h)
+                    {
+                        float* a = px + (r - 1) * w + 2 * Lanes * kb - 1;
+                        a0 = Avx512F.MaskLoad(a, masks[4 * kb], default);
+                        a1 = Avx512F.MaskLoad(a + Lanes, masks[4 * kb + 1], default);
+                        b0 = Avx512F.MaskLoad(a + 2, masks[4 * kb + 2], default);
+                        b1 = Avx512F.MaskLoad(a + Lanes + 2, masks[4 * kb + 3], default);
+                    }
+                    var e = Avx512F.PermuteVar16x32x2(a0, evenColumns, a1);
+                    var od = Avx512F.PermuteVar16x32x2(a0, oddColumns, a1);
+                    var e1 = Avx512F.PermuteVar16x32x2(b0, evenColumns, b1);
+                    var o1 = Avx512F.PermuteVar16x32x2(b0, oddColumns, b1);
+                    ref float dst = ref Unsafe.Add(ref dst0, Lanes * kb);
+                    (e - e1).StoreUnsafe(ref dst);
+                    (od + e1).StoreUnsafe(ref dst, (nuint)(2 * half));
+                    (e1 - od).StoreUnsafe(ref dst, (nuint)(4 * half));
+                    (od - o1).StoreUnsafe(ref dst, (nuint)(6 * half));
+                }
             }
-        }
         ref float vr = ref MemoryMarshal.GetArrayDataReference(scratch.V);
         int vs = scratch.VStride;
         for (int q = 0; q < tiles; q += Lanes)
@@ -191,35 +197,38 @@ internal static class WinogradKernels
     }
 
     /// <summary>Aᵀ M A for every tile of one output plane (M at <paramref name="offset"/>), plus the bias, into <paramref name="y"/>.</summary>
-    private static void TransformOutput(Scratch scratch, int offset, float bias, Shape s, Span<float> y)
+    private static unsafe void TransformOutput(Scratch scratch, int offset, float bias, Shape s, Span<float> y)
     {
         ref float mr = ref MemoryMarshal.GetArrayDataReference(scratch.M);
-        ref float outr = ref MemoryMarshal.GetArrayDataReference(scratch.Out);
-        int ms = scratch.MStride, ow = s.OutWidth;
+        int ms = scratch.MStride, w = s.W;
         var b = Vector512.Create(bias);
         Vector512<int> low = InterleaveLow, high = InterleaveHigh;
-        for (int th = 0; th < s.TH; th++)
-            for (int kb = 0; kb < s.Blocks; kb++)
-            {
-                ref float src = ref Unsafe.Add(ref mr, offset + th * s.TW + Lanes * kb);
-                // Rows of Aᵀ: (1, 1, 1, 0) and (0, 1, −1, −1), first down each column j, then along the row.
-                Vector512<float> s00, s01, s02, s03, s10, s11, s12, s13;
-                Column(ref src, ms, 0, out s00, out s10);
-                Column(ref src, ms, 1, out s01, out s11);
-                Column(ref src, ms, 2, out s02, out s12);
-                Column(ref src, ms, 3, out s03, out s13);
-                var y00 = s00 + s01 + s02 + b;
-                var y01 = s01 - s02 - s03 + b;
-                var y10 = s10 + s11 + s12 + b;
-                var y11 = s11 - s12 - s13 + b;
-                ref float top = ref Unsafe.Add(ref outr, 2 * th * ow + 2 * Lanes * kb);
-                Avx512F.PermuteVar16x32x2(y00, low, y01).StoreUnsafe(ref top);
-                Avx512F.PermuteVar16x32x2(y00, high, y01).StoreUnsafe(ref top, Lanes);
-                Avx512F.PermuteVar16x32x2(y10, low, y11).StoreUnsafe(ref top, (nuint)ow);
-                Avx512F.PermuteVar16x32x2(y10, high, y11).StoreUnsafe(ref top, (nuint)(ow + Lanes));
-            }
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        for (int r = 0; r < s.H; r++) CopyRow(ref Unsafe.Add(ref outr, r * ow), ref Unsafe.Add(ref yr, r * s.W), s.W);
+        var masks = scratch.RowMasks;
+        fixed (float* py = y)
+            for (int th = 0; th < s.TH; th++)
+                for (int kb = 0; kb < s.Blocks; kb++)
+                {
+                    ref float src = ref Unsafe.Add(ref mr, offset + th * s.TW + Lanes * kb);
+                    // Rows of Aᵀ: (1, 1, 1, 0) and (0, 1, −1, −1), first down each column j, then along the row.
+                    Vector512<float> s00, s01, s02, s03, s10, s11, s12, s13;
+                    Column(ref src, ms, 0, out s00, out s10);
+                    Column(ref src, ms, 1, out s01, out s11);
+                    Column(ref src, ms, 2, out s02, out s12);
+                    Column(ref src, ms, 3, out s03, out s13);
+                    var y00 = s00 + s01 + s02 + b;
+                    var y01 = s01 - s02 - s03 + b;
+                    var y10 = s10 + s11 + s12 + b;
+                    var y11 = s11 - s12 - s13 + b;
+                    // Output rows 2th and 2th + 1 (when the plane has it), columns 32kb …: the masks stop at the row's end.
+                    float* top = py + 2 * th * w + 2 * Lanes * kb;
+                    Avx512F.MaskStore(top, masks[2 * kb], Avx512F.PermuteVar16x32x2(y00, low, y01));
+                    Avx512F.MaskStore(top + Lanes, masks[2 * kb + 1], Avx512F.PermuteVar16x32x2(y00, high, y01));
+                    if (2 * th + 1 < s.H)
+                    {
+                        Avx512F.MaskStore(top + w, masks[2 * kb], Avx512F.PermuteVar16x32x2(y10, low, y11));
+                        Avx512F.MaskStore(top + w + Lanes, masks[2 * kb + 1], Avx512F.PermuteVar16x32x2(y10, high, y11));
+                    }
+                }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -237,36 +246,37 @@ internal static class WinogradKernels
     /// A dY Aᵀ (4×4 from each 2×2 output-gradient tile; A's rows (1, 0), (1, 1), (1, −1), (0, −1)) into M at
     /// <paramref name="offset"/>. Positions past an odd edge read the buffer's zero border.
     /// </summary>
-    private static void TransformOutputGradient(ReadOnlySpan<float> dy, Shape s, Scratch scratch, int offset)
+    private static unsafe void TransformOutputGradient(ReadOnlySpan<float> dy, Shape s, Scratch scratch, int offset)
     {
-        var p = scratch.PaddedGradient;
-        int pw = s.PaddedWidth;
-        ref float pr = ref MemoryMarshal.GetArrayDataReference(p);
-        ref float dr = ref MemoryMarshal.GetReference(dy);
-        for (int r = 0; r < s.H; r++) CopyRow(ref Unsafe.Add(ref dr, r * s.W), ref Unsafe.Add(ref pr, r * pw), s.W);
         ref float mr = ref MemoryMarshal.GetArrayDataReference(scratch.M);
-        int ms = scratch.MStride;
+        int ms = scratch.MStride, w = s.W;
         Vector512<int> evenColumns = Even, oddColumns = Odd;
-        for (int th = 0; th < s.TH; th++)
-            for (int kb = 0; kb < s.Blocks; kb++)
-            {
-                ref float row0 = ref Unsafe.Add(ref pr, 2 * th * pw + 2 * Lanes * kb);
-                ref float row1 = ref Unsafe.Add(ref row0, pw);
-                var a0 = Vector512.LoadUnsafe(ref row0);
-                var a1 = Vector512.LoadUnsafe(ref row0, Lanes);
-                var c0 = Vector512.LoadUnsafe(ref row1);
-                var c1 = Vector512.LoadUnsafe(ref row1, Lanes);
-                var y00 = Avx512F.PermuteVar16x32x2(a0, evenColumns, a1);
-                var y01 = Avx512F.PermuteVar16x32x2(a0, oddColumns, a1);
-                var y10 = Avx512F.PermuteVar16x32x2(c0, evenColumns, c1);
-                var y11 = Avx512F.PermuteVar16x32x2(c0, oddColumns, c1);
-                // Along each row: (y0, y0 + y1, y0 − y1, −y1); then down the column j: (q, q + r, q − r, −r).
-                ref float dst = ref Unsafe.Add(ref mr, offset + th * s.TW + Lanes * kb);
-                Down(ref dst, ms, 0, y00, y10);
-                Down(ref dst, ms, 1, y00 + y01, y10 + y11);
-                Down(ref dst, ms, 2, y00 - y01, y10 - y11);
-                Down(ref dst, ms, 3, -y01, -y11);
-            }
+        var masks = scratch.RowMasks;
+        fixed (float* pd = dy)
+            for (int th = 0; th < s.TH; th++)
+                for (int kb = 0; kb < s.Blocks; kb++)
+                {
+                    // Rows 2th and 2th + 1 (zero past an odd bottom edge), columns 32kb …, zero past the right edge.
+                    float* row0 = pd + 2 * th * w + 2 * Lanes * kb;
+                    var a0 = Avx512F.MaskLoad(row0, masks[2 * kb], default);
+                    var a1 = Avx512F.MaskLoad(row0 + Lanes, masks[2 * kb + 1], default);
+                    Vector512<float> c0 = default, c1 = default;
+                    if (2 * th + 1 < s.H)
+                    {
+                        c0 = Avx512F.MaskLoad(row0 + w, masks[2 * kb], default);
+                        c1 = Avx512F.MaskLoad(row0 + w + Lanes, masks[2 * kb + 1], default);
+                    }
+                    var y00 = Avx512F.PermuteVar16x32x2(a0, evenColumns, a1);
+                    var y01 = Avx512F.PermuteVar16x32x2(a0, oddColumns, a1);
+                    var y10 = Avx512F.PermuteVar16x32x2(c0, evenColumns, c1);
+                    var y11 = Avx512F.PermuteVar16x32x2(c0, oddColumns, c1);
+                    // Along each row: (y0, y0 + y1, y0 − y1, −y1); then down the column j: (q, q + r, q − r, −r).
+                    ref float dst = ref Unsafe.Add(ref mr, offset + th * s.TW + Lanes * kb);
+                    Down(ref dst, ms, 0, y00, y10);
+                    Down(ref dst, ms, 1, y00 + y01, y10 + y11);
+                    Down(ref dst, ms, 2, y00 - y01, y10 - y11);
+                    Down(ref dst, ms, 3, -y01, -y11);
+                }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -346,37 +356,6 @@ internal static class WinogradKernels
         }
     }
 
-    /// <summary>
-    /// Copies <paramref name="count"/> floats with at most two overlapping vector moves per width class: the row copies
-    /// run once per row of every plane, where a call to Memmove costs more than the move.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRow(ref float src, ref float dst, int count)
-    {
-        if (count >= 16)
-        {
-            int i = 0;
-            for (; i <= count - 16; i += 16) Vector512.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
-            if (i < count) Vector512.LoadUnsafe(ref src, (nuint)(count - 16)).StoreUnsafe(ref dst, (nuint)(count - 16));
-        }
-        else if (count >= 8)
-        {
-            var head = Vector256.LoadUnsafe(ref src);
-            var tail = Vector256.LoadUnsafe(ref src, (nuint)(count - 8));
-            head.StoreUnsafe(ref dst);
-            tail.StoreUnsafe(ref dst, (nuint)(count - 8));
-        }
-        else if (count >= 4)
-        {
-            var head = Vector128.LoadUnsafe(ref src);
-            var tail = Vector128.LoadUnsafe(ref src, (nuint)(count - 4));
-            head.StoreUnsafe(ref dst);
-            tail.StoreUnsafe(ref dst, (nuint)(count - 4));
-        }
-        else
-            for (int i = 0; i < count; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
-    }
-
     // ---- plumbing -----------------------------------------------------------------------------
 
     /// <summary>Tile counts and buffer widths of one H×W plane.</summary>
@@ -389,17 +368,21 @@ internal static class WinogradKernels
         /// <summary>Vectors of 16 tiles per tile row.</summary>
         public int Blocks => (TW + Lanes - 1) / Lanes;
 
-        /// <summary>Padded row: the row transform reads columns up to 32·Blocks + 17.</summary>
-        public int PaddedWidth => 2 * Lanes * Blocks + Lanes + 2;
 
-        public int OutWidth => 2 * Lanes * Blocks;
     }
 
     /// <summary>Per-core buffers for a group of images, rented once per call.</summary>
     private sealed class Scratch : IDisposable
     {
-        public readonly float[] V, M, Padded, PaddedGradient, Rows, Out;
+        public readonly float[] V, M, Rows;
         public readonly int VStride, MStride, RowsStride;
+
+        /// <summary>
+        /// Lanes inside a row of the plane: for each block kb of 32 columns, the loads of TransformInput's padded row at
+        /// image columns 32kb − 1, + 15, + 1 and + 17 (four masks), and the loads and stores at columns 32kb and 32kb + 16
+        /// (two masks, <see cref="RowMasks"/>). A masked-off lane is neither read nor written.
+        /// </summary>
+        public readonly Vector512<float>[] PaddedRowMasks, RowMasks;
 
         public Scratch(Shape s, int inputs, int outputs, int group)
         {
@@ -408,13 +391,28 @@ internal static class WinogradKernels
             MStride = outputs * t + Lanes;
             V = ArrayPool<float>.Shared.Rent(16 * VStride);
             M = ArrayPool<float>.Shared.Rent(16 * Math.Max(MStride, VStride));
-            // Zero once: the interior is overwritten plane after plane, the border stays the padding.
-            Padded = new float[(2 * s.TH + 3) * s.PaddedWidth];
-            PaddedGradient = new float[(2 * s.TH + 3) * s.PaddedWidth];
             // Eight compact arrays (R₀…R₃ × even, odd rows) of TH + 1 rows, each with a vector of slack.
             RowsStride = (s.TH + 1) * s.TW + 2 * Lanes;
             Rows = new float[8 * RowsStride];
-            Out = new float[2 * s.TH * s.OutWidth];
+            PaddedRowMasks = new Vector512<float>[4 * s.Blocks];
+            RowMasks = new Vector512<float>[2 * s.Blocks];
+            for (int kb = 0; kb < s.Blocks; kb++)
+            {
+                int first = 2 * Lanes * kb;
+                PaddedRowMasks[4 * kb] = Inside(first - 1, s.W);
+                PaddedRowMasks[4 * kb + 1] = Inside(first - 1 + Lanes, s.W);
+                PaddedRowMasks[4 * kb + 2] = Inside(first + 1, s.W);
+                PaddedRowMasks[4 * kb + 3] = Inside(first + 1 + Lanes, s.W);
+                RowMasks[2 * kb] = Inside(first, s.W);
+                RowMasks[2 * kb + 1] = Inside(first + Lanes, s.W);
+            }
+        }
+
+        /// <summary>All bits set in lane l when 0 ≤ column + l &lt; width.</summary>
+        private static Vector512<float> Inside(int column, int width)
+        {
+            var lanes = Vector512.Create(column) + Vector512<int>.Indices;
+            return (Vector512.GreaterThanOrEqual(lanes, Vector512<int>.Zero) & Vector512.LessThan(lanes, Vector512.Create(width))).AsSingle();
         }
 
         public void Dispose()
