@@ -44,7 +44,11 @@ public static class CliRunner
         return info;
     }
 
-    private static readonly object InProcessGate = new();
+    /// <summary>
+    /// Held while a test runs <c>noether</c> code in this process: Console.Out and Console.Error are process-wide, so a
+    /// run that writes to them (a parse error, a progress line) must not overlap another test's capture.
+    /// </summary>
+    public static readonly SemaphoreSlim InProcessGate = new(1, 1);
 
     /// <summary>
     /// Runs <c>noether</c> in this process through the same entry point (Noether.Cli's Main), capturing Console.Out and
@@ -56,7 +60,8 @@ public static class CliRunner
     public static Result RunInProcess(IReadOnlyList<string> args)
     {
         var entry = Assembly.Load("Noether.Cli").EntryPoint ?? throw new InvalidOperationException("Noether.Cli has no entry point");
-        lock (InProcessGate)
+        InProcessGate.Wait();
+        try
         {
             var (oldOut, oldError) = (Console.Out, Console.Error);
             var stdout = new StringWriter();
@@ -73,6 +78,10 @@ public static class CliRunner
                 Console.SetOut(oldOut);
                 Console.SetError(oldError);
             }
+        }
+        finally
+        {
+            InProcessGate.Release();
         }
     }
 

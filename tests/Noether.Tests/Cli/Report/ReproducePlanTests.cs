@@ -56,7 +56,17 @@ public sealed class ReproducePlanTests : IDisposable
             new("broken", "orbit", ["--no-such-option"], ["--no-such-option"], ["--no-such-option"]),
             new("symmetry-check", "symmetry-check", ["--no-sweep", "--draws", "4"], [], []),
         ];
-        int exit = await ReproduceRunner.RunPlan(_dir, "quick", steps, Program.BuildRoot, CancellationToken.None);
+        // The parse error goes to this process's Console.Error: not while another test captures it.
+        int exit;
+        await CliRunner.InProcessGate.WaitAsync();
+        try
+        {
+            exit = await ReproduceRunner.RunPlan(_dir, "quick", steps, Program.BuildRoot, CancellationToken.None);
+        }
+        finally
+        {
+            CliRunner.InProcessGate.Release();
+        }
         Assert.Equal(ReproduceRunner.StepFailedExitCode, exit);
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "summary.json")));
