@@ -204,6 +204,9 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
         return Avx.ConvertToVector256Double(Sse41.ConvertToVector128Int32(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(ref source)).AsByte())).As<double, T>();
     }
 
+    // g·[on]: g·1, or g·0 (−0 for negative g, NaN for ±∞ or NaN): the scalar form of MaskFactor's lanes.
+    private static T Gated(T g, bool on) => g * (on ? T.One : T.Zero);
+
     // g·[mask] elementwise (g·1 or g·0, as the scalar rule), into a new array.
     private static T[] Masked(T[] g, bool[] mask)
     {
@@ -214,7 +217,7 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
             if (Simd)
                 for (; i <= end - Vector256<T>.Count; i += Vector256<T>.Count)
                     (Vector256.LoadUnsafe(ref g[0], (nuint)i) * MaskFactor(mask, i)).StoreUnsafe(ref result[0], (nuint)i);
-            for (; i < end; i++) result[i] = g[i] * (mask[i] ? T.One : T.Zero);
+            for (; i < end; i++) result[i] = Gated(g[i], mask[i]);
         }, Vector256<T>.Count);
         return result;
     }
@@ -371,7 +374,7 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
                     }
                     for (i += off; i < off + s; i++)
                     {
-                        T gi = masked ? g[i] * (mk[i] ? T.One : T.Zero) : g[i];
+                        T gi = masked ? Gated(g[i], mk[i]) : g[i];
                         ag += gi;
                         agx += gi * ((x[i] - m) * inv);
                     }
@@ -406,7 +409,7 @@ internal static class ChannelOps<T> where T : unmanaged, IFloatingPointIeee754<T
                     }
                     for (i += off; i < off + s; i++)
                     {
-                        T gi = masked ? g[i] * (mk[i] ? T.One : T.Zero) : g[i];
+                        T gi = masked ? Gated(g[i], mk[i]) : g[i];
                         d[i] = factor * (gi - meanG - (x[i] - m) * inv * meanGx);
                     }
                 }

@@ -25,6 +25,11 @@ internal static class Ranges
     {
         int pieces = (count + granule - 1) / granule;
         int workers = elements < ParallelElements ? 1 : Math.Min(Environment.ProcessorCount, pieces);
+        if (workers <= 1)
+        {
+            body(0, count); // small loops (most elementwise ops of small models) skip the wrapper
+            return;
+        }
         For(pieces, workers, (_, start, end) => body(Math.Min(count, start * granule), Math.Min(count, end * granule)));
     }
 

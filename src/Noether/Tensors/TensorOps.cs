@@ -80,9 +80,8 @@ public static class TensorOps
         if (a.SameShape(b))
         {
             var r = Tensor<T>.EmptyLike(a);
-            // Each element is one rounding wherever the cut falls: the split changes no bit.
-            T[] x = a.Data, y = b.Data, d = r.Data;
-            Ranges.For(r.Length, r.Length, (start, end) => Apply<T>(op, x.AsSpan(start, end - start), y.AsSpan(start, end - start), d.AsSpan(start, end - start)), Granule);
+            if (r.Length < Ranges.ParallelElements) Apply(op, a.Data, b.Data, r.Data);
+            else ApplySplit(op, a.Data, b.Data, r.Data);
             return r;
         }
         var shape = BroadcastShape(a.Shape, b.Shape, OpName(op));
@@ -231,6 +230,10 @@ public static class TensorOps
             default: TensorPrimitives.Divide(x, y, d); break;
         }
     }
+
+    /// <summary><see cref="Apply{T}"/> one range per core: each element is one rounding wherever the cut falls, so no bit changes.</summary>
+    private static void ApplySplit<T>(BinaryOp op, T[] x, T[] y, T[] d) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Ranges.For(d.Length, d.Length, (start, end) => Apply<T>(op, x.AsSpan(start, end - start), y.AsSpan(start, end - start), d.AsSpan(start, end - start)), Granule);
 
     internal static void ApplyScalarRight<T>(BinaryOp op, ReadOnlySpan<T> x, T s, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {

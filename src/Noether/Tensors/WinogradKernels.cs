@@ -244,7 +244,7 @@ internal static class WinogradKernels
 
     /// <summary>
     /// A dY Aᵀ (4×4 from each 2×2 output-gradient tile; A's rows (1, 0), (1, 1), (1, −1), (0, −1)) into M at
-    /// <paramref name="offset"/>. Positions past an odd edge read the buffer's zero border.
+    /// <paramref name="offset"/>. Positions past an odd edge are masked-off lanes: zero, never read.
     /// </summary>
     private static unsafe void TransformOutputGradient(ReadOnlySpan<float> dy, Shape s, Scratch scratch, int offset)
     {
@@ -367,8 +367,6 @@ internal static class WinogradKernels
 
         /// <summary>Vectors of 16 tiles per tile row.</summary>
         public int Blocks => (TW + Lanes - 1) / Lanes;
-
-
     }
 
     /// <summary>Per-core buffers for a group of images, rented once per call.</summary>
